@@ -1,0 +1,115 @@
+"""The one settings module of ChainLens.
+
+Every value comes from the environment (prefix ``CHAINLENS_``, except the conventional
+``NEO4J_*`` names) or a ``.env`` file; secrets are ``SecretStr`` so that they never reach a
+log line by accident. Outside development, default secrets are refused.
+"""
+
+from __future__ import annotations
+
+import secrets
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="CHAINLENS_", env_file=".env", extra="ignore", populate_by_name=True
+    )
+
+    environment: Environment = Environment.DEVELOPMENT
+    state_dir: Path = PROJECT_ROOT / ".chainlens"
+
+    # Neo4j. With NEO4J_URI set, that server (or cluster, through neo4j://) is used and
+    # nothing is started locally.
+    neo4j_uri: str | None = Field(default=None, validation_alias=AliasChoices("NEO4J_URI"))
+    neo4j_user: str = Field(default="neo4j", validation_alias=AliasChoices("NEO4J_USER", "NEO4J_USERNAME"))
+    neo4j_password: SecretStr | None = Field(default=None, validation_alias=AliasChoices("NEO4J_PASSWORD"))
+    neo4j_database: str = Field(default="neo4j", validation_alias=AliasChoices("NEO4J_DATABASE"))
+
+    # The managed local server.
+    neo4j_version: str = "5.26.30"
+    neo4j_browser_version: str = "5.24.0"
+    neo4j_bolt_port: int = 7687
+    neo4j_http_port: int = 7474
+    neo4j_heap: str = "1g"
+    neo4j_pagecache: str = "1g"
+    neo4j_start_timeout_s: float = 120.0
+
+    # API.
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    jwt_secret: SecretStr | None = None
+    jwt_ttl_minutes: int = 60 * 8
+    graphql_max_depth: int = 10
+    cors_origins: list[str] = []
+
+    log_level: str = "INFO"
+    log_json: bool = False
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets(self) -> Settings:
+        if self.environment is Environment.PRODUCTION:
+            if self.jwt_secret is None or len(self.jwt_secret.get_secret_value()) < 32:
+                raise ValueError("CHAINLENS_JWT_SECRET of at least 32 characters is required in production")
+            if self.neo4j_uri is None:
+                raise ValueError("NEO4J_URI is required in production; the managed server is for development")
+        return self
+
+    @property
+    def managed_neo4j(self) -> bool:
+        """True when ChainLens runs its own Neo4j (no NEO4J_URI given)."""
+        return self.neo4j_uri is None
+
+    @property
+    def neo4j_home(self) -> Path:
+        return self.state_dir / "neo4j"
+
+    def effective_neo4j_uri(self) -> str:
+        return self.neo4j_uri or f"bolt://127.0.0.1:{self.neo4j_bolt_port}"
+
+    def effective_neo4j_password(self) -> SecretStr:
+        """The configured password, else the one generated for the managed server."""
+        if self.neo4j_password is not None:
+            return self.neo4j_password
+        return SecretStr(read_or_create_secret(self.state_dir / "neo4j-password"))
+
+    def effective_jwt_secret(self) -> SecretStr:
+        if self.jwt_secret is not None:
+            return self.jwt_secret
+        return SecretStr(read_or_create_secret(self.state_dir / "jwt-secret"))
+
+
+def read_or_create_secret(path: Path, nbytes: int = 24) -> str:
+    """Read a secret from ``path``, creating it (mode 0600) on first use."""
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(nbytes)
+    # O_EXCL so that two processes racing here agree on one secret.
+    import os
+
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as f:
+        f.write(value + "\n")
+    return value
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Entity resolution: one enterprise and one person per real-world entity."""

@@ -1,0 +1,21 @@
+"""The root error of the graph package; the API maps it to HTTP in one place."""
+
+from __future__ import annotations
+
+
+class GraphError(Exception):
+    """Anything that went wrong in the graph layer that a caller can act on."""
+
+    http_status = 500
+
+
+class Neo4jServerError(GraphError):
+    """The managed Neo4j server could not be installed, started or stopped."""
+
+
+class NotFound(GraphError):
+    http_status = 404
+
+
+class InvalidArgument(GraphError):
+    http_status = 400
