@@ -1,0 +1,58 @@
+"""Constraints and indexes for the whole model; `chainlens db init` applies them.
+
+Every statement is `IF NOT EXISTS`, so applying the schema is idempotent.
+"""
+
+from __future__ import annotations
+
+from neo4j import Driver
+
+from graph.model import KEYED_LABELS, Label, Rel
+
+
+def _unique(label: Label, prop: str = "id") -> str:
+    name = f"{label.value.lower()}_{prop}_unique"
+    return f"CREATE CONSTRAINT {name} IF NOT EXISTS FOR (n:{label.value}) REQUIRE n.{prop} IS UNIQUE"
+
+
+def _index(label: Label, *props: str) -> str:
+    name = f"{label.value.lower()}_{'_'.join(props)}_idx"
+    cols = ", ".join(f"n.{p}" for p in props)
+    return f"CREATE INDEX {name} IF NOT EXISTS FOR (n:{label.value}) ON ({cols})"
+
+
+def _rel_index(rel: Rel, *props: str) -> str:
+    name = f"{rel.value.lower()}_{'_'.join(props)}_idx"
+    cols = ", ".join(f"r.{p}" for p in props)
+    return f"CREATE INDEX {name} IF NOT EXISTS FOR ()-[r:{rel.value}]-() ON ({cols})"
+
+
+def schema_statements() -> list[str]:
+    """All schema statements, in the order they are applied."""
+    statements = [_unique(label) for label in KEYED_LABELS]
+    statements += [
+        _unique(Label.USER, "username"),
+        _index(Label.ENTERPRISE, "uscc"),
+        _index(Label.ENTERPRISE, "name"),
+        _index(Label.ENTERPRISE, "is_core"),
+        _index(Label.ENTERPRISE, "region_code"),
+        _index(Label.INVOICE, "issued_on"),
+        _index(Label.INVOICE, "status"),
+        _index(Label.FINANCING, "status"),
+        _index(Label.SOURCE_RECORD, "source"),
+        _rel_index(Rel.GUARANTEES, "id"),
+        # Full-text search over names, aliases and English names for `searchEnterprises`.
+        "CREATE FULLTEXT INDEX enterprise_names IF NOT EXISTS "
+        "FOR (n:Enterprise) ON EACH [n.name, n.name_en, n.uscc] "
+        "OPTIONS {indexConfig: {`fulltext.analyzer`: 'cjk'}}",
+    ]
+    return statements
+
+
+def apply_schema(driver: Driver, database: str) -> int:
+    """Create every constraint and index that does not exist yet; returns how many statements ran."""
+    statements = schema_statements()
+    for statement in statements:
+        driver.execute_query(statement, database_=database)
+    driver.execute_query("CALL db.awaitIndexes(300)", database_=database)
+    return len(statements)
