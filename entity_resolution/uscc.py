@@ -26,8 +26,31 @@ class UsccProblem(StrEnum):
     EMPTY = "empty"
     LENGTH = "length"
     ALPHABET = "alphabet"
+    REGION = "region"
     ORG_CODE_CHECK = "org_code_check"
     CHECK_CHARACTER = "check_character"
+
+
+# Position 1 (registration authority) and, for the commonest authorities, position 2.
+AUTHORITIES: dict[str, str] = {
+    "1": "机构编制 (institutional establishment)",
+    "2": "外交 (foreign affairs)",
+    "3": "司法行政 (justice)",
+    "4": "文化 (culture)",
+    "5": "民政 (civil affairs)",
+    "6": "旅游 (tourism)",
+    "7": "宗教 (religious affairs)",
+    "8": "工会 (trade unions)",
+    "9": "工商 (market regulation)",
+    "A": "中央军委改革和编制办公室 (military)",
+    "N": "农业 (agriculture)",
+    "Y": "其他 (other)",
+}
+ORG_TYPES_MARKET: dict[str, str] = {
+    "1": "企业 (enterprise)",
+    "2": "个体工商户 (individual business)",
+    "3": "农民专业合作社 (farmers' cooperative)",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +107,10 @@ def validate_uscc(raw: str) -> UsccCheck:
         return UsccCheck(
             code, UsccProblem.ALPHABET, f"characters {''.join(bad)!r} are not in the USCC alphabet"
         )
+    if not code[2:8].isdigit():
+        return UsccCheck(
+            code, UsccProblem.REGION, f"region part {code[2:8]} is not a 6-digit division code"
+        )
     expected = uscc_check_character(code[:17])
     if code[17] != expected:
         return UsccCheck(
@@ -110,3 +137,143 @@ def make_uscc(authority: str, org_type: str, region_code: str, org_body8: str) -
 def legacy_org_code(uscc: str) -> str:
     """The 9-character legacy organisation code embedded at positions 9-17."""
     return normalise_uscc(uscc)[8:17]
+
+
+class IdProblem(StrEnum):
+    """Problems of the two older identifiers a source may carry instead of a USCC."""
+
+    EMPTY = "empty"
+    LENGTH = "length"
+    ALPHABET = "alphabet"
+    CHECK_DIGIT = "check_digit"
+
+
+@dataclass(frozen=True, slots=True)
+class IdCheck:
+    """Validation outcome of a legacy organisation code or a 15-digit registration number."""
+
+    code: str
+    problem: IdProblem | None
+    detail: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+    @property
+    def well_formed(self) -> bool:
+        return self.problem in (None, IdProblem.CHECK_DIGIT)
+
+
+def validate_org_code(raw: str) -> IdCheck:
+    """Validate a 9-character legacy organisation code (GB 11714), written with or without '-'."""
+    code = normalise_uscc(raw)
+    if not code:
+        return IdCheck(code, IdProblem.EMPTY, "no code given")
+    if len(code) != 9:
+        return IdCheck(code, IdProblem.LENGTH, f"{len(code)} characters, expected 9")
+    if not _ORG_BODY.match(code[:8]) or not re.match(r"^[0-9X]$", code[8]):
+        return IdCheck(
+            code, IdProblem.ALPHABET, "expected 8 digits or capital letters and a digit or X"
+        )
+    expected = org_code_check_digit(code[:8])
+    if code[8] != expected:
+        return IdCheck(
+            code, IdProblem.CHECK_DIGIT, f"check digit is {code[8]}, expected {expected}"
+        )
+    return IdCheck(code, None)
+
+
+def registration_no_check_digit(first14: str) -> str:
+    """Check digit of a 15-digit business registration number (注册号): ISO 7064 MOD 11,10."""
+    p = 10
+    for c in first14:
+        s = (p + int(c)) % 10 or 10
+        p = (s * 2) % 11
+    return str((11 - p) % 10)
+
+
+def validate_registration_no(raw: str) -> IdCheck:
+    """Validate a 15-digit registration number (6-digit region, 8-digit sequence, check digit)."""
+    code = normalise_uscc(raw)
+    if not code:
+        return IdCheck(code, IdProblem.EMPTY, "no number given")
+    if len(code) != 15:
+        return IdCheck(code, IdProblem.LENGTH, f"{len(code)} characters, expected 15")
+    if not code.isdigit():
+        return IdCheck(code, IdProblem.ALPHABET, "a registration number has digits only")
+    expected = registration_no_check_digit(code[:14])
+    if code[14] != expected:
+        return IdCheck(
+            code, IdProblem.CHECK_DIGIT, f"check digit is {code[14]}, expected {expected}"
+        )
+    return IdCheck(code, None)
+
+
+def describe_uscc(raw: str) -> dict[str, str]:
+    """The parts of a well-formed code, named, for explanations and the API."""
+    code = normalise_uscc(raw)
+    if len(code) != 18:
+        return {}
+    authority = AUTHORITIES.get(code[0], "unknown")
+    org_type = ORG_TYPES_MARKET.get(code[1], "unknown") if code[0] == "9" else code[1]
+    return {
+        "authority": authority,
+        "org_type": org_type,
+        "region_code": code[2:8],
+        "org_code": code[8:17],
+        "check": code[17],
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class IdentifierKeys:
+    """The identifiers of one record, in the forms under which two records can be linked."""
+
+    uscc: str | None
+    uscc_valid: bool
+    org_code: str | None
+    registration_no: str | None
+    problems: tuple[str, ...]
+
+
+def identifier_keys(
+    uscc: str = "", org_code: str = "", registration_no: str = ""
+) -> IdentifierKeys:
+    """Normalise and cross-link a record's identifiers.
+
+    A well-formed USCC whose check fails is kept (flagged, not dropped) but only a valid one
+    counts as proof of identity. A legacy organisation code, given or embedded in the USCC at
+    positions 9-17, links records that carry only the old code with those that carry a USCC.
+    """
+    problems: list[str] = []
+    u_key: str | None = None
+    u_valid = False
+    org_key: str | None = None
+    if uscc:
+        check = validate_uscc(uscc)
+        if check.well_formed:
+            u_key = check.code
+            u_valid = check.ok
+        if not check.ok:
+            problems.append(f"uscc: {check.problem}: {check.detail}")
+        if check.well_formed:
+            embedded = validate_org_code(check.code[8:17])
+            if embedded.ok:
+                org_key = embedded.code
+    if org_code:
+        oc = validate_org_code(org_code)
+        if oc.ok:
+            if org_key is not None and org_key != oc.code:
+                problems.append(f"org_code: {oc.code} differs from the code in the USCC {org_key}")
+            org_key = org_key or oc.code
+        else:
+            problems.append(f"org_code: {oc.problem}: {oc.detail}")
+    reg_key: str | None = None
+    if registration_no:
+        rc = validate_registration_no(registration_no)
+        if rc.ok:
+            reg_key = rc.code
+        else:
+            problems.append(f"registration_no: {rc.problem}: {rc.detail}")
+    return IdentifierKeys(u_key, u_valid, org_key, reg_key, tuple(problems))
