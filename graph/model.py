@@ -32,6 +32,7 @@ class Label(StrEnum):
     ACCOUNT = "Account"
     TRANSFER = "Transfer"
     ALERT = "Alert"
+    DECISION = "Decision"
     # platform
     USER = "User"
     INGEST_BATCH = "IngestBatch"
@@ -72,6 +73,11 @@ class Rel(StrEnum):
     RESOLVES_TO = "RESOLVES_TO"
     BRANCH_OF = "BRANCH_OF"
     ABOUT = "ABOUT"
+    # finance: credit-line hierarchy and use, voucher holding history
+    GRANTED_TO = "GRANTED_TO"
+    PART_OF = "PART_OF"
+    DRAWS_ON = "DRAWS_ON"
+    HELD = "HELD"
 
 
 # Labels whose nodes are keyed by a unique `id` property.

@@ -39,6 +39,11 @@ def schema_statements() -> list[str]:
         _index(Label.INVOICE, "issued_on"),
         _index(Label.INVOICE, "status"),
         _index(Label.FINANCING, "status"),
+        _index(Label.TRANSFER, "debit_account_id"),
+        _index(Label.TRANSFER, "credit_account_id"),
+        _index(Label.TRANSFER, "pending_id"),
+        _index(Label.ACCOUNT, "owner_id"),
+        _index(Label.VOUCHER, "root_id"),
         _index(Label.SOURCE_RECORD, "source"),
         _rel_index(Rel.GUARANTEES, "id"),
         # Full-text search over names, aliases and English names for `searchEnterprises`.
