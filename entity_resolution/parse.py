@@ -1,0 +1,425 @@
+"""Splitting a firm name into region, trade name (字号), industry word, legal form and branch.
+
+A spaCy pipeline does it: ``spacy.blank("zh")`` with the character segmenter (no model to
+download) followed by rule components registered below, each of which peels one part off the
+name using the lexicons in ``entity_resolution/lexicons``. The parts are left on the Doc as
+spans in ``doc.spans["name_parts"]`` and as a :class:`NameParts` in ``doc._.name_parts``.
+
+Chinese names read region + trade name + industry + legal form (+ branch), with the region
+also allowed in brackets after the trade name (拓搏国际贸易(宁波)有限公司). English names read
+the same way in their own words (Ningbo Tuobo International Trading Co., Ltd.).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cache
+
+import spacy
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from entity_resolution.lexicons import load
+from entity_resolution.normalise import chinese_name, english_words, has_cjk, pinyin_key
+
+PART_LABELS = ("REGION", "TRADE", "INDUSTRY", "FORM", "BRANCH")
+_BRACKET = re.compile(r"\(([^()]*)\)")
+_ENGLISH_BRANCH_WORDS = {"branch", "sub", "subbranch", "office", "representative", "rep"}
+
+
+@dataclass(frozen=True, slots=True)
+class NameParts:
+    """The parts of one firm name; empty strings where a part is absent."""
+
+    text: str  # the normalised name the parts come from
+    is_english: bool
+    region: str  # canonical Chinese region name (宁波), also for English names
+    region_code: str  # GB/T 2260 prefix of that region
+    trade: str  # 字号: Chinese characters, or English words joined by spaces
+    trade_key: str  # pinyin (or latin letters) of the trade name, no spaces
+    industry: str  # Chinese industry words, also for English names (trading -> 贸易)
+    industry_key: str  # industry with synonyms folded (技术 -> 科技, 商贸 -> 贸易)
+    legal_form: str  # canonical Chinese legal form (有限公司 -> 有限责任公司)
+    branch: str  # branch designation (上海分公司, 北京海淀支行)
+    branch_key: str  # pinyin of the branch without its suffix, for cross-language compare
+    bank: str  # canonical bank name when the firm is a bank
+
+    @property
+    def base(self) -> str:
+        """The name without its branch part: the parent's name for a branch."""
+        return "|".join((self.region, self.trade_key, self.industry, self.legal_form))
+
+
+@dataclass(slots=True)
+class _State:
+    core: str
+    is_english: bool
+    words: list[str] = field(default_factory=list)
+    region: str = ""
+    region_code: str = ""
+    industry: list[str] = field(default_factory=list)
+    legal_form: str = ""
+    form_surface: str = ""
+    branch: str = ""
+    branch_key: str = ""
+    bank: str = ""
+    trade: str = ""
+
+
+if not Doc.has_extension("name_state"):
+    Doc.set_extension("name_state", default=None)
+if not Doc.has_extension("name_parts"):
+    Doc.set_extension("name_parts", default=None)
+
+
+def _state(doc: Doc) -> _State:
+    state = doc._.name_state
+    if state is None:
+        english = not has_cjk(doc.text)
+        state = _State(core=doc.text, is_english=english)
+        if english:
+            state.words = doc.text.split()
+        doc._.name_state = state
+    return state
+
+
+def _set_region(state: _State, name: str, code: str) -> None:
+    # Keep the most specific region (a city over its province).
+    if len(code) >= len(state.region_code):
+        state.region, state.region_code = name, code
+
+
+# -- Chinese rules -------------------------------------------------------------------------
+
+
+def _prefix_region(text: str) -> tuple[str, str, int]:
+    regions = load().regions
+    for length in range(min(8, len(text)), 1, -1):
+        region = regions.get(text[:length])
+        if region is not None:
+            return region.name, region.code, length
+    return "", "", 0
+
+
+def _suffix_region(text: str) -> tuple[str, str, int]:
+    regions = load().regions
+    for length in range(min(8, len(text)), 1, -1):
+        region = regions.get(text[-length:])
+        if region is not None:
+            return region.name, region.code, length
+    return "", "", 0
+
+
+def _suffix_form(text: str) -> tuple[str, int]:
+    forms = load().legal_forms
+    for length in range(min(8, len(text)), 0, -1):
+        canonical = forms.get(text[-length:])
+        if canonical is not None:
+            return canonical, length
+    return "", 0
+
+
+@Language.component("chainlens_name_brackets")
+def brackets_component(doc: Doc) -> Doc:
+    """Regions (宁波) and partnership kinds (普通合伙) written in brackets."""
+    state = _state(doc)
+    if state.is_english:
+        words, kept, inside = state.words, [], False
+        for word in words:
+            if word == "(":
+                inside = True
+            elif word == ")":
+                inside = False
+            elif inside and word in load().regions_by_roman:
+                region = load().regions_by_roman[word]
+                _set_region(state, region.name, region.code)
+            else:
+                kept.append(word)
+        state.words = kept
+        return doc
+    lex = load()
+    for content in _BRACKET.findall(state.core):
+        region = lex.regions.get(content)
+        if region is not None:
+            _set_region(state, region.name, region.code)
+            state.core = state.core.replace(f"({content})", "", 1)
+        elif content in lex.legal_forms:
+            state.legal_form = lex.legal_forms[content]
+            state.core = state.core.replace(f"({content})", "", 1)
+        elif content in ("中国", "集团"):
+            state.core = state.core.replace(f"({content})", "", 1)
+    state.core = state.core.replace("(", "").replace(")", "")
+    return doc
+
+
+@Language.component("chainlens_name_bank")
+def bank_component(doc: Doc) -> Doc:
+    """Banks: the registered bank name is the trade name; the rest names a branch."""
+    state = _state(doc)
+    lex = load()
+    if state.is_english:
+        joined = " ".join(state.words)
+        for alias in sorted((a for a in lex.bank_alias if " " in a), key=len, reverse=True):
+            if joined.startswith(alias):
+                state.bank = lex.bank_alias[alias]
+                state.words = joined[len(alias):].split()
+                break
+        return doc
+    for bank in lex.banks:
+        if state.core.startswith(bank.name):
+            state.bank = bank.name
+            state.core = state.core[len(bank.name):]
+            break
+    return doc
+
+
+@Language.component("chainlens_name_branch")
+def branch_component(doc: Doc) -> Doc:
+    """A branch designation at the end: everything after the legal form, else a region and
+    the suffix (上海分公司), else everything after a bank's name."""
+    state = _state(doc)
+    lex = load()
+    if state.is_english:
+        words = state.words
+        if words and words[-1] in ("branch", "subbranch", "office"):
+            # The branch starts after the last legal-form word, else after the bank name.
+            start = 0
+            for i, word in enumerate(words):
+                if word in ("limited", "ltd", "co", "company", "corporation", "inc"):
+                    start = i + 1
+            branch_words = words[start:]
+            state.branch = " ".join(branch_words)
+            state.branch_key = "".join(w for w in branch_words if w not in _ENGLISH_BRANCH_WORDS)
+            state.words = words[:start]
+        return doc
+    core = state.core
+    suffix = next((s for s in lex.branches if core.endswith(s)), "")
+    if not suffix:
+        return doc
+    body = core[: -len(suffix)]
+    cut = -1
+    for surface in sorted(lex.legal_forms, key=len, reverse=True):
+        if len(surface) < 2:
+            continue
+        idx = body.rfind(surface)
+        if idx >= 0 and idx + len(surface) > cut:
+            cut = idx + len(surface)
+    if cut < 0 and state.bank:
+        cut = 0
+    if cut < 0:
+        name, _, length = _suffix_region(body)
+        cut = len(body) - length if name else len(body)
+    state.branch = core[cut:]
+    state.branch_key = pinyin_key(core[cut : len(core) - len(suffix)])
+    state.core = core[:cut]
+    return doc
+
+
+@Language.component("chainlens_name_form")
+def form_component(doc: Doc) -> Doc:
+    """The legal form at the end of the name (有限公司, Co., Ltd.)."""
+    state = _state(doc)
+    if state.is_english:
+        words = state.words
+        lex = load()
+        changed = True
+        while changed and words:
+            changed = False
+            for form in lex.english_forms:
+                if len(words) > len(form) and tuple(words[-len(form):]) == form:
+                    words = words[: -len(form)]
+                    state.legal_form = state.legal_form or _english_form(form)
+                    changed = True
+                    break
+        state.words = words
+        return doc
+    canonical, length = _suffix_form(state.core)
+    if length and (len(state.core) > length or state.bank):
+        state.form_surface = state.core[-length:]
+        state.core = state.core[:-length]
+        state.legal_form = state.legal_form or canonical
+    return doc
+
+
+def _english_form(form: tuple[str, ...]) -> str:
+    if "stock" in form:
+        return "股份有限公司"
+    if "limited" in form or "ltd" in form or "llc" in form:
+        return "有限责任公司"
+    return "公司"
+
+
+@Language.component("chainlens_name_region")
+def region_component(doc: Doc) -> Doc:
+    """Administrative regions at the start (浙江省宁波市, Ningbo); 中国/China dropped."""
+    state = _state(doc)
+    lex = load()
+    if state.is_english:
+        words = state.words
+        while len(words) > 1:
+            if words[0] == "china":
+                words = words[1:]
+                continue
+            two = words[0] + words[1] if len(words) > 2 else ""
+            if two in lex.regions_by_roman:
+                region = lex.regions_by_roman[two]
+                words = words[2:]
+            elif words[0] in lex.regions_by_roman:
+                region = lex.regions_by_roman[words[0]]
+                words = words[1:]
+            else:
+                break
+            _set_region(state, region.name, region.code)
+        state.words = words
+        return doc
+    core = state.core
+    while len(core) > 2:
+        if core.startswith("中国"):
+            core = core[2:]
+            continue
+        name, code, length = _prefix_region(core)
+        if not name or len(core) - length < 2:
+            break
+        _set_region(state, name, code)
+        core = core[length:]
+    state.core = core
+    return doc
+
+
+@Language.component("chainlens_name_industry")
+def industry_component(doc: Doc) -> Doc:
+    """Industry words at the end of what is left (国际贸易, 科技, trading), keeping at least
+    two characters (one English word) of trade name."""
+    state = _state(doc)
+    lex = load()
+    if state.is_english:
+        words = state.words
+        found: list[str] = []
+        while len(words) > 1:
+            for n in (3, 2, 1):
+                if len(words) > n and " ".join(words[-n:]) in lex.industry_by_english:
+                    found.insert(0, lex.industry_by_english[" ".join(words[-n:])])
+                    words = words[:-n]
+                    break
+            else:
+                break
+        # "Tuobo Trading" and "Tuobo" alike: a lone word stays the trade name.
+        state.words = words
+        state.industry = found
+        return doc
+    core = state.core
+    found = []
+    while len(core) > 2:
+        for length in range(min(6, len(core) - 2), 1, -1):
+            word = core[-length:]
+            if word in lex.industry:
+                found.insert(0, word)
+                core = core[:-length]
+                break
+        else:
+            break
+    state.core = core
+    state.industry = found
+    return doc
+
+
+@Language.component("chainlens_name_trade")
+def trade_component(doc: Doc) -> Doc:
+    """What is left is the trade name; the parts become spans and a NameParts."""
+    state = _state(doc)
+    if state.is_english:
+        trade = " ".join(w for w in state.words if w not in ("(", ")", "and"))
+        key = pinyin_key(trade)
+    else:
+        trade = state.core
+        key = pinyin_key(trade)
+    if state.bank:
+        trade, key = state.bank, pinyin_key(state.bank)
+    state.trade = trade
+    spans = []
+    for label, value in (
+        ("REGION", state.region),
+        ("TRADE", "" if state.is_english else trade),
+        ("INDUSTRY", "".join(state.industry)),
+        ("FORM", state.form_surface),
+        ("BRANCH", state.branch),
+    ):
+        if value and not state.is_english:
+            start = doc.text.find(value)
+            if start >= 0:
+                span = doc.char_span(start, start + len(value), label=label,
+                                     alignment_mode="expand")
+                if span is not None:
+                    spans.append(span)
+    doc.spans["name_parts"] = spans
+    doc._.name_parts = NameParts(
+        text=doc.text,
+        is_english=state.is_english,
+        region=state.region,
+        region_code=state.region_code,
+        trade=trade,
+        trade_key=key,
+        industry="".join(state.industry),
+        industry_key="".join(_industry_key(w) for w in state.industry),
+        legal_form=state.legal_form,
+        branch=state.branch,
+        branch_key=state.branch_key,
+        bank=state.bank,
+    )
+    doc._.name_state = None
+    return doc
+
+
+def _industry_key(word: str) -> str:
+    lex = load()
+    phrases = lex.industry.get(word, ())
+    return lex.industry_by_english.get(phrases[0], word) if phrases else word
+
+
+PIPELINE = (
+    "chainlens_name_brackets",
+    "chainlens_name_bank",
+    "chainlens_name_branch",
+    "chainlens_name_form",
+    "chainlens_name_region",
+    "chainlens_name_industry",
+    "chainlens_name_trade",
+)
+
+
+@cache
+def name_pipeline() -> Language:
+    """The spaCy pipeline: character segmentation (nothing to download) and the rules."""
+    nlp = spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "char"}}})
+    for name in PIPELINE:
+        nlp.add_pipe(name)
+    return nlp
+
+
+def prepare(raw: str) -> str:
+    """The text a name is parsed from: normalised Chinese, or space-joined English words."""
+    if has_cjk(raw):
+        return chinese_name(raw)
+    return " ".join(english_words(raw))
+
+
+def parse_name(raw: str) -> NameParts:
+    """Parse one firm name (Chinese or English)."""
+    doc = name_pipeline()(prepare(raw))
+    parts: NameParts = doc._.name_parts
+    return parts
+
+
+def parse_names(raws: Iterable[str], batch_size: int = 2000) -> dict[str, NameParts]:
+    """Parse many names at once, each distinct prepared text once; keyed by the raw name."""
+    by_raw: dict[str, str] = {}
+    for raw in raws:
+        if raw not in by_raw:
+            by_raw[raw] = prepare(raw)
+    texts = sorted(set(by_raw.values()))
+    parsed: dict[str, NameParts] = {}
+    for text, doc in zip(texts, name_pipeline().pipe(texts, batch_size=batch_size), strict=True):
+        parsed[text] = doc._.name_parts
+    return {raw: parsed[text] for raw, text in by_raw.items()}
