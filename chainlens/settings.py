@@ -35,8 +35,12 @@ class Settings(BaseSettings):
     # Neo4j. With NEO4J_URI set, that server (or cluster, through neo4j://) is used and
     # nothing is started locally.
     neo4j_uri: str | None = Field(default=None, validation_alias=AliasChoices("NEO4J_URI"))
-    neo4j_user: str = Field(default="neo4j", validation_alias=AliasChoices("NEO4J_USER", "NEO4J_USERNAME"))
-    neo4j_password: SecretStr | None = Field(default=None, validation_alias=AliasChoices("NEO4J_PASSWORD"))
+    neo4j_user: str = Field(
+        default="neo4j", validation_alias=AliasChoices("NEO4J_USER", "NEO4J_USERNAME")
+    )
+    neo4j_password: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("NEO4J_PASSWORD")
+    )
     neo4j_database: str = Field(default="neo4j", validation_alias=AliasChoices("NEO4J_DATABASE"))
 
     # The managed local server.
@@ -63,9 +67,13 @@ class Settings(BaseSettings):
     def _refuse_default_secrets(self) -> Settings:
         if self.environment is Environment.PRODUCTION:
             if self.jwt_secret is None or len(self.jwt_secret.get_secret_value()) < 32:
-                raise ValueError("CHAINLENS_JWT_SECRET of at least 32 characters is required in production")
+                raise ValueError(
+                    "CHAINLENS_JWT_SECRET of at least 32 characters is required in production"
+                )
             if self.neo4j_uri is None:
-                raise ValueError("NEO4J_URI is required in production; the managed server is for development")
+                raise ValueError(
+                    "NEO4J_URI is required in production; the managed server is for development"
+                )
         return self
 
     @property

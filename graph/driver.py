@@ -10,10 +10,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from neo4j import Driver, GraphDatabase
+from neo4j.exceptions import ServiceUnavailable, SessionExpired
 from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_exponential
 
 from chainlens.settings import Settings
-from neo4j.exceptions import ServiceUnavailable, SessionExpired
 
 
 def create_driver(settings: Settings) -> Driver:

@@ -30,10 +30,14 @@ def clear_database(driver: Driver, database: str) -> None:
 
 
 def count_by_label(driver: Driver, database: str) -> dict[str, int]:
-    records, _, _ = driver.execute_query(_COUNT_LABELS, database_=database, routing_=RoutingControl.READ)
+    records, _, _ = driver.execute_query(
+        _COUNT_LABELS, database_=database, routing_=RoutingControl.READ
+    )
     return {r["label"]: r["count"] for r in records if r["count"]}
 
 
 def count_by_relationship(driver: Driver, database: str) -> dict[str, int]:
-    records, _, _ = driver.execute_query(_COUNT_RELS, database_=database, routing_=RoutingControl.READ)
+    records, _, _ = driver.execute_query(
+        _COUNT_RELS, database_=database, routing_=RoutingControl.READ
+    )
     return {r["type"]: r["count"] for r in records if r["count"]}

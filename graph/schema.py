@@ -12,7 +12,9 @@ from graph.model import KEYED_LABELS, Label, Rel
 
 def _unique(label: Label, prop: str = "id") -> str:
     name = f"{label.value.lower()}_{prop}_unique"
-    return f"CREATE CONSTRAINT {name} IF NOT EXISTS FOR (n:{label.value}) REQUIRE n.{prop} IS UNIQUE"
+    return (
+        f"CREATE CONSTRAINT {name} IF NOT EXISTS FOR (n:{label.value}) REQUIRE n.{prop} IS UNIQUE"
+    )
 
 
 def _index(label: Label, *props: str) -> str:
@@ -55,7 +57,7 @@ def schema_statements() -> list[str]:
 
 
 def apply_schema(driver: Driver, database: str) -> int:
-    """Create every constraint and index that does not exist yet; returns how many statements ran."""
+    """Create the constraints and indexes that do not exist yet; returns the statement count."""
     statements = schema_statements()
     for statement in statements:
         driver.execute_query(statement, database_=database)

@@ -7,6 +7,7 @@ as a background process. Nothing here is used when `NEO4J_URI` points at an exte
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -113,7 +114,9 @@ class ManagedNeo4j:
             return False
         mvn = shutil.which("mvn")
         if mvn is None:
-            raise Neo4jServerError("Maven (`mvn`) is not on PATH; install it (apt-get install maven)")
+            raise Neo4jServerError(
+                "Maven (`mvn`) is not on PATH; install it (apt-get install maven)"
+            )
         self.home.mkdir(parents=True, exist_ok=True)
         pom = self.home / "pom.xml"
         pom.write_text(
@@ -125,9 +128,15 @@ class ManagedNeo4j:
         staging = self.home / "lib.partial"
         shutil.rmtree(staging, ignore_errors=True)
         cmd = [
-            mvn, "-q", "-B", "-f", str(pom), "dependency:copy-dependencies",
-            "-DincludeScope=runtime", f"-DoutputDirectory={staging}",
-        ]  # fmt: skip
+            mvn,
+            "-q",
+            "-B",
+            "-f",
+            str(pom),
+            "dependency:copy-dependencies",
+            "-DincludeScope=runtime",
+            f"-DoutputDirectory={staging}",
+        ]
         log.info("neo4j.install", version=self.settings.neo4j_version)
         result = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if result.returncode != 0:
@@ -144,8 +153,14 @@ class ManagedNeo4j:
     # ---- configuration -------------------------------------------------------------------
     def write_config(self) -> Path:
         s = self.settings
-        for d in (self.conf_dir, self.data_dir, self.logs_dir, self.pid_file.parent,
-                  self.home / "plugins", self.home / "import"):  # fmt: skip
+        for d in (
+            self.conf_dir,
+            self.data_dir,
+            self.logs_dir,
+            self.pid_file.parent,
+            self.home / "plugins",
+            self.home / "import",
+        ):
             d.mkdir(parents=True, exist_ok=True)
         conf = "\n".join(
             [
@@ -176,7 +191,9 @@ class ManagedNeo4j:
         java_home = os.environ.get("JAVA_HOME")
         java = str(Path(java_home) / "bin" / "java") if java_home else shutil.which("java")
         if not java:
-            raise Neo4jServerError("no `java` found; Neo4j 5.26 needs Java 17 or 21 (JAVA_HOME or PATH)")
+            raise Neo4jServerError(
+                "no `java` found; Neo4j 5.26 needs Java 17 or 21 (JAVA_HOME or PATH)"
+            )
         return java
 
     def _ensure_password(self) -> None:
@@ -185,9 +202,15 @@ class ManagedNeo4j:
             return
         password = self.settings.effective_neo4j_password().get_secret_value()
         cmd = [
-            self._java(), "-cp", f"{self.conf_dir}/*:{self.lib}/*", f"-Dbasedir={self.home}",
-            _ADMIN_ENTRY_POINT, "dbms", "set-initial-password", password,
-        ]  # fmt: skip
+            self._java(),
+            "-cp",
+            f"{self.conf_dir}/*:{self.lib}/*",
+            f"-Dbasedir={self.home}",
+            _ADMIN_ENTRY_POINT,
+            "dbms",
+            "set-initial-password",
+            password,
+        ]
         env = {**os.environ, "NEO4J_HOME": str(self.home), "NEO4J_CONF": str(self.conf_dir)}
         result = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
         if result.returncode != 0:
@@ -250,17 +273,28 @@ class ManagedNeo4j:
         self._ensure_password()
         s = self.settings
         cmd = [
-            self._java(), "-cp", f"{self.conf_dir}/*:{self.lib}/*",
-            f"-Xms{s.neo4j_heap}", f"-Xmx{s.neo4j_heap}", *_JVM_FLAGS,
-            _ENTRY_POINT, f"--home-dir={self.home}", f"--config-dir={self.conf_dir}",
+            self._java(),
+            "-cp",
+            f"{self.conf_dir}/*:{self.lib}/*",
+            f"-Xms{s.neo4j_heap}",
+            f"-Xmx{s.neo4j_heap}",
+            *_JVM_FLAGS,
+            _ENTRY_POINT,
+            f"--home-dir={self.home}",
+            f"--config-dir={self.conf_dir}",
             "--console-mode",
-        ]  # fmt: skip
+        ]
         env = {**os.environ, "NEO4J_HOME": str(self.home), "NEO4J_CONF": str(self.conf_dir)}
         with open(self.console_log, "ab") as out:
             process = subprocess.Popen(
-                cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                env=env, cwd=self.home, start_new_session=True,
-            )  # fmt: skip
+                cmd,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=env,
+                cwd=self.home,
+                start_new_session=True,
+            )
         self.pid_file.write_text(f"{process.pid}\n")
         log.info("neo4j.starting", pid=process.pid, bolt=self.bolt_uri, log=str(self.console_log))
         if wait:
@@ -314,8 +348,6 @@ class ManagedNeo4j:
 
 
 def _reap(pid: int) -> None:
-    """Collect the exit status when the server is our own child, so it does not linger as a zombie."""
-    try:
+    """Collect the exit status of our own child, so it does not linger as a zombie."""
+    with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass

@@ -38,4 +38,5 @@ def test_status_tells_the_truth(driver: Driver) -> None:
     assert status.installed and status.running and status.answers
     assert status.pid is not None
     # the pid file names a live Neo4j process of this home
-    assert str(server.home) in open(f"/proc/{status.pid}/cmdline").read()
+    with open(f"/proc/{status.pid}/cmdline") as cmdline:
+        assert str(server.home) in cmdline.read()

@@ -1,0 +1,1 @@
+"""The API: FastAPI + strawberry GraphQL, authentication and roles, REST, the web explorer."""

@@ -1,0 +1,199 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, HTTPException, Request, Response, status
+from fastapi.responses import JSONResponse
+from neo4j import Driver
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+from strawberry.fastapi import GraphQLRouter
+
+from api.deps import CurrentUserDep, DriverDep, OptionalUserDep, SettingsDep
+from api.errors import http_status_of, is_domain_error
+from api.graphql.context import Context
+from api.graphql.schema import build_schema
+from api.security import AuthError, CurrentUser, authenticate, issue_token
+from chainlens.logs import get_logger
+from chainlens.settings import Environment, Settings, get_settings
+from graph.driver import create_driver
+
+log = get_logger(__name__)
+
+
+class TokenRequest(BaseModel):
+    username: str
+    password: str
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+
+
+class Metrics:
+    """Prometheus metrics of one app (a registry per app keeps tests independent)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "chainlens_http_requests_total",
+            "HTTP requests",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "chainlens_http_request_seconds",
+            "HTTP request latency",
+            ["method", "route"],
+            registry=self.registry,
+        )
+
+
+def create_app(settings: Settings | None = None, driver: Driver | None = None) -> FastAPI:
+    """Build the app. A given driver is borrowed (the caller closes it); otherwise the app
+    creates one at start-up and closes it at shutdown."""
+    settings = settings or get_settings()
+    dev = settings.environment is Environment.DEVELOPMENT
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = driver is None
+        app.state.driver = driver if driver is not None else create_driver(settings)
+        try:
+            yield
+        finally:
+            if owned:
+                app.state.driver.close()
+
+    app = FastAPI(
+        title="ChainLens",
+        description="Industrial-chain intelligence for supply-chain finance.",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url="/docs" if dev else None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    if driver is not None:
+        app.state.driver = driver
+    metrics = Metrics()
+
+    @app.middleware("http")
+    async def observe(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        correlation_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        request.state.correlation_id = correlation_id
+        structlog.contextvars.bind_contextvars(correlation_id=correlation_id)
+        started = time.perf_counter()
+        try:
+            response = await call_next(request)
+        finally:
+            structlog.contextvars.unbind_contextvars("correlation_id")
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        metrics.requests.labels(request.method, path, str(response.status_code)).inc()
+        metrics.latency.labels(request.method, path).observe(time.perf_counter() - started)
+        response.headers["x-request-id"] = correlation_id
+        return response
+
+    @app.exception_handler(AuthError)
+    async def auth_error(_: Request, exc: AuthError) -> JSONResponse:
+        return JSONResponse(
+            {"detail": str(exc)},
+            status.HTTP_401_UNAUTHORIZED,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+    @app.exception_handler(Exception)
+    async def domain_or_internal(request: Request, exc: Exception) -> JSONResponse:
+        if is_domain_error(exc):
+            return JSONResponse({"detail": str(exc)}, http_status_of(exc))
+        cid = getattr(request.state, "correlation_id", "-")
+        log.error("http.internal_error", error=repr(exc), path=request.url.path)
+        return JSONResponse({"detail": f"internal error (correlation id {cid})"}, 500)
+
+    @app.post("/auth/token", response_model=TokenResponse, tags=["auth"])
+    async def token(body: TokenRequest, settings: SettingsDep, driver: DriverDep) -> TokenResponse:
+        """Exchange a username and password for a bearer token (JWT)."""
+        user = await run_in_threadpool(
+            authenticate, driver, settings.neo4j_database, body.username, body.password
+        )
+        log.info("auth.token_issued", username=user.username)
+        return TokenResponse(
+            access_token=issue_token(settings, user), expires_in=settings.jwt_ttl_minutes * 60
+        )
+
+    @app.get("/health", tags=["ops"])
+    async def health(settings: SettingsDep, driver: DriverDep) -> JSONResponse:
+        """200 when Neo4j answers a query, 503 otherwise."""
+        try:
+            await run_in_threadpool(
+                driver.execute_query, "RETURN 1", database_=settings.neo4j_database
+            )
+        except Exception as e:
+            log.warning("health.neo4j_unreachable", error=repr(e))
+            return JSONResponse({"status": "unavailable", "neo4j": "unreachable"}, 503)
+        return JSONResponse({"status": "ok", "neo4j": "ok"})
+
+    @app.get("/metrics", tags=["ops"])
+    async def prometheus_metrics() -> Response:
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/me", tags=["auth"])
+    async def me(user: CurrentUserDep) -> dict[str, Any]:
+        return {"username": user.username, "roles": sorted(user.roles)}
+
+    async def graphql_context(
+        request: Request, user: OptionalUserDep, settings: SettingsDep, driver: DriverDep
+    ) -> Context:
+        if user is None:
+            # Only the GraphiQL page itself (a browser GET, development only) loads without a
+            # token; every operation needs one.
+            if not (
+                dev and request.method == "GET" and "text/html" in request.headers.get("accept", "")
+            ):
+                raise HTTPException(
+                    status.HTTP_401_UNAUTHORIZED,
+                    "authentication required",
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
+            user = CurrentUser("anonymous", frozenset())
+        return Context(
+            settings=settings,
+            driver=driver,
+            user=user,
+            correlation_id=getattr(request.state, "correlation_id", "-"),
+        )
+
+    app.include_router(
+        GraphQLRouter(
+            build_schema(settings),
+            context_getter=graphql_context,
+            graphql_ide="graphiql" if dev else None,
+            allow_queries_via_get=False,
+        ),
+        prefix="/graphql",
+    )
+
+    @app.get("/", include_in_schema=False)
+    async def root() -> JSONResponse:
+        return JSONResponse({"service": "ChainLens", "graphql": "/graphql", "health": "/health"})
+
+    return app

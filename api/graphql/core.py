@@ -1,0 +1,159 @@
+"""Core queries: one enterprise with its neighbourhood, name search, graph counts."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, cast
+
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from api.graphql.context import Context
+from api.graphql.permissions import READERS, requires
+from api.graphql.scalars import BigInt
+from graph import enterprises as domain
+from graph.errors import NotFound
+
+
+@strawberry.type(description="A neighbour of an enterprise and the relationship that links them.")
+class Neighbour:
+    relationship: str
+    outgoing: bool = strawberry.field(description="True when the enterprise is the start node.")
+    label: str
+    id: strawberry.ID
+    name: str
+    properties: JSON
+
+
+@strawberry.type(description="A legal entity: a firm in one or more industrial chains.")
+class Enterprise:
+    id: strawberry.ID
+    name: str
+    name_en: str | None
+    uscc: str | None
+    uscc_valid: bool | None
+    legal_form: str | None
+    region_code: str | None
+    industry_code: str | None
+    registered_capital: BigInt | None
+    currency: str | None
+    founded_on: date | None
+    status: str | None
+    is_core: bool
+    fraud_score: float | None
+    default_score: float | None
+
+    @strawberry.field(description="Relationships touching this enterprise, heaviest first.")
+    async def neighbourhood(self, info: Info[Context, None], limit: int = 100) -> list[Neighbour]:
+        rows = await info.context.call(domain.get_neighbourhood, str(self.id), limit)
+        return [
+            Neighbour(
+                relationship=n.relationship,
+                outgoing=n.outgoing,
+                label=n.label,
+                id=strawberry.ID(n.id),
+                name=n.name,
+                properties=n.properties,
+            )
+            for n in rows
+        ]
+
+    @classmethod
+    def from_domain(cls, e: domain.Enterprise) -> Enterprise:
+        return cls(
+            id=strawberry.ID(e.id),
+            name=e.name,
+            name_en=e.name_en,
+            uscc=e.uscc,
+            uscc_valid=e.uscc_valid,
+            legal_form=e.legal_form,
+            region_code=e.region_code,
+            industry_code=e.industry_code,
+            registered_capital=BigInt(e.registered_capital)
+            if e.registered_capital is not None
+            else None,
+            currency=e.currency,
+            founded_on=e.founded_on,
+            status=e.status,
+            is_core=e.is_core,
+            fraud_score=e.fraud_score,
+            default_score=e.default_score,
+        )
+
+
+@strawberry.type
+class EnterpriseEdge:
+    cursor: str
+    node: Enterprise
+
+
+@strawberry.type
+class PageInfo:
+    end_cursor: str | None
+    has_next_page: bool
+
+
+@strawberry.type
+class EnterpriseConnection:
+    edges: list[EnterpriseEdge]
+    page_info: PageInfo
+
+
+@strawberry.type
+class Count:
+    name: str
+    count: int
+
+
+@strawberry.type(description="How many nodes of each label and relationships of each type.")
+class Stats:
+    nodes: list[Count]
+    relationships: list[Count]
+
+
+@strawberry.type
+class CoreQuery:
+    @strawberry.field(extensions=requires(*READERS), description="One enterprise by its id.")
+    async def enterprise(self, info: Info[Context, None], id: strawberry.ID) -> Enterprise:
+        found = await info.context.enterprise_loader.load(str(id))
+        if found is None:
+            raise NotFound(f"no enterprise with id {id!r}")
+        return Enterprise.from_domain(found)
+
+    @strawberry.field(
+        extensions=requires(*READERS),
+        description="Enterprises whose name, English name or USCC matches, best first.",
+    )
+    async def search_enterprises(
+        self,
+        info: Info[Context, None],
+        text: str,
+        first: Annotated[int, strawberry.argument(description="At most 200.")] = 20,
+        after: str | None = None,
+    ) -> EnterpriseConnection:
+        page = cast(
+            domain.SearchPage,
+            await info.context.call(domain.search_enterprises, text, first, after),
+        )
+        found = await info.context.enterprise_loader.load_many(page.ids)
+        offset = domain.decode_cursor(after)
+        edges = [
+            EnterpriseEdge(
+                cursor=domain.encode_cursor(offset + i + 1), node=Enterprise.from_domain(e)
+            )
+            for i, e in enumerate(found)
+            if e is not None
+        ]
+        return EnterpriseConnection(
+            edges=edges,
+            page_info=PageInfo(end_cursor=page.end_cursor, has_next_page=page.has_next_page),
+        )
+
+    @strawberry.field(extensions=requires(*READERS), description="Counts per label and type.")
+    async def stats(self, info: Info[Context, None]) -> Stats:
+        s = cast(domain.GraphStats, await info.context.call(domain.graph_stats))
+        return Stats(
+            nodes=[Count(name=k, count=v) for k, v in s.nodes.items()],
+            relationships=[Count(name=k, count=v) for k, v in s.relationships.items()],
+        )

@@ -1,0 +1,55 @@
+"""Error handling for GraphQL in one place: domain errors keep their message and get a code;
+anything else is logged with the request's correlation id and, outside development, masked."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from api.errors import error_code_of, is_domain_error
+from chainlens.logs import get_logger
+from chainlens.settings import Environment
+
+log = get_logger(__name__)
+
+
+class DomainErrors(SchemaExtension):
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is None or not result.errors:
+            return
+        context = self.execution_context.context
+        masked: list[GraphQLError] = []
+        for error in result.errors:
+            original = error.original_error
+            # No original error: a validation error; a GraphQLError: raised on purpose (a
+            # permission check); both are the client's and keep their message.
+            if original is None or isinstance(original, GraphQLError) or is_domain_error(original):
+                if original is not None and not isinstance(original, GraphQLError):
+                    error.extensions = {**(error.extensions or {}), "code": error_code_of(original)}
+                masked.append(error)
+                continue
+            correlation_id = getattr(context, "correlation_id", "-")
+            log.error(
+                "graphql.internal_error",
+                correlation_id=correlation_id,
+                path=error.path,
+                error=repr(original),
+            )
+            if getattr(context, "settings", None) is not None and (
+                context.settings.environment is Environment.DEVELOPMENT
+            ):
+                masked.append(error)
+                continue
+            masked.append(
+                GraphQLError(
+                    f"internal error (correlation id {correlation_id})",
+                    nodes=error.nodes,
+                    path=error.path,
+                    extensions={"code": "INTERNAL", "correlation_id": correlation_id},
+                )
+            )
+        result.errors = masked

@@ -1,0 +1,1 @@
+"""Named, parameterised Cypher queries, one module per area."""
