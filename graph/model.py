@@ -32,6 +32,7 @@ class Label(StrEnum):
     ACCOUNT = "Account"
     TRANSFER = "Transfer"
     ALERT = "Alert"
+    RELEASE_ORDER = "ReleaseOrder"  # sensors: permission to move pledged stock out
     DECISION = "Decision"
     # platform
     USER = "User"
@@ -73,6 +74,7 @@ class Rel(StrEnum):
     RESOLVES_TO = "RESOLVES_TO"
     BRANCH_OF = "BRANCH_OF"
     ABOUT = "ABOUT"
+    RELEASES = "RELEASES"  # (:ReleaseOrder)-[:RELEASES]->(:Asset)
     # finance: credit-line hierarchy and use, voucher holding history
     GRANTED_TO = "GRANTED_TO"
     PART_OF = "PART_OF"

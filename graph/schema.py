@@ -47,6 +47,9 @@ def schema_statements() -> list[str]:
         _index(Label.ACCOUNT, "owner_id"),
         _index(Label.VOUCHER, "root_id"),
         _index(Label.SOURCE_RECORD, "source"),
+        _index(Label.ALERT, "scope"),  # sensors: open incidents by scope
+        _index(Label.ALERT, "raised_at"),
+        _index(Label.ALERT, "created_at"),
         _rel_index(Rel.GUARANTEES, "id"),
         # Full-text search over names, aliases and English names for `searchEnterprises`.
         "CREATE FULLTEXT INDEX enterprise_names IF NOT EXISTS "
