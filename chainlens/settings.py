@@ -60,6 +60,16 @@ class Settings(BaseSettings):
     graphql_max_depth: int = 10
     cors_origins: list[str] = []
 
+    # Sensors: MQTT broker, raw reading store and intake tuning (docs/sensors.md).
+    mqtt_host: str = "127.0.0.1"
+    mqtt_port: int = 1883
+    sensors_dir: Path | None = None  # default: state_dir / "sensors"
+    sensors_flush_ms: int = 20  # longest wait before a batch is stored and acknowledged
+    sensors_max_batch: int = 20_000
+    sensors_dedup_horizon_s: int = 2 * 86_400
+    sensors_max_future_s: int = 300
+    sensors_replay_s: int = 6 * 3_600
+
     log_level: str = "INFO"
     log_json: bool = False
 
