@@ -11,13 +11,14 @@ import contextlib
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from neo4j import GraphDatabase
-from neo4j.exceptions import AuthError, ServiceUnavailable
+from neo4j.exceptions import DriverError, Neo4jError
 
 from chainlens.logs import get_logger
 from chainlens.settings import Settings
@@ -236,18 +237,26 @@ class ManagedNeo4j:
         return None if state == "Z" else pid
 
     def answers(self, timeout: float = 2.0) -> bool:
+        """One un-retried `RETURN 1` (the driver's managed retries would hide a dead server)."""
+        try:
+            with socket.create_connection(("127.0.0.1", self.settings.neo4j_bolt_port), timeout):
+                pass
+        except OSError:
+            return False
         password = self.settings.effective_neo4j_password().get_secret_value()
         try:
-            with GraphDatabase.driver(
-                self.bolt_uri,
-                auth=(self.settings.neo4j_user, password),
-                connection_timeout=timeout,
-            ) as driver:
-                driver.execute_query("RETURN 1", database_=self.settings.neo4j_database)
+            with (
+                GraphDatabase.driver(
+                    self.bolt_uri,
+                    auth=(self.settings.neo4j_user, password),
+                    connection_timeout=timeout,
+                ) as driver,
+                driver.session(database=self.settings.neo4j_database) as session,
+            ):
+                session.run("RETURN 1").consume()
             return True
-        except (ServiceUnavailable, AuthError, OSError):
-            return False
-        except Exception:  # the database itself can still be starting
+        except (Neo4jError, DriverError, OSError):
+            # Refused, or the database is still starting (it can lag Bolt).
             return False
 
     def status(self) -> ServerStatus:

@@ -1,0 +1,303 @@
+"""`chainlens` — one console script with subcommands.
+
+Heavy packages (torch, spaCy) are imported inside the commands that need them, so that
+`chainlens neo4j status` answers instantly.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from chainlens.logs import configure_logging
+from chainlens.settings import Settings, get_settings
+from cli.progress import progress_bars
+from graph.errors import GraphError
+
+app = typer.Typer(
+    help="ChainLens: industrial-chain intelligence for supply-chain finance.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+neo4j_app = typer.Typer(help="The managed local Neo4j server.", no_args_is_help=True)
+db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
+users_app = typer.Typer(help="API users and their roles.", no_args_is_help=True)
+app.add_typer(neo4j_app, name="neo4j")
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+
+console = Console(stderr=True)
+
+
+@app.callback()
+def main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
+) -> None:
+    settings = get_settings()
+    configure_logging("DEBUG" if verbose else settings.log_level, json=settings.log_json)
+
+
+def _settings() -> Settings:
+    return get_settings()
+
+
+def _fail(message: str) -> typer.Exit:
+    console.print(f"[red]error:[/red] {message}")
+    return typer.Exit(code=1)
+
+
+def _ensure_neo4j(settings: Settings) -> None:
+    """Start the managed server when no external Neo4j is configured."""
+    if not settings.managed_neo4j:
+        return
+    from graph.server import ManagedNeo4j
+
+    server = ManagedNeo4j(settings)
+    if server.pid() is None:
+        with console.status("starting Neo4j (first start takes up to a minute)…"):
+            server.start()
+
+
+# ---- neo4j -------------------------------------------------------------------------------
+@neo4j_app.command("install")
+def neo4j_install() -> None:
+    """Fetch the Neo4j community server's jars from Maven Central (once)."""
+    from graph.server import ManagedNeo4j
+
+    server = ManagedNeo4j(_settings())
+    try:
+        with console.status("fetching Neo4j from Maven Central…"):
+            fetched = server.install()
+    except GraphError as e:
+        raise _fail(str(e)) from e
+    console.print(f"Neo4j {'installed' if fetched else 'already installed'} in {server.home}")
+
+
+@neo4j_app.command("start")
+def neo4j_start() -> None:
+    """Start the managed server (a no-op when it runs already) and wait until it answers."""
+    from graph.server import ManagedNeo4j
+
+    settings = _settings()
+    if not settings.managed_neo4j:
+        raise _fail("NEO4J_URI is set: ChainLens uses that server and starts nothing")
+    server = ManagedNeo4j(settings)
+    try:
+        with console.status("starting Neo4j…"):
+            started = server.start()
+    except GraphError as e:
+        raise _fail(str(e)) from e
+    status = server.status()
+    console.print(f"Neo4j {'started' if started else 'was already running'}: {status.describe()}")
+    console.print(f"  Bolt {status.bolt_uri}   Browser {status.http_url}/browser/")
+    console.print(f"  user neo4j, password in {settings.state_dir / 'neo4j-password'}")
+
+
+@neo4j_app.command("stop")
+def neo4j_stop() -> None:
+    """Stop the managed server cleanly (SIGTERM, then wait)."""
+    from graph.server import ManagedNeo4j
+
+    stopped = ManagedNeo4j(_settings()).stop()
+    console.print("Neo4j stopped" if stopped else "Neo4j was not running")
+
+
+@neo4j_app.command("status")
+def neo4j_status() -> None:
+    """Whether the managed server is installed, running and answering."""
+    from graph.server import ManagedNeo4j
+
+    settings = _settings()
+    if not settings.managed_neo4j:
+        console.print(f"external Neo4j at {settings.neo4j_uri}")
+        return
+    status = ManagedNeo4j(settings).status()
+    console.print(f"Neo4j {settings.neo4j_version}: {status.describe()}  ({status.home})")
+    if status.running and not status.answers:
+        raise typer.Exit(code=3)
+    if not status.running:
+        raise typer.Exit(code=3)
+
+
+# ---- db ------------------------------------------------------------------------------------
+@db_app.command("init")
+def db_init() -> None:
+    """Create every constraint and index of the model (idempotent)."""
+    from graph.driver import open_driver
+    from graph.schema import apply_schema
+
+    settings = _settings()
+    _ensure_neo4j(settings)
+    with open_driver(settings) as driver:
+        count = apply_schema(driver, settings.neo4j_database)
+    console.print(f"schema applied: {count} constraints and indexes")
+
+
+# ---- users ---------------------------------------------------------------------------------
+@users_app.command("add")
+def users_add(
+    username: str,
+    role: Annotated[list[str], typer.Option("--role", "-r", help="Repeat for several roles.")],
+    password: Annotated[
+        str | None,
+        typer.Option(
+            help="Read from CHAINLENS_NEW_PASSWORD or prompted when not given.",
+            envvar="CHAINLENS_NEW_PASSWORD",
+        ),
+    ] = None,
+) -> None:
+    """Create a user (or replace its password and roles); the password is stored argon2-hashed."""
+    from api.security import add_user, parse_roles
+    from graph.driver import open_driver
+
+    try:
+        roles = parse_roles(role)
+    except ValueError as e:
+        raise _fail(str(e)) from e
+    if password is None:
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    settings = _settings()
+    _ensure_neo4j(settings)
+    with open_driver(settings) as driver:
+        try:
+            add_user(driver, settings.neo4j_database, username, password, roles)
+        except ValueError as e:
+            raise _fail(str(e)) from e
+    console.print(f"user {username} saved with roles {', '.join(r.value for r in roles)}")
+
+
+# ---- data ----------------------------------------------------------------------------------
+@app.command()
+def generate(
+    out: Annotated[Path, typer.Option("--out", help="Folder for data/ and truth/.")],
+    enterprises: Annotated[int, typer.Option(min=10)] = 10_000,
+    seed: int = 7,
+) -> None:
+    """Generate synthetic industrial chains with ground truth, in the ingest format."""
+    from ingest.synthetic import generate as run_generator
+
+    with progress_bars(console) as progress:
+        summary = run_generator(out, enterprises=enterprises, seed=seed, progress=progress)
+    console.print(f"generated into {out}/data (truth in {out}/truth): {summary}")
+
+
+@app.command()
+def ingest(
+    folder: Annotated[Path, typer.Argument(exists=True, file_okay=False)],
+    batch_size: int = 5000,
+) -> None:
+    """Validate and load a folder in the ingest format; bad rows go to _rejects/."""
+    from graph.driver import open_driver
+    from graph.schema import apply_schema
+    from ingest.loader import ingest_folder
+
+    settings = _settings()
+    _ensure_neo4j(settings)
+    with open_driver(settings) as driver:
+        apply_schema(driver, settings.neo4j_database)
+        with progress_bars(console) as progress:
+            summary = ingest_folder(
+                driver, settings.neo4j_database, folder, batch_size=batch_size, progress=progress
+            )
+    console.print(summary.table())
+    if summary.rejected:
+        console.print(
+            f"[yellow]{summary.rejected} rows rejected[/yellow]; see {folder / '_rejects'}"
+        )
+
+
+# ---- api -----------------------------------------------------------------------------------
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option()] = None,
+    port: Annotated[int | None, typer.Option()] = None,
+) -> None:
+    """Run the API (GraphQL at /graphql)."""
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = _settings()
+    _ensure_neo4j(settings)
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.api_host,
+        port=port or settings.api_port,
+        log_level="warning",
+    )
+
+
+@app.command()
+def schema() -> None:
+    """Print the GraphQL schema (SDL) for clients that generate code from it."""
+    from strawberry.printer import print_schema
+
+    from api.graphql.schema import build_schema
+
+    sys.stdout.write(print_schema(build_schema(_settings())) + "\n")
+
+
+@app.command()
+def stats() -> None:
+    """Counts of nodes per label and relationships per type."""
+    from graph.driver import open_driver
+    from graph.enterprises import graph_stats
+
+    settings = _settings()
+    _ensure_neo4j(settings)
+    with open_driver(settings) as driver:
+        s = graph_stats(driver, settings.neo4j_database)
+    table = Table("kind", "name", "count")
+    for name, count in s.nodes.items():
+        table.add_row("node", name, f"{count:,}")
+    for name, count in s.relationships.items():
+        table.add_row("relationship", name, f"{count:,}")
+    Console().print(table)
+
+
+# ---- demo ----------------------------------------------------------------------------------
+@app.command()
+def demo(
+    enterprises: Annotated[int, typer.Option(min=100)] = 20_000,
+    seed: int = 7,
+    serve_api: Annotated[bool, typer.Option("--serve/--no-serve")] = True,
+) -> None:
+    """Everything at once: Neo4j, a generated industrial chain, ingest, scores, the API."""
+    from api.security import Role, add_user
+    from chainlens.settings import read_or_create_secret
+    from graph.driver import open_driver
+    from graph.schema import apply_schema
+    from ingest.loader import ingest_folder
+    from ingest.synthetic import generate as run_generator
+
+    settings = _settings()
+    _ensure_neo4j(settings)
+    out = settings.state_dir / "demo" / f"chain-{enterprises}-{seed}"
+    with progress_bars(console) as progress:
+        if not (out / "data" / "manifest.json").exists():
+            run_generator(out, enterprises=enterprises, seed=seed, progress=progress)
+        with open_driver(settings) as driver:
+            apply_schema(driver, settings.neo4j_database)
+            summary = ingest_folder(
+                driver, settings.neo4j_database, out / "data", progress=progress
+            )
+            password = read_or_create_secret(settings.state_dir / "demo-password")
+            add_user(driver, settings.neo4j_database, "demo", password, list(Role))
+    console.print(summary.table())
+    url = f"http://{settings.api_host}:{settings.api_port}"
+    console.print(f"\n[bold]ChainLens is ready[/bold] at {url}  (GraphQL: {url}/graphql)")
+    console.print(f"  login: demo / {password}   (kept in {settings.state_dir / 'demo-password'})")
+    console.print(f"  Neo4j Browser: http://127.0.0.1:{settings.neo4j_http_port}/browser/")
+    if serve_api:
+        serve(host=None, port=None)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    app()
