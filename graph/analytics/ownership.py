@@ -192,13 +192,13 @@ def effective_ownership(driver: Driver, database: str, enterprise_id: str) -> Ow
     direct_sum: dict[Key, float] = {}
     for key, frac in sub.holders_of.get(enterprise_id, []):
         direct_sum[key] = direct_sum.get(key, 0.0) + frac
-    holders: list[Holder] = []
+    found: list[Holder] = []
     for key in nodes:
         if key == target:
             continue
         kind, hid = key
         ultimate = kind is HolderKind.PERSON or hid not in sub.holders_of
-        holders.append(
+        found.append(
             Holder(
                 kind=kind,
                 id=hid,
@@ -209,8 +209,8 @@ def effective_ownership(driver: Driver, database: str, enterprise_id: str) -> Ow
                 distance=sub.distance[key],
             )
         )
-    holders.sort(key=lambda h: (-h.effective_pct, h.kind, h.id))
-    return Ownership(enterprise_id, holders)
+    found.sort(key=lambda h: (-h.effective_pct, h.kind, h.id))
+    return Ownership(enterprise_id, found)
 
 
 def ultimate_owners(

@@ -277,13 +277,13 @@ CALL (e) {{
   OPTIONAL MATCH (v:{Label.VOUCHER.value})-[:{Rel.ISSUED_BY.value}]->(e)
   WHERE NOT coalesce(v.status, 'live') IN $closed_vouchers
     AND NOT EXISTS {{ (:{Label.VOUCHER.value})-[:{Rel.SPLIT_FROM.value}]->(v) }}
-  RETURN coalesce(sum(coalesce(v.amount, v.face_amount, 0)), 0) AS vouchers_issued
+  RETURN coalesce(sum(coalesce(v.amount, 0)), 0) AS vouchers_issued
 }}
 CALL (e) {{
   OPTIONAL MATCH (v:{Label.VOUCHER.value})-[:{Rel.HELD_BY.value}]->(e)
   WHERE NOT coalesce(v.status, 'live') IN $closed_vouchers
     AND NOT EXISTS {{ (:{Label.VOUCHER.value})-[:{Rel.SPLIT_FROM.value}]->(v) }}
-  RETURN coalesce(sum(coalesce(v.amount, v.face_amount, 0)), 0) AS vouchers_held
+  RETURN coalesce(sum(coalesce(v.amount, 0)), 0) AS vouchers_held
 }}
 RETURN eid AS id, e.name AS name, financings, financed, guarantees_given,
        guarantees_received, vouchers_issued, vouchers_held

@@ -45,3 +45,20 @@ def holds(holder: str, held: str, pct: float, person: bool = False) -> str:
         f"MERGE (e:Enterprise {{id: '{held}'}}) ON CREATE SET e.name = 'Firm {held}' "
         f"MERGE (h)-[:HOLDS {{pct: {pct}}}]->(e);"
     )
+
+
+def invoice(inv_id: str, seller: str, buyer: str, amount: int, day: str) -> str:
+    """An invoice seller -> buyer (and the SUPPLIES link it implies)."""
+    return (
+        f"MATCH (s:Enterprise {{id: '{seller}'}}), (b:Enterprise {{id: '{buyer}'}}) "
+        f"CREATE (i:Invoice {{id: '{inv_id}', amount: {amount}, tax: 0, "
+        f"issued_on: date('{day}'), status: 'issued'}}) "
+        f"CREATE (i)-[:SELLER]->(s), (i)-[:BUYER]->(b) MERGE (s)-[:SUPPLIES]->(b);"
+    )
+
+
+def guarantees(g_id: str, guarantor: str, beneficiary: str, amount: int) -> str:
+    return (
+        f"MERGE (g:Enterprise {{id: '{guarantor}'}}) MERGE (b:Enterprise {{id: '{beneficiary}'}}) "
+        f"CREATE (g)-[:GUARANTEES {{id: '{g_id}', amount: {amount}}}]->(b);"
+    )
