@@ -1,0 +1,1 @@
+"""Supply-chain finance on the graph: ledger, credit lines, products, life cycle, vouchers."""
