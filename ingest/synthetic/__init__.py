@@ -1,0 +1,10 @@
+"""The synthetic industrial-chain generator (`chainlens generate`): data plus ground truth.
+
+See docs/generator.md for what is generated and the truth files.
+"""
+
+from __future__ import annotations
+
+from ingest.synthetic.generator import GenerationSummary, Progress, generate
+
+__all__ = ["GenerationSummary", "Progress", "generate"]
