@@ -14,7 +14,7 @@ from typing import Any
 
 from neo4j import Driver, ManagedTransaction, RoutingControl
 
-from graph.model import Label
+from graph.model import Label, Rel
 
 _ACC = Label.ACCOUNT.value
 _TR = Label.TRANSFER.value
@@ -201,3 +201,193 @@ def all_transfers(driver: Driver, database: str) -> list[Row]:
         ALL_TRANSFERS, database_=database, routing_=RoutingControl.READ
     )
     return [r["transfer"] for r in records]
+
+
+# --------------------------------------------------------------------------------------
+# Credit lines
+# --------------------------------------------------------------------------------------
+
+MERGE_LINE = f"""
+MATCH (e:{_E} {{id: $enterprise_id}})
+MERGE (l:{_LINE} {{id: $id}})
+ON CREATE SET l += $props, l.status = 'active', l.created_at = $now
+MERGE (l)-[:{Rel.GRANTED_TO.value}]->(e)
+WITH l
+OPTIONAL MATCH (p:{_LINE} {{id: $parent_id}})
+FOREACH (_ IN CASE WHEN p IS NULL THEN [] ELSE [1] END | MERGE (l)-[:{Rel.PART_OF.value}]->(p))
+RETURN l {{.*}} AS line, p IS NOT NULL OR $parent_id IS NULL AS parent_ok
+"""
+
+# The line and its ancestors, nearest first (a hold occupies every level).
+LINE_PATH = f"""
+MATCH p = (l:{_LINE} {{id: $id}})-[:{Rel.PART_OF.value}*0..6]->(a:{_LINE})
+OPTIONAL MATCH (a)-[:{Rel.GRANTED_TO.value}]->(e:{_E})
+RETURN a {{.*, enterprise_id: e.id}} AS line ORDER BY length(p)
+"""
+
+SET_LINE_STATUS = f"""
+MATCH (l:{_LINE} {{id: $id}})
+SET l.status = $status, l.status_reason = $reason, l.status_at = $now
+RETURN l {{.*}} AS line
+"""
+
+SET_LINE_LIMIT = f"""
+MATCH (l:{_LINE} {{id: $id}})
+SET l.limit_minor = $limit
+"""
+
+EXPIRE_LINES = f"""
+MATCH (l:{_LINE})
+WHERE l.status IN ['active', 'frozen'] AND l.expires_on < $today
+SET l.status = 'expired', l.status_at = $now
+RETURN l.id AS id ORDER BY id
+"""
+
+# A credit line of an enterprise by kind (its own, or the supply-chain line of a core).
+LINE_OF = f"""
+MATCH (l:{_LINE} {{kind: $kind}})-[:{Rel.GRANTED_TO.value}]->(e:{_E} {{id: $enterprise_id}})
+WHERE l.currency = $currency AND ($product_id IS NULL OR l.product_id = $product_id)
+RETURN l.id AS id ORDER BY l.created_at LIMIT 1
+"""
+
+LINES_OF = f"""
+MATCH (l:{_LINE})-[:{Rel.GRANTED_TO.value}]->(e:{_E} {{id: $enterprise_id}})
+RETURN l {{.*, enterprise_id: e.id}} AS line ORDER BY l.id
+"""
+
+
+def merge_line(
+    tx: ManagedTransaction,
+    id: str,
+    enterprise_id: str,
+    parent_id: str | None,
+    props: Row,
+    now: Any,
+) -> Row | None:
+    rec = tx.run(
+        MERGE_LINE, id=id, enterprise_id=enterprise_id, parent_id=parent_id, props=props, now=now
+    ).single()
+    return None if rec is None else rec.data()
+
+
+def line_path(tx: ManagedTransaction, id: str) -> list[Row]:
+    return [r["line"] for r in tx.run(LINE_PATH, id=id)]
+
+
+def line_path_read(driver: Driver, database: str, id: str) -> list[Row]:
+    records, _, _ = driver.execute_query(
+        LINE_PATH, id=id, database_=database, routing_=RoutingControl.READ
+    )
+    return [r["line"] for r in records]
+
+
+def set_line_status(
+    tx: ManagedTransaction, id: str, status: str, reason: str, now: Any
+) -> Row | None:
+    rec = tx.run(SET_LINE_STATUS, id=id, status=status, reason=reason, now=now).single()
+    return None if rec is None else rec["line"]  # type: ignore[no-any-return]
+
+
+def set_line_limit(tx: ManagedTransaction, id: str, limit: int) -> None:
+    tx.run(SET_LINE_LIMIT, id=id, limit=limit).consume()
+
+
+def expire_lines(tx: ManagedTransaction, today: Any, now: Any) -> list[str]:
+    return [r["id"] for r in tx.run(EXPIRE_LINES, today=today, now=now)]
+
+
+def line_of(
+    tx: ManagedTransaction,
+    enterprise_id: str,
+    kind: str,
+    currency: str,
+    product_id: str | None = None,
+) -> str | None:
+    rec = tx.run(
+        LINE_OF, enterprise_id=enterprise_id, kind=kind, currency=currency, product_id=product_id
+    ).single()
+    return None if rec is None else rec["id"]  # type: ignore[no-any-return]
+
+
+def lines_of(driver: Driver, database: str, enterprise_id: str) -> list[Row]:
+    records, _, _ = driver.execute_query(
+        LINES_OF, enterprise_id=enterprise_id, database_=database, routing_=RoutingControl.READ
+    )
+    return [r["line"] for r in records]
+
+
+# --------------------------------------------------------------------------------------
+# Policy facts: what the graph says about an enterprise, in one read
+# --------------------------------------------------------------------------------------
+
+LIVE_FINANCING = "['approved', 'contracted', 'active', 'overdue']"
+
+ENTERPRISE_FACTS = f"""
+MATCH (e:{_E} {{id: $id}})
+CALL (e) {{
+  OPTIONAL MATCH p = (e)-[:{Rel.SUPPLIES.value}*1..5]->(core:{_E})
+  WHERE core.is_core = true AND e <> core
+  WITH p, core ORDER BY length(p) LIMIT 1
+  RETURN length(p) AS tier, core.id AS core_id,
+         [r IN relationships(p) | coalesce(r.amount_12m, 0)] AS path_amounts,
+         CASE WHEN p IS NULL THEN null ELSE relationships(p)[0].first_on END AS first_on,
+         CASE WHEN p IS NULL THEN null ELSE endNode(relationships(p)[0]).id END AS buyer_id
+}}
+CALL (e) {{
+  OPTIONAL MATCH (core:{_E})-[:{Rel.SUPPLIES.value}]->(e) WHERE core.is_core = true
+  RETURN collect(core.id)[0] AS seller_core_id
+}}
+CALL (e) {{
+  OPTIONAL MATCH c = (e)-[:{Rel.GUARANTEES.value}*1..6]->(e)
+  UNWIND CASE WHEN c IS NULL THEN [null] ELSE nodes(c) END AS m
+  RETURN [x IN collect(DISTINCT m.id) WHERE x IS NOT NULL] AS circle
+}}
+CALL (e) {{
+  OPTIONAL MATCH (i:{_INV})-[:{Rel.SELLER.value}]->(e)
+  WHERE coalesce(i.status, 'issued') IN ['issued', 'confirmed']
+    AND NOT EXISTS {{ (i)-[:{Rel.ASSIGNED_TO.value}]->(f:{_FIN})
+                     WHERE f.status IN {LIVE_FINANCING} }}
+  OPTIONAL MATCH (i)-[:{Rel.BUYER.value}]->(b:{_E})
+  RETURN coalesce(sum(i.amount), 0) AS receivables,
+         coalesce(sum(CASE WHEN b.is_core = true THEN i.amount END), 0) AS receivables_core
+}}
+CALL (e) {{
+  OPTIONAL MATCH (e)-[pr:{Rel.PARTY.value}]->(c:{Label.CONTRACT.value})
+  WHERE pr.role = 'seller' AND coalesce(c.status, 'signed') = 'signed'
+  RETURN coalesce(sum(c.amount), 0) AS open_orders
+}}
+CALL (e) {{
+  OPTIONAL MATCH (e)-[:{Rel.OWNS.value}]->(a:{_ASSET})
+  WHERE NOT EXISTS {{ (a)-[:{Rel.PLEDGED_TO.value}]->(f:{_FIN})
+                     WHERE f.status IN {LIVE_FINANCING} }}
+  WITH a, coalesce(a.value_minor, toInteger(coalesce(a.quantity, 0) * coalesce(a.unit_value, 0)))
+       AS value
+  RETURN coalesce(sum(CASE WHEN a.kind = 'warehouse_receipt' THEN value END), 0) AS receipts,
+         coalesce(sum(CASE WHEN a.kind <> 'warehouse_receipt' THEN value END), 0) AS movables,
+         count(CASE WHEN EXISTS {{ (:{Label.SENSOR.value})-[:{Rel.MONITORS.value}]->(a) }}
+                    THEN 1 END) AS monitored
+}}
+CALL (e) {{
+  OPTIONAL MATCH (v:{_V})-[:{Rel.HELD_BY.value}]->(e) WHERE v.status = 'live'
+  RETURN coalesce(sum(v.face_minor), 0) AS vouchers
+}}
+CALL (e) {{
+  OPTIONAL MATCH (g)-[h:{Rel.HOLDS.value}]->(e) WHERE h.pct >= 50
+  OPTIONAL MATCH (g)-[h2:{Rel.HOLDS.value}]->(m:{_E}) WHERE h2.pct >= 50
+  WITH collect(DISTINCT m) + [e] AS members
+  UNWIND members AS m
+  OPTIONAL MATCH (f:{_FIN})-[:{Rel.BORROWER.value}]->(m) WHERE f.status IN {LIVE_FINANCING}
+  RETURN count(DISTINCT m) AS group_size, coalesce(sum(f.outstanding_minor), 0) AS group_exposure
+}}
+RETURN e {{.id, .name, .status, .is_core, .fraud_score, .default_score}} AS enterprise,
+       tier, core_id, path_amounts, first_on, buyer_id, seller_core_id, circle,
+       receivables, receivables_core, open_orders, receipts, movables, monitored, vouchers,
+       group_size, group_exposure
+"""
+
+
+def enterprise_facts(driver: Driver, database: str, enterprise_id: str) -> Row | None:
+    records, _, _ = driver.execute_query(
+        ENTERPRISE_FACTS, id=enterprise_id, database_=database, routing_=RoutingControl.READ
+    )
+    return records[0].data() if records else None
