@@ -184,7 +184,14 @@ def generate(
 
     with progress_bars(console) as progress:
         summary = run_generator(out, enterprises=enterprises, seed=seed, progress=progress)
-    console.print(f"generated into {out}/data (truth in {out}/truth): {summary}")
+    table = Table(
+        "file", "rows", title=f"generated in {summary.elapsed_s:.1f}s (as of {summary.as_of})"
+    )
+    for name, count in summary.counts.items():
+        table.add_row(f"data/{name}", f"{count:,}")
+    for name, count in summary.truth_counts.items():
+        table.add_row(f"truth/{name}", f"{count:,}")
+    console.print(table)
 
 
 @app.command()
