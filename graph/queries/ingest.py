@@ -1,0 +1,338 @@
+"""Cypher for loading ingest files, and the derived SUPPLIES aggregates.
+
+Every statement is an `UNWIND $rows` batch that MERGEs nodes on their constrained `id` and
+relationships on their endpoints (plus `id` where they have one), so that the same rows
+written twice give the same graph. A batch and its `IngestBatch` marker are written in one
+managed transaction: after a crash a batch is either wholly there, marker included, or not at
+all, which is what lets the loader skip committed batches on a re-run.
+
+Node rows have the shape ``{"id": str, "props": {...}, <reference fields>...}``; endpoints are
+MATCHed (the loader has checked that they exist), optional ones through OPTIONAL MATCH.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from neo4j import Driver, ManagedTransaction, RoutingControl
+
+from graph.model import Label, Rel
+
+L, R = Label, Rel
+
+
+def _merge_node(label: Label) -> str:
+    return (
+        f"UNWIND $rows AS row\n"
+        f"MERGE (n:{label} {{id: row.id}})\n"
+        f"ON CREATE SET n.loaded_at = $loaded_at\n"
+        f"SET n += row.props, n.source_file = $source_file\n"
+    )
+
+
+def _link(var: str, label: Label, key: str, pattern: str) -> str:
+    """Link `n` to an optional endpoint: `pattern` uses `n` and `var` (e.g. `(n)-[:X]->(m)`)."""
+    return (
+        f"WITH n, row\n"
+        f"OPTIONAL MATCH ({var}:{label} {{id: row.{key}}})\n"
+        f"FOREACH (_ IN CASE WHEN {var} IS NULL THEN [] ELSE [1] END | MERGE {pattern})\n"
+    )
+
+
+def _link_set(var: str, label: Label, key: str, pattern: str, set_clause: str) -> str:
+    """Like `_link`, with properties set on the relationship `r` of `pattern`."""
+    return (
+        f"WITH n, row\n"
+        f"OPTIONAL MATCH ({var}:{label} {{id: row.{key}}})\n"
+        f"FOREACH (_ IN CASE WHEN {var} IS NULL THEN [] ELSE [1] END |\n"
+        f"  MERGE {pattern} SET {set_clause})\n"
+    )
+
+
+NODE_QUERIES: dict[str, str] = {
+    "addresses": _merge_node(L.ADDRESS),
+    "phones": _merge_node(L.PHONE),
+    "goods": _merge_node(L.GOODS),
+    "persons": _merge_node(L.PERSON),
+    "enterprises": _merge_node(L.ENTERPRISE)
+    + _link("a", L.ADDRESS, "address_id", f"(n)-[:{R.LOCATED_AT}]->(a)")
+    + _link("p", L.PHONE, "phone_id", f"(n)-[:{R.HAS_PHONE}]->(p)"),
+    "warehouses": _merge_node(L.WAREHOUSE)
+    + "SET n.geo = CASE WHEN row.lat IS NULL OR row.lon IS NULL THEN null\n"
+    "  ELSE point({latitude: row.lat, longitude: row.lon}) END\n"
+    + _link("o", L.ENTERPRISE, "operator_id", f"(o)-[:{R.OPERATES}]->(n)"),
+    "contracts": _merge_node(L.CONTRACT) + "WITH n, row\n"
+    f"MATCH (s:{L.ENTERPRISE} {{id: row.seller_id}})\n"
+    f"MATCH (b:{L.ENTERPRISE} {{id: row.buyer_id}})\n"
+    f"MERGE (s)-[:{R.PARTY} {{role: 'seller'}}]->(n)\n"
+    f"MERGE (b)-[:{R.PARTY} {{role: 'buyer'}}]->(n)\n",
+    "invoices": _merge_node(L.INVOICE) + "WITH n, row\n"
+    f"MATCH (s:{L.ENTERPRISE} {{id: row.seller_id}})\n"
+    f"MATCH (b:{L.ENTERPRISE} {{id: row.buyer_id}})\n"
+    f"MERGE (n)-[:{R.SELLER}]->(s)\n"
+    f"MERGE (n)-[:{R.BUYER}]->(b)\n"
+    + _link("c", L.CONTRACT, "contract_id", f"(n)-[:{R.UNDER}]->(c)")
+    + _link_set("g", L.GOODS, "goods_id", f"(n)-[r:{R.FOR}]->(g)", "r.qty = row.qty"),
+    "shipments": _merge_node(L.SHIPMENT) + "WITH n, row\n"
+    f"MATCH (f:{L.ENTERPRISE} {{id: row.from_id}})\n"
+    f"MATCH (t:{L.ENTERPRISE} {{id: row.to_id}})\n"
+    f"MERGE (n)-[:{R.FROM}]->(f)\n"
+    f"MERGE (n)-[:{R.TO}]->(t)\n"
+    + _link("c", L.CONTRACT, "contract_id", f"(n)-[:{R.UNDER}]->(c)")
+    + _link("i", L.INVOICE, "invoice_id", f"(n)-[:{R.DELIVERS}]->(i)")
+    + _link_set("g", L.GOODS, "goods_id", f"(n)-[r:{R.OF}]->(g)", "r.qty = row.qty")
+    + _link("w", L.WAREHOUSE, "warehouse_id", f"(n)-[:{R.STORED_AT}]->(w)"),
+    "payments": _merge_node(L.PAYMENT) + "WITH n, row\n"
+    f"MATCH (i:{L.INVOICE} {{id: row.invoice_id}})\n"
+    f"MATCH (p:{L.ENTERPRISE} {{id: row.payer_id}})\n"
+    f"MATCH (q:{L.ENTERPRISE} {{id: row.payee_id}})\n"
+    f"MERGE (n)-[:{R.SETTLES}]->(i)\n"
+    f"MERGE (n)-[:{R.PAID_BY}]->(p)\n"
+    f"MERGE (n)-[:{R.PAID_TO}]->(q)\n",
+    "assets": _merge_node(L.ASSET) + "WITH n, row\n"
+    f"MATCH (o:{L.ENTERPRISE} {{id: row.owner_id}})\n"
+    f"MERGE (o)-[:{R.OWNS}]->(n)\n"
+    + _link("g", L.GOODS, "goods_id", f"(n)-[:{R.OF}]->(g)")
+    + _link("w", L.WAREHOUSE, "warehouse_id", f"(n)-[:{R.STORED_AT}]->(w)"),
+    "sensors": _merge_node(L.SENSOR)
+    + _link("a", L.ASSET, "asset_id", f"(n)-[:{R.MONITORS}]->(a)")
+    + _link("w", L.WAREHOUSE, "warehouse_id", f"(n)-[:{R.INSTALLED_AT}]->(w)"),
+    "financings": _merge_node(L.FINANCING) + "WITH n, row\n"
+    f"MATCH (b:{L.ENTERPRISE} {{id: row.borrower_id}})\n"
+    f"MERGE (n)-[:{R.BORROWER}]->(b)\n",
+    "enterprise_records": _merge_node(L.SOURCE_RECORD)
+    + _link_set(
+        "e",
+        L.ENTERPRISE,
+        "enterprise_id",
+        f"(n)-[r:{R.RESOLVES_TO}]->(e)",
+        "r.score = row.score, r.method = row.method",
+    ),
+}
+
+
+def _holds(holder: Label) -> str:
+    return (
+        "UNWIND $rows AS row\n"
+        f"MATCH (h:{holder} {{id: row.holder_id}})\n"
+        f"MATCH (e:{L.ENTERPRISE} {{id: row.enterprise_id}})\n"
+        f"MERGE (h)-[r:{R.HOLDS}]->(e)\n"
+        "SET r.pct = row.pct, r.since = row.since, r.source_file = $source_file\n"
+    )
+
+
+def _guarantees(guarantor: Label) -> str:
+    return (
+        "UNWIND $rows AS row\n"
+        f"MATCH (g:{guarantor} {{id: row.guarantor_id}})\n"
+        f"MATCH (e:{L.ENTERPRISE} {{id: row.beneficiary_id}})\n"
+        f"MERGE (g)-[r:{R.GUARANTEES} {{id: row.id}}]->(e)\n"
+        "SET r.amount = row.amount, r.currency = row.currency, r.signed_on = row.signed_on,\n"
+        "    r.expires_on = row.expires_on, r.source_file = $source_file\n"
+    )
+
+
+def _pledges(collateral: Label, rel: Rel) -> str:
+    return (
+        "UNWIND $rows AS row\n"
+        f"MATCH (c:{collateral} {{id: row.collateral_id}})\n"
+        f"MATCH (f:{L.FINANCING} {{id: row.financing_id}})\n"
+        f"MERGE (c)-[r:{rel} {{id: row.id}}]->(f)\n"
+        "SET r.pledged_on = row.pledged_on, r.source_file = $source_file\n"
+    )
+
+
+# Relationship files: (file, kind value) -> query; the kind picks the endpoint label.
+REL_QUERIES: dict[tuple[str, str | None], str] = {
+    ("holdings", "person"): _holds(L.PERSON),
+    ("holdings", "enterprise"): _holds(L.ENTERPRISE),
+    ("roles", None): (
+        "UNWIND $rows AS row\n"
+        f"MATCH (p:{L.PERSON} {{id: row.person_id}})\n"
+        f"MATCH (e:{L.ENTERPRISE} {{id: row.enterprise_id}})\n"
+        f"MERGE (p)-[r:{R.ROLE} {{kind: row.kind}}]->(e)\n"
+        "SET r.source_file = $source_file\n"
+    ),
+    ("guarantees", "person"): _guarantees(L.PERSON),
+    ("guarantees", "enterprise"): _guarantees(L.ENTERPRISE),
+    ("goods_inputs", None): (
+        "UNWIND $rows AS row\n"
+        f"MATCH (a:{L.GOODS} {{id: row.input_id}})\n"
+        f"MATCH (b:{L.GOODS} {{id: row.output_id}})\n"
+        f"MERGE (a)-[r:{R.INPUT_TO}]->(b)\n"
+        "SET r.source_file = $source_file\n"
+    ),
+    ("pledges", "invoice"): _pledges(L.INVOICE, R.ASSIGNED_TO),
+    ("pledges", "asset"): _pledges(L.ASSET, R.PLEDGED_TO),
+}
+
+MARK_BATCH = f"""
+MERGE (b:{L.INGEST_BATCH} {{id: $id}})
+ON CREATE SET b.folder_hash = $folder_hash, b.file = $file, b.batch_no = $batch_no,
+              b.rows = $rows, b.committed_at = datetime()
+"""
+
+COMMITTED_BATCHES = f"""
+MATCH (b:{L.INGEST_BATCH}) WHERE b.id STARTS WITH $prefix
+RETURN b.id AS id
+"""
+
+_EXISTING = {
+    label: f"UNWIND $ids AS id MATCH (n:{label} {{id: id}}) RETURN collect(n.id) AS found"
+    for label in Label
+}
+
+
+@dataclass(frozen=True, slots=True)
+class BatchMark:
+    """The `IngestBatch` marker written in the same transaction as its rows."""
+
+    id: str
+    folder_hash: str
+    file: str
+    batch_no: int
+    rows: int
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    query: str
+    rows: list[dict[str, Any]]
+
+
+def node_statement(file: str, rows: list[dict[str, Any]]) -> Statement:
+    return Statement(NODE_QUERIES[file], rows)
+
+
+def rel_statement(file: str, kind: str | None, rows: list[dict[str, Any]]) -> Statement:
+    return Statement(REL_QUERIES[(file, kind)], rows)
+
+
+def write_batch(
+    driver: Driver,
+    database: str,
+    statements: Sequence[Statement],
+    *,
+    source_file: str,
+    loaded_at: datetime,
+    mark: BatchMark | None,
+) -> None:
+    """Write the statements and the batch marker in one managed (retried) transaction."""
+
+    def work(tx: ManagedTransaction) -> None:
+        for st in statements:
+            if st.rows:
+                params = {"rows": st.rows, "source_file": source_file, "loaded_at": loaded_at}
+                tx.run(st.query, params).consume()
+        if mark is not None:
+            tx.run(
+                MARK_BATCH, id=mark.id, folder_hash=mark.folder_hash, file=mark.file,
+                batch_no=mark.batch_no, rows=mark.rows,
+            ).consume()  # fmt: skip
+
+    with driver.session(database=database) as session:
+        session.execute_write(work)
+
+
+def committed_batches(driver: Driver, database: str, prefix: str) -> set[str]:
+    """Ids of the `IngestBatch` markers whose id starts with `prefix`."""
+    records, _, _ = driver.execute_query(
+        COMMITTED_BATCHES, prefix=prefix, database_=database, routing_=RoutingControl.READ
+    )
+    return {r["id"] for r in records}
+
+
+def existing_ids(driver: Driver, database: str, label: Label, ids: Iterable[str]) -> set[str]:
+    """Which of `ids` exist as nodes of `label` (for references to nodes loaded earlier)."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return set()
+    records, _, _ = driver.execute_query(
+        _EXISTING[label], ids=wanted, database_=database, routing_=RoutingControl.READ
+    )
+    return set(records[0]["found"]) if records else set()
+
+
+# ---- SUPPLIES -----------------------------------------------------------------------------
+SELLERS = f"""
+MATCH (s:{L.ENTERPRISE}) WHERE EXISTS {{ (s)<-[:{R.SELLER}]-(:{L.INVOICE}) }}
+RETURN s.id AS id ORDER BY id
+"""
+
+SELLERS_WITH_SUPPLIES = f"""
+MATCH (s:{L.ENTERPRISE}) WHERE EXISTS {{ (s)-[:{R.SUPPLIES}]->() }}
+RETURN s.id AS id ORDER BY id
+"""
+
+LATEST_INVOICE_DATE = f"""
+MATCH (i:{L.INVOICE}) WHERE i.issued_on IS NOT NULL
+RETURN max(i.issued_on) AS latest
+"""
+
+# Recomputes SUPPLIES of a batch of sellers from their non-void invoices: the old edges of
+# these sellers are deleted and rebuilt in the same transaction, so the result depends only
+# on the invoices and `as_of`. Amounts sum CNY invoices only (money of different currencies
+# is never added); counts include every non-void invoice.
+RECOMPUTE_SUPPLIES = f"""
+UNWIND $seller_ids AS sid
+MATCH (s:{L.ENTERPRISE} {{id: sid}})
+CALL (s) {{
+  MATCH (s)-[old:{R.SUPPLIES}]->()
+  DELETE old
+}}
+CALL (s) {{
+  MATCH (s)<-[:{R.SELLER}]-(i:{L.INVOICE})-[:{R.BUYER}]->(b:{L.ENTERPRISE})
+  WHERE coalesce(i.status, '') <> 'void' AND i.issued_on <= $as_of
+  WITH b, i,
+       CASE WHEN coalesce(i.currency, 'CNY') = 'CNY' THEN i.amount ELSE 0 END AS cny,
+       i.issued_on > $since AS recent
+  WITH b, count(i) AS invoices_total, sum(cny) AS amount_total,
+       sum(CASE WHEN recent THEN 1 ELSE 0 END) AS invoices_12m,
+       sum(CASE WHEN recent THEN cny ELSE 0 END) AS amount_12m,
+       min(i.issued_on) AS first_on, max(i.issued_on) AS last_on
+  CREATE (s)-[r:{R.SUPPLIES} {{
+    amount_12m: amount_12m, invoices_12m: invoices_12m, amount_total: amount_total,
+    invoices_total: invoices_total, first_on: first_on, last_on: last_on,
+    currency: 'CNY', as_of: $as_of
+  }}]->(b)
+  RETURN count(r) AS created
+}}
+RETURN sum(created) AS created
+"""
+
+
+def supplies_sellers(driver: Driver, database: str) -> list[str]:
+    """Enterprises that sell on some invoice or still have SUPPLIES edges (to rebuild)."""
+    ids: set[str] = set()
+    for query in (SELLERS, SELLERS_WITH_SUPPLIES):
+        records, _, _ = driver.execute_query(
+            query, database_=database, routing_=RoutingControl.READ
+        )
+        ids.update(r["id"] for r in records)
+    return sorted(ids)
+
+
+def latest_invoice_date(driver: Driver, database: str) -> date | None:
+    records, _, _ = driver.execute_query(
+        LATEST_INVOICE_DATE, database_=database, routing_=RoutingControl.READ
+    )
+    latest = records[0]["latest"] if records else None
+    return latest.to_native() if latest is not None else None
+
+
+def recompute_supplies_batch(
+    driver: Driver, database: str, seller_ids: list[str], *, as_of: date, since: date
+) -> int:
+    """Rebuild the SUPPLIES edges of `seller_ids`; returns how many edges now exist."""
+
+    def work(tx: ManagedTransaction) -> int:
+        record = tx.run(
+            RECOMPUTE_SUPPLIES, seller_ids=seller_ids, as_of=as_of, since=since
+        ).single()
+        return int(record["created"]) if record and record["created"] is not None else 0
+
+    with driver.session(database=database) as session:
+        return session.execute_write(work)

@@ -1,0 +1,1 @@
+"""Ingest: the documented source formats, validation, the loader and the synthetic generator."""
