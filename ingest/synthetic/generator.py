@@ -588,7 +588,8 @@ class _Generator:
             if count == 0:
                 continue
             price = goods.price * r.uniform(0.9, 1.1)
-            days = sorted(r.randint(st, en) for _ in range(count))
+            span = en - st + 1
+            days = sorted(st + int(r.random() * span) for _ in range(count))
             b_default = self.default_on(b)
             whs = self.warehouses[c]
             for day in days:
@@ -603,14 +604,16 @@ class _Generator:
         payments: Any, unmatched: CsvSink,
     ) -> None:
         r = self.r
+        rand = r.random
+        sid, bid = self.eid(s), self.eid(b)
         qty = max(value * r.lognormvariate(0.0, 0.35) / price, 10.0 ** -goods.decimals)
         qty_s = decimal_str(qty, goods.decimals)
         amount = max(1, round(float(qty_s) * price))
         tax = amount * goods.tax_bp // 10_000
-        due = day + pay_days + r.randint(-5, 10)
+        due = day + pay_days - 5 + int(rand() * 16)
         self.inv_no += 1
         inv_id = f"INV{self.inv_no:09d}"
-        u = r.random()
+        u = rand()
         ship = pay = True
         status = ""
         if u < 0.002:
@@ -619,7 +622,7 @@ class _Generator:
             # Planted: an invoice with neither a goods receipt nor a payment.
             ship = pay = False
             status = "overdue" if due < self.as_of else "issued"
-            unmatched.write([inv_id, self.eid(s), self.eid(b), self.iso(day), amount])
+            unmatched.write([inv_id, sid, bid, self.iso(day), amount])
         gross = amount + tax
         paid_on = max(day + 1, due + int(r.gauss(0.0, 10.0)))
         paid = 0
@@ -627,32 +630,32 @@ class _Generator:
             unpaid = paid_on > self.as_of or (b_default is not None and paid_on >= b_default)
             if unpaid:
                 status = "overdue" if due < self.as_of else "issued"
-            elif r.random() < 0.03:
+            elif rand() < 0.03:
                 paid = int(gross * r.uniform(0.4, 0.9))
                 status = "partially_paid"
             else:
                 paid = gross
                 status = "paid"
-        invoices.write([inv_id, self.eid(s), self.eid(b), ct_id, goods.id, qty_s, amount, tax,
+        invoices.write([inv_id, sid, bid, ct_id, goods.id, qty_s, amount, tax,
                         "CNY", self.iso(day), self.iso(due), status])
         if ship:
             self.ship_no += 1
-            shipped = day - r.randint(0, 3)
-            received = shipped + r.randint(1, 6)
-            wh = whs[int(r.random() * len(whs))] if whs and r.random() < 0.15 else ""
-            shipments.write([f"SHP{self.ship_no:09d}", ct_id, inv_id, goods.id, self.eid(s),
-                             self.eid(b), qty_s, self.iso(shipped),
+            shipped = day - int(rand() * 4)
+            received = shipped + 1 + int(rand() * 6)
+            wh = whs[int(rand() * len(whs))] if whs and rand() < 0.15 else ""
+            shipments.write([f"SHP{self.ship_no:09d}", ct_id, inv_id, goods.id, sid, bid, qty_s,
+                             self.iso(shipped),
                              self.iso(received) if received <= self.as_of else "", wh])
         if paid:
             self.pay_no += 1
-            payments.write([f"PAY{self.pay_no:09d}", inv_id, self.eid(b), self.eid(s), paid,
-                            "CNY", self.iso(paid_on)])
+            payments.write([f"PAY{self.pay_no:09d}", inv_id, bid, sid, paid, "CNY",
+                            self.iso(paid_on)])
         if status == "issued" and s in self.recv_borrowers and ship:
             cands = self.candidates.setdefault(s, [])
             if len(cands) < 4:
                 cands.append(_Candidate(inv_id, b, gross, day, due))
             else:
-                cands[int(r.random() * 4)] = _Candidate(inv_id, b, gross, day, due)
+                cands[int(rand() * 4)] = _Candidate(inv_id, b, gross, day, due)
 
     def _goods_of(self, i: int) -> Goods | None:
         plan = self.plan

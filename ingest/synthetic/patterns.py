@@ -127,8 +127,10 @@ def choose_twins(plan: Plan, r: random.Random) -> list[Twin]:
         group = plan.members[c][f]
         if len(group) < 2:
             continue
-        a, b = sorted(int(x) for x in r.sample(group.tolist(), 2))
-        if a in taken or b in taken:
+        a = int(group[int(r.random() * len(group))])
+        b = int(group[int(r.random() * len(group))])
+        a, b = min(a, b), max(a, b)
+        if a == b or a in taken or b in taken:
             continue
         taken.update((a, b))
         kind = "look_alike_trade_name" if r.random() < 0.5 else "same_trade_name_other_region"
