@@ -11,12 +11,13 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from api.graphql.admin import AdminQuery
+from api.graphql.analytics import AnalyticsQuery
 from api.graphql.core import CoreQuery
 from api.graphql.extensions import DomainErrors
 from api.graphql.scalars import SCALARS
 from chainlens.settings import Settings
 
-QUERY_TYPES: tuple[type, ...] = (CoreQuery, AdminQuery)
+QUERY_TYPES: tuple[type, ...] = (CoreQuery, AdminQuery, AnalyticsQuery)
 MUTATION_TYPES: tuple[type, ...] = ()
 
 
