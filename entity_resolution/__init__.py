@@ -1,1 +1,33 @@
-"""Entity resolution: one enterprise and one person per real-world entity."""
+"""Entity resolution: one enterprise and one person per real-world entity.
+
+`resolve_records` (pure) turns enterprise source records into entities with explained links;
+`store.write_resolution` and `store.record_decision` keep them and people's judgements in the
+graph; `persons.resolve_persons` does the same, more simply, for people.
+
+Names are imported lazily so that `entity_resolution.uscc` stays cheap to import (the
+generator uses it) without loading spaCy.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "EnterpriseRecord": "entity_resolution.records",
+    "Decision": "entity_resolution.resolver",
+    "Entity": "entity_resolution.resolver",
+    "RecordLink": "entity_resolution.resolver",
+    "Resolution": "entity_resolution.resolver",
+    "ResolutionIndex": "entity_resolution.resolver",
+    "resolve_records": "entity_resolution.resolver",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'entity_resolution' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

@@ -81,6 +81,7 @@ def english_words(raw: str) -> list[str]:
     lex = load()
     text = base_text(raw).replace("(", " ( ").replace(")", " ) ")
     words: list[str] = []
+    text = text.replace("'", "").replace("’", "")
     for token in text.replace(".", " ").replace(",", " ").split():
         if token in ("(", ")"):
             words.append(token)

@@ -56,6 +56,7 @@ class NameParts:
 class _State:
     core: str
     is_english: bool
+    text: str = ""
     words: list[str] = field(default_factory=list)
     region: str = ""
     region_code: str = ""
@@ -68,20 +69,20 @@ class _State:
     trade: str = ""
 
 
-if not Doc.has_extension("name_state"):
-    Doc.set_extension("name_state", default=None)
 if not Doc.has_extension("name_parts"):
     Doc.set_extension("name_parts", default=None)
 
 
 def _state(doc: Doc) -> _State:
-    state = doc._.name_state
+    # Kept in user_data: reading doc.text or an extension per component is slow.
+    state: _State | None = doc.user_data.get("chainlens_name_state")
     if state is None:
-        english = not has_cjk(doc.text)
-        state = _State(core=doc.text, is_english=english)
+        text = doc.text
+        english = not has_cjk(text)
+        state = _State(core=text, is_english=english, text=text)
         if english:
-            state.words = doc.text.split()
-        doc._.name_state = state
+            state.words = text.split()
+        doc.user_data["chainlens_name_state"] = state
     return state
 
 
@@ -347,7 +348,7 @@ def trade_component(doc: Doc) -> Doc:
         ("BRANCH", state.branch),
     ):
         if value and not state.is_english:
-            start = doc.text.find(value)
+            start = state.text.find(value)
             if start >= 0:
                 span = doc.char_span(start, start + len(value), label=label,
                                      alignment_mode="expand")
@@ -355,7 +356,7 @@ def trade_component(doc: Doc) -> Doc:
                     spans.append(span)
     doc.spans["name_parts"] = spans
     doc._.name_parts = NameParts(
-        text=doc.text,
+        text=state.text,
         is_english=state.is_english,
         region=state.region,
         region_code=state.region_code,
@@ -368,7 +369,7 @@ def trade_component(doc: Doc) -> Doc:
         branch_key=state.branch_key,
         bank=state.bank,
     )
-    doc._.name_state = None
+    del doc.user_data["chainlens_name_state"]
     return doc
 
 

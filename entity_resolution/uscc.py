@@ -71,16 +71,13 @@ class UsccCheck:
         return self.problem not in (UsccProblem.EMPTY, UsccProblem.LENGTH, UsccProblem.ALPHABET)
 
 
+_FULL_TO_HALF = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+_SPACE_OR_DASH = re.compile(r"[\s-]+")
+
+
 def normalise_uscc(raw: str) -> str:
     """Upper-case, strip spaces and convert full-width characters (Ｏ９１ -> O91)."""
-    out = []
-    for ch in raw.strip():
-        code = ord(ch)
-        if 0xFF01 <= code <= 0xFF5E:
-            ch = chr(code - 0xFEE0)
-        if not ch.isspace() and ch != "-":
-            out.append(ch.upper())
-    return "".join(out)
+    return _SPACE_OR_DASH.sub("", raw.translate(_FULL_TO_HALF)).upper()
 
 
 def uscc_check_character(first17: str) -> str:
@@ -125,6 +122,19 @@ def validate_uscc(raw: str) -> UsccCheck:
             f"expected {org_code_check_digit(org[:8])}",
         )
     return UsccCheck(code, None)
+
+
+_CONFUSABLE = str.maketrans({"O": "0", "I": "1", "S": "5", "Z": "2", "V": "U"})
+
+
+def repair_uscc(code: str) -> str:
+    """The code with letters outside the alphabet read as the digits they are mistaken for
+    (O->0, I->1, S->5, Z->2), when that gives a fully valid code; else ''."""
+    code = normalise_uscc(code)
+    if len(code) != 18:
+        return ""
+    fixed = code.translate(_CONFUSABLE)
+    return fixed if fixed != code and validate_uscc(fixed).ok else ""
 
 
 def make_uscc(authority: str, org_type: str, region_code: str, org_body8: str) -> str:
@@ -252,11 +262,18 @@ def identifier_keys(
     org_key: str | None = None
     if uscc:
         check = validate_uscc(uscc)
+        if not check.well_formed:
+            repaired = repair_uscc(check.code)
+            if repaired:
+                problems.append(f"uscc: {check.problem}: {check.detail}; read as {repaired}")
+                check = validate_uscc(repaired)
         if check.well_formed:
             u_key = check.code
             u_valid = check.ok
         if not check.ok:
             problems.append(f"uscc: {check.problem}: {check.detail}")
+        elif check.code != normalise_uscc(uscc):
+            u_valid = False  # repaired codes link records but do not prove identity
         if check.well_formed:
             embedded = validate_org_code(check.code[8:17])
             if embedded.ok:
@@ -272,8 +289,9 @@ def identifier_keys(
     reg_key: str | None = None
     if registration_no:
         rc = validate_registration_no(registration_no)
-        if rc.ok:
-            reg_key = rc.code
-        else:
+        if not rc.ok:
             problems.append(f"registration_no: {rc.problem}: {rc.detail}")
+        # Flag, do not drop: a number in a local format still links the records that carry it.
+        if rc.ok or rc.code.isdigit():
+            reg_key = rc.code
     return IdentifierKeys(u_key, u_valid, org_key, reg_key, tuple(problems))

@@ -26,7 +26,7 @@ def _lines(name: str) -> list[list[str]]:
 class Region:
     code: str  # GB/T 2260 prefix: 2 (province), 4 (prefecture) or 6 (county-level) digits
     name: str
-    roman: str
+    roman: str  # the first romanisation
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,12 +59,13 @@ def load() -> Lexicons:
     """Read every lexicon once per process."""
     regions: dict[str, Region] = {}
     by_roman: dict[str, Region] = {}
-    for code, name, roman in _lines("regions.txt"):
-        region = Region(code, name, roman)
+    for code, name, romans in _lines("regions.txt"):
+        region = Region(code, name, romans.split(",")[0])
         regions[name] = region
         for suffix in _REGION_SUFFIXES:
             regions.setdefault(name + suffix, region)
-        by_roman.setdefault(roman, region)
+        for roman in romans.split(","):
+            by_roman.setdefault(roman, region)
     legal_forms = {row[0]: row[1] for row in _lines("legal_forms.txt")}
     branches = tuple(row[0] for row in _lines("branches.txt"))
     industry: dict[str, tuple[str, ...]] = {}

@@ -1,0 +1,154 @@
+"""The records entity resolution reads, and their prepared (normalised, parsed) form.
+
+An :class:`EnterpriseRecord` is one row of ``enterprise_records`` (docs/ingest-format.md) or
+of the enterprises master file (then ``enterprise_id`` names the known enterprise). It is
+prepared once: identifiers validated and cross-linked, names parsed, contacts normalised.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+
+from entity_resolution.errors import InvalidRecord
+from entity_resolution.normalise import (
+    has_cjk,
+    normalise_address,
+    normalise_person_name,
+    normalise_phone,
+)
+from entity_resolution.parse import NameParts, parse_names
+from entity_resolution.uscc import IdentifierKeys, identifier_keys
+
+
+@dataclass(frozen=True, slots=True)
+class EnterpriseRecord:
+    """One source's view of an enterprise, as given."""
+
+    record_id: str
+    source: str
+    name: str
+    name_en: str = ""
+    uscc: str = ""
+    legacy_org_code: str = ""
+    registration_no: str = ""
+    legal_form: str = ""
+    region_code: str = ""
+    address: str = ""
+    phone: str = ""
+    legal_rep: str = ""
+    # Set on master records (the enterprises file): the enterprise they are.
+    enterprise_id: str = ""
+
+    def raw_json(self) -> str:
+        """The record as given, for the SourceRecord node (lineage keeps the original)."""
+        return json.dumps(
+            {k: v for k, v in asdict(self).items() if v}, ensure_ascii=False, sort_keys=True
+        )
+
+
+def region_prefix(code: str) -> str:
+    """A division code cut to its meaningful prefix: 330200 -> 3302, 110000 -> 11."""
+    code = code.strip()
+    if len(code) != 6 or not code.isdigit():
+        return ""
+    if code.endswith("0000"):
+        return code[:2]
+    if code.endswith("00"):
+        return code[:4]
+    return code
+
+
+@dataclass(slots=True)
+class Prepared:
+    """A record ready for blocking and scoring; computed once per record."""
+
+    record: EnterpriseRecord
+    ids: IdentifierKeys
+    zh: NameParts | None  # the Chinese name, parsed
+    en: NameParts | None  # the English name (name_en, or name when it is English), parsed
+    phone: str
+    address: str
+    field_region: str  # region prefix from region_code, else from the USCC
+    legal_rep: str
+
+    @property
+    def primary(self) -> NameParts:
+        """The Chinese parse when there is one, else the English one."""
+        parts = self.zh or self.en
+        assert parts is not None  # prepare() refuses records without a name
+        return parts
+
+    @property
+    def name_region(self) -> str:
+        for parts in (self.zh, self.en):
+            if parts is not None and parts.region_code:
+                return parts.region_code
+        return ""
+
+    @property
+    def trade_key(self) -> str:
+        return self.primary.trade_key
+
+    @property
+    def branch_key(self) -> str:
+        """Which branch this record names ('' for the main entity)."""
+        for parts in (self.zh, self.en):
+            if parts is not None and parts.branch:
+                return parts.branch_key or parts.branch
+        return ""
+
+
+def prepare_records(records: Sequence[EnterpriseRecord]) -> list[Prepared]:
+    """Validate, normalise and parse records in bulk (each distinct name parsed once)."""
+    names: list[str] = []
+    for rec in records:
+        if not (rec.name or rec.name_en).strip():
+            raise InvalidRecord(f"record {rec.record_id} has no name")
+        names.append(rec.name)
+        if rec.name_en:
+            names.append(rec.name_en)
+    parsed = parse_names(n for n in names if n)
+    out: list[Prepared] = []
+    for rec in records:
+        zh = en = None
+        if rec.name and has_cjk(rec.name):
+            zh = parsed[rec.name]
+        elif rec.name:
+            en = parsed[rec.name]
+        if rec.name_en and en is None:
+            en = parsed[rec.name_en]
+        ids = identifier_keys(rec.uscc, rec.legacy_org_code, rec.registration_no)
+        field_region = region_prefix(rec.region_code)
+        if not field_region and ids.uscc:
+            field_region = region_prefix(ids.uscc[2:8])
+        out.append(
+            Prepared(
+                record=rec,
+                ids=ids,
+                zh=zh,
+                en=en,
+                phone=normalise_phone(rec.phone),
+                address=normalise_address(rec.address),
+                field_region=field_region,
+                legal_rep=normalise_person_name(rec.legal_rep),
+            )
+        )
+    return out
+
+
+def prepare_one(record: EnterpriseRecord) -> Prepared:
+    return prepare_records([record])[0]
+
+
+def iter_prepared(records: Iterable[EnterpriseRecord], chunk: int = 50_000) -> Iterable[Prepared]:
+    """Prepare a long stream in chunks so that parsing batches stay bounded."""
+    batch: list[EnterpriseRecord] = []
+    for rec in records:
+        batch.append(rec)
+        if len(batch) >= chunk:
+            yield from prepare_records(batch)
+            batch = []
+    if batch:
+        yield from prepare_records(batch)
