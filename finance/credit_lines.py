@@ -145,7 +145,8 @@ def change_limit(
         lim = ledger.Account.from_row(
             q.lock_accounts(tx, [limit_id(line_id, ccy)])[limit_id(line_id, ccy)]
         )
-        delta = new_limit_minor - lim.credits_posted
+        line = q.line_path(tx, line_id)[0]  # re-read under the account lock
+        delta = new_limit_minor - int(line["limit_minor"])
         if delta == 0:
             return
         src = lender_account(AccountCode.LIMIT_SOURCE, ccy).id
@@ -205,16 +206,20 @@ def usage(driver: Driver, database: str, line_id: str) -> LineUsage:
         raise NotFound(f"credit line {line_id} does not exist")
     line = path[0]
     ccy = line["currency"]
-    accounts = ledger.get_accounts(driver, database, [limit_id(line_id, ccy)])
-    lim = accounts[limit_id(line_id, ccy)]
+    accounts = ledger.get_accounts(
+        driver, database, [limit_id(line_id, ccy), limit_used_id(line_id, ccy)]
+    )
+    lim, use = accounts[limit_id(line_id, ccy)], accounts[limit_used_id(line_id, ccy)]
+    used = use.credit_balance  # occupations posted less releases
+    held = lim.debits_pending
     return LineUsage(
         line_id,
         line["kind"],
         line["status"],
         ccy,
-        lim.credits_posted,
-        lim.debits_posted,
-        lim.debits_pending,
+        lim.available_credit + used + held,
+        used,
+        held,
         _native_date(line.get("expires_on")),
     )
 

@@ -285,7 +285,7 @@ def set_line_status(
     tx: ManagedTransaction, id: str, status: str, reason: str, now: Any
 ) -> Row | None:
     rec = tx.run(SET_LINE_STATUS, id=id, status=status, reason=reason, now=now).single()
-    return None if rec is None else rec["line"]  # type: ignore[no-any-return]
+    return None if rec is None else rec["line"]
 
 
 def set_line_limit(tx: ManagedTransaction, id: str, limit: int) -> None:
@@ -306,7 +306,7 @@ def line_of(
     rec = tx.run(
         LINE_OF, enterprise_id=enterprise_id, kind=kind, currency=currency, product_id=product_id
     ).single()
-    return None if rec is None else rec["id"]  # type: ignore[no-any-return]
+    return None if rec is None else rec["id"]
 
 
 def lines_of(driver: Driver, database: str, enterprise_id: str) -> list[Row]:
@@ -374,7 +374,8 @@ CALL (e) {{
 CALL (e) {{
   OPTIONAL MATCH (g)-[h:{Rel.HOLDS.value}]->(e) WHERE h.pct >= 50
   OPTIONAL MATCH (g)-[h2:{Rel.HOLDS.value}]->(m:{_E}) WHERE h2.pct >= 50
-  WITH collect(DISTINCT m) + [e] AS members
+  WITH e, collect(DISTINCT m) AS others
+  WITH others + [e] AS members
   UNWIND members AS m
   OPTIONAL MATCH (f:{_FIN})-[:{Rel.BORROWER.value}]->(m) WHERE f.status IN {LIVE_FINANCING}
   RETURN count(DISTINCT m) AS group_size, coalesce(sum(f.outstanding_minor), 0) AS group_exposure
@@ -391,3 +392,251 @@ def enterprise_facts(driver: Driver, database: str, enterprise_id: str) -> Row |
         ENTERPRISE_FACTS, id=enterprise_id, database_=database, routing_=RoutingControl.READ
     )
     return records[0].data() if records else None
+
+
+# --------------------------------------------------------------------------------------
+# Applications, decisions, financings, collateral
+# --------------------------------------------------------------------------------------
+
+
+def _collateral_node(key: str) -> str:
+    """A subquery finding the collateral node whose id is `key`, through the label indexes."""
+    parts = [
+        f"MATCH (c:{label} {{id: {key}}}) RETURN c"
+        for label in (_INV, _ASSET, Label.CONTRACT.value, _V)
+    ]
+    return f"CALL ({key.split('.')[0]}) {{ " + " UNION ".join(parts) + " }"
+
+
+MERGE_APPLICATION = f"""
+MATCH (e:{_E} {{id: $enterprise_id}})
+MERGE (a:{_APP} {{id: $id}})
+ON CREATE SET a += $props, a.status = 'submitted', a.created_at = $now, a._new = true
+MERGE (a)-[:{Rel.BORROWER.value}]->(e)
+WITH a, coalesce(a._new, false) AS created
+REMOVE a._new
+RETURN a {{.*}} AS application, created
+"""
+
+LOCK_APPLICATION = f"""
+MATCH (a:{_APP} {{id: $id}})
+SET a._v = coalesce(a._v, 0) + 1
+RETURN a {{.*}} AS application
+"""
+
+UPDATE_APPLICATION = f"""
+MATCH (a:{_APP} {{id: $id}})
+SET a += $props
+"""
+
+CREATE_DECISION = f"""
+MATCH (a:{_APP} {{id: $application_id}})
+CREATE (d:{_DEC})
+SET d = $props
+CREATE (d)-[:{Rel.ABOUT.value}]->(a)
+"""
+
+DECISIONS_OF = f"""
+MATCH (d:{_DEC})-[:{Rel.ABOUT.value}]->(a:{_APP} {{id: $id}})
+RETURN d {{.*}} AS decision ORDER BY d.decided_at
+"""
+
+GET_APPLICATION = f"""
+MATCH (a:{_APP} {{id: $id}})
+RETURN a {{.*}} AS application
+"""
+
+# Lock every proposed collateral node, then say what it is, who it belongs to, its value,
+# and which live financing it already backs (if any). Taken after the lock, so two racing
+# pledges of the same node serialise and the second sees the first.
+LOCK_COLLATERAL = f"""
+UNWIND $ids AS cid
+{_collateral_node("cid")}
+SET c._v = coalesce(c._v, 0) + 1
+WITH c
+OPTIONAL MATCH (c)-[:{Rel.PLEDGED_TO.value}|{Rel.ASSIGNED_TO.value}]->(f:{_FIN})
+WHERE f.status IN {LIVE_FINANCING}
+OPTIONAL MATCH (c)-[:{Rel.SELLER.value}]->(seller:{_E})
+OPTIONAL MATCH (c)-[:{Rel.BUYER.value}]->(buyer:{_E})
+OPTIONAL MATCH (owner:{_E})-[:{Rel.OWNS.value}]->(c)
+OPTIONAL MATCH (c)-[:{Rel.HELD_BY.value}]->(holder:{_E})
+OPTIONAL MATCH (party:{_E})-[pr:{Rel.PARTY.value}]->(c) WHERE pr.role = 'seller'
+RETURN c.id AS id, labels(c)[0] AS label, c.kind AS kind, c.status AS status,
+       coalesce(c.value_minor, c.face_minor, c.amount,
+                toInteger(coalesce(c.quantity, 0) * coalesce(c.unit_value, 0))) AS value,
+       coalesce(seller.id, owner.id, holder.id, party.id) AS owner_id, buyer.id AS buyer_id,
+       collect(DISTINCT f.id) AS live_financings
+"""
+
+CREATE_FINANCING = f"""
+MATCH (e:{_E} {{id: $borrower_id}})
+MATCH (a:{_APP} {{id: $application_id}})
+CREATE (f:{_FIN})
+SET f = $props
+CREATE (f)-[:{Rel.BORROWER.value}]->(e)
+WITH f
+OPTIONAL MATCH (l:{_LINE} {{id: $line_id}})
+FOREACH (_ IN CASE WHEN l IS NULL THEN [] ELSE [1] END | CREATE (f)-[:{Rel.DRAWS_ON.value}]->(l))
+WITH f
+UNWIND $pledges AS p
+{_collateral_node("p.id")}
+FOREACH (_ IN CASE WHEN p.rel = 'PLEDGED_TO' THEN [1] ELSE [] END |
+  CREATE (c)-[:{Rel.PLEDGED_TO.value} {{at: $now}}]->(f))
+FOREACH (_ IN CASE WHEN p.rel = 'ASSIGNED_TO' THEN [1] ELSE [] END |
+  CREATE (c)-[:{Rel.ASSIGNED_TO.value} {{at: $now}}]->(f))
+"""
+
+LOCK_FINANCING = f"""
+MATCH (f:{_FIN} {{id: $id}})
+SET f._v = coalesce(f._v, 0) + 1
+RETURN f {{.*}} AS financing
+"""
+
+GET_FINANCING = f"""
+MATCH (f:{_FIN} {{id: $id}})
+RETURN f {{.*}} AS financing
+"""
+
+UPDATE_FINANCING = f"""
+MATCH (f:{_FIN} {{id: $id}})
+SET f += $props
+"""
+
+FINANCINGS_BY_STATUS = f"""
+MATCH (f:{_FIN})
+WHERE f.status IN $statuses
+RETURN f.id AS id ORDER BY id
+"""
+
+FINANCINGS_OF_COLLATERAL = f"""
+MATCH (c:{_ASSET} {{id: $id}})-[:{Rel.PLEDGED_TO.value}]->(f:{_FIN})
+WHERE f.status IN {LIVE_FINANCING}
+RETURN f.id AS id ORDER BY id
+"""
+
+COLLATERAL_OF_FINANCING = f"""
+MATCH (c)-[:{Rel.PLEDGED_TO.value}|{Rel.ASSIGNED_TO.value}]->(f:{_FIN} {{id: $id}})
+RETURN c.id AS id, labels(c)[0] AS label,
+       coalesce(c.value_minor, c.face_minor, c.amount,
+                toInteger(coalesce(c.quantity, 0) * coalesce(c.unit_value, 0))) AS value
+ORDER BY id
+"""
+
+SET_ASSET_VALUE = f"""
+MATCH (a:{_ASSET} {{id: $id}})
+SET a._v = coalesce(a._v, 0) + 1, a.value_minor = $value, a.value_currency = $currency,
+    a.valued_at = $now
+RETURN a.id AS id
+"""
+
+MERGE_ALERT = f"""
+MATCH (f:{_FIN} {{id: $financing_id}})
+MERGE (al:{_ALERT} {{id: $id}})
+ON CREATE SET al += $props
+MERGE (al)-[:{Rel.ABOUT.value}]->(f)
+RETURN al {{.*}} AS alert
+"""
+
+
+def merge_application(
+    tx: ManagedTransaction, id: str, enterprise_id: str, props: Row, now: Any
+) -> Row | None:
+    rec = tx.run(MERGE_APPLICATION, id=id, enterprise_id=enterprise_id, props=props, now=now)
+    one = rec.single()
+    return None if one is None else one.data()
+
+
+def lock_application(tx: ManagedTransaction, id: str) -> Row | None:
+    rec = tx.run(LOCK_APPLICATION, id=id).single()
+    return None if rec is None else dict(rec["application"])
+
+
+def update_application(tx: ManagedTransaction, id: str, props: Row) -> None:
+    tx.run(UPDATE_APPLICATION, id=id, props=props).consume()
+
+
+def create_decision(tx: ManagedTransaction, application_id: str, props: Row) -> None:
+    tx.run(CREATE_DECISION, application_id=application_id, props=props).consume()
+
+
+def decisions_of(driver: Driver, database: str, application_id: str) -> list[Row]:
+    records, _, _ = driver.execute_query(
+        DECISIONS_OF, id=application_id, database_=database, routing_=RoutingControl.READ
+    )
+    return [r["decision"] for r in records]
+
+
+def get_application(driver: Driver, database: str, id: str) -> Row | None:
+    records, _, _ = driver.execute_query(
+        GET_APPLICATION, id=id, database_=database, routing_=RoutingControl.READ
+    )
+    return dict(records[0]["application"]) if records else None
+
+
+def lock_collateral(tx: ManagedTransaction, ids: Sequence[str]) -> list[Row]:
+    return [r.data() for r in tx.run(LOCK_COLLATERAL, ids=sorted(set(ids)))]
+
+
+def create_financing(
+    tx: ManagedTransaction,
+    props: Row,
+    borrower_id: str,
+    application_id: str,
+    line_id: str | None,
+    pledges: Sequence[Row],
+    now: Any,
+) -> None:
+    tx.run(
+        CREATE_FINANCING,
+        props=props,
+        borrower_id=borrower_id,
+        application_id=application_id,
+        line_id=line_id,
+        pledges=list(pledges),
+        now=now,
+    ).consume()
+
+
+def lock_financing(tx: ManagedTransaction, id: str) -> Row | None:
+    rec = tx.run(LOCK_FINANCING, id=id).single()
+    return None if rec is None else dict(rec["financing"])
+
+
+def get_financing(driver: Driver, database: str, id: str) -> Row | None:
+    records, _, _ = driver.execute_query(
+        GET_FINANCING, id=id, database_=database, routing_=RoutingControl.READ
+    )
+    return dict(records[0]["financing"]) if records else None
+
+
+def update_financing(tx: ManagedTransaction, id: str, props: Row) -> None:
+    tx.run(UPDATE_FINANCING, id=id, props=props).consume()
+
+
+def financings_by_status(driver: Driver, database: str, statuses: Sequence[str]) -> list[str]:
+    records, _, _ = driver.execute_query(
+        FINANCINGS_BY_STATUS,
+        statuses=list(statuses),
+        database_=database,
+        routing_=RoutingControl.READ,
+    )
+    return [r["id"] for r in records]
+
+
+def financings_of_collateral(tx: ManagedTransaction, id: str) -> list[str]:
+    return [r["id"] for r in tx.run(FINANCINGS_OF_COLLATERAL, id=id)]
+
+
+def collateral_of_financing(tx: ManagedTransaction, id: str) -> list[Row]:
+    return [r.data() for r in tx.run(COLLATERAL_OF_FINANCING, id=id)]
+
+
+def set_asset_value(tx: ManagedTransaction, id: str, value: int, currency: str, now: Any) -> bool:
+    return (
+        tx.run(SET_ASSET_VALUE, id=id, value=value, currency=currency, now=now).single() is not None
+    )
+
+
+def merge_alert(tx: ManagedTransaction, id: str, financing_id: str, props: Row) -> Row | None:
+    rec = tx.run(MERGE_ALERT, id=id, financing_id=financing_id, props=props).single()
+    return None if rec is None else dict(rec["alert"])
