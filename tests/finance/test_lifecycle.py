@@ -15,7 +15,7 @@ from finance.accounts import AccountCode, interest_id, lender_account, principal
 from finance.credit_lines import LineKind, LineSpec
 from finance.daycount import DayCount, bps_of, simple_interest
 from finance.errors import AlreadyPledged, Forbidden, InvalidState
-from finance.lifecycle import AppStatus, ApplicationCreate, FinStatus, RiskClass
+from finance.lifecycle import ApplicationCreate, AppStatus, FinStatus, RiskClass
 from tests.finance.conftest import CHAIN, build
 
 CNY = "CNY"
