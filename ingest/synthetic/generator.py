@@ -507,6 +507,7 @@ class _Generator:
             k += 1
             gid = f"GU{k:08d}"
             signed = r.randint(start, self.as_of - 30)
+            signed = max(signed, int(plan.founded[g]) + 30, int(plan.founded[b]) + 30)
             sink.write([gid, self.eid(g), "enterprise", self.eid(b), amount, "CNY",
                         self.iso(signed), self.iso(signed + 365 * r.randint(1, 3))])
             if circle >= 0:
@@ -516,7 +517,7 @@ class _Generator:
             if plan.is_shell[i] or r.random() >= 0.1:
                 continue
             k += 1
-            signed = r.randint(start, self.as_of - 30)
+            signed = max(r.randint(start, self.as_of - 30), int(plan.founded[i]) + 30)
             amount = int(plan.capital[i] * r.uniform(0.2, 1.0)) // 100_000 * 100_000
             sink.write([f"GU{k:08d}", self.pid(int(self.legal_rep[i])), "person", self.eid(i),
                         max(amount, 100_000), "CNY", self.iso(signed),
@@ -575,6 +576,7 @@ class _Generator:
             goods = GOODS_BY_ID[role_s.goods_id or ""]
             st, en, count = int(start[e]), int(end[e]), int(n_inv[e])
             signed = st - (r.randint(30, 700) if plan.e_start[e] == 0 else r.randint(0, 30))
+            signed = max(signed, int(plan.founded[s]) + 30, int(plan.founded[b]) + 30)
             due = signed + 365 * r.randint(2, 4)
             stopped = self.defaulted_by_as_of(s) or self.defaulted_by_as_of(b)
             status = "terminated" if stopped else "fulfilled" if due < self.as_of else "active"
@@ -665,6 +667,12 @@ class _Generator:
         gid = roles[int(plan.flow[i])].goods_id or roles[int(plan.flow[i]) - 1].goods_id
         return GOODS_BY_ID[gid] if gid else None
 
+    def _inputs_of(self, i: int) -> Goods | None:
+        """What firm i buys in its chain (what a fake supplier would claim to sell it)."""
+        f = int(self.plan.flow[i])
+        gid = CHAINS[int(self.plan.chain[i])].roles[f - 1].goods_id if f > 0 else None
+        return GOODS_BY_ID[gid] if gid else None
+
     def _rings(self) -> None:
         """Planted circular trade: invoices and payments around a cycle, no goods moving."""
         r, cal = self.r, self.cal
@@ -719,7 +727,7 @@ class _Generator:
                 for _ in range(r.randint(2, 5)):
                     b = r.choice(cluster.buyers)
                     day = min(founded + r.randint(20, 120), self.as_of)
-                    goods = self._goods_of(b)
+                    goods = self._inputs_of(b)
                     amount = r.randint(200, 2_000) * 1_000_000
                     tax = amount * 1300 // 10_000
                     qty = decimal_str(amount / goods.price, goods.decimals) if goods else ""

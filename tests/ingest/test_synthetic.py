@@ -336,6 +336,17 @@ def test_dates_lie_in_the_history_and_money_adds_up(folder: Folder) -> None:
             assert int(pay["amount"]) == gross
         else:
             assert inv["status"] == "partially_paid" and int(pay["amount"]) < gross
+    # Nothing happens to a firm before it was founded.
+    founded = {e["id"]: e["founded_on"] for e in folder.rows("enterprises")}
+    for c in folder.rows("contracts"):
+        assert c["signed_on"] > max(founded[c["seller_id"]], founded[c["buyer_id"]]), c
+    for i in invoices.values():
+        assert i["issued_on"] > max(founded[i["seller_id"]], founded[i["buyer_id"]]), i
+    for h in folder.rows("holdings"):
+        assert h["since"] >= founded[h["enterprise_id"]], h
+    for g in folder.rows("guarantees"):
+        assert g["signed_on"] > founded[g["beneficiary_id"]], g
+        assert g["guarantor_kind"] == "person" or g["signed_on"] > founded[g["guarantor_id"]]
     # Per firm, the stakes held in it add up to 100%.
     stakes: dict[str, float] = defaultdict(float)
     for h in folder.rows("holdings"):
