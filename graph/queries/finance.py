@@ -640,3 +640,170 @@ def set_asset_value(tx: ManagedTransaction, id: str, value: int, currency: str, 
 def merge_alert(tx: ManagedTransaction, id: str, financing_id: str, props: Row) -> Row | None:
     rec = tx.run(MERGE_ALERT, id=id, financing_id=financing_id, props=props).single()
     return None if rec is None else dict(rec["alert"])
+
+
+# --------------------------------------------------------------------------------------
+# E-credit vouchers
+# --------------------------------------------------------------------------------------
+
+CREATE_VOUCHER = f"""
+MATCH (core:{_E} {{id: $core_id}}), (h:{_E} {{id: $holder_id}})
+CREATE (v:{_V})
+SET v = $props
+CREATE (v)-[:{Rel.ISSUED_BY.value}]->(core)
+CREATE (v)-[:{Rel.HELD_BY.value} {{since: $on}}]->(h)
+CREATE (v)-[:{Rel.HELD.value} {{seq: 1, from_on: $on, how: 'issued'}}]->(h)
+WITH v
+UNWIND $invoice_ids AS iid
+MATCH (i:{_INV} {{id: iid}})
+CREATE (v)-[:{Rel.ABOUT.value}]->(i)
+"""
+
+# Confirmed payables of the core to the first holder, not yet behind another voucher.
+PAYABLES = f"""
+UNWIND $ids AS iid
+MATCH (i:{_INV} {{id: iid}})-[:{Rel.BUYER.value}]->(b:{_E})
+MATCH (i)-[:{Rel.SELLER.value}]->(s:{_E})
+SET i._v = coalesce(i._v, 0) + 1
+RETURN i.id AS id, i.amount AS amount, i.status AS status, b.id AS buyer_id, s.id AS seller_id,
+       EXISTS {{ MATCH (:{_V})-[:{Rel.ABOUT.value}]->(i) }} AS used
+"""
+
+LOCK_VOUCHER = f"""
+MATCH (v:{_V} {{id: $id}})
+SET v._v = coalesce(v._v, 0) + 1
+WITH v
+OPTIONAL MATCH (v)-[:{Rel.HELD_BY.value}]->(h:{_E})
+OPTIONAL MATCH (v)-[hist:{Rel.HELD.value}]->(:{_E})
+RETURN v {{.*}} AS voucher, h.id AS holder_id, count(hist) AS holdings
+"""
+
+SPLIT_VOUCHER = f"""
+MATCH (p:{_V} {{id: $parent_id}})-[hb:{Rel.HELD_BY.value}]->(h:{_E})
+MATCH (p)-[hist:{Rel.HELD.value}]->(h) WHERE hist.to_on IS NULL
+SET p.status = 'split', p.split_on = $on, hist.to_on = $on
+DELETE hb
+WITH p, h
+UNWIND $children AS c
+CREATE (v:{_V})
+SET v = c
+CREATE (v)-[:{Rel.SPLIT_FROM.value}]->(p)
+CREATE (v)-[:{Rel.HELD_BY.value} {{since: $on}}]->(h)
+CREATE (v)-[:{Rel.HELD.value} {{seq: 1, from_on: $on, how: 'split'}}]->(h)
+"""
+
+MOVE_VOUCHER = f"""
+MATCH (v:{_V} {{id: $id}})-[hb:{Rel.HELD_BY.value}]->(old:{_E})
+MATCH (v)-[hist:{Rel.HELD.value}]->(old) WHERE hist.to_on IS NULL
+MATCH (new:{_E} {{id: $to_id}})
+SET hist.to_on = $on
+DELETE hb
+CREATE (v)-[:{Rel.HELD_BY.value} {{since: $on}}]->(new)
+CREATE (v)-[:{Rel.HELD.value} {{seq: $seq, from_on: $on, how: 'transfer'}}]->(new)
+"""
+
+SUPPLIES_TO = f"""
+RETURN EXISTS {{ MATCH (:{_E} {{id: $from_id}})-[:{Rel.SUPPLIES.value}]->(:{_E} {{id: $to_id}}) }}
+       AS ok
+"""
+
+UPDATE_VOUCHER = f"""
+MATCH (v:{_V} {{id: $id}})
+SET v += $props
+"""
+
+# The live leaves of a voucher tree (what is paid at clearing), locked.
+VOUCHER_LEAVES = f"""
+MATCH (v:{_V} {{root_id: $root_id}})
+WHERE v.status IN ['live', 'financed']
+SET v._v = coalesce(v._v, 0) + 1
+WITH v
+OPTIONAL MATCH (v)-[:{Rel.HELD_BY.value}]->(h:{_E})
+RETURN v {{.*}} AS voucher, h.id AS holder_id ORDER BY v.id
+"""
+
+VOUCHER_TREE = f"""
+MATCH (v:{_V} {{root_id: $root_id}})
+OPTIONAL MATCH (v)-[:{Rel.SPLIT_FROM.value}]->(p:{_V})
+OPTIONAL MATCH (v)-[:{Rel.HELD_BY.value}]->(h:{_E})
+CALL (v) {{
+  OPTIONAL MATCH (v)-[r:{Rel.HELD.value}]->(e:{_E})
+  WITH r, e ORDER BY r.seq
+  RETURN collect(e.id) AS holders
+}}
+RETURN v {{.*}} AS voucher, p.id AS parent_id, h.id AS holder_id, holders
+ORDER BY v.id
+"""
+
+# How far down the chain the core's credit reached: every enterprise that ever held one of
+# its vouchers, with its tier (SUPPLIES hops to the core).
+VOUCHER_REACH = f"""
+MATCH (core:{_E} {{id: $core_id}})
+MATCH (v:{_V} {{core_id: $core_id}})-[:{Rel.HELD.value}]->(h:{_E})
+WITH core, h, sum(v.face_minor) AS face
+OPTIONAL MATCH p = shortestPath((h)-[:{Rel.SUPPLIES.value}*1..8]->(core))
+WITH length(p) AS tier, count(h) AS holders, collect(h.id) AS ids
+RETURN tier, holders, ids ORDER BY tier
+"""
+
+
+def payables(tx: ManagedTransaction, ids: Sequence[str]) -> list[Row]:
+    return [r.data() for r in tx.run(PAYABLES, ids=sorted(set(ids)))]
+
+
+def create_voucher(
+    tx: ManagedTransaction,
+    props: Row,
+    core_id: str,
+    holder_id: str,
+    invoice_ids: Sequence[str],
+    on: Any,
+) -> None:
+    tx.run(
+        CREATE_VOUCHER,
+        props=props,
+        core_id=core_id,
+        holder_id=holder_id,
+        invoice_ids=list(invoice_ids),
+        on=on,
+    ).consume()
+
+
+def lock_voucher(tx: ManagedTransaction, id: str) -> Row | None:
+    rec = tx.run(LOCK_VOUCHER, id=id).single()
+    return None if rec is None else rec.data()
+
+
+def split_voucher(tx: ManagedTransaction, parent_id: str, children: Sequence[Row], on: Any) -> None:
+    tx.run(SPLIT_VOUCHER, parent_id=parent_id, children=list(children), on=on).consume()
+
+
+def move_voucher(tx: ManagedTransaction, id: str, to_id: str, seq: int, on: Any) -> None:
+    tx.run(MOVE_VOUCHER, id=id, to_id=to_id, seq=seq, on=on).consume()
+
+
+def supplies_to(tx: ManagedTransaction, from_id: str, to_id: str) -> bool:
+    rec = tx.run(SUPPLIES_TO, from_id=from_id, to_id=to_id).single()
+    return bool(rec and rec["ok"])
+
+
+def update_voucher(tx: ManagedTransaction, id: str, props: Row) -> None:
+    tx.run(UPDATE_VOUCHER, id=id, props=props).consume()
+
+
+def voucher_leaves(tx: ManagedTransaction, root_id: str) -> list[Row]:
+    return [r.data() for r in tx.run(VOUCHER_LEAVES, root_id=root_id)]
+
+
+def voucher_tree(driver: Driver, database: str, root_id: str) -> list[Row]:
+    records, _, _ = driver.execute_query(
+        VOUCHER_TREE, root_id=root_id, database_=database, routing_=RoutingControl.READ
+    )
+    return [r.data() for r in records]
+
+
+def voucher_reach(driver: Driver, database: str, core_id: str) -> list[Row]:
+    records, _, _ = driver.execute_query(
+        VOUCHER_REACH, core_id=core_id, database_=database, routing_=RoutingControl.READ
+    )
+    return [r.data() for r in records]

@@ -1,0 +1,432 @@
+"""E-credit vouchers (电子债权凭证): issue, split, transfer up the chain, discount, clear.
+
+A core enterprise issues a voucher to a tier-1 supplier against its confirmed payables; the
+face occupies the core's supply-chain line (posted) and a memo of its voucher payables.
+Holders split a voucher (children sum to the parent) and pass pieces to their own
+suppliers, tier by tier; any holder may discount a piece with the lender; at maturity the
+core pays the face of every live piece: to the holder, or to the lender for discounted
+ones, and the line is freed. Lineage is graph: `SPLIT_FROM`, `HELD_BY` (now) and `HELD`
+(every holding, in order).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from neo4j import Driver, ManagedTransaction
+
+from finance import credit_lines as cl
+from finance import ledger
+from finance.accounts import (
+    AccountCode,
+    AccountSpec,
+    lender_account,
+    principal_id,
+    settlement_account,
+    voucher_accounts,
+)
+from finance.daycount import DayCount, discount
+from finance.errors import FinanceError, InvalidState, NotEligible, NotFound
+from finance.ledger import TransferRequest
+from graph.queries import finance as q
+
+
+@dataclass(frozen=True)
+class Voucher:
+    id: str
+    root_id: str
+    parent_id: str | None
+    core_id: str
+    face_minor: int
+    currency: str
+    issued_on: date
+    due_on: date
+    status: str  # live, split, financed, cleared
+    holder_id: str | None
+    holders: list[str]  # every holder in order
+
+
+def _d(x: Any) -> date:
+    return x.to_native() if hasattr(x, "to_native") else x  # type: ignore[no-any-return]
+
+
+def _at(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
+
+
+def _locked(tx: ManagedTransaction, voucher_id: str) -> tuple[dict[str, Any], str | None, int]:
+    got = q.lock_voucher(tx, voucher_id)
+    if got is None:
+        raise NotFound(f"voucher {voucher_id} does not exist")
+    return dict(got["voucher"]), got["holder_id"], got["holdings"]
+
+
+def issue(
+    driver: Driver,
+    database: str,
+    voucher_id: str,
+    core_id: str,
+    holder_id: str,
+    face_minor: int,
+    currency: str,
+    invoice_ids: list[str],
+    issued_on: date,
+    due_on: date,
+) -> Voucher:
+    """Issue against confirmed payables of `core_id` to `holder_id`, occupying the core's
+    supply-chain line; re-issuing the same id returns the voucher."""
+    if face_minor <= 0 or due_on <= issued_on:
+        raise FinanceError("a voucher needs a positive face and a due date after issue")
+    now = datetime.now(UTC)
+
+    def work(tx: ManagedTransaction) -> None:
+        if q.lock_voucher(tx, voucher_id) is not None:
+            return
+        rows = {r["id"]: r for r in q.payables(tx, invoice_ids)}
+        total = 0
+        for iid in invoice_ids:
+            r = rows.get(iid)
+            if r is None:
+                raise NotFound(f"invoice {iid} does not exist")
+            if r["buyer_id"] != core_id or r["seller_id"] != holder_id:
+                raise NotEligible(f"invoice {iid} is not a payable of {core_id} to {holder_id}")
+            if r["status"] != "confirmed":
+                raise NotEligible(f"invoice {iid} is {r['status']}, not confirmed by the core")
+            if r["used"]:
+                raise NotEligible(f"invoice {iid} already backs a voucher")
+            total += int(r["amount"])
+        if face_minor > total:
+            raise NotEligible(f"face {face_minor} exceeds the confirmed payables {total}")
+        line_id = q.line_of(tx, core_id, "supply_chain", currency)
+        if line_id is None:
+            raise NotEligible(f"{core_id} has no supply-chain credit line in {currency}")
+        ledger.ensure_accounts_tx(
+            tx,
+            [
+                *voucher_accounts(core_id, currency),
+                lender_account(AccountCode.VOUCHER_OUTSTANDING, currency),
+            ],
+        )
+        occ = cl.occupy_tx(
+            tx,
+            line_id,
+            face_minor,
+            f"vi:{voucher_id}",
+            pending=False,
+            ref=voucher_id,
+            on=issued_on,
+            now=now,
+            linked_tail=True,
+        )
+        memo = TransferRequest(
+            f"vi:{voucher_id}:memo",
+            lender_account(AccountCode.VOUCHER_OUTSTANDING, currency).id,
+            voucher_accounts(core_id, currency)[0].id,
+            face_minor,
+            currency,
+            code="voucher_issue",
+            ref=voucher_id,
+            value_at=_at(issued_on),
+        )
+        cl.raise_for(ledger.create_transfers_tx(tx, [*occ, memo], now), line_id, face_minor)
+        q.create_voucher(
+            tx,
+            {
+                "id": voucher_id,
+                "root_id": voucher_id,
+                "core_id": core_id,
+                "line_id": line_id,
+                "face_minor": face_minor,
+                "currency": currency,
+                "issued_on": issued_on,
+                "due_on": due_on,
+                "status": "live",
+                "depth": 0,
+            },
+            core_id,
+            holder_id,
+            invoice_ids,
+            issued_on,
+        )
+
+    ledger.run_write(driver, database, work)
+    return get(driver, database, voucher_id)
+
+
+def split(
+    driver: Driver, database: str, voucher_id: str, amounts: list[int], on: date
+) -> list[Voucher]:
+    """Split a live voucher into children (ids `<id>.1`, `<id>.2`, ...) summing to it."""
+    if len(amounts) < 2 or any(a <= 0 for a in amounts):
+        raise FinanceError("a split needs at least two positive amounts")
+
+    def work(tx: ManagedTransaction) -> None:
+        v, holder, _ = _locked(tx, voucher_id)
+        if v["status"] != "live":
+            raise InvalidState(f"voucher {voucher_id} is {v['status']}, not live")
+        if sum(amounts) != v["face_minor"]:
+            raise FinanceError(
+                f"split amounts sum to {sum(amounts)}, not the face {v['face_minor']}"
+            )
+        if on >= _d(v["due_on"]):
+            raise InvalidState(f"voucher {voucher_id} is due")
+        children = [
+            {
+                **{
+                    k: v[k]
+                    for k in ("root_id", "core_id", "line_id", "currency", "issued_on", "due_on")
+                },
+                "id": f"{voucher_id}.{i}",
+                "face_minor": a,
+                "status": "live",
+                "depth": int(v["depth"]) + 1,
+            }
+            for i, a in enumerate(amounts, start=1)
+        ]
+        q.split_voucher(tx, voucher_id, children, on)
+
+    ledger.run_write(driver, database, work)
+    return [get(driver, database, f"{voucher_id}.{i}") for i in range(1, len(amounts) + 1)]
+
+
+def transfer(
+    driver: Driver, database: str, voucher_id: str, to_enterprise_id: str, on: date
+) -> Voucher:
+    """Pass a live voucher from its holder to one of the holder's suppliers (up the chain)."""
+
+    def work(tx: ManagedTransaction) -> None:
+        v, holder, holdings = _locked(tx, voucher_id)
+        if v["status"] != "live" or holder is None:
+            raise InvalidState(f"voucher {voucher_id} is {v['status']}, not live")
+        if holder == to_enterprise_id:
+            return
+        if not q.supplies_to(tx, to_enterprise_id, holder):
+            raise NotEligible(
+                f"{to_enterprise_id} does not supply {holder}: vouchers move tier by tier"
+            )
+        q.move_voucher(tx, voucher_id, to_enterprise_id, holdings + 1, on)
+
+    ledger.run_write(driver, database, work)
+    return get(driver, database, voucher_id)
+
+
+def finance_voucher(
+    driver: Driver,
+    database: str,
+    voucher_id: str,
+    rate_bps: int,
+    on: date,
+    day_count: DayCount = DayCount.ACT_360,
+) -> tuple[Voucher, int]:
+    """Discount a live voucher with the lender: the holder receives face less discount; the
+    discount is deferred income until clearing. Returns the voucher and the proceeds."""
+    now = datetime.now(UTC)
+    out: dict[str, int] = {}
+
+    def work(tx: ManagedTransaction) -> None:
+        v, holder, _ = _locked(tx, voucher_id)
+        if v["status"] != "live" or holder is None:
+            raise InvalidState(f"voucher {voucher_id} is {v['status']}, not live")
+        ccy, face, due = v["currency"], int(v["face_minor"]), _d(v["due_on"])
+        if on >= due:
+            raise InvalidState(f"voucher {voucher_id} is due; it is cleared, not discounted")
+        disc = discount(face, rate_bps, on, due, day_count)
+        recv = AccountSpec(
+            principal_id(voucher_id, ccy, AccountCode.FACTORING),
+            AccountCode.FACTORING,
+            ccy,
+            f"voucher {voucher_id}",
+            owner_id=voucher_id,
+        )
+        settle = settlement_account(holder, ccy)
+        deferred = lender_account(AccountCode.DEFERRED_DISCOUNT, ccy)
+        ledger.ensure_accounts_tx(tx, [recv, settle, deferred])
+        key = f"vf:{voucher_id}"
+        ledger.require_ok(
+            ledger.create_transfers_tx(
+                tx,
+                [
+                    TransferRequest(
+                        f"{key}:proceeds",
+                        recv.id,
+                        settle.id,
+                        face - disc,
+                        ccy,
+                        linked=True,
+                        code="voucher_discount",
+                        ref=voucher_id,
+                        value_at=_at(on),
+                    ),
+                    TransferRequest(
+                        f"{key}:discount",
+                        recv.id,
+                        deferred.id,
+                        disc,
+                        ccy,
+                        code="voucher_discount",
+                        ref=voucher_id,
+                        value_at=_at(on),
+                    ),
+                ],
+                now,
+            )
+        )
+        q.update_voucher(
+            tx,
+            voucher_id,
+            {
+                "status": "financed",
+                "financed_on": on,
+                "discount_minor": disc,
+                "rate_bps": rate_bps,
+                "financed_holder_id": holder,
+            },
+        )
+        out["proceeds"] = face - disc
+
+    ledger.run_write(driver, database, work)
+    return get(driver, database, voucher_id), out["proceeds"]
+
+
+def clear(driver: Driver, database: str, root_id: str, on: date) -> list[Voucher]:
+    """At maturity the core pays every live piece of a voucher tree from its settlement
+    account: holders receive the face, the lender collects discounted pieces and earns the
+    deferred discount; the core's line and voucher memo are released."""
+    now = datetime.now(UTC)
+
+    def work(tx: ManagedTransaction) -> None:
+        root, _, _ = _locked(tx, root_id)
+        if root["root_id"] != root_id:
+            raise FinanceError(f"{root_id} is not the root of its voucher tree")
+        if on < _d(root["due_on"]):
+            raise InvalidState(f"voucher {root_id} is due on {_d(root['due_on'])}")
+        leaves = q.voucher_leaves(tx, root_id)
+        if not leaves:
+            return
+        ccy, core = root["currency"], root["core_id"]
+        core_settle = settlement_account(core, ccy)
+        reqs: list[TransferRequest] = []
+        total = 0
+        for leaf in leaves:
+            v = leaf["voucher"]
+            face = int(v["face_minor"])
+            total += face
+            key = f"vc:{v['id']}"
+            if v["status"] == "financed":
+                reqs.append(
+                    TransferRequest(
+                        f"{key}:pay",
+                        core_settle.id,
+                        principal_id(v["id"], ccy, AccountCode.FACTORING),
+                        face,
+                        ccy,
+                        linked=True,
+                        code="voucher_clear",
+                        ref=v["id"],
+                        value_at=_at(on),
+                    )
+                )
+                if int(v.get("discount_minor") or 0):
+                    reqs.append(
+                        TransferRequest(
+                            f"{key}:income",
+                            lender_account(AccountCode.DEFERRED_DISCOUNT, ccy).id,
+                            lender_account(AccountCode.DISCOUNT_INCOME, ccy).id,
+                            int(v["discount_minor"]),
+                            ccy,
+                            linked=True,
+                            code="discount_income",
+                            ref=v["id"],
+                            value_at=_at(on),
+                        )
+                    )
+            else:
+                holder = settlement_account(leaf["holder_id"], ccy)
+                ledger.ensure_accounts_tx(tx, [holder])
+                reqs.append(
+                    TransferRequest(
+                        f"{key}:pay",
+                        core_settle.id,
+                        holder.id,
+                        face,
+                        ccy,
+                        linked=True,
+                        code="voucher_clear",
+                        ref=v["id"],
+                        value_at=_at(on),
+                    )
+                )
+        ledger.ensure_accounts_tx(
+            tx, [core_settle, lender_account(AccountCode.DISCOUNT_INCOME, ccy)]
+        )
+        reqs.append(
+            TransferRequest(
+                f"vc:{root_id}:memo",
+                voucher_accounts(core, ccy)[0].id,
+                lender_account(AccountCode.VOUCHER_OUTSTANDING, ccy).id,
+                total,
+                ccy,
+                linked=True,
+                code="voucher_clear",
+                ref=root_id,
+                value_at=_at(on),
+            )
+        )
+        reqs += cl.release_requests(tx, root["line_id"], total, f"vc:{root_id}", root_id)
+        results = ledger.create_transfers_tx(tx, cl.close_chain(reqs), now)
+        for r in results:
+            if r.status == ledger.TransferStatus.EXCEEDS_CREDITS and r.id.endswith(":pay"):
+                raise NotEligible(f"{core} has too little in its settlement account to clear")
+        ledger.require_ok(results)
+        for leaf in leaves:
+            q.update_voucher(tx, leaf["voucher"]["id"], {"status": "cleared", "cleared_on": on})
+        q.update_voucher(tx, root_id, {"cleared_on": on})
+
+    ledger.run_write(driver, database, work)
+    return tree(driver, database, root_id)
+
+
+def _voucher(row: dict[str, Any]) -> Voucher:
+    v = row["voucher"]
+    return Voucher(
+        id=v["id"],
+        root_id=v["root_id"],
+        parent_id=row.get("parent_id"),
+        core_id=v["core_id"],
+        face_minor=v["face_minor"],
+        currency=v["currency"],
+        issued_on=_d(v["issued_on"]),
+        due_on=_d(v["due_on"]),
+        status=v["status"],
+        holder_id=row.get("holder_id"),
+        holders=list(row.get("holders") or []),
+    )
+
+
+def tree(driver: Driver, database: str, root_id: str) -> list[Voucher]:
+    """Every voucher of a tree (root and all pieces) with holders and lineage."""
+    return [_voucher(r) for r in q.voucher_tree(driver, database, root_id)]
+
+
+def get(driver: Driver, database: str, voucher_id: str) -> Voucher:
+    root = voucher_id.split(".")[0]
+    for v in tree(driver, database, root):
+        if v.id == voucher_id:
+            return v
+    raise NotFound(f"voucher {voucher_id} does not exist")
+
+
+@dataclass(frozen=True)
+class Reach:
+    core_id: str
+    max_tier: int  # deepest tier that ever held one of the core's vouchers
+    holders_by_tier: dict[int, list[str]]
+
+
+def reach(driver: Driver, database: str, core_id: str) -> Reach:
+    """How far down the chain the core's credit reached through its vouchers (one query)."""
+    rows = q.voucher_reach(driver, database, core_id)
+    by_tier = {int(r["tier"]): sorted(r["ids"]) for r in rows if r["tier"] is not None}
+    return Reach(core_id, max(by_tier, default=0), by_tier)

@@ -1,0 +1,108 @@
+"""E-credit vouchers end to end on the real Neo4j: issue -> split -> transfer across three
+tiers -> discount -> clear, with the ledger reconciling to zero."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from neo4j import Driver
+
+from finance import credit_lines as cl
+from finance import ledger, settlement, vouchers
+from finance.accounts import AccountCode, lender_account, principal_id, settlement_account
+from finance.credit_lines import LineKind, LineSpec
+from finance.daycount import DayCount, discount
+from finance.errors import InvalidState, LimitExceeded, NotEligible
+from tests.finance.conftest import CHAIN, build
+
+CNY = "CNY"
+D0 = date(2026, 3, 1)
+DUE = D0 + timedelta(days=180)
+PAYABLE = """
+MATCH (t1:Enterprise {id: 'T1'}), (c:Enterprise {id: 'C'})
+CREATE (i:Invoice {id: 'INV-P', amount: 100000000, status: 'confirmed'})
+CREATE (i)-[:SELLER]->(t1)
+CREATE (i)-[:BUYER]->(c)
+"""
+
+
+@pytest.mark.slow
+def test_voucher_issue_split_transfer_finance_clear(db: Driver, database: str) -> None:
+    build(db, database, CHAIN)
+    build(db, database, PAYABLE)
+    cl.grant_line(
+        db,
+        database,
+        LineSpec("SC-C", "C", LineKind.SUPPLY_CHAIN, 150_000_000, CNY, date(2030, 1, 1)),
+    )
+    v = vouchers.issue(db, database, "V1", "C", "T1", 100_000_000, CNY, ["INV-P"], D0, DUE)
+    assert (v.status, v.holder_id) == ("live", "T1")
+    assert cl.usage(db, database, "SC-C").used_minor == 100_000_000
+    with pytest.raises(NotEligible, match="already backs a voucher"):
+        vouchers.issue(db, database, "V2", "C", "T1", 1, CNY, ["INV-P"], D0, DUE)
+    a, b = vouchers.split(db, database, "V1", [60_000_000, 40_000_000], D0 + timedelta(days=1))
+    assert (a.id, b.id, a.parent_id) == ("V1.1", "V1.2", "V1")
+    vouchers.transfer(db, database, "V1.1", "T2", D0 + timedelta(days=2))
+    with pytest.raises(NotEligible, match="tier by tier"):
+        vouchers.transfer(db, database, "V1.2", "T3", D0 + timedelta(days=2))
+    c1, c2 = vouchers.split(db, database, "V1.1", [35_000_000, 25_000_000], D0 + timedelta(days=3))
+    t3 = vouchers.transfer(db, database, c1.id, "T3", D0 + timedelta(days=4))
+    assert t3.holders == ["T2", "T3"]
+    with pytest.raises(InvalidState):
+        vouchers.split(db, database, "V1", [50_000_000, 50_000_000], D0 + timedelta(days=5))
+    fin_on = D0 + timedelta(days=30)
+    fv, proceeds = vouchers.finance_voucher(db, database, "V1.1.1", 350, fin_on)
+    disc = discount(35_000_000, 350, fin_on, DUE, DayCount.ACT_360)
+    assert (fv.status, proceeds) == ("financed", 35_000_000 - disc)
+    reach = vouchers.reach(db, database, "C")
+    assert reach.max_tier == 3
+    assert reach.holders_by_tier == {1: ["T1"], 2: ["T2"], 3: ["T3"]}
+    with pytest.raises(InvalidState):
+        vouchers.clear(db, database, "V1", DUE - timedelta(days=1))
+    with pytest.raises(NotEligible, match="too little"):
+        vouchers.clear(db, database, "V1", DUE)
+    settlement.deposit(db, database, "C", 100_000_000, CNY, "core-pays", DUE)
+    cleared = vouchers.clear(db, database, "V1", DUE)
+    assert {x.id: x.status for x in cleared} == {
+        "V1": "split",
+        "V1.1": "split",
+        "V1.2": "cleared",
+        "V1.1.1": "cleared",
+        "V1.1.2": "cleared",
+    }
+    bal = {
+        e: ledger.get_account(db, database, settlement_account(e, CNY).id).credit_balance
+        for e in ("C", "T1", "T2", "T3")
+    }
+    assert bal == {"C": 0, "T1": 40_000_000, "T2": 25_000_000, "T3": 35_000_000 - disc}
+    recv = ledger.get_account(db, database, principal_id("V1.1.1", CNY, AccountCode.FACTORING))
+    deferred = ledger.get_account(
+        db, database, lender_account(AccountCode.DEFERRED_DISCOUNT, CNY).id
+    )
+    income = ledger.get_account(db, database, lender_account(AccountCode.DISCOUNT_INCOME, CNY).id)
+    assert (recv.debit_balance, deferred.credit_balance, income.credit_balance) == (0, 0, disc)
+    assert cl.usage(db, database, "SC-C").used_minor == 0
+    memo = ledger.get_account(db, database, f"{AccountCode.VOUCHER_PAYABLE.value}:{CNY}:C")
+    assert memo.credit_balance == 0
+    assert ledger.trial_balance(db, database, CNY).balanced
+    # Clearing again changes nothing.
+    vouchers.clear(db, database, "V1", DUE)
+    assert ledger.get_account(db, database, settlement_account("T1", CNY).id).credit_balance == (
+        40_000_000
+    )
+
+
+def test_voucher_issue_limited_by_core_line(db: Driver, database: str) -> None:
+    build(db, database, CHAIN)
+    build(db, database, PAYABLE)
+    cl.grant_line(
+        db,
+        database,
+        LineSpec("SC-C", "C", LineKind.SUPPLY_CHAIN, 50_000_000, CNY, date(2030, 1, 1)),
+    )
+    with pytest.raises(LimitExceeded):
+        vouchers.issue(db, database, "V1", "C", "T1", 60_000_000, CNY, ["INV-P"], D0, DUE)
+    assert ledger.all_transfers(db, database) == [
+        t for t in ledger.all_transfers(db, database) if t.code == "limit_grant"
+    ]
