@@ -163,7 +163,7 @@ def split(
         raise FinanceError("a split needs at least two positive amounts")
 
     def work(tx: ManagedTransaction) -> None:
-        v, holder, _ = _locked(tx, voucher_id)
+        v, _holder, _ = _locked(tx, voucher_id)
         if v["status"] != "live":
             raise InvalidState(f"voucher {voucher_id} is {v['status']}, not live")
         if sum(amounts) != v["face_minor"]:

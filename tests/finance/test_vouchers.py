@@ -46,7 +46,7 @@ def test_voucher_issue_split_transfer_finance_clear(db: Driver, database: str) -
     vouchers.transfer(db, database, "V1.1", "T2", D0 + timedelta(days=2))
     with pytest.raises(NotEligible, match="tier by tier"):
         vouchers.transfer(db, database, "V1.2", "T3", D0 + timedelta(days=2))
-    c1, c2 = vouchers.split(db, database, "V1.1", [35_000_000, 25_000_000], D0 + timedelta(days=3))
+    c1, _c2 = vouchers.split(db, database, "V1.1", [35_000_000, 25_000_000], D0 + timedelta(days=3))
     t3 = vouchers.transfer(db, database, c1.id, "T3", D0 + timedelta(days=4))
     assert t3.holders == ["T2", "T3"]
     with pytest.raises(InvalidState):
