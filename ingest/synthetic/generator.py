@@ -83,7 +83,10 @@ def generate(
     """Write a synthetic data folder (``out_dir/data``) and its ground truth (``out_dir/truth``)."""
     if enterprises < MIN_ENTERPRISES:
         raise IngestError(f"at least {MIN_ENTERPRISES} enterprises are needed, got {enterprises}")
-    return _Generator(Path(out_dir), enterprises, seed, progress).run()
+    try:
+        return _Generator(Path(out_dir), enterprises, seed, progress).run()
+    except OSError as e:
+        raise IngestError(f"cannot write the generated folder {out_dir}: {e}") from e
 
 
 @dataclass(slots=True)

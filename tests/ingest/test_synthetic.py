@@ -490,9 +490,14 @@ def test_same_seed_same_bytes_other_seed_other_bytes(folder: Folder, tmp_path: P
     assert "data/enterprises.csv" in differing and "data/invoices.csv" in differing
 
 
-def test_too_few_enterprises_are_refused(tmp_path: Path) -> None:
-    with pytest.raises(IngestError):
+def test_too_few_enterprises_or_an_unwritable_folder_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(IngestError, match="at least"):
         generate(tmp_path, 10, 1)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(IngestError, match="cannot write") as info:
+        generate(blocker, 300, 1)
+    assert isinstance(info.value.__cause__, OSError)
 
 
 # -- structure ------------------------------------------------------------------------------
