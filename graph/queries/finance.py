@@ -609,6 +609,11 @@ def get_financing(driver: Driver, database: str, id: str) -> Row | None:
     return dict(records[0]["financing"]) if records else None
 
 
+def get_financing_tx(tx: ManagedTransaction, id: str) -> Row | None:
+    rec = tx.run(GET_FINANCING, id=id).single()
+    return None if rec is None else dict(rec["financing"])
+
+
 def update_financing(tx: ManagedTransaction, id: str, props: Row) -> None:
     tx.run(UPDATE_FINANCING, id=id, props=props).consume()
 
