@@ -64,3 +64,12 @@ def accrued_between(
 def bps_of(amount: int, bps: int) -> int:
     """`bps` basis points of an amount, half-even (fees, advance rates)."""
     return round_half_even(amount * Fraction(bps, 10_000))
+
+
+def discount_yield_bps(
+    face: int, proceeds_minor: int, start: date, end: date, convention: DayCount
+) -> Fraction:
+    """The simple annual yield (bps) a holder effectively pays when discounting: what
+    `proceeds` grows to at `end` is `face`. Shown in indicative terms as the all-in cost."""
+    t = year_fraction(convention, start, end)
+    return (Fraction(face, proceeds_minor) - 1) / t * 10_000
