@@ -23,6 +23,11 @@ class _Group:
     forbidden: set[int] = field(default_factory=set)
 
 
+def _conflict(a: set[str], b: set[str]) -> bool:
+    # A cluster a person forced to hold two codes may still take records carrying either.
+    return bool(a) and bool(b) and not (a <= b or b <= a)
+
+
 class ConstrainedClusters:
     """Union-find whose unions respect cannot-link constraints."""
 
@@ -55,9 +60,9 @@ class ConstrainedClusters:
         if ri == rj:
             return ""
         a, b = self.groups[ri], self.groups[rj]
-        if len(a.usccs | b.usccs) > 1:
+        if _conflict(a.usccs, b.usccs):
             return "different valid USCCs"
-        if len(a.masters | b.masters) > 1:
+        if _conflict(a.masters, b.masters):
             return "different master enterprises"
         if a.branch != b.branch:
             return "branch and parent (or two branches) stay separate"

@@ -1,0 +1,211 @@
+"""Cypher for entity resolution: lineage, entity links, branches and human match decisions.
+
+Every source record is a `SourceRecord` linked to exactly one entity by
+`(:SourceRecord)-[:RESOLVES_TO {score, explanation, run_id, at}]->(:Enterprise)`; writing a
+link replaces the record's previous one, so a later run (or a "not same" decision) reverses
+a merge. Human decisions are `(:Decision {kind: 'entity_match', same, by, at})` nodes with an
+`ABOUT` edge to each of the two records; their id is derived from the pair, so a new decision
+about the same pair replaces the old one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from neo4j import Driver, ManagedTransaction, RoutingControl
+
+from graph.model import Label, Rel
+
+_S = Label.SOURCE_RECORD.value
+_E = Label.ENTERPRISE.value
+_D = Label.DECISION.value
+ER_CREATOR = "entity_resolution"
+DECISION_KIND = "entity_match"
+
+WRITE_SOURCE_RECORDS = f"""
+UNWIND $rows AS row
+MERGE (s:{_S} {{id: row.id}})
+SET s.source = row.source, s.raw = row.raw, s.name = row.name,
+    s.uscc_valid = row.uscc_valid, s.problems = row.problems
+"""
+
+WRITE_ENTITIES = f"""
+UNWIND $rows AS row
+MERGE (e:{_E} {{id: row.id}})
+ON CREATE SET e.name = row.name, e.name_en = row.name_en, e.uscc = row.uscc,
+              e.uscc_valid = row.uscc_valid, e.created_by = '{ER_CREATOR}'
+SET e.aliases = row.aliases, e.is_branch = row.is_branch
+"""
+
+# Replace each record's link; returns the entities it pointed at before, so that entities
+# made by an earlier run and now left without records can be removed.
+WRITE_LINKS = f"""
+UNWIND $rows AS row
+MATCH (s:{_S} {{id: row.record_id}})
+MATCH (e:{_E} {{id: row.entity_id}})
+CALL (s, e) {{
+  OPTIONAL MATCH (s)-[old:{Rel.RESOLVES_TO.value}]->(prev:{_E})
+  WHERE prev <> e
+  DELETE old
+  RETURN collect(prev.id) AS previous
+}}
+MERGE (s)-[r:{Rel.RESOLVES_TO.value}]->(e)
+SET r.score = row.score, r.explanation = row.explanation, r.run_id = $run_id, r.at = $at
+RETURN previous
+"""
+
+DELETE_ORPHAN_ENTITIES = f"""
+UNWIND $ids AS id
+MATCH (e:{_E} {{id: id, created_by: '{ER_CREATOR}'}})
+WHERE NOT (e)--()
+DELETE e
+RETURN count(*) AS deleted
+"""
+
+WRITE_BRANCHES = f"""
+UNWIND $rows AS row
+MATCH (b:{_E} {{id: row.branch}})
+MATCH (p:{_E} {{id: row.parent}})
+MERGE (b)-[r:{Rel.BRANCH_OF.value}]->(p)
+SET r.run_id = $run_id
+"""
+
+RECORDS_EXIST = f"""
+UNWIND $ids AS id
+OPTIONAL MATCH (s:{_S} {{id: id}})
+RETURN id, s IS NOT NULL AS found
+"""
+
+WRITE_DECISION = f"""
+MATCH (a:{_S} {{id: $record_a}})
+MATCH (b:{_S} {{id: $record_b}})
+MERGE (d:{_D} {{id: $id}})
+SET d.kind = '{DECISION_KIND}', d.same = $same, d.by = $by, d.at = $at,
+    d.record_a = $record_a, d.record_b = $record_b
+MERGE (d)-[:{Rel.ABOUT.value}]->(a)
+MERGE (d)-[:{Rel.ABOUT.value}]->(b)
+RETURN d.id AS id
+"""
+
+READ_DECISIONS = f"""
+MATCH (d:{_D} {{kind: '{DECISION_KIND}'}})
+RETURN d.record_a AS record_a, d.record_b AS record_b, d.same AS same, d.by AS by,
+       d.at AS at
+ORDER BY d.at
+"""
+
+READ_ENTITY_SOURCES = f"""
+MATCH (s:{_S})-[r:{Rel.RESOLVES_TO.value}]->(e:{_E} {{id: $entity_id}})
+RETURN s.id AS record_id, s.source AS source, s.name AS name, s.raw AS raw,
+       s.uscc_valid AS uscc_valid, r.score AS score, r.explanation AS explanation,
+       r.run_id AS run_id, r.at AS at
+ORDER BY s.id
+"""
+
+READ_SOURCE_RECORDS_PAGE = f"""
+MATCH (s:{_S})
+WHERE s.id > $after AND s.raw IS NOT NULL
+WITH s ORDER BY s.id LIMIT $limit
+OPTIONAL MATCH (s)-[:{Rel.RESOLVES_TO.value}]->(e:{_E})
+RETURN s.id AS record_id, s.raw AS raw, e.id AS entity_id
+"""
+
+
+def _batches(rows: Sequence[dict[str, Any]], size: int) -> list[Sequence[dict[str, Any]]]:
+    return [rows[i : i + size] for i in range(0, len(rows), size)]
+
+
+def write_resolution_rows(
+    driver: Driver,
+    database: str,
+    *,
+    records: Sequence[dict[str, Any]],
+    entities: Sequence[dict[str, Any]],
+    links: Sequence[dict[str, Any]],
+    branches: Sequence[dict[str, Any]],
+    run_id: str,
+    at: datetime,
+    batch_size: int = 5000,
+) -> dict[str, int]:
+    """Write one resolution in `UNWIND` batches of managed transactions; returns counts."""
+
+    def run(tx: ManagedTransaction, query: str, **params: Any) -> list[Any]:
+        return list(tx.run(query, **params))
+
+    with driver.session(database=database) as session:
+        for batch in _batches(records, batch_size):
+            session.execute_write(run, WRITE_SOURCE_RECORDS, rows=batch)
+        for batch in _batches(entities, batch_size):
+            session.execute_write(run, WRITE_ENTITIES, rows=batch)
+        previous: set[str] = set()
+        for batch in _batches(links, batch_size):
+            result = session.execute_write(run, WRITE_LINKS, rows=batch, run_id=run_id, at=at)
+            for rec in result:
+                previous.update(rec["previous"])
+        deleted = 0
+        if previous:
+            result = session.execute_write(run, DELETE_ORPHAN_ENTITIES, ids=sorted(previous))
+            deleted = sum(rec["deleted"] for rec in result)
+        for batch in _batches(branches, batch_size):
+            session.execute_write(run, WRITE_BRANCHES, rows=batch, run_id=run_id)
+    return {
+        "records": len(records),
+        "entities": len(entities),
+        "links": len(links),
+        "branches": len(branches),
+        "orphans_deleted": deleted,
+    }
+
+
+def missing_records(driver: Driver, database: str, ids: Sequence[str]) -> list[str]:
+    records, _, _ = driver.execute_query(
+        RECORDS_EXIST, ids=list(ids), database_=database, routing_=RoutingControl.READ
+    )
+    return [r["id"] for r in records if not r["found"]]
+
+
+def write_decision(
+    driver: Driver,
+    database: str,
+    *,
+    decision_id: str,
+    record_a: str,
+    record_b: str,
+    same: bool,
+    by: str,
+    at: datetime,
+) -> str:
+    def work(tx: ManagedTransaction) -> str:
+        rec = tx.run(WRITE_DECISION, id=decision_id, record_a=record_a, record_b=record_b,
+                     same=same, by=by, at=at).single()
+        return "" if rec is None else str(rec["id"])
+
+    with driver.session(database=database) as session:
+        return session.execute_write(work)
+
+
+def read_decisions(driver: Driver, database: str) -> list[dict[str, Any]]:
+    records, _, _ = driver.execute_query(
+        READ_DECISIONS, database_=database, routing_=RoutingControl.READ
+    )
+    return [r.data() for r in records]
+
+
+def read_entity_sources(driver: Driver, database: str, entity_id: str) -> list[dict[str, Any]]:
+    records, _, _ = driver.execute_query(
+        READ_ENTITY_SOURCES, entity_id=entity_id, database_=database,
+        routing_=RoutingControl.READ,
+    )
+    return [r.data() for r in records]
+
+
+def read_source_records_page(
+    driver: Driver, database: str, after: str, limit: int
+) -> list[dict[str, Any]]:
+    records, _, _ = driver.execute_query(
+        READ_SOURCE_RECORDS_PAGE, after=after, limit=limit, database_=database,
+        routing_=RoutingControl.READ,
+    )
+    return [r.data() for r in records]
