@@ -19,7 +19,7 @@ import json
 import signal
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -301,11 +301,14 @@ class MqttIntake:
     def stop(self) -> None:
         self._stop = True
 
-    def run(self, idle_exit_s: float | None = None) -> None:
-        """Serve until `stop()` (or a signal), or until idle for `idle_exit_s`."""
+    def run(
+        self, idle_exit_s: float | None = None, until: Callable[[], bool] | None = None
+    ) -> None:
+        """Serve until `stop()` (or a signal), until idle for `idle_exit_s`, or until
+        `until()` holds."""
         last_activity = time.monotonic()
         timeout = max(self.flush_interval_s / 2, 0.001)
-        while not self._stop:
+        while not self._stop and not (until is not None and until()):
             rc = self.client.loop(timeout)
             if rc != 0:
                 self._reconnect()

@@ -25,6 +25,7 @@ SUBSCRIPTION = f"{TOPIC_ROOT}/+"
 _PREFIX_LEN = len(TOPIC_ROOT) + 1
 _PUBACK = 0x40
 _READ_CHUNK = 256 * 1024
+_BURST = 4096  # packets per loop_read call
 
 
 def topic_for(sensor_id: str) -> str:
@@ -68,8 +69,11 @@ class FastClient(mqtt.Client):
 
     def loop_read(self, max_packets: int = 1) -> MQTTErrorCode:
         rc = super().loop_read(max_packets)
-        # Packets already in our buffer never wake select(): drain them now.
-        while rc == MQTTErrorCode.MQTT_ERR_SUCCESS and self._rpos < len(self._rbuf):
+        # Packets already in our buffer never wake select(): drain them now, but only a
+        # bounded burst, so that the caller gets to store and acknowledge in between.
+        budget = _BURST
+        while rc == MQTTErrorCode.MQTT_ERR_SUCCESS and self._rpos < len(self._rbuf) and budget:
+            budget -= 1
             if self._sock is None:
                 return MQTTErrorCode.MQTT_ERR_NO_CONN
             rc = self._packet_read()

@@ -11,7 +11,7 @@ import json
 import math
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 from sensors.model import (
     READING_SPECS,
@@ -74,19 +74,19 @@ def validate(
     if unit != spec.unit:
         return RejectReason.WRONG_UNIT, f"{spec.kind!s} is in {spec.unit!r}, not {unit!r}"
 
-    value = obj.get("value")
+    raw = obj.get("value")
     value2: float | None = None
     if kind == ReadingKind.POSITION:
-        if not (isinstance(value, list) and len(value) == 2 and all(_is_number(v) for v in value)):
+        if not (isinstance(raw, list) and len(raw) == 2 and all(_is_number(v) for v in raw)):
             return RejectReason.MALFORMED, "position value must be [lat, lon]"
-        lat, lon = float(value[0]), float(value[1])
+        lat, lon = float(raw[0]), float(raw[1])
         if not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):
-            return RejectReason.IMPOSSIBLE_VALUE, f"position {value!r} is off the globe"
+            return RejectReason.IMPOSSIBLE_VALUE, f"position {raw!r} is off the globe"
         value, value2 = lat, lon
     else:
-        if not _is_number(value):
+        if not _is_number(raw):
             return RejectReason.MALFORMED, "value must be a number"
-        value = float(value)
+        value = float(raw)
         if not (spec.lo <= value <= spec.hi):
             return RejectReason.IMPOSSIBLE_VALUE, (
                 f"{spec.kind!s} {value!r} outside [{spec.lo:g}, {spec.hi:g}] {spec.unit}"
@@ -100,6 +100,6 @@ def validate(
     return Reading(sensor_id, ts_us, kind, value, value2, unit, seq)
 
 
-def _is_number(value: object) -> bool:
+def _is_number(value: object) -> TypeGuard[int | float]:
     # bool is an int subclass; a `true` reading is a client bug, not a 1.
     return isinstance(value, _NUMBER) and not isinstance(value, bool) and math.isfinite(value)

@@ -192,7 +192,7 @@ RETURN al {{.*}} AS alert,
 
 ALERTS_CREATED_SINCE = f"""
 MATCH (al:{_AL})
-WHERE al.created_at > $since
+WHERE al.created_at > $since OR (al.created_at = $since AND al.id > $after_id)
 RETURN al {{.*}} AS alert ORDER BY al.created_at, al.id LIMIT $limit
 """
 
@@ -311,9 +311,12 @@ def list_alerts(driver: Driver, database: str, **filters: Any) -> list[dict[str,
 
 
 def alerts_created_since(
-    driver: Driver, database: str, since: datetime, limit: int = 100
+    driver: Driver, database: str, since: datetime, after_id: str = "", limit: int = 100
 ) -> list[dict[str, Any]]:
-    rows = _read(driver, database, ALERTS_CREATED_SINCE, since=since, limit=limit)
+    """Alerts created after the cursor `(since, after_id)`, oldest first."""
+    rows = _read(
+        driver, database, ALERTS_CREATED_SINCE, since=since, after_id=after_id, limit=limit
+    )
     return [r["alert"] for r in rows]
 
 
