@@ -215,6 +215,13 @@ class _Generator:
         self._plan_shells(sizes)
         self._plan_legal_reps()
         self._plan_contacts()
+        # Plain lists for the per-row loops (numpy scalar indexing is slow there).
+        self.region_of = [REGIONS[k] for k in plan.region.tolist()]
+        self.flow_l: list[int] = plan.flow.tolist()
+        self.chain_l: list[int] = plan.chain.tolist()
+        self.founded_l: list[int] = plan.founded.tolist()
+        self.shell_l: list[bool] = plan.is_shell.tolist()
+        self.core_l: list[bool] = plan.is_core.tolist()
 
     def _plan_shells(self, sizes: list[int]) -> None:
         plan, r = self.plan, self.r
@@ -290,7 +297,7 @@ class _Generator:
 
     # -- deterministic per-index facts -----------------------------------------------------
     def address_text(self, i: int) -> str:
-        g = REGIONS[int(self.plan.region[i])]
+        g = self.region_of[i]
         h = (i * 2654435761 + self.seed * 97) % 1_000_003
         road = ROADS[h % len(ROADS)]
         number = 1 + (h // len(ROADS)) % 998
@@ -299,7 +306,7 @@ class _Generator:
         return f"{head}{park}{road}{number}号"
 
     def phone_number(self, i: int) -> str:
-        g = REGIONS[int(self.plan.region[i])]
+        g = self.region_of[i]
         local = 60_000_000 + (i * 7919 + self.seed * 31) % 30_000_000
         if i % 4 == 0:
             return f"1{3 + i % 7}{local:08d}{i % 10}"
@@ -307,7 +314,7 @@ class _Generator:
 
     def uscc(self, i: int, coop: bool) -> str:
         body = f"{(i * 48271 + self.seed * 7919 + 10_000_000) % 100_000_000:08d}"
-        region = REGIONS[int(self.plan.region[i])].code
+        region = self.region_of[i].code
         return make_uscc("9", "3" if coop else "1", region, body)
 
     @staticmethod
@@ -328,15 +335,14 @@ class _Generator:
                 inputs.write([src, g.id])
 
     def _name_parts(self, i: int, r: random.Random) -> nm.NameParts:
-        plan = self.plan
-        g = REGIONS[int(plan.region[i])]
-        if plan.is_shell[i]:
+        g = self.region_of[i]
+        if self.shell_l[i]:
             word, word_en = r.choice(_SHELL_WORDS)
             return nm.NameParts(g.city_short, g.city_en, nm.random_trade(r, False), word,
                                 word_en, nm.LIMITED)
-        role = CHAINS[int(plan.chain[i])].roles[int(plan.flow[i])]
+        role = CHAINS[self.chain_l[i]].roles[self.flow_l[i]]
         word, word_en = r.choice(role.words)
-        if plan.is_core[i]:
+        if self.core_l[i]:
             form = nm.JOINT_STOCK if r.random() < 0.6 else nm.GROUP
         elif role.coop and r.random() < 0.4:
             form = nm.COOP
@@ -364,6 +370,7 @@ class _Generator:
         twin_sources = {t.a for t in self.twins}
         parts_of: dict[int, nm.NameParts] = {}
         seen: set[str] = set()
+        capital: list[int] = plan.capital.tolist()
         self.twins_written: list[Twin] = []
         for i in range(self.n):
             parts = self._name_parts(i, r)
@@ -374,7 +381,7 @@ class _Generator:
                     twin = nm.NameParts(a.region, a.region_en, nm.look_alike(a.trade, r),
                                         a.industry, a.industry_en, a.form)
                 else:
-                    g = REGIONS[int(plan.region[i])]
+                    g = self.region_of[i]
                     twin = nm.NameParts(g.city_short, g.city_en, a.trade, a.industry,
                                         a.industry_en, a.form)
                 if twin.name not in seen and twin.trade:
@@ -391,21 +398,21 @@ class _Generator:
             seen.add(parts.name)
             if i in twin_sources:
                 parts_of[i] = parts
-            g = REGIONS[int(plan.region[i])]
+            g = self.region_of[i]
             uscc = self.uscc(i, parts.form is nm.COOP)
             dm = int(self.health.default_month[i])
             status = "active"
             if 0 <= dm < HISTORY_MONTHS - 12 and r.random() < 0.5:
                 status = "liquidating"
-            if plan.is_shell[i]:
+            if self.shell_l[i]:
                 industry = "F5199"
             else:
-                industry = CHAINS[int(plan.chain[i])].roles[int(plan.flow[i])].industry_code
+                industry = CHAINS[self.chain_l[i]].roles[self.flow_l[i]].industry_code
             a_own, p_own = int(self.addr_owner[i]), int(self.phone_owner[i])
             ents.write([
                 self.eid(i), parts.name, parts.name_en, uscc, parts.form.legal_form, g.code,
-                industry, int(plan.capital[i]), "CNY", self.iso(int(plan.founded[i])), status,
-                "true" if plan.is_core[i] else "false", f"A{a_own + 1:07d}", f"T{p_own + 1:07d}",
+                industry, capital[i], "CNY", self.iso(self.founded_l[i]), status,
+                "true" if self.core_l[i] else "false", f"A{a_own + 1:07d}", f"T{p_own + 1:07d}",
             ])
             address = self.address_text(a_own)
             phone = self.phone_number(p_own)
@@ -444,7 +451,7 @@ class _Generator:
                 since = self.as_of - r.randint(200, 900)
                 planted.setdefault(m, []).append(("person", ring.controller, bp, since))
         for i in range(self.n):
-            founded = int(plan.founded[i])
+            founded = self.founded_l[i]
             holders: dict[tuple[str, int], int] = {}
             held_since: dict[tuple[str, int], int] = {}
             left = 10_000
@@ -571,21 +578,26 @@ class _Generator:
         lam = plan.e_rate * np.maximum(end - start, 0) / 30.4
         n_inv = np.where(active, np.maximum(1, self.rng.poisson(lam)), 0)
 
+        flow, founded = self.flow_l, self.founded_l
+        sellers, buyers = plan.e_seller.tolist(), plan.e_buyer.tolist()
+        e_chain, e_start = plan.e_chain.tolist(), plan.e_start.tolist()
+        e_value: list[float] = plan.e_value.tolist()
+        starts, ends, counts = start.tolist(), end.tolist(), n_inv.tolist()
         for e in range(m):
-            s, b, c = int(plan.e_seller[e]), int(plan.e_buyer[e]), int(plan.e_chain[e])
+            s, b, c = sellers[e], buyers[e], e_chain[e]
             chain = CHAINS[c]
-            role_s = chain.roles[int(plan.flow[s])]
-            role_b = chain.roles[int(plan.flow[b])]
+            role_s = chain.roles[flow[s]]
+            role_b = chain.roles[flow[b]]
             goods = GOODS_BY_ID[role_s.goods_id or ""]
-            st, en, count = int(start[e]), int(end[e]), int(n_inv[e])
-            signed = st - (r.randint(30, 700) if plan.e_start[e] == 0 else r.randint(0, 30))
-            signed = max(signed, int(plan.founded[s]) + 30, int(plan.founded[b]) + 30)
+            st, en, count = starts[e], ends[e], counts[e]
+            signed = st - (r.randint(30, 700) if e_start[e] == 0 else r.randint(0, 30))
+            signed = max(signed, founded[s] + 30, founded[b] + 30)
             due = signed + 365 * r.randint(2, 4)
             stopped = self.defaulted_by_as_of(s) or self.defaulted_by_as_of(b)
             status = "terminated" if stopped else "fulfilled" if due < self.as_of else "active"
             self.ct_no += 1
             ct_id = f"CT{self.ct_no:08d}"
-            expected = max(1, count) * plan.e_value[e]
+            expected = max(1, count) * e_value[e]
             kind = "framework" if count >= 6 else "purchase" if r.random() < 0.5 else "supply"
             contracts.write([ct_id, kind, self.eid(s), self.eid(b),
                              int(round(expected, -6)) or 1_000_000, "CNY", self.iso(signed),
@@ -598,7 +610,7 @@ class _Generator:
             b_default = self.default_on(b)
             whs = self.warehouses[c]
             for day in days:
-                self._invoice(s, b, ct_id, goods, price, float(plan.e_value[e]), day,
+                self._invoice(s, b, ct_id, goods, price, e_value[e], day,
                               role_b.pay_days, b_default, whs, invoices, shipments, payments,
                               unmatched)
             self._tick("trade", e + 1, m)

@@ -94,6 +94,7 @@ class NameParts:
 
 
 _PINYIN_CACHE: dict[str, str] = {}
+_CHAR_PINYIN: dict[str, str] = {}
 
 
 def trade_pinyin(trade: str) -> str:
@@ -101,10 +102,19 @@ def trade_pinyin(trade: str) -> str:
     cached = _PINYIN_CACHE.get(trade)
     if cached is not None:
         return cached
-    syllables = lazy_pinyin(trade)
+    if trade in POETIC:
+        syllables = lazy_pinyin(trade)  # words: context decides polyphones
+    else:
+        # Two-character trade names are arbitrary pairs: each character's own reading.
+        syllables = []
+        for ch in trade:
+            if ch not in _CHAR_PINYIN:
+                _CHAR_PINYIN[ch] = lazy_pinyin(ch)[0]
+            syllables.append(_CHAR_PINYIN[ch])
     words = ["".join(syllables[i : i + 2]).capitalize() for i in range(0, len(syllables), 2)]
     out = " ".join(words)
-    _PINYIN_CACHE[trade] = out
+    if trade in POETIC:
+        _PINYIN_CACHE[trade] = out
     return out
 
 
