@@ -17,7 +17,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -247,15 +247,36 @@ class _State:
     resolved: dict[str, str]  # pending id -> kind of its resolution
     deltas: dict[str, _Totals] = field(default_factory=dict)
 
-    def copy(self) -> _State:
-        return _State(
-            {k: dict(v) for k, v in self.accounts.items()},
-            dict(self.known),
-            dict(self.resolved),
-            {k: replace(v) for k, v in self.deltas.items()},
-        )
+    journal: list[tuple[str, str, Any]] = field(default_factory=list)
+
+    def mark(self) -> int:
+        return len(self.journal)
+
+    def rollback(self, mark: int) -> None:
+        """Undo every change made since `mark` (a failed linked chain leaves no trace)."""
+        while len(self.journal) > mark:
+            what, key, value = self.journal.pop()
+            if what == "move":
+                dp, cp, dq, cq = value
+                self._apply(key, -dp, -cp, -dq, -cq)
+            elif what == "known":
+                self.known.pop(key, None)
+            else:
+                self.resolved.pop(key, None)
+
+    def add_known(self, t: Transfer) -> None:
+        self.known[t.id] = t
+        self.journal.append(("known", t.id, None))
+
+    def resolve(self, pending_id: str, kind: str) -> None:
+        self.resolved[pending_id] = kind
+        self.journal.append(("resolved", pending_id, None))
 
     def move(self, account_id: str, *, dp: int = 0, cp: int = 0, dq: int = 0, cq: int = 0) -> None:
+        self._apply(account_id, dp, cp, dq, cq)
+        self.journal.append(("move", account_id, (dp, cp, dq, cq)))
+
+    def _apply(self, account_id: str, dp: int, cp: int, dq: int, cq: int) -> None:
         a = self.accounts[account_id]
         a["debits_posted"] += dp
         a["credits_posted"] += cp
@@ -355,8 +376,8 @@ def _apply_one(
             value_at,
             now,
         )
-        st.resolved[p.id] = req.kind.value
-        st.known[t.id] = t
+        st.resolve(p.id, req.kind.value)
+        st.add_known(t)
         return TransferStatus.CREATED, t
     if req.pending_id:
         return TransferStatus.EXISTS_WITH_DIFFERENT_FIELDS, None
@@ -394,7 +415,7 @@ def _apply_one(
         value_at,
         now,
     )
-    st.known[t.id] = t
+    st.add_known(t)
     return TransferStatus.CREATED, t
 
 
@@ -426,25 +447,26 @@ def create_transfers_tx(
     pendings = {k: Transfer.from_row(v) for k, v in q.get_transfers_tx(tx, pending_ids).items()}
     account_ids = {a for r in requests for a in (r.debit_account_id, r.credit_account_id) if a}
     account_ids |= {a for p in pendings.values() for a in (p.debit_account_id, p.credit_account_id)}
-    accounts = q.lock_accounts(tx, sorted(account_ids))
-    # After the locks: what transfers exist and which pendings were resolved meanwhile.
-    existing = {k: Transfer.from_row(v) for k, v in q.get_transfers_tx(tx, ids).items()}
-    resolutions = q.get_resolutions_tx(tx, pending_ids)
+    # Lock the accounts; then, under the locks, what exists and what was resolved meanwhile.
+    accounts, existing_rows, resolutions = q.prepare_batch(
+        tx, sorted(account_ids), ids, pending_ids
+    )
+    existing = {k: Transfer.from_row(v) for k, v in existing_rows.items()}
     st = _State(accounts, {**pendings, **existing}, {k: v["kind"] for k, v in resolutions.items()})
     results: list[TransferResult | None] = [None] * len(requests)
     created: list[Transfer] = []
     seen: set[str] = set()
     for chain in _chains(requests):
-        trial = st.copy()
+        mark = st.mark()
         chain_created: list[Transfer] = []
         failed: int | None = None
         statuses: dict[int, tuple[TransferStatus, Transfer | None]] = {}
         for i in chain:
             req = requests[i]
-            if req.id in seen and req.id not in trial.known:
+            if req.id in seen and req.id not in st.known:
                 statuses[i] = (TransferStatus.DUPLICATE_IN_BATCH, None)
             else:
-                statuses[i] = _apply_one(req, trial, now)
+                statuses[i] = _apply_one(req, st, now)
             seen.add(req.id)
             status, t = statuses[i]
             if not status.ok:
@@ -454,11 +476,11 @@ def create_transfers_tx(
                 chain_created.append(t)
         open_chain = requests[chain[-1]].linked
         if failed is None and not open_chain:
-            st = trial
             created += chain_created
             for i in chain:
                 results[i] = TransferResult(requests[i].id, *statuses[i])
             continue
+        st.rollback(mark)
         for i in chain:
             if i == failed:
                 results[i] = TransferResult(requests[i].id, statuses[i][0], statuses[i][1])
@@ -471,7 +493,7 @@ def create_transfers_tx(
         for k, d in sorted(st.deltas.items())
         if d.dp or d.cp or d.dq or d.cq
     ]
-    q.write_transfers(tx, [t.row() for t in created], deltas)
+    q.commit_batch(tx, [t.row() for t in created], deltas)
     return [r for r in results if r is not None]
 
 
