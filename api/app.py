@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -10,7 +11,8 @@ from typing import Any
 
 import structlog
 from fastapi import FastAPI, HTTPException, Request, Response, status
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 from neo4j import Driver
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -23,16 +25,24 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from strawberry.fastapi import GraphQLRouter
 
+from api.audit import AuditLog, new_event
 from api.deps import CurrentUserDep, DriverDep, OptionalUserDep, SettingsDep
 from api.errors import http_status_of, is_domain_error
 from api.graphql.context import Context
 from api.graphql.schema import build_schema
+from api.limits import RateLimited, RateLimiter
 from api.security import AuthError, CurrentUser, authenticate, issue_token
 from chainlens.logs import get_logger
-from chainlens.settings import Environment, Settings, get_settings
+from chainlens.settings import PROJECT_ROOT, Environment, Settings, get_settings
 from graph.driver import create_driver
 
 log = get_logger(__name__)
+
+# The explorer's build output (`make web`, or `cd api/web && npm ci && npm run build`).
+WEB_DIST = PROJECT_ROOT / "api" / "web" / "dist"
+# Login attempts per username: slow enough to stop guessing, fast enough for typos.
+LOGIN_PER_MINUTE = 10
+LOGIN_BURST = 10
 
 
 class TokenRequest(BaseModel):
@@ -75,9 +85,14 @@ def create_app(settings: Settings | None = None, driver: Driver | None = None) -
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = driver is None
         app.state.driver = driver if driver is not None else create_driver(settings)
+        app.state.audit = AuditLog(
+            app.state.driver, settings.neo4j_database, settings.audit_flush_s, settings.audit_batch
+        )
+        app.state.audit.start()
         try:
             yield
         finally:
+            app.state.audit.stop()
             if owned:
                 app.state.driver.close()
 
@@ -93,6 +108,32 @@ def create_app(settings: Settings | None = None, driver: Driver | None = None) -
     if driver is not None:
         app.state.driver = driver
     metrics = Metrics()
+    limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
+    login_limiter = RateLimiter(LOGIN_PER_MINUTE, LOGIN_BURST)
+    app.state.rate_limiter = limiter
+
+    def audit(request: Request, **fields: Any) -> None:
+        trail: AuditLog | None = getattr(request.app.state, "audit", None)
+        if trail is not None:
+            trail.record(new_event(correlation_id=request.state.correlation_id, **fields))
+
+    def take(
+        request: Request, bucket: RateLimiter, user: CurrentUser, kind: str, consume: bool = True
+    ) -> None:
+        """One token of ``user``'s bucket, or a 429 with Retry-After (and an audit event)."""
+        try:
+            if consume:
+                bucket.take(user.username)
+            else:
+                bucket.check(user.username)
+        except RateLimited as e:
+            audit(request, username=user.username, roles=[r.value for r in user.roles],
+                  kind=kind, decision="rate_limited", detail=str(e))  # fmt: skip
+            raise HTTPException(
+                status.HTTP_429_TOO_MANY_REQUESTS,
+                str(e),
+                headers={"Retry-After": str(max(1, int(e.retry_after + 0.999)))},
+            ) from e
 
     @app.middleware("http")
     async def observe(
@@ -108,6 +149,14 @@ def create_app(settings: Settings | None = None, driver: Driver | None = None) -
             structlog.contextvars.unbind_contextvars("correlation_id")
         route = request.scope.get("route")
         path = getattr(route, "path", "unmatched")
+        log.info(
+            "http.request",
+            correlation_id=correlation_id,
+            method=request.method,
+            path=request.url.path,
+            status=response.status_code,
+            ms=round((time.perf_counter() - started) * 1000, 2),
+        )
         metrics.requests.labels(request.method, path, str(response.status_code)).inc()
         metrics.latency.labels(request.method, path).observe(time.perf_counter() - started)
         response.headers["x-request-id"] = correlation_id
@@ -130,11 +179,25 @@ def create_app(settings: Settings | None = None, driver: Driver | None = None) -
         return JSONResponse({"detail": f"internal error (correlation id {cid})"}, 500)
 
     @app.post("/auth/token", response_model=TokenResponse, tags=["auth"])
-    async def token(body: TokenRequest, settings: SettingsDep, driver: DriverDep) -> TokenResponse:
+    async def token(
+        body: TokenRequest, request: Request, settings: SettingsDep, driver: DriverDep
+    ) -> TokenResponse:
         """Exchange a username and password for a bearer token (JWT)."""
-        user = await run_in_threadpool(
-            authenticate, driver, settings.neo4j_database, body.username, body.password
-        )
+        # Only failed attempts spend the username's login tokens: guessing is slowed down,
+        # a user who logs in often is not.
+        attempt = CurrentUser(body.username[:200], frozenset())
+        take(request, login_limiter, attempt, "login", consume=False)
+        try:
+            user = await run_in_threadpool(
+                authenticate, driver, settings.neo4j_database, body.username, body.password
+            )
+        except AuthError:
+            audit(request, username=attempt.username, roles=[], kind="login", decision="failed")
+            with contextlib.suppress(RateLimited):
+                login_limiter.take(attempt.username)
+            raise
+        audit(request, username=user.username, roles=[r.value for r in user.roles],
+              kind="login", decision="allowed")  # fmt: skip
         log.info("auth.token_issued", username=user.username)
         return TokenResponse(
             access_token=issue_token(settings, user), expires_in=settings.jwt_ttl_minutes * 60
@@ -157,7 +220,8 @@ def create_app(settings: Settings | None = None, driver: Driver | None = None) -
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/me", tags=["auth"])
-    async def me(user: CurrentUserDep) -> dict[str, Any]:
+    async def me(request: Request, user: CurrentUserDep) -> dict[str, Any]:
+        take(request, limiter, user, "http")
         return {"username": user.username, "roles": sorted(user.roles)}
 
     async def graphql_context(
@@ -175,6 +239,8 @@ def create_app(settings: Settings | None = None, driver: Driver | None = None) -
                     headers={"WWW-Authenticate": "Bearer"},
                 )
             user = CurrentUser("anonymous", frozenset())
+        else:
+            take(request, limiter, user, "graphql")
         return Context(
             settings=settings,
             driver=driver,
@@ -192,8 +258,19 @@ def create_app(settings: Settings | None = None, driver: Driver | None = None) -
         prefix="/graphql",
     )
 
-    @app.get("/", include_in_schema=False)
-    async def root() -> JSONResponse:
-        return JSONResponse({"service": "ChainLens", "graphql": "/graphql", "health": "/health"})
+    if (WEB_DIST / "index.html").is_file():
+        app.mount("/", StaticFiles(directory=WEB_DIST, html=True), name="web")
+    else:
+
+        @app.get("/", include_in_schema=False)
+        async def root() -> HTMLResponse:
+            return HTMLResponse(
+                "<!doctype html><title>ChainLens</title><h1>ChainLens</h1>"
+                "<p>The web explorer is not built. Run <code>make web</code> (or "
+                "<code>cd api/web &amp;&amp; npm ci &amp;&amp; npm run build</code>) and "
+                "restart the API.</p><p>GraphQL: <a href='/graphql'>/graphql</a>, "
+                "health: <a href='/health'>/health</a>.</p>",
+                status.HTTP_503_SERVICE_UNAVAILABLE,
+            )
 
     return app

@@ -58,6 +58,15 @@ class Settings(BaseSettings):
     jwt_secret: SecretStr | None = None
     jwt_ttl_minutes: int = 60 * 8
     graphql_max_depth: int = 10
+    # API hardening (docs/api.md): per-operation limits, batching, per-user rate limit, audit.
+    graphql_max_tokens: int = 2_000
+    graphql_max_aliases: int = 15
+    graphql_max_cost: int = 20_000
+    graphql_max_batch: int = 10
+    rate_limit_per_minute: int = 600
+    rate_limit_burst: int = 60
+    audit_flush_s: float = 2.0
+    audit_batch: int = 500
     cors_origins: list[str] = []
 
     # Sensors: MQTT broker, raw reading store and intake tuning (docs/sensors.md).

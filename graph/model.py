@@ -37,6 +37,7 @@ class Label(StrEnum):
     # platform
     USER = "User"
     INGEST_BATCH = "IngestBatch"
+    AUDIT_EVENT = "AuditEvent"  # api: who asked what, which decision was made
 
 
 class Rel(StrEnum):

@@ -50,6 +50,7 @@ def schema_statements() -> list[str]:
         _index(Label.ALERT, "scope"),  # sensors: open incidents by scope
         _index(Label.ALERT, "raised_at"),
         _index(Label.ALERT, "created_at"),
+        _index(Label.AUDIT_EVENT, "at"),  # api: the admin reads the audit log by time
         _rel_index(Rel.GUARANTEES, "id"),
         # Full-text search over names, aliases and English names for `searchEnterprises`.
         "CREATE FULLTEXT INDEX enterprise_names IF NOT EXISTS "

@@ -10,10 +10,11 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from api.graphql.context import Context
+from api.graphql.explorer import neighbourhood_loader
 from api.graphql.permissions import READERS, requires
 from api.graphql.scalars import BigInt
 from graph import enterprises as domain
-from graph.errors import NotFound
+from graph.errors import InvalidArgument, NotFound
 
 
 @strawberry.type(description="A neighbour of an enterprise and the relationship that links them.")
@@ -46,7 +47,10 @@ class Enterprise:
 
     @strawberry.field(description="Relationships touching this enterprise, heaviest first.")
     async def neighbourhood(self, info: Info[Context, None], limit: int = 100) -> list[Neighbour]:
-        rows = await info.context.call(domain.get_neighbourhood, str(self.id), limit)
+        if not 1 <= limit <= domain.MAX_NEIGHBOURS:
+            raise InvalidArgument(f"limit must be between 1 and {domain.MAX_NEIGHBOURS}")
+        # Batched: a list of enterprises loads all their neighbourhoods in one round trip.
+        rows = await neighbourhood_loader(info.context, limit).load(str(self.id))
         return [
             Neighbour(
                 relationship=n.relationship,
@@ -54,7 +58,7 @@ class Enterprise:
                 label=n.label,
                 id=strawberry.ID(n.id),
                 name=n.name,
-                properties=n.properties,
+                properties=cast(JSON, n.properties),
             )
             for n in rows
         ]

@@ -6,19 +6,24 @@ To add an area, write its types in ``api/graphql/<area>.py`` and list its root t
 from __future__ import annotations
 
 import strawberry
-from strawberry.extensions import QueryDepthLimiter
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from api.graphql.admin import AdminQuery
 from api.graphql.analytics import AnalyticsQuery
+from api.graphql.audit import AuditQuery, AuditTrail
 from api.graphql.core import CoreQuery
+from api.graphql.explorer import ExplorerQuery
 from api.graphql.extensions import DomainErrors
+from api.graphql.finance import FinanceMutation, FinanceQuery
 from api.graphql.scalars import SCALARS
+from api.limits import limit_extensions
 from chainlens.settings import Settings
 
-QUERY_TYPES: tuple[type, ...] = (CoreQuery, AdminQuery, AnalyticsQuery)
-MUTATION_TYPES: tuple[type, ...] = ()
+QUERY_TYPES: tuple[type, ...] = (
+    CoreQuery, AdminQuery, AnalyticsQuery, ExplorerQuery, AuditQuery, FinanceQuery
+)
+MUTATION_TYPES: tuple[type, ...] = (FinanceMutation,)
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
@@ -27,6 +32,10 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     return strawberry.Schema(
         query=query,
         mutation=mutation,
-        extensions=[lambda: QueryDepthLimiter(max_depth=settings.graphql_max_depth), DomainErrors],
-        config=StrawberryConfig(scalar_map=SCALARS),
+        # Limits first (they reject before anything runs), the audit trail last.
+        extensions=[*limit_extensions(settings), DomainErrors, AuditTrail],
+        config=StrawberryConfig(
+            scalar_map=SCALARS,
+            batching_config={"max_operations": settings.graphql_max_batch},
+        ),
     )
