@@ -633,7 +633,7 @@ class AnalyticsQuery:
     @_field("Rings of invoices round a cycle of firms (full scan).", SCANNERS)
     async def circular_trade(
         self, info: Info[Context, None], window_days: int = 90, amount_tolerance: float = 0.25,
-        min_length: int = 3, max_length: int = 5, first: First = 50, after: str | None = None,
+        min_length: int = 3, max_length: int = 6, first: First = 50, after: str | None = None,
     ) -> Connection[TradeRing]:  # fmt: skip
         _check_first(first)
         scan = cast(tr.RingScan, await info.context.call(

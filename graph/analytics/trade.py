@@ -80,7 +80,7 @@ def circular_trade(
     window_days: int = 90,
     amount_tolerance: float = 0.25,
     min_length: int = 3,
-    max_length: int = 5,
+    max_length: int = MAX_RING_LENGTH,
     max_rings: int = 5_000,
 ) -> RingScan:
     """Every ring of invoices in the graph (a full scan), most invoices first."""
