@@ -1,0 +1,493 @@
+"""Finance in GraphQL: products and matching, credit lines, applications and their decisions,
+financings, the ledger's reports, e-credit vouchers and collateral.
+
+Resolvers call the domain functions of `finance` off the event loop and translate their
+dataclasses; money is BigInt minor units. Who may do what: relationship managers and the
+matching service apply; credit officers review (never their own application), run the
+financing steps and read the ledger; the service account runs voucher and drawdown
+operations for the platform.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Any, cast
+
+import strawberry
+from strawberry.types import Info
+
+from api.graphql.context import Context
+from api.graphql.permissions import READERS, requires
+from api.graphql.scalars import BigInt
+from api.security import Role
+from finance import collateral as fc
+from finance import credit_lines as cl
+from finance import ledger as fl
+from finance import lifecycle as lc
+from finance import matching as fm
+from finance import vouchers as fv
+from finance.products import load_products
+
+MATCHERS = (Role.SERVICE, Role.RELATIONSHIP_MANAGER, Role.CREDIT_OFFICER, Role.ANALYST)
+CREDIT = (Role.CREDIT_OFFICER,)
+CREDIT_READERS = (Role.CREDIT_OFFICER, Role.ANALYST, Role.RELATIONSHIP_MANAGER)
+APPLICANTS = (Role.RELATIONSHIP_MANAGER, Role.SERVICE)
+OPERATORS = (Role.CREDIT_OFFICER, Role.SERVICE)
+
+
+def _field(description: str, roles: tuple[Role, ...]) -> Any:
+    return strawberry.field(extensions=requires(*roles), description=description)
+
+
+def _mutation(description: str, roles: tuple[Role, ...]) -> Any:
+    return strawberry.mutation(extensions=requires(*roles), description=description)
+
+
+@strawberry.type(description="A product from the declarative catalogue (finance/products).")
+class FinanceProduct:
+    id: strawberry.ID
+    name: str
+    kind: str
+    description: str
+    recourse: bool
+    collateral: str
+    advance_rate_bps: int
+    tenor_days: int
+    day_count: str
+    base_rate_bps: int
+
+
+@strawberry.type(description="A product an enterprise fits, with indicative terms and why.")
+class ProductMatch:
+    product_id: strawberry.ID
+    product_name: str
+    kind: str
+    eligible: bool
+    verdict: str
+    amount: BigInt
+    rate_bps: int
+    tenor_days: int
+    currency: str
+    reasons: list[str]
+
+
+@strawberry.type
+class CreditLineUsage:
+    id: strawberry.ID
+    kind: str
+    status: str
+    currency: str
+    limit: BigInt
+    used: BigInt
+    held: BigInt
+    available: BigInt
+    expires_on: date | None
+
+
+def _line(u: cl.LineUsage) -> CreditLineUsage:
+    return CreditLineUsage(
+        id=strawberry.ID(u.id), kind=u.kind, status=u.status, currency=u.currency,
+        limit=BigInt(u.limit_minor), used=BigInt(u.used_minor), held=BigInt(u.held_minor),
+        available=BigInt(u.available_minor), expires_on=u.expires_on,
+    )  # fmt: skip
+
+
+@strawberry.type(description="A decision on an application: automatic (policy) or a review.")
+class Decision:
+    id: strawberry.ID
+    kind: str
+    actor: str
+    verdict: str
+    reasons: list[str]
+    amount: BigInt
+    rate_bps: int
+    policy_version: str
+    decided_at: datetime
+    inputs: strawberry.scalars.JSON
+
+
+def _decision(d: dict[str, Any]) -> Decision:
+    at = d["decided_at"]
+    return Decision(
+        id=strawberry.ID(d["id"]), kind=d["kind"], actor=d["actor"], verdict=d["verdict"],
+        reasons=list(d["reasons"]), amount=BigInt(d["amount_minor"]), rate_bps=d["rate_bps"],
+        policy_version=d["policy_version"],
+        decided_at=at.to_native() if hasattr(at, "to_native") else at,
+        inputs=json.loads(d.get("inputs") or "{}"),
+    )  # fmt: skip
+
+
+@strawberry.type
+class Application:
+    id: strawberry.ID
+    enterprise_id: strawberry.ID
+    product_id: strawberry.ID
+    amount: BigInt
+    currency: str
+    status: str
+    maker: str
+    collateral_ids: list[str]
+    financing_id: strawberry.ID | None
+    reasons: list[str]
+    decided_amount: BigInt
+    rate_bps: int
+    policy_version: str
+
+    @strawberry.field(description="Every decision on this application, oldest first.")
+    async def decisions(self, info: Info[Context, None]) -> list[Decision]:
+        rows = await info.context.call(lc.decisions, str(self.id))
+        return [_decision(d) for d in rows]
+
+
+def _app(a: lc.Application) -> Application:
+    return Application(
+        id=strawberry.ID(a.id), enterprise_id=strawberry.ID(a.enterprise_id),
+        product_id=strawberry.ID(a.product_id), amount=BigInt(a.amount_minor),
+        currency=a.currency, status=a.status.value, maker=a.maker,
+        collateral_ids=a.collateral_ids,
+        financing_id=strawberry.ID(a.financing_id) if a.financing_id else None,
+        reasons=a.reasons, decided_amount=BigInt(a.decided_amount_minor), rate_bps=a.rate_bps,
+        policy_version=a.policy_version,
+    )  # fmt: skip
+
+
+@strawberry.type
+class Financing:
+    id: strawberry.ID
+    application_id: strawberry.ID
+    borrower_id: strawberry.ID
+    product_id: strawberry.ID
+    status: str
+    currency: str
+    amount: BigInt
+    rate_bps: int
+    day_count: str
+    line_id: strawberry.ID | None
+    outstanding: BigInt
+    interest_due: BigInt
+    start_on: date | None
+    maturity_on: date | None
+    accrued_through: date | None
+    days_past_due: int
+    risk_class: str
+    provision: BigInt
+
+
+def _fin(f: lc.Financing) -> Financing:
+    return Financing(
+        id=strawberry.ID(f.id), application_id=strawberry.ID(f.application_id),
+        borrower_id=strawberry.ID(f.borrower_id), product_id=strawberry.ID(f.product_id),
+        status=f.status.value, currency=f.currency, amount=BigInt(f.amount_minor),
+        rate_bps=f.rate_bps, day_count=f.day_count.value,
+        line_id=strawberry.ID(f.line_id) if f.line_id else None,
+        outstanding=BigInt(f.outstanding_minor), interest_due=BigInt(f.interest_due_minor),
+        start_on=f.start_on, maturity_on=f.maturity_on, accrued_through=f.accrued_through,
+        days_past_due=f.dpd, risk_class=f.risk_class.value, provision=BigInt(f.provision_minor),
+    )  # fmt: skip
+
+
+@strawberry.type
+class Repayment:
+    financing: Financing
+    interest_paid: BigInt
+    principal_paid: BigInt
+    fee: BigInt
+
+
+@strawberry.type
+class TrialBalanceLine:
+    code: str
+    kind: str
+    debits: BigInt
+    credits: BigInt
+    balance: BigInt
+
+
+@strawberry.type
+class TrialBalance:
+    currency: str | None
+    lines: list[TrialBalanceLine]
+    total_debits: BigInt
+    total_credits: BigInt
+    balanced: bool
+
+
+@strawberry.type
+class StatementLine:
+    transfer_id: strawberry.ID
+    value_at: datetime
+    kind: str
+    code: str
+    ref: str
+    debit: BigInt
+    credit: BigInt
+    balance: BigInt
+
+
+@strawberry.type
+class Voucher:
+    id: strawberry.ID
+    root_id: strawberry.ID
+    parent_id: strawberry.ID | None
+    core_id: strawberry.ID
+    face: BigInt
+    currency: str
+    issued_on: date
+    due_on: date
+    status: str
+    holder_id: strawberry.ID | None
+    holders: list[str]
+
+
+def _voucher(v: fv.Voucher) -> Voucher:
+    return Voucher(
+        id=strawberry.ID(v.id), root_id=strawberry.ID(v.root_id),
+        parent_id=strawberry.ID(v.parent_id) if v.parent_id else None,
+        core_id=strawberry.ID(v.core_id), face=BigInt(v.face_minor), currency=v.currency,
+        issued_on=v.issued_on, due_on=v.due_on, status=v.status,
+        holder_id=strawberry.ID(v.holder_id) if v.holder_id else None, holders=v.holders,
+    )  # fmt: skip
+
+
+@strawberry.type
+class TierHolders:
+    tier: int
+    enterprise_ids: list[str]
+
+
+@strawberry.type(description="How far down the chain a core's credit reached via vouchers.")
+class VoucherReach:
+    core_id: strawberry.ID
+    max_tier: int
+    tiers: list[TierHolders]
+
+
+@strawberry.type
+class LoanToValue:
+    financing_id: strawberry.ID
+    exposure: BigInt
+    collateral_value: BigInt
+    ltv_bps: int | None
+    max_ltv_bps: int | None
+
+
+@strawberry.type
+class Drawdown:
+    request_id: strawberry.ID
+    line_id: strawberry.ID
+    amount: BigInt
+    transfer_id: strawberry.ID
+
+
+@strawberry.input
+class ApplicationInput:
+    id: strawberry.ID = strawberry.field(description="Idempotency key chosen by the caller.")
+    enterprise_id: strawberry.ID
+    product_id: strawberry.ID
+    amount: BigInt
+    currency: str = "CNY"
+    collateral_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class FinanceQuery:
+    @_field("The product catalogue.", READERS)
+    def finance_products(self) -> list[FinanceProduct]:
+        return [
+            FinanceProduct(
+                id=strawberry.ID(p.id), name=p.name, kind=p.kind.value,
+                description=p.description, recourse=p.recourse, collateral=p.collateral.value,
+                advance_rate_bps=p.advance_rate_bps, tenor_days=p.tenor_days,
+                day_count=p.day_count.value, base_rate_bps=p.pricing.base_rate_bps,
+            )
+            for p in load_products().values()
+        ]
+
+    @_field("Products an enterprise is eligible for, best first, with terms and reasons.",
+            MATCHERS)  # fmt: skip
+    async def product_matches(
+        self, info: Info[Context, None], enterprise_id: strawberry.ID, currency: str = "CNY",
+        include_ineligible: bool = False,
+    ) -> list[ProductMatch]:  # fmt: skip
+        found = cast(list[fm.ProductMatch], await info.context.call(
+            fm.match_products, str(enterprise_id), currency, include_ineligible))
+        return [
+            ProductMatch(
+                product_id=strawberry.ID(m.product_id), product_name=m.product_name,
+                kind=m.kind, eligible=m.eligible, verdict=m.verdict,
+                amount=BigInt(m.amount_minor), rate_bps=m.rate_bps, tenor_days=m.tenor_days,
+                currency=m.currency, reasons=m.reasons,
+            )
+            for m in found
+        ]
+
+    @_field("A credit line's limit, use, holds and status.", CREDIT_READERS)
+    async def credit_line(self, info: Info[Context, None], id: strawberry.ID) -> CreditLineUsage:
+        return _line(await info.context.call(cl.usage, str(id)))
+
+    @_field("Every credit line granted to an enterprise.", CREDIT_READERS)
+    async def credit_lines(
+        self, info: Info[Context, None], enterprise_id: strawberry.ID
+    ) -> list[CreditLineUsage]:
+        return [_line(u) for u in await info.context.call(cl.lines_of, str(enterprise_id))]
+
+    @_field("An application with its decisions.", (*CREDIT_READERS, Role.SERVICE))
+    async def application(self, info: Info[Context, None], id: strawberry.ID) -> Application:
+        return _app(await info.context.call(lc.get_application, str(id)))
+
+    @_field("A financing and where it stands.", CREDIT_READERS)
+    async def financing(self, info: Info[Context, None], id: strawberry.ID) -> Financing:
+        return _fin(await info.context.call(lc.get_financing, str(id)))
+
+    @_field("Posted debits and credits per chart code; balanced when they agree.",
+            (Role.CREDIT_OFFICER, Role.ANALYST))  # fmt: skip
+    async def trial_balance(
+        self, info: Info[Context, None], currency: str | None = "CNY"
+    ) -> TrialBalance:
+        tb = cast(fl.TrialBalance, await info.context.call(fl.trial_balance, currency))
+        return TrialBalance(
+            currency=tb.currency,
+            lines=[TrialBalanceLine(code=x.code, kind=x.kind, debits=BigInt(x.debits),
+                                    credits=BigInt(x.credits), balance=BigInt(x.balance))
+                   for x in tb.lines],
+            total_debits=BigInt(tb.total_debits), total_credits=BigInt(tb.total_credits),
+            balanced=tb.balanced,
+        )  # fmt: skip
+
+    @_field("Posted movements of a ledger account with the running balance.",
+            (Role.CREDIT_OFFICER, Role.ANALYST))  # fmt: skip
+    async def account_statement(
+        self, info: Info[Context, None], account_id: strawberry.ID,
+        since: datetime | None = None, until: datetime | None = None,
+    ) -> list[StatementLine]:  # fmt: skip
+        lines = cast(list[fl.StatementLine],
+                     await info.context.call(fl.statement, str(account_id), since, until))
+        return [
+            StatementLine(
+                transfer_id=strawberry.ID(x.transfer_id), value_at=x.value_at,
+                kind=x.kind.value, code=x.code, ref=x.ref, debit=BigInt(x.debit),
+                credit=BigInt(x.credit), balance=BigInt(x.balance),
+            )
+            for x in lines
+        ]
+
+    @_field("A voucher tree: the root and every piece, with holders.", READERS)
+    async def voucher_tree(
+        self, info: Info[Context, None], root_id: strawberry.ID
+    ) -> list[Voucher]:
+        return [_voucher(v) for v in await info.context.call(fv.tree, str(root_id))]
+
+    @_field("How far down its chain a core's credit reached through vouchers.", READERS)
+    async def voucher_reach(
+        self, info: Info[Context, None], core_id: strawberry.ID
+    ) -> VoucherReach:
+        r = cast(fv.Reach, await info.context.call(fv.reach, str(core_id)))
+        return VoucherReach(
+            core_id=strawberry.ID(r.core_id), max_tier=r.max_tier,
+            tiers=[TierHolders(tier=t, enterprise_ids=ids)
+                   for t, ids in sorted(r.holders_by_tier.items())],
+        )  # fmt: skip
+
+    @_field("Loan-to-value of a financing from its collateral's latest values.", CREDIT_READERS)
+    async def loan_to_value(
+        self, info: Info[Context, None], financing_id: strawberry.ID
+    ) -> LoanToValue:
+        x = cast(fc.LoanToValue, await info.context.call(fc.loan_to_value, str(financing_id)))
+        return LoanToValue(
+            financing_id=strawberry.ID(x.financing_id), exposure=BigInt(x.exposure_minor),
+            collateral_value=BigInt(x.collateral_value_minor), ltv_bps=x.ltv_bps,
+            max_ltv_bps=x.max_ltv_bps,
+        )  # fmt: skip
+
+
+def _maker_role(info: Info[Context, None]) -> str:
+    roles = info.context.user.roles
+    if Role.SERVICE in roles:
+        return "service"
+    if Role.RELATIONSHIP_MANAGER in roles:
+        return "relationship_manager"
+    return "admin"
+
+
+def _checker_role(info: Info[Context, None]) -> str:
+    return "credit_officer" if Role.CREDIT_OFFICER in info.context.user.roles else "admin"
+
+
+@strawberry.type
+class FinanceMutation:
+    @_mutation("Apply for financing; decided automatically at once (retry-safe by id).",
+               APPLICANTS)  # fmt: skip
+    async def submit_application(
+        self, info: Info[Context, None], input: ApplicationInput
+    ) -> Application:
+        req = lc.ApplicationCreate(
+            id=str(input.id), enterprise_id=str(input.enterprise_id),
+            product_id=str(input.product_id), amount_minor=int(input.amount),
+            currency=input.currency, collateral_ids=[str(c) for c in input.collateral_ids],
+            maker=info.context.user.username, maker_role=_maker_role(info),
+        )  # fmt: skip
+        return _app(await info.context.call(lc.submit_application, req))
+
+    @_mutation("Approve or reject a referred application (not your own).", CREDIT)
+    async def review_application(
+        self, info: Info[Context, None], id: strawberry.ID, approve: bool, note: str = ""
+    ) -> Application:
+        return _app(await info.context.call(
+            lc.review_application, str(id), info.context.user.username, _checker_role(info),
+            approve, note))  # fmt: skip
+
+    @_mutation("Record the signed contract of an approved financing.", CREDIT)
+    async def sign_contract(
+        self, info: Info[Context, None], financing_id: strawberry.ID, contract_no: str
+    ) -> Financing:
+        return _fin(await info.context.call(lc.sign_contract, str(financing_id), contract_no))
+
+    @_mutation("Disburse a contracted financing on a date.", CREDIT)
+    async def disburse(
+        self, info: Info[Context, None], financing_id: strawberry.ID, on: date
+    ) -> Financing:
+        return _fin(await info.context.call(lc.disburse, str(financing_id), on))
+
+    @_mutation("Apply a repayment (interest first, then principal); retry-safe by request id.",
+               OPERATORS)  # fmt: skip
+    async def repay(
+        self, info: Info[Context, None], financing_id: strawberry.ID, amount: BigInt, on: date,
+        request_id: strawberry.ID, payer_id: strawberry.ID | None = None,
+    ) -> Repayment:  # fmt: skip
+        r = cast(lc.Repayment, await info.context.call(
+            lc.repay, str(financing_id), int(amount), on, str(request_id),
+            str(payer_id) if payer_id else None))  # fmt: skip
+        return Repayment(financing=_fin(r.financing), interest_paid=BigInt(r.interest_paid_minor),
+                         principal_paid=BigInt(r.principal_paid_minor), fee=BigInt(r.fee_minor))
+
+    @_mutation("Occupy a credit line and pay out, all or nothing (retry-safe by request id).",
+               OPERATORS)  # fmt: skip
+    async def drawdown(
+        self, info: Info[Context, None], line_id: strawberry.ID, amount: BigInt,
+        request_id: strawberry.ID,
+    ) -> Drawdown:  # fmt: skip
+        d = cast(cl.Drawdown, await info.context.call(
+            cl.drawdown, str(line_id), int(amount), str(request_id)))
+        return Drawdown(request_id=strawberry.ID(d.request_id), line_id=strawberry.ID(d.line_id),
+                        amount=BigInt(d.amount_minor), transfer_id=strawberry.ID(d.transfer_id))
+
+    @_mutation("Freeze or unfreeze a credit line.", CREDIT)
+    async def set_credit_line_frozen(
+        self, info: Info[Context, None], id: strawberry.ID, frozen: bool, reason: str
+    ) -> CreditLineUsage:
+        return _line(await info.context.call(cl.set_status, str(id), frozen, reason))
+
+    @_mutation("Split a live voucher into pieces that sum to it.", OPERATORS)
+    async def split_voucher(
+        self, info: Info[Context, None], id: strawberry.ID, amounts: list[BigInt], on: date
+    ) -> list[Voucher]:
+        got = await info.context.call(fv.split, str(id), [int(a) for a in amounts], on)
+        return [_voucher(v) for v in got]
+
+    @_mutation("Pass a live voucher to a supplier of its holder.", OPERATORS)
+    async def transfer_voucher(
+        self, info: Info[Context, None], id: strawberry.ID, to_enterprise_id: strawberry.ID,
+        on: date,
+    ) -> Voucher:  # fmt: skip
+        return _voucher(await info.context.call(fv.transfer, str(id), str(to_enterprise_id), on))

@@ -1,0 +1,90 @@
+"""Finance over GraphQL on the real app and Neo4j: matching for the service account, the
+maker-checker rule, and 200 simultaneous drawdowns through the API against one line."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+
+import httpx
+import pytest
+from neo4j import Driver
+
+from api.security import Role
+from finance import credit_lines as cl
+from finance import ledger
+from finance.credit_lines import LineKind, LineSpec
+from tests.api.conftest import gql
+from tests.finance.conftest import CHAIN, build
+
+INVOICE = """
+MATCH (t1:Enterprise {id: 'T1'}), (c:Enterprise {id: 'C'})
+CREATE (i:Invoice {id: 'INV-G', amount: 40000000, status: 'confirmed'})
+CREATE (i)-[:SELLER]->(t1)
+CREATE (i)-[:BUYER]->(c)
+"""
+MATCHES = """query($id: ID!) { productMatches(enterpriseId: $id) {
+  productId eligible verdict amount rateBps tenorDays reasons } }"""
+SUBMIT = """mutation($input: ApplicationInput!) { submitApplication(input: $input) {
+  id status reasons financingId decisions { kind verdict policyVersion reasons } } }"""
+REVIEW = """mutation($id: ID!) { reviewApplication(id: $id, approve: true) { status } }"""
+DRAW = """mutation($line: ID!, $amount: BigInt!, $req: ID!) {
+  drawdown(lineId: $line, amount: $amount, requestId: $req) { transferId } }"""
+
+
+def test_matching_and_applications_over_graphql(
+    db: Driver, database: str, client: httpx.Client, login: Callable[..., dict[str, str]]
+) -> None:
+    build(db, database, CHAIN)
+    build(db, database, INVOICE)
+    cl.grant_line(db, database, LineSpec("L-T1", "T1", LineKind.ENTERPRISE, 900_000_000, "CNY",
+                                         date(2099, 1, 1)))
+    service = login(Role.SERVICE)
+    body = gql(client, service, MATCHES, id="T1").json()
+    matches = body["data"]["productMatches"]
+    assert matches and all(m["eligible"] for m in matches)
+    assert {"factoring_recourse", "receivables_pledge"} <= {m["productId"] for m in matches}
+    analyst = login(Role.ANALYST)
+    r = gql(client, analyst, SUBMIT, input={"id": "GA1", "enterpriseId": "T1",
+            "productId": "factoring_recourse", "amount": 10_000_000, "collateralIds": ["INV-G"]})
+    assert r.status_code == 403
+    rm = login(Role.RELATIONSHIP_MANAGER, username="rm1")
+    app = gql(client, rm, SUBMIT, input={"id": "GA1", "enterpriseId": "T1",
+              "productId": "factoring_recourse", "amount": 10_000_000,
+              "collateralIds": ["INV-G"]}).json()["data"]["submitApplication"]
+    assert app["status"] == "approved" and app["financingId"] == "F-GA1"
+    assert app["decisions"][0]["kind"] == "automatic" and app["decisions"][0]["policyVersion"]
+    second = gql(client, rm, SUBMIT, input={"id": "GA2", "enterpriseId": "T1",
+                 "productId": "factoring_recourse", "amount": 10_000_000,
+                 "collateralIds": ["INV-G"]}).json()
+    assert second["errors"][0]["extensions"]["code"] == "CONFLICT"
+    assert "already backs live financing F-GA1" in second["errors"][0]["message"]
+
+
+@pytest.mark.slow
+def test_200_simultaneous_drawdowns_through_the_api(
+    db: Driver, database: str, client: httpx.Client, login: Callable[..., dict[str, str]],
+    api_url: str,
+) -> None:
+    build(db, database, CHAIN)
+    cl.grant_line(db, database, LineSpec("L", "T1", LineKind.ENTERPRISE, 10_000, "CNY",
+                                         date(2099, 1, 1)))
+    headers = login(Role.SERVICE)
+    amounts = [37 + (i * 53) % 151 for i in range(200)]
+
+    def one(i: int) -> bool:
+        with httpx.Client(base_url=api_url, timeout=120) as c:
+            body = gql(c, headers, DRAW, line="L", amount=amounts[i], req=f"api-{i}").json()
+        if "errors" in body:
+            assert body["errors"][0]["extensions"]["code"] == "CONFLICT", body
+            return False
+        return True
+
+    with ThreadPoolExecutor(max_workers=40) as pool:
+        accepted = [i for i, ok in zip(range(200), pool.map(one, range(200)), strict=True) if ok]
+    used = cl.usage(db, database, "L").used_minor
+    assert used == sum(amounts[i] for i in accepted) <= 10_000
+    payouts = [t.ref for t in ledger.all_transfers(db, database) if t.code == "disbursement"]
+    assert sorted(payouts) == sorted(f"api-{i}" for i in accepted)
+    assert ledger.trial_balance(db, database, "CNY").balanced
