@@ -65,6 +65,7 @@ class RuleConfig:
     drift_k_sigma: float = 1.0
     drift_h_sigma: float = 8.0
     drift_sigma_floor: float = 0.1
+    valuation_materiality: float = 0.005  # report a value change beyond 0.5 %
     clear_ticks: int = 12  # an hour of quiet closes an incident; a relapse is a new one
     night_hours: tuple[int, int] = (20, 6)  # local night, for the evidence of stock moves
     utc_offset_h: int = 8
@@ -183,10 +184,21 @@ class CollateralEngine:
             s.id: s.asset_id for s in registry.sensors.values() if s.asset_id in registry.assets
         }
         self._tag_ids = {s.id for s in registry.sensors.values() if s.kind is SensorKind.RFID_TAG}
+        # Per-asset lists, so that a tick touches only what each rule needs.
         self._by_asset: dict[str, list[SensorInfo]] = {}
+        self._tags_by_asset: dict[str, list[str]] = {}
+        self._others_by_asset: dict[str, list[SensorInfo]] = {}
+        self._scales_by_asset: dict[str, list[SensorInfo]] = {}
         for s in registry.sensors.values():
-            if s.asset_id in registry.assets:
-                self._by_asset.setdefault(s.asset_id, []).append(s)
+            if s.asset_id not in registry.assets:
+                continue
+            self._by_asset.setdefault(s.asset_id, []).append(s)
+            if s.kind is SensorKind.RFID_TAG:
+                self._tags_by_asset.setdefault(s.asset_id, []).append(s.id)
+            else:
+                self._others_by_asset.setdefault(s.asset_id, []).append(s)
+            if s.kind is SensorKind.SCALE:
+                self._scales_by_asset.setdefault(s.asset_id, []).append(s)
         for order in registry.releases:
             self._release_left.setdefault(order.id, order.quantity)
 
@@ -273,10 +285,9 @@ class CollateralEngine:
         cfg = self.rules
         for track in self._tracks.values():
             asset = track.info
-            sensors = self._sensors_of(asset.id)
-            if not sensors:
+            if asset.id not in self._by_asset:
                 continue
-            for cond in self._conditions(track, sensors, now_us):
+            for cond in self._conditions(track, now_us):
                 active[cond[1]] = cond
         opened: list[AlertEvent] = []
         for scope, (kind, _, sensor_id, severity, message, evidence) in active.items():
@@ -311,19 +322,16 @@ class CollateralEngine:
         return opened
 
     def _conditions(
-        self, track: _AssetTrack, sensors: list[SensorInfo], now_us: int
+        self, track: _AssetTrack, now_us: int
     ) -> Iterable[tuple[AlertKind, str, str | None, Severity, str, dict[str, Any]]]:
         cfg = self.rules
         asset = track.info
-        tags = [s for s in sensors if s.id in self._tag_ids]
-        if tags:
+        if asset.id in self._tags_by_asset:
             yield from self._herd(track, now_us)
-        scales = [s for s in sensors if s.kind is SensorKind.SCALE]
+        scales = self._scales_by_asset.get(asset.id)
         if scales:
             yield from self._stock(track, scales, now_us)
-        for s in sensors:
-            if s.id in self._tag_ids:
-                continue
+        for s in self._others_by_asset.get(asset.id, ()):
             probe = self._probes.get(s.id)
             if probe is not None and probe.outside >= cfg.confirm_readings:
                 if s.kind is SensorKind.GPS and asset.geofence is not None:
@@ -495,7 +503,7 @@ class CollateralEngine:
     # -- state ---------------------------------------------------------------------------------
 
     def _tags_of(self, asset_id: str) -> list[str]:
-        return [s.id for s in self._sensors_of(asset_id) if s.id in self._tag_ids]
+        return self._tags_by_asset.get(asset_id, [])
 
     def head_count(self, track: _AssetTrack, now_us: int) -> int:
         since = now_us - self.rules.herd_window_s * _S
@@ -520,12 +528,11 @@ class CollateralEngine:
     def measured_quantity(self, asset_id: str, now_us: int) -> Decimal | None:
         """Quantity in the asset's unit as the sensors see it, None when they cannot say."""
         track = self._tracks[asset_id]
-        sensors = self._sensors_of(asset_id)
-        if any(s.id in self._tag_ids for s in sensors):
+        if asset_id in self._tags_by_asset:
             if track.first_us is None or now_us - track.first_us < self.rules.herd_window_s * _S:
                 return None
             return Decimal(self.head_count(track, now_us))
-        scales = [s for s in sensors if s.kind is SensorKind.SCALE]
+        scales = self._scales_by_asset.get(asset_id)
         if scales:
             weight = self.weight_kg(scales)
             if weight is None:
@@ -543,8 +550,9 @@ class CollateralEngine:
             if qty is None:
                 continue
             value = value_of(qty, track.info.unit, price)
-            if value == track.last_value:
-                continue
+            last = track.last_value
+            if last is not None and abs(value - last) <= self.rules.valuation_materiality * last:
+                continue  # scale noise is not a revaluation
             track.last_value = value
             self.valuations.append(
                 Valuation(asset_id, qty, track.info.unit, value, price.currency, from_us(now_us))

@@ -41,6 +41,7 @@ log = get_logger(__name__)
 
 _S = 1_000_000
 MAX_HTTP_BATCH = 10_000
+_RAW = (bytes, str)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +148,7 @@ class Intake:
         rejects: list[dict[str, Any]] = []
         check = self.dedup.check
         for index, (sensor_id, payload) in enumerate(items):
-            obj = decode(payload) if isinstance(payload, bytes | str) else payload
+            obj = decode(payload) if isinstance(payload, _RAW) else payload
             if sensor_id is None:
                 outcome: Any = (RejectReason.MALFORMED, "no sensor id (topic or sensor_id field)")
             elif isinstance(obj, tuple):

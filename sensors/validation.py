@@ -7,11 +7,12 @@ few comparisons per reading.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, TypeGuard
+
+import orjson
 
 from sensors.model import (
     READING_SPECS,
@@ -30,8 +31,8 @@ _NUMBER = (int, float)
 def decode(payload: bytes | str) -> dict[str, Any] | tuple[RejectReason, str]:
     """JSON payload -> object, or a rejection when it is not a JSON object."""
     try:
-        obj = json.loads(payload)
-    except (ValueError, UnicodeDecodeError) as e:
+        obj = orjson.loads(payload)
+    except orjson.JSONDecodeError as e:
         return RejectReason.MALFORMED, f"payload is not JSON: {e}"
     if not isinstance(obj, dict):
         return RejectReason.MALFORMED, "payload must be a JSON object"
