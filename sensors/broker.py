@@ -199,8 +199,8 @@ def main(argv: list[str]) -> int:
     elif command == "stop":
         print("stopped" if stop_daemon(data_dir) else "not running")
     else:
-        pid = daemon_pid(data_dir)
-        print(f"running (pid {pid})" if pid else "not running")
+        running = daemon_pid(data_dir)
+        print(f"running (pid {running})" if running else "not running")
     return 0
 
 
