@@ -81,3 +81,73 @@ def read_truth(path: Path) -> dict[str, str]:
     """`truth/enterprise_record_clusters.csv` (record_id, enterprise_id) as a dict."""
     with path.open(encoding="utf-8", newline="") as f:
         return {row["record_id"]: row["enterprise_id"] for row in csv.DictReader(f)}
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def read_generated(folder: Path) -> tuple[list[Any], list[Any], dict[str, str]]:
+    """(source records, master records, truth) of a folder written by `chainlens generate`.
+
+    Master records are the enterprises file with their address and phone texts; their
+    ``enterprise_id`` is the enterprise's id.
+    """
+    from entity_resolution.records import EnterpriseRecord
+
+    data = folder / "data" if (folder / "data").is_dir() else folder
+    records = [EnterpriseRecord(**{k: v or "" for k, v in row.items()})
+               for row in _rows(data / "enterprise_records.csv")]
+    addresses = {r["id"]: r["text"] for r in _rows(data / "addresses.csv")}
+    phones = {r["id"]: r["number"] for r in _rows(data / "phones.csv")}
+    masters = [
+        EnterpriseRecord(
+            record_id=f"M-{row['id']}", source="master", name=row["name"],
+            name_en=row.get("name_en") or "", uscc=row.get("uscc") or "",
+            legal_form=row.get("legal_form") or "", region_code=row.get("region_code") or "",
+            address=addresses.get(row.get("address_id") or "", ""),
+            phone=phones.get(row.get("phone_id") or "", ""), enterprise_id=row["id"],
+        )
+        for row in _rows(data / "enterprises.csv")
+    ]
+    truth_path = folder / "truth" / "enterprise_record_clusters.csv"
+    truth = read_truth(truth_path) if truth_path.exists() else {}
+    return records, masters, truth
+
+
+def main() -> None:
+    """`python -m entity_resolution.evaluate FOLDER [--with-masters]`: scores on a generated
+    folder, printed as JSON."""
+    import argparse
+    import json
+    import time
+
+    from entity_resolution.resolver import resolve_records
+
+    parser = argparse.ArgumentParser(description="evaluate entity resolution on a folder")
+    parser.add_argument("folder", type=Path)
+    parser.add_argument("--with-masters", action="store_true",
+                        help="resolve against the enterprises file too (as ingest does)")
+    args = parser.parse_args()
+    records, masters, truth = read_generated(args.folder)
+    inputs = records + (masters if args.with_masters else [])
+    t0 = time.perf_counter()
+    res = resolve_records(inputs, keep_index=False)
+    seconds = time.perf_counter() - t0
+    scores = score_clusters(res.entity_of(), truth)
+    out = scores.as_dict()
+    out["blocking_recall"] = blocking_recall([r.record_id for r in res.records], res.pairs,
+                                             truth)
+    out["seconds"] = round(seconds, 2)
+    out["candidate_pairs"] = res.stats["candidate_pairs"]
+    if args.with_masters:
+        entity_of = res.entity_of()
+        out["records_linked_to_their_enterprise"] = sum(
+            entity_of[r] == e for r, e in truth.items() if r in entity_of
+        ) / max(1, len(truth))
+    print(json.dumps(out, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -13,7 +13,7 @@ the same way in their own words (Ningbo Tuobo International Trading Co., Ltd.).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -122,10 +122,8 @@ def _suffix_form(text: str) -> tuple[str, int]:
     return "", 0
 
 
-@Language.component("chainlens_name_brackets")
-def brackets_component(doc: Doc) -> Doc:
+def _rule_brackets(state: _State) -> None:
     """Regions (宁波) and partnership kinds (普通合伙) written in brackets."""
-    state = _state(doc)
     if state.is_english:
         words, kept, inside = state.words, [], False
         for word in words:
@@ -139,7 +137,7 @@ def brackets_component(doc: Doc) -> Doc:
             else:
                 kept.append(word)
         state.words = kept
-        return doc
+        return
     lex = load()
     for content in _BRACKET.findall(state.core):
         region = lex.regions.get(content)
@@ -152,13 +150,10 @@ def brackets_component(doc: Doc) -> Doc:
         elif content in ("中国", "集团"):
             state.core = state.core.replace(f"({content})", "", 1)
     state.core = state.core.replace("(", "").replace(")", "")
-    return doc
 
 
-@Language.component("chainlens_name_bank")
-def bank_component(doc: Doc) -> Doc:
+def _rule_bank(state: _State) -> None:
     """Banks: the registered bank name is the trade name; the rest names a branch."""
-    state = _state(doc)
     lex = load()
     if state.is_english:
         joined = " ".join(state.words)
@@ -167,20 +162,17 @@ def bank_component(doc: Doc) -> Doc:
                 state.bank = lex.bank_alias[alias]
                 state.words = joined[len(alias):].split()
                 break
-        return doc
+        return
     for bank in lex.banks:
         if state.core.startswith(bank.name):
             state.bank = bank.name
             state.core = state.core[len(bank.name):]
             break
-    return doc
 
 
-@Language.component("chainlens_name_branch")
-def branch_component(doc: Doc) -> Doc:
+def _rule_branch(state: _State) -> None:
     """A branch designation at the end: everything after the legal form, else a region and
     the suffix (上海分公司), else everything after a bank's name."""
-    state = _state(doc)
     lex = load()
     if state.is_english:
         words = state.words
@@ -194,11 +186,11 @@ def branch_component(doc: Doc) -> Doc:
             state.branch = " ".join(branch_words)
             state.branch_key = "".join(w for w in branch_words if w not in _ENGLISH_BRANCH_WORDS)
             state.words = words[:start]
-        return doc
+        return
     core = state.core
     suffix = next((s for s in lex.branches if core.endswith(s)), "")
     if not suffix:
-        return doc
+        return
     body = core[: -len(suffix)]
     cut = -1
     for surface in sorted(lex.legal_forms, key=len, reverse=True):
@@ -215,13 +207,10 @@ def branch_component(doc: Doc) -> Doc:
     state.branch = core[cut:]
     state.branch_key = pinyin_key(core[cut : len(core) - len(suffix)])
     state.core = core[:cut]
-    return doc
 
 
-@Language.component("chainlens_name_form")
-def form_component(doc: Doc) -> Doc:
+def _rule_form(state: _State) -> None:
     """The legal form at the end of the name (有限公司, Co., Ltd.)."""
-    state = _state(doc)
     if state.is_english:
         words = state.words
         lex = load()
@@ -235,13 +224,12 @@ def form_component(doc: Doc) -> Doc:
                     changed = True
                     break
         state.words = words
-        return doc
+        return
     canonical, length = _suffix_form(state.core)
     if length and (len(state.core) > length or state.bank):
         state.form_surface = state.core[-length:]
         state.core = state.core[:-length]
         state.legal_form = state.legal_form or canonical
-    return doc
 
 
 def _english_form(form: tuple[str, ...]) -> str:
@@ -252,10 +240,8 @@ def _english_form(form: tuple[str, ...]) -> str:
     return "公司"
 
 
-@Language.component("chainlens_name_region")
-def region_component(doc: Doc) -> Doc:
+def _rule_region(state: _State) -> None:
     """Administrative regions at the start (浙江省宁波市, Ningbo); 中国/China dropped."""
-    state = _state(doc)
     lex = load()
     if state.is_english:
         words = state.words
@@ -274,7 +260,7 @@ def region_component(doc: Doc) -> Doc:
                 break
             _set_region(state, region.name, region.code)
         state.words = words
-        return doc
+        return
     core = state.core
     while len(core) > 2:
         if core.startswith("中国"):
@@ -286,14 +272,11 @@ def region_component(doc: Doc) -> Doc:
         _set_region(state, name, code)
         core = core[length:]
     state.core = core
-    return doc
 
 
-@Language.component("chainlens_name_industry")
-def industry_component(doc: Doc) -> Doc:
+def _rule_industry(state: _State) -> None:
     """Industry words at the end of what is left (国际贸易, 科技, trading), keeping at least
     two characters (one English word) of trade name."""
-    state = _state(doc)
     lex = load()
     if state.is_english:
         words = state.words
@@ -309,7 +292,7 @@ def industry_component(doc: Doc) -> Doc:
         # "Tuobo Trading" and "Tuobo" alike: a lone word stays the trade name.
         state.words = words
         state.industry = found
-        return doc
+        return
     core = state.core
     found = []
     while len(core) > 2:
@@ -323,29 +306,63 @@ def industry_component(doc: Doc) -> Doc:
             break
     state.core = core
     state.industry = found
-    return doc
+
+
+def _finish(state: _State) -> NameParts:
+    """What is left is the trade name."""
+    if state.is_english:
+        trade = " ".join(w for w in state.words if w not in ("(", ")", "and"))
+    else:
+        trade = state.core
+    if state.bank:
+        trade = state.bank
+    state.trade = trade
+    return NameParts(
+        text=state.text,
+        is_english=state.is_english,
+        region=state.region,
+        region_code=state.region_code,
+        trade=trade,
+        trade_key=pinyin_key(trade),
+        industry="".join(state.industry),
+        industry_key="".join(_industry_key(w) for w in state.industry),
+        legal_form=state.legal_form,
+        branch=state.branch,
+        branch_key=state.branch_key,
+        bank=state.bank,
+    )
+
+
+RULES = (_rule_brackets, _rule_bank, _rule_branch, _rule_form, _rule_region, _rule_industry)
+
+
+def _component(name: str, rule: Callable[[_State], None]) -> None:
+    def component(doc: Doc) -> Doc:
+        rule(_state(doc))
+        return doc
+
+    component.__doc__ = rule.__doc__
+    Language.component(name, func=component)
+
+
+for _name, _rule in zip(
+    ("brackets", "bank", "branch", "form", "region", "industry"), RULES, strict=True
+):
+    _component(f"chainlens_name_{_name}", _rule)
 
 
 @Language.component("chainlens_name_trade")
 def trade_component(doc: Doc) -> Doc:
-    """What is left is the trade name; the parts become spans and a NameParts."""
+    """The rest is the trade name; the parts become spans and a NameParts on the Doc."""
     state = _state(doc)
-    if state.is_english:
-        trade = " ".join(w for w in state.words if w not in ("(", ")", "and"))
-        key = pinyin_key(trade)
-    else:
-        trade = state.core
-        key = pinyin_key(trade)
-    if state.bank:
-        trade, key = state.bank, pinyin_key(state.bank)
-    state.trade = trade
+    parts = _finish(state)
     spans = []
     for label, value in (
-        ("REGION", state.region),
-        ("TRADE", "" if state.is_english else trade),
-        ("INDUSTRY", "".join(state.industry)),
+        ("REGION", parts.region),
+        ("TRADE", parts.trade),
+        ("INDUSTRY", parts.industry),
         ("FORM", state.form_surface),
-        ("BRANCH", state.branch),
+        ("BRANCH", parts.branch),
     ):
         if value and not state.is_english:
             start = state.text.find(value)
@@ -355,20 +372,7 @@ def trade_component(doc: Doc) -> Doc:
                 if span is not None:
                     spans.append(span)
     doc.spans["name_parts"] = spans
-    doc._.name_parts = NameParts(
-        text=state.text,
-        is_english=state.is_english,
-        region=state.region,
-        region_code=state.region_code,
-        trade=trade,
-        trade_key=key,
-        industry="".join(state.industry),
-        industry_key="".join(_industry_key(w) for w in state.industry),
-        legal_form=state.legal_form,
-        branch=state.branch,
-        branch_key=state.branch_key,
-        bank=state.bank,
-    )
+    doc._.name_parts = parts
     del doc.user_data["chainlens_name_state"]
     return doc
 
@@ -413,14 +417,25 @@ def parse_name(raw: str) -> NameParts:
     return parts
 
 
-def parse_names(raws: Iterable[str], batch_size: int = 2000) -> dict[str, NameParts]:
+def parse_prepared(text: str) -> NameParts:
+    """The pipeline's rules applied to a prepared text without building a spaCy Doc.
+
+    Same rules, same order, same result as ``name_pipeline()``; a character-segmented Doc
+    costs far more than the rules themselves, so bulk parsing takes this path.
+    """
+    state = _State(core=text, is_english=not has_cjk(text), text=text)
+    if state.is_english:
+        state.words = text.split()
+    for rule in RULES:
+        rule(state)
+    return _finish(state)
+
+
+def parse_names(raws: Iterable[str]) -> dict[str, NameParts]:
     """Parse many names at once, each distinct prepared text once; keyed by the raw name."""
     by_raw: dict[str, str] = {}
     for raw in raws:
         if raw not in by_raw:
             by_raw[raw] = prepare(raw)
-    texts = sorted(set(by_raw.values()))
-    parsed: dict[str, NameParts] = {}
-    for text, doc in zip(texts, name_pipeline().pipe(texts, batch_size=batch_size), strict=True):
-        parsed[text] = doc._.name_parts
+    parsed = {text: parse_prepared(text) for text in set(by_raw.values())}
     return {raw: parsed[text] for raw, text in by_raw.items()}

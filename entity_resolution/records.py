@@ -73,31 +73,22 @@ class Prepared:
     field_region: str  # region prefix from region_code, else from the USCC
     legal_rep: str
 
-    @property
-    def primary(self) -> NameParts:
-        """The Chinese parse when there is one, else the English one."""
-        parts = self.zh or self.en
-        assert parts is not None  # prepare() refuses records without a name
-        return parts
-
-    @property
-    def name_region(self) -> str:
-        for parts in (self.zh, self.en):
-            if parts is not None and parts.region_code:
-                return parts.region_code
-        return ""
+    # Derived once from the parts above (read for every candidate pair).
+    primary: NameParts  # the Chinese parse when there is one, else the English one
+    name_region: str  # region prefix named in the name (宁波 -> 3302), '' when none
+    branch_key: str  # which branch this record names ('' for the main entity)
 
     @property
     def trade_key(self) -> str:
         return self.primary.trade_key
 
-    @property
-    def branch_key(self) -> str:
-        """Which branch this record names ('' for the main entity)."""
-        for parts in (self.zh, self.en):
-            if parts is not None and parts.branch:
-                return parts.branch_key or parts.branch
-        return ""
+
+def _derived(zh: NameParts | None, en: NameParts | None) -> tuple[NameParts, str, str]:
+    primary = zh or en
+    assert primary is not None  # prepare_records refuses records without a name
+    region = next((p.region_code for p in (zh, en) if p is not None and p.region_code), "")
+    branch = next((p.branch_key or p.branch for p in (zh, en) if p is not None and p.branch), "")
+    return primary, region, branch
 
 
 def prepare_records(records: Sequence[EnterpriseRecord]) -> list[Prepared]:
@@ -123,6 +114,7 @@ def prepare_records(records: Sequence[EnterpriseRecord]) -> list[Prepared]:
         field_region = region_prefix(rec.region_code)
         if not field_region and ids.uscc:
             field_region = region_prefix(ids.uscc[2:8])
+        primary, name_region, branch_key = _derived(zh, en)
         out.append(
             Prepared(
                 record=rec,
@@ -133,6 +125,9 @@ def prepare_records(records: Sequence[EnterpriseRecord]) -> list[Prepared]:
                 address=normalise_address(rec.address),
                 field_region=field_region,
                 legal_rep=normalise_person_name(rec.legal_rep),
+                primary=primary,
+                name_region=name_region,
+                branch_key=branch_key,
             )
         )
     return out

@@ -102,3 +102,15 @@ def test_pipeline_is_spacy_with_spans() -> None:
                       "FORM": "有限公司", "BRANCH": "上海分公司"}
     many = parse_names(["宁波拓搏国际贸易有限公司", "寧波拓搏國際貿易有限公司"])
     assert len({p.text for p in many.values()}) == 1
+
+
+def test_bulk_path_equals_the_spacy_pipeline() -> None:
+    from entity_resolution.parse import parse_prepared, prepare
+
+    names = [
+        "宁波拓搏国际贸易有限公司上海分公司", "拓搏國際貿易（寧波）有限公司", "农行北京海淀支行",
+        "Ningbo Tuobo International Trading Co., Ltd.", "宏达五金(普通合伙)",
+        "Agricultural Bank of China Limited Beijing Haidian Sub-branch", "恒通集团控股有限公司",
+    ]
+    for name in names:
+        assert parse_prepared(prepare(name)) == parse_name(name)
