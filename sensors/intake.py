@@ -368,6 +368,12 @@ class MqttIntake:
                 delay = min(delay * 2, 5.0)
 
     def close(self) -> None:
+        # Send the last PUBACKs and read what the broker still sent before closing: a socket
+        # closed with unread input is reset, and the broker may then drop our last acks
+        # (harmless, they would be redelivered as duplicates, but wasteful).
+        end = time.monotonic() + 0.2
+        while time.monotonic() < end:
+            self.client.loop(0.02)
         try:
             self.client.disconnect()
         finally:

@@ -14,6 +14,7 @@ protocol is unchanged.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -67,10 +68,19 @@ class FastClient(mqtt.Client):
         self._rpos += len(out)
         return out
 
+    def loop(self, timeout: float = 1.0) -> MQTTErrorCode:
+        # Packets already in our buffer never wake select(): serve them without blocking.
+        if self._rpos < len(self._rbuf):
+            rc = self.loop_read()
+            if rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
+                return rc
+            timeout = 0.0
+        return super().loop(timeout)
+
     def loop_read(self, max_packets: int = 1) -> MQTTErrorCode:
         rc = super().loop_read(max_packets)
-        # Packets already in our buffer never wake select(): drain them now, but only a
-        # bounded burst, so that the caller gets to store and acknowledge in between.
+        # Drain what is already buffered, but only a bounded burst, so that the caller gets
+        # to store and acknowledge in between; `loop` serves the rest without waiting.
         budget = _BURST
         while rc == MQTTErrorCode.MQTT_ERR_SUCCESS and self._rpos < len(self._rbuf) and budget:
             budget -= 1
@@ -100,16 +110,15 @@ def connect(client: mqtt.Client, host: str, port: int, keepalive: int = 30) -> N
     previous = client.on_connect
     client.on_connect = on_connect
     client.connect(host, port, keepalive=keepalive)
-    for _ in range(200):
+    deadline = time.monotonic() + 10.0
+    while not connected and time.monotonic() < deadline:
         client.loop(0.05)
-        if connected:
-            break
     client.on_connect = previous
     if not connected or getattr(connected[0], "is_failure", False):
         raise ConnectionError(f"MQTT broker {host}:{port} refused or did not answer: {connected}")
 
 
-def subscribe(client: mqtt.Client, topic: str, qos: int = 1) -> None:
+def subscribe(client: mqtt.Client, topic: str, qos: int = 1, timeout_s: float = 60.0) -> None:
     """Subscribe and wait for the SUBACK."""
     done: list[int] = []
 
@@ -119,10 +128,10 @@ def subscribe(client: mqtt.Client, topic: str, qos: int = 1) -> None:
     previous = client.on_subscribe
     client.on_subscribe = on_subscribe
     _, mid = client.subscribe(topic, qos)
-    for _ in range(200):
+    # A persistent session may have a backlog queued ahead of the SUBACK: wait by the clock.
+    deadline = time.monotonic() + timeout_s
+    while mid not in done and time.monotonic() < deadline:
         client.loop(0.05)
-        if mid in done:
-            break
     client.on_subscribe = previous
     if mid not in done:
         raise ConnectionError(f"no SUBACK for {topic}")

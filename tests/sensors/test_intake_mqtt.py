@@ -9,13 +9,24 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 from sensors.broker import LocalBroker
 from sensors.intake import Intake, IntakeConfig, MqttIntake, accept_batch
-from sensors.model import RejectReason
+from sensors.model import (
+    AlertKind,
+    AssetInfo,
+    Registry,
+    RejectReason,
+    SensorInfo,
+    SensorKind,
+    to_us,
+)
 from sensors.mqtt import FastClient, connect, topic_for
 from sensors.simulator import Scenario
+from sensors.sink import MemorySink
 from sensors.store import load_table
 
 
@@ -116,3 +127,22 @@ def test_http_batch_reports_each_reading_and_survives_a_restart(
     assert (retry.accepted, retry.duplicates) == (0, 300)
     again.close()
     assert load_table(data_dir).num_rows == 300
+
+
+def test_on_the_wall_clock_a_fleet_that_stops_talking_is_noticed(data_dir: Path) -> None:
+    registry = Registry(
+        sensors={"TH": SensorInfo("TH", SensorKind.THERMOMETER, "A", None, 60)},
+        assets={"A": AssetInfo("A", "inventory", Decimal(1), "t")},
+    )
+    sink = MemorySink()
+    intake = Intake(registry, IntakeConfig(data_dir, writer="http"), sink=sink)
+    intake.open()
+    now = datetime.now(UTC)
+    reading = {"ts": now.isoformat(), "kind": "temperature", "value": 5, "unit": "C", "seq": 1}
+    assert accept_batch(intake, [dict(reading, sensor_id="TH")]).accepted == 1
+    intake.advance_clock(to_us(now + timedelta(minutes=20)))  # no new readings at all
+    intake.flush_state(force=True)
+    assert sink.alerts == {}
+    intake.advance_clock(to_us(now + timedelta(minutes=40)))
+    intake.close()
+    assert [a.kind for a in sink.alerts.values()] == [AlertKind.SENSOR_SILENT]
