@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from sensors.broker import LocalBroker
-from sensors.simulator import Scenario, publish
+from sensors.simulator import build_scenario, publish
 from sensors.store import load_table
 
 
@@ -68,8 +68,9 @@ def stored(data_dir: Path) -> Counter[tuple[str, int]]:
 
 @pytest.mark.slow
 def test_sigkill_mid_stream_loses_nothing_acknowledged_and_stores_nothing_twice(
-    broker: LocalBroker, scenario: Scenario, tmp_path: Path
+    broker: LocalBroker, tmp_path: Path
 ) -> None:
+    scenario = build_scenario(seed=3, days=1, herds=1)  # about 9 000 readings
     data_dir, registry, ack_log = tmp_path / "store", tmp_path / "registry.json", tmp_path / "acks"
     registry.write_text(scenario.registry.to_json())
     ack_log.touch()
