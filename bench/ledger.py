@@ -70,8 +70,8 @@ def _row(r: TransferRequest, now: datetime) -> dict[str, object]:
         "linked": False,
         "code": r.code,
         "ref": "",
-        "value_at": now,
-        "created_at": now,
+        "value_at": now.isoformat(),
+        "created_at": now.isoformat(),
     }
 
 

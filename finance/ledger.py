@@ -126,8 +126,8 @@ class Transfer:
             "linked": self.linked,
             "code": self.code,
             "ref": self.ref,
-            "value_at": self.value_at,
-            "created_at": self.created_at,
+            "value_at": self.value_at.isoformat(),
+            "created_at": self.created_at.isoformat(),
         }
 
 

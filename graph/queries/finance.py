@@ -31,6 +31,15 @@ _PROD = Label.PRODUCT.value
 
 Row = dict[str, Any]
 
+
+def _one(result: Any) -> Any:
+    """The first record of a result, reading it to the end so that an error that arrives
+    with the summary (a deadlock found late) is raised here, as a retryable error, rather
+    than failing the next statement of the transaction."""
+    records = list(result)
+    return records[0] if records else None
+
+
 # --------------------------------------------------------------------------------------
 # Ledger
 # --------------------------------------------------------------------------------------
@@ -122,12 +131,14 @@ CALL () {{
 RETURN accounts, existing, resolutions
 """
 
-# One round trip after the checks: the new transfers and the accounts' running totals.
+# One round trip after the checks: the new transfers and the accounts' running totals. Times
+# travel as ISO-8601 text and become DateTime in the server: packing thousands of aware
+# datetimes in the Python driver costs more than the whole write.
 COMMIT_BATCH = f"""
 CALL () {{
   UNWIND $rows AS row
   CREATE (t:{_TR})
-  SET t = row
+  SET t = row, t.value_at = datetime(row.value_at), t.created_at = datetime(row.created_at)
 }}
 CALL () {{
   UNWIND $deltas AS d
@@ -145,12 +156,14 @@ def prepare_batch(
     pending_ids: Sequence[str],
 ) -> tuple[dict[str, Row], dict[str, Row], dict[str, Row]]:
     """(locked accounts, existing transfers, resolutions of pendings), all by id."""
-    rec = tx.run(
-        PREPARE_BATCH,
-        account_ids=sorted(set(account_ids)),
-        ids=list(ids),
-        pending_ids=list(pending_ids),
-    ).single()
+    rec = _one(
+        tx.run(
+            PREPARE_BATCH,
+            account_ids=sorted(set(account_ids)),
+            ids=list(ids),
+            pending_ids=list(pending_ids),
+        )
+    )
     assert rec is not None
     return (
         {a["id"]: a for a in rec["accounts"]},
@@ -295,9 +308,16 @@ def merge_line(
     props: Row,
     now: Any,
 ) -> Row | None:
-    rec = tx.run(
-        MERGE_LINE, id=id, enterprise_id=enterprise_id, parent_id=parent_id, props=props, now=now
-    ).single()
+    rec = _one(
+        tx.run(
+            MERGE_LINE,
+            id=id,
+            enterprise_id=enterprise_id,
+            parent_id=parent_id,
+            props=props,
+            now=now,
+        )
+    )
     return None if rec is None else rec.data()
 
 
@@ -315,7 +335,7 @@ def line_path_read(driver: Driver, database: str, id: str) -> list[Row]:
 def set_line_status(
     tx: ManagedTransaction, id: str, status: str, reason: str, now: Any
 ) -> Row | None:
-    rec = tx.run(SET_LINE_STATUS, id=id, status=status, reason=reason, now=now).single()
+    rec = _one(tx.run(SET_LINE_STATUS, id=id, status=status, reason=reason, now=now))
     return None if rec is None else rec["line"]
 
 
@@ -334,9 +354,15 @@ def line_of(
     currency: str,
     product_id: str | None = None,
 ) -> str | None:
-    rec = tx.run(
-        LINE_OF, enterprise_id=enterprise_id, kind=kind, currency=currency, product_id=product_id
-    ).single()
+    rec = _one(
+        tx.run(
+            LINE_OF,
+            enterprise_id=enterprise_id,
+            kind=kind,
+            currency=currency,
+            product_id=product_id,
+        )
+    )
     return None if rec is None else rec["id"]
 
 
@@ -573,12 +599,12 @@ def merge_application(
     tx: ManagedTransaction, id: str, enterprise_id: str, props: Row, now: Any
 ) -> Row | None:
     rec = tx.run(MERGE_APPLICATION, id=id, enterprise_id=enterprise_id, props=props, now=now)
-    one = rec.single()
+    one = _one(rec)
     return None if one is None else one.data()
 
 
 def lock_application(tx: ManagedTransaction, id: str) -> Row | None:
-    rec = tx.run(LOCK_APPLICATION, id=id).single()
+    rec = _one(tx.run(LOCK_APPLICATION, id=id))
     return None if rec is None else dict(rec["application"])
 
 
@@ -629,7 +655,7 @@ def create_financing(
 
 
 def lock_financing(tx: ManagedTransaction, id: str) -> Row | None:
-    rec = tx.run(LOCK_FINANCING, id=id).single()
+    rec = _one(tx.run(LOCK_FINANCING, id=id))
     return None if rec is None else dict(rec["financing"])
 
 
@@ -641,7 +667,7 @@ def get_financing(driver: Driver, database: str, id: str) -> Row | None:
 
 
 def get_financing_tx(tx: ManagedTransaction, id: str) -> Row | None:
-    rec = tx.run(GET_FINANCING, id=id).single()
+    rec = _one(tx.run(GET_FINANCING, id=id))
     return None if rec is None else dict(rec["financing"])
 
 
@@ -668,13 +694,11 @@ def collateral_of_financing(tx: ManagedTransaction, id: str) -> list[Row]:
 
 
 def set_asset_value(tx: ManagedTransaction, id: str, value: int, currency: str, now: Any) -> bool:
-    return (
-        tx.run(SET_ASSET_VALUE, id=id, value=value, currency=currency, now=now).single() is not None
-    )
+    return _one(tx.run(SET_ASSET_VALUE, id=id, value=value, currency=currency, now=now)) is not None
 
 
 def merge_alert(tx: ManagedTransaction, id: str, financing_id: str, props: Row) -> Row | None:
-    rec = tx.run(MERGE_ALERT, id=id, financing_id=financing_id, props=props).single()
+    rec = _one(tx.run(MERGE_ALERT, id=id, financing_id=financing_id, props=props))
     return None if rec is None else dict(rec["alert"])
 
 
@@ -806,7 +830,7 @@ def create_voucher(
 
 
 def lock_voucher(tx: ManagedTransaction, id: str) -> Row | None:
-    rec = tx.run(LOCK_VOUCHER, id=id).single()
+    rec = _one(tx.run(LOCK_VOUCHER, id=id))
     return None if rec is None else rec.data()
 
 
@@ -819,7 +843,7 @@ def move_voucher(tx: ManagedTransaction, id: str, to_id: str, seq: int, on: Any)
 
 
 def supplies_to(tx: ManagedTransaction, from_id: str, to_id: str) -> bool:
-    rec = tx.run(SUPPLIES_TO, from_id=from_id, to_id=to_id).single()
+    rec = _one(tx.run(SUPPLIES_TO, from_id=from_id, to_id=to_id))
     return bool(rec and rec["ok"])
 
 
@@ -850,7 +874,7 @@ def voucher_reach(driver: Driver, database: str, core_id: str) -> list[Row]:
 PLAIN_TRANSFER_WRITE = f"""
 UNWIND $rows AS row
 CREATE (t:{_TR})
-SET t = row
+SET t = row, t.value_at = datetime(row.value_at), t.created_at = datetime(row.created_at)
 """
 
 
