@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -86,6 +87,7 @@ class Intake:
         self._pending_alerts: list[Any] = []
         self._last_flush = time.monotonic()
         self._touched: dict[str, int] = {}
+        self._lock = threading.Lock()
 
     # -- life cycle ----------------------------------------------------------------------------
 
@@ -238,8 +240,9 @@ class Intake:
         if len(readings) > MAX_HTTP_BATCH:
             raise InvalidBatch(f"a batch holds at most {MAX_HTTP_BATCH} readings")
         items = [(r.get("sensor_id") if isinstance(r, Mapping) else None, r) for r in readings]
-        result, fresh = self.ingest(items, "http")
-        self.derive(fresh)
+        with self._lock:  # API routes run in a thread pool; the pipeline is single-writer
+            result, fresh = self.ingest(items, "http")
+            self.derive(fresh)
         return result
 
 
