@@ -1,8 +1,11 @@
 """Clustering scored pairs into entities without chaining unrelated firms together.
 
 Union-find over pairs above the model's threshold, best pair first, where a union is refused
-when it would join two different valid USCCs, two different master enterprises, a branch with
-its parent (or two different branches), or records a person has said are not the same. Human
+when it would join two different valid USCCs, two different master enterprises, records
+registered in different regions or under different registration numbers, a branch with its
+parent (or two different branches), or records a person has said are not the same. The
+region and number checks are what stop a sparse record (田园牧歌农业专业合作社, no region)
+from chaining two firms of one trade name in two cities. Human
 "same" decisions are applied first and always win.
 """
 
@@ -20,12 +23,19 @@ class _Group:
     masters: set[str]
     branch: str
     members: list[int]
+    regions: set[str]  # division-code prefixes the records give (region_code or USCC)
+    regnos: set[str]  # registration numbers the records give
     forbidden: set[int] = field(default_factory=set)
 
 
 def _conflict(a: set[str], b: set[str]) -> bool:
     # A cluster a person forced to hold two codes may still take records carrying either.
     return bool(a) and bool(b) and not (a <= b or b <= a)
+
+
+def regions_conflict(a: set[str], b: set[str]) -> bool:
+    # Prefixes of different length compare on the shorter (3302 lies in 33).
+    return any(x[: min(len(x), len(y))] != y[: min(len(x), len(y))] for x in a for y in b)
 
 
 class ConstrainedClusters:
@@ -40,6 +50,8 @@ class ConstrainedClusters:
                 masters={p.record.enterprise_id} if p.record.enterprise_id else set(),
                 branch=p.branch_key,
                 members=[i],
+                regions={p.field_region} if p.field_region else set(),
+                regnos={p.ids.registration_no} if p.ids.registration_no else set(),
             )
 
     def find(self, i: int) -> int:
@@ -64,6 +76,10 @@ class ConstrainedClusters:
             return "different valid USCCs"
         if _conflict(a.masters, b.masters):
             return "different master enterprises"
+        if regions_conflict(a.regions, b.regions):
+            return "registered in different regions"
+        if a.regnos and b.regnos and not (a.regnos & b.regnos):
+            return "different registration numbers"
         if a.branch != b.branch:
             return "branch and parent (or two branches) stay separate"
         if a.forbidden.intersection(b.members) or b.forbidden.intersection(a.members):
@@ -84,6 +100,8 @@ class ConstrainedClusters:
         a.masters |= b.masters
         a.members.extend(b.members)
         a.forbidden |= b.forbidden
+        a.regions |= b.regions
+        a.regnos |= b.regnos
         if b.branch and not a.branch:
             a.branch = b.branch
         del self.groups[rj]

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from entity_resolution.blocking import BlockIndex, BlockingStats, blocking_keys, candidate_pairs
-from entity_resolution.cluster import ConstrainedClusters, cluster
+from entity_resolution.cluster import ConstrainedClusters, cluster, regions_conflict
 from entity_resolution.errors import UnknownRecord
 from entity_resolution.records import EnterpriseRecord, Prepared, prepare_one, prepare_records
 from entity_resolution.score import (
@@ -104,6 +104,18 @@ class _IndexedEntity:
     usccs: set[str]
     masters: set[str]
     branch: str
+    regions: set[str] = field(default_factory=set)
+    regnos: set[str] = field(default_factory=set)
+
+    def absorb(self, p: Prepared) -> None:
+        if p.ids.uscc and p.ids.uscc_valid:
+            self.usccs.add(p.ids.uscc)
+        if p.record.enterprise_id:
+            self.masters.add(p.record.enterprise_id)
+        if p.field_region:
+            self.regions.add(p.field_region)
+        if p.ids.registration_no:
+            self.regnos.add(p.ids.registration_no)
 
 
 @dataclass
@@ -162,6 +174,10 @@ class ResolutionIndex:
             return False
         if p.branch_key != entity.branch:
             return False
+        if p.field_region and regions_conflict({p.field_region}, entity.regions):
+            return False
+        if p.ids.registration_no and entity.regnos - {p.ids.registration_no}:
+            return False
         forbidden = self.not_same.get(p.record.record_id, set())
         return not any(self.entity_at[self.by_record[r]] == entity.entity_id
                        for r in forbidden if r in self.by_record)
@@ -177,10 +193,7 @@ class ResolutionIndex:
         if entity is None:
             entity = _IndexedEntity(entity_id, set(), set(), p.branch_key)
             self.entities[entity_id] = entity
-        if p.ids.uscc and p.ids.uscc_valid:
-            entity.usccs.add(p.ids.uscc)
-        if p.record.enterprise_id:
-            entity.masters.add(p.record.enterprise_id)
+        entity.absorb(p)
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -268,10 +281,7 @@ def resolve_records(
             if entity is None:
                 entity = _IndexedEntity(eid, set(), set(), p.branch_key)
                 index.entities[eid] = entity
-            if p.ids.uscc and p.ids.uscc_valid:
-                entity.usccs.add(p.ids.uscc)
-            if p.record.enterprise_id:
-                entity.masters.add(p.record.enterprise_id)
+            entity.absorb(p)
         for d in decisions:
             if not d.same:
                 index.not_same[d.record_a].add(d.record_b)

@@ -54,6 +54,8 @@ FEATURES: tuple[str, ...] = (
     "legal_rep_same",
     "legal_rep_conflict",
     "common_trade_no_id",
+    "phone_same_other_trade",
+    "address_same_other_trade",
 )
 N_FEATURES = len(FEATURES)
 WEIGHTS_PATH = Path(__file__).resolve().parent / "model_weights.json"
@@ -120,16 +122,23 @@ def pair_features(a: Prepared, b: Prepared, rarity: TradeRarity) -> list[float]:
         if not trade_exact and len(ta) == len(tb) and Levenshtein.distance(ta, tb) == 1:
             trade_off = 1.0
         name_sim = ratio(a.zh.text, b.zh.text) / 100.0
-    else:
-        name_sim = ratio(pa.trade_key + pa.industry_key, pb.trade_key + pb.industry_key) / 100.0
     key_same = float(pa.trade_key == pb.trade_key)
     key_sim = JaroWinkler.similarity(pa.trade_key, pb.trade_key)
+    if a.zh is None or b.zh is None:
+        # Across scripts the pinyin is all there is: its equality stands for the exact
+        # trade name, so an English-only record is scored like its Chinese twin.
+        trade_exact, trade_sim = key_same, key_sim
+        name_sim = ratio(pa.trade_key + pa.industry_key, pb.trade_key + pb.industry_key) / 100.0
     rare = rarity(pa.trade_key) if key_same else 0.0
     rn = _cmp_region(a.name_region, b.name_region)
     rf = _cmp_region(a.field_region, b.field_region)
     ind = 0
     if pa.industry_key and pb.industry_key:
-        ind = 1 if pa.industry_key == pb.industry_key else -1
+        # Synonyms (技术/科技) are no evidence either way; the same word is.
+        if pa.industry == pb.industry:
+            ind = 1
+        elif pa.industry_key != pb.industry_key:
+            ind = -1
     form = 0
     if pa.legal_form and pb.legal_form:
         form = 1 if pa.legal_form == pb.legal_form else -1
@@ -146,6 +155,8 @@ def pair_features(a: Prepared, b: Prepared, rarity: TradeRarity) -> list[float]:
         rep = 1 if a.legal_rep == b.legal_rep else -1
     any_id = uscc_same or org_same or reg_same
     common_no_id = float(key_same and rare < 0.5 and not any_id)
+    # Shell firms share a phone or an address; only with the trade name do they identify.
+    other_trade = key_sim < 0.85
     return [
         float(uscc_same),
         float(uscc_conflict),
@@ -176,6 +187,8 @@ def pair_features(a: Prepared, b: Prepared, rarity: TradeRarity) -> list[float]:
         float(rep == 1),
         float(rep == -1),
         common_no_id,
+        float(phone == 1 and other_trade),
+        float(addr_same and other_trade),
     ]
 
 

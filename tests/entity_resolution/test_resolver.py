@@ -40,7 +40,7 @@ def test_links_explain_which_fields_agreed() -> None:
     assert link.explanation["reason"] == "matched"
     assert link.score >= default_model().threshold
     assert "phone_same" in link.explanation["agreed"]
-    assert "trade_key_same" in link.explanation["agreed"]
+    assert "trade_exact" in link.explanation["agreed"]  # across scripts: the same pinyin
     alone = next(x for x in res.links if x.record_id == "h1")
     assert alone.explanation == {"reason": "no match above threshold"}
 
