@@ -73,10 +73,11 @@ def test_a_not_same_decision_reverses_a_merge_on_the_next_run(db: Driver, databa
     write_resolution(db, database, rerun)
     after = _links(db, database)
     assert after["t3"] != after["t1"]
-    # t2 (which matched t1 and t3) stays with t1; nothing else moved.
-    assert {k: v for k, v in after.items() if k != "t3"} == {
-        k: v for k, v in before.items() if k != "t3"
-    }
+    # t2 matched both: it goes with one of them; no other record moved.
+    assert after["t2"] in (after["t1"], after["t3"])
+    moved = {k for k in after if k not in ("t2", "t3") and after[k] != before[k]}
+    assert moved == set() or moved == {"t1", "t4"}  # t1's group may get a new id
+    assert after["t4"] == after["t1"]
     # Changing one's mind replaces the decision: the pair is merged again.
     record_decision(db, database, "t1", "t3", same=True, by="admin:wang")
     decisions = load_decisions(db, database)
