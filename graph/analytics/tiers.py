@@ -16,7 +16,7 @@ from enum import StrEnum
 from typing import Any
 
 import networkx as nx
-from neo4j import Driver, ManagedTransaction
+from neo4j import Driver, ManagedTransaction, RoutingControl
 
 from graph.analytics._common import check_range, read, read_tx, require_enterprise, tx_rows
 from graph.errors import InvalidArgument, NotFound
@@ -133,58 +133,54 @@ class TradePaths:
 
 
 def _walk(
-    tx: ManagedTransaction, focal_id: str, direction: Direction, depth: int, max_firms: int
-) -> tuple[list[TierFirm], bool]:
-    hop = q.TIER_HOP_UPSTREAM if direction is Direction.UPSTREAM else q.TIER_HOP_DOWNSTREAM
-    visited: set[str] = {focal_id}
-    frontier = [focal_id]
+    driver: Driver,
+    database: str,
+    focal_id: str,
+    direction: Direction,
+    depth: int,
+    max_firms: int,
+) -> tuple[str | None, list[TierFirm], bool]:
+    query = q.TIER_WALK[(direction is Direction.UPSTREAM, depth)]
+    records, _, _ = driver.execute_query(
+        query, id=focal_id, max_firms=max_firms, database_=database,
+        routing_=RoutingControl.READ,
+    )  # fmt: skip
+    if not records:
+        raise NotFound(f"no enterprise with id {focal_id!r}")
+    # one row per link: [id, name, via, total, amount, invoices, first_on, last_on, tier]
+    # (lists rather than maps: a large walk returns tens of thousands of values)
+    grouped: dict[str, list[list[Any]]] = {}
+    for row in records[0]["found"]:
+        grouped.setdefault(row[0], []).append(row)
     firms: list[TierFirm] = []
-    for tier in range(1, depth + 1):
-        if not frontier:
-            break
-        rows = tx_rows(tx, hop, frontier=frontier, visited=list(visited))
-        grouped: dict[str, list[dict[str, Any]]] = {}
-        for row in rows:
-            grouped.setdefault(row["id"], []).append(row)
-        placed = []
-        for firm_id in sorted(grouped):
-            group = grouped[firm_id]
-            links = tuple(
-                TierLink(
-                    counterparty_id=r["via"],
-                    amount_12m=int(r["amount"]),
-                    invoices_12m=int(r["invoices"]),
-                    first_on=_as_date(r["first_on"]),
-                    last_on=_as_date(r["last_on"]),
-                )
-                for r in sorted(group, key=lambda r: r["via"])
+    for firm_id, group in grouped.items():
+        group.sort(key=lambda r: r[2])
+        links = tuple(
+            TierLink(r[2], int(r[4]), int(r[5]), _as_date(r[6]), _as_date(r[7])) for r in group
+        )
+        volume = sum(link.amount_12m for link in links)
+        denominator = sum(int(r[3]) for r in group)
+        firms.append(
+            TierFirm(
+                id=firm_id,
+                name=group[0][1],
+                tier=int(group[0][8]),
+                volume=volume,
+                invoices=sum(link.invoices_12m for link in links),
+                share=volume / denominator if denominator else 0.0,
+                links=links,
             )
-            volume = sum(link.amount_12m for link in links)
-            denominator = sum(int(r["total"]) for r in group)
-            placed.append(
-                TierFirm(
-                    id=firm_id,
-                    name=group[0]["name"],
-                    tier=tier,
-                    volume=volume,
-                    invoices=sum(link.invoices_12m for link in links),
-                    share=volume / denominator if denominator else 0.0,
-                    links=links,
-                )
-            )
-        placed.sort(key=lambda f: (-f.volume, f.id))
-        if len(firms) + len(placed) > max_firms:
-            firms.extend(placed[: max_firms - len(firms)])
-            return firms, True
-        firms.extend(placed)
-        visited.update(grouped)
-        frontier = sorted(grouped)
-    return firms, False
+        )
+    firms.sort(key=lambda f: (f.tier, -f.volume, f.id))
+    truncated = len(firms) > max_firms
+    return records[0]["name"], firms[:max_firms], truncated
 
 
 def _as_date(value: Any) -> date | None:
     if value is None:
         return None
+    if isinstance(value, str):
+        return date.fromisoformat(value)
     return value.to_native() if hasattr(value, "to_native") else value  # type: ignore[no-any-return]
 
 
@@ -203,10 +199,7 @@ def tiers(
         raise InvalidArgument(f"direction must be upstream or downstream, got {direction!r}") from e
     check_range("depth", depth, 1, MAX_DEPTH)
     check_range("max_firms", max_firms, 1, DEFAULT_MAX_FIRMS)
-    name = require_enterprise(driver, database, enterprise_id)
-    firms, truncated = read_tx(
-        driver, database, lambda tx: _walk(tx, enterprise_id, direction, depth, max_firms)
-    )
+    name, firms, truncated = _walk(driver, database, enterprise_id, direction, depth, max_firms)
     return Tiers(enterprise_id, name, direction, depth, firms, truncated)
 
 

@@ -49,6 +49,52 @@ RETURN x.id AS id, x.name AS name, fid AS via, total,
 TIER_HOP_UPSTREAM = _TIER_HOP.format(e=_E, rel=_SUPPLIES, near="<-", far="-")
 TIER_HOP_DOWNSTREAM = _TIER_HOP.format(e=_E, rel=_SUPPLIES, near="-", far="->")
 
+MAX_TIER_DEPTH = 5
+
+
+def tier_walk(upstream: bool, depth: int) -> str:
+    """The whole tier walk in one query: `depth` hops, each expanding the previous tier and
+    skipping the firms already placed (the `visited` list), so every firm appears once at its
+    minimum tier. One round trip instead of one per tier; a hop stops expanding once
+    `$max_firms` firms are placed. Dates travel as ISO strings: hydrating thousands of driver
+    `Date` objects costs more than the query itself."""
+    if not 1 <= depth <= MAX_TIER_DEPTH:
+        raise ValueError(f"depth must be in 1..{MAX_TIER_DEPTH}")
+    near, far = ("<-", "-") if upstream else ("-", "->")
+    hops = []
+    for k in range(1, int(depth) + 1):
+        hops.append(f"""
+CALL (frontier, visited) {{
+  UNWIND CASE WHEN size(visited) > $max_firms THEN [] ELSE frontier END AS y
+  MATCH (y){near}[s:{_SUPPLIES}]{far}(x:{_E})
+  WITH y, collect([x, s]) AS links, sum(s.amount_12m) AS total
+  UNWIND links AS link
+  WITH y, total, link[0] AS x, link[1] AS s
+  WHERE NOT x IN visited
+  RETURN collect({{x: x, via: y.id, total: coalesce(total, 0), amount: coalesce(s.amount_12m, 0),
+                  invoices: coalesce(s.invoices_12m, 0), first_on: toString(s.first_on),
+                  last_on: toString(s.last_on), tier: {k}}}) AS hop
+}}
+CALL (hop) {{ UNWIND hop AS h RETURN collect(DISTINCT h.x) AS next }}
+WITH f, visited + next AS visited, next AS frontier, found + hop AS found""")
+    return (
+        f"MATCH (f:{_E} {{id: $id}})\n"
+        "WITH f, [f] AS visited, [f] AS frontier, [] AS found"
+        + "".join(hops)
+        + """
+RETURN f.name AS name,
+       [h IN found | [h.x.id, h.x.name, h.via, h.total, h.amount, h.invoices, h.first_on,
+                      h.last_on, h.tier]] AS found
+"""
+    )
+
+
+TIER_WALK = {
+    (upstream, depth): tier_walk(upstream, depth)
+    for upstream in (True, False)
+    for depth in range(1, MAX_TIER_DEPTH + 1)
+}
+
 # Plain reachability (no amounts) for path searches; `both` ignores the direction of trade.
 _REACH_HOP = """
 UNWIND $frontier AS fid
@@ -86,9 +132,23 @@ RETURN [n IN nodes(p) | n.id] AS ids, [n IN nodes(p) | n.name] AS names,
 """
 
 
-# The naive tier query, kept for the benchmark: a variable-length path enumerates every path
-# to every supplier (exponential in depth on a dense chain) before collapsing them.
+# The naive tier query, kept for the benchmark and the tests: the same answer (each firm's
+# minimum tier and its links toward the focal firm) written as one variable-length path.
+# Because it projects the path's first relationship, the planner cannot prune the expansion
+# to a breadth-first search and enumerates every path (exponential in depth on a dense chain).
 NAIVE_UPSTREAM = f"""
+MATCH p = (x:{_E})-[:{_SUPPLIES}*1..5]->(f:{_E} {{id: $id}})
+WHERE x <> f
+WITH x, length(p) AS hops, relationships(p)[0] AS first
+WITH x, min(hops) AS tier, collect(DISTINCT first) AS links
+RETURN x.id AS id, tier,
+       [r IN links | {{via: endNode(r).id, amount: r.amount_12m}}] AS links
+"""
+
+# The bare minimum-tier query: Neo4j plans `min(length(p))` per end node as a pruning
+# breadth-first expansion (VarLengthExpand(Pruning,BFS)), so this one does not explode; it
+# answers only the tier, without volumes or shares.
+MIN_TIER_ONLY = f"""
 MATCH p = (x:{_E})-[:{_SUPPLIES}*1..5]->(f:{_E} {{id: $id}})
 WHERE x <> f
 RETURN x.id AS id, min(length(p)) AS tier
