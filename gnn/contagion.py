@@ -306,8 +306,12 @@ def cascade_default_probability(
     Each scenario defaults firms independently with probability ``base_pd`` (their stand-alone
     default), propagates with differential DebtRank and counts a firm as defaulted when its
     distress reaches ``threshold``. Scenarios run ``batch`` at a time as an n × batch matrix.
-    Draws depend only on ``seed`` and the firm count, so two networks over the same firms
-    are compared on common random numbers.
+
+    The estimate is conditional Monte Carlo: ``pd_i = b_i + (1 - b_i) q_i`` where ``q_i`` is
+    the share of cascade defaults of ``i`` among the scenarios in which ``i`` did not default
+    on its own. It is unbiased and exact for firms no cascade can reach (q = 0), which keeps
+    the noise out of rankings. Draws depend only on ``seed`` and the firm count, so two
+    networks over the same firms are compared on common random numbers.
     """
     lev = sp.csr_matrix(leverage, dtype=np.float64)
     n = lev.shape[0]
@@ -318,17 +322,20 @@ def cascade_default_probability(
         raise InvalidInput("samples and batch must be positive and threshold in (0, 1]")
     v = _check_value(n, value)
     rng = np.random.default_rng(seed)
-    defaults = np.zeros(n, dtype=np.float64)
+    hits = np.zeros(n, dtype=np.float64)
+    unshocked = np.zeros(n, dtype=np.float64)
     loss = 0.0
     done = 0
     while done < samples:
         s = min(batch, samples - done)
-        h0 = (rng.random((n, s)) < pd[:, None]).astype(np.float64)
-        res = _differential(lev, h0, v, max_rounds=1000, tol=1e-10)
-        defaults += (res.h >= threshold - 1e-9).sum(axis=1)
+        own = rng.random((n, s)) < pd[:, None]
+        res = _differential(lev, own.astype(np.float64), v, max_rounds=1000, tol=1e-10)
+        hits += ((res.h >= threshold - 1e-9) & ~own).sum(axis=1)
+        unshocked += (~own).sum(axis=1)
         loss += float((v @ res.h).sum())
         done += s
-    return defaults / samples, loss / samples
+    q = np.divide(hits, unshocked, out=np.zeros(n), where=unshocked > 0)
+    return pd + (1.0 - pd) * q, loss / samples
 
 
 def what_if(

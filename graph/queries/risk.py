@@ -236,3 +236,97 @@ def write_scores(
 def read_scores(driver: Driver, database: str, ids: Sequence[str]) -> list[dict[str, Any]]:
     """The stored scores of ``ids`` (missing enterprises are left out)."""
     return _read(driver, database, READ_SCORES, ids=list(ids))
+
+
+# -- export of the tables that scoring reads (see gnn/dataset.py TABLES) -----------------
+# Each query returns one page after the key `$after` and a `_key` column to continue from.
+# Pages are over a node label's unique id (or a relationship's indexed id), so that every
+# page is an index range scan.
+
+_ENT_PAGE = f"MATCH (e:{_E}) WHERE e.id > $after WITH e ORDER BY e.id LIMIT $limit\n"
+
+EXPORT_QUERIES: dict[str, str] = {
+    "enterprises": _ENT_PAGE
+    + f"""
+RETURN e.id AS _key, e.id AS id, e.registered_capital AS registered_capital,
+       e.founded_on AS founded_on, e.is_core AS is_core,
+       COLLECT {{ MATCH (e)-[:{Rel.LOCATED_AT.value}]->(a:{Label.ADDRESS.value})
+                  RETURN a.id ORDER BY a.id LIMIT 1 }}[0] AS address_id,
+       COLLECT {{ MATCH (e)-[:{Rel.HAS_PHONE.value}]->(p:{Label.PHONE.value})
+                  RETURN p.id ORDER BY p.id LIMIT 1 }}[0] AS phone_id
+""",
+    "invoices": f"""
+MATCH (i:{Label.INVOICE.value}) WHERE i.id > $after WITH i ORDER BY i.id LIMIT $limit
+MATCH (i)-[:{Rel.SELLER.value}]->(s:{_E})
+MATCH (i)-[:{Rel.BUYER.value}]->(b:{_E})
+RETURN i.id AS _key, i.id AS id, s.id AS seller_id, b.id AS buyer_id, i.amount AS amount,
+       i.tax AS tax, i.issued_on AS issued_on, i.due_on AS due_on, i.status AS status
+""",
+    "payments": f"""
+MATCH (p:{Label.PAYMENT.value}) WHERE p.id > $after WITH p ORDER BY p.id LIMIT $limit
+MATCH (p)-[:{Rel.SETTLES.value}]->(i:{Label.INVOICE.value})
+RETURN p.id AS _key, i.id AS invoice_id, p.amount AS amount, p.paid_on AS paid_on
+""",
+    "shipments": f"""
+MATCH (s:{Label.SHIPMENT.value}) WHERE s.id > $after WITH s ORDER BY s.id LIMIT $limit
+MATCH (s)-[:{Rel.DELIVERS.value}]->(i:{Label.INVOICE.value})
+RETURN s.id AS _key, i.id AS invoice_id, s.shipped_on AS shipped_on,
+       s.received_on AS received_on
+""",
+    "guarantees": _ENT_PAGE
+    + f"""
+OPTIONAL MATCH (g)-[r:{Rel.GUARANTEES.value}]->(e)
+WHERE g:{_E} OR g:{Label.PERSON.value}
+RETURN e.id AS _key, g.id AS guarantor_id,
+       CASE WHEN g:{_E} THEN 'enterprise' ELSE 'person' END AS guarantor_kind,
+       e.id AS beneficiary_id, r.amount AS amount, r.signed_on AS signed_on,
+       r.expires_on AS expires_on
+""",
+    "holdings": _ENT_PAGE
+    + f"""
+OPTIONAL MATCH (h)-[r:{Rel.HOLDS.value}]->(e)
+WHERE h:{_E} OR h:{Label.PERSON.value}
+RETURN e.id AS _key, h.id AS holder_id,
+       CASE WHEN h:{_E} THEN 'enterprise' ELSE 'person' END AS holder_kind,
+       e.id AS enterprise_id, r.pct AS pct, r.since AS since
+""",
+    "roles": _ENT_PAGE
+    + f"""
+OPTIONAL MATCH (p:{Label.PERSON.value})-[r:{Rel.ROLE.value}]->(e)
+RETURN e.id AS _key, p.id AS person_id, e.id AS enterprise_id, r.kind AS kind
+""",
+}
+
+
+def iter_export(
+    driver: Driver, database: str, table: str, page_size: int = 10_000
+) -> Iterator[list[dict[str, Any]]]:
+    """Pages of ``table`` rows (keys of ``EXPORT_QUERIES``); dates come back as ISO strings.
+
+    Relationship tables are paged by their target enterprise, so a page holds the
+    relationships of ``page_size`` enterprises; rows without a relationship are dropped.
+    """
+    query = EXPORT_QUERIES[table]
+    after = ""
+    while True:
+        rows = _read(driver, database, query, after=after, limit=page_size)
+        if not rows:
+            return
+        after = max(str(r["_key"]) for r in rows)
+        out = []
+        for r in rows:
+            r.pop("_key")
+            if table in ("guarantees", "holdings", "roles") and None in (
+                r.get("guarantor_id", r.get("holder_id", r.get("person_id"))),
+            ):
+                continue
+            out.append({k: _plain(v) for k, v in r.items()})
+        yield out
+
+
+def _plain(value: Any) -> Any:
+    if value is None or isinstance(value, int | float | str | bool):
+        return value
+    if hasattr(value, "iso_format"):
+        return str(value.iso_format())
+    return str(value)

@@ -1,0 +1,188 @@
+"""Benchmark: GNN training time and scoring throughput, beside the tree baseline's, one run.
+
+    python bench/gnn.py --quick            # small worlds, under a minute on an idle machine
+    python bench/gnn.py                    # 100k enterprises to train, 1M to score
+
+Training: one generated world of ``--train`` enterprises, fraud task; the GNN (full-graph,
+CPU) and LightGBM on 1/2-hop aggregates are fitted on the same features. Scoring: a world
+of ``--score`` enterprises, from its files through features, both models and explanations.
+Write-back (``--write`` enterprises, needs a Neo4j: NEO4J_URI or the managed server) is
+timed separately. Prints medians and ratios, then one JSON line; "ratio" is GNN train time
+over tree train time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import torch
+
+from gnn.baselines import TreeModel
+from gnn.dataset import build_graph
+from gnn.explain import explanations, feature_attributions
+from gnn.fit import GnnConfig, fit_gnn, predict_gnn
+from gnn.labels import read_labels, truth_as_of
+from gnn.registry import TaskModel
+from ingest.synthetic import generate
+
+
+def _world(root: Path, n: int, seed: int) -> Path:
+    folder = root / f"seed{seed}-n{n}"
+    if not (folder / "truth" / "summary.json").exists():
+        generate(folder, n, seed)
+    return folder
+
+
+def _timed(fn, repeat: int) -> tuple[float, object]:  # type: ignore[no-untyped-def]
+    times, out = [], None
+    for _ in range(repeat):
+        t = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times), out
+
+
+def _write_back(n: int, scores: list[dict[str, object]]) -> float | None:
+    """Seconds to write ``n`` score rows into Neo4j, or None when no server answers."""
+    try:
+        from chainlens.settings import get_settings
+        from graph.driver import create_driver
+        from graph.queries.risk import write_scores
+        from ingest.loader import ingest_folder
+
+        settings = get_settings()
+        driver = create_driver(settings)
+        driver.verify_connectivity()
+    except Exception as e:
+        print(f"write-back skipped: {e}", file=sys.stderr)
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp)
+        with (src / "enterprises.csv").open("w", encoding="utf-8") as f:
+            f.write("id,name\n")
+            for r in scores[:n]:
+                f.write(f"{r['id']},bench {r['id']}\n")
+        ingest_folder(driver, settings.neo4j_database, src)
+    t = time.perf_counter()
+    write_scores(driver, settings.neo4j_database, scores[:n])
+    seconds = time.perf_counter() - t
+    driver.close()
+    return seconds
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--train", type=int, default=None)
+    ap.add_argument("--score", type=int, default=None)
+    ap.add_argument("--write", type=int, default=0, help="enterprises to write back (0: skip)")
+    ap.add_argument("--epochs", type=int, default=None)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "chainlens-bench")
+    args = ap.parse_args()
+    n_train = args.train or (3000 if args.quick else 100_000)
+    n_score = args.score or (5000 if args.quick else 1_000_000)
+    epochs = args.epochs or (30 if args.quick else 150)
+    repeat = 3 if args.quick else 1
+    torch.set_num_threads(args.threads)
+
+    t = time.perf_counter()
+    train_dir = _world(args.data, n_train, 31)
+    score_dir = _world(args.data, n_score, 32)
+    gen_s = time.perf_counter() - t
+    t = time.perf_counter()
+    g = build_graph(train_dir / "data", truth_as_of(train_dir / "truth"))
+    features_train_s = time.perf_counter() - t
+    y = read_labels(train_dir / "truth", g).fraud.astype(float)
+
+    cfg = GnnConfig(epochs=epochs, threads=args.threads)
+    gnn_s, fitted = _timed(lambda: fit_gnn([g], [y], cfg), repeat)
+    tree_s, tree = _timed(lambda: TreeModel(num_rounds=300).fit([g], [y]), repeat)
+
+    t = time.perf_counter()
+    gs = build_graph(score_dir / "data", truth_as_of(score_dir / "truth"))
+    features_score_s = time.perf_counter() - t
+    gnn_score_s, p = _timed(lambda: predict_gnn(fitted, gs), repeat)  # type: ignore[arg-type]
+    tree_score_s, _ = _timed(lambda: tree.predict(gs), repeat)  # type: ignore[attr-defined]
+    tm = TaskModel(
+        "fraud",
+        "gnn",
+        gnn=fitted.model,
+        feature_mean=fitted.feature_mean,  # type: ignore[attr-defined]
+        feature_std=fitted.feature_std,
+    )  # type: ignore[attr-defined]
+    t = time.perf_counter()
+    att = feature_attributions(tm, gs)
+    expl = explanations(gs, {"fraud": p}, {"fraud": att})  # type: ignore[dict-item]
+    explain_s = time.perf_counter() - t
+    write_s = None
+    if args.write:
+        now = datetime.now(UTC)
+        rows = [
+            {
+                "id": str(gs.ids[i]),
+                "fraud_score": float(p[i]),
+                "default_score": 0.0,  # type: ignore[index]
+                "model_version": "bench",
+                "scored_at": now,
+                "explanation": expl[i],
+            }
+            for i in range(min(args.write, gs.n))
+        ]
+        write_s = _write_back(args.write, rows)
+
+    score_total = features_score_s + gnn_score_s + explain_s
+    print(f"generate (both worlds, cached): {gen_s:.1f} s")
+    print(f"train world {n_train} enterprises: features {features_train_s:.1f} s")
+    print(f"  GNN  train median {gnn_s:.2f} s ({epochs} epochs)")
+    print(f"  tree train median {tree_s:.2f} s  -> GNN/tree {gnn_s / tree_s:.2f}x")
+    print(f"score world {n_score} enterprises: features {features_score_s:.1f} s")
+    print(
+        f"  GNN  inference {gnn_score_s:.2f} s, tree inference {tree_score_s:.2f} s,"
+        f" explanations {explain_s:.1f} s"
+    )
+    print(
+        f"  GNN scoring throughput {n_score / score_total:,.0f} enterprises/s"
+        f" (features + inference + explanations)"
+    )
+    if write_s is not None:
+        print(
+            f"  write-back {args.write} enterprises: {write_s:.2f} s"
+            f" ({args.write / write_s:,.0f}/s)"
+        )
+    print(
+        json.dumps(
+            {
+                "bench": "gnn",
+                "quick": args.quick,
+                "train_enterprises": n_train,
+                "score_enterprises": n_score,
+                "epochs": epochs,
+                "threads": args.threads,
+                "gnn_train_s": round(gnn_s, 3),
+                "tree_train_s": round(tree_s, 3),
+                "features_train_s": round(features_train_s, 3),
+                "features_score_s": round(features_score_s, 3),
+                "gnn_infer_s": round(gnn_score_s, 3),
+                "tree_infer_s": round(tree_score_s, 3),
+                "explain_s": round(explain_s, 3),
+                "score_per_s": round(n_score / score_total, 1),
+                "write_s": round(write_s, 3) if write_s is not None else None,
+                "ratio": round(gnn_s / tree_s, 3),
+            }
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,137 @@
+"""A versioned model registry in the state folder: ``<state_dir>/models/<version>/``.
+
+A version is a bundle: one fitted model per task (``fraud``, ``default``), each a GNN
+(``<task>.pt``) or trees (``<task>.lgb``), plus ``meta.json`` with the data hash, features,
+metrics, configuration and creation time. Versions are never overwritten; the newest is the
+default unless a caller names one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from gnn.baselines import TreeModel
+from gnn.errors import ModelNotFound
+from gnn.models import MODELS
+from gnn.models.edge_sage import HeteroEdgeSAGE
+
+TASKS = ("fraud", "default")
+
+
+@dataclass
+class TaskModel:
+    """A fitted model for one task, with what it needs to score a new graph."""
+
+    task: str
+    kind: str  # "gnn" or "trees"
+    gnn: HeteroEdgeSAGE | None = None
+    trees: TreeModel | None = None
+    feature_mean: np.ndarray | None = None
+    feature_std: np.ndarray | None = None
+    calibration: tuple[float, float] | None = None
+    """Platt scaling (a, b) of the GNN's logits: p = sigmoid(a * logit + b)."""
+
+
+@dataclass
+class Bundle:
+    version: str
+    models: dict[str, TaskModel]
+    meta: dict[str, Any]
+
+
+def registry_dir(state_dir: Path) -> Path:
+    return state_dir / "models"
+
+
+def new_version(data_hash: str, now: datetime | None = None) -> str:
+    at = now or datetime.now(UTC)
+    salt = hashlib.sha256(f"{data_hash}{at.isoformat()}{os.getpid()}".encode()).hexdigest()[:6]
+    return f"v{at:%Y%m%dT%H%M%S}-{salt}"
+
+
+def save_bundle(state_dir: Path, models: dict[str, TaskModel], meta: dict[str, Any]) -> str:
+    """Write a new version atomically (a temporary folder renamed into place)."""
+    root = registry_dir(state_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    version = new_version(str(meta.get("data_hash", "")))
+    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=root))
+    files: dict[str, dict[str, Any]] = {}
+    for task, tm in models.items():
+        entry: dict[str, Any] = {"kind": tm.kind}
+        if tm.kind == "gnn":
+            assert tm.gnn is not None and tm.feature_mean is not None and tm.feature_std is not None
+            torch.save(tm.gnn.state_dict(), tmp / f"{task}.pt")
+            entry.update(
+                model=tm.gnn.NAME,
+                config=tm.gnn.config,
+                feature_mean=tm.feature_mean.tolist(),
+                feature_std=tm.feature_std.tolist(),
+                calibration=list(tm.calibration) if tm.calibration else None,
+            )
+        else:
+            assert tm.trees is not None
+            (tmp / f"{task}.lgb").write_bytes(tm.trees.to_bytes())
+            entry.update(view=tm.trees.view)
+        files[task] = entry
+    full = {
+        **meta,
+        "version": version,
+        "created_at": datetime.now(UTC).isoformat(),
+        "tasks": files,
+    }
+    (tmp / "meta.json").write_text(json.dumps(full, indent=2, default=str, ensure_ascii=False))
+    tmp.rename(root / version)
+    return version
+
+
+def list_versions(state_dir: Path) -> list[dict[str, Any]]:
+    """Metadata of every version, oldest first."""
+    root = registry_dir(state_dir)
+    out = []
+    if root.is_dir():
+        for meta in root.glob("v*/meta.json"):
+            out.append(json.loads(meta.read_text()))
+    return sorted(out, key=lambda m: (m["created_at"], m["version"]))
+
+
+def load_bundle(state_dir: Path, version: str | None = None) -> Bundle:
+    """The named version, else the newest; ``ModelNotFound`` when there is none."""
+    versions = list_versions(state_dir)
+    if not versions:
+        raise ModelNotFound(f"no model in {registry_dir(state_dir)}; run `chainlens train`")
+    if version is None:
+        meta = versions[-1]
+    else:
+        found = [m for m in versions if m["version"] == version]
+        if not found:
+            raise ModelNotFound(f"no model version {version!r}")
+        meta = found[0]
+    folder = registry_dir(state_dir) / meta["version"]
+    models: dict[str, TaskModel] = {}
+    for task, entry in meta["tasks"].items():
+        if entry["kind"] == "gnn":
+            gnn = MODELS[entry["model"]].from_config(entry["config"])
+            gnn.load_state_dict(torch.load(folder / f"{task}.pt", weights_only=True))
+            gnn.eval()
+            models[task] = TaskModel(
+                task,
+                "gnn",
+                gnn=gnn,
+                feature_mean=np.asarray(entry["feature_mean"], dtype=np.float32),
+                feature_std=np.asarray(entry["feature_std"], dtype=np.float32),
+                calibration=tuple(entry["calibration"]) if entry.get("calibration") else None,
+            )
+        else:
+            trees = TreeModel.from_bytes((folder / f"{task}.lgb").read_bytes())
+            models[task] = TaskModel(task, "trees", trees=trees)
+    return Bundle(meta["version"], models, meta)

@@ -1,0 +1,357 @@
+"""`chainlens train --report`: fit the models, evaluate against baselines, register the best.
+
+Worlds come from the generator (``ingest.synthetic.generate``): training seeds and held-out
+seeds of other sizes (inductive), plus a time split within a training world for the default
+task (features at ``as_of - 1 year``, labels the year after; tested on the year after
+``as_of``). Every report prints, for both tasks and in the same run: the GNN, the GNN on an
+edge-shuffled graph, gradient-boosted trees with 1- and 2-hop aggregates, amount-only and
+degree-only trees, the rules, and for default DebtRank alone.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from rich.console import Console
+from rich.table import Table
+from sklearn.linear_model import LogisticRegression
+
+from chainlens.logs import get_logger
+from gnn.baselines import TreeModel, debtrank_score, rule_score
+from gnn.dataset import ENTERPRISE_FEATURES, ChainGraph, build_graph, without_goods_flow
+from gnn.fit import GnnConfig, fit_gnn, logits_gnn, predict_gnn
+from gnn.labels import FRAUD_PATTERNS, Labels, read_labels, truth_as_of
+from gnn.metrics import Metrics, evaluate
+from gnn.registry import TaskModel, save_bundle
+from gnn.targets import cascade_pd
+
+log = get_logger(__name__)
+
+ProgressFn = Callable[[str], None]
+
+
+@dataclass
+class TrainConfig:
+    train_seeds: tuple[int, ...] = (11, 12)
+    test_seeds: tuple[int, ...] = (21,)
+    train_enterprises: int = 4000
+    test_enterprises: int = 6000
+    gnn: GnnConfig = field(default_factory=GnnConfig)
+    tree_rounds: int = 300
+    mc_samples: int = 2000
+    time_split: bool = True
+    fraud_without_goods_flow: bool = True
+
+
+@dataclass
+class World:
+    seed: int
+    graph: ChainGraph
+    labels: Labels
+    cascade: NDArray[np.float64]
+
+
+@dataclass
+class Row:
+    model: str
+    metrics: Metrics
+    seconds: float | None = None
+
+
+@dataclass
+class Report:
+    """The evaluation tables of one run, and the version registered (if any)."""
+
+    rows: dict[str, list[Row]]
+    chosen: dict[str, str]
+    version: str | None
+    timings: dict[str, float]
+    config: dict[str, Any]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "chosen": self.chosen,
+            "timings": self.timings,
+            "tables": {
+                k: [{"model": r.model, "seconds": r.seconds, **r.metrics.as_dict()} for r in v]
+                for k, v in self.rows.items()
+            },
+        }
+
+
+def world(
+    root: Path, seed: int, enterprises: int, *, shift_days: int = 0, mc_samples: int = 2000
+) -> World:
+    """Generate (once, cached under ``root``) and load one world, seen ``shift_days`` early."""
+    from ingest.synthetic import generate
+
+    folder = root / f"seed{seed}-n{enterprises}"
+    if not (folder / "truth" / "summary.json").exists():
+        generate(folder, enterprises, seed)
+    as_of = truth_as_of(folder / "truth") - timedelta(days=shift_days)
+    graph = build_graph(folder / "data", as_of)
+    labels = read_labels(folder / "truth", graph)
+    return World(seed, graph, labels, cascade_pd(graph, samples=mc_samples, seed=seed))
+
+
+def _platt(logits: NDArray[np.float64], y: NDArray[np.bool_]) -> tuple[float, float]:
+    if y.all() or not y.any():
+        return 1.0, 0.0
+    lr = LogisticRegression(C=1e4).fit(logits[:, None], y.astype(int))
+    return float(lr.coef_[0, 0]), float(lr.intercept_[0])
+
+
+def _eval_fraud(score: NDArray[np.float64], w: World, probability: bool = True) -> Metrics:
+    return evaluate(
+        score,
+        w.labels.fraud,
+        probability=probability,
+        patterns=w.labels.pattern,
+        groups=w.labels.rings,
+    )
+
+
+def _eval_default(score: NDArray[np.float64], w: World, probability: bool = True) -> Metrics:
+    a = w.labels.alive
+    return evaluate(score[a], w.labels.default[a], probability=probability, reference=w.cascade[a])
+
+
+def _merge(metrics: list[Metrics]) -> Metrics:
+    """Averages over held-out worlds (one world: itself)."""
+    if len(metrics) == 1:
+        return metrics[0]
+
+    def avg(values: list[float | None]) -> float | None:
+        vals = [v for v in values if v is not None]
+        return float(np.mean(vals)) if vals else None
+
+    out = Metrics(
+        pr_auc=avg([m.pr_auc for m in metrics]) or 0.0,
+        base_rate=avg([m.base_rate for m in metrics]) or 0.0,
+        roc_auc=avg([m.roc_auc for m in metrics]) or 0.0,
+        precision_at_1pct=avg([m.precision_at_1pct for m in metrics]) or 0.0,
+        brier=avg([m.brier for m in metrics]),
+        group_recall=avg([m.group_recall for m in metrics]),
+        spearman=avg([m.spearman for m in metrics]),
+    )
+    for p in {k for m in metrics for k in m.recall_by_pattern}:
+        out.recall_by_pattern[p] = avg([m.recall_by_pattern.get(p) for m in metrics]) or 0.0
+    return out
+
+
+def _task_rows(
+    task: str,
+    train: list[World],
+    test: list[World],
+    cfg: TrainConfig,
+    progress: ProgressFn,
+) -> tuple[list[Row], dict[str, Any], dict[str, float]]:
+    """Fit every model of ``task`` on ``train``, evaluate on ``test``; return rows and fits."""
+    ev = _eval_fraud if task == "fraud" else _eval_default
+    if task == "fraud":
+        ys = [w.labels.fraud.astype(np.float64) for w in train]
+        masks = None
+    else:
+        ys = [w.cascade for w in train]
+        masks = [w.labels.alive for w in train]
+    rows: list[Row] = []
+    fits: dict[str, Any] = {}
+    timings: dict[str, float] = {}
+
+    progress(f"{task}: GNN")
+    t = time.perf_counter()
+    gnn = fit_gnn([w.graph for w in train], ys, cfg.gnn, masks=masks, balance=task == "fraud")
+    timings["gnn_train_s"] = time.perf_counter() - t
+    calib = None
+    if task == "fraud":
+        lg = np.concatenate([logits_gnn(gnn, w.graph) for w in train])
+        calib = _platt(lg, np.concatenate([w.labels.fraud for w in train]))
+    fits["gnn"] = (gnn, calib)
+    rows.append(
+        Row(
+            "GNN (hetero edge-SAGE)",
+            _merge([ev(predict_gnn(gnn, w.graph, calibration=calib), w) for w in test]),
+            timings["gnn_train_s"],
+        )
+    )
+
+    progress(f"{task}: GNN on edge-shuffled graphs")
+    shuffled = fit_gnn(
+        [w.graph for w in train],
+        ys,
+        cfg.gnn,
+        masks=masks,
+        balance=task == "fraud",
+        shuffle_edges_seed=1,
+    )
+    rows.append(
+        Row(
+            "control: GNN, edges shuffled",
+            _merge(
+                [ev(predict_gnn(shuffled, w.graph, shuffle_edges_seed=2), w, False) for w in test]
+            ),
+        )
+    )
+
+    for view, name in (
+        ("full", "trees + 1/2-hop aggregates"),
+        ("amount", "control: amount-only"),
+        ("degree", "control: degree-only"),
+    ):
+        progress(f"{task}: trees ({view})")
+        t = time.perf_counter()
+        tree = TreeModel(view=view, num_rounds=cfg.tree_rounds)
+        tree.fit_masked([w.graph for w in train], ys, masks)
+        seconds = time.perf_counter() - t
+        if view == "full":
+            timings["trees_train_s"] = seconds
+            fits["trees"] = tree
+        rows.append(Row(name, _merge([ev(tree.predict(w.graph), w) for w in test]), seconds))
+
+    rows.append(
+        Row("rules (red flags)", _merge([ev(rule_score(w.graph, task), w, False) for w in test]))
+    )
+    if task == "default":
+        rows.append(
+            Row("DebtRank alone", _merge([ev(debtrank_score(w.graph), w, False) for w in test]))
+        )
+    return rows, fits, timings
+
+
+def _better(task: str, gnn: Metrics, trees: Metrics) -> str:
+    if task == "fraud":
+        return "gnn" if gnn.pr_auc >= trees.pr_auc else "trees"
+    return "gnn" if (gnn.spearman or -1) >= (trees.spearman or -1) else "trees"
+
+
+def train_and_report(
+    state_dir: Path,
+    config: TrainConfig | None = None,
+    *,
+    console: Console | None = None,
+    register: bool = True,
+    progress: ProgressFn | None = None,
+) -> Report:
+    """Train both tasks, print the evaluation tables and register the best model per task."""
+    cfg = config or TrainConfig()
+    con = console or Console(width=180)
+    say = progress or (lambda msg: con.log(msg))
+    root = state_dir / "datasets"
+    t0 = time.perf_counter()
+    say("generating and loading worlds")
+    train = [
+        world(root, s, cfg.train_enterprises, mc_samples=cfg.mc_samples) for s in cfg.train_seeds
+    ]
+    test = [world(root, s, cfg.test_enterprises, mc_samples=cfg.mc_samples) for s in cfg.test_seeds]
+    timings: dict[str, float] = {"data_s": time.perf_counter() - t0}
+
+    rows: dict[str, list[Row]] = {}
+    chosen: dict[str, str] = {}
+    bundle: dict[str, TaskModel] = {}
+    for task in ("fraud", "default"):
+        task_rows, fits, tt = _task_rows(task, train, test, cfg, say)
+        rows[f"{task} (held-out seeds {list(cfg.test_seeds)})"] = task_rows
+        timings.update({f"{task}_{k}": v for k, v in tt.items()})
+        choice = _better(task, task_rows[0].metrics, task_rows[2].metrics)
+        chosen[task] = choice
+        if choice == "gnn":
+            gnn, calib = fits["gnn"]
+            bundle[task] = TaskModel(
+                task,
+                "gnn",
+                gnn=gnn.model,
+                feature_mean=gnn.feature_mean,
+                feature_std=gnn.feature_std,
+                calibration=calib,
+            )
+        else:
+            bundle[task] = TaskModel(task, "trees", trees=fits["trees"])
+
+    if cfg.fraud_without_goods_flow:
+        say("fraud: without goods-flow signals")
+
+        def blank(w: World) -> World:
+            return World(w.seed, without_goods_flow(w.graph), w.labels, w.cascade)
+
+        hard_rows, _, _ = _task_rows(
+            "fraud", [blank(w) for w in train], [blank(w) for w in test], cfg, say
+        )
+        rows[f"fraud without shipment signals (held-out seeds {list(cfg.test_seeds)})"] = hard_rows
+
+    if cfg.time_split:
+        say("default: time split")
+        early = [
+            world(root, s, cfg.train_enterprises, shift_days=365, mc_samples=cfg.mc_samples)
+            for s in cfg.train_seeds[:1]
+        ]
+        late = [
+            world(root, s, cfg.train_enterprises, mc_samples=cfg.mc_samples)
+            for s in cfg.train_seeds[:1]
+        ]
+        split_rows, _, _ = _task_rows("default", early, late, cfg, say)
+        rows[f"default (time split, seed {cfg.train_seeds[0]}: fit as_of-1y, test as_of)"] = (
+            split_rows
+        )
+
+    version = None
+    if register:
+        meta = {
+            "data_hash": "+".join(w.graph.source_hash for w in train),
+            "features": list(ENTERPRISE_FEATURES),
+            "train_seeds": list(cfg.train_seeds),
+            "test_seeds": list(cfg.test_seeds),
+            "metrics": {k: {r.model: r.metrics.as_dict() for r in v} for k, v in rows.items()},
+            "chosen": chosen,
+            "config": {"gnn": vars(cfg.gnn), "tree_rounds": cfg.tree_rounds},
+        }
+        version = save_bundle(state_dir, bundle, meta)
+    timings["total_s"] = time.perf_counter() - t0
+    report = Report(rows, chosen, version, timings, {"train_seeds": cfg.train_seeds})
+    print_report(report, con)
+    return report
+
+
+def _fmt(v: float | None, digits: int = 3) -> str:
+    return "-" if v is None or not np.isfinite(v) else f"{v:.{digits}f}"
+
+
+def print_report(report: Report, console: Console) -> None:
+    for title, rows in report.rows.items():
+        fraud = title.startswith("fraud")
+        table = Table(title=title)
+        for col in ("model", "PR-AUC", "base", "ROC-AUC", "P@1%", "Brier"):
+            table.add_column(col, justify="left" if col == "model" else "right")
+        if fraud:
+            for p in FRAUD_PATTERNS:
+                table.add_column(f"recall {p}", justify="right")
+            table.add_column("rings found", justify="right")
+        else:
+            table.add_column("Spearman vs MC", justify="right")
+        table.add_column("train s", justify="right")
+        for r in rows:
+            m = r.metrics
+            cells = [
+                r.model,
+                _fmt(m.pr_auc),
+                _fmt(m.base_rate),
+                _fmt(m.roc_auc),
+                _fmt(m.precision_at_1pct),
+                _fmt(m.brier),
+            ]
+            if fraud:
+                cells += [_fmt(m.recall_by_pattern.get(p)) for p in FRAUD_PATTERNS]
+                cells.append(_fmt(m.group_recall))
+            else:
+                cells.append(_fmt(m.spearman))
+            cells.append(_fmt(r.seconds, 1))
+            table.add_row(*cells)
+        console.print(table)
+    console.print(f"chosen per task: {report.chosen}; registered version: {report.version}")

@@ -1,0 +1,160 @@
+"""Features, labels, models and the registry on small generated worlds (no database)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gnn.baselines import TreeModel, neighbour_features, rule_score
+from gnn.dataset import ENTERPRISE_FEATURES, build_graph
+from gnn.errors import ModelNotFound
+from gnn.fit import GnnConfig, fit_gnn, predict_gnn
+from gnn.hetero import to_hetero
+from gnn.labels import read_labels, truth_as_of
+from gnn.registry import TaskModel, list_versions, load_bundle, save_bundle
+from gnn.scoring import predict_task
+
+
+def _graph(folder: Path, shift: int = 0):  # type: ignore[no-untyped-def]
+    return build_graph(folder / "data", truth_as_of(folder / "truth") - timedelta(days=shift))
+
+
+def test_features_are_point_in_time(worlds: dict[int, Path]) -> None:
+    folder = worlds[11]
+    now = _graph(folder)
+    year_ago = _graph(folder, 365)
+    assert now.x.shape == (600, len(ENTERPRISE_FEATURES))
+    assert np.isfinite(now.x).all()
+    # A year earlier there is less trade and never more of it.
+    assert year_ago.relations["trade"].size < now.relations["trade"].size
+    assert (year_ago.feature("sales_n") <= now.feature("sales_n") + 1e-6).all()
+    # Ages shrink by one year for firms founded more than a year before.
+    old = year_ago.feature("age_years") > 0
+    np.testing.assert_allclose(
+        now.feature("age_years")[old] - year_ago.feature("age_years")[old],
+        365 / 365.25,
+        atol=1e-4,
+    )
+
+
+def test_labels_follow_the_truth(worlds: dict[int, Path]) -> None:
+    folder = worlds[11]
+    g = _graph(folder)
+    labels = read_labels(folder / "truth", g)
+    assert labels.rings and all(len(m) >= 3 for m in labels.rings.values())
+    assert {"ring", "shell"} <= set(labels.pattern[labels.fraud])
+    # Fraud positives are exactly the firms that sold without shipping (docs/generator.md:
+    # unshipped invoices are the void ones plus the planted ones).
+    assert labels.default.sum() > 0 and not (labels.default & ~labels.alive).any()
+
+
+def test_to_hetero_has_both_directions(worlds: dict[int, Path]) -> None:
+    g = _graph(worlds[11])
+    data = to_hetero(g)
+    fwd = data["enterprise", "sells_to", "enterprise"].edge_index
+    rev = data["enterprise", "buys_from", "enterprise"].edge_index
+    assert fwd.shape[1] == g.relations["trade"].size > 0
+    assert (fwd.flip(0) == rev).all()
+    shuffled = to_hetero(g, shuffle_edges_seed=1)
+    same_src = shuffled["enterprise", "sells_to", "enterprise"].edge_index[0]
+    assert (same_src == fwd[0]).all()
+    assert not (shuffled["enterprise", "sells_to", "enterprise"].edge_index[1] == fwd[1]).all()
+
+
+def test_neighbour_features_average_the_right_neighbours() -> None:
+    from gnn.dataset import ChainGraph, Relation
+
+    x = np.array([[1.0], [3.0], [5.0]], dtype=np.float32)
+    empty = Relation(
+        "enterprise",
+        "enterprise",
+        np.zeros(0, np.int64),
+        np.zeros(0, np.int64),
+        np.zeros((0, 1), np.float32),
+        (),
+    )
+    trade = Relation(
+        "enterprise",
+        "enterprise",
+        np.array([0, 0]),
+        np.array([1, 2]),
+        np.zeros((2, 1), np.float32),
+        ("a",),
+    )
+    g = ChainGraph(
+        as_of=None,
+        ids=np.array(["a", "b", "c"], dtype=object),
+        x=x,
+        feature_names=("f",),  # type: ignore[arg-type]
+        num_nodes={"enterprise": 3, "person": 0, "address": 0, "phone": 0},
+        relations={
+            "trade": trade,
+            "guarantee": empty,
+            "holds": empty,
+            "person": empty,
+            "address": empty,
+            "phone": empty,
+        },
+        exposure=None,
+        equity=None,
+        source_hash="",  # type: ignore[arg-type]
+    )
+    feats = neighbour_features(g)
+    # Columns: own, then per view (sells_to, ...) mean, max, log-degree.
+    assert feats[0, 1] == pytest.approx(4.0)  # a sells to b and c: mean 4
+    assert feats[0, 2] == pytest.approx(5.0)  # max 5
+    assert feats[1, 4] == pytest.approx(1.0)  # b buys from a: mean 1
+    assert feats[2, 1] == 0.0  # c sells to no one
+
+
+def test_gnn_learns_fraud_and_round_trips_the_registry(
+    worlds: dict[int, Path], tmp_path: Path
+) -> None:
+    train = [_graph(worlds[11]), _graph(worlds[12])]
+    ys = [
+        read_labels(worlds[s] / "truth", g).fraud.astype(float)
+        for s, g in zip((11, 12), train, strict=True)
+    ]
+    test = _graph(worlds[21])
+    y_test = read_labels(worlds[21] / "truth", test).fraud
+    fitted = fit_gnn(train, ys, GnnConfig(epochs=40, hidden=32))
+    assert fitted.losses[-1] < fitted.losses[0]
+    p = predict_gnn(fitted, test)
+    assert ((p >= 0) & (p <= 1)).all()
+    # Fraud positives outrank the rest on a world the model never saw.
+    assert p[y_test].mean() > p[~y_test].mean() + 0.2
+    trees = TreeModel(num_rounds=30).fit(train, ys)
+    version = save_bundle(
+        tmp_path,
+        {
+            "fraud": TaskModel(
+                "fraud",
+                "gnn",
+                gnn=fitted.model,
+                feature_mean=fitted.feature_mean,
+                feature_std=fitted.feature_std,
+            ),
+            "default": TaskModel("default", "trees", trees=trees),
+        },
+        {"data_hash": train[0].source_hash},
+    )
+    bundle = load_bundle(tmp_path)
+    assert bundle.version == version and [v["version"] for v in list_versions(tmp_path)] == [
+        version
+    ]
+    np.testing.assert_allclose(predict_task(bundle.models["fraud"], test), p, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        predict_task(bundle.models["default"], test), np.clip(trees.predict(test), 0, 1)
+    )
+    with pytest.raises(ModelNotFound):
+        load_bundle(tmp_path, "v-nope")
+
+
+def test_rules_flag_unshipped_sellers(worlds: dict[int, Path]) -> None:
+    g = _graph(worlds[21])
+    y = read_labels(worlds[21] / "truth", g).fraud
+    s = rule_score(g, "fraud")
+    assert s[y].mean() > s[~y].mean()
