@@ -12,7 +12,8 @@ the same two cores. Each round drains the same messages twice:
 - ours: `MqttIntake`: parse, validate against the registry, deduplicate, append to the WAL
   and fsync, batch-acknowledge, then update the collateral engine (state, rules, valuation).
 
-Prints medians over rounds and one JSON line; "ratio" = ours / plain paho subscriber.
+Prints medians over rounds and one JSON line; "ratio" = ours / the broker's throughput, taken
+as the faster of the two plain subscribers (the C client when installed: the stricter test).
 
     python bench/telemetry.py [--quick]
 """
@@ -161,6 +162,8 @@ def main() -> None:
     med_plain = statistics.median(plain)
     med_ours = statistics.median(ours)
     med_c = statistics.median(c_client) if c_client else None
+    # The broker's throughput is what its fastest plain subscriber gets out of it.
+    broker_rate = max(med_plain, med_c or 0.0)
     print(f"median plain paho subscriber  {med_plain:,.0f} readings/s")
     if med_c is not None:
         print(f"median mosquitto_sub (C)      {med_c:,.0f} readings/s")
@@ -168,18 +171,20 @@ def main() -> None:
     print(f"ratio ours / plain paho       {med_ours / med_plain:.2f}")
     if med_c is not None:
         print(f"ratio ours / mosquitto_sub    {med_ours / med_c:.2f}")
+    print(f"ratio ours / broker (best)    {med_ours / broker_rate:.2f}")
     print(
         json.dumps(
             {
                 "bench": "telemetry",
                 "readings": n,
                 "rounds": rounds,
-                "plain_subscriber_per_s": round(med_plain),
+                "plain_paho_per_s": round(med_plain),
                 "mosquitto_sub_per_s": round(med_c) if med_c is not None else None,
+                "broker_per_s": round(broker_rate),
                 "intake_per_s": round(med_ours),
                 "compaction_s": round(statistics.median(compactions), 3),
-                "ratio_vs_mosquitto_sub": round(med_ours / med_c, 3) if med_c else None,
-                "ratio": round(med_ours / med_plain, 3),
+                "ratio_vs_plain_paho": round(med_ours / med_plain, 3),
+                "ratio": round(med_ours / broker_rate, 3),
             }
         )
     )

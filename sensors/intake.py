@@ -33,7 +33,7 @@ from sensors.dedup import Deduplicator, Verdict
 from sensors.engine import CollateralEngine, RuleConfig
 from sensors.errors import InvalidBatch, StoreError
 from sensors.model import BatchResult, Reading, Registry, Rejection, RejectReason, from_us
-from sensors.mqtt import SUBSCRIPTION, FastClient, connect, sensor_of, subscribe
+from sensors.mqtt import SUBSCRIPTION, FastClient, connect, sensor_of_raw, subscribe
 from sensors.sink import MemorySink, Sink
 from sensors.store import ReadingStore, load_table, query
 from sensors.validation import decode, validate
@@ -286,21 +286,26 @@ class MqttIntake:
         self.max_batch = max_batch
         self.wall_clock = wall_clock
         self.client = FastClient(client_id, clean_session=False, manual_ack=True)
-        self.client.on_message = self._on_message
-        self._pending: list[tuple[int, str, bytes]] = []
+        self.client.on_raw_publish = self._on_publish
+        self._pending: list[tuple[int, bytes, bytes]] = []
         self._first_pending = 0.0
         self._stop = False
         self._ack_log = ack_log.open("a", encoding="utf-8") if ack_log else None
         self.acked = 0
 
-    def _on_message(self, _client: Any, _userdata: Any, msg: Any) -> None:
+    def _on_publish(self, mid: int, topic: bytes, payload: bytes) -> None:
         if not self._pending:
             self._first_pending = time.monotonic()
-        self._pending.append((msg.mid, msg.topic, msg.payload))
+        self._pending.append((mid, topic, payload))
 
     def start(self) -> None:
-        connect(self.client, self.host, self.port)
-        subscribe(self.client, SUBSCRIPTION, qos=1)
+        """Connect; subscribe and wait for the SUBACK only for a new session. A session the
+        broker kept already has the subscription, and may have a backlog queued ahead of the
+        SUBACK that `run` must store and acknowledge batch by batch, not gather in memory."""
+        if connect(self.client, self.host, self.port):
+            self.client.subscribe(SUBSCRIPTION, qos=1)
+        else:
+            subscribe(self.client, SUBSCRIPTION, qos=1)
 
     def stop(self) -> None:
         self._stop = True
@@ -336,7 +341,7 @@ class MqttIntake:
     def flush(self) -> None:
         """Store the pending batch, acknowledge it, then derive state from it."""
         pending, self._pending = self._pending, []
-        items = [(sensor_of(topic), payload) for _, topic, payload in pending]
+        items = [(sensor_of_raw(topic), payload) for _, topic, payload in pending]
         _, fresh = self.intake.ingest(items, "mqtt")
         self.client.ack_many(mid for mid, _, _ in pending)
         self.acked += len(pending)
@@ -344,7 +349,7 @@ class MqttIntake:
             self._log_acks(pending)
         self.intake.derive(fresh)
 
-    def _log_acks(self, pending: list[tuple[int, str, bytes]]) -> None:
+    def _log_acks(self, pending: list[tuple[int, bytes, bytes]]) -> None:
         # Test aid: which readings were acknowledged, so a crash test can check each one.
         assert self._ack_log is not None
         lines = []
@@ -353,7 +358,7 @@ class MqttIntake:
                 seq = json.loads(payload).get("seq")
             except (ValueError, AttributeError):
                 seq = None
-            lines.append(f"{sensor_of(topic)}\t{seq}\n")
+            lines.append(f"{sensor_of_raw(topic)}\t{seq}\n")
         self._ack_log.write("".join(lines))
         self._ack_log.flush()
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from sensors.broker import LocalBroker
 from sensors.mqtt import SUBSCRIPTION, FastClient, connect, sensor_of, subscribe, topic_for
 
@@ -15,11 +17,13 @@ def test_topic_scheme_round_trips_and_refuses_other_topics() -> None:
     assert sensor_of("other/v1/telemetry/x") is None
 
 
+@pytest.mark.parametrize("raw", [False, True], ids=["on_message", "on_raw_publish"])
 def test_a_backlog_bigger_than_one_read_burst_is_delivered_whole_and_acked_in_one_write(
-    broker: LocalBroker,
+    broker: LocalBroker, raw: bool
 ) -> None:
     n = 12_000  # several 256 KiB reads and several 4096-packet bursts
-    offline = FastClient("backlog-test", clean_session=False, manual_ack=True)
+    session = f"backlog-test-{raw}"
+    offline = FastClient(session, clean_session=False, manual_ack=True)
     connect(offline, broker.host, broker.port)
     subscribe(offline, SUBSCRIPTION)
     offline.disconnect()
@@ -32,8 +36,15 @@ def test_a_backlog_bigger_than_one_read_burst_is_delivered_whole_and_acked_in_on
     pub.disconnect()
 
     mids: list[int] = []
-    sub = FastClient("backlog-test", clean_session=False, manual_ack=True)
-    sub.on_message = lambda _c, _u, msg: mids.append(msg.mid)
+    payloads: list[bytes] = []
+    sub = FastClient(session, clean_session=False, manual_ack=True)
+    if raw:
+        sub.on_raw_publish = lambda mid, topic, payload: (
+            mids.append(mid),
+            payloads.append(payload),
+        )
+    else:
+        sub.on_message = lambda _c, _u, msg: (mids.append(msg.mid), payloads.append(msg.payload))
     connect(sub, broker.host, broker.port)
     subscribe(sub, SUBSCRIPTION)  # its SUBACK queues behind the backlog
     deadline = time.monotonic() + 60
@@ -48,7 +59,7 @@ def test_a_backlog_bigger_than_one_read_burst_is_delivered_whole_and_acked_in_on
 
     # Acknowledged: a new connection of the session gets nothing redelivered.
     again: list[int] = []
-    check = FastClient("backlog-test", clean_session=False, manual_ack=True)
+    check = FastClient(session, clean_session=False, manual_ack=True)
     check.on_message = lambda _c, _u, msg: again.append(msg.mid)
     connect(check, broker.host, broker.port)
     end = time.monotonic() + 1.0
@@ -56,3 +67,4 @@ def test_a_backlog_bigger_than_one_read_burst_is_delivered_whole_and_acked_in_on
         check.loop(0.05)
     check.disconnect()
     assert len(mids) == n and again == []
+    assert sorted(int(p[8:-1]) for p in payloads) == list(range(n))
