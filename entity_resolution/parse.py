@@ -132,8 +132,8 @@ def _rule_brackets(state: _State) -> None:
             elif word == ")":
                 inside = False
             elif inside and word in load().regions_by_roman:
-                region = load().regions_by_roman[word]
-                _set_region(state, region.name, region.code)
+                roman = load().regions_by_roman[word]
+                _set_region(state, roman.name, roman.code)
             else:
                 kept.append(word)
         state.words = kept

@@ -156,7 +156,7 @@ class ResolutionIndex:
                     break
                 c = candidates[int(k)]
                 if self._allowed(p, self.entities[self.entity_at[c]]):
-                    best = (prob, c, list(feats[k]))
+                    best = (prob, c, feats[k].tolist())
                     break
         if best is None:
             entity_id = rec.enterprise_id or new_entity_id(rec.record_id)
@@ -237,7 +237,8 @@ def resolve_records(
     probs = model.probabilities(feats) if len(pairs) else np.empty(0)
     t_score = time.perf_counter()
     position = {r.record_id: i for i, r in enumerate(recs)}
-    must, cannot = [], []
+    must: list[tuple[int, int]] = []
+    cannot: list[tuple[int, int]] = []
     decided: dict[tuple[int, int], Decision] = {}
     for d in decisions:
         if d.record_a not in position or d.record_b not in position:
@@ -350,7 +351,7 @@ def _assemble(
                 explanation["decided_by"] = d.by
             row = pair_row.get((min(i, j), max(i, j)))
             if row is not None:
-                explanation.update(_agreement(model, list(feats[row])))
+                explanation.update(_agreement(model, feats[row].tolist()))
             links.append(RecordLink(rec.record_id, rec.source, entity_id, p, explanation))
     branch_of = _branch_links(prepared, cc, root_entity)
     flags = {r.record_id: p.ids.problems for r, p in zip(recs, prepared, strict=True)

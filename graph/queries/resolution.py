@@ -131,7 +131,7 @@ def write_resolution_rows(
 ) -> dict[str, int]:
     """Write one resolution in `UNWIND` batches of managed transactions; returns counts."""
 
-    def run(tx: ManagedTransaction, query: str, **params: Any) -> list[Any]:
+    def run(tx: ManagedTransaction, /, query: str, **params: Any) -> list[Any]:
         return list(tx.run(query, **params))
 
     with driver.session(database=database) as session:
