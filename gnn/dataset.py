@@ -101,6 +101,8 @@ ENTERPRISE_FEATURES: tuple[str, ...] = (
     "legal_rep_shared_n",
     "years_since_last_trade",
     "trade_gap_years",
+    "silence_over_gap",
+    "leverage_log",
 )
 AMOUNT_FEATURES = ("sales_log_amount", "purchases_log_amount", "max_invoice_over_capital")
 DEGREE_FEATURES = ("sales_n", "purchases_n", "buyers_n", "sellers_n")
@@ -115,6 +117,8 @@ TRADE_EDGE_FEATURES: tuple[str, ...] = (
     "years_since_first",
     "log_unpaid",
     "log_overdue",
+    "pay_days",
+    "log_leverage",
 )
 
 
@@ -325,7 +329,11 @@ SELECT
   ln(1 + coalesce(holders.n, 0)), ln(1 + coalesce(holdings_.n, 0)),
   ln(coalesce(addr.n, 1)), ln(coalesce(phone.n, 1)), ln(coalesce(legal_e.n, 1)),
   coalesce(date_diff('day', act.last_on, $as_of) / 365.25, 0),
-  coalesce(date_diff('day', act.first_on, act.last_on) / 365.25 / act.n, 0)
+  coalesce(date_diff('day', act.first_on, act.last_on) / 365.25 / act.n, 0),
+  least(coalesce(date_diff('day', act.last_on, $as_of)
+        / greatest(date_diff('day', act.first_on, act.last_on) / act.n, 1), 0), 50) / 10.0,
+  ln(1 + (coalesce(sales.unpaid, 0) + coalesce(gg.amt, 0))
+         / coalesce(nullif(ent.registered_capital, 0), $fill))
 FROM ent
 LEFT JOIN sales ON sales.idx = ent.idx LEFT JOIN purch ON purch.idx = ent.idx
 LEFT JOIN gg ON gg.idx = ent.idx LEFT JOIN gr ON gr.idx = ent.idx
@@ -345,12 +353,16 @@ SELECT s, b,
   date_diff('day', max(issued_on), $as_of) / 365.25,
   date_diff('day', min(issued_on), $as_of) / 365.25,
   ln(1 + sum(unpaid) / 100.0), ln(1 + sum(CASE WHEN overdue THEN unpaid ELSE 0 END) / 100.0),
+  coalesce(avg(date_diff('day', issued_on, first_paid)), 0) / 30.0,
+  ln(1 + sum(unpaid) / any_value(coalesce(nullif(e.registered_capital, 0), $fill))),
   sum(unpaid)
-FROM invx WHERE s <> b GROUP BY s, b ORDER BY s, b
+FROM invx JOIN ent e ON e.idx = invx.s WHERE s <> b GROUP BY s, b ORDER BY s, b
 """
 
 _GUARANTEE_EDGES_SQL = """
-SELECT g_.idx, b_.idx, ln(1 + sum(g.amount) / 100.0), ln(1 + count(*)), sum(g.amount)
+SELECT g_.idx, b_.idx, ln(1 + sum(g.amount) / 100.0), ln(1 + count(*)),
+  ln(1 + sum(g.amount) / any_value(coalesce(nullif(g_.registered_capital, 0), $fill))),
+  sum(g.amount)
 FROM guarantees g JOIN ent g_ ON g_.id = g.guarantor_id JOIN ent b_ ON b_.id = g.beneficiary_id
 WHERE coalesce(g.guarantor_kind, 'enterprise') = 'enterprise'
   AND coalesce(g.signed_on, $as_of) <= $as_of AND coalesce(g.expires_on, $as_of) >= $as_of
@@ -396,7 +408,7 @@ def build_graph(folder: str | Path, as_of: date | None = None, *, threads: int =
     if not folder.is_dir():
         raise DatasetError(f"no such folder: {folder}")
     at = as_of if as_of is not None else latest_date(folder)
-    params = {"as_of": at}
+    params: dict[str, Any] = {"as_of": at}
     with _connect(folder, threads) as con:
         try:
             for stmt in _ENTERPRISE_SQL.split(";"):
@@ -409,6 +421,10 @@ def build_graph(folder: str | Path, as_of: date | None = None, *, threads: int =
             if ids.size == 0:
                 raise DatasetError(f"no enterprises in {folder}")
             n = int(ids.size)
+            fill_row = con.execute(
+                "SELECT median(registered_capital) FROM ent WHERE registered_capital > 0"
+            ).fetchone()
+            params["fill"] = float(fill_row[0]) if fill_row and fill_row[0] else 1e8
             x = _fetch(con, _FEATURES_SQL, params).astype(np.float32)
             trade = _fetch(con, _TRADE_EDGES_SQL, params)
             guar = _fetch(con, _GUARANTEE_EDGES_SQL, params)
@@ -431,8 +447,10 @@ def build_graph(folder: str | Path, as_of: date | None = None, *, threads: int =
             raise DatasetError(f"cannot read the tables in {folder}: {e}") from e
 
     relations = {
-        "trade": _relation("enterprise", "enterprise", trade, TRADE_EDGE_FEATURES, 9),
-        "guarantee": _relation("enterprise", "enterprise", guar, ("log_amount", "log_n"), 2),
+        "trade": _relation("enterprise", "enterprise", trade, TRADE_EDGE_FEATURES, 11),
+        "guarantee": _relation(
+            "enterprise", "enterprise", guar, ("log_amount", "log_n", "log_leverage"), 3
+        ),
         "holds": _relation("enterprise", "enterprise", holds, ("share",), 1),
         "person": _relation(
             "person", "enterprise", pe, ("share", *(f"role_{k}" for k in ROLE_KINDS)), 6
@@ -444,7 +462,7 @@ def build_graph(folder: str | Path, as_of: date | None = None, *, threads: int =
     n_phone = int(phone[:, 1].max()) + 1 if phone.size else 0
     exposure = sp.csr_matrix(
         (
-            np.concatenate([trade[:, 11] if trade.size else [], guar[:, 4] if guar.size else []]),
+            np.concatenate([trade[:, 13] if trade.size else [], guar[:, 5] if guar.size else []]),
             (
                 np.concatenate(
                     [trade[:, 0] if trade.size else [], guar[:, 0] if guar.size else []]
@@ -478,7 +496,8 @@ def _fetch(
     """The result as a float64 matrix (NULL -> 0), column by column through Arrow."""
     with warnings.catch_warnings():  # the extra copy is one page of aggregates: acceptable
         warnings.simplefilter("ignore", UserWarning)
-        table = (con.execute(sql, params) if params else con.execute(sql)).to_arrow_table()
+        used = {k: v for k, v in (params or {}).items() if f"${k}" in sql}
+        table = (con.execute(sql, used) if used else con.execute(sql)).to_arrow_table()
     if table.num_rows == 0:
         return np.zeros((0, 0), dtype=np.float64)
     cols = [np.asarray(c.to_numpy(zero_copy_only=False), dtype=np.float64) for c in table.columns]
