@@ -42,13 +42,6 @@ ProgressCallback = Callable[[str, int, int | None], None]
 REJECTS_DIR = "_rejects"
 _SUFFIXES = (".csv", ".jsonl")
 _REFERENCED = referenced_files()
-# Fields passed beside `props` because the query uses them for relationships or points.
-_TOP_LEVEL_EXTRA: dict[str, tuple[str, ...]] = {
-    "warehouses": ("lat", "lon"),
-    "invoices": ("qty",),
-    "shipments": ("qty",),
-}
-_NOT_PROPS: dict[str, frozenset[str]] = {"warehouses": frozenset({"lat", "lon"})}
 # Relationship files: the field whose value picks the endpoint label (None: one query).
 _KIND_FIELD: dict[str, str | None] = {
     "holdings": "holder_kind", "roles": None, "guarantees": "guarantor_kind",
@@ -386,25 +379,12 @@ class _FileLoader:
         return [q.node_statement(name, [self._node_row(r.values) for r in rows])]
 
     def _node_row(self, values: dict[str, Any]) -> dict[str, Any]:
-        name = self.spec.name
-        top = {f.name: values[f.name] for f in self.refs}
-        for extra in _TOP_LEVEL_EXTRA.get(name, ()):
-            top[extra] = values[extra]
-        skip = _NOT_PROPS.get(name, frozenset())
-        props: dict[str, Any] = {}
-        for f in self.spec.fields:
-            if f.is_ref or f.name == "id" or f.name in skip:
-                continue
-            v = values[f.name]
-            if isinstance(v, UsccValue):
-                props[f.name] = v.code
-                props[f"{f.name}_valid"] = v.valid
-                props[f"{f.name}_problem"] = v.problem
-            else:
-                props[f.name] = v
-        top["id"] = values["id"]
-        top["props"] = props
-        return top
+        uscc = values.get("uscc")
+        if not isinstance(uscc, UsccValue):
+            return values
+        out = dict(values)
+        out["uscc"], out["uscc_valid"], out["uscc_problem"] = uscc.code, uscc.valid, uscc.problem
+        return out
 
     def _records(self, rows: list[Row]) -> list[dict[str, Any]]:
         records = [
@@ -413,11 +393,10 @@ class _FileLoader:
         resolved = self.o.resolver.resolve(records)
         out = []
         for res in resolved:
-            props = {k: v for k, v in _record_fields(res.record).items() if k != "record_id"}
-            out.append({
-                "id": res.record.record_id, "props": props, "enterprise_id": res.enterprise_id,
-                "score": res.score, "method": res.method,
-            })  # fmt: skip
+            row = _record_fields(res.record)
+            row.update(id=res.record.record_id, enterprise_id=res.enterprise_id,
+                       score=res.score, method=res.method)  # fmt: skip
+            out.append(row)
         return out
 
 

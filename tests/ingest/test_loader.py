@@ -18,6 +18,7 @@ from neo4j import Driver
 
 from chainlens.settings import PROJECT_ROOT, Settings
 from graph.maintenance import count_by_label, count_by_relationship
+from graph.server import ManagedNeo4j
 from ingest.errors import FolderRefused
 from ingest.loader import ingest_folder, recompute_supplies
 from ingest.records import EnterpriseRecord, ResolvedRecord
@@ -335,11 +336,11 @@ def _assert_complete(driver: Driver, database: str, chain: ChainFolder, batch_si
 def test_killed_loader_resumes_to_exactly_the_expected_graph(
     db: Driver, database: str, neo4j_settings: Settings, tmp_path: Path
 ) -> None:
-    chain = write_chain(tmp_path / "chain", enterprises=200, invoices=3000)
-    batch_size = 50
+    chain = write_chain(tmp_path / "chain", enterprises=100, invoices=1500)
+    batch_size = 25
     loader = _start_loader(neo4j_settings, chain.path, batch_size)
     try:
-        _wait_for_batches(db, database, "invoices", 15, loader)
+        _wait_for_batches(db, database, "invoices", 10, loader)
         loader.send_signal(signal.SIGKILL)
         loader.wait(10)
     finally:
@@ -349,7 +350,7 @@ def test_killed_loader_resumes_to_exactly_the_expected_graph(
     assert partial.get("Invoice", 0) < chain.nodes["Invoice"]
     assert partial["Invoice"] % batch_size == 0  # only whole batches were committed
     summary = ingest_folder(db, database, chain.path, batch_size=batch_size)
-    assert summary.file("invoices").batches_skipped >= 15
+    assert summary.file("invoices").batches_skipped >= 10
     assert summary.file("enterprises").batches_written == 0
     _assert_complete(db, database, chain, batch_size)
 
@@ -358,10 +359,11 @@ def test_killed_loader_resumes_to_exactly_the_expected_graph(
 def test_killed_neo4j_resumes_to_exactly_the_expected_graph(
     db: Driver, database: str, neo4j_settings: Settings, tmp_path: Path
 ) -> None:
-    server = slot_server()
-    assert server is not None, "this test kills the managed test server; unset NEO4J_URI"
-    chain = write_chain(tmp_path / "chain", enterprises=200, invoices=3000, seed=2)
-    batch_size = 50
+    assert slot_server() is not None, "this test kills the managed test server; unset NEO4J_URI"
+    # Recovery after SIGKILL can be slow on a busy machine: allow more than the usual start.
+    server = ManagedNeo4j(neo4j_settings.model_copy(update={"neo4j_start_timeout_s": 300.0}))
+    chain = write_chain(tmp_path / "chain", enterprises=100, invoices=1500, seed=2)
+    batch_size = 25
     loader = _start_loader(neo4j_settings, chain.path, batch_size)
     try:
         _wait_for_batches(db, database, "invoices", 10, loader)
