@@ -287,6 +287,9 @@ class MqttIntake:
         self.wall_clock = wall_clock
         self.client = FastClient(client_id, clean_session=False, manual_ack=True)
         self.client.on_raw_publish = self._on_publish
+        self.client.on_connect = self._on_connect
+        self._started = False
+        self.reconnects = 0
         self._pending: list[tuple[int, bytes, bytes]] = []
         self._first_pending = 0.0
         self._stop = False
@@ -306,6 +309,16 @@ class MqttIntake:
             self.client.subscribe(SUBSCRIPTION, qos=1)
         else:
             subscribe(self.client, SUBSCRIPTION, qos=1)
+        self._started = True
+
+    def _on_connect(self, client: Any, _u: Any, flags: Any, reason: Any, _p: Any) -> None:
+        # After a reconnect to a broker that lost our session (restarted without persistence),
+        # the subscription is gone with it: make it again.
+        if self._started and not reason.is_failure:
+            self.reconnects += 1
+        if self._started and not reason.is_failure and not flags.session_present:
+            log.warning("sensors.intake.session_lost", host=self.host, port=self.port)
+            client.subscribe(SUBSCRIPTION, qos=1)
 
     def stop(self) -> None:
         self._stop = True

@@ -80,6 +80,13 @@ class FastClient(mqtt.Client):
         self.max_inflight_messages_set(0)
         self.max_queued_messages_set(0)
 
+    def reconnect(self) -> MQTTErrorCode:
+        # Bytes buffered from the old connection belong to no packet of the new one.
+        self._raw.clear()
+        self._raw_more = False
+        self._rbuf, self._rpos = b"", 0
+        return super().reconnect()
+
     def _sock_recv(self, bufsize: int) -> bytes:
         if self._rpos >= len(self._rbuf):
             data = super()._sock_recv(_READ_CHUNK)

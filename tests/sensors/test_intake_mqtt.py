@@ -13,6 +13,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
 from sensors.broker import LocalBroker
 from sensors.intake import Intake, IntakeConfig, MqttIntake, accept_batch
 from sensors.model import (
@@ -146,3 +148,30 @@ def test_on_the_wall_clock_a_fleet_that_stops_talking_is_noticed(data_dir: Path)
     intake.advance_clock(to_us(now + timedelta(minutes=40)))
     intake.close()
     assert [a.kind for a in sink.alerts.values()] == [AlertKind.SENSOR_SILENT]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("persistence", [True, False], ids=["kept-session", "lost-session"])
+def test_the_intake_rides_out_a_broker_restart(
+    scenario: Scenario, tmp_path: Path, persistence: bool
+) -> None:
+    broker = LocalBroker(tmp_path / "broker", persistence=persistence).start()
+    intake = Intake(scenario.registry, IntakeConfig(tmp_path / "store"))
+    intake.open()
+    messages = [(topic_for(s), p) for s, p in list(scenario.payloads())[-3000:]]
+    try:
+        with running(intake, broker, "restart-test-intake") as door:
+            send(broker, messages[:1500])
+            wait_for(lambda: intake.totals.accepted == 1500)
+            broker.stop()
+            broker.start()  # same port; the intake reconnects on its own
+            wait_for(lambda: door.reconnects == 1)
+            time.sleep(0.5)  # a lost session: let the new SUBSCRIBE land before publishing
+            send(broker, messages[1500:])
+            wait_for(lambda: intake.totals.accepted == 3000)
+    finally:
+        broker.stop()
+    intake.close()
+    table = load_table(tmp_path / "store")
+    keys = set(zip(table["sensor_id"].to_pylist(), table["seq"].to_pylist(), strict=True))
+    assert table.num_rows == len(keys) == 3000
