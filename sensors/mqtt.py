@@ -5,11 +5,14 @@ object `{"ts", "kind", "value", "unit", "seq"}`. The intake subscribes to
 `chainlens/v1/telemetry/+` with a persistent session (clean_session=False), so that the broker
 keeps and redelivers every message the intake has not acknowledged, including across a crash.
 
-Stock paho reads each packet with three `recv` calls and one `select`, and writes each PUBACK
-with its own `send`; at tens of thousands of messages a second those system calls are the
-cost. `FastClient` reads the socket in large chunks and sends a batch of PUBACKs in one write.
-It overrides two private methods of paho-mqtt (pinned at 2.2.0 in pyproject.toml); the wire
-protocol is unchanged.
+Stock paho reads each packet with three `recv` calls and one `select`, builds an
+`MQTTMessage` (with a lock and a topic matcher) per message, and writes each PUBACK with its
+own `send`; at tens of thousands of messages a second that is the whole budget.
+`FastClient` reads the socket in 256 KiB chunks, can hand PUBLISH packets straight to
+`on_raw_publish(mid, topic, payload)` (other packets still go through paho's handlers), and
+sends a batch of PUBACKs in one write. It overrides private methods of paho-mqtt (pinned at
+2.2.0 in pyproject.toml; `tests/sensors/test_mqtt.py` guards them); the wire protocol is
+unchanged.
 """
 
 from __future__ import annotations
