@@ -19,8 +19,10 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -34,6 +36,8 @@ from gnn.labels import read_labels, truth_as_of
 from gnn.registry import TaskModel
 from ingest.synthetic import generate
 
+T = TypeVar("T")
+
 
 def _world(root: Path, n: int, seed: int) -> Path:
     folder = root / f"seed{seed}-n{n}"
@@ -42,8 +46,8 @@ def _world(root: Path, n: int, seed: int) -> Path:
     return folder
 
 
-def _timed(fn, repeat: int) -> tuple[float, object]:  # type: ignore[no-untyped-def]
-    times, out = [], None
+def _timed(fn: Callable[[], T], repeat: int) -> tuple[float, T]:
+    times = []
     for _ in range(repeat):
         t = time.perf_counter()
         out = fn()
@@ -111,18 +115,18 @@ def main() -> int:
     t = time.perf_counter()
     gs = build_graph(score_dir / "data", truth_as_of(score_dir / "truth"))
     features_score_s = time.perf_counter() - t
-    gnn_score_s, p = _timed(lambda: predict_gnn(fitted, gs), repeat)  # type: ignore[arg-type]
-    tree_score_s, _ = _timed(lambda: tree.predict(gs), repeat)  # type: ignore[attr-defined]
+    gnn_score_s, p = _timed(lambda: predict_gnn(fitted, gs), repeat)
+    tree_score_s, _ = _timed(lambda: tree.predict(gs), repeat)
     tm = TaskModel(
         "fraud",
         "gnn",
         gnn=fitted.model,
-        feature_mean=fitted.feature_mean,  # type: ignore[attr-defined]
+        feature_mean=fitted.feature_mean,
         feature_std=fitted.feature_std,
-    )  # type: ignore[attr-defined]
+    )
     t = time.perf_counter()
     att = feature_attributions(tm, gs)
-    expl = explanations(gs, {"fraud": p}, {"fraud": att})  # type: ignore[dict-item]
+    expl = explanations(gs, {"fraud": p}, {"fraud": att})
     explain_s = time.perf_counter() - t
     write_s = None
     if args.write:
@@ -131,7 +135,7 @@ def main() -> int:
             {
                 "id": str(gs.ids[i]),
                 "fraud_score": float(p[i]),
-                "default_score": 0.0,  # type: ignore[index]
+                "default_score": 0.0,
                 "model_version": "bench",
                 "scored_at": now,
                 "explanation": expl[i],

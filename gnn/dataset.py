@@ -498,7 +498,7 @@ def _fetch(
         warnings.simplefilter("ignore", UserWarning)
         used = {k: v for k, v in (params or {}).items() if f"${k}" in sql}
         table = (con.execute(sql, used) if used else con.execute(sql)).to_arrow_table()
-    if table.num_rows == 0:
+    if table is None or table.num_rows == 0:
         return np.zeros((0, 0), dtype=np.float64)
     cols = [np.asarray(c.to_numpy(zero_copy_only=False), dtype=np.float64) for c in table.columns]
     return np.nan_to_num(np.column_stack(cols), nan=0.0)

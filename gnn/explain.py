@@ -80,7 +80,7 @@ def feature_attributions(model: TaskModel, graph: ChainGraph) -> NDArray[np.floa
         xd["enterprise"] = x
         model.gnn.eval()
         logits = model.gnn(xd, data.edge_index_dict, data.edge_attr_dict)
-        logits.sum().backward()  # type: ignore[no-untyped-call]
+        logits.sum().backward()
         assert x.grad is not None
         return np.asarray((x.grad * x).detach().numpy(), dtype=np.float64)
     assert model.trees is not None and model.trees.booster is not None
@@ -89,7 +89,7 @@ def feature_attributions(model: TaskModel, graph: ChainGraph) -> NDArray[np.floa
         gain = np.zeros(len(graph.feature_names))
     x = graph.x.astype(np.float64)
     z = (x - x.mean(axis=0)) / np.where(x.std(axis=0) > 1e-9, x.std(axis=0), 1.0)
-    return z * (gain / max(gain.sum(), 1e-12))
+    return np.asarray(z * (gain / max(gain.sum(), 1e-12)), dtype=np.float64)
 
 
 def explanations(

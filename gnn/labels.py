@@ -44,6 +44,11 @@ def _jsonl(path: Path) -> list[dict[str, object]]:
         return [json.loads(line) for line in f if line.strip()]
 
 
+def _members(row: dict[str, object]) -> list[str]:
+    members = row.get("members")
+    return [str(m) for m in members] if isinstance(members, list) else []
+
+
 def read_labels(truth_dir: str | Path, graph: ChainGraph, horizon_days: int = 365) -> Labels:
     """Labels aligned to ``graph``'s enterprises, as seen from ``graph.as_of``."""
     truth = Path(truth_dir)
@@ -59,11 +64,11 @@ def read_labels(truth_dir: str | Path, graph: ChainGraph, horizon_days: int = 36
             if i is not None and date.fromisoformat(row["issued_on"]) <= graph.as_of:
                 pattern[i] = "fake_trade"
     for cluster in _jsonl(truth / "shell_clusters.jsonl"):
-        for m in cluster["members"]:  # type: ignore[union-attr]
+        for m in _members(cluster):
             if str(m) in index:
                 pattern[index[str(m)]] = "shell"
     for ring in _jsonl(truth / "circular_trade_rings.jsonl"):
-        members = [index[str(m)] for m in ring["members"] if str(m) in index]  # type: ignore[union-attr]
+        members = [index[str(m)] for m in _members(ring) if str(m) in index]
         rings[str(ring["ring_id"])] = members
         for i in members:
             pattern[i] = "ring"

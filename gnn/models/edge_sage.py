@@ -111,7 +111,9 @@ class HeteroEdgeSAGE(nn.Module):
         """(input projection, final embedding) of the enterprises, each ``[N, hidden]``."""
         h = {t: torch.relu(self.inp[t](x)) for t, x in x_dict.items()}
         h0 = h["enterprise"]
-        for convs, norms in zip(self.convs, self.norms, strict=True):
+        for convs_m, norms_m in zip(self.convs, self.norms, strict=True):
+            convs: nn.ModuleDict = convs_m  # type: ignore[assignment]
+            norms: nn.ModuleDict = norms_m  # type: ignore[assignment]
             upd: dict[str, Tensor] = {}
             for et in self.edge_types:
                 if et not in edge_index_dict:
