@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup system demo test lint clean-state
+.PHONY: setup system web demo test lint clean-state
 
 system:
 	@bash scripts/system-deps.sh
@@ -18,7 +18,22 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e ".[test]"
 	@touch $(STAMP)
 
-setup: system $(STAMP)
+# The web explorer (api/web): npm ci when the lock file changes, a build when a source
+# changes; otherwise nothing runs. The API serves api/web/dist at "/".
+WEB      := api/web
+WEB_DEPS := $(WEB)/node_modules/.package-lock.json
+WEB_OUT  := $(WEB)/dist/index.html
+
+$(WEB_DEPS): $(WEB)/package-lock.json $(WEB)/package.json
+	cd $(WEB) && npm ci --no-audit --no-fund
+	@touch $(WEB_DEPS)
+
+$(WEB_OUT): $(WEB_DEPS) $(WEB)/index.html $(WEB)/vite.config.js $(wildcard $(WEB)/src/*)
+	cd $(WEB) && npm run build
+
+web: system $(WEB_OUT)
+
+setup: system $(STAMP) web
 	@$(VENV)/bin/chainlens neo4j install
 
 demo: setup

@@ -95,6 +95,21 @@ RETURN startNode(r).id AS source, endNode(r).id AS target, type(r) AS type,
 """
 
 
+def _closing_query(layers: Sequence[Layer]) -> str:
+    unions = " UNION ".join(
+        f"MATCH (a:{label.value}) WHERE a.id IN $ids RETURN a" for label in EXPANDABLE
+    )
+    return f"""
+CALL () {{ {unions} }}
+CALL (a) {{
+  MATCH (a)-[r:{_types(layers)}]-(n) WHERE n.id IN $inside
+  RETURN r LIMIT $per_node
+}}
+RETURN startNode(r).id AS source, endNode(r).id AS target, type(r) AS type,
+       coalesce(r.amount_12m, r.amount, 0) AS amount, r.pct AS pct
+"""
+
+
 @dataclass(frozen=True, slots=True)
 class GraphNode:
     id: str
@@ -139,6 +154,16 @@ def _node(row: dict[str, Any], hop: int) -> GraphNode:
     )
 
 
+def _edge(key: tuple[str, str, str], amount: Any, pct: Any) -> GraphEdge:
+    return GraphEdge(
+        source=key[0],
+        target=key[1],
+        type=key[2],
+        amount=int(amount) if isinstance(amount, int | float) else 0,
+        pct=float(pct) if isinstance(pct, int | float) else None,
+    )
+
+
 def explore(
     driver: Driver,
     database: str,
@@ -150,8 +175,9 @@ def explore(
 ) -> Subgraph:
     """The subgraph within ``hops`` of the seeds over the relationships of ``layers``.
 
-    One round trip for the seeds and one per hop; growth stops at ``max_nodes`` nodes
-    (``truncated`` then says so) and each node contributes at most ``per_node`` links,
+    One round trip for the seeds, one per hop, and one for the links among the nodes of the
+    last hop (a guarantee between two suppliers of the seed); growth stops at ``max_nodes``
+    nodes (``truncated`` then says so) and each node contributes at most ``per_node`` links,
     heaviest first, so that a hub cannot flood the view.
     """
     if not seed_ids:
@@ -203,15 +229,22 @@ def explore(
                     nxt.append(other)
             key = (str(r["source"]), str(r["target"]), str(r["type"]))
             if key not in edges:
-                amount = r["amount"]
-                edges[key] = GraphEdge(
-                    source=key[0],
-                    target=key[1],
-                    type=key[2],
-                    amount=int(amount) if isinstance(amount, int | float) else 0,
-                    pct=float(r["pct"]) if isinstance(r["pct"], int | float) else None,
-                )
+                edges[key] = _edge(key, r["amount"], r["pct"])
         frontier = nxt
+    if frontier:
+        records, _, _ = driver.execute_query(
+            _closing_query(layers),
+            ids=frontier,
+            inside=list(nodes),
+            per_node=per_node,
+            database_=database,
+            routing_=RoutingControl.READ,
+        )
+        out.round_trips += 1
+        for r in records:
+            key = (str(r["source"]), str(r["target"]), str(r["type"]))
+            if key not in edges:
+                edges[key] = _edge(key, r["amount"], r["pct"])
     out.nodes = list(nodes.values())
     out.edges = [e for e in edges.values() if e.source in nodes and e.target in nodes]
     return out

@@ -78,7 +78,7 @@ def test_list_query_round_trips_do_not_grow_with_the_list(
     assert small == large == 3
 
 
-def test_explore_costs_one_round_trip_per_hop(
+def test_explore_costs_one_round_trip_per_hop_plus_two(
     counting: tuple[str, CountingDriver], db: Driver, database: str
 ) -> None:
     url, proxy = counting
@@ -100,4 +100,4 @@ def test_explore_costs_one_round_trip_per_hop(
     assert len(hops) == 1 + 12 + 12 and graph["truncated"] is False
     assert {"source": "P3", "target": "S3", "type": "HOLDS"} in graph["edges"]
     assert len(graph["edges"]) == 24
-    assert calls == 1 + 2  # the seeds, then one per hop
+    assert calls == 1 + 2 + 1  # the seeds, one per hop, the links among the last hop

@@ -1,0 +1,61 @@
+// Every GraphQL operation of the explorer, in one place.
+
+export const SEARCH = `query Search($text: String!) {
+  searchEnterprises(text: $text, first: 12) { edges { node { id name uscc isCore regionCode } } }
+}`;
+
+const SUBGRAPH = `nodes { id label name isCore fraudScore defaultScore status uscc hop }
+  edges { source target type amount pct } truncated`;
+
+export const EXPLORE = `query Explore($ids: [ID!]!, $layers: [Layer!], $hops: Int!, $maxNodes: Int!) {
+  explore(ids: $ids, layers: $layers, hops: $hops, maxNodes: $maxNodes, perNode: 200) { ${SUBGRAPH} }
+}`;
+
+export const TIERS = `query Tiers($id: ID!, $direction: TierDirection!) {
+  tiers(id: $id, direction: $direction, depth: 5, first: 200) {
+    focalId depth truncated perTier
+    firms { totalCount edges { node { id name tier volume links { counterpartyId amount12m } } } }
+  }
+}`;
+
+export const CARD = `query Card($id: ID!) {
+  enterprise(id: $id) {
+    id name nameEn uscc usccValid legalForm regionCode industryCode registeredCapital currency
+    foundedOn status isCore fraudScore defaultScore
+  }
+}`;
+
+// Optional card sections: each is its own request, so a section whose field is missing
+// (or not allowed for the role) leaves the others intact.
+export const CARD_SECTIONS = {
+  exposure: `query Exposure($id: ID!) { groupExposure(id: $id, first: 5) {
+    scope financings financed guaranteesGiven vouchersIssued vouchersHeld total } }`,
+  circle: `query Circle($id: ID!) { guaranteeCircle(id: $id) { id size members totalAmount } }`,
+  controller: `query Controller($id: ID!) { actualController(id: $id) {
+    controller { holderName holderKind pct basis } stopped } }`,
+  related: `query Related($id: ID!) { relatedParties(id: $id, first: 8) {
+    totalCount edges { node { id name links { kind explanation } } } } }`,
+  scores: `query Scores($id: ID!) { riskScore(id: $id) {
+    fraudScore defaultScore modelVersion explanation { paths { ids names weight } } } }`,
+  alerts: `query Alerts($id: ID!) { alerts(enterpriseId: $id, first: 10) {
+    edges { node { id kind severity status raisedAt message } } } }`,
+  financings: `query Financings($id: ID!) { financings(enterpriseId: $id, live: true, first: 10) {
+    edges { node { id status amount productKind } } } }`,
+};
+
+export const PATH = `query Path($from: ID!, $to: ID!) {
+  shortestTradePath(fromId: $from, toId: $to, maxLength: 8, directed: true) {
+    ids names length hops { sellerId buyerId amount12m }
+  }
+}`;
+
+export const CIRCLES = `query Circles { guaranteeCircles(first: 50) { edges { node { id members size } } } }`;
+
+export const RINGS = `query Rings { circularTrade(first: 50) { edges { node { id members totalAmount } } } }`;
+
+export const WHAT_IF = `query WhatIf($ids: [ID!]!) {
+  whatIf(defaultedIds: $ids) {
+    totalEquityLoss systemLossFraction rounds
+    impacted { id name lossFraction tier defaulted }
+  }
+}`;
