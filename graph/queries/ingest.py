@@ -17,7 +17,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from neo4j import Driver, ManagedTransaction, RoutingControl
+from neo4j import (
+    READ_ACCESS,
+    Driver,
+    ManagedTransaction,
+    NotificationDisabledClassification,
+    RoutingControl,
+)
 
 from graph.model import Label, Rel
 
@@ -366,12 +372,18 @@ RETURN sum(created) AS created
 def supplies_sellers(driver: Driver, database: str) -> list[str]:
     """Enterprises that sell on some invoice or still have SUPPLIES edges (to rebuild)."""
     ids: set[str] = set()
-    for query in (SELLERS, SELLERS_WITH_SUPPLIES):
-        records, _, _ = driver.execute_query(
-            query, database_=database, routing_=RoutingControl.READ
-        )
-        ids.update(r["id"] for r in records)
+    # Before the first SUPPLIES edge exists, Neo4j warns that the type is unknown; hush it.
+    with driver.session(
+        database=database, default_access_mode=READ_ACCESS,
+        notifications_disabled_classifications=[NotificationDisabledClassification.UNRECOGNIZED],
+    ) as session:  # fmt: skip
+        for query in (SELLERS, SELLERS_WITH_SUPPLIES):
+            ids.update(session.execute_read(_ids, query))
     return sorted(ids)
+
+
+def _ids(tx: ManagedTransaction, query: str) -> list[str]:
+    return [r["id"] for r in tx.run(query)]
 
 
 def latest_invoice_date(driver: Driver, database: str) -> date | None:

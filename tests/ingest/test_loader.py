@@ -230,9 +230,11 @@ def test_refused_files_and_folders(db: Driver, database: str, good_folder: Path)
         "id,kind,seller_id,amount,signed_on\nC1,supply,E2,100,2025-01-01\n", encoding="utf-8"
     )
     (good_folder / "persons.csv").write_bytes("id,name\nR1,张伟\nR2,李娜\n".encode("gbk"))
+    (good_folder / "goods_inputs.jsonl").write_text('{"input_id": "G1", "output_id": "G2"}\n')
     summary = ingest_folder(db, database, good_folder)
     refused = {f.name: f.error for f in summary.refused_files}
-    assert set(refused) == {"contracts", "persons"}
+    assert set(refused) == {"contracts", "persons", "goods_inputs"}
+    assert refused["goods_inputs"] == "both goods_inputs.csv and goods_inputs.jsonl given"
     assert "missing required column buyer_id" in (refused["contracts"] or "")
     assert "not UTF-8" in (refused["persons"] or "") and "byte offset 11" in (
         refused["persons"] or ""

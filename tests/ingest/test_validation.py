@@ -135,6 +135,19 @@ def test_csv_rows_report_file_line_field_and_reason(tmp_path: Path) -> None:
     assert line["file"] == "invoices.csv" and line["raw"]["issued_on"] == "yesterday"
 
 
+def test_naive_timestamp_in_a_row_is_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "sensors.csv"
+    path.write_text(
+        "id,kind,last_seen\nS1,gps,2025-06-01T08:00:00+08:00\nS2,gps,2025-06-01T08:00:00\n",
+        encoding="utf-8",
+    )
+    rows, rejects, _ = _read(path, "sensors")
+    assert [r.values["id"] for r in rows] == ["S1"]
+    assert rows[0].values["last_seen"].utcoffset() == timedelta(hours=8)
+    assert (rejects[0].line, rejects[0].field) == (3, "last_seen")
+    assert "no UTC offset" in rejects[0].reason
+
+
 def test_missing_required_column_refuses_the_file(tmp_path: Path) -> None:
     path = tmp_path / "invoices.csv"
     path.write_text("id,seller_id,amount,issued_on\nI1,E1,100,2025-01-01\n", encoding="utf-8")
