@@ -389,6 +389,8 @@ class FileReader:
                     continue
                 raw = dict(zip(header, cells, strict=False))
                 if len(cells) != width:
+                    if len(cells) > width:
+                        raw["_extra_cells"] = cells[width:]  # keep the whole row
                     yield Reject(
                         self.display, line, "",
                         f"{len(cells)} cells, the header has {width}", _redact(raw),

@@ -114,7 +114,8 @@ def test_csv_rows_report_file_line_field_and_reason(tmp_path: Path) -> None:
         "I5,E1,E2,100,2025-13-01,\n"
         "I6,E1,E2,abc,yesterday,\n"
         "I7,E1,,100,2025-01-01,\n"
-        "I8,E1,E2,100\n",
+        "I8,E1,E2,100\n"
+        "I9,E1,E2,100,2025-01-01,,surplus\n",
         encoding="utf-8",
     )
     rows, rejects, reader = _read(path, "invoices")
@@ -129,6 +130,8 @@ def test_csv_rows_report_file_line_field_and_reason(tmp_path: Path) -> None:
     assert "not an integer amount" in got[(7, "amount")]
     assert got[(8, "buyer_id")] == "required value is missing"
     assert got[(9, "")] == "4 cells, the header has 6"
+    assert got[(10, "")] == "7 cells, the header has 6"
+    assert rejects[-1].raw["_extra_cells"] == ["surplus"]
     six = next(r for r in rejects if r.line == 7)
     assert six.other_errors == (("issued_on", "'yesterday' is not an ISO date (YYYY-MM-DD)"),)
     line = json.loads(six.to_json())
