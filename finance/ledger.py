@@ -16,6 +16,8 @@
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,13 +25,21 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from neo4j import Driver, ManagedTransaction
-from neo4j.exceptions import ConstraintError
+from neo4j.exceptions import (
+    ConstraintError,
+    DriverError,
+    Neo4jError,
+    ResultFailedError,
+    ServiceUnavailable,
+    SessionExpired,
+)
 
 from finance.accounts import AccountSpec
 from finance.errors import FinanceError, IdempotencyConflict, LedgerRejected, NotFound
 from graph.queries import finance as q
 
 T = TypeVar("T")
+MAX_WRITE_ATTEMPTS = 20
 
 
 class TransferKind(StrEnum):
@@ -512,16 +522,25 @@ def run_write(driver: Driver, database: str, fn: Callable[[ManagedTransaction], 
 
     Two transactions creating the same new transfer id on disjoint accounts are not
     serialised by account locks; the loser hits the uniqueness constraint and runs again,
-    now seeing the winner's transfer.
+    now seeing the winner's transfer. A deadlock that the driver reports as a failed result
+    while rolling back (`ResultFailedError` caused by a retryable error) is retried here too.
     """
-    for attempt in range(3):
+    conflicts = 0
+    for attempt in range(MAX_WRITE_ATTEMPTS):
         try:
             with driver.session(database=database) as session:
                 return session.execute_write(fn)
         except ConstraintError as e:
-            if attempt == 2:
+            conflicts += 1
+            if conflicts == 3:
                 raise FinanceError(f"write conflicts persisted: {e.message}") from e
-    raise AssertionError("unreachable")
+        except (ResultFailedError, ServiceUnavailable, SessionExpired) as e:
+            cause = e.__cause__ if isinstance(e, ResultFailedError) else e
+            retryable = isinstance(cause, (Neo4jError, DriverError)) and cause.is_retryable()
+            if not retryable or attempt == MAX_WRITE_ATTEMPTS - 1:
+                raise
+            time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
+    raise FinanceError("the write could not be completed")
 
 
 def create_transfers(
