@@ -46,7 +46,7 @@ def test_catalogue_ships_every_product_kind() -> None:
 def test_invalid_definition_is_refused(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("id: x\nname: x\nkind: payday_loan\n", encoding="utf-8")
-    with pytest.raises(FinanceError, match="bad.yaml is invalid"):
+    with pytest.raises(FinanceError, match=r"bad\.yaml is invalid"):
         load_product_file(bad)
 
 
