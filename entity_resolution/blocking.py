@@ -2,8 +2,9 @@
 
 A union of passes, each a key that two records of one firm are likely to share: a
 well-formed USCC, a legacy organisation code (given or embedded in a USCC), a registration
-number, the trade name, its pinyin, each trade-name character together with the industry
-and region (catches one-character typos), the phone number and the address. Blocks larger
+number, the trade name and its pinyin (each with the industry), each trade-name character
+together with the industry and region (catches one-character typos), the phone number and
+the address. Blocks larger
 than ``max_block`` are not expanded into pairs (a shared trade name like 华盛 or a
 switchboard number would otherwise pair thousands of unrelated firms); the count of such
 blocks is reported, and blocking recall is measured by `evaluate`.
@@ -33,14 +34,16 @@ def blocking_keys(p: Prepared) -> list[str]:
     for parts in (p.zh, p.en):
         if parts is None:
             continue
-        industry = parts.industry_key
+        # Trade names repeat across firms (华盛 is everywhere): with the industry the
+        # blocks stay small as the corpus grows, and the industry survives a missing region.
+        industry = parts.industry_key.replace("集团", "").replace("控股", "")
         if parts.trade_key:
-            keys.append("pinyin:" + parts.trade_key)
+            keys.append(f"pinyin:{parts.trade_key}|{industry}")
         if parts.is_english:
             continue
         trade = parts.trade
         if trade:
-            keys.append("trade:" + trade)
+            keys.append(f"trade:{trade}|{industry}")
             for ch in set(trade):
                 keys.append(f"char:{ch}|{industry}|{region}")
     if p.phone:
