@@ -213,6 +213,16 @@ class TrialBalance:
     balanced: bool
 
 
+@strawberry.type(description="An account's totals from its transfers up to a time.")
+class AccountBalance:
+    account_id: strawberry.ID
+    debits_posted: BigInt
+    credits_posted: BigInt
+    debits_pending: BigInt
+    credits_pending: BigInt
+    debit_balance: BigInt
+
+
 @strawberry.type
 class StatementLine:
     transfer_id: strawberry.ID
@@ -371,6 +381,18 @@ class FinanceQuery:
             )
             for x in lines
         ]
+
+    @_field("An account's balances as of a time (all transfers when omitted).",
+            (Role.CREDIT_OFFICER, Role.ANALYST))  # fmt: skip
+    async def account_balance(
+        self, info: Info[Context, None], account_id: strawberry.ID, at: datetime | None = None
+    ) -> AccountBalance:
+        b = cast(fl.Balance, await info.context.call(fl.balance_as_of, str(account_id), at))
+        return AccountBalance(
+            account_id=strawberry.ID(b.account_id), debits_posted=BigInt(b.debits_posted),
+            credits_posted=BigInt(b.credits_posted), debits_pending=BigInt(b.debits_pending),
+            credits_pending=BigInt(b.credits_pending), debit_balance=BigInt(b.debit_balance),
+        )  # fmt: skip
 
     @_field("A voucher tree: the root and every piece, with holders.", READERS)
     async def voucher_tree(

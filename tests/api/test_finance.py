@@ -60,6 +60,12 @@ def test_matching_and_applications_over_graphql(
                  "collateralIds": ["INV-G"]}).json()
     assert second["errors"][0]["extensions"]["code"] == "CONFLICT"
     assert "already backs live financing F-GA1" in second["errors"][0]["message"]
+    officer = login(Role.CREDIT_OFFICER)
+    tb = gql(client, officer, "{ trialBalance { balanced totalDebits } }").json()["data"]
+    assert tb["trialBalance"]["balanced"] is True
+    bal = gql(client, officer, '{ accountBalance(accountId: "9101:CNY:L-T1") { debitsPending } }')
+    assert bal.json()["data"]["accountBalance"]["debitsPending"] == 10_000_000  # the hold
+    assert gql(client, rm, "{ trialBalance { balanced } }").status_code == 403
 
 
 @pytest.mark.slow
