@@ -40,6 +40,7 @@ from strawberry.extensions import (
     DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
+    ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
 )
@@ -69,6 +70,7 @@ FIELD_WEIGHTS: Mapping[str, int] = {
     "Query.prospects": 100,
     "Query.explore": 50,
     "Query.whatIf": 1000,
+    "Query.productMatches": 20,
     "Query.auditEvents": 10,
 }
 
@@ -195,7 +197,10 @@ class CostLimiter(SchemaExtension):
 
 def limit_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
     """The schema extensions that enforce the limits of ``settings`` (one instance a request)."""
+    # Parsed documents are cached (a document over the token limit never parses, so never
+    # enters the cache); validation, and so every limit, still runs on each request.
     extensions: list[Callable[[], SchemaExtension]] = [
+        lambda: ParserCache(maxsize=512),  # one instance a request, one shared LRU
         lambda: QueryDepthLimiter(max_depth=settings.graphql_max_depth),
         lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
         lambda: MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),

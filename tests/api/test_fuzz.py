@@ -80,6 +80,7 @@ def assert_clean(status: int, text: str) -> None:
         assert secret not in text, (secret, text[:2000])
 
 
+@pytest.mark.slow
 def test_openapi_operations_never_fail_or_leak(
     fuzz_env: tuple[str, dict[Role, dict[str, str]], Settings],
 ) -> None:
@@ -118,6 +119,7 @@ ADMIN_ONLY = {"users", "auditEvents"}
 SCANS = {"guaranteeCircles", "circularTrade", "duplicatePledges"}
 
 
+@pytest.mark.slow
 def test_generated_queries_never_fail_or_leak(
     fuzz_env: tuple[str, dict[Role, dict[str, str]], Settings],
 ) -> None:

@@ -13,6 +13,7 @@ import statistics
 import time
 from typing import Any
 
+import pytest
 from neo4j import Driver
 from playwright.sync_api import Page, expect
 
@@ -196,6 +197,7 @@ def seed_large(db: Driver, database: str, tier1: int = 100, per: int = 99) -> in
     return 1 + tier1 + tier1 * per
 
 
+@pytest.mark.slow
 def test_first_paint_and_panning_a_10k_node_view(
     page: Page, web_url: str, analyst: tuple[str, str], db: Driver, database: str
 ) -> None:
