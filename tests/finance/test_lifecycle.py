@@ -14,7 +14,7 @@ from finance import ledger, lifecycle, settlement
 from finance.accounts import AccountCode, interest_id, lender_account, principal_id
 from finance.credit_lines import LineKind, LineSpec
 from finance.daycount import DayCount, bps_of, simple_interest
-from finance.errors import AlreadyPledged, Forbidden, InvalidState
+from finance.errors import AlreadyPledged, Forbidden, InvalidState, NotEligible
 from finance.lifecycle import ApplicationCreate, AppStatus, FinStatus, RiskClass
 from tests.finance.conftest import CHAIN, build
 
@@ -166,3 +166,44 @@ def test_two_racing_pledges_of_one_invoice(db: Driver, database: str) -> None:
         outcomes = list(pool.map(submit, range(6)))
     assert sorted(outcomes) == ["already_pledged"] * 5 + ["approved"]
     assert cl.usage(db, database, "L-T1").held_minor == 10_000_000
+
+
+DEALER = """
+MATCH (c:Enterprise {id: 'C'})
+CREATE (d:Enterprise {id: 'D', name: 'Dealer Motors', status: 'active'})
+CREATE (c)-[:SUPPLIES {amount_12m: 900000000, first_on: date('2023-01-01')}]->(d)
+CREATE (w:Warehouse {id: 'W1', name: 'Bonded Warehouse 1'})
+CREATE (cars:Asset {id: 'CARS-1', kind: 'goods', quantity: 10, unit_value: 10000000})
+CREATE (rcpt:Asset {id: 'WR-1', kind: 'warehouse_receipt', value_minor: 80000000})
+CREATE (d)-[:OWNS]->(cars)
+CREATE (d)-[:OWNS]->(rcpt)
+CREATE (d)-[:OWNS]->(:Asset {id: 'CARS-2', kind: 'goods', quantity: 1, unit_value: 10000000})
+CREATE (cars)-[:STORED_AT]->(w)
+CREATE (rcpt)-[:STORED_AT]->(w)
+"""
+
+
+def test_confirmed_warehouse_draws_on_the_core_line(db: Driver, database: str) -> None:
+    build(db, database, CHAIN)
+    build(db, database, DEALER)
+    cl.grant_line(db, database, LineSpec("SC-C", "C", LineKind.SUPPLY_CHAIN, 500_000_000, CNY,
+                                         date(2030, 1, 1)))
+    cl.grant_line(db, database, LineSpec("L-D", "D", LineKind.ENTERPRISE, 500_000_000, CNY,
+                                         date(2030, 1, 1)))
+    app = lifecycle.submit_application(db, database, ApplicationCreate(
+        "CW1", "D", "confirmed_warehouse", 50_000_000, CNY, ["CARS-1"], "rm1"), D0)
+    assert app.status == AppStatus.APPROVED, app.reasons
+    fin = lifecycle.get_financing(db, database, "F-CW1")
+    assert fin.line_id == "SC-C"  # the core's line, not the dealer's own
+    assert cl.usage(db, database, "SC-C").held_minor == 50_000_000
+    assert cl.usage(db, database, "L-D").held_minor == 0
+    # A warehouse-receipt pledge takes receipts only, on the dealer's own line.
+    with pytest.raises(NotEligible, match="not a warehouse receipt"):
+        lifecycle.submit_application(db, database, ApplicationCreate(
+            "WR0", "D", "warehouse_receipt_pledge", 10_000_000, CNY, ["CARS-2"], "rm1"), D0)
+    wr = lifecycle.submit_application(db, database, ApplicationCreate(
+        "WR1", "D", "warehouse_receipt_pledge", 40_000_000, CNY, ["WR-1"], "rm1"), D0)
+    assert wr.status == AppStatus.APPROVED and wr.decided_amount_minor == 40_000_000
+    assert cl.usage(db, database, "L-D").held_minor == 40_000_000
+    lifecycle.cancel(db, database, "F-WR1", "customer withdrew")
+    assert cl.usage(db, database, "L-D").held_minor == 0
