@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -19,14 +18,6 @@ from numpy.typing import NDArray
 from gnn.dataset import ChainGraph
 from gnn.hetero import to_hetero
 from gnn.registry import TaskModel
-
-# (relation code, label for people) of each enterprise-level link view.
-_VIEWS: tuple[tuple[str, str], ...] = (
-    ("buyer", "buys from it"),  # neighbour is a buyer: the firm sells to it
-    ("supplier", "sells to it"),
-    ("guarantee", "guarantee link"),
-    ("ownership", "ownership link"),
-)
 
 
 def core_tiers(graph: ChainGraph) -> NDArray[np.int64]:
@@ -112,47 +103,58 @@ def explanations(
             val = np.asarray(c.max(axis=1).todense()).ravel()
             better = val > best_val
             best_nb[better], best_val[better] = arg[better], val[better]
+    # Top neighbours of every row at once: all views' entries sorted by (row, -value).
+    rows_l, cols_l, vals_l, view_l = [], [], [], []
+    for k, c in enumerate(contrib):
+        coo = c.tocoo()
+        rows_l.append(coo.row)
+        cols_l.append(coo.col)
+        vals_l.append(coo.data)
+        view_l.append(np.full(coo.nnz, k))
+    rows, cols = np.concatenate(rows_l), np.concatenate(cols_l)
+    vals, view = np.concatenate(vals_l), np.concatenate(view_l)
+    order = np.lexsort((-vals, rows))
+    rows, cols, vals, view = rows[order], cols[order], vals[order], view[order]
+    first = np.searchsorted(rows, np.arange(graph.n))
+    last = np.searchsorted(rows, np.arange(graph.n), side="right")
+    feat_top = {
+        task: np.argsort(-att, axis=1, kind="stable")[:, :top] for task, att in attributions.items()
+    }
     names = graph.feature_names
+    view_names = [v.name for v in views]
+    ids = [str(e) for e in graph.ids]
+    tier_l = tiers.tolist()
     out: list[str] = []
-    ids = graph.ids
     for i in range(graph.n):
-        neighbours: list[dict[str, Any]] = []
-        for v, c in zip(views, contrib, strict=True):
-            start, end = c.indptr[i], c.indptr[i + 1]
-            for k in range(start, end):
-                neighbours.append(
-                    {
-                        "id": str(ids[c.indices[k]]),
-                        "relation": v.name,
-                        "tier": int(tiers[c.indices[k]]),
-                        "contribution": round(float(c.data[k]), 4),
-                    }
-                )
-        neighbours.sort(key=lambda d: -d["contribution"])
+        lo, hi = int(first[i]), min(int(last[i]), int(first[i]) + top)
+        neighbours = [
+            {
+                "id": ids[cols[k]],
+                "relation": view_names[view[k]],
+                "tier": tier_l[cols[k]],
+                "contribution": round(float(vals[k]), 4),
+            }
+            for k in range(lo, hi)
+        ]
         path = None
         j = int(best_nb[i])
         if j >= 0 and best_nb[j] >= 0 and best_nb[j] != i:
-            path = [str(ids[i]), str(ids[j]), str(ids[best_nb[j]])]
-        feats: dict[str, list[dict[str, Any]]] = {}
-        for task, att in attributions.items():
-            order = np.argsort(-att[i])[:top]
-            feats[task] = [
+            path = [ids[i], ids[j], ids[best_nb[j]]]
+        feats = {
+            task: [
                 {
                     "feature": names[k],
                     "value": round(float(graph.x[i, k]), 4),
-                    "push": round(float(att[i, k]), 4),
+                    "push": round(float(attributions[task][i, k]), 4),
                 }
-                for k in order
-                if att[i, k] > 0
+                for k in feat_top[task][i]
+                if attributions[task][i, k] > 0
             ]
+            for task in attributions
+        }
         out.append(
             json.dumps(
-                {
-                    "tier": int(tiers[i]),
-                    "neighbours": neighbours[:top],
-                    "path": path,
-                    "features": feats,
-                },
+                {"tier": tier_l[i], "neighbours": neighbours, "path": path, "features": feats},
                 ensure_ascii=False,
                 separators=(",", ":"),
             )
