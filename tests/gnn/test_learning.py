@@ -110,6 +110,7 @@ def test_neighbour_features_average_the_right_neighbours() -> None:
     assert feats[2, 1] == 0.0  # c sells to no one
 
 
+@pytest.mark.slow
 def test_gnn_learns_fraud_and_round_trips_the_registry(
     worlds: dict[int, Path], tmp_path: Path
 ) -> None:
