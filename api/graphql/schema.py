@@ -13,25 +13,30 @@ from api.graphql.admin import AdminQuery
 from api.graphql.analytics import AnalyticsQuery
 from api.graphql.audit import AuditQuery, AuditTrail
 from api.graphql.core import CoreQuery
-from api.graphql.explorer import ExplorerQuery
+from api.graphql.explorer import ExplorerQuery, WhatIfQuery
 from api.graphql.extensions import DomainErrors
 from api.graphql.finance import FinanceMutation, FinanceQuery
 from api.graphql.scalars import SCALARS
+from api.graphql.sensors import SensorsMutation, SensorsQuery, SensorsSubscription
 from api.limits import limit_extensions
 from chainlens.settings import Settings
 
 QUERY_TYPES: tuple[type, ...] = (
-    CoreQuery, AdminQuery, AnalyticsQuery, ExplorerQuery, AuditQuery, FinanceQuery
+    CoreQuery, AdminQuery, AnalyticsQuery, ExplorerQuery, AuditQuery, FinanceQuery, WhatIfQuery,
+    SensorsQuery,
 )
-MUTATION_TYPES: tuple[type, ...] = (FinanceMutation,)
+MUTATION_TYPES: tuple[type, ...] = (FinanceMutation, SensorsMutation)
+SUBSCRIPTION_TYPES: tuple[type, ...] = (SensorsSubscription,)
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
     query = merge_types("Query", QUERY_TYPES)
     mutation = merge_types("Mutation", MUTATION_TYPES) if MUTATION_TYPES else None
+    subscription = merge_types("Subscription", SUBSCRIPTION_TYPES) if SUBSCRIPTION_TYPES else None
     return strawberry.Schema(
         query=query,
         mutation=mutation,
+        subscription=subscription,
         # Limits first (they reject before anything runs), the audit trail last.
         extensions=[*limit_extensions(settings), DomainErrors, AuditTrail],
         config=StrawberryConfig(

@@ -1,0 +1,302 @@
+"""Load test of the API against the same work done by calling the domain functions directly.
+
+Generates N enterprises (`ingest.synthetic.generate`, cached under `.chainlens/bench/`) and
+loads them with `ingest.loader.ingest_folder` into the benchmark server (slot 7, its own
+state folder and ports 7775/7776, so the test server of the slot is left alone). Then, for
+three typical queries, 50 clients in a second process (asyncio + httpx on loopback) hammer
+the API for a fixed time each, and in the same run 50 threads call the same domain functions
+on the same driver:
+
+- card: one enterprise with 20 neighbours and its group exposure
+  (`get_enterprises` + `neighbourhoods` + `group_exposure` directly);
+- upstream: three tiers upstream of a core enterprise (`graph.analytics.tiers.tiers`);
+- matches: product matches of an enterprise (`finance.matching.match_products`).
+
+Prints throughput and p50/p99 per query for both, and the API's overhead as API p50 /
+direct p50; the headline "ratio" is that of the enterprise card. Targets: card p99 < 250 ms
+at 50 clients, ratio < 1.5.
+
+    .venv/bin/python bench/api.py [--quick] [--enterprises N] [--seconds S] [--clients C]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import random
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from chainlens.settings import PROJECT_ROOT, Environment, Settings
+
+SLOT = 7
+PASSWORD = "bench password 1234"
+
+CARD = """query Card($id: ID!) {
+  enterprise(id: $id) { id name uscc fraudScore defaultScore registeredCapital
+    neighbourhood(limit: 20) { relationship outgoing id name } }
+  groupExposure(id: $id, first: 5) { financings financed total }
+}"""
+UPSTREAM = """query Upstream($id: ID!) {
+  tiers(id: $id, direction: UPSTREAM, depth: 3, first: 50) {
+    perTier firms { totalCount edges { node { id name tier volume } } } }
+}"""
+MATCHES = """query Matches($id: ID!) {
+  productMatches(enterpriseId: $id) { productId kind verdict amount rateBps reasons }
+}"""
+
+
+def bench_settings() -> Settings:
+    return Settings(
+        environment=Environment.TEST,
+        state_dir=PROJECT_ROOT / ".chainlens" / f"bench-slot-{SLOT}",
+        neo4j_bolt_port=7705 + 10 * SLOT,
+        neo4j_http_port=7706 + 10 * SLOT,
+        neo4j_heap="1g",
+        neo4j_pagecache="1g",
+        rate_limit_per_minute=10_000_000,
+        rate_limit_burst=1_000_000,
+        log_level="WARNING",
+    )
+
+
+# ---- the load generator (second process) --------------------------------------------------
+async def _load(
+    url: str, token: str, query: str, ids: list[str], clients: int, seconds: float
+) -> dict[str, Any]:
+    import httpx
+
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.perf_counter() + seconds
+    headers = {"Authorization": f"Bearer {token}"}
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits, timeout=60) as c:
+
+        async def client(k: int) -> None:
+            nonlocal errors
+            rnd = random.Random(k)
+            while time.perf_counter() < deadline:
+                started = time.perf_counter()
+                r = await c.post(
+                    "/graphql", json={"query": query, "variables": {"id": rnd.choice(ids)}}
+                )
+                elapsed = time.perf_counter() - started
+                if r.status_code != 200 or r.json().get("errors"):
+                    errors += 1
+                else:
+                    latencies.append(elapsed)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(client(k) for k in range(clients)))
+        wall = time.perf_counter() - started
+    return {"latencies": latencies, "errors": errors, "wall": wall}
+
+
+def worker_main(spec: str) -> None:
+    """Entry of the load-generator process: one JSON spec in, one JSON result out."""
+    s = json.loads(spec)
+    out = asyncio.run(_load(s["url"], s["token"], s["query"], s["ids"], s["clients"], s["seconds"]))
+    print(json.dumps(out))
+
+
+# ---- the bench ------------------------------------------------------------------------------
+def summarise(latencies: list[float], wall: float, errors: int) -> dict[str, float]:
+    ordered = sorted(latencies)
+    if not ordered:
+        return {"n": 0, "errors": errors, "throughput": 0.0, "p50_ms": 0.0, "p99_ms": 0.0}
+    return {
+        "n": len(ordered),
+        "errors": errors,
+        "throughput": round(len(ordered) / wall, 1),
+        "p50_ms": round(1000 * statistics.median(ordered), 2),
+        "p99_ms": round(1000 * ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))], 2),
+    }
+
+
+def direct(
+    fn: Callable[[str], object], ids: list[str], clients: int, seconds: float
+) -> dict[str, float]:
+    """The same work from ``clients`` threads calling the domain functions on one driver."""
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    deadline = time.perf_counter() + seconds
+
+    def client(k: int) -> None:
+        nonlocal errors
+        rnd = random.Random(k)
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            try:
+                fn(rnd.choice(ids))
+            except Exception:
+                with lock:
+                    errors += 1
+                continue
+            with lock:
+                latencies.append(time.perf_counter() - started)
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(client, range(clients)))
+    return summarise(latencies, time.perf_counter() - started, errors)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="2,000 enterprises, 5 s a query")
+    parser.add_argument("--enterprises", type=int, default=20_000)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        worker_main(args.worker)
+        return
+    if args.quick:
+        args.enterprises, args.seconds = 2_000, 5.0
+
+    import uvicorn
+
+    from api.app import create_app
+    from api.security import Role, add_user
+    from chainlens.logs import configure_logging
+    from finance.matching import match_products
+    from graph.analytics.exposure import group_exposure
+    from graph.analytics.tiers import tiers
+    from graph.driver import create_driver, wait_until_answers
+    from graph.enterprises import get_enterprises
+    from graph.maintenance import clear_database, count_by_label
+    from graph.queries.explorer import neighbourhoods
+    from graph.schema import apply_schema
+    from graph.server import ManagedNeo4j
+    from ingest.loader import ingest_folder
+    from ingest.synthetic import generate
+    from tests.api.conftest import free_port
+
+    settings = bench_settings()
+    # As a deployment would run: warnings only (the API's per-request info lines and the
+    # driver's notifications about absent properties would otherwise dominate the output).
+    configure_logging(settings.log_level)
+    logging.getLogger("neo4j").setLevel(logging.ERROR)
+    server = ManagedNeo4j(settings)
+    server.start()
+    driver = create_driver(settings)
+    db = settings.neo4j_database
+    wait_until_answers(driver, db)
+    folder = PROJECT_ROOT / ".chainlens" / "bench" / f"chain-{args.enterprises}-{args.seed}"
+    marker = settings.state_dir / "bench-api-loaded"
+    if not (folder / "data" / "manifest.json").exists():
+        print(f"generating {args.enterprises} enterprises …", flush=True)
+        generate(folder, enterprises=args.enterprises, seed=args.seed)
+    if not marker.exists() or marker.read_text() != folder.name:
+        print("loading …", flush=True)
+        clear_database(driver, db)
+        apply_schema(driver, db)
+        started = time.perf_counter()
+        ingest_folder(driver, db, folder / "data")
+        print(f"loaded in {time.perf_counter() - started:.1f} s", flush=True)
+        marker.write_text(folder.name)
+    counts = count_by_label(driver, db)
+    add_user(driver, db, "bench", PASSWORD, [Role.ANALYST, Role.SERVICE])
+
+    records, _, _ = driver.execute_query(
+        "MATCH (e:Enterprise) RETURN e.id AS id, coalesce(e.is_core, false) AS core ORDER BY e.id",
+        database_=db,
+    )
+    rnd = random.Random(args.seed)
+    all_ids = [r["id"] for r in records]
+    cores = [r["id"] for r in records if r["core"]] or all_ids[:5]
+    sample = rnd.sample(all_ids, min(200, len(all_ids)))
+
+    app = create_app(settings, driver=driver)
+    port = free_port()
+    uv = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    )
+    thread = threading.Thread(target=uv.run, daemon=True)
+    thread.start()
+    while not uv.started:
+        time.sleep(0.05)
+    url = f"http://127.0.0.1:{port}"
+    import httpx
+
+    token = httpx.post(
+        url + "/auth/token", json={"username": "bench", "password": PASSWORD}, timeout=60
+    ).json()["access_token"]
+
+    def card(i: str) -> object:
+        return (
+            get_enterprises(driver, db, [i]),
+            neighbourhoods(driver, db, [i], 20),
+            group_exposure(driver, db, i),
+        )
+
+    work: list[tuple[str, str, list[str], Callable[[str], object]]] = [
+        ("card", CARD, sample, card),
+        ("upstream", UPSTREAM, cores, lambda i: tiers(driver, db, i, "upstream", 3)),
+        ("matches", MATCHES, sample, lambda i: match_products(driver, db, i)),
+    ]
+    results: dict[str, Any] = {}
+    for name, query, ids, fn in work:
+        # Warm both paths (query plans, connection pool) before measuring.
+        for i in ids[:5]:
+            fn(i)
+        spec = {"url": url, "token": token, "query": query, "ids": ids,
+                "clients": args.clients, "seconds": args.seconds}  # fmt: skip
+        proc = subprocess.run(
+            [sys.executable, __file__, "--worker", json.dumps(spec)],
+            capture_output=True, text=True, check=True, env={**os.environ},
+        )  # fmt: skip
+        raw = json.loads(proc.stdout.strip().splitlines()[-1])
+        api = summarise(raw["latencies"], raw["wall"], raw["errors"])
+        dr = direct(fn, ids, args.clients, args.seconds)
+        ratio = round(api["p50_ms"] / dr["p50_ms"], 3) if dr["p50_ms"] else None
+        results[name] = {"api": api, "direct": dr, "ratio_p50": ratio}
+        print(
+            f"{name:9s} API    {api['throughput']:8.1f}/s  p50 {api['p50_ms']:8.1f} ms  "
+            f"p99 {api['p99_ms']:8.1f} ms  errors {api['errors']}\n"
+            f"{'':9s} direct {dr['throughput']:8.1f}/s  p50 {dr['p50_ms']:8.1f} ms  "
+            f"p99 {dr['p99_ms']:8.1f} ms  errors {dr['errors']}   API/direct p50 {ratio}",
+            flush=True,
+        )
+    uv.should_exit = True
+    thread.join(timeout=10)
+    driver.close()
+    summary = {
+        "bench": "api",
+        "enterprises": args.enterprises,
+        "nodes": sum(counts.values()),
+        "clients": args.clients,
+        "seconds": args.seconds,
+        "cpus": os.cpu_count(),
+        "load_avg": round(os.getloadavg()[0], 1),
+        **{
+            f"{k}_{side}_{m}": v[side][m]
+            for k, v in results.items()
+            for side in ("api", "direct")
+            for m in ("throughput", "p50_ms", "p99_ms")
+        },
+        **{f"{k}_ratio": v["ratio_p50"] for k, v in results.items()},
+        "card_p99_target_met": results["card"]["api"]["p99_ms"] < 250,
+        "ratio": results["card"]["ratio_p50"],
+    }
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()
