@@ -234,6 +234,8 @@ class _Pending:
 
 
 class _FileLoader:
+    """Validates one file row by row and writes its good rows batch by batch."""
+
     def __init__(
         self, loader: _FolderLoader, spec: FileSpec, path: Path, scan: FileScan,
         summary: FileSummary,
@@ -414,6 +416,8 @@ def _label(target_file: str) -> Label:
 # ---- the folder ---------------------------------------------------------------------------
 @dataclass(slots=True)
 class _FolderLoader:
+    """What every file of one run shares: connection, batch size, ids loaded so far."""
+
     driver: Driver
     database: str
     folder: Path
