@@ -37,7 +37,7 @@ export const CARD_SECTIONS = {
     totalCount edges { node { id name links { kind explanation } } } } }`,
   scores: `query Scores($id: ID!) { riskScore(id: $id) {
     fraudScore defaultScore modelVersion explanation { paths { ids names weight } } } }`,
-  alerts: `query Alerts($id: ID!) { alerts(enterpriseId: $id, first: 10) {
+  alerts: `query Alerts($id: String!) { alerts(enterpriseId: $id, first: 10) {
     edges { node { id kind severity status raisedAt message } } } }`,
   financings: `query Financings($id: ID!) { financings(enterpriseId: $id, live: true, first: 10) {
     edges { node { id status amount productKind } } } }`,
