@@ -103,6 +103,7 @@ ENTERPRISE_FEATURES: tuple[str, ...] = (
     "trade_gap_years",
     "silence_over_gap",
     "leverage_log",
+    "standalone_pd",  # derived in numpy from the above, see standalone_pd_of
 )
 AMOUNT_FEATURES = ("sales_log_amount", "purchases_log_amount", "max_invoice_over_capital")
 DEGREE_FEATURES = ("sales_n", "purchases_n", "buyers_n", "sellers_n")
@@ -475,6 +476,7 @@ def build_graph(folder: str | Path, as_of: date | None = None, *, threads: int =
         shape=(n, n),
     )
     exposure.sum_duplicates()
+    x = np.hstack([x, standalone_pd_of(x, ENTERPRISE_FEATURES[:-1])[:, None].astype(np.float32)])
     known = capital[capital > 0]
     equity = np.where(capital > 0, capital, np.median(known) if known.size else 1e8)
     return ChainGraph(
@@ -488,6 +490,27 @@ def build_graph(folder: str | Path, as_of: date | None = None, *, threads: int =
         equity=equity,
         source_hash=_hash_folder(folder),
     )
+
+
+BASE_ANNUAL_PD = 0.03
+
+
+def standalone_pd_of(x: NDArray[np.float32], names: tuple[str, ...]) -> NDArray[np.float64]:
+    """Observable one-year stand-alone PD, before any contagion.
+
+    A firm silent for over 90 days and over four of its usual gaps between invoices has
+    visibly defaulted (PD 1); otherwise a base 3% rises with the overdue share of its
+    payables (up to 15%).
+    """
+
+    def f(name: str) -> NDArray[np.float64]:
+        return np.asarray(x[:, names.index(name)], dtype=np.float64)
+
+    active_before = (f("sales_n") > 0) | (f("purchases_n") > 0)
+    silence = f("years_since_last_trade")
+    stopped = active_before & (silence > 90 / 365.25) & (silence > 4 * f("trade_gap_years"))
+    overdue = np.clip(f("purchases_overdue_share"), 0.0, 1.0)
+    return np.where(stopped, 1.0, BASE_ANNUAL_PD * (1.0 + 4.0 * overdue))
 
 
 def _fetch(

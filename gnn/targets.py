@@ -15,23 +15,15 @@ from numpy.typing import NDArray
 from gnn.contagion import cascade_default_probability, leverage_matrix
 from gnn.dataset import ChainGraph
 
-BASE_ANNUAL_PD = 0.03
-
 
 def stopped_trading(graph: ChainGraph) -> NDArray[np.bool_]:
-    """Firms silent for over 90 days and over four of their usual gaps between invoices."""
-    f = graph.feature
-    active_before = (f("sales_n") > 0) | (f("purchases_n") > 0)
-    silent = f("years_since_last_trade")
-    gap = f("trade_gap_years")
-    return np.asarray(active_before & (silent > 90 / 365.25) & (silent > 4 * gap), dtype=bool)
+    """Firms whose observable stand-alone PD is 1: they have visibly stopped trading."""
+    return np.asarray(graph.feature("standalone_pd") >= 1.0, dtype=bool)
 
 
 def standalone_pd(graph: ChainGraph) -> NDArray[np.float64]:
-    """Observable one-year stand-alone PD of each firm, before any contagion."""
-    overdue = np.clip(graph.feature("purchases_overdue_share").astype(np.float64), 0, 1)
-    pd = BASE_ANNUAL_PD * (1.0 + 4.0 * overdue)
-    return np.where(stopped_trading(graph), 1.0, np.clip(pd, 0.0, 1.0))
+    """Observable one-year stand-alone PD (``gnn.dataset.standalone_pd_of``)."""
+    return np.asarray(graph.feature("standalone_pd"), dtype=np.float64)
 
 
 def cascade_pd(graph: ChainGraph, samples: int = 2000, seed: int = 0) -> NDArray[np.float64]:

@@ -157,7 +157,7 @@ def _task_rows(
     """Fit every model of ``task`` on ``train``, evaluate on ``test``; return rows and fits."""
     ev = _eval_fraud if task == "fraud" else _eval_default
     if task == "fraud":
-        ys = [w.labels.fraud.astype(np.float64) for w in train]
+        ys = [w.labels.fraud_severity for w in train]
         masks = None
     else:
         ys = [w.cascade for w in train]
