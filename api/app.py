@@ -7,7 +7,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
 import structlog
 from fastapi import FastAPI, HTTPException, Request, Response, status
@@ -23,15 +23,18 @@ from prometheus_client import (
 )
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
-from strawberry.fastapi import GraphQLRouter
+from starlette.requests import HTTPConnection
 
 from api.audit import AuditLog, new_event
-from api.deps import CurrentUserDep, DriverDep, OptionalUserDep, SettingsDep
+from api.deps import CurrentUserDep, DriverDep, SettingsDep, _bearer, get_optional_user
 from api.errors import http_status_of, is_domain_error
 from api.graphql.context import Context
 from api.graphql.schema import build_schema
+from api.graphql.websocket import AuthenticatedGraphQLRouter
 from api.limits import RateLimited, RateLimiter
+from api.routes import telemetry
 from api.security import AuthError, CurrentUser, authenticate, issue_token
+from api.sensors import SensorsRuntime
 from chainlens.logs import get_logger
 from chainlens.settings import PROJECT_ROOT, Environment, Settings, get_settings
 from graph.driver import create_driver
@@ -89,9 +92,12 @@ def create_app(settings: Settings | None = None, driver: Driver | None = None) -
             app.state.driver, settings.neo4j_database, settings.audit_flush_s, settings.audit_batch
         )
         app.state.audit.start()
+        app.state.sensors = SensorsRuntime(settings, app.state.driver)
         try:
             yield
         finally:
+            await app.state.sensors.hub.close()
+            await run_in_threadpool(app.state.sensors.close)
             app.state.audit.stop()
             if owned:
                 app.state.driver.close()
@@ -224,9 +230,13 @@ def create_app(settings: Settings | None = None, driver: Driver | None = None) -
         take(request, limiter, user, "http")
         return {"username": user.username, "roles": sorted(user.roles)}
 
-    async def graphql_context(
-        request: Request, user: OptionalUserDep, settings: SettingsDep, driver: DriverDep
-    ) -> Context:
+    async def graphql_context(connection: HTTPConnection) -> Context:
+        settings, driver = connection.app.state.settings, connection.app.state.driver
+        if connection.scope["type"] == "websocket":
+            # Authenticated by its connection_init payload (AuthenticatedGraphQLRouter).
+            return Context(settings, driver, CurrentUser("anonymous", frozenset()), "-")
+        request = cast(Request, connection)
+        user = get_optional_user(settings, await _bearer(request))
         if user is None:
             # Only the GraphiQL page itself (a browser GET, development only) loads without a
             # token; every operation needs one.
@@ -249,14 +259,17 @@ def create_app(settings: Settings | None = None, driver: Driver | None = None) -
         )
 
     app.include_router(
-        GraphQLRouter(
+        AuthenticatedGraphQLRouter(
             build_schema(settings),
             context_getter=graphql_context,
             graphql_ide="graphiql" if dev else None,
             allow_queries_via_get=False,
+            settings=settings,
+            limiter=limiter,
         ),
         prefix="/graphql",
     )
+    app.include_router(telemetry.router)
 
     if (WEB_DIST / "index.html").is_file():
         app.mount("/", StaticFiles(directory=WEB_DIST, html=True), name="web")

@@ -20,7 +20,7 @@ def _domain_roots() -> tuple[type[Exception], ...]:
         ("entity_resolution.errors", "EntityResolutionError"),
         ("finance.errors", "FinanceError"),
         ("gnn.errors", "RiskError"),
-        ("sensors.errors", "SensorError"),
+        ("sensors.errors", "SensorsError"),
     ):
         try:
             roots.append(getattr(importlib.import_module(module), name))

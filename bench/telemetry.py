@@ -130,6 +130,12 @@ def main() -> None:
     n = len(messages)
     has_c_client = shutil.which("mosquitto_sub") is not None
     print(f"{n} readings ({herds} herds, {days} days), {rounds} rounds")
+    if not has_c_client:
+        print(
+            "note: mosquitto_sub not installed (apt-get install mosquitto-clients, or "
+            "scripts/system-deps.sh): the baseline is the plain paho subscriber only, "
+            "a weaker comparison than the broker's C client"
+        )
 
     plain: list[float] = []
     c_client: list[float] = []

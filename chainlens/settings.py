@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     sensors_dedup_horizon_s: int = 2 * 86_400
     sensors_max_future_s: int = 300
     sensors_replay_s: int = 6 * 3_600
+    sensors_http_max_bytes: int = 8 * 1024 * 1024  # POST /api/v1/telemetry body; 413 beyond
+    sensors_registry_refresh_s: float = 30.0  # API intake: reload the device registry this often
+    sensors_alert_poll_s: float = 1.0  # alertRaised subscription: graph poll interval
 
     log_level: str = "INFO"
     log_json: bool = False

@@ -31,6 +31,11 @@ users_app = typer.Typer(help="API users and their roles.", no_args_is_help=True)
 app.add_typer(neo4j_app, name="neo4j")
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
+sensors_app = typer.Typer(help="IoT-tracked collateral: broker, intake, simulator.",
+                          no_args_is_help=True)  # fmt: skip
+broker_app = typer.Typer(help="The local Mosquitto broker (demo).", no_args_is_help=True)
+sensors_app.add_typer(broker_app, name="broker")
+app.add_typer(sensors_app, name="sensors")
 
 console = Console(stderr=True)
 
@@ -266,6 +271,94 @@ def stats() -> None:
     for name, count in s.relationships.items():
         table.add_row("relationship", name, f"{count:,}")
     Console().print(table)
+
+
+# ---- sensors -------------------------------------------------------------------------------
+@broker_app.command("start")
+def sensors_broker_start() -> None:
+    """Start a persistent Mosquitto under the state folder on MQTT_HOST:MQTT_PORT."""
+    from sensors.broker import start_daemon
+    from sensors.errors import BrokerError
+
+    settings = _settings()
+    try:
+        pid = start_daemon(settings.state_dir / "mosquitto", settings.mqtt_port, settings.mqtt_host)
+    except BrokerError as e:
+        raise _fail(str(e)) from e
+    console.print(f"mosquitto running (pid {pid}) on {settings.mqtt_host}:{settings.mqtt_port}")
+
+
+@broker_app.command("stop")
+def sensors_broker_stop() -> None:
+    """Stop the broker that `broker start` started."""
+    from sensors.broker import stop_daemon
+
+    stopped = stop_daemon(_settings().state_dir / "mosquitto")
+    console.print("mosquitto stopped" if stopped else "mosquitto was not running")
+
+
+@broker_app.command("status")
+def sensors_broker_status() -> None:
+    """Whether the broker runs (exit code 3 when not)."""
+    from sensors.broker import daemon_pid
+
+    settings = _settings()
+    pid = daemon_pid(settings.state_dir / "mosquitto")
+    if pid is None:
+        console.print("mosquitto not running")
+        raise typer.Exit(code=3)
+    console.print(f"mosquitto running (pid {pid}) on {settings.mqtt_host}:{settings.mqtt_port}")
+
+
+@sensors_app.command("intake")
+def sensors_intake(
+    data_dir: Annotated[Path | None, typer.Option(help="Raw reading store.")] = None,
+    wall_clock: Annotated[bool, typer.Option(help="Evaluate rules on the wall clock too.")] = False,
+    idle_exit_s: Annotated[float | None, typer.Option(help="Exit after this long idle.")] = None,
+) -> None:
+    """Run the MQTT intake in the foreground (Ctrl-C stops it): store, acknowledge, derive,
+    alert, and value collateral, with finance's margin calls on falling values."""
+    from finance.collateral import on_valuation
+    from sensors.intake import run_mqtt_intake
+    from sensors.valuation import bind_hook
+
+    settings = _settings()
+    _ensure_neo4j(settings)
+    console.print(f"intake on {settings.mqtt_host}:{settings.mqtt_port}; Ctrl-C to stop")
+    acked, accepted = run_mqtt_intake(
+        settings,
+        data_dir=data_dir,
+        wall_clock=wall_clock,
+        idle_exit_s=idle_exit_s,
+        hooks=lambda driver, database: [bind_hook(on_valuation, driver, database)],
+    )
+    console.print(f"acknowledged {acked:,} readings, stored {accepted:,} new")
+
+
+@sensors_app.command("simulate")
+def sensors_simulate(
+    seed: Annotated[int, typer.Option(help="Scenario seed (same seed, same readings).")] = 7,
+    days: Annotated[int, typer.Option(min=1, help="Normal days, incidents on the last.")] = 3,
+    register: Annotated[bool, typer.Option(help="Write assets and sensors to the graph.")] = False,
+    rate: Annotated[float | None, typer.Option(help="Readings per second.")] = None,
+) -> None:
+    """Publish a simulated scenario (planted incidents on its last day) to the broker."""
+    from graph.driver import open_driver
+    from sensors.registry import register_scenario
+    from sensors.simulator import build_scenario, publish
+
+    settings = _settings()
+    scenario = build_scenario(seed=seed, days=days)
+    if register:
+        _ensure_neo4j(settings)
+        with open_driver(settings) as driver:
+            register_scenario(driver, settings.neo4j_database, scenario)
+        console.print(f"registered {len(scenario.registry.sensors)} sensors")
+    with console.status(f"publishing {len(scenario.readings):,} readings…"):
+        n = publish(scenario, settings.mqtt_host, settings.mqtt_port, rate=rate)
+    for incident in scenario.incidents:
+        console.print(f"planted {incident.kind} on {incident.asset_id}: {incident.description}")
+    console.print(f"published {n:,} readings")
 
 
 # ---- demo ----------------------------------------------------------------------------------

@@ -153,8 +153,14 @@ class CollateralEngine:
         rules: RuleConfig | None = None,
         prices: PriceTable | None = None,
         on_valuation: Sequence[OnValuation] = (),
+        *,
+        only_fed_assets: bool = False,
     ) -> None:
         self.rules = rules or RuleConfig()
+        # A second door (the API's HTTP intake) sees only the assets its clients report on:
+        # rules and valuations there must leave the others to the MQTT intake's engine, or
+        # every sensor it never hears from would be reported silent.
+        self.only_fed_assets = only_fed_assets
         self.prices = prices or PriceTable()
         self.on_valuation = list(on_valuation)
         self._tick_us = self.rules.tick_s * _S
@@ -285,7 +291,7 @@ class CollateralEngine:
         cfg = self.rules
         for track in self._tracks.values():
             asset = track.info
-            if asset.id not in self._by_asset:
+            if asset.id not in self._by_asset or (self.only_fed_assets and track.first_us is None):
                 continue
             for cond in self._conditions(track, now_us):
                 active[cond[1]] = cond
@@ -545,6 +551,8 @@ class CollateralEngine:
         for asset_id, track in self._tracks.items():
             price = self.prices.price_for(track.info)
             if price is None or not self._sensors_of(asset_id):
+                continue
+            if self.only_fed_assets and track.first_us is None:
                 continue
             qty = self.measured_quantity(asset_id, now_us)
             if qty is None:

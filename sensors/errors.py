@@ -30,3 +30,9 @@ class BrokerError(SensorsError):
 
 class NotFound(SensorsError):
     http_status = 404
+
+
+class InvalidArgument(SensorsError):
+    """A query argument is out of bounds (a cursor that does not parse, too many points)."""
+
+    http_status = 400

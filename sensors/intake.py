@@ -37,6 +37,7 @@ from sensors.mqtt import SUBSCRIPTION, FastClient, connect, sensor_of_raw, subsc
 from sensors.sink import MemorySink, Sink
 from sensors.store import ReadingStore, load_table, query
 from sensors.validation import decode, validate
+from sensors.valuation import OnValuation
 
 log = get_logger(__name__)
 
@@ -405,23 +406,27 @@ class MqttIntake:
 cli = typer.Typer(add_completion=False, help="Run the MQTT telemetry intake.")
 
 
-@cli.command()
-def main(
-    host: Annotated[str | None, typer.Option(help="MQTT broker host")] = None,
-    port: Annotated[int | None, typer.Option(help="MQTT broker port")] = None,
-    data_dir: Annotated[Path | None, typer.Option(help="raw reading store")] = None,
-    client_id: Annotated[str, typer.Option(help="MQTT client id")] = "chainlens-intake",
-    registry_file: Annotated[
-        Path | None, typer.Option(help="registry JSON instead of the graph (no graph writes)")
-    ] = None,
-    ack_log: Annotated[Path | None, typer.Option(help="append acknowledged readings here")] = None,
-    flush_ms: Annotated[int | None, typer.Option(help="longest wait to store a batch")] = None,
-    wall_clock: Annotated[bool, typer.Option(help="evaluate rules on the wall clock too")] = False,
-    idle_exit_s: Annotated[float | None, typer.Option(help="exit after this long idle")] = None,
-) -> None:
-    """Subscribe to `chainlens/v1/telemetry/+` and store, acknowledge and derive."""
-    settings = get_settings()
-    configure_logging(settings.log_level, settings.log_json)
+HookFactory = Callable[[Any, str], Sequence[OnValuation]]
+"""Given the driver and database, the valuation hooks to register (the CLI binds finance's)."""
+
+
+def run_mqtt_intake(
+    settings: Settings,
+    *,
+    host: str | None = None,
+    port: int | None = None,
+    data_dir: Path | None = None,
+    client_id: str = "chainlens-intake",
+    registry_file: Path | None = None,
+    ack_log: Path | None = None,
+    flush_ms: int | None = None,
+    wall_clock: bool = False,
+    idle_exit_s: float | None = None,
+    hooks: HookFactory | None = None,
+) -> tuple[int, int]:
+    """Run the MQTT intake in the foreground until SIGTERM/SIGINT (or idle); returns
+    (acknowledged, accepted). Without `registry_file` the registry comes from Neo4j and
+    alerts, state and valuations go there, and `hooks` are bound to that driver."""
     config = IntakeConfig.from_settings(settings)
     if data_dir is not None:
         config = IntakeConfig(
@@ -432,6 +437,7 @@ def main(
         )
     driver = None
     sink: Sink
+    on_valuation: Sequence[OnValuation] = ()
     if registry_file is not None:
         registry = Registry.load(registry_file)
         sink = MemorySink()
@@ -443,7 +449,10 @@ def main(
         driver = create_driver(settings)
         registry = load_registry(driver, settings.neo4j_database)
         sink = GraphSink(driver, settings.neo4j_database)
-    intake = Intake(registry, config, sink=sink)
+        if hooks is not None:
+            on_valuation = hooks(driver, settings.neo4j_database)
+    engine = CollateralEngine(registry, RuleConfig(), on_valuation=on_valuation)
+    intake = Intake(registry, config, engine=engine, sink=sink)
     intake.open()
     door = MqttIntake(
         intake,
@@ -466,7 +475,40 @@ def main(
         intake.close()
         if driver is not None:
             driver.close()
-        print(json.dumps({"acked": door.acked, "accepted": intake.totals.accepted}), flush=True)
+    return door.acked, intake.totals.accepted
+
+
+@cli.command()
+def main(
+    host: Annotated[str | None, typer.Option(help="MQTT broker host")] = None,
+    port: Annotated[int | None, typer.Option(help="MQTT broker port")] = None,
+    data_dir: Annotated[Path | None, typer.Option(help="raw reading store")] = None,
+    client_id: Annotated[str, typer.Option(help="MQTT client id")] = "chainlens-intake",
+    registry_file: Annotated[
+        Path | None, typer.Option(help="registry JSON instead of the graph (no graph writes)")
+    ] = None,
+    ack_log: Annotated[Path | None, typer.Option(help="append acknowledged readings here")] = None,
+    flush_ms: Annotated[int | None, typer.Option(help="longest wait to store a batch")] = None,
+    wall_clock: Annotated[bool, typer.Option(help="evaluate rules on the wall clock too")] = False,
+    idle_exit_s: Annotated[float | None, typer.Option(help="exit after this long idle")] = None,
+) -> None:
+    """Subscribe to `chainlens/v1/telemetry/+` and store, acknowledge and derive (no finance
+    hook: `chainlens sensors intake` is the entry that wires margin calls)."""
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    acked, accepted = run_mqtt_intake(
+        settings,
+        host=host,
+        port=port,
+        data_dir=data_dir,
+        client_id=client_id,
+        registry_file=registry_file,
+        ack_log=ack_log,
+        flush_ms=flush_ms,
+        wall_clock=wall_clock,
+        idle_exit_s=idle_exit_s,
+    )
+    print(json.dumps({"acked": acked, "accepted": accepted}), flush=True)
 
 
 if __name__ == "__main__":

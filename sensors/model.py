@@ -311,6 +311,9 @@ class AlertRecord:
     cleared_at: datetime | None = None
     acknowledged_by: str | None = None
     acknowledged_at: datetime | None = None
+    acknowledged_note: str | None = None
+    enterprise_ids: tuple[str, ...] = ()
+    financing_ids: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)

@@ -6,6 +6,7 @@ knows about HTTP. See docs/sensors.md for the suggested schema.
 - `asset_state`        an asset's current collateral state (graph, written by the intake)
 - `readings_history`   downsampled readings of an asset's sensors (DuckDB over the store)
 - `list_alerts`        alerts filtered by status, kind, severity, asset, owner, financing, time
+- `alerts_page`        the same, a page at a time behind an opaque keyset cursor
 - `acknowledge_alert`  an operator takes an alert
 - `watch_alerts`       async iterator of new alerts (a GraphQL subscription)
 - `intake.accept_batch` the REST POST for HTTP batches
@@ -14,6 +15,8 @@ knows about HTTP. See docs/sensors.md for the suggested schema.
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import json
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
@@ -25,11 +28,12 @@ from typing import Any
 from neo4j import Driver
 
 from graph.queries import sensors as q
-from sensors.errors import InvalidBatch, NotFound
-from sensors.model import AlertRecord, AlertStatus, from_us
+from sensors.errors import InvalidArgument, InvalidBatch, NotFound
+from sensors.model import READING_SPECS, AlertRecord, AlertStatus, SensorKind, from_us
 from sensors.store import query
 
 MAX_POINTS = 5_000
+MAX_PAGE = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,14 +171,29 @@ def asset_history(
     start: datetime,
     end: datetime,
     bucket: timedelta,
+    kind: str | None = None,
 ) -> list[HistoryPoint]:
-    """`readings_history` of every sensor that monitors `asset_id`."""
+    """`readings_history` of every sensor that monitors `asset_id` (only those that report
+    reading `kind`, e.g. `weight`, when given)."""
     state = asset_state(driver, database, asset_id)
-    return readings_history(data_dir, [s.sensor_id for s in state.sensors], start, end, bucket)
+    sensor_ids = [s.sensor_id for s in state.sensors if kind is None or _reads(s.kind) == kind]
+    return readings_history(data_dir, sensor_ids, start, end, bucket)
 
 
-def _alert(row: dict[str, Any]) -> AlertRecord:
+def _reads(sensor_kind: str | None) -> str | None:
+    try:
+        return READING_SPECS[SensorKind(sensor_kind or "")].kind.value
+    except ValueError:
+        return None
+
+
+def _alert(
+    row: dict[str, Any],
+    enterprise_ids: Sequence[str] = (),
+    financing_ids: Sequence[str] = (),
+) -> AlertRecord:
     evidence = row.get("evidence")
+    created = _dt(row.get("created_at"))
     return AlertRecord(
         id=row["id"],
         kind=row.get("kind") or "",
@@ -185,10 +204,13 @@ def _alert(row: dict[str, Any]) -> AlertRecord:
         message=row.get("message") or "",
         evidence=json.loads(evidence) if isinstance(evidence, str) else {},
         first_evidence_at=_dt(row.get("first_evidence_at")) or datetime.min.replace(tzinfo=UTC),
-        raised_at=_dt(row.get("raised_at")) or datetime.min.replace(tzinfo=UTC),
+        raised_at=_dt(row.get("raised_at")) or created or datetime.min.replace(tzinfo=UTC),
         cleared_at=_dt(row.get("cleared_at")),
         acknowledged_by=row.get("acknowledged_by"),
         acknowledged_at=_dt(row.get("acknowledged_at")),
+        acknowledged_note=row.get("acknowledged_note"),
+        enterprise_ids=tuple(enterprise_ids),
+        financing_ids=tuple(financing_ids),
     )
 
 
@@ -218,14 +240,64 @@ def list_alerts(
         since=since,
         limit=max(1, min(limit, 1000)),
     )
-    return [_alert(r["alert"]) for r in rows]
+    return [_alert(r["alert"], r["enterprise_ids"], r["financing_ids"]) for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class AlertPage:
+    alerts: list[AlertRecord]
+    cursors: list[str]
+    has_next_page: bool
+
+
+def encode_cursor(alert: AlertRecord) -> str:
+    raw = f"{alert.raised_at.isoformat()}|{alert.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        at, _, alert_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
+        when = datetime.fromisoformat(at)
+    except (binascii.Error, UnicodeDecodeError, ValueError) as e:
+        raise InvalidArgument(f"not an alerts cursor: {cursor!r}") from e
+    if when.tzinfo is None or not alert_id:
+        raise InvalidArgument(f"not an alerts cursor: {cursor!r}")
+    return when, alert_id
+
+
+def alerts_page(
+    driver: Driver,
+    database: str,
+    *,
+    first: int = 50,
+    after: str | None = None,
+    **filters: Any,
+) -> AlertPage:
+    """One page of `list_alerts` (newest first) after the opaque cursor `after`; the cursor
+    is a keyset (time, id), so pages stay stable while new alerts arrive."""
+    if not 1 <= first <= MAX_PAGE:
+        raise InvalidArgument(f"first must be between 1 and {MAX_PAGE}")
+    after_at, after_id = decode_cursor(after) if after else (None, "")
+    rows = q.list_alerts(
+        driver, database, after_at=after_at, after_id=after_id, limit=first + 1, **filters
+    )
+    alerts = [_alert(r["alert"], r["enterprise_ids"], r["financing_ids"]) for r in rows]
+    page = alerts[:first]
+    return AlertPage(page, [encode_cursor(a) for a in page], len(alerts) > first)
 
 
 def acknowledge_alert(
-    driver: Driver, database: str, alert_id: str, user: str, at: datetime | None = None
+    driver: Driver,
+    database: str,
+    alert_id: str,
+    user: str,
+    at: datetime | None = None,
+    note: str | None = None,
 ) -> AlertRecord:
-    """Mark an alert acknowledged by `user`; acknowledging twice keeps the first."""
-    row = q.acknowledge_alert(driver, database, alert_id, user, at or datetime.now(UTC))
+    """Mark an alert acknowledged by `user` (with an optional note); acknowledging twice
+    keeps the first."""
+    row = q.acknowledge_alert(driver, database, alert_id, user, at or datetime.now(UTC), note)
     if row is None:
         raise NotFound(f"no alert {alert_id!r}")
     return _alert(row)

@@ -16,10 +16,33 @@ from typing import Any
 
 import yaml
 
+from chainlens.logs import get_logger
 from sensors.model import AssetInfo
 
 OnValuation = Callable[[str, int, str], None]
 """`on_valuation(asset_id, value_minor, currency)`: called once per changed valuation."""
+
+log = get_logger(__name__)
+
+
+def bind_hook(fn: Callable[..., Any], driver: Any, database: str) -> OnValuation:
+    """An `OnValuation` from a domain function `fn(driver, database, asset_id, value_minor,
+    currency)` (finance's `collateral.on_valuation`), bound by the entry point that owns the
+    driver. A failing hook is logged, not raised: the readings are stored already, and one
+    bad valuation must not stop the engine."""
+
+    def hook(asset_id: str, value_minor: int, currency: str) -> None:
+        try:
+            fn(driver, database, asset_id, value_minor, currency)
+        except Exception as e:
+            log.error(
+                "sensors.valuation.hook_failed",
+                hook=getattr(fn, "__qualname__", repr(fn)),
+                asset_id=asset_id,
+                error=repr(e),
+            )
+
+    return hook
 
 
 @dataclass(frozen=True, slots=True)

@@ -141,7 +141,7 @@ CALL (al, row) {{
   }}
   CALL (al, a) {{
     MATCH (a)-[:{Rel.PLEDGED_TO.value}]->(f:{_F})
-    WHERE coalesce(f.status, 'live') = 'live'
+    WHERE coalesce(f.status, 'live') IN ['live', 'approved', 'contracted', 'active', 'overdue']
     MERGE (al)-[:{Rel.ABOUT.value}]->(f)
   }}
 }}
@@ -167,6 +167,7 @@ ACKNOWLEDGE_ALERT = f"""
 MATCH (al:{_AL} {{id: $id}})
 SET al.acknowledged_by = CASE WHEN al.status = 'open' THEN $user ELSE al.acknowledged_by END,
     al.acknowledged_at = CASE WHEN al.status = 'open' THEN $at ELSE al.acknowledged_at END,
+    al.acknowledged_note = CASE WHEN al.status = 'open' THEN $note ELSE al.acknowledged_note END,
     al.status = 'acknowledged'
 RETURN al {{.*}} AS alert
 """
@@ -182,12 +183,17 @@ WHERE ($status IS NULL OR al.status = $status)
        EXISTS {{ (al)-[:{Rel.ABOUT.value}]->(:{_E} {{id: $enterprise_id}}) }})
   AND ($financing_id IS NULL OR
        EXISTS {{ (al)-[:{Rel.ABOUT.value}]->(:{_F} {{id: $financing_id}}) }})
-WITH al ORDER BY al.raised_at DESC, al.id LIMIT $limit
+// Finance's margin calls carry created_at only; the keyset cursor is (at, id) after $after_at.
+WITH al, coalesce(al.raised_at, al.created_at) AS at
+WHERE $after_at IS NULL OR at < $after_at OR (at = $after_at AND al.id > $after_id)
+WITH al, at ORDER BY at DESC, al.id LIMIT $limit
 OPTIONAL MATCH (al)-[:{Rel.ABOUT.value}]->(x)
 WHERE x:{_E} OR x:{_F}
-RETURN al {{.*}} AS alert,
-       [n IN collect(x) WHERE n:{_E} | n.id] AS enterprise_ids,
-       [n IN collect(x) WHERE n:{_F} | n.id] AS financing_ids
+WITH al, at, collect(x) AS linked
+RETURN al {{.*}} AS alert, at,
+       [n IN linked WHERE n:{_E} | n.id] AS enterprise_ids,
+       [n IN linked WHERE n:{_F} | n.id] AS financing_ids
+ORDER BY at DESC, al.id
 """
 
 ALERTS_CREATED_SINCE = f"""
@@ -283,10 +289,15 @@ def open_alert_scopes(driver: Driver, database: str) -> dict[str, str]:
 
 
 def acknowledge_alert(
-    driver: Driver, database: str, alert_id: str, user: str, at: datetime
+    driver: Driver,
+    database: str,
+    alert_id: str,
+    user: str,
+    at: datetime,
+    note: str | None = None,
 ) -> dict[str, Any] | None:
     def work(tx: ManagedTransaction) -> dict[str, Any] | None:
-        record = tx.run(ACKNOWLEDGE_ALERT, id=alert_id, user=user, at=at).single()
+        record = tx.run(ACKNOWLEDGE_ALERT, id=alert_id, user=user, at=at, note=note).single()
         return dict(record["alert"]) if record else None
 
     with driver.session(database=database) as session:
@@ -304,8 +315,10 @@ def list_alerts(driver: Driver, database: str, **filters: Any) -> list[dict[str,
             "since",
             "enterprise_id",
             "financing_id",
+            "after_at",
         )
     }
+    params["after_id"] = filters.get("after_id") or ""
     params["limit"] = int(filters.get("limit") or 100)
     return _read(driver, database, LIST_ALERTS, **params)
 

@@ -1,0 +1,1 @@
+"""REST routes, one APIRouter per area, included by `api.app.create_app`."""
