@@ -36,6 +36,8 @@ sensors_app = typer.Typer(help="IoT-tracked collateral: broker, intake, simulato
 broker_app = typer.Typer(help="The local Mosquitto broker (demo).", no_args_is_help=True)
 sensors_app.add_typer(broker_app, name="broker")
 app.add_typer(sensors_app, name="sensors")
+er_app = typer.Typer(help="Entity resolution: quality on generated folders.", no_args_is_help=True)
+app.add_typer(er_app, name="er")
 
 console = Console(stderr=True)
 
@@ -205,6 +207,7 @@ def ingest(
     batch_size: int = 5000,
 ) -> None:
     """Validate and load a folder in the ingest format; bad rows go to _rejects/."""
+    from entity_resolution.pipeline import resolve_graph
     from graph.driver import open_driver
     from graph.schema import apply_schema
     from ingest.loader import ingest_folder
@@ -217,11 +220,57 @@ def ingest(
             summary = ingest_folder(
                 driver, settings.neo4j_database, folder, batch_size=batch_size, progress=progress
             )
+            resolved = resolve_graph(driver, settings.neo4j_database, progress=progress)
     console.print(summary.table())
+    console.print(resolved.line())
     if summary.rejected:
         console.print(
             f"[yellow]{summary.rejected} rows rejected[/yellow]; see {folder / '_rejects'}"
         )
+
+
+@app.command()
+def resolve(
+    folder: Annotated[
+        Path | None,
+        typer.Option(exists=True, file_okay=False, help="Load this folder first (as ingest)."),
+    ] = None,
+    all_records: Annotated[
+        bool, typer.Option("--all", help="Re-resolve and rewrite every record's link.")
+    ] = False,
+) -> None:
+    """(Re)run entity resolution over the graph's source records and stored decisions."""
+    from entity_resolution.pipeline import resolve_graph
+    from graph.driver import open_driver
+    from graph.schema import apply_schema
+    from ingest.loader import ingest_folder
+
+    settings = _settings()
+    _ensure_neo4j(settings)
+    with open_driver(settings) as driver:
+        apply_schema(driver, settings.neo4j_database)
+        with progress_bars(console) as progress:
+            if folder is not None:
+                ingest_folder(driver, settings.neo4j_database, folder, progress=progress)
+            resolved = resolve_graph(
+                driver, settings.neo4j_database, full=all_records, progress=progress
+            )
+    console.print(resolved.line())
+
+
+@er_app.command("evaluate")
+def er_evaluate(
+    folder: Annotated[Path, typer.Argument(exists=True, file_okay=False)],
+    with_masters: Annotated[
+        bool, typer.Option(help="Resolve against the enterprises file too (as ingest does).")
+    ] = True,
+) -> None:
+    """Pairwise and B-cubed scores of entity resolution on a generated folder (no database)."""
+    import json
+
+    from entity_resolution.evaluate import evaluate_folder
+
+    Console().print_json(json.dumps(evaluate_folder(folder, with_masters=with_masters)))
 
 
 # ---- api -----------------------------------------------------------------------------------
@@ -371,6 +420,7 @@ def demo(
     """Everything at once: Neo4j, a generated industrial chain, ingest, scores, the API."""
     from api.security import Role, add_user
     from chainlens.settings import read_or_create_secret
+    from entity_resolution.pipeline import resolve_graph
     from graph.driver import open_driver
     from graph.schema import apply_schema
     from ingest.loader import ingest_folder
@@ -387,9 +437,11 @@ def demo(
             summary = ingest_folder(
                 driver, settings.neo4j_database, out / "data", progress=progress
             )
+            resolved = resolve_graph(driver, settings.neo4j_database, progress=progress)
             password = read_or_create_secret(settings.state_dir / "demo-password")
             add_user(driver, settings.neo4j_database, "demo", password, list(Role))
     console.print(summary.table())
+    console.print(resolved.line())
     url = f"http://{settings.api_host}:{settings.api_port}"
     console.print(f"\n[bold]ChainLens is ready[/bold] at {url}  (GraphQL: {url}/graphql)")
     console.print(f"  login: demo / {password}   (kept in {settings.state_dir / 'demo-password'})")

@@ -116,37 +116,42 @@ def read_generated(folder: Path) -> tuple[list[Any], list[Any], dict[str, str]]:
     return records, masters, truth
 
 
+def evaluate_folder(folder: Path, *, with_masters: bool = False) -> dict[str, Any]:
+    """Resolve a folder written by `chainlens generate` and score it against its truth."""
+    import time
+
+    from entity_resolution.resolver import resolve_records
+
+    records, masters, truth = read_generated(folder)
+    inputs = records + (masters if with_masters else [])
+    t0 = time.perf_counter()
+    res = resolve_records(inputs, keep_index=False)
+    seconds = time.perf_counter() - t0
+    out = score_clusters(res.entity_of(), truth).as_dict()
+    out["blocking_recall"] = blocking_recall([r.record_id for r in res.records], res.pairs,
+                                             truth)
+    out["seconds"] = round(seconds, 2)
+    out["candidate_pairs"] = res.stats["candidate_pairs"]
+    if with_masters:
+        entity_of = res.entity_of()
+        out["records_linked_to_their_enterprise"] = sum(
+            entity_of[r] == e for r, e in truth.items() if r in entity_of
+        ) / max(1, len(truth))
+    return out
+
+
 def main() -> None:
     """`python -m entity_resolution.evaluate FOLDER [--with-masters]`: scores on a generated
     folder, printed as JSON."""
     import argparse
     import json
-    import time
-
-    from entity_resolution.resolver import resolve_records
 
     parser = argparse.ArgumentParser(description="evaluate entity resolution on a folder")
     parser.add_argument("folder", type=Path)
     parser.add_argument("--with-masters", action="store_true",
                         help="resolve against the enterprises file too (as ingest does)")
     args = parser.parse_args()
-    records, masters, truth = read_generated(args.folder)
-    inputs = records + (masters if args.with_masters else [])
-    t0 = time.perf_counter()
-    res = resolve_records(inputs, keep_index=False)
-    seconds = time.perf_counter() - t0
-    scores = score_clusters(res.entity_of(), truth)
-    out = scores.as_dict()
-    out["blocking_recall"] = blocking_recall([r.record_id for r in res.records], res.pairs,
-                                             truth)
-    out["seconds"] = round(seconds, 2)
-    out["candidate_pairs"] = res.stats["candidate_pairs"]
-    if args.with_masters:
-        entity_of = res.entity_of()
-        out["records_linked_to_their_enterprise"] = sum(
-            entity_of[r] == e for r, e in truth.items() if r in entity_of
-        ) / max(1, len(truth))
-    print(json.dumps(out, indent=1))
+    print(json.dumps(evaluate_folder(args.folder, with_masters=args.with_masters), indent=1))
 
 
 if __name__ == "__main__":

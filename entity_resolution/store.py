@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,10 +21,19 @@ from graph.queries import resolution as q
 
 
 def write_resolution(
-    driver: Driver, database: str, resolution: Resolution, run_id: str | None = None
+    driver: Driver,
+    database: str,
+    resolution: Resolution,
+    run_id: str | None = None,
+    *,
+    only: Collection[str] | None = None,
 ) -> dict[str, int]:
     """Write source records, entities, RESOLVES_TO links (replacing earlier ones) and
-    BRANCH_OF edges; entities an earlier run made and that lost all records are removed."""
+    BRANCH_OF edges; entities an earlier run made and that lost all records are removed.
+
+    ``only`` limits the records (and the entities they reach) written, for incremental runs;
+    entity aliases still come from every record of the resolution.
+    """
     run_id = run_id or uuid.uuid4().hex
     at = datetime.now(UTC)
     entity_of = resolution.entity_of()
@@ -33,6 +42,14 @@ def write_resolution(
     raws = {r.record_id: r for r in resolution.records}
     for link in resolution.links:
         raw: EnterpriseRecord | None = raws.get(link.record_id)
+        if raw is not None:
+            names.setdefault(entity_of[link.record_id], set()).update(
+                n for n in (raw.name.strip(), raw.name_en.strip()) if n
+            )
+    chosen = [link for link in resolution.links if only is None or link.record_id in only]
+    touched = {link.entity_id for link in chosen}
+    for link in chosen:
+        raw = raws.get(link.record_id)
         problems = list(resolution.flags.get(link.record_id, ()))
         records.append(
             {
@@ -44,10 +61,6 @@ def write_resolution(
                 "problems": problems,
             }
         )
-        if raw is not None:
-            names.setdefault(entity_of[link.record_id], set()).update(
-                n for n in (raw.name.strip(), raw.name_en.strip()) if n
-            )
     entities = [
         {
             "id": e.entity_id,
@@ -59,6 +72,7 @@ def write_resolution(
             "is_branch": e.is_branch,
         }
         for e in resolution.entities.values()
+        if e.entity_id in touched
     ]
     links = [
         {
@@ -67,7 +81,7 @@ def write_resolution(
             "score": float(link.score),
             "explanation": json.dumps(link.explanation, ensure_ascii=False, sort_keys=True),
         }
-        for link in resolution.links
+        for link in chosen
     ]
     branches = [{"branch": b, "parent": p} for b, p in resolution.branch_of]
     return q.write_resolution_rows(

@@ -112,6 +112,42 @@ OPTIONAL MATCH (s)-[:{Rel.RESOLVES_TO.value}]->(e:{_E})
 RETURN s.id AS record_id, s.raw AS raw, e.id AS entity_id
 """
 
+# Known enterprises (not made by entity resolution) as master records: name, codes, region and
+# their contact texts, so that source records can meet them on phone and address too.
+READ_MASTER_ENTERPRISES = f"""
+MATCH (e:{_E})
+WHERE coalesce(e.created_by, '') <> '{ER_CREATOR}' AND e.name IS NOT NULL
+OPTIONAL MATCH (e)-[:{Rel.LOCATED_AT.value}]->(a:{Label.ADDRESS.value})
+OPTIONAL MATCH (e)-[:{Rel.HAS_PHONE.value}]->(p:{Label.PHONE.value})
+WITH e, head(collect(a.text)) AS address, head(collect(p.number)) AS phone
+RETURN e.id AS id, e.name AS name, e.name_en AS name_en, e.uscc AS uscc,
+       e.legal_form AS legal_form, e.region_code AS region_code, address, phone
+ORDER BY e.id
+"""
+
+# Every source record's current fields, the snapshot it was last resolved from (`raw`) and
+# its link, so that a run can tell unresolved and changed records from settled ones.
+READ_SOURCE_RECORD_STATE_PAGE = f"""
+MATCH (s:{_S})
+WHERE s.id > $after
+WITH s ORDER BY s.id LIMIT $limit
+OPTIONAL MATCH (s)-[r:{Rel.RESOLVES_TO.value}]->(e:{_E})
+WITH s, head(collect({{entity: e.id, at: r.at, explained: r.explanation IS NOT NULL}})) AS link
+RETURN s.id AS record_id, s.source AS source, s.name AS name, s.name_en AS name_en,
+       s.uscc AS uscc, s.legacy_org_code AS legacy_org_code,
+       s.registration_no AS registration_no, s.legal_form AS legal_form,
+       s.region_code AS region_code, s.address AS address, s.phone AS phone,
+       s.legal_rep AS legal_rep, s.raw AS raw, link.entity AS entity_id, link.at AS at,
+       coalesce(link.explained, false) AS explained
+"""
+
+READ_BRANCH_OF = f"""
+MATCH (e:{_E} {{id: $entity_id}})
+OPTIONAL MATCH (e)-[:{Rel.BRANCH_OF.value}]->(p:{_E})
+OPTIONAL MATCH (b:{_E})-[:{Rel.BRANCH_OF.value}]->(e)
+RETURN collect(DISTINCT p.id) AS parents, collect(DISTINCT b.id) AS branches
+"""
+
 
 def _batches(rows: Sequence[dict[str, Any]], size: int) -> list[Sequence[dict[str, Any]]]:
     return [rows[i : i + size] for i in range(0, len(rows), size)]
@@ -209,3 +245,30 @@ def read_source_records_page(
         routing_=RoutingControl.READ,
     )
     return [r.data() for r in records]
+
+
+def read_master_enterprises(driver: Driver, database: str) -> list[dict[str, Any]]:
+    records, _, _ = driver.execute_query(
+        READ_MASTER_ENTERPRISES, database_=database, routing_=RoutingControl.READ
+    )
+    return [r.data() for r in records]
+
+
+def read_source_record_state_page(
+    driver: Driver, database: str, after: str, limit: int
+) -> list[dict[str, Any]]:
+    records, _, _ = driver.execute_query(
+        READ_SOURCE_RECORD_STATE_PAGE, after=after, limit=limit, database_=database,
+        routing_=RoutingControl.READ,
+    )
+    return [r.data() for r in records]
+
+
+def read_branch_of(driver: Driver, database: str, entity_id: str) -> tuple[list[str], list[str]]:
+    """(parents, branches) of an entity along BRANCH_OF."""
+    records, _, _ = driver.execute_query(
+        READ_BRANCH_OF, entity_id=entity_id, database_=database, routing_=RoutingControl.READ
+    )
+    if not records:
+        return [], []
+    return sorted(records[0]["parents"]), sorted(records[0]["branches"])
