@@ -123,7 +123,9 @@ def guarantee_circles(
     """Every guarantee circle of the graph, largest first (a full scan)."""
     check_range("max_cycle_length", max_cycle_length, 2, MAX_CYCLE_LENGTH)
     check_range("max_cycles_per_circle", max_cycles_per_circle, 1, MAX_CYCLES_PER_CIRCLE)
-    graph = _graph(read(driver, database, q.ALL_ENTERPRISE_GUARANTEES))
+    rows = read(driver, database, q.ALL_ENTERPRISE_GUARANTEES)[0]["rows"]
+    fields = ("guarantor", "beneficiary", "id", "amount")
+    graph = _graph(dict(zip(fields, row, strict=True)) for row in rows)
     circles = [
         _circle(graph, set(component), max_cycle_length, max_cycles_per_circle)
         for component in nx.strongly_connected_components(graph)

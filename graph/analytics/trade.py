@@ -91,24 +91,19 @@ def circular_trade(
     if not 0 <= amount_tolerance <= 1:
         raise InvalidArgument(f"amount_tolerance must be between 0 and 1, got {amount_tolerance}")
     graph: nx.DiGraph[str] = nx.DiGraph()
-    pairs = read(driver, database, q.ALL_SUPPLIES_PAIRS)
-    graph.add_edges_from((r["seller"], r["buyer"]) for r in pairs)
+    pairs = read(driver, database, q.ALL_SUPPLIES_PAIRS)[0]
+    graph.add_edges_from(zip(pairs["sellers"], pairs["buyers"], strict=True))
     components = [c for c in nx.strongly_connected_components(graph) if len(c) >= min_length]
     window = timedelta(days=window_days)
     found: dict[tuple[str, ...], list[list[RingInvoice]]] = defaultdict(list)
     searched = 0
     truncated = False
     for component in sorted(components, key=lambda c: min(c)):
-        rows = read(driver, database, q.INVOICES_AMONG, ids=sorted(component))
+        rows = read(driver, database, q.INVOICES_AMONG, ids=sorted(component))[0]["rows"]
         invoices = sorted(
-            (
-                RingInvoice(r["id"], r["seller"], r["buyer"], int(r["amount"] or 0),
-                            _as_date(r["issued_on"]))
-                for r in rows
-                if r["issued_on"] is not None
-            ),
+            (RingInvoice(r[0], r[1], r[2], int(r[3]), date.fromisoformat(r[4])) for r in rows),
             key=lambda i: (i.issued_on, i.id),
-        )  # fmt: skip
+        )
         searched += len(invoices)
         by_seller: dict[str, list[RingInvoice]] = defaultdict(list)
         for inv in invoices:

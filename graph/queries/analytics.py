@@ -204,7 +204,7 @@ LIMIT $limit
 ALL_ENTERPRISE_GUARANTEES = f"""
 MATCH (g:{_E})-[r:{_GUARANTEES}]->(b:{_E})
 WHERE g <> b
-RETURN g.id AS guarantor, b.id AS beneficiary, r.id AS id, coalesce(r.amount, 0) AS amount
+RETURN collect([g.id, b.id, r.id, coalesce(r.amount, 0)]) AS rows
 """
 
 _GUARANTEE_HOP = """
@@ -247,10 +247,12 @@ LIMIT $limit
 
 
 # ---- trade authenticity --------------------------------------------------------------------
+# Full-graph projections come back as one row of parallel lists: hundreds of thousands of
+# one-pair records cost far more to decode than the query takes.
 ALL_SUPPLIES_PAIRS = f"""
 MATCH (s:{_E})-[:{_SUPPLIES}]->(b:{_E})
 WHERE s <> b
-RETURN s.id AS seller, b.id AS buyer
+RETURN collect(s.id) AS sellers, collect(b.id) AS buyers
 """
 
 # Invoices between firms of one candidate component (sellers in $ids, buyers in $ids).
@@ -259,7 +261,8 @@ UNWIND $ids AS sid
 MATCH (s:{_E} {{id: sid}})<-[:{Rel.SELLER.value}]-(i:{Label.INVOICE.value})
       -[:{Rel.BUYER.value}]->(b:{_E})
 WHERE b.id IN $ids AND b <> s AND coalesce(i.status, 'issued') <> 'void'
-RETURN i.id AS id, s.id AS seller, b.id AS buyer, i.amount AS amount, i.issued_on AS issued_on
+  AND i.issued_on IS NOT NULL
+RETURN collect([i.id, s.id, b.id, coalesce(i.amount, 0), toString(i.issued_on)]) AS rows
 """
 
 INVOICE_SHIPMENT_COUNTS = f"""

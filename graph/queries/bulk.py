@@ -69,7 +69,9 @@ MERGE (i)-[:{R.SELLER}]->(s)
 MERGE (i)-[:{R.BUYER}]->(b)
 """
 
-COUNT_ENTERPRISES = f"MATCH (e:{L.ENTERPRISE}) RETURN count(e) AS n"
+COUNT_ENTERPRISES = f"""
+MATCH (e:{L.ENTERPRISE}) WHERE NOT e.id STARTS WITH 'DENSE-' RETURN count(e) AS n
+"""
 CORES = f"MATCH (e:{L.ENTERPRISE}) WHERE e.is_core RETURN e.id AS id ORDER BY id"
 
 # A dense synthetic chain for the naive-vs-frontier comparison: `width` firms per tier, each
