@@ -147,3 +147,8 @@ def stored_records(driver: Driver, database: str, page: int = 10_000) -> Iterato
         for row in rows:
             yield EnterpriseRecord(**json.loads(row["raw"]))
         after = rows[-1]["record_id"]
+
+
+def entity_branches(driver: Driver, database: str, entity_id: str) -> tuple[list[str], list[str]]:
+    """(the entities it is a branch of, its branches) along BRANCH_OF."""
+    return q.read_branch_of(driver, database, entity_id)

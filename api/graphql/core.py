@@ -12,6 +12,7 @@ from strawberry.types import Info
 from api.graphql.context import Context
 from api.graphql.explorer import neighbourhood_loader
 from api.graphql.permissions import READERS, requires
+from api.graphql.resolution import SourceRecordMatch, branch_links, source_records
 from api.graphql.scalars import BigInt
 from graph import enterprises as domain
 from graph.errors import InvalidArgument, NotFound
@@ -62,6 +63,22 @@ class Enterprise:
             )
             for n in rows
         ]
+
+    @strawberry.field(description="The source records resolved to this enterprise, with why.")
+    async def source_records(self, info: Info[Context, None]) -> list[SourceRecordMatch]:
+        return await source_records(info, str(self.id))
+
+    @strawberry.field(description="The enterprise this one is a branch of (BRANCH_OF).")
+    async def branch_of(self, info: Info[Context, None]) -> Enterprise | None:
+        parents, _ = await branch_links(info, str(self.id))
+        found = [e for e in await info.context.enterprise_loader.load_many(parents) if e]
+        return Enterprise.from_domain(found[0]) if found else None
+
+    @strawberry.field(description="This enterprise's branches (BRANCH_OF to it).")
+    async def branches(self, info: Info[Context, None]) -> list[Enterprise]:
+        _, branches = await branch_links(info, str(self.id))
+        found = await info.context.enterprise_loader.load_many(branches)
+        return [Enterprise.from_domain(e) for e in found if e is not None]
 
     @classmethod
     def from_domain(cls, e: domain.Enterprise) -> Enterprise:

@@ -16,6 +16,7 @@ from api.graphql.core import CoreQuery
 from api.graphql.explorer import ExplorerQuery, WhatIfQuery
 from api.graphql.extensions import DomainErrors
 from api.graphql.finance import FinanceMutation, FinanceQuery
+from api.graphql.resolution import ResolutionMutation
 from api.graphql.scalars import SCALARS
 from api.graphql.sensors import SensorsMutation, SensorsQuery, SensorsSubscription
 from api.limits import limit_extensions
@@ -25,7 +26,7 @@ QUERY_TYPES: tuple[type, ...] = (
     CoreQuery, AdminQuery, AnalyticsQuery, ExplorerQuery, AuditQuery, FinanceQuery, WhatIfQuery,
     SensorsQuery,
 )
-MUTATION_TYPES: tuple[type, ...] = (FinanceMutation, SensorsMutation)
+MUTATION_TYPES: tuple[type, ...] = (FinanceMutation, SensorsMutation, ResolutionMutation)
 SUBSCRIPTION_TYPES: tuple[type, ...] = (SensorsSubscription,)
 
 

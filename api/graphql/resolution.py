@@ -1,0 +1,112 @@
+"""Entity resolution over GraphQL: an enterprise's source records with match explanations,
+and a mutation that records a person's match decision (it takes effect on the next run)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any, cast
+
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from api.graphql.context import Context
+from api.graphql.permissions import requires
+from api.security import Role
+from entity_resolution import store
+
+DECIDERS = (Role.CREDIT_OFFICER, Role.ADMIN)
+
+
+@strawberry.type(description="Why a source record resolved to its enterprise.")
+class MatchExplanation:
+    reason: str = strawberry.field(
+        description="matched, decision, master record, no match above threshold, new entity."
+    )
+    matched_record: str | None = strawberry.field(description="The record it matched best.")
+    score: float | None
+    agreed: list[str] = strawberry.field(description="Features that argued for the match.")
+    disagreed: list[str] = strawberry.field(description="Features that argued against it.")
+    contributions: JSON = strawberry.field(
+        description="The largest contributions to the log-odds, by feature."
+    )
+
+    @classmethod
+    def from_domain(cls, e: dict[str, Any]) -> MatchExplanation:
+        score = e.get("score")
+        return cls(
+            reason=str(e.get("reason", "")),
+            matched_record=e.get("matched_record"),
+            score=float(score) if score is not None else None,
+            agreed=list(e.get("agreed", [])),
+            disagreed=list(e.get("disagreed", [])),
+            contributions=cast(JSON, e.get("contributions", {})),
+        )
+
+
+@strawberry.type(description="A source's record of an enterprise and how it was linked.")
+class SourceRecordMatch:
+    record_id: strawberry.ID
+    source: str
+    name: str | None
+    raw: JSON = strawberry.field(description="The record as the source gave it.")
+    uscc_valid: bool | None
+    score: float | None
+    explanation: MatchExplanation
+    run_id: str | None
+    at: datetime | None
+
+    @classmethod
+    def from_domain(cls, row: dict[str, Any]) -> SourceRecordMatch:
+        return cls(
+            record_id=strawberry.ID(row["record_id"]),
+            source=row["source"] or "",
+            name=row.get("name"),
+            raw=cast(JSON, json.loads(row["raw"]) if row.get("raw") else {}),
+            uscc_valid=row.get("uscc_valid"),
+            score=row.get("score"),
+            explanation=MatchExplanation.from_domain(row.get("explanation") or {}),
+            run_id=row.get("run_id"),
+            at=row.get("at"),
+        )
+
+
+async def source_records(info: Info[Context, None], enterprise_id: str) -> list[SourceRecordMatch]:
+    rows = await info.context.call(store.entity_sources, enterprise_id)
+    return [SourceRecordMatch.from_domain(r) for r in rows]
+
+
+async def branch_links(info: Info[Context, None], enterprise_id: str) -> tuple[list[str],
+                                                                               list[str]]:
+    parents, branches = await info.context.call(store.entity_branches, enterprise_id)
+    return list(parents), list(branches)
+
+
+@strawberry.type(description="A person's judgement that two source records are (not) one.")
+class MatchDecision:
+    record_a: strawberry.ID
+    record_b: strawberry.ID
+    same: bool
+    by: str
+    at: datetime | None
+
+
+@strawberry.type
+class ResolutionMutation:
+    @strawberry.mutation(
+        extensions=requires(*DECIDERS),
+        description="Record that two source records are (not) the same enterprise; the next "
+        "resolution run (`chainlens resolve`, or an ingest) respects it.",
+    )
+    async def record_match_decision(
+        self, info: Info[Context, None], record_a: strawberry.ID, record_b: strawberry.ID,
+        same: bool,
+    ) -> MatchDecision:  # fmt: skip
+        user = info.context.user.username
+        d = await info.context.call(store.record_decision, str(record_a), str(record_b), same,
+                                    user)  # fmt: skip
+        return MatchDecision(
+            record_a=strawberry.ID(d.record_a), record_b=strawberry.ID(d.record_b),
+            same=d.same, by=d.by, at=d.at,
+        )  # fmt: skip
