@@ -159,3 +159,48 @@ def test_rules_flag_unshipped_sellers(worlds: dict[int, Path]) -> None:
     y = read_labels(worlds[21] / "truth", g).fraud
     s = rule_score(g, "fraud")
     assert s[y].mean() > s[~y].mean()
+
+
+@pytest.mark.slow
+def test_train_and_report_prints_every_table_and_registers(
+    worlds: dict[int, Path], tmp_path: Path
+) -> None:
+    from io import StringIO
+
+    from rich.console import Console
+
+    from gnn.train import TrainConfig, train_and_report
+
+    (tmp_path / "datasets").mkdir()
+    for folder in worlds.values():
+        (tmp_path / "datasets" / folder.name).symlink_to(folder)
+    cfg = TrainConfig(
+        train_seeds=(11,),
+        test_seeds=(21,),
+        train_enterprises=600,
+        test_enterprises=800,
+        gnn=GnnConfig(epochs=5, hidden=16),
+        tree_rounds=10,
+        mc_samples=100,
+        fraud_without_goods_flow=False,
+    )
+    out = StringIO()
+    report = train_and_report(tmp_path, cfg, console=Console(file=out, width=200))
+    text = out.getvalue()
+    for needle in (
+        "fraud (held-out",
+        "default (held-out",
+        "time split",
+        "edges shuffled",
+        "amount-only",
+        "degree-only",
+        "rules",
+        "DebtRank alone",
+        "Spearman",
+    ):
+        assert needle in text
+    assert set(report.chosen) == {"fraud", "default"}
+    bundle = load_bundle(tmp_path)
+    assert bundle.version == report.version
+    assert bundle.meta["chosen"] == report.chosen
+    assert {m.kind for m in bundle.models.values()} <= {"gnn", "trees"}
