@@ -152,7 +152,7 @@ def resolve_graph(
             if r in current and (at is None or (d.at is not None and d.at > at)):
                 pending.add(r)
     summary.pending = len([r for r in pending if not r.startswith(MASTER_PREFIX)])
-    if not pending:
+    if not pending or not states:  # without source records there is nothing to resolve
         summary.seconds = time.perf_counter() - started
         report(4)
         return summary
