@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from neo4j import Driver, RoutingControl
 
-_CLEAR = "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
+_CLEAR = "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 1000 ROWS"
 _COUNT_LABELS = """
 CALL db.labels() YIELD label
 CALL (label) {
