@@ -222,7 +222,7 @@ def ingest(
             )
             resolved = resolve_graph(driver, settings.neo4j_database, progress=progress)
     console.print(summary.table())
-    console.print(resolved.line())
+    console.print(resolved.line(), soft_wrap=True)
     if summary.rejected:
         console.print(
             f"[yellow]{summary.rejected} rows rejected[/yellow]; see {folder / '_rejects'}"
@@ -255,7 +255,7 @@ def resolve(
             resolved = resolve_graph(
                 driver, settings.neo4j_database, full=all_records, progress=progress
             )
-    console.print(resolved.line())
+    console.print(resolved.line(), soft_wrap=True)
 
 
 @er_app.command("evaluate")
@@ -441,7 +441,7 @@ def demo(
             password = read_or_create_secret(settings.state_dir / "demo-password")
             add_user(driver, settings.neo4j_database, "demo", password, list(Role))
     console.print(summary.table())
-    console.print(resolved.line())
+    console.print(resolved.line(), soft_wrap=True)
     url = f"http://{settings.api_host}:{settings.api_port}"
     console.print(f"\n[bold]ChainLens is ready[/bold] at {url}  (GraphQL: {url}/graphql)")
     console.print(f"  login: demo / {password}   (kept in {settings.state_dir / 'demo-password'})")

@@ -14,7 +14,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from neo4j import Driver
@@ -47,18 +47,23 @@ class ResolveSummary:
     orphans_deleted: int = 0
     full: bool = False
     run_id: str = ""
+    persons: PersonSummary | None = None
     seconds: float = 0.0
     stats: dict[str, Any] = field(default_factory=dict)
 
     def line(self) -> str:
+        persons = (f"; {self.persons.duplicates:,} duplicate persons linked SAME_AS"
+                   if self.persons is not None else "")  # fmt: skip
         if self.pending == 0 and not self.full:
-            return f"entity resolution: {self.records:,} records, all resolved and unchanged"
-        return (
+            return (f"entity resolution: {self.records:,} records, all resolved and "
+                    f"unchanged{persons}")  # fmt: skip
+        return persons.join((
             f"entity resolution: {self.records:,} records, {self.pending:,} pending, "
             f"{self.written:,} links written; {self.linked_known:,} linked to known "
             f"enterprises, {self.unmatched:,} unmatched (own entity), "
-            f"{self.flagged_uscc:,} flagged USCCs; {self.seconds:.1f}s"
-        )
+            f"{self.flagged_uscc:,} flagged USCCs",
+            f"; {self.seconds:.1f}s",
+        ))
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,12 +132,14 @@ def resolve_graph(
             progress(_STAGE, done, 4)
 
     report(0)
+    persons = resolve_person_nodes(driver, database)
     masters = master_records(driver, database)
     master_states: dict[str, _State] = {}
     states = list(_source_states(driver, database, master_states))
     decisions = load_decisions(driver, database) if decisions is None else decisions
     report(1)
-    summary = ResolveSummary(records=len(states), masters=len(masters), full=full)
+    summary = ResolveSummary(records=len(states), masters=len(masters), full=full,
+                             persons=persons)  # fmt: skip
     current: dict[str, str | None] = {s.record.record_id: s.entity_id for s in states}
     pending: set[str] = set()
     link_at: dict[str, datetime | None] = {}
@@ -180,3 +187,36 @@ def resolve_graph(
     summary.seconds = time.perf_counter() - started
     report(4)
     return summary
+
+
+@dataclass(frozen=True, slots=True)
+class PersonSummary:
+    persons: int
+    duplicates: int  # person nodes linked SAME_AS to another
+    removed: int  # SAME_AS edges of earlier runs no longer found
+
+
+def resolve_person_nodes(driver: Driver, database: str) -> PersonSummary:
+    """Link duplicate `Person` nodes (same id_hash; or same name and a shared enterprise, no
+    conflicting hash) `SAME_AS` the canonical node of their group (smallest id)."""
+    import json
+
+    from entity_resolution.persons import PersonRecord, resolve_persons
+
+    rows = q.read_persons(driver, database)
+    res = resolve_persons(
+        PersonRecord(record_id=r["id"], source="persons", name=r["name"],
+                     id_hash=r["id_hash"] or "", enterprise_ids=tuple(r["enterprises"]))
+        for r in rows
+    )  # fmt: skip
+    why = {link.record_id: link.explanation for link in res.links}
+    same: list[dict[str, Any]] = []
+    for members in res.persons.values():
+        canonical, *duplicates = sorted(members)
+        for d in duplicates:
+            same.append({"duplicate": d, "canonical": canonical,
+                         "reason": str(why[d].get("reason", "")),
+                         "explanation": json.dumps(why[d], ensure_ascii=False, sort_keys=True)})
+    removed = q.write_same_as(driver, database, same, run_id=uuid.uuid4().hex,
+                              at=datetime.now(UTC))  # fmt: skip
+    return PersonSummary(len(rows), len(same), removed)

@@ -74,6 +74,7 @@ class Rel(StrEnum):
     ISSUED_BY = "ISSUED_BY"
     RESOLVES_TO = "RESOLVES_TO"
     BRANCH_OF = "BRANCH_OF"
+    SAME_AS = "SAME_AS"  # (:Person)-[:SAME_AS]->(:Person): a duplicate to its canonical node
     ABOUT = "ABOUT"
     RELEASES = "RELEASES"  # (:ReleaseOrder)-[:RELEASES]->(:Asset)
     # finance: credit-line hierarchy and use, voucher holding history

@@ -148,6 +148,33 @@ OPTIONAL MATCH (b:{_E})-[:{Rel.BRANCH_OF.value}]->(e)
 RETURN collect(DISTINCT p.id) AS parents, collect(DISTINCT b.id) AS branches
 """
 
+_P = Label.PERSON.value
+
+# Persons with the enterprises they hold, serve or guarantee: the person matcher's input.
+READ_PERSONS = f"""
+MATCH (p:{_P})
+WHERE p.name IS NOT NULL
+OPTIONAL MATCH (p)-[:{Rel.HOLDS.value}|{Rel.ROLE.value}|{Rel.GUARANTEES.value}]->(e:{_E})
+RETURN p.id AS id, p.name AS name, p.id_hash AS id_hash, collect(DISTINCT e.id) AS enterprises
+ORDER BY p.id
+"""
+
+# Replace every SAME_AS edge: drop the ones this run no longer finds, merge the others.
+DELETE_STALE_SAME_AS = f"""
+MATCH (d:{_P})-[r:{Rel.SAME_AS.value}]->(c:{_P})
+WHERE NOT [d.id, c.id] IN $pairs
+DELETE r
+RETURN count(*) AS deleted
+"""
+
+WRITE_SAME_AS = f"""
+UNWIND $rows AS row
+MATCH (d:{_P} {{id: row.duplicate}})
+MATCH (c:{_P} {{id: row.canonical}})
+MERGE (d)-[r:{Rel.SAME_AS.value}]->(c)
+SET r.reason = row.reason, r.explanation = row.explanation, r.run_id = $run_id, r.at = $at
+"""
+
 
 def _batches(rows: Sequence[dict[str, Any]], size: int) -> list[Sequence[dict[str, Any]]]:
     return [rows[i : i + size] for i in range(0, len(rows), size)]
@@ -272,3 +299,26 @@ def read_branch_of(driver: Driver, database: str, entity_id: str) -> tuple[list[
     if not records:
         return [], []
     return sorted(records[0]["parents"]), sorted(records[0]["branches"])
+
+
+def read_persons(driver: Driver, database: str) -> list[dict[str, Any]]:
+    records, _, _ = driver.execute_query(
+        READ_PERSONS, database_=database, routing_=RoutingControl.READ
+    )
+    return [r.data() for r in records]
+
+
+def write_same_as(
+    driver: Driver, database: str, rows: Sequence[dict[str, Any]], *, run_id: str, at: datetime
+) -> int:
+    """Make the SAME_AS edges exactly `rows` (duplicate -> canonical); returns edges removed."""
+
+    def work(tx: ManagedTransaction) -> int:
+        pairs = [[r["duplicate"], r["canonical"]] for r in rows]
+        rec = tx.run(DELETE_STALE_SAME_AS, pairs=pairs).single()
+        for batch in _batches(rows, 5000):
+            tx.run(WRITE_SAME_AS, rows=batch, run_id=run_id, at=at).consume()
+        return 0 if rec is None else int(rec["deleted"])
+
+    with driver.session(database=database) as session:
+        return session.execute_write(work)
