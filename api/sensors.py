@@ -97,10 +97,6 @@ class SensorsRuntime:
         self._loaded_at = 0.0
         self._lock = threading.Lock()
 
-    @property
-    def data_dir(self) -> Any:
-        return IntakeConfig.from_settings(self.settings).data_dir
-
     def _open(self) -> Intake:
         database = self.settings.neo4j_database
         registry = load_registry(self.driver, database)
@@ -122,7 +118,12 @@ class SensorsRuntime:
     def _refresh(self, intake: Intake, readings: Sequence[Mapping[str, Any]]) -> None:
         age = time.monotonic() - self._loaded_at
         known = intake.registry.sensors
-        unknown = any(isinstance(r, Mapping) and r.get("sensor_id") not in known for r in readings)
+        unknown = any(
+            isinstance(r, Mapping)
+            and isinstance(sid := r.get("sensor_id"), str)
+            and sid not in known
+            for r in readings
+        )
         if age >= self.settings.sensors_registry_refresh_s or (unknown and age >= 1.0):
             intake.set_registry(load_registry(self.driver, self.settings.neo4j_database))
             self._loaded_at = time.monotonic()

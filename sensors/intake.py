@@ -240,7 +240,16 @@ class Intake:
             raise InvalidBatch("a batch is a JSON array of readings")
         if len(readings) > MAX_HTTP_BATCH:
             raise InvalidBatch(f"a batch holds at most {MAX_HTTP_BATCH} readings")
-        items = [(r.get("sensor_id") if isinstance(r, Mapping) else None, r) for r in readings]
+        # A sensor id that is not a string (a number, a list) is no id: the reading is malformed.
+        items = [
+            (
+                sid
+                if isinstance(r, Mapping) and isinstance(sid := r.get("sensor_id"), str)
+                else None,
+                r,
+            )
+            for r in readings
+        ]
         with self._lock:  # API routes run in a thread pool; the pipeline is single-writer
             result, fresh = self.ingest(items, "http")
             self.derive(fresh)

@@ -147,6 +147,7 @@ def test_telemetry_batch_accepts_good_readings_and_rejects_bad_ones_with_reasons
         reading("TH-A", at + timedelta(days=1), "temperature", -18.0, "C", 4),
         reading("TH-A", at, "temperature", 900.0, "C", 5),
         "not an object",
+        {**reading("TH-A", at, "temperature", -18.0, "C", 6), "sensor_id": ["TH-A"]},
     ]
     response = api.post(batch, service)
     assert response.status_code == 200, response.text
@@ -160,6 +161,7 @@ def test_telemetry_batch_accepts_good_readings_and_rejects_bad_ones_with_reasons
         4: "future_timestamp",
         5: "impossible_value",
         6: "malformed",
+        7: "malformed",
     }
     assert all(r["detail"] for r in body["rejected"])
     # A retried batch is told apart: the stored reading comes back as a duplicate.
