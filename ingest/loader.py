@@ -18,9 +18,12 @@ import hashlib
 import shutil
 import sys
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
@@ -282,6 +285,7 @@ class _FileLoader:
                         chunk = []
             if chunk:
                 self._flush(chunk)
+            self.o.writer.drain()  # the next file's rows reference this file's nodes
         finally:
             self.rejects.close()
             self.summary.unknown_columns = list(self.reader.unknown_columns)
@@ -332,10 +336,10 @@ class _FileLoader:
             mark = q.BatchMark(
                 batch_id, self.o.folder_hash, self.file_key, self.batch_no, len(good)
             )
-            q.write_batch(
-                self.o.driver, self.o.database, statements,
+            self.o.writer.submit(partial(
+                q.write_batch, self.o.driver, self.o.database, statements,
                 source_file=self.path.name, loaded_at=self.o.loaded_at, mark=mark,
-            )  # fmt: skip
+            ))  # fmt: skip
             self.summary.batches_written += 1
         self.summary.loaded += len(good)
         if self.good_ids is not None:
@@ -414,6 +418,28 @@ def _label(target_file: str) -> Label:
 
 
 # ---- the folder ---------------------------------------------------------------------------
+class _Writer:
+    """Writes batches in order on one background thread while the main thread validates the
+    next batch (Neo4j works while Python parses); at most `depth` batches wait in memory."""
+
+    def __init__(self, depth: int = 2) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer")
+        self._pending: deque[Future[None]] = deque()
+        self._depth = depth
+
+    def submit(self, write: Callable[[], None]) -> None:
+        while len(self._pending) >= self._depth:
+            self._pending.popleft().result()  # re-raises a failed write here
+        self._pending.append(self._pool.submit(write))
+
+    def drain(self) -> None:
+        while self._pending:
+            self._pending.popleft().result()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
 @dataclass(slots=True)
 class _FolderLoader:
     """What every file of one run shares: connection, batch size, ids loaded so far."""
@@ -428,6 +454,7 @@ class _FolderLoader:
     folder_hash: str = ""
     loaded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     folder_ids: dict[str, set[str]] = field(default_factory=dict)
+    writer: _Writer = field(default_factory=_Writer)
 
     def report(self, stage: str, done: int, total: int | None) -> None:
         if self.progress is not None:
@@ -465,6 +492,21 @@ def ingest_folder(
     state.folder_hash = _folder_hash(found, batch_size)
     summary = IngestSummary(folder, state.folder_hash, manifest, ignored_files=ignored)
     log.info("ingest.start", folder=str(folder), files=len(found), folder_hash=state.folder_hash)
+    try:
+        _load_files(state, summary, found)
+    finally:
+        state.writer.close()
+    invoices = next((f for f in summary.files if f.name == "invoices"), None)
+    if invoices is not None and invoices.error is None:
+        summary.supplies = recompute_supplies(driver, database, as_of=as_of, progress=progress)
+    summary.elapsed_s = time.perf_counter() - started
+    log.info("ingest.done", loaded=summary.loaded, rejected=summary.rejected,
+             seconds=round(summary.elapsed_s, 2))  # fmt: skip
+    return summary
+
+
+def _load_files(state: _FolderLoader, summary: IngestSummary, found: list[_Found]) -> None:
+    folder = state.folder
     for item in found:
         fs = FileSummary(item.spec.name, item.path)
         summary.files.append(fs)
@@ -481,13 +523,6 @@ def ingest_folder(
             "ingest.file", file=item.path.name, rows=fs.rows, loaded=fs.loaded,
             rejected=fs.rejected, written=fs.batches_written, skipped=fs.batches_skipped,
         )  # fmt: skip
-    invoices = next((f for f in summary.files if f.name == "invoices"), None)
-    if invoices is not None and invoices.error is None:
-        summary.supplies = recompute_supplies(driver, database, as_of=as_of, progress=progress)
-    summary.elapsed_s = time.perf_counter() - started
-    log.info("ingest.done", loaded=summary.loaded, rejected=summary.rejected,
-             seconds=round(summary.elapsed_s, 2))  # fmt: skip
-    return summary
 
 
 def _refuse(fs: FileSummary, error: FileRefused, rejects_path: Path) -> None:

@@ -387,7 +387,7 @@ class FileReader:
                 if not cells:  # a blank line
                     line = reader.line_num + 1
                     continue
-                raw = dict(zip(header, cells, strict=False))
+                raw: dict[str, Any] = dict(zip(header, cells, strict=False))
                 if len(cells) != width:
                     if len(cells) > width:
                         raw["_extra_cells"] = cells[width:]  # keep the whole row
