@@ -38,6 +38,14 @@ sensors_app.add_typer(broker_app, name="broker")
 app.add_typer(sensors_app, name="sensors")
 er_app = typer.Typer(help="Entity resolution: quality on generated folders.", no_args_is_help=True)
 app.add_typer(er_app, name="er")
+finance_app = typer.Typer(
+    help="Finance jobs: end of day, line expiry, trial balance.", no_args_is_help=True
+)
+app.add_typer(finance_app, name="finance")
+bods_app = typer.Typer(
+    help="Beneficial Ownership Data Standard (BODS 0.4) imports.", no_args_is_help=True
+)
+app.add_typer(bods_app, name="bods")
 
 console = Console(stderr=True)
 
@@ -408,6 +416,87 @@ def sensors_simulate(
     for incident in scenario.incidents:
         console.print(f"planted {incident.kind} on {incident.asset_id}: {incident.description}")
     console.print(f"published {n:,} readings")
+
+
+# ---- finance and ownership -----------------------------------------------------------------
+@finance_app.command("eod")
+def finance_eod(
+    as_of: Annotated[str | None, typer.Option(help="ISO date; default today (UTC).")] = None,
+) -> None:
+    """End of day: accrue interest, then days past due, penalties, five-tier class, provisions."""
+    from datetime import UTC, date, datetime
+
+    from finance.lifecycle import run_daily
+    from graph.driver import open_driver
+
+    day = date.fromisoformat(as_of) if as_of else datetime.now(UTC).date()
+    settings = _settings()
+    _ensure_neo4j(settings)
+    with open_driver(settings) as driver:
+        accrued, reviewed = run_daily(driver, settings.neo4j_database, day)
+    console.print(f"{day}: accrued {accrued} financings, reviewed delinquency of {reviewed}")
+
+
+@finance_app.command("expire-lines")
+def finance_expire_lines(
+    today: Annotated[str | None, typer.Option(help="ISO date; default today (UTC).")] = None,
+) -> None:
+    """Expire credit lines whose end date has passed."""
+    from datetime import UTC, date, datetime
+
+    from finance.credit_lines import expire_lines
+    from graph.driver import open_driver
+
+    day = date.fromisoformat(today) if today else datetime.now(UTC).date()
+    settings = _settings()
+    _ensure_neo4j(settings)
+    with open_driver(settings) as driver:
+        expired = expire_lines(driver, settings.neo4j_database, day)
+    console.print(
+        f"{len(expired)} credit lines expired" + (f": {', '.join(expired)}" if expired else "")
+    )
+
+
+@finance_app.command("trial-balance")
+def finance_trial_balance(currency: Annotated[str | None, typer.Option()] = None) -> None:
+    """Posted debits and credits per chart-of-accounts code; debits must equal credits."""
+    from finance.ledger import trial_balance
+    from graph.driver import open_driver
+
+    settings = _settings()
+    _ensure_neo4j(settings)
+    with open_driver(settings) as driver:
+        tb = trial_balance(driver, settings.neo4j_database, currency)
+    table = Table(
+        "code", "kind", "debits", "credits", "balance", title="trial balance (minor units)"
+    )
+    for line in tb.lines:
+        table.add_row(
+            line.code, line.kind, f"{line.debits:,}", f"{line.credits:,}", f"{line.balance:,}"
+        )
+    table.add_row("total", "", f"{tb.total_debits:,}", f"{tb.total_credits:,}", "")
+    Console().print(table)
+    if not tb.balanced:
+        raise _fail("the ledger does not balance")
+
+
+@bods_app.command("import")
+def bods_import(path: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) -> None:
+    """Import ownership statements (BODS 0.4 JSON array or JSON Lines)."""
+    from graph.driver import open_driver
+    from ingest.bods import import_file
+
+    settings = _settings()
+    _ensure_neo4j(settings)
+    with open_driver(settings) as driver:
+        summary = import_file(driver, settings.neo4j_database, path)
+    console.print(
+        f"BODS: {summary.enterprises} enterprises ({summary.matched_by_uscc} matched by USCC), "
+        f"{summary.persons} persons, {summary.holdings} holdings, {summary.closed} closed, "
+        f"{len(summary.skipped)} statements skipped"
+    )
+    for skipped in summary.skipped[:20]:
+        console.print(f"  skipped: {skipped}")
 
 
 # ---- demo ----------------------------------------------------------------------------------

@@ -734,6 +734,16 @@ def accrue_all(driver: Driver, database: str, until: date) -> int:
     return len(ids)
 
 
+def run_daily(driver: Driver, database: str, as_of: date) -> tuple[int, int]:
+    """The end-of-day job: accrue every live financing to `as_of`, then update days past due,
+    penalty interest, five-tier class and provisions; returns (accrued, reviewed)."""
+    accrued = accrue_all(driver, database, as_of)
+    ids = q.financings_by_status(driver, database, [FinStatus.ACTIVE, FinStatus.OVERDUE])
+    for fid in ids:
+        update_delinquency(driver, database, fid, as_of)
+    return accrued, len(ids)
+
+
 @dataclass(frozen=True)
 class Repayment:
     financing: Financing

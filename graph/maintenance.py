@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from neo4j import Driver, RoutingControl
 
-_CLEAR = "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 1000 ROWS"
+# Relationships first: deleting a hub node with its relationships in one go is one large
+# transaction however small the batches, and it exhausts a small server's memory pool.
+_CLEAR_RELATIONSHIPS = "MATCH ()-[r]->() CALL (r) { DELETE r } IN TRANSACTIONS OF 10000 ROWS"
+_CLEAR_NODES = "MATCH (n) CALL (n) { DELETE n } IN TRANSACTIONS OF 10000 ROWS"
 _COUNT_LABELS = """
 CALL db.labels() YIELD label
 CALL (label) {
@@ -26,7 +29,8 @@ def clear_database(driver: Driver, database: str) -> None:
     """Delete every node and relationship in batches (`IN TRANSACTIONS` needs an auto-commit
     transaction, hence a plain session run rather than a managed one)."""
     with driver.session(database=database) as session:
-        session.run(_CLEAR).consume()
+        session.run(_CLEAR_RELATIONSHIPS).consume()
+        session.run(_CLEAR_NODES).consume()
 
 
 def count_by_label(driver: Driver, database: str) -> dict[str, int]:

@@ -55,6 +55,4 @@ def test_ingest_links_every_record_precisely_and_idempotently(
     # `resolve --all` rewrites every link, to the same entities.
     full = run(cli_env, "resolve", "--all")
     assert full.returncode == 0, full.stderr
-    assert {r: v[0] for r, v in _links(db, database).items()} == {
-        r: v[0] for r, v in links.items()
-    }
+    assert {r: v[0] for r, v in _links(db, database).items()} == {r: v[0] for r, v in links.items()}
