@@ -213,8 +213,16 @@ def generate(
 def ingest(
     folder: Annotated[Path, typer.Argument(exists=True, file_okay=False)],
     batch_size: int = 5000,
+    resume: Annotated[
+        bool, typer.Option("--resume/--no-resume", help="Skip batches an earlier run committed.")
+    ] = True,
+    as_of: Annotated[
+        str | None, typer.Option(help="ISO date ending SUPPLIES' 12-month window.")
+    ] = None,
 ) -> None:
     """Validate and load a folder in the ingest format; bad rows go to _rejects/."""
+    from datetime import date
+
     from entity_resolution.pipeline import resolve_graph
     from graph.driver import open_driver
     from graph.schema import apply_schema
@@ -226,7 +234,13 @@ def ingest(
         apply_schema(driver, settings.neo4j_database)
         with progress_bars(console) as progress:
             summary = ingest_folder(
-                driver, settings.neo4j_database, folder, batch_size=batch_size, progress=progress
+                driver,
+                settings.neo4j_database,
+                folder,
+                batch_size=batch_size,
+                progress=progress,
+                resume=resume,
+                as_of=date.fromisoformat(as_of) if as_of else None,
             )
             resolved = resolve_graph(driver, settings.neo4j_database, progress=progress)
     console.print(summary.table())
