@@ -31,8 +31,9 @@ users_app = typer.Typer(help="API users and their roles.", no_args_is_help=True)
 app.add_typer(neo4j_app, name="neo4j")
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
-sensors_app = typer.Typer(help="IoT-tracked collateral: broker, intake, simulator.",
-                          no_args_is_help=True)  # fmt: skip
+sensors_app = typer.Typer(
+    help="IoT-tracked collateral: broker, intake, simulator.", no_args_is_help=True
+)
 broker_app = typer.Typer(help="The local Mosquitto broker (demo).", no_args_is_help=True)
 sensors_app.add_typer(broker_app, name="broker")
 app.add_typer(sensors_app, name="sensors")
@@ -513,6 +514,71 @@ def bods_import(path: Annotated[Path, typer.Argument(exists=True, dir_okay=False
         console.print(f"  skipped: {skipped}")
 
 
+# ---- risk ----------------------------------------------------------------------------------
+def _parse_seeds(value: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(s) for s in value.split(",") if s.strip())
+    except ValueError as e:
+        raise typer.BadParameter(f"seeds are comma-separated integers, got {value!r}") from e
+
+
+@app.command()
+def train(
+    report: Annotated[bool, typer.Option("--report/--no-report", help="Print the tables.")] = True,
+    train_seeds: Annotated[str, typer.Option(help="Generator seeds to train on.")] = "11,12",
+    test_seeds: Annotated[str, typer.Option(help="Held-out generator seeds.")] = "21",
+    train_enterprises: int = 4000,
+    test_enterprises: int = 6000,
+    epochs: int = 150,
+) -> None:
+    """Train the fraud and default models on generated chains, evaluate them against the
+    baselines and leakage controls on held-out seeds, and register the best per task."""
+    from gnn.fit import GnnConfig
+    from gnn.train import TrainConfig, train_and_report
+
+    config = TrainConfig(
+        train_seeds=_parse_seeds(train_seeds),
+        test_seeds=_parse_seeds(test_seeds),
+        train_enterprises=train_enterprises,
+        test_enterprises=test_enterprises,
+        gnn=GnnConfig(epochs=epochs),
+    )
+    out = Console(width=180, quiet=not report)
+    result = train_and_report(
+        _settings().state_dir, config, console=out, progress=lambda msg: console.log(msg)
+    )
+    chosen = ", ".join(f"{task}: {kind}" for task, kind in result.chosen.items())
+    console.print(f"registered model {result.version} ({chosen})")
+
+
+@app.command()
+def score(
+    model_version: Annotated[str | None, typer.Option(help="Default: the newest.")] = None,
+    as_of: Annotated[str | None, typer.Option(help="ISO date; default the latest invoice.")] = None,
+) -> None:
+    """Score every enterprise (fraud, default) and write scores with explanations back."""
+    from datetime import date
+
+    from gnn.scoring import score_graph
+    from graph.driver import open_driver
+
+    settings = _settings()
+    _ensure_neo4j(settings)
+    with open_driver(settings) as driver, progress_bars(console) as progress:
+        summary = score_graph(
+            driver,
+            settings.neo4j_database,
+            model_version,
+            state_dir=settings.state_dir,
+            as_of=date.fromisoformat(as_of) if as_of else None,
+            progress=lambda stage, rows: progress(stage, rows, None),
+        )
+    console.print(
+        f"scored {summary.scored:,} enterprises with model {summary.model_version} "
+        f"as of {summary.as_of}"
+    )
+
+
 # ---- demo ----------------------------------------------------------------------------------
 @app.command()
 def demo(
@@ -524,6 +590,10 @@ def demo(
     from api.security import Role, add_user
     from chainlens.settings import read_or_create_secret
     from entity_resolution.pipeline import resolve_graph
+    from gnn.fit import GnnConfig
+    from gnn.registry import list_versions
+    from gnn.scoring import score_graph
+    from gnn.train import TrainConfig, train_and_report
     from graph.driver import open_driver
     from graph.schema import apply_schema
     from ingest.loader import ingest_folder
@@ -541,10 +611,31 @@ def demo(
                 driver, settings.neo4j_database, out / "data", progress=progress
             )
             resolved = resolve_graph(driver, settings.neo4j_database, progress=progress)
+            if not list_versions(settings.state_dir):
+                # A small model is enough for the demo; `chainlens train` makes the full one.
+                train_and_report(
+                    settings.state_dir,
+                    TrainConfig(
+                        train_seeds=(11,),
+                        test_seeds=(21,),
+                        train_enterprises=2000,
+                        test_enterprises=2000,
+                        gnn=GnnConfig(epochs=30),
+                    ),
+                    console=Console(quiet=True),
+                    progress=lambda msg: console.log(msg),
+                )
+            scored = score_graph(
+                driver,
+                settings.neo4j_database,
+                state_dir=settings.state_dir,
+                progress=lambda stage, rows: progress(stage, rows, None),
+            )
             password = read_or_create_secret(settings.state_dir / "demo-password")
             add_user(driver, settings.neo4j_database, "demo", password, list(Role))
     console.print(summary.table())
     console.print(resolved.line(), soft_wrap=True)
+    console.print(f"scored {scored.scored:,} enterprises with model {scored.model_version}")
     url = f"http://{settings.api_host}:{settings.api_port}"
     console.print(f"\n[bold]ChainLens is ready[/bold] at {url}  (GraphQL: {url}/graphql)")
     console.print(f"  login: demo / {password}   (kept in {settings.state_dir / 'demo-password'})")
