@@ -13,9 +13,7 @@ from strawberry.types import Info
 from api.graphql.context import Context
 from api.graphql.permissions import READERS, requires
 from api.graphql.scalars import BigInt
-from api.security import Role
 from graph.enterprises import Neighbour
-from graph.errors import InvalidArgument
 from graph.queries import explorer as domain
 
 
@@ -108,68 +106,6 @@ class ExplorerQuery:
             ],
             truncated=g.truncated,
         )
-
-
-@strawberry.type(description="A firm hit by a simulated default.")
-class ImpactedFirm:
-    id: strawberry.ID
-    name: str | None
-    loss_fraction: float = strawberry.field(description="Share of its equity lost, 0..1.")
-    equity_loss: BigInt
-    tier: int = strawberry.field(description="Hops from the nearest defaulted firm (0: itself).")
-    defaulted: bool
-
-
-@strawberry.type(description="A lender's live financings to impacted borrowers.")
-class LenderHit:
-    lender: str
-    exposure: BigInt
-    loss: BigInt
-    borrowers: int
-
-
-@strawberry.type(description="What happens to the network if the given firms default.")
-class WhatIf:
-    impacted: list[ImpactedFirm]
-    lenders: list[LenderHit]
-    total_equity_loss: BigInt
-    system_loss_fraction: float
-    rounds: int
-
-
-@strawberry.type
-class WhatIfQuery:
-    # A thin resolver over the gnn package's simulation, for the explorer's what-if button;
-    # it loads the whole exposure network, hence the scanners' roles and the cost weight.
-    @strawberry.field(
-        extensions=requires(Role.ANALYST, Role.CREDIT_OFFICER),
-        description="Simulate the default of the given firms (DebtRank-style cascade over "
-        "trade, guarantee, voucher and equity exposures): impacted firms by tier, lenders hit.",
-    )
-    async def what_if(
-        self, info: Info[Context, None], defaulted_ids: list[strawberry.ID]
-    ) -> WhatIf:
-        from gnn.contagion import what_if
-
-        if not 1 <= len(defaulted_ids) <= 100:
-            raise InvalidArgument("give 1 to 100 defaulted ids")
-        r = await info.context.call(what_if, [str(i) for i in defaulted_ids])
-        return WhatIf(
-            impacted=[
-                ImpactedFirm(id=strawberry.ID(f.id), name=f.name, loss_fraction=f.loss_fraction,
-                             equity_loss=BigInt(f.equity_loss), tier=f.tier,
-                             defaulted=f.defaulted)
-                for f in r.impacted
-            ],
-            lenders=[
-                LenderHit(lender=x.lender, exposure=BigInt(x.exposure), loss=BigInt(x.loss),
-                          borrowers=x.borrowers)
-                for x in r.lenders
-            ],
-            total_equity_loss=BigInt(r.total_equity_loss),
-            system_loss_fraction=r.system_loss_fraction,
-            rounds=r.rounds,
-        )  # fmt: skip
 
 
 def neighbourhood_loader(context: Context, limit: int) -> DataLoader[str, list[Neighbour]]:

@@ -13,17 +13,25 @@ from api.graphql.admin import AdminQuery
 from api.graphql.analytics import AnalyticsQuery
 from api.graphql.audit import AuditQuery, AuditTrail
 from api.graphql.core import CoreQuery
-from api.graphql.explorer import ExplorerQuery, WhatIfQuery
+from api.graphql.explorer import ExplorerQuery
 from api.graphql.extensions import DomainErrors
 from api.graphql.finance import FinanceMutation, FinanceQuery
 from api.graphql.resolution import ResolutionMutation
+from api.graphql.risk import RiskQuery, WhatIfQuery
 from api.graphql.scalars import SCALARS
 from api.graphql.sensors import SensorsMutation, SensorsQuery, SensorsSubscription
 from api.limits import limit_extensions
 from chainlens.settings import Settings
 
 QUERY_TYPES: tuple[type, ...] = (
-    CoreQuery, AdminQuery, AnalyticsQuery, ExplorerQuery, AuditQuery, FinanceQuery, WhatIfQuery,
+    CoreQuery,
+    AdminQuery,
+    AnalyticsQuery,
+    ExplorerQuery,
+    AuditQuery,
+    FinanceQuery,
+    WhatIfQuery,
+    RiskQuery,
     SensorsQuery,
 )
 MUTATION_TYPES: tuple[type, ...] = (FinanceMutation, SensorsMutation, ResolutionMutation)

@@ -1,0 +1,58 @@
+"""Risk scores with explanations over GraphQL: what `chainlens score` wrote, read back."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import httpx
+from neo4j import Driver
+
+from api.security import Role
+from tests.api.conftest import gql
+
+QUERY = """query($id: ID!) { riskScore(id: $id) {
+  enterpriseId fraudScore defaultScore modelVersion scoredAt
+  explanation { tier paths { ids names weight relation } features { task feature push } } } }"""
+
+
+def test_scores_and_their_explanation(
+    client: httpx.Client, db: Driver, database: str, login: Callable[..., dict[str, str]]
+) -> None:
+    explanation = {
+        "tier": 2,
+        "neighbours": [{"id": "B", "relation": "trade_out", "tier": 1, "contribution": 0.42}],
+        "path": ["A", "B", "C"],
+        "features": {
+            "fraud": [{"feature": "invoices_without_shipment", "value": 3.0, "push": 0.8}]
+        },
+    }
+    db.execute_query(
+        """CREATE (:Enterprise {id: 'A', name: '甲', fraud_score: 0.9, default_score: 0.1,
+                  score_model_version: 'm1', scored_at: datetime('2026-11-01T00:00:00Z'),
+                  score_explanation: $explanation})
+           CREATE (:Enterprise {id: 'B', name: '乙'}), (:Enterprise {id: 'C', name: '丙核心'})""",
+        explanation=json.dumps(explanation),
+        database_=database,
+    )
+    headers = login(Role.CREDIT_OFFICER)
+    body = gql(client, headers, QUERY, id="A").json()
+    assert "errors" not in body, body
+    score = body["data"]["riskScore"]
+    assert score["fraudScore"] == 0.9 and score["modelVersion"] == "m1"
+    assert score["scoredAt"].startswith("2026-11-01")
+    paths = score["explanation"]["paths"]
+    assert paths[0]["names"] == ["甲", "乙", "丙核心"]  # the riskiest path first
+    assert paths[1] == {
+        "ids": ["A", "B"],
+        "names": ["甲", "乙"],
+        "weight": 0.42,
+        "relation": "trade_out",
+    }
+    assert score["explanation"]["features"] == [
+        {"task": "fraud", "feature": "invoices_without_shipment", "push": 0.8}
+    ]
+    unscored = gql(client, headers, QUERY, id="B").json()["data"]["riskScore"]
+    assert unscored["fraudScore"] is None and unscored["explanation"] is None
+    missing = gql(client, headers, QUERY, id="nope").json()
+    assert missing["errors"][0]["extensions"]["code"] == "NOT_FOUND"
