@@ -10,9 +10,8 @@ from neo4j import Driver
 
 from entity_resolution.evaluate import read_truth, score_clusters
 from ingest.synthetic.generator import generate
-from tests.cli.test_commands import cli_env, run
+from tests.cli.conftest import run
 
-__all__ = ["cli_env"]
 
 pytestmark = pytest.mark.slow
 
