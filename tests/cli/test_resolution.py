@@ -12,7 +12,6 @@ from entity_resolution.evaluate import read_truth, score_clusters
 from ingest.synthetic.generator import generate
 from tests.cli.conftest import run
 
-
 pytestmark = pytest.mark.slow
 
 
