@@ -6,30 +6,24 @@ error, masked outside development and logged with a correlation id.
 
 from __future__ import annotations
 
-import importlib
-
 from api.security import AuthError
+from entity_resolution.errors import EntityResolutionError
+from finance.errors import FinanceError
+from gnn.errors import GnnError
 from graph.errors import GraphError
+from ingest.errors import IngestError
+from sensors.errors import SensorsError
 
-
-def _domain_roots() -> tuple[type[Exception], ...]:
-    roots: list[type[Exception]] = [GraphError, AuthError]
-    # Packages that land later register here by their root error's import path.
-    for module, name in (
-        ("ingest.errors", "IngestError"),
-        ("entity_resolution.errors", "EntityResolutionError"),
-        ("finance.errors", "FinanceError"),
-        ("gnn.errors", "RiskError"),
-        ("sensors.errors", "SensorsError"),
-    ):
-        try:
-            roots.append(getattr(importlib.import_module(module), name))
-        except (ImportError, AttributeError):
-            continue
-    return tuple(roots)
-
-
-DOMAIN_ERRORS = _domain_roots()
+# The root error of every package: its message is for the client, its `http_status` the answer.
+DOMAIN_ERRORS: tuple[type[Exception], ...] = (
+    GraphError,
+    AuthError,
+    IngestError,
+    EntityResolutionError,
+    FinanceError,
+    GnnError,
+    SensorsError,
+)
 
 _CODES = {
     400: "BAD_REQUEST",

@@ -56,3 +56,15 @@ def test_scores_and_their_explanation(
     assert unscored["fraudScore"] is None and unscored["explanation"] is None
     missing = gql(client, headers, QUERY, id="nope").json()
     assert missing["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+
+
+def test_what_if_on_unknown_firms_is_a_bad_request(
+    client: httpx.Client, db: Driver, database: str, login: Callable[..., dict[str, str]]
+) -> None:
+    db.execute_query("CREATE (:Enterprise {id: 'A', name: '甲'})", database_=database)
+    headers = login(Role.ANALYST)
+    query = "query($ids: [ID!]!) { whatIf(defaultedIds: $ids) { rounds } }"
+    body = gql(client, headers, query, ids=["nope"]).json()
+    # The contagion package's own error, mapped once in api/errors.py, not an internal error.
+    assert body["errors"][0]["extensions"]["code"] == "BAD_REQUEST", body
+    assert "unknown enterprise ids" in body["errors"][0]["message"]
