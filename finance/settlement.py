@@ -15,6 +15,41 @@ def _at(day: date | None) -> datetime | None:
     return None if day is None else datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
+def _move(
+    driver: Driver,
+    database: str,
+    enterprise_id: str,
+    amount_minor: int,
+    currency: str,
+    transfer_id: str,
+    code: str,
+    inbound: bool,
+    on: date | None,
+) -> Transfer:
+    """One transfer between the lender's cash and the enterprise's settlement account."""
+    cash, settle = (
+        lender_account(AccountCode.CASH, currency),
+        settlement_account(enterprise_id, currency),
+    )
+    debit, credit = (cash, settle) if inbound else (settle, cash)
+
+    def work(tx: ManagedTransaction) -> Transfer:
+        ledger.ensure_accounts_tx(tx, [cash, settle])
+        req = TransferRequest(
+            transfer_id,
+            debit.id,
+            credit.id,
+            amount_minor,
+            currency,
+            code=code,
+            ref=enterprise_id,
+            value_at=_at(on),
+        )
+        return ledger.require_ok(ledger.create_transfers_tx(tx, [req]))[0]
+
+    return ledger.run_write(driver, database, work)
+
+
 def deposit(
     driver: Driver,
     database: str,
@@ -25,26 +60,17 @@ def deposit(
     on: date | None = None,
 ) -> Transfer:
     """Funds received for an enterprise (cash in, settlement account credited)."""
-    cash, settle = (
-        lender_account(AccountCode.CASH, currency),
-        settlement_account(enterprise_id, currency),
+    return _move(
+        driver,
+        database,
+        enterprise_id,
+        amount_minor,
+        currency,
+        f"dep:{request_id}",
+        "deposit",
+        inbound=True,
+        on=on,
     )
-
-    def work(tx: ManagedTransaction) -> Transfer:
-        ledger.ensure_accounts_tx(tx, [cash, settle])
-        req = TransferRequest(
-            f"dep:{request_id}",
-            cash.id,
-            settle.id,
-            amount_minor,
-            currency,
-            code="deposit",
-            ref=enterprise_id,
-            value_at=_at(on),
-        )
-        return ledger.require_ok(ledger.create_transfers_tx(tx, [req]))[0]
-
-    return ledger.run_write(driver, database, work)
 
 
 def withdraw(
@@ -57,23 +83,14 @@ def withdraw(
     on: date | None = None,
 ) -> Transfer:
     """Funds paid out to an enterprise's bank account; refused beyond its balance."""
-    cash, settle = (
-        lender_account(AccountCode.CASH, currency),
-        settlement_account(enterprise_id, currency),
+    return _move(
+        driver,
+        database,
+        enterprise_id,
+        amount_minor,
+        currency,
+        f"wd:{request_id}",
+        "withdrawal",
+        inbound=False,
+        on=on,
     )
-
-    def work(tx: ManagedTransaction) -> Transfer:
-        ledger.ensure_accounts_tx(tx, [cash, settle])
-        req = TransferRequest(
-            f"wd:{request_id}",
-            settle.id,
-            cash.id,
-            amount_minor,
-            currency,
-            code="withdrawal",
-            ref=enterprise_id,
-            value_at=_at(on),
-        )
-        return ledger.require_ok(ledger.create_transfers_tx(tx, [req]))[0]
-
-    return ledger.run_write(driver, database, work)
