@@ -36,6 +36,10 @@ def api_settings(neo4j_settings: Settings, tmp_path_factory: pytest.TempPathFact
             "environment": Environment.TEST,
             "jwt_secret": None,
             "state_dir": neo4j_settings.state_dir,
+            # Load-shaped tests (200 simultaneous drawdowns) must not meet the per-user rate
+            # limit; tests/api/test_limits.py checks the limit on an app of its own.
+            "rate_limit_per_minute": 100_000,
+            "rate_limit_burst": 100_000,
         }
     )
 
