@@ -12,7 +12,7 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, PrivateAttr, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -85,6 +85,8 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = False
 
+    _secrets: dict[Path, SecretStr] = PrivateAttr(default_factory=dict)
+
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:
         if self.environment is Environment.PRODUCTION:
@@ -114,12 +116,21 @@ class Settings(BaseSettings):
         """The configured password, else the one generated for the managed server."""
         if self.neo4j_password is not None:
             return self.neo4j_password
-        return SecretStr(read_or_create_secret(self.state_dir / "neo4j-password"))
+        return self._state_secret("neo4j-password")
 
     def effective_jwt_secret(self) -> SecretStr:
         if self.jwt_secret is not None:
             return self.jwt_secret
-        return SecretStr(read_or_create_secret(self.state_dir / "jwt-secret"))
+        return self._state_secret("jwt-secret")
+
+    def _state_secret(self, name: str) -> SecretStr:
+        """A secret generated into the state folder, read once per settings object: token
+        checks run on every request and should not touch the disk each time."""
+        # Keyed by path: copies of the settings share the dict but may name another folder.
+        path = self.state_dir / name
+        if path not in self._secrets:
+            self._secrets[path] = SecretStr(read_or_create_secret(path))
+        return self._secrets[path]
 
 
 def read_or_create_secret(path: Path, nbytes: int = 24) -> str:
