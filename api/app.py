@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -93,9 +94,14 @@ def create_app(settings: Settings | None = None, driver: Driver | None = None) -
         )
         app.state.audit.start()
         app.state.sensors = SensorsRuntime(settings, app.state.driver)
+        # What is alive at start-up (imports, the schema, models) lives as long as the process.
+        # Freezing it keeps it out of full collections, which the many objects of large
+        # results trigger: at 300k tracked objects each one is a pause of about 100 ms.
+        gc.freeze()
         try:
             yield
         finally:
+            gc.unfreeze()  # so that what is left is freed at exit (nanobind checks for leaks)
             await app.state.sensors.hub.close()
             await run_in_threadpool(app.state.sensors.close)
             app.state.audit.stop()

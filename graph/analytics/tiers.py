@@ -147,30 +147,30 @@ def _walk(
     )  # fmt: skip
     if not records:
         raise NotFound(f"no enterprise with id {focal_id!r}")
-    # one row per link: [id, name, via, total, amount, invoices, first_on, last_on, tier]
-    # (lists rather than maps: a large walk returns tens of thousands of values)
-    grouped: dict[str, list[list[Any]]] = {}
+    # One row per link: [id, name, via, total, amount, invoices, first_on, last_on, tier]
+    # (lists rather than maps: a large walk returns tens of thousands of values). Built in one
+    # pass without intermediate groups: at 5k firms this loop is a third of the call.
+    by_firm: dict[str, tuple[list[Any], list[TierLink], list[int]]] = {}
     for row in records[0]["found"]:
-        grouped.setdefault(row[0], []).append(row)
+        link = TierLink(row[2], int(row[4]), int(row[5]), _as_date(row[6]), _as_date(row[7]))
+        entry = by_firm.get(row[0])
+        if entry is None:
+            by_firm[row[0]] = (row, [link], [int(row[3])])
+        else:
+            entry[1].append(link)
+            entry[2][0] += int(row[3])
     firms: list[TierFirm] = []
-    for firm_id, group in grouped.items():
-        group.sort(key=lambda r: r[2])
-        links = tuple(
-            TierLink(r[2], int(r[4]), int(r[5]), _as_date(r[6]), _as_date(r[7])) for r in group
-        )
+    for firm_id, (row, links, (denominator,)) in by_firm.items():
+        if len(links) > 1:
+            links.sort(key=lambda link: link.counterparty_id)
         volume = sum(link.amount_12m for link in links)
-        denominator = sum(int(r[3]) for r in group)
         firms.append(
             TierFirm(
-                id=firm_id,
-                name=group[0][1],
-                tier=int(group[0][8]),
-                volume=volume,
+                id=firm_id, name=row[1], tier=int(row[8]), volume=volume,
                 invoices=sum(link.invoices_12m for link in links),
-                share=volume / denominator if denominator else 0.0,
-                links=links,
+                share=volume / denominator if denominator else 0.0, links=tuple(links),
             )
-        )
+        )  # fmt: skip
     firms.sort(key=lambda f: (f.tier, -f.volume, f.id))
     truncated = len(firms) > max_firms
     return records[0]["name"], firms[:max_firms], truncated
@@ -179,7 +179,7 @@ def _walk(
 def _as_date(value: Any) -> date | None:
     if value is None:
         return None
-    if isinstance(value, str):
+    if type(value) is str:
         return date.fromisoformat(value)
     return value.to_native() if hasattr(value, "to_native") else value  # type: ignore[no-any-return]
 
