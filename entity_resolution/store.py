@@ -127,14 +127,18 @@ def load_decisions(driver: Driver, database: str) -> list[Decision]:
     return out
 
 
-def entity_sources(driver: Driver, database: str, entity_id: str) -> list[dict[str, Any]]:
-    """An entity's source records with the score and explanation of each link (for the API)."""
-    rows = q.read_entity_sources(driver, database, entity_id)
-    for row in rows:
-        row["explanation"] = json.loads(row["explanation"]) if row["explanation"] else {}
-        if hasattr(row.get("at"), "to_native"):
-            row["at"] = row["at"].to_native()
-    return rows
+def entity_sources(
+    driver: Driver, database: str, entity_ids: list[str]
+) -> dict[str, list[dict[str, Any]]]:
+    """Each entity's source records with the score and explanation of each link (for the
+    API, which batches the entities of one request)."""
+    found = q.read_entity_sources(driver, database, entity_ids)
+    for rows in found.values():
+        for row in rows:
+            row["explanation"] = json.loads(row["explanation"]) if row["explanation"] else {}
+            if hasattr(row.get("at"), "to_native"):
+                row["at"] = row["at"].to_native()
+    return found
 
 
 def stored_records(driver: Driver, database: str, page: int = 10_000) -> Iterator[EnterpriseRecord]:
@@ -149,6 +153,8 @@ def stored_records(driver: Driver, database: str, page: int = 10_000) -> Iterato
         after = rows[-1]["record_id"]
 
 
-def entity_branches(driver: Driver, database: str, entity_id: str) -> tuple[list[str], list[str]]:
-    """(the entities it is a branch of, its branches) along BRANCH_OF."""
-    return q.read_branch_of(driver, database, entity_id)
+def entity_branches(
+    driver: Driver, database: str, entity_ids: list[str]
+) -> dict[str, tuple[list[str], list[str]]]:
+    """(the entities it is a branch of, its branches) along BRANCH_OF, for each entity."""
+    return q.read_branch_of(driver, database, entity_ids)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from neo4j import Driver
 from starlette.concurrency import run_in_threadpool
@@ -15,7 +16,7 @@ from api.security import CurrentUser
 from chainlens.settings import Settings
 from graph.enterprises import Enterprise, get_enterprises
 
-T = TypeVar("T")
+V = TypeVar("V")
 
 
 @dataclass
@@ -37,16 +38,25 @@ class Context(BaseContext):
         """Run a blocking domain function (driver, database, ...) off the event loop."""
         return await run_in_threadpool(partial(fn, self.driver, self.database, *args, **kwargs))
 
+    def batch_loader(
+        self, key: str, fetch: Callable[..., Mapping[str, V]], missing: Callable[[], V],
+        *args: Any, max_batch_size: int = 500,
+    ) -> DataLoader[str, V]:  # fmt: skip
+        """The request's loader named `key`: every `load(id)` made while resolving one level
+        of the query becomes a single `fetch(driver, database, ids, *args)` call, which
+        returns a value per id (`missing()` for ids it does not know)."""
+        loader = self.loaders.get(key)
+        if loader is None:
+
+            async def load(ids: list[str]) -> list[V]:
+                found = cast(Mapping[str, V], await self.call(fetch, list(ids), *args))
+                return [found[i] if i in found else missing() for i in ids]
+
+            loader = DataLoader(load_fn=load, max_batch_size=max_batch_size)
+            self.loaders[key] = loader
+        return loader
+
     @property
     def enterprise_loader(self) -> DataLoader[str, Enterprise | None]:
         """Batches every enterprise lookup of one request into a single round trip."""
-        loader = self.loaders.get("enterprise")
-        if loader is None:
-
-            async def load(ids: list[str]) -> list[Enterprise | None]:
-                found: dict[str, Enterprise] = await self.call(get_enterprises, list(ids))
-                return [found.get(i) for i in ids]
-
-            loader = DataLoader(load_fn=load, max_batch_size=500)
-            self.loaders["enterprise"] = loader
-        return loader
+        return self.batch_loader("enterprise", get_enterprises, lambda: None)

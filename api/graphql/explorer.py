@@ -109,19 +109,7 @@ class ExplorerQuery:
 
 
 def neighbourhood_loader(context: Context, limit: int) -> DataLoader[str, list[Neighbour]]:
-    """One loader a request and limit: the neighbourhoods of every enterprise of a list
-    query come back in one round trip instead of one each."""
-    key = f"neighbourhood:{limit}"
-    loader = context.loaders.get(key)
-    if loader is None:
-
-        async def load(ids: list[str]) -> list[list[Neighbour]]:
-            found = cast(
-                dict[str, list[Neighbour]],
-                await context.call(domain.neighbourhoods, list(ids), limit),
-            )
-            return [found.get(i, []) for i in ids]
-
-        loader = DataLoader(load_fn=load, max_batch_size=200)
-        context.loaders[key] = loader
-    return loader
+    """The neighbourhoods of every enterprise of a list query in one round trip."""
+    return context.batch_loader(
+        f"neighbourhood:{limit}", domain.neighbourhoods, list, limit, max_batch_size=200
+    )

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any, cast
 
 import strawberry
+from strawberry.dataloader import DataLoader
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
@@ -73,13 +74,16 @@ class SourceRecordMatch:
 
 
 async def source_records(info: Info[Context, None], enterprise_id: str) -> list[SourceRecordMatch]:
-    rows = await info.context.call(store.entity_sources, enterprise_id)
-    return [SourceRecordMatch.from_domain(r) for r in rows]
+    loader: DataLoader[str, list[dict[str, Any]]] = info.context.batch_loader(
+        "source_records", store.entity_sources, list
+    )
+    return [SourceRecordMatch.from_domain(r) for r in await loader.load(enterprise_id)]
 
 
 async def branch_links(info: Info[Context, None], enterprise_id: str) -> tuple[list[str],
                                                                                list[str]]:
-    parents, branches = await info.context.call(store.entity_branches, enterprise_id)
+    loader = info.context.batch_loader("branch_links", store.entity_branches, lambda: ([], []))
+    parents, branches = await loader.load(enterprise_id)
     return list(parents), list(branches)
 
 

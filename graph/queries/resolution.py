@@ -97,11 +97,12 @@ ORDER BY d.at
 """
 
 READ_ENTITY_SOURCES = f"""
-MATCH (s:{_S})-[r:{Rel.RESOLVES_TO.value}]->(e:{_E} {{id: $entity_id}})
-RETURN s.id AS record_id, s.source AS source, s.name AS name, s.raw AS raw,
+UNWIND $entity_ids AS entity_id
+MATCH (s:{_S})-[r:{Rel.RESOLVES_TO.value}]->(e:{_E} {{id: entity_id}})
+RETURN entity_id, s.id AS record_id, s.source AS source, s.name AS name, s.raw AS raw,
        s.uscc_valid AS uscc_valid, r.score AS score, r.explanation AS explanation,
        r.run_id AS run_id, r.at AS at
-ORDER BY s.id
+ORDER BY entity_id, record_id
 """
 
 READ_SOURCE_RECORDS_PAGE = f"""
@@ -142,10 +143,11 @@ RETURN s.id AS record_id, s.source AS source, s.name AS name, s.name_en AS name_
 """
 
 READ_BRANCH_OF = f"""
-MATCH (e:{_E} {{id: $entity_id}})
-OPTIONAL MATCH (e)-[:{Rel.BRANCH_OF.value}]->(p:{_E})
-OPTIONAL MATCH (b:{_E})-[:{Rel.BRANCH_OF.value}]->(e)
-RETURN collect(DISTINCT p.id) AS parents, collect(DISTINCT b.id) AS branches
+UNWIND $entity_ids AS entity_id
+MATCH (e:{_E} {{id: entity_id}})
+RETURN entity_id,
+       COLLECT {{ MATCH (e)-[:{Rel.BRANCH_OF.value}]->(p:{_E}) RETURN DISTINCT p.id }} AS parents,
+       COLLECT {{ MATCH (b:{_E})-[:{Rel.BRANCH_OF.value}]->(e) RETURN DISTINCT b.id }} AS branches
 """
 
 _P = Label.PERSON.value
@@ -256,12 +258,19 @@ def read_decisions(driver: Driver, database: str) -> list[dict[str, Any]]:
     return [r.data() for r in records]
 
 
-def read_entity_sources(driver: Driver, database: str, entity_id: str) -> list[dict[str, Any]]:
+def read_entity_sources(
+    driver: Driver, database: str, entity_ids: list[str]
+) -> dict[str, list[dict[str, Any]]]:
+    """The source records of each entity (ordered by record id), in one round trip."""
     records, _, _ = driver.execute_query(
-        READ_ENTITY_SOURCES, entity_id=entity_id, database_=database,
+        READ_ENTITY_SOURCES, entity_ids=entity_ids, database_=database,
         routing_=RoutingControl.READ,
-    )
-    return [r.data() for r in records]
+    )  # fmt: skip
+    out: dict[str, list[dict[str, Any]]] = {i: [] for i in entity_ids}
+    for r in records:
+        row = r.data()
+        out[row.pop("entity_id")].append(row)
+    return out
 
 
 def read_source_records_page(
@@ -291,14 +300,17 @@ def read_source_record_state_page(
     return [r.data() for r in records]
 
 
-def read_branch_of(driver: Driver, database: str, entity_id: str) -> tuple[list[str], list[str]]:
-    """(parents, branches) of an entity along BRANCH_OF."""
+def read_branch_of(
+    driver: Driver, database: str, entity_ids: list[str]
+) -> dict[str, tuple[list[str], list[str]]]:
+    """(parents, branches) of each entity along BRANCH_OF, in one round trip."""
     records, _, _ = driver.execute_query(
-        READ_BRANCH_OF, entity_id=entity_id, database_=database, routing_=RoutingControl.READ
+        READ_BRANCH_OF, entity_ids=entity_ids, database_=database, routing_=RoutingControl.READ
     )
-    if not records:
-        return [], []
-    return sorted(records[0]["parents"]), sorted(records[0]["branches"])
+    out: dict[str, tuple[list[str], list[str]]] = {i: ([], []) for i in entity_ids}
+    for r in records:
+        out[r["entity_id"]] = (sorted(r["parents"]), sorted(r["branches"]))
+    return out
 
 
 def read_persons(driver: Driver, database: str) -> list[dict[str, Any]]:

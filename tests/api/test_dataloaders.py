@@ -101,3 +101,48 @@ def test_explore_costs_one_round_trip_per_hop_plus_two(
     assert {"source": "P3", "target": "S3", "type": "HOLDS"} in graph["edges"]
     assert len(graph["edges"]) == 24
     assert calls == 1 + 2 + 1  # the seeds, one per hop, the links among the last hop
+
+
+LINEAGE_QUERY = """query($t: String!, $n: Int!) {
+  searchEnterprises(text: $t, first: $n) {
+    edges { node { id sourceRecords { recordId score } branchOf { id } branches { id } } } } }"""
+
+
+def test_lineage_fields_of_a_list_are_batched(
+    counting: tuple[str, CountingDriver], db: Driver, database: str
+) -> None:
+    """`sourceRecords`, `branchOf` and `branches` load for the whole list at once."""
+    url, proxy = counting
+    seed_chain(db, database, 30)
+    db.execute_query(
+        """
+        MATCH (s:Enterprise) WHERE s.id STARTS WITH 'S'
+        CREATE (:SourceRecord {id: 'R-' + s.id, source: 'registry', name: s.name})
+               -[:RESOLVES_TO {score: 0.97}]->(s)
+        WITH s WHERE s.id IN ['S2', 'S3']
+        MATCH (parent:Enterprise {id: 'S1'})
+        CREATE (s)-[:BRANCH_OF]->(parent)
+        """,
+        database_=database,
+    )
+    with httpx.Client(base_url=url, timeout=30) as client:
+        headers = token_headers(client, db, database, "lineage-analyst", Role.ANALYST)
+        calls = {}
+        for n in (3, 30):
+            proxy.reset()
+            body = client.post(
+                "/graphql", json={"query": LINEAGE_QUERY, "variables": {"t": "链条企业", "n": n}},
+                headers=headers,
+            ).json()  # fmt: skip
+            calls[n] = proxy.reset()
+            assert "errors" not in body, body
+    nodes = {e["node"]["id"]: e["node"] for e in body["data"]["searchEnterprises"]["edges"]}
+    assert len(nodes) == 30
+    assert all(n["sourceRecords"] == [{"recordId": f"R-{i}", "score": 0.97}]
+               for i, n in nodes.items())  # fmt: skip
+    assert {b["id"] for b in nodes["S1"]["branches"]} == {"S2", "S3"}
+    assert nodes["S2"]["branchOf"] == {"id": "S1"} and nodes["S4"]["branchOf"] is None
+    # Search, the listed enterprises, their source records, their branch links, and the
+    # linked enterprises not listed already: at most five, for 3 enterprises as for 30 (at 30
+    # the branches are in the list, so the last one is not needed).
+    assert calls[3] <= 5 and calls[30] <= 5, calls

@@ -35,7 +35,10 @@ def test_write_keeps_every_record_with_an_explained_link(db: Driver, database: s
     assert counts["records"] == len(records()) and counts["entities"] == len(res.entities)
     links = _links(db, database)
     assert links == res.entity_of()
-    sources = entity_sources(db, database, res.entity_of()["t1"])
+    entity = res.entity_of()["t1"]
+    sources = entity_sources(db, database, [entity, "no-such-entity"])
+    assert sources["no-such-entity"] == []
+    sources = sources[entity]
     assert {s["record_id"] for s in sources} == {"t1", "t2", "t3", "t4"}
     t3 = next(s for s in sources if s["record_id"] == "t3")
     assert t3["explanation"]["reason"] == "matched" and "phone_same" in t3["explanation"]["agreed"]
