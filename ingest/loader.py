@@ -381,8 +381,8 @@ class _FileLoader:
                 groups.setdefault(kind, []).append(r.values)
             return [q.rel_statement(name, kind, group) for kind, group in groups.items()]
         if name == "enterprise_records":
-            return [q.node_statement(name, self._records(rows))]
-        return [q.node_statement(name, [self._node_row(r.values) for r in rows])]
+            return q.node_statements(name, self._records(rows))
+        return q.node_statements(name, [self._node_row(r.values) for r in rows])
 
     def _node_row(self, values: dict[str, Any]) -> dict[str, Any]:
         uscc = values.get("uscc")

@@ -116,6 +116,65 @@ NODE_PROPS: dict[Label, tuple[str, ...]] = {
     ),
 }
 
+# The single-valued references of each node file: (relationship, direction seen from the
+# node, the row expression naming the other end's id).
+_REFERENCES: dict[str, tuple[Label, tuple[tuple[Rel, str, str], ...]]] = {
+    "enterprises": (L.ENTERPRISE, ((R.LOCATED_AT, "out", "row.address_id"),
+                                   (R.HAS_PHONE, "out", "row.phone_id"))),
+    "warehouses": (L.WAREHOUSE, ((R.OPERATES, "in", "row.operator_id"),)),
+    "contracts": (L.CONTRACT, ((R.PARTY, "in", "CASE old.role WHEN 'seller' THEN row.seller_id "
+                                               "ELSE row.buyer_id END"),)),
+    "invoices": (L.INVOICE, ((R.SELLER, "out", "row.seller_id"), (R.BUYER, "out", "row.buyer_id"),
+                             (R.UNDER, "out", "row.contract_id"), (R.FOR, "out", "row.goods_id"))),
+    "shipments": (L.SHIPMENT, ((R.FROM, "out", "row.from_id"), (R.TO, "out", "row.to_id"),
+                               (R.UNDER, "out", "row.contract_id"),
+                               (R.DELIVERS, "out", "row.invoice_id"),
+                               (R.OF, "out", "row.goods_id"),
+                               (R.STORED_AT, "out", "row.warehouse_id"))),
+    "payments": (L.PAYMENT, ((R.SETTLES, "out", "row.invoice_id"),
+                             (R.PAID_BY, "out", "row.payer_id"),
+                             (R.PAID_TO, "out", "row.payee_id"))),
+    "assets": (L.ASSET, ((R.OWNS, "in", "row.owner_id"), (R.OF, "out", "row.goods_id"),
+                         (R.STORED_AT, "out", "row.warehouse_id"))),
+    "sensors": (L.SENSOR, ((R.MONITORS, "out", "row.asset_id"),
+                           (R.INSTALLED_AT, "out", "row.warehouse_id"))),
+    "financings": (L.FINANCING, ((R.BORROWER, "out", "row.borrower_id"),)),
+    "enterprise_records": (L.SOURCE_RECORD, ((R.RESOLVES_TO, "out", "row.enterprise_id"),)),
+}  # fmt: skip
+
+
+def _drop_changed(label: Label, refs: tuple[tuple[Rel, str, str], ...]) -> str:
+    """Delete the reference relationships of already loaded nodes that no longer match their
+    row, so that a re-ingested row whose seller, owner, ... changed leaves nothing pointing at
+    the old one; a row without the reference drops it.
+
+    It runs as its own statement before the MERGE one: inside it, deleting and merging the
+    same relationship types would make the planner add Eager operators. On a first load no
+    node exists yet and it costs one index miss per row.
+    """
+    parts = [f"UNWIND $rows AS row\nMATCH (n:{label} {{id: row.id}})\n"]
+    for direction in ("out", "in"):
+        mine = [(rel, key) for rel, d, key in refs if d == direction]
+        if not mine:
+            continue
+        left, right = ("-", "->") if direction == "out" else ("<-", "-")
+        types = "|".join(str(rel) for rel, _ in mine)
+        whens = " ".join(f"WHEN '{rel}' THEN {key}" for rel, key in mine)
+        parts.append(
+            f"CALL (n, row) {{\n"
+            f"  MATCH (n){left}[old:{types}]{right}(x)\n"
+            f"  WITH old, x, CASE type(old) {whens} END AS wanted\n"
+            f"  WHERE coalesce(x.id <> wanted, true)\n"
+            f"  DELETE old\n"
+            f"}}\n"
+        )
+    return "".join(parts)
+
+
+DROP_CHANGED: dict[str, str] = {
+    file: _drop_changed(label, refs) for file, (label, refs) in _REFERENCES.items()
+}
+
 NODE_QUERIES: dict[str, str] = {
     "addresses": _merge_node(L.ADDRESS, NODE_PROPS[L.ADDRESS]),
     "phones": _merge_node(L.PHONE, NODE_PROPS[L.PHONE]),
@@ -267,8 +326,10 @@ class Statement:
     rows: list[dict[str, Any]]
 
 
-def node_statement(file: str, rows: list[dict[str, Any]]) -> Statement:
-    return Statement(NODE_QUERIES[file], rows)
+def node_statements(file: str, rows: list[dict[str, Any]]) -> list[Statement]:
+    """The statements that write a batch of a node file: stale references out, then MERGE."""
+    drop = DROP_CHANGED.get(file)
+    return ([Statement(drop, rows)] if drop else []) + [Statement(NODE_QUERIES[file], rows)]
 
 
 def rel_statement(file: str, kind: str | None, rows: list[dict[str, Any]]) -> Statement:

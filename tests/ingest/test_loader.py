@@ -145,6 +145,50 @@ def test_same_input_twice_gives_the_same_graph(
     assert _dump(db, database) == first
 
 
+def test_changed_references_replace_the_old_relationships(
+    db: Driver, database: str, good_folder: Path, tmp_path: Path
+) -> None:
+    """A row loaded again with another seller, contract party or owner points at the new one
+    only; a reference the row no longer has is dropped."""
+    ingest_folder(db, database, good_folder)
+    later = tmp_path / "later"
+    later.mkdir()
+    (later / "invoices.csv").write_text(
+        "id,seller_id,buyer_id,contract_id,amount,issued_on\n"
+        "I1,E3,E1,,1000000,2025-01-10\n",  # seller E2 -> E3, contract C1 and goods G2 gone
+        encoding="utf-8",
+    )
+    (later / "contracts.csv").write_text(
+        "id,kind,seller_id,buyer_id,amount,signed_on\nC1,supply,E4,E1,3000000,2025-01-01\n",
+        encoding="utf-8",
+    )
+    (later / "assets.csv").write_text(
+        "id,kind,owner_id,quantity,unit\nAS1,livestock,E3,120,head\n", encoding="utf-8"
+    )
+    summary = ingest_folder(db, database, later)
+    assert summary.rejected == 0
+
+    def ends(query: str) -> list[tuple[str, str]]:
+        records, _, _ = db.execute_query(query, database_=database)
+        return sorted((r[0], r[1]) for r in records)
+
+    # (its pledge, ASSIGNED_TO, comes from the pledges file and stays)
+    assert ends("MATCH (:Invoice {id: 'I1'})-[r]->(x) RETURN type(r), x.id") == [
+        ("ASSIGNED_TO", "F1"), ("BUYER", "E1"), ("SELLER", "E3")]  # fmt: skip
+    assert ends("MATCH (x)-[r:PARTY]->(:Contract {id: 'C1'}) RETURN r.role, x.id") == [
+        ("buyer", "E1"), ("seller", "E4")]  # fmt: skip
+    assert ends("MATCH (x)-[r:OWNS]->(:Asset {id: 'AS1'}) RETURN type(r), x.id") == [
+        ("OWNS", "E3")]  # fmt: skip
+    assert ends("MATCH (:Asset {id: 'AS1'})-[r]->(x) RETURN type(r), x.id") == [
+        ("PLEDGED_TO", "F1")]  # goods and warehouse gone, the pledge stays  # fmt: skip
+    # Untouched rows keep their links, and SUPPLIES follows the moved invoice.
+    assert ends("MATCH (:Invoice {id: 'I2'})-[r:SELLER|UNDER]->(x) RETURN type(r), x.id") == [
+        ("SELLER", "E2"), ("UNDER", "C1")]  # fmt: skip
+    e3e1 = _one(db, database, "MATCH (:Enterprise {id:'E3'})-[s:SUPPLIES]->(:Enterprise "
+                "{id:'E1'}) RETURN s.invoices_total")  # fmt: skip
+    assert e3e1 == 1
+
+
 def _append(path: Path, text: str) -> None:
     with path.open("a", encoding="utf-8") as f:
         f.write(text)
