@@ -29,7 +29,9 @@ def write_resolution(
     only: Collection[str] | None = None,
 ) -> dict[str, int]:
     """Write source records, entities, RESOLVES_TO links (replacing earlier ones) and
-    BRANCH_OF edges; entities an earlier run made and that lost all records are removed.
+    BRANCH_OF edges; entities an earlier run made and that lost all records are removed, and
+    so are the BRANCH_OF edges of earlier runs that this resolution no longer finds (it is
+    expected to cover every record, as `resolve_graph`'s does).
 
     ``only`` limits the records (and the entities they reach) written, for incremental runs;
     entity aliases still come from every record of the resolution.

@@ -72,6 +72,16 @@ MERGE (b)-[r:{Rel.BRANCH_OF.value}]->(p)
 SET r.run_id = $run_id
 """
 
+# BRANCH_OF edges made by an earlier run (they carry its run id) that this run did not find
+# again: resolution runs cover every record, so an edge it did not write is no longer true.
+# Edges without a run id were not made by entity resolution and stay.
+DELETE_STALE_BRANCHES = f"""
+MATCH (:{_E})-[r:{Rel.BRANCH_OF.value}]->(:{_E})
+WHERE r.run_id IS NOT NULL AND r.run_id <> $run_id
+DELETE r
+RETURN count(*) AS deleted
+"""
+
 RECORDS_EXIST = f"""
 UNWIND $ids AS id
 OPTIONAL MATCH (s:{_S} {{id: id}})
@@ -215,12 +225,15 @@ def write_resolution_rows(
             deleted = sum(rec["deleted"] for rec in result)
         for batch in _batches(branches, batch_size):
             session.execute_write(run, WRITE_BRANCHES, rows=batch, run_id=run_id)
+        result = session.execute_write(run, DELETE_STALE_BRANCHES, run_id=run_id)
+        branches_deleted = sum(rec["deleted"] for rec in result)
     return {
         "records": len(records),
         "entities": len(entities),
         "links": len(links),
         "branches": len(branches),
         "orphans_deleted": deleted,
+        "branches_deleted": branches_deleted,
     }
 
 

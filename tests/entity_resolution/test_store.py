@@ -62,6 +62,21 @@ def test_write_keeps_every_record_with_an_explained_link(db: Driver, database: s
     assert rows[0]["e"] == len(res.entities)
 
 
+def test_a_branch_no_longer_found_loses_its_edge(db: Driver, database: str) -> None:
+    first = resolve_records(records())
+    write_resolution(db, database, first, run_id="run-1")
+    e = first.entity_of()
+    without_b1 = [r for r in records() if r.record_id != "b1"]
+    counts = write_resolution(db, database, resolve_records(without_b1), run_id="run-2")
+    assert counts["branches_deleted"] == 1
+    rows, _, _ = db.execute_query(
+        "MATCH (b:Enterprise)-[r:BRANCH_OF]->(p:Enterprise) RETURN b.id AS b, p.id AS p, "
+        "r.run_id AS run",
+        database_=database,
+    )
+    assert [(r["b"], r["p"], r["run"]) for r in rows] == [(e["k1"], e["k0"], "run-2")]
+
+
 def test_a_not_same_decision_reverses_a_merge_on_the_next_run(db: Driver, database: str) -> None:
     write_resolution(db, database, resolve_records(records()))
     before = _links(db, database)
