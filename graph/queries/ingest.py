@@ -12,6 +12,7 @@ checked that they exist), optional ones through OPTIONAL MATCH.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -174,6 +175,12 @@ def _drop_changed(label: Label, refs: tuple[tuple[Rel, str, str], ...]) -> str:
 DROP_CHANGED: dict[str, str] = {
     file: _drop_changed(label, refs) for file, (label, refs) in _REFERENCES.items()
 }
+# The row fields DROP_CHANGED reads: only these travel with it (whole rows would double what
+# each batch sends to the server).
+_DROP_FIELDS: dict[str, tuple[str, ...]] = {
+    file: ("id", *sorted({f for _, _, key in refs for f in re.findall(r"row\.(\w+)", key)}))
+    for file, (_, refs) in _REFERENCES.items()
+}
 
 NODE_QUERIES: dict[str, str] = {
     "addresses": _merge_node(L.ADDRESS, NODE_PROPS[L.ADDRESS]),
@@ -328,8 +335,12 @@ class Statement:
 
 def node_statements(file: str, rows: list[dict[str, Any]]) -> list[Statement]:
     """The statements that write a batch of a node file: stale references out, then MERGE."""
-    drop = DROP_CHANGED.get(file)
-    return ([Statement(drop, rows)] if drop else []) + [Statement(NODE_QUERIES[file], rows)]
+    merge = Statement(NODE_QUERIES[file], rows)
+    if file not in DROP_CHANGED:
+        return [merge]
+    fields = _DROP_FIELDS[file]
+    slim = [{f: row.get(f) for f in fields} for row in rows]
+    return [Statement(DROP_CHANGED[file], slim), merge]
 
 
 def rel_statement(file: str, kind: str | None, rows: list[dict[str, Any]]) -> Statement:
