@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from neo4j import Driver, GraphDatabase, NotificationDisabledClassification
+from neo4j import Driver, GraphDatabase
 from neo4j.exceptions import ServiceUnavailable, SessionExpired
 from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_exponential
 
@@ -23,9 +23,6 @@ def create_driver(settings: Settings) -> Driver:
         auth=(settings.neo4j_user, settings.effective_neo4j_password().get_secret_value()),
         max_connection_pool_size=100,
         connection_acquisition_timeout=30.0,
-        # A graph that has no vouchers yet makes every query that mentions them "refer to an
-        # unknown type": the driver would log a warning per query, flooding the logs.
-        notifications_disabled_classifications=[NotificationDisabledClassification.UNRECOGNIZED],
     )
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from neo4j import READ_ACCESS, Driver, ManagedTransaction
+from neo4j import READ_ACCESS, Driver, ManagedTransaction, NotificationDisabledClassification
 
 from graph.model import Label, Rel
 
@@ -147,8 +147,12 @@ class FinancingRow:
 
 
 def _read(driver: Driver, database: str, query: str, **params: Any) -> list[dict[str, Any]]:
-    """A routed read returning plain dicts."""
-    with driver.session(database=database, default_access_mode=READ_ACCESS) as session:
+    """A routed read; optional properties are the norm here, so their warnings are muted."""
+    with driver.session(
+        database=database,
+        default_access_mode=READ_ACCESS,
+        notifications_disabled_classifications=[NotificationDisabledClassification.UNRECOGNIZED],
+    ) as session:
         return session.execute_read(lambda tx: [r.data() for r in tx.run(query, params)])
 
 
