@@ -31,24 +31,6 @@ RETURN p.id AS id, p.name AS name
 """
 
 # ---- tiers ---------------------------------------------------------------------------------
-# One hop of the tier walk. `total` is what the frontier firm buys (upstream) or sells
-# (downstream) in all, the denominator of a supplier's share of the next tier's purchases.
-_TIER_HOP = """
-UNWIND $frontier AS fid
-MATCH (f:{e} {{id: fid}})
-CALL (f) {{
-  OPTIONAL MATCH (f){near}[t:{rel}]{far}(:{e})
-  RETURN coalesce(sum(t.amount_12m), 0) AS total
-}}
-MATCH (f){near}[s:{rel}]{far}(x:{e})
-WHERE NOT x.id IN $visited
-RETURN x.id AS id, x.name AS name, fid AS via, total,
-       coalesce(s.amount_12m, 0) AS amount, coalesce(s.invoices_12m, 0) AS invoices,
-       s.first_on AS first_on, s.last_on AS last_on
-"""
-TIER_HOP_UPSTREAM = _TIER_HOP.format(e=_E, rel=_SUPPLIES, near="<-", far="-")
-TIER_HOP_DOWNSTREAM = _TIER_HOP.format(e=_E, rel=_SUPPLIES, near="-", far="->")
-
 MAX_TIER_DEPTH = 5
 
 
