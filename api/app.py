@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, cast
 
+import anyio.to_thread
 import structlog
 from fastapi import FastAPI, HTTPException, Request, Response, status
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None, driver: Driver | None = None) -
         # What is alive at start-up (imports, the schema, models) lives as long as the process.
         # Freezing it keeps it out of full collections, which the many objects of large
         # results trigger: at 300k tracked objects each one is a pause of about 100 ms.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.api_worker_threads
         gc.freeze()
         try:
             yield

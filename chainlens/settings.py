@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = 600
     rate_limit_burst: int = 60
     audit_flush_s: float = 2.0
+    # Threads for blocking driver calls: anyio's default of 40 is all it takes for 40
+    # concurrent requests waiting on Neo4j locks to starve the requests that hold them.
+    api_worker_threads: int = Field(default=100, ge=1)
     audit_batch: int = 500
     cors_origins: list[str] = []
 
