@@ -15,6 +15,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
 
 from entity_resolution.records import Prepared
 
@@ -93,13 +96,16 @@ def build_index(prepared: Iterable[Prepared]) -> BlockIndex:
 def candidate_pairs(
     prepared: Sequence[Prepared], max_block: int = 60, index: BlockIndex | None = None
 ) -> tuple[list[tuple[int, int]], BlockingStats, BlockIndex]:
-    """All pairs (i < j) that share a block of at most ``max_block`` records."""
+    """All pairs (i < j) that share a block of at most ``max_block`` records, sorted.
+
+    Blocks of one size are expanded together as a matrix (numpy), so a million records'
+    millions of pairs never pass through a Python loop; a pair found by several passes is
+    counted under the first of PASSES.
+    """
     index = index or build_index(prepared)
     stats = BlockingStats(keys=len(index.blocks))
-    seen: set[int] = set()
-    n = len(prepared)
-    by_pass: dict[str, int] = defaultdict(int)
-    per_record: dict[int, int] = defaultdict(int)
+    rank = {kind: r for r, kind in enumerate(PASSES)}
+    by_size: dict[int, tuple[list[list[int]], list[int]]] = defaultdict(lambda: ([], []))
     for key, members in index.blocks.items():
         size = len(members)
         if size < 2:
@@ -108,21 +114,32 @@ def candidate_pairs(
             stats.blocks_capped += 1
             stats.records_in_capped += size
             continue
-        kind = key.split(":", 1)[0]
-        for x in range(size):
-            i = members[x]
-            for y in range(x + 1, size):
-                j = members[y]
-                if i == j:
-                    continue
-                code = i * n + j if i < j else j * n + i
-                if code not in seen:
-                    seen.add(code)
-                    by_pass[kind] += 1
-                    per_record[i] += 1
-                    per_record[j] += 1
-    pairs = sorted((code // n, code % n) for code in seen)
-    stats.candidate_pairs = len(pairs)
-    stats.max_candidates_per_record = max(per_record.values(), default=0)
-    stats.pairs_by_pass = dict(by_pass)
-    return pairs, stats, index
+        blocks, kinds = by_size[size]
+        blocks.append(members)
+        kinds.append(rank[key.split(":", 1)[0]])
+    n = len(prepared)
+    codes: list[np.ndarray[Any, np.dtype[np.int64]]] = []
+    passes: list[np.ndarray[Any, np.dtype[np.int64]]] = []
+    for size, (blocks, kinds) in by_size.items():
+        matrix = np.asarray(blocks, dtype=np.int64)  # one block of this size per row
+        first, second = np.triu_indices(size, 1)
+        a, b = matrix[:, first].ravel(), matrix[:, second].ravel()
+        codes.append(np.minimum(a, b) * n + np.maximum(a, b))
+        passes.append(np.repeat(np.asarray(kinds, dtype=np.int64), len(first)))
+    if codes:
+        code = np.concatenate(codes)
+        kind = np.concatenate(passes)
+        order = np.lexsort((kind, code))  # by pair, then by pass rank: first of each is kept
+        code, kind = code[order], kind[order]
+        first_of_pair = np.ones(len(code), dtype=bool)
+        first_of_pair[1:] = code[1:] != code[:-1]
+        code, kind = code[first_of_pair], kind[first_of_pair]
+    else:
+        code = kind = np.empty(0, dtype=np.int64)
+    low, high = code // n, code % n
+    per_record = np.bincount(low, minlength=n) + np.bincount(high, minlength=n) if n else code
+    counts = np.bincount(kind, minlength=len(PASSES))
+    stats.candidate_pairs = len(code)
+    stats.max_candidates_per_record = int(per_record.max(initial=0))
+    stats.pairs_by_pass = {PASSES[r]: int(c) for r, c in enumerate(counts) if c}
+    return list(zip(low.tolist(), high.tolist(), strict=True)), stats, index

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
+from operator import attrgetter
+from typing import Any
 
 from entity_resolution.errors import InvalidRecord
+from entity_resolution.forked import run_split
 from entity_resolution.normalise import (
     has_cjk,
     normalise_address,
@@ -91,8 +94,58 @@ def _derived(zh: NameParts | None, en: NameParts | None) -> tuple[NameParts, str
     return primary, region, branch
 
 
-def prepare_records(records: Sequence[EnterpriseRecord]) -> list[Prepared]:
-    """Validate, normalise and parse records in bulk (each distinct name parsed once)."""
+# Below this many records a second process costs more than it saves.
+PARALLEL_MIN_RECORDS = 50_000
+_name_row = attrgetter(*(f.name for f in fields(NameParts)))
+_ids_row = attrgetter(*(f.name for f in fields(IdentifierKeys)))
+_PackedPrepared = tuple[Any, ...]
+
+
+def prepare_records(records: Sequence[EnterpriseRecord], workers: int = 1) -> list[Prepared]:
+    """Validate, normalise and parse records in bulk (each distinct name parsed once), in
+    ``workers`` processes when there are many."""
+    if workers <= 1 or len(records) < PARALLEL_MIN_RECORDS:
+        return _prepare(records)
+    chunks = run_split(lambda lo, hi: _prepare(records[lo:hi]), len(records), workers,
+                       pack=_pack, unpack=lambda rows, lo, hi: _unpack(records[lo:hi], rows))
+    return [p for chunk in chunks for p in chunk]
+
+
+def _pack(prepared: list[Prepared]) -> list[_PackedPrepared]:
+    """Prepared records as plain tuples (without the record, which the parent has):
+    several times cheaper to pickle than the objects."""
+    return [
+        (_ids_row(p.ids), p.zh and _name_row(p.zh), p.en and _name_row(p.en), p.phone,
+         p.address, p.field_region, p.legal_rep, p.name_region, p.branch_key)
+        for p in prepared
+    ]  # fmt: skip
+
+
+def _unpack(records: Sequence[EnterpriseRecord], rows: list[_PackedPrepared]) -> list[Prepared]:
+    names: dict[tuple[Any, ...], NameParts] = {}  # records of one name share its parts
+
+    def name(row: tuple[Any, ...] | None) -> NameParts | None:
+        if row is None:
+            return None
+        parts = names.get(row)
+        if parts is None:
+            parts = names[row] = NameParts(*row)
+        return parts
+
+    out = []
+    for rec, (ids, zh_row, en_row, *contacts, name_region, branch_key) in zip(
+        records, rows, strict=True
+    ):
+        zh, en = name(zh_row), name(en_row)
+        phone, address, field_region, legal_rep = contacts
+        primary = zh or en
+        assert primary is not None
+        out.append(Prepared(rec, IdentifierKeys(*ids), zh, en, phone, address, field_region,
+                            legal_rep, primary, name_region, branch_key))  # fmt: skip
+    return out
+
+
+def _prepare(records: Sequence[EnterpriseRecord]) -> list[Prepared]:
     names: list[str] = []
     for rec in records:
         if not (rec.name or rec.name_en).strip():

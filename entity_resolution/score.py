@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import math
+import mmap
+import os
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -22,6 +24,7 @@ from numpy.typing import NDArray
 from rapidfuzz.distance import JaroWinkler, Levenshtein
 from rapidfuzz.fuzz import ratio
 
+from entity_resolution.forked import run_split
 from entity_resolution.records import Prepared
 
 FEATURES: tuple[str, ...] = (
@@ -192,13 +195,44 @@ def pair_features(a: Prepared, b: Prepared, rarity: TradeRarity) -> list[float]:
     ]
 
 
+# Below this many pairs a second process costs more than it saves.
+PARALLEL_MIN_PAIRS = 200_000
+
+
 def feature_matrix(
-    prepared: Sequence[Prepared], pairs: Sequence[tuple[int, int]], rarity: TradeRarity
+    prepared: Sequence[Prepared],
+    pairs: Sequence[tuple[int, int]],
+    rarity: TradeRarity,
+    workers: int = 1,
 ) -> NDArray[np.float64]:
-    out = np.empty((len(pairs), N_FEATURES), dtype=np.float64)
-    for row, (i, j) in enumerate(pairs):
-        out[row] = pair_features(prepared[i], prepared[j], rarity)
+    """The features of every pair, one row each; ``workers`` processes share the rows.
+
+    Extra workers (forked, see `forked`) write their rows into an anonymous shared mapping,
+    so no row is pickled on the way back.
+    """
+    shape = (len(pairs), N_FEATURES)
+    if workers <= 1 or len(pairs) < PARALLEL_MIN_PAIRS or os.name != "posix":
+        out = np.empty(shape, dtype=np.float64)
+        _fill_features(out, prepared, pairs, rarity, 0, len(pairs))
+        return out
+    shared = mmap.mmap(-1, max(1, shape[0] * shape[1] * 8))
+    out = np.frombuffer(shared, dtype=np.float64).reshape(shape)
+    run_split(lambda lo, hi: _fill_features(out, prepared, pairs, rarity, lo, hi),
+              len(pairs), workers)  # fmt: skip
     return out
+
+
+def _fill_features(
+    out: NDArray[np.float64],
+    prepared: Sequence[Prepared],
+    pairs: Sequence[tuple[int, int]],
+    rarity: TradeRarity,
+    lo: int,
+    hi: int,
+) -> None:
+    for row in range(lo, hi):
+        i, j = pairs[row]
+        out[row] = pair_features(prepared[i], prepared[j], rarity)
 
 
 @dataclass(frozen=True, slots=True)
