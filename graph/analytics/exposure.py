@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from neo4j import Driver
+from neo4j import Driver, ManagedTransaction
 
 from graph.analytics import ownership, tiers
-from graph.analytics._common import OUTSTANDING_FINANCING, check_range, read
+from graph.analytics._common import OUTSTANDING_FINANCING, check_range, read_tx, tx_rows
 from graph.queries.analytics import EXPOSURE_OF
 
 # Voucher statuses that no longer expose anyone.
@@ -67,9 +67,9 @@ class Exposure:
         return sum(m.total for m in self.members)
 
 
-def _exposure(driver: Driver, database: str, ids: list[str]) -> list[MemberExposure]:
-    rows = read(driver, database, EXPOSURE_OF, ids=ids, outstanding=list(OUTSTANDING_FINANCING),
-                closed_vouchers=list(CLOSED_VOUCHERS))  # fmt: skip
+def _exposure(tx: ManagedTransaction, ids: list[str]) -> list[MemberExposure]:
+    rows = tx_rows(tx, EXPOSURE_OF, ids=ids, outstanding=list(OUTSTANDING_FINANCING),
+                   closed_vouchers=list(CLOSED_VOUCHERS))  # fmt: skip
     members = [
         MemberExposure(
             id=r["id"], name=r["name"], financings=int(r["financings"]),
@@ -85,12 +85,17 @@ def _exposure(driver: Driver, database: str, ids: list[str]) -> list[MemberExpos
 
 def group_exposure(driver: Driver, database: str, enterprise_id: str) -> Exposure:
     """Exposure of the whole group `enterprise_id` belongs to (all firms under its actual
-    controller, the controller included when it is an enterprise)."""
-    group = ownership.group_of(driver, database, enterprise_id)
-    ids = {m.id for m in group.members} | {enterprise_id}
-    if group.controller_kind is ownership.HolderKind.ENTERPRISE:
-        ids.add(group.controller_id)
-    return Exposure("group", group.controller_id, _exposure(driver, database, sorted(ids)))
+    controller, the controller included when it is an enterprise). One read transaction: the
+    group and its exposure come from one snapshot, in one session."""
+
+    def work(tx: ManagedTransaction) -> Exposure:
+        group = ownership.group_of_in(tx, enterprise_id)
+        ids = {m.id for m in group.members} | {enterprise_id}
+        if group.controller_kind is ownership.HolderKind.ENTERPRISE:
+            ids.add(group.controller_id)
+        return Exposure("group", group.controller_id, _exposure(tx, sorted(ids)))
+
+    return read_tx(driver, database, work)
 
 
 def chain_exposure(
@@ -103,4 +108,5 @@ def chain_exposure(
     ids = {core_id} | {f.id for f in view.upstream.firms} | {f.id for f in view.downstream.firms}
     if len(ids) > MAX_MEMBERS:
         ids = set(sorted(ids)[:MAX_MEMBERS])
-    return Exposure("chain", core_id, _exposure(driver, database, sorted(ids)))
+    return Exposure("chain", core_id,
+                    read_tx(driver, database, lambda tx: _exposure(tx, sorted(ids))))  # fmt: skip

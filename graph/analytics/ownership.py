@@ -28,7 +28,7 @@ import scipy.sparse as sp
 from neo4j import Driver, ManagedTransaction
 from scipy.sparse.linalg import MatrixRankWarning, spsolve
 
-from graph.analytics._common import check_range, read, read_tx, tx_rows
+from graph.analytics._common import check_range, read_tx, tx_rows
 from graph.errors import InvalidArgument, NotFound
 from graph.queries import analytics as q
 
@@ -133,6 +133,8 @@ def _pct(value: float) -> Decimal:
 
 
 def _fetch_above(tx: ManagedTransaction, enterprise_id: str) -> _Subgraph:
+    """The holdings above `enterprise_id`, hop by hop (NotFound when there is no such firm)."""
+    _require_in(tx, enterprise_id)
     holders_of: dict[str, list[tuple[Key, float]]] = {}
     names: dict[Key, str | None] = {}
     distance: dict[Key, int] = {(HolderKind.ENTERPRISE, enterprise_id): 0}
@@ -160,7 +162,6 @@ def _fetch_above(tx: ManagedTransaction, enterprise_id: str) -> _Subgraph:
 
 def effective_ownership(driver: Driver, database: str, enterprise_id: str) -> Ownership:
     """Every direct and indirect holder of `enterprise_id` with its effective percentage."""
-    _require(driver, database, enterprise_id)
     sub = read_tx(driver, database, lambda tx: _fetch_above(tx, enterprise_id))
     target: Key = (HolderKind.ENTERPRISE, enterprise_id)
     nodes: list[Key] = sorted(sub.distance)
@@ -246,8 +247,11 @@ def _controlling_holder(
 
 def actual_controller(driver: Driver, database: str, enterprise_id: str) -> Controller:
     """The control chain of `enterprise_id`: majority holder, else largest, up to the top."""
-    _require(driver, database, enterprise_id)
-    sub = read_tx(driver, database, lambda tx: _fetch_above(tx, enterprise_id))
+    return read_tx(driver, database, lambda tx: _actual_controller(tx, enterprise_id))
+
+
+def _actual_controller(tx: ManagedTransaction, enterprise_id: str) -> Controller:
+    sub = _fetch_above(tx, enterprise_id)
     chain: list[ControlStep] = []
     current = enterprise_id
     on_chain = {enterprise_id}
@@ -298,13 +302,20 @@ def controlled_group(
             f"controller_kind must be person or enterprise, got {controller_kind!r}"
         ) from e
     check_range("max_members", max_members, 1, MAX_GROUP_SIZE)
+    return read_tx(driver, database,
+                   lambda tx: _controlled_group(tx, controller_id, kind, max_members))  # fmt: skip
+
+
+def _controlled_group(
+    tx: ManagedTransaction, controller_id: str, kind: HolderKind, max_members: int
+) -> ControlledGroup:
     name_query = q.PERSON_NAMES if kind is HolderKind.PERSON else q.ENTERPRISE_NAMES
-    names = read(driver, database, name_query, ids=[controller_id])
+    names = tx_rows(tx, name_query, ids=[controller_id])
     if not names:
         raise NotFound(f"no {kind.value} with id {controller_id!r}")
     root: Key = (kind, controller_id)
 
-    def work(tx: ManagedTransaction) -> tuple[list[GroupMember], bool]:
+    def work() -> tuple[list[GroupMember], bool]:
         members: dict[str, GroupMember] = {}
         pending: dict[str, tuple[str | None, list[tuple[Key, float]], int]] = {}
         first_hop = q.HOLDINGS_HOP_FROM_ENTERPRISE
@@ -349,19 +360,24 @@ def controlled_group(
             hop = q.HOLDINGS_HOP_FROM_ENTERPRISE
         return sorted(members.values(), key=lambda m: (m.depth, m.id)), False
 
-    members, truncated = read_tx(driver, database, work)
+    members, truncated = work()
     return ControlledGroup(kind, controller_id, names[0]["name"], members, truncated)
 
 
 def group_of(driver: Driver, database: str, enterprise_id: str) -> ControlledGroup:
     """The group `enterprise_id` belongs to: everything under its actual controller (or under
     itself when nothing controls it)."""
-    ctrl = actual_controller(driver, database, enterprise_id).controller
+    return read_tx(driver, database, lambda tx: group_of_in(tx, enterprise_id))
+
+
+def group_of_in(tx: ManagedTransaction, enterprise_id: str) -> ControlledGroup:
+    """`group_of` inside a transaction the caller holds (one snapshot, one round of retries)."""
+    ctrl = _actual_controller(tx, enterprise_id).controller
     if ctrl is None:
-        return controlled_group(driver, database, enterprise_id, HolderKind.ENTERPRISE)
-    return controlled_group(driver, database, ctrl.holder_id, ctrl.holder_kind)
+        return _controlled_group(tx, enterprise_id, HolderKind.ENTERPRISE, MAX_GROUP_SIZE)
+    return _controlled_group(tx, ctrl.holder_id, ctrl.holder_kind, MAX_GROUP_SIZE)
 
 
-def _require(driver: Driver, database: str, enterprise_id: str) -> None:
-    if not read(driver, database, q.ENTERPRISE_NAMES, ids=[enterprise_id]):
+def _require_in(tx: ManagedTransaction, enterprise_id: str) -> None:
+    if not tx_rows(tx, q.ENTERPRISE_NAMES, ids=[enterprise_id]):
         raise NotFound(f"no enterprise with id {enterprise_id!r}")
