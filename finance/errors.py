@@ -29,6 +29,13 @@ class IdempotencyConflict(FinanceError):
     http_status = 409
 
 
+class Contention(FinanceError):
+    """The operation kept colliding with concurrent ones on the same accounts until its time
+    ran out; nothing was written, and the same request (same id) can be sent again."""
+
+    http_status = 409
+
+
 class LimitExceeded(FinanceError):
     http_status = 409
 

@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from neo4j import Driver, ManagedTransaction
+from neo4j import Driver, ManagedTransaction, unit_of_work
 from neo4j.exceptions import (
     ConstraintError,
     DriverError,
@@ -35,11 +35,14 @@ from neo4j.exceptions import (
 )
 
 from finance.accounts import AccountSpec
-from finance.errors import FinanceError, IdempotencyConflict, LedgerRejected, NotFound
+from finance.errors import Contention, FinanceError, IdempotencyConflict, LedgerRejected, NotFound
 from graph.queries import finance as q
 
 T = TypeVar("T")
 MAX_WRITE_ATTEMPTS = 20
+# A write that collides for longer than this gives up (Contention); one attempt's server time.
+WRITE_DEADLINE_S = 30.0
+WRITE_TIMEOUT_S = 10.0
 
 
 class TransferKind(StrEnum):
@@ -524,23 +527,42 @@ def run_write(driver: Driver, database: str, fn: Callable[[ManagedTransaction], 
     serialised by account locks; the loser hits the uniqueness constraint and runs again,
     now seeing the winner's transfer. A deadlock that the driver reports as a failed result
     while rolling back (`ResultFailedError` caused by a retryable error) is retried here too.
+    Retries stop after WRITE_DEADLINE_S (each attempt's server time bounded by
+    WRITE_TIMEOUT_S): under a storm of concurrent writes to one line the caller gets
+    `Contention` (nothing written, safe to send again) instead of waiting for minutes.
     """
     conflicts = 0
+    deadline = time.monotonic() + WRITE_DEADLINE_S
+    work = unit_of_work(timeout=WRITE_TIMEOUT_S)(fn)
     for attempt in range(MAX_WRITE_ATTEMPTS):
         try:
             with driver.session(database=database) as session:
-                return session.execute_write(fn)
+                return session.execute_write(work)
         except ConstraintError as e:
             conflicts += 1
             if conflicts == 3:
                 raise FinanceError(f"write conflicts persisted: {e.message}") from e
-        except (ResultFailedError, ServiceUnavailable, SessionExpired) as e:
+        except (ResultFailedError, ServiceUnavailable, SessionExpired, Neo4jError) as e:
             cause = e.__cause__ if isinstance(e, ResultFailedError) else e
-            retryable = isinstance(cause, (Neo4jError, DriverError)) and cause.is_retryable()
-            if not retryable or attempt == MAX_WRITE_ATTEMPTS - 1:
+            retryable = isinstance(cause, (Neo4jError, DriverError)) and (
+                cause.is_retryable() or _timed_out(cause)
+            )
+            if not retryable:
                 raise
+            if attempt == MAX_WRITE_ATTEMPTS - 1 or time.monotonic() > deadline:
+                raise Contention(
+                    f"the write kept colliding with concurrent writes for "
+                    f"{WRITE_DEADLINE_S:.0f} s; nothing was written, send it again"
+                ) from e
             time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
     raise FinanceError("the write could not be completed")
+
+
+def _timed_out(error: Neo4jError | DriverError) -> bool:
+    """The server ended the attempt at WRITE_TIMEOUT_S (a client error, so not retryable)."""
+    return isinstance(error, Neo4jError) and (error.code or "").startswith(
+        "Neo.ClientError.Transaction.TransactionTimedOut"
+    )
 
 
 def create_transfers(
