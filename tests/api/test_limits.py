@@ -10,8 +10,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from graphql import OperationDefinitionNode, ValidationContext, parse
-from graphql.utilities import TypeInfo
+from graphql import OperationDefinitionNode, parse
 from neo4j import Driver
 from pydantic import SecretStr
 
@@ -78,9 +77,8 @@ def messages(body: dict) -> str:  # type: ignore[type-arg]
 def cost_of(query: str, variables: dict[str, object] | None = None) -> int:
     schema = build_schema(Settings(environment=Environment.TEST))._schema
     document = parse(query)
-    context = ValidationContext(schema, document, TypeInfo(schema), lambda _: None)
     operation = next(d for d in document.definitions if isinstance(d, OperationDefinitionNode))
-    return estimate_cost(context, operation, variables or {})
+    return estimate_cost(schema, document, operation, variables or {})
 
 
 def test_cost_estimate_multiplies_by_page_sizes() -> None:
@@ -108,11 +106,10 @@ def test_depth_tokens_aliases_and_cost_are_rejected_before_running(
     ok = post(tight, headers, '{ enterprise(id: "E1") { id name } }')
     assert ok["data"]["enterprise"]["name"] == "包头钢铁"
 
-    deep = post(
-        tight,
-        headers,
-        '{ tiers(id: "E1", first: 1) { firms { edges { node { links { counterpartyId } } } } } }',
+    too_deep = (
+        '{ tiers(id: "E1", first: 1) { firms { edges { node { links { counterpartyId } } } } } }'
     )
+    deep = post(tight, headers, too_deep)
     assert deep.get("data") is None and "exceeds maximum operation depth" in messages(deep)
 
     long_query = '{ enterprise(id: "E1") { ' + " ".join(["id"] * 150) + " } }"
@@ -131,13 +128,17 @@ def test_depth_tokens_aliases_and_cost_are_rejected_before_running(
     assert error["extensions"]["code"] == "COST_LIMIT" and error["extensions"]["cost"] == 202
     cheap = post(tight, headers, '{ enterprise(id: "E1") { neighbourhood(limit: 5) { id } } }')
     assert [n["id"] for n in cheap["data"]["enterprise"]["neighbourhood"]] == ["E2"]
-    by_variable = post(
-        tight,
-        headers,
-        'query($n: Int!) { enterprise(id: "E1") { neighbourhood(limit: $n) { id } } }',
-        n=500,
-    )
-    assert by_variable["errors"][0]["extensions"]["code"] == "COST_LIMIT"
+    # Validation is cached per document; the cost, which depends on the variables, is not.
+    # (Another user: this one has spent its burst of requests.)
+    headers = token_headers(tight, db, database, "limits-cache", Role.ANALYST)
+    by_variable = 'query($n: Int!) { enterprise(id: "E1") { neighbourhood(limit: $n) { id } } }'
+    for n, rejected in ((5, False), (500, True), (5, False), (500, True)):
+        body = post(tight, headers, by_variable, n=n)
+        codes = [e["extensions"]["code"] for e in body.get("errors", [])]
+        assert codes == (["COST_LIMIT"] if rejected else []), (n, body)
+    # A cached invalid document stays invalid.
+    for _ in range(2):
+        assert "exceeds maximum operation depth" in messages(post(tight, headers, too_deep))
 
 
 def test_batches_are_bounded(tight: httpx.Client, db: Driver, database: str) -> None:
