@@ -3,9 +3,9 @@
 Generates N enterprises (`ingest.synthetic.generate`, cached under `.chainlens/bench/`) and
 loads them with `ingest.loader.ingest_folder` into the benchmark server (slot 7, its own
 state folder and ports 7775/7776, so the test server of the slot is left alone). Then, for
-three typical queries, 50 clients in a second process (asyncio + httpx on loopback) hammer
-the API for a fixed time each, and in the same run 50 threads call the same domain functions
-on the same driver:
+three typical queries, 50 connections of wrk (a second process, on loopback; script
+`bench/api_load.lua`) hammer the API for a fixed time each, and in the same run 50 threads
+call the same domain functions on the same driver:
 
 - card: one enterprise with 20 neighbours and its group exposure
   (`get_enterprises` + `neighbourhoods` + `group_exposure` directly);
@@ -22,14 +22,15 @@ at 50 clients, ratio < 1.5.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import logging
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -72,44 +73,39 @@ def bench_settings() -> Settings:
     )
 
 
-# ---- the load generator (second process) --------------------------------------------------
-async def _load(
-    url: str, token: str, query: str, ids: list[str], clients: int, seconds: float
-) -> dict[str, Any]:
-    import httpx
-
-    latencies: list[float] = []
-    errors = 0
-    deadline = time.perf_counter() + seconds
-    headers = {"Authorization": f"Bearer {token}"}
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits, timeout=60) as c:
-
-        async def client(k: int) -> None:
-            nonlocal errors
-            rnd = random.Random(k)
-            while time.perf_counter() < deadline:
-                started = time.perf_counter()
-                r = await c.post(
-                    "/graphql", json={"query": query, "variables": {"id": rnd.choice(ids)}}
-                )
-                elapsed = time.perf_counter() - started
-                if r.status_code != 200 or r.json().get("errors"):
-                    errors += 1
-                else:
-                    latencies.append(elapsed)
-
-        started = time.perf_counter()
-        await asyncio.gather(*(client(k) for k in range(clients)))
-        wall = time.perf_counter() - started
-    return {"latencies": latencies, "errors": errors, "wall": wall}
+# ---- the load generator (wrk, a second process) ---------------------------------------------
+LOAD_SCRIPT = Path(__file__).resolve().parent / "api_load.lua"
 
 
-def worker_main(spec: str) -> None:
-    """Entry of the load-generator process: one JSON spec in, one JSON result out."""
-    s = json.loads(spec)
-    out = asyncio.run(_load(s["url"], s["token"], s["query"], s["ids"], s["clients"], s["seconds"]))
-    print(json.dumps(out))
+def load_with_wrk(
+    url: str, token: str, query: str, ids: list[str], clients: int, seconds: float, seed: int
+) -> dict[str, float]:
+    """``clients`` keep-alive connections of wrk (one thread, so that the load generator
+    takes as little of the two cores as it can) posting ``query`` for random ``ids``."""
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        raise SystemExit("bench/api.py needs wrk (Debian package wrk; scripts/system-deps.sh)")
+    with tempfile.TemporaryDirectory() as tmp:
+        bodies = Path(tmp) / "bodies.jsonl"
+        bodies.write_text("".join(json.dumps({"query": query, "variables": {"id": i}}) + "\n"
+                                  for i in ids), encoding="utf-8")  # fmt: skip
+        proc = subprocess.run(
+            [wrk, "-t1", f"-c{clients}", f"-d{seconds:g}s", "--timeout", "60s",
+             "-s", str(LOAD_SCRIPT), url, "--", str(bodies), str(seed)],
+            capture_output=True, text=True, check=False,
+            env={**os.environ, "CHAINLENS_BENCH_TOKEN": token},
+        )  # fmt: skip
+    if proc.returncode != 0:
+        raise SystemExit(f"wrk failed ({proc.returncode}): {proc.stderr.strip()}")
+    raw = json.loads(proc.stdout.strip().splitlines()[-1])
+    ok = raw["requests"] - raw["errors"]
+    return {
+        "n": ok,
+        "errors": raw["errors"] + raw["socket_errors"],
+        "throughput": round(ok / (raw["duration_us"] / 1e6), 1),
+        "p50_ms": round(raw["p50_us"] / 1000, 2),
+        "p99_ms": round(raw["p99_us"] / 1000, 2),
+    }
 
 
 # ---- the bench ------------------------------------------------------------------------------
@@ -162,11 +158,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.worker:
-        worker_main(args.worker)
-        return
     if args.quick:
         args.enterprises, args.seconds = 2_000, 5.0
 
@@ -256,14 +248,7 @@ def main() -> None:
         # Warm both paths (query plans, connection pool) before measuring.
         for i in ids[:5]:
             fn(i)
-        spec = {"url": url, "token": token, "query": query, "ids": ids,
-                "clients": args.clients, "seconds": args.seconds}  # fmt: skip
-        proc = subprocess.run(
-            [sys.executable, __file__, "--worker", json.dumps(spec)],
-            capture_output=True, text=True, check=True, env={**os.environ},
-        )  # fmt: skip
-        raw = json.loads(proc.stdout.strip().splitlines()[-1])
-        api = summarise(raw["latencies"], raw["wall"], raw["errors"])
+        api = load_with_wrk(url, token, query, ids, args.clients, args.seconds, args.seed)
         dr = direct(fn, ids, args.clients, args.seconds)
         ratio = round(api["p50_ms"] / dr["p50_ms"], 3) if dr["p50_ms"] else None
         results[name] = {"api": api, "direct": dr, "ratio_p50": ratio}

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Debian packages ChainLens needs on the machine: Java 17 and Maven (the managed Neo4j),
-# Mosquitto (MQTT telemetry), Chromium (the explorer's browser tests). Installs only what is
-# missing, so a second run is instant.
+# Mosquitto (MQTT telemetry), wrk (the API benchmark), Chromium (the explorer's browser
+# tests). Installs only what is missing, so a second run is instant.
 set -euo pipefail
 
 need=()
@@ -10,6 +10,8 @@ command -v mvn >/dev/null 2>&1 || need+=(maven)
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
 # mosquitto_sub: bench/telemetry.py's C-client baseline (the stricter one).
 command -v mosquitto_sub >/dev/null 2>&1 || need+=(mosquitto-clients)
+# wrk: bench/api.py's load generator (C, one thread: it leaves the cores to the API).
+command -v wrk >/dev/null 2>&1 || need+=(wrk)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v node >/dev/null 2>&1 || need+=(nodejs npm)
 # CJK glyphs, so that Chinese names render in the explorer's browser tests and screenshots.
