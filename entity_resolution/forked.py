@@ -50,7 +50,7 @@ def _child(
     os._exit(0)
 
 
-def _same(value: Any) -> Any:
+def _as_is(value: Any, *_slice: int) -> Any:
     return value
 
 
@@ -59,8 +59,8 @@ def run_split(
     n: int,
     workers: int,
     *,
-    pack: Callable[[T], Any] = _same,
-    unpack: Callable[[Any, int, int], T] = lambda value, lo, hi: value,
+    pack: Callable[[T], Any] = _as_is,
+    unpack: Callable[[Any, int, int], T] = _as_is,
 ) -> list[T]:
     """``work(lo, hi)`` over ``workers`` slices of range(n), the first in this process;
     results in slice order. One worker (or no fork on this platform) runs it inline.

@@ -112,11 +112,11 @@ def prepare_records(records: Sequence[EnterpriseRecord], workers: int = 1) -> li
 
 
 def _pack(prepared: list[Prepared]) -> list[_PackedPrepared]:
-    """Prepared records as plain tuples (without the record, which the parent has):
-    several times cheaper to pickle than the objects."""
+    """Prepared records as plain tuples, without what the parent has or derives again (the
+    record; primary, name region, branch): several times cheaper to pickle than objects."""
     return [
         (_ids_row(p.ids), p.zh and _name_row(p.zh), p.en and _name_row(p.en), p.phone,
-         p.address, p.field_region, p.legal_rep, p.name_region, p.branch_key)
+         p.address, p.field_region, p.legal_rep)
         for p in prepared
     ]  # fmt: skip
 
@@ -133,13 +133,11 @@ def _unpack(records: Sequence[EnterpriseRecord], rows: list[_PackedPrepared]) ->
         return parts
 
     out = []
-    for rec, (ids, zh_row, en_row, *contacts, name_region, branch_key) in zip(
+    for rec, (ids, zh_row, en_row, phone, address, field_region, legal_rep) in zip(
         records, rows, strict=True
     ):
         zh, en = name(zh_row), name(en_row)
-        phone, address, field_region, legal_rep = contacts
-        primary = zh or en
-        assert primary is not None
+        primary, name_region, branch_key = _derived(zh, en)
         out.append(Prepared(rec, IdentifierKeys(*ids), zh, en, phone, address, field_region,
                             legal_rep, primary, name_region, branch_key))  # fmt: skip
     return out

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import math
 import mmap
-import os
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -211,7 +210,7 @@ def feature_matrix(
     so no row is pickled on the way back.
     """
     shape = (len(pairs), N_FEATURES)
-    if workers <= 1 or len(pairs) < PARALLEL_MIN_PAIRS or os.name != "posix":
+    if workers <= 1 or len(pairs) < PARALLEL_MIN_PAIRS:
         out = np.empty(shape, dtype=np.float64)
         _fill_features(out, prepared, pairs, rarity, 0, len(pairs))
         return out
