@@ -261,13 +261,15 @@ def occupy_tx(
     on: date,
     now: datetime,
     linked_tail: bool = False,
+    path: list[dict[str, Any]] | None = None,
 ) -> list[TransferRequest]:
     """Requests that occupy `amount` on the line and every ancestor (linked: all or none).
 
     Returned, not executed, so that the caller commits them in one chain with its other
-    postings (`linked_tail=True` keeps the chain open for what follows).
+    postings (`linked_tail=True` keeps the chain open for what follows). ``path`` is the
+    line's path as the caller read it in this transaction (read here when not given).
     """
-    path = q.line_path(tx, line_id)
+    path = path or q.line_path(tx, line_id)
     _check_path(path, line_id, on)
     ccy = path[0]["currency"]
     kind = TransferKind.PENDING if pending else TransferKind.SINGLE
@@ -415,6 +417,7 @@ def drawdown(
             on=day,
             now=now,
             linked_tail=True,
+            path=path,
         )
         payout = TransferRequest(
             f"dd:{request_id}:payout",
