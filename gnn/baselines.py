@@ -134,12 +134,21 @@ class TreeModel:
         labels: list[NDArray[np.float64]],
         masks: list[NDArray[np.bool_]] | None,
         seed: int = 0,
+        *,
+        offsets: list[FloatArray] | None = None,
     ) -> TreeModel:
-        """Fit on the enterprises selected by ``masks`` (all when None)."""
+        """Fit on the enterprises selected by ``masks`` (all when None).
+
+        ``offsets`` are per-enterprise logits the trees boost from (a prior they correct);
+        ``predict`` must then be given the same kind of offset.
+        """
         feats = [self.features(g) for g in graphs]
+        init = list(offsets) if offsets is not None else None
         if masks is not None:
             feats = [f[m] for f, m in zip(feats, masks, strict=True)]
             labels = [y[m] for y, m in zip(labels, masks, strict=True)]
+            if init is not None:
+                init = [o[m] for o, m in zip(init, masks, strict=True)]
         x = np.vstack(feats)
         y = np.concatenate(labels)
         binary = bool(np.isin(y, (0.0, 1.0)).all())
@@ -156,13 +165,18 @@ class TreeModel:
             "verbose": -1,
             "deterministic": True,
         }
-        self.booster = lgb.train(params, lgb.Dataset(x, y), num_boost_round=self.num_rounds)
+        data = lgb.Dataset(x, y, init_score=np.concatenate(init) if init is not None else None)
+        self.booster = lgb.train(params, data, num_boost_round=self.num_rounds)
         return self
 
-    def predict(self, graph: ChainGraph) -> FloatArray:
+    def predict(self, graph: ChainGraph, *, offset: FloatArray | None = None) -> FloatArray:
+        """Probabilities; with ``offset``, those of a model fitted with offsets."""
         if self.booster is None:
             raise ValueError("fit the model first")
-        return np.asarray(self.booster.predict(self.features(graph)), dtype=np.float64)
+        if offset is None:
+            return np.asarray(self.booster.predict(self.features(graph)), dtype=np.float64)
+        raw = np.asarray(self.booster.predict(self.features(graph), raw_score=True)) + offset
+        return np.asarray(1.0 / (1.0 + np.exp(-np.clip(raw, -50.0, 50.0))), dtype=np.float64)
 
     def to_bytes(self) -> bytes:
         assert self.booster is not None

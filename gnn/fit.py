@@ -62,10 +62,12 @@ def fit_gnn(
     masks: list[NDArray[np.bool_]] | None = None,
     shuffle_edges_seed: int | None = None,
     balance: bool = True,
+    offsets: list[NDArray[np.float64]] | None = None,
 ) -> FittedGnn:
     """Train a fresh model on ``graphs`` with per-enterprise ``labels`` in [0, 1].
 
-    ``masks`` selects the enterprises whose labels count (e.g. firms not yet defaulted).
+    ``masks`` selects the enterprises whose labels count (e.g. firms not yet defaulted);
+    ``offsets`` are logits added to the model's output (a prior it learns to correct).
     """
     cfg = config or GnnConfig()
     torch.set_num_threads(cfg.threads)
@@ -76,6 +78,11 @@ def fit_gnn(
         for g in graphs
     ]
     ys = [torch.as_tensor(y, dtype=torch.float32) for y in labels]
+    offs = (
+        [torch.as_tensor(o, dtype=torch.float32) for o in offsets]
+        if offsets is not None
+        else [torch.zeros_like(y) for y in ys]
+    )
     ms = [
         torch.as_tensor(m, dtype=torch.bool)
         if m is not None
@@ -103,8 +110,8 @@ def fit_gnn(
     for epoch in range(cfg.epochs):
         opt.zero_grad()
         loss = torch.zeros(())
-        for data, y, m in zip(datas, ys, ms, strict=True):
-            logits = model(*_inputs(data))
+        for data, y, m, off in zip(datas, ys, ms, offs, strict=True):
+            logits = model(*_inputs(data)) + off
             loss = loss + loss_fn(logits[m], y[m]) / len(datas)
         loss.backward()  # type: ignore[no-untyped-call]
         torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
@@ -124,8 +131,9 @@ def predict_gnn(
     *,
     shuffle_edges_seed: int | None = None,
     calibration: tuple[float, float] | None = None,
+    offset: NDArray[np.float64] | None = None,
 ) -> NDArray[np.float64]:
-    """Probabilities per enterprise of ``graph``."""
+    """Probabilities per enterprise of ``graph`` (``offset``: as given to ``fit_gnn``)."""
     model, mean, std = (
         (fitted.model, fitted.feature_mean, fitted.feature_std)
         if isinstance(fitted, FittedGnn)
@@ -136,6 +144,8 @@ def predict_gnn(
         graph, feature_mean=mean, feature_std=std, shuffle_edges_seed=shuffle_edges_seed
     )
     logits = model(*_inputs(data)).double()
+    if offset is not None:
+        logits = logits + torch.as_tensor(offset, dtype=torch.float64)
     if calibration is not None:
         a, b = calibration
         logits = a * logits + b

@@ -26,6 +26,9 @@ from gnn.models import MODELS
 from gnn.models.edge_sage import HeteroEdgeSAGE
 
 TASKS = ("fraud", "default")
+# What each task's model outputs: the label's probability itself, or the contagion share q
+# that ``gnn.targets.ContagionPrior.compose`` turns into a PD (fitted with the prior's offset).
+TARGETS = {"fraud": "label", "default": "contagion_share"}
 
 
 @dataclass
@@ -40,6 +43,8 @@ class TaskModel:
     feature_std: np.ndarray | None = None
     calibration: tuple[float, float] | None = None
     """Platt scaling (a, b) of the GNN's logits: p = sigmoid(a * logit + b)."""
+    target: str = "label"
+    """A value of ``TARGETS``."""
 
 
 @dataclass
@@ -67,7 +72,7 @@ def save_bundle(state_dir: Path, models: dict[str, TaskModel], meta: dict[str, A
     tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=root))
     files: dict[str, dict[str, Any]] = {}
     for task, tm in models.items():
-        entry: dict[str, Any] = {"kind": tm.kind}
+        entry: dict[str, Any] = {"kind": tm.kind, "target": tm.target}
         if tm.kind == "gnn":
             assert tm.gnn is not None and tm.feature_mean is not None and tm.feature_std is not None
             torch.save(tm.gnn.state_dict(), tmp / f"{task}.pt")
@@ -130,8 +135,11 @@ def load_bundle(state_dir: Path, version: str | None = None) -> Bundle:
                 feature_mean=np.asarray(entry["feature_mean"], dtype=np.float32),
                 feature_std=np.asarray(entry["feature_std"], dtype=np.float32),
                 calibration=tuple(entry["calibration"]) if entry.get("calibration") else None,
+                target=entry.get("target", "label"),
             )
         else:
             trees = TreeModel.from_bytes((folder / f"{task}.lgb").read_bytes())
-            models[task] = TaskModel(task, "trees", trees=trees)
+            models[task] = TaskModel(
+                task, "trees", trees=trees, target=entry.get("target", "label")
+            )
     return Bundle(meta["version"], models, meta)

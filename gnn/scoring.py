@@ -27,6 +27,7 @@ from gnn.explain import explanations, feature_attributions
 from gnn.export import export_tables
 from gnn.fit import predict_gnn
 from gnn.registry import Bundle, TaskModel, load_bundle
+from gnn.targets import contagion_prior
 from graph.queries.risk import write_scores
 
 log = get_logger(__name__)
@@ -43,16 +44,21 @@ class ScoreSummary:
 
 def predict_task(model: TaskModel, graph: ChainGraph) -> NDArray[np.float64]:
     """Scores in [0, 1] of one task's model on ``graph``."""
+    prior = contagion_prior(graph) if model.target == "contagion_share" else None
+    offset = prior.offset if prior is not None else None
     if model.kind == "gnn":
         assert model.gnn is not None and model.feature_mean is not None
         assert model.feature_std is not None
-        return predict_gnn(
+        out = predict_gnn(
             (model.gnn, model.feature_mean, model.feature_std),
             graph,
             calibration=model.calibration,
+            offset=offset,
         )
-    assert model.trees is not None
-    return np.clip(model.trees.predict(graph), 0.0, 1.0)
+    else:
+        assert model.trees is not None
+        out = np.clip(model.trees.predict(graph, offset=offset), 0.0, 1.0)
+    return prior.compose(out) if prior is not None else out
 
 
 def score_tables(

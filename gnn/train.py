@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +30,8 @@ from gnn.dataset import ENTERPRISE_FEATURES, ChainGraph, build_graph, without_go
 from gnn.fit import GnnConfig, fit_gnn, logits_gnn, predict_gnn
 from gnn.labels import FRAUD_PATTERNS, Labels, read_labels, truth_as_of
 from gnn.metrics import Metrics, evaluate
-from gnn.registry import TaskModel, save_bundle
-from gnn.targets import cascade_pd
+from gnn.registry import TARGETS, TaskModel, save_bundle
+from gnn.targets import cascade_pd, contagion_prior
 
 log = get_logger(__name__)
 
@@ -154,21 +155,40 @@ def _task_rows(
     cfg: TrainConfig,
     progress: ProgressFn,
 ) -> tuple[list[Row], dict[str, Any], dict[str, float]]:
-    """Fit every model of ``task`` on ``train``, evaluate on ``test``; return rows and fits."""
+    """Fit every model of ``task`` on ``train``, evaluate on ``test``; return rows and fits.
+
+    For default the GNN and the full trees learn the contagion share ``q`` as a correction
+    of the single-hit cascade (``gnn.targets``); the controls learn the PD directly.
+    """
     ev = _eval_fraud if task == "fraud" else _eval_default
-    if task == "fraud":
-        ys = [w.labels.fraud_severity for w in train]
-        masks = None
-    else:
-        ys = [w.cascade for w in train]
-        masks = [w.labels.alive for w in train]
     rows: list[Row] = []
     fits: dict[str, Any] = {}
     timings: dict[str, float] = {}
+    graphs = [w.graph for w in train]
+    offsets: list[NDArray[np.float64]] | None = None
+    if task == "fraud":
+        ys = [w.labels.fraud_severity for w in train]
+        masks = None
+        direct_ys, direct_masks = ys, masks
+    else:
+        priors = [contagion_prior(w.graph) for w in train]
+        ys = [p.share_of(w.cascade) for p, w in zip(priors, train, strict=True)]
+        masks = [w.labels.alive & p.reachable for p, w in zip(priors, train, strict=True)]
+        offsets = [p.offset for p in priors]
+        direct_ys, direct_masks = [w.cascade for w in train], [w.labels.alive for w in train]
+
+    def scored(
+        predict: Callable[..., NDArray[np.float64]], w: World, shuffle: int | None = None
+    ) -> NDArray[np.float64]:
+        """``predict(graph, offset=...)`` composed with the world's prior for default."""
+        if task == "fraud":
+            return predict(w.graph)
+        prior = contagion_prior(w.graph, shuffle_edges_seed=shuffle)
+        return prior.compose(predict(w.graph, offset=prior.offset))
 
     progress(f"{task}: GNN")
     t = time.perf_counter()
-    gnn = fit_gnn([w.graph for w in train], ys, cfg.gnn, masks=masks, balance=task == "fraud")
+    gnn = fit_gnn(graphs, ys, cfg.gnn, masks=masks, balance=task == "fraud", offsets=offsets)
     timings["gnn_train_s"] = time.perf_counter() - t
     calib = None
     if task == "fraud":
@@ -178,52 +198,79 @@ def _task_rows(
     rows.append(
         Row(
             "GNN (hetero edge-SAGE)",
-            _merge([ev(predict_gnn(gnn, w.graph, calibration=calib), w) for w in test]),
+            _merge([ev(scored(partial(predict_gnn, gnn, calibration=calib), w), w) for w in test]),
             timings["gnn_train_s"],
         )
     )
 
     progress(f"{task}: GNN on edge-shuffled graphs")
     shuffled = fit_gnn(
-        [w.graph for w in train],
+        graphs,
         ys,
         cfg.gnn,
         masks=masks,
         balance=task == "fraud",
         shuffle_edges_seed=1,
+        offsets=None
+        if offsets is None
+        else [contagion_prior(g, shuffle_edges_seed=1).offset for g in graphs],
     )
     rows.append(
         Row(
             "control: GNN, edges shuffled",
             _merge(
-                [ev(predict_gnn(shuffled, w.graph, shuffle_edges_seed=2), w, False) for w in test]
+                [
+                    ev(scored(partial(predict_gnn, shuffled, shuffle_edges_seed=2), w, 2), w, False)
+                    for w in test
+                ]
             ),
         )
     )
 
-    for view, name in (
-        ("full", "trees + 1/2-hop aggregates"),
-        ("amount", "control: amount-only"),
-        ("degree", "control: degree-only"),
-    ):
-        progress(f"{task}: trees ({view})")
+    progress(f"{task}: trees (full)")
+    t = time.perf_counter()
+    tree = TreeModel(view="full", num_rounds=cfg.tree_rounds)
+    tree.fit_masked(graphs, ys, masks, offsets=offsets)
+    timings["trees_train_s"] = time.perf_counter() - t
+    fits["trees"] = tree
+    rows.append(
+        Row(
+            "trees + 1/2-hop aggregates",
+            _merge([ev(scored(tree.predict, w), w) for w in test]),
+            timings["trees_train_s"],
+        )
+    )
+    controls = [("amount", "control: amount-only"), ("degree", "control: degree-only")]
+    if task == "default":
+        controls.insert(0, ("full", "trees + 1/2-hop, PD learnt directly"))
+    for view, name in controls:
+        progress(f"{task}: {name}")
         t = time.perf_counter()
-        tree = TreeModel(view=view, num_rounds=cfg.tree_rounds)
-        tree.fit_masked([w.graph for w in train], ys, masks)
+        control = TreeModel(view=view, num_rounds=cfg.tree_rounds)
+        control.fit_masked(graphs, direct_ys, direct_masks)
         seconds = time.perf_counter() - t
-        if view == "full":
-            timings["trees_train_s"] = seconds
-            fits["trees"] = tree
-        rows.append(Row(name, _merge([ev(tree.predict(w.graph), w) for w in test]), seconds))
+        rows.append(Row(name, _merge([ev(control.predict(w.graph), w) for w in test]), seconds))
 
     rows.append(
         Row("rules (red flags)", _merge([ev(rule_score(w.graph, task), w, False) for w in test]))
     )
     if task == "default":
         rows.append(
+            Row(
+                "single-hit cascade (analytic)",
+                _merge([ev(_single_hit(w.graph), w) for w in test]),
+            )
+        )
+        rows.append(
             Row("DebtRank alone", _merge([ev(debtrank_score(w.graph), w, False) for w in test]))
         )
     return rows, fits, timings
+
+
+def _single_hit(graph: ChainGraph) -> NDArray[np.float64]:
+    """The analytic single-hit cascade PD: the prior the default models correct."""
+    prior = contagion_prior(graph)
+    return prior.compose(prior.contagion)
 
 
 def _better(task: str, gnn: Metrics, trees: Metrics) -> str:
@@ -271,9 +318,10 @@ def train_and_report(
                 feature_mean=gnn.feature_mean,
                 feature_std=gnn.feature_std,
                 calibration=calib,
+                target=TARGETS[task],
             )
         else:
-            bundle[task] = TaskModel(task, "trees", trees=fits["trees"])
+            bundle[task] = TaskModel(task, "trees", trees=fits["trees"], target=TARGETS[task])
 
     if cfg.fraud_without_goods_flow:
         say("fraud: without goods-flow signals")

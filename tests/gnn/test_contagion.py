@@ -14,6 +14,7 @@ from gnn.contagion import (
     debtrank,
     eisenberg_noe,
     leverage_matrix,
+    single_hit_cascade_pd,
 )
 from gnn.errors import InvalidInput
 
@@ -257,3 +258,69 @@ def test_removing_guarantees_never_increases_expected_loss(
     pd_without, loss_without = cascade_default_probability(without, pd, samples=200, seed=seed)
     assert loss_without <= loss_with + 1e-12
     assert np.all(pd_without <= pd_with + 1e-12)
+
+
+# -- the single-hit cascade (analytic) ------------------------------------------------------
+
+
+def test_single_hit_is_exact_on_a_chain() -> None:
+    lev = sp.csr_matrix(np.array([[0, 0, 0], [1.0, 0, 0], [0, 1.0, 0]]))
+    np.testing.assert_allclose(single_hit_cascade_pd(lev, np.full(3, 0.1)), [0.1, 0.19, 0.271])
+
+
+def test_single_hit_counts_cycles_and_shared_suppliers_once() -> None:
+    # 0 and 1 wipe each other out; 3 is hit by 1 and by 2, and 2 is hit by 0.
+    lev = np.zeros((4, 4))
+    lev[0, 1] = lev[1, 0] = 1.5
+    lev[2, 0] = 1.0
+    lev[3, 1] = lev[3, 2] = 2.0
+    b = np.array([0.1, 0.2, 0.05, 0.3])
+    p = single_hit_cascade_pd(sp.csr_matrix(lev), b)
+    both = 1 - 0.9 * 0.8
+    np.testing.assert_allclose(p, [both, both, 1 - 0.9 * 0.8 * 0.95, 1 - 0.9 * 0.8 * 0.95 * 0.7])
+
+
+def test_single_hit_passes_a_certain_default_on() -> None:
+    lev = sp.csr_matrix(np.array([[0, 0], [3.0, 0]]))
+    np.testing.assert_array_equal(single_hit_cascade_pd(lev, np.array([1.0, 0.02])), [1.0, 1.0])
+
+
+@pytest.mark.parametrize("seed", [3, 4, 5])
+def test_single_hit_equals_monte_carlo_when_every_link_is_a_full_hit(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = 15
+    lev = np.where(rng.random((n, n)) < 0.12, 1.0 + rng.random((n, n)), 0.0)
+    np.fill_diagonal(lev, 0.0)
+    b = rng.random(n) * 0.2
+    mc, _ = cascade_default_probability(sp.csr_matrix(lev), b, samples=20_000, seed=seed)
+    np.testing.assert_allclose(single_hit_cascade_pd(sp.csr_matrix(lev), b), mc, atol=0.015)
+
+
+@settings(max_examples=25, deadline=None)
+@given(networks(max_n=10), st.integers(0, 2**32 - 1))
+def test_single_hit_never_exceeds_the_cascade(
+    net: tuple[sp.csr_matrix, np.ndarray], seed: int
+) -> None:
+    """Partial hits add defaults the analytic form misses, never the other way round."""
+    partial, _ = net
+    rng = np.random.default_rng(seed)
+    n = partial.shape[0]
+    full = sp.csr_matrix(np.where(rng.random((n, n)) < 0.1, 1.0, 0.0))
+    lev = sp.csr_matrix(partial + full)
+    b = rng.random(n) * 0.3
+    mc, _ = cascade_default_probability(lev, b, samples=400, seed=seed)
+    exact_floor = single_hit_cascade_pd(lev, b)
+    assert np.all(exact_floor >= b)
+    # Conditional MC with 400 scenarios: allow its sampling error, not a systematic excess.
+    assert np.all(exact_floor <= mc + 0.12)
+    assert float(np.mean(exact_floor - mc)) <= 0.02
+
+
+def test_single_hit_refuses_bad_input_and_huge_closures() -> None:
+    lev = sp.csr_matrix(np.array([[0, 1.0], [1.0, 0]]))
+    with pytest.raises(InvalidInput):
+        single_hit_cascade_pd(lev, np.array([0.1, 1.5]))
+    with pytest.raises(InvalidInput):
+        single_hit_cascade_pd(lev, np.array([0.1, 0.1]), threshold=0.0)
+    with pytest.raises(InvalidInput, match="closure"):
+        single_hit_cascade_pd(lev, np.array([0.1, 0.1]), max_pairs=3)

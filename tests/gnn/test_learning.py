@@ -16,6 +16,7 @@ from gnn.hetero import to_hetero
 from gnn.labels import read_labels, truth_as_of
 from gnn.registry import TaskModel, list_versions, load_bundle, save_bundle
 from gnn.scoring import predict_task
+from gnn.targets import cascade_pd, contagion_prior, standalone_pd
 
 
 def _graph(folder: Path, shift: int = 0):  # type: ignore[no-untyped-def]
@@ -154,6 +155,61 @@ def test_gnn_learns_fraud_and_round_trips_the_registry(
         load_bundle(tmp_path, "v-nope")
 
 
+def test_contagion_prior_composes_and_decomposes_a_pd(worlds: dict[int, Path]) -> None:
+    g = _graph(worlds[11])
+    prior = contagion_prior(g)
+    b = standalone_pd(g)
+    assert prior.reachable.any() and not prior.reachable.all()
+    single_hit = prior.compose(prior.contagion)
+    assert np.all(single_hit >= b)
+    # A firm no full hit can reach keeps its own PD, whatever a model says.
+    np.testing.assert_array_equal(
+        prior.compose(np.ones(g.n))[~prior.reachable], b[~prior.reachable]
+    )
+    alive = b < 1.0
+    np.testing.assert_allclose(prior.share_of(single_hit)[alive], prior.contagion[alive], atol=1e-9)
+    shuffled = contagion_prior(g, shuffle_edges_seed=1)
+    assert not np.array_equal(shuffled.contagion, prior.contagion)
+
+
+@pytest.mark.slow
+def test_default_trees_correct_the_single_hit_cascade(
+    worlds: dict[int, Path], tmp_path: Path
+) -> None:
+    from scipy.stats import spearmanr
+
+    train = [_graph(worlds[11]), _graph(worlds[12])]
+    priors = [contagion_prior(g) for g in train]
+    cascades = [cascade_pd(g, samples=500, seed=1) for g in train]
+    shares = [p.share_of(c) for p, c in zip(priors, cascades, strict=True)]
+    masks = [p.reachable & (p.standalone < 1) for p in priors]
+    corrected = TreeModel(num_rounds=30).fit_masked(
+        train, shares, masks, offsets=[p.offset for p in priors]
+    )
+    direct = TreeModel(num_rounds=30).fit_masked(
+        train, cascades, [b < 1 for b in map(standalone_pd, train)]
+    )
+
+    test = _graph(worlds[21])
+    prior = contagion_prior(test)
+    reference = cascade_pd(test, samples=500, seed=2)
+    alive = prior.standalone < 1
+    pd = prior.compose(corrected.predict(test, offset=prior.offset))
+    rho = spearmanr(pd[alive], reference[alive]).statistic
+    assert rho >= 0.9
+    assert rho > spearmanr(direct.predict(test)[alive], reference[alive]).statistic
+    np.testing.assert_array_equal(pd[~prior.reachable], prior.standalone[~prior.reachable])
+
+    save_bundle(
+        tmp_path,
+        {"default": TaskModel("default", "trees", trees=corrected, target="contagion_share")},
+        {"data_hash": train[0].source_hash},
+    )
+    model = load_bundle(tmp_path).models["default"]
+    assert model.target == "contagion_share"
+    np.testing.assert_allclose(predict_task(model, test), pd)
+
+
 def test_rules_flag_unshipped_sellers(worlds: dict[int, Path]) -> None:
     g = _graph(worlds[21])
     y = read_labels(worlds[21] / "truth", g).fraud
@@ -196,6 +252,8 @@ def test_train_and_report_prints_every_table_and_registers(
         "degree-only",
         "rules",
         "DebtRank alone",
+        "single-hit cascade",
+        "PD learnt directly",
         "Spearman",
     ):
         assert needle in text
@@ -204,3 +262,4 @@ def test_train_and_report_prints_every_table_and_registers(
     assert bundle.version == report.version
     assert bundle.meta["chosen"] == report.chosen
     assert {m.kind for m in bundle.models.values()} <= {"gnn", "trees"}
+    assert bundle.models["default"].target == "contagion_share"
