@@ -2,8 +2,10 @@
 
 For each enterprise: the neighbours that contributed most (a neighbour's own score times the
 strength of the link, with the relation, direction and the neighbour's tier from the nearest
-core), the riskiest two-step path, and the features that pushed the score up the most
-(gradient × input for the GNN, gain-weighted deviations for the trees).
+core), the riskiest two-step path, the counterparties whose default alone would wipe it out
+(its contagion sources, by exposure over equity, with their stand-alone PD), and the features
+that pushed the score up the most (gradient × input for the GNN, gain-weighted deviations for
+the trees).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
+from gnn.contagion import leverage_matrix
 from gnn.dataset import ChainGraph
 from gnn.hetero import to_hetero
 from gnn.registry import TaskModel
@@ -120,6 +123,12 @@ def explanations(
     feat_top = {
         task: np.argsort(-att, axis=1, kind="stable")[:, :top] for task, att in attributions.items()
     }
+    # Full hits (Λ >= 1): row i, strongest first, as the single-hit cascade counts them.
+    hits = leverage_matrix(graph.exposure, graph.equity)
+    hits.data[hits.data < 1.0] = 0.0
+    hits.eliminate_zeros()
+    hit_ptr = hits.indptr.tolist()
+    standalone = graph.feature("standalone_pd")
     names = graph.feature_names
     view_names = [v.name for v in views]
     ids = [str(e) for e in graph.ids]
@@ -140,6 +149,19 @@ def explanations(
         j = int(best_nb[i])
         if j >= 0 and best_nb[j] >= 0 and best_nb[j] != i:
             path = [ids[i], ids[j], ids[best_nb[j]]]
+        contagion = []
+        if hit_ptr[i + 1] > hit_ptr[i]:
+            row = slice(hit_ptr[i], hit_ptr[i + 1])
+            for k in np.argsort(-hits.data[row], kind="stable")[:top]:
+                j = int(hits.indices[row][k])
+                contagion.append(
+                    {
+                        "id": ids[j],
+                        "tier": tier_l[j],
+                        "exposure_over_equity": round(float(hits.data[row][k]), 4),
+                        "standalone_pd": round(float(standalone[j]), 4),
+                    }
+                )
         feats = {
             task: [
                 {
@@ -154,7 +176,13 @@ def explanations(
         }
         out.append(
             json.dumps(
-                {"tier": tier_l[i], "neighbours": neighbours, "path": path, "features": feats},
+                {
+                    "tier": tier_l[i],
+                    "neighbours": neighbours,
+                    "path": path,
+                    "contagion": contagion,
+                    "features": feats,
+                },
                 ensure_ascii=False,
                 separators=(",", ":"),
             )

@@ -35,10 +35,26 @@ class FeatureContribution:
     push: float
 
 
+@strawberry.type(
+    description="A counterparty whose default alone would wipe the enterprise out (a full hit)."
+)
+class ContagionSource:
+    id: strawberry.ID
+    name: str
+    tier: int | None = strawberry.field(description="Its hops to the nearest core enterprise.")
+    exposure_over_equity: float = strawberry.field(
+        description="What the enterprise loses if it defaults, over the enterprise's equity."
+    )
+    standalone_pd: float = strawberry.field(description="Its own observable one-year PD.")
+
+
 @strawberry.type
 class ScoreExplanation:
     tier: int | None = strawberry.field(description="Hops to the nearest core enterprise.")
     paths: list[ExplanationPath]
+    contagion: list[ContagionSource] = strawberry.field(
+        description="Where the default score's contagion comes from, strongest first."
+    )
     features: list[FeatureContribution]
 
 
@@ -64,7 +80,8 @@ async def _explanation(
     ]
     if data.get("path"):
         chains.insert(0, (list(data["path"]), max((w for _, w, _ in chains), default=0.0), None))
-    ids = sorted({i for chain, _, _ in chains for i in chain})
+    sources = data.get("contagion") or []
+    ids = sorted({i for chain, _, _ in chains for i in chain} | {c["id"] for c in sources})
     found = await info.context.enterprise_loader.load_many(ids)
     names = {i: (e.name if e is not None else i) for i, e in zip(ids, found, strict=True)}
     return ScoreExplanation(
@@ -77,6 +94,16 @@ async def _explanation(
                 relation=relation,
             )
             for chain, weight, relation in chains
+        ],
+        contagion=[
+            ContagionSource(
+                id=strawberry.ID(c["id"]),
+                name=names[c["id"]],
+                tier=c.get("tier"),
+                exposure_over_equity=float(c["exposure_over_equity"]),
+                standalone_pd=float(c["standalone_pd"]),
+            )
+            for c in sources
         ],
         features=[
             FeatureContribution(

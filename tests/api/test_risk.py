@@ -13,7 +13,9 @@ from tests.api.conftest import gql
 
 QUERY = """query($id: ID!) { riskScore(id: $id) {
   enterpriseId fraudScore defaultScore modelVersion scoredAt
-  explanation { tier paths { ids names weight relation } features { task feature push } } } }"""
+  explanation { tier paths { ids names weight relation }
+    contagion { id name tier exposureOverEquity standalonePd }
+    features { task feature push } } } }"""
 
 
 def test_scores_and_their_explanation(
@@ -23,6 +25,7 @@ def test_scores_and_their_explanation(
         "tier": 2,
         "neighbours": [{"id": "B", "relation": "trade_out", "tier": 1, "contribution": 0.42}],
         "path": ["A", "B", "C"],
+        "contagion": [{"id": "C", "tier": 0, "exposure_over_equity": 1.8, "standalone_pd": 0.03}],
         "features": {
             "fraud": [{"feature": "invoices_without_shipment", "value": 3.0, "push": 0.8}]
         },
@@ -49,6 +52,9 @@ def test_scores_and_their_explanation(
         "weight": 0.42,
         "relation": "trade_out",
     }
+    assert score["explanation"]["contagion"] == [
+        {"id": "C", "name": "丙核心", "tier": 0, "exposureOverEquity": 1.8, "standalonePd": 0.03}
+    ]
     assert score["explanation"]["features"] == [
         {"task": "fraud", "feature": "invoices_without_shipment", "push": 0.8}
     ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -104,3 +105,16 @@ def test_explanations_name_neighbours_and_tiers(folder: Path) -> None:
     assert out[1]["neighbours"][0]["tier"] == 2
     assert out[0]["features"]["fraud"][0]["feature"] == g.feature_names[0]
     assert out[0]["tier"] == 0
+    # C is owed 500.00 by B: a full hit only once C's equity is below that.
+    assert [o["contagion"] for o in out] == [[], [], []]
+    fragile = replace(g, equity=np.array([1e8, 5e6, 40000.0]))
+    out = [json.loads(e) for e in explanations(fragile, scores, att)]
+    assert out[2]["contagion"] == [
+        {
+            "id": "B",
+            "tier": 1,
+            "exposure_over_equity": 1.25,
+            "standalone_pd": round(float(standalone_pd(g)[1]), 4),
+        }
+    ]
+    assert out[0]["contagion"] == out[1]["contagion"] == []

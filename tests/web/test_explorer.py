@@ -26,7 +26,8 @@ def seed(db: Driver, database: str) -> None:
     db.execute_query(
         """
         CREATE (core:Enterprise {id: 'CORE', name: $core, uscc: '91150100MA0N0X1X2A',
-                is_core: true, fraud_score: 0.05, default_score: 0.12, status: 'active'})
+                is_core: true, fraud_score: 0.05, default_score: 0.12, status: 'active',
+                score_model_version: 'v-test', score_explanation: $explanation})
         CREATE (p:Person {id: 'P1', name: '王建国'})-[:HOLDS {pct: 51.0}]->(core)
         WITH core
         UNWIND [['T1A', '锡林郭勒牧歌肉业有限公司', 0.2], ['T1B', '呼伦贝尔鲜奶合作社', 0.7],
@@ -53,6 +54,17 @@ def seed(db: Driver, database: str) -> None:
         CREATE (f)-[:SUPPLIES {amount_12m: 100000 * i, invoices_12m: 3}]->(core)
         """,
         core=CORE_NAME,
+        explanation=json.dumps(
+            {
+                "tier": 0,
+                "neighbours": [],
+                "path": None,
+                "contagion": [
+                    {"id": "T1B", "tier": 1, "exposure_over_equity": 1.25, "standalone_pd": 0.03}
+                ],
+                "features": {},
+            }
+        ),
         database_=database,
     )
     db.execute_query("CALL db.awaitIndexes(60)", database_=database)
@@ -120,6 +132,10 @@ def test_analyst_explores_a_chain(
     # The card's sections came from the analytics fields.
     expect(page.locator('[data-section="circle"] .body')).to_contain_text("Not in a guarantee")
     expect(page.locator('[data-section="controller"] .body')).to_contain_text("王建国")
+    # The default score's contagion source, from the stored explanation.
+    expect(page.locator('[data-section="scores"] .body')).to_contain_text(
+        "呼伦贝尔鲜奶合作社 loss 1.25× equity, own PD 3.0%"
+    )
 
     # Expand tiers up: the chain reaches tier 4.
     page.click("#expand-up")

@@ -36,7 +36,8 @@ export const CARD_SECTIONS = {
   related: `query Related($id: ID!) { relatedParties(id: $id, first: 8) {
     totalCount edges { node { id name links { kind explanation } } } } }`,
   scores: `query Scores($id: ID!) { riskScore(id: $id) {
-    fraudScore defaultScore modelVersion explanation { paths { ids names weight } } } }`,
+    fraudScore defaultScore modelVersion explanation { paths { ids names weight }
+      contagion { id name exposureOverEquity standalonePd } } } }`,
   alerts: `query Alerts($id: String!) { alerts(enterpriseId: $id, first: 10) {
     edges { node { id kind severity status raisedAt message } } } }`,
   financings: `query Financings($id: ID!) { financings(enterpriseId: $id, live: true, first: 10) {
