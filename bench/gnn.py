@@ -5,9 +5,10 @@
 
 Training: one generated world of ``--train`` enterprises, fraud task; the GNN (full-graph,
 CPU) and LightGBM on 1/2-hop aggregates are fitted on the same features. Scoring: a world
-of ``--score`` enterprises, from its files through features, both models and explanations.
-Write-back (``--write`` enterprises, needs a Neo4j: NEO4J_URI or the managed server) is
-timed separately. Prints medians and ratios, then one JSON line; "ratio" is GNN train time
+of ``--score`` enterprises, from its files through features, both models, the default task's
+contagion prior (the single-hit cascade every default model starts from) and explanations.
+Write-back (``--write`` enterprises into ``NEO4J_URI`` or a managed server of the benchmark's
+own) is timed separately. Prints medians and ratios, then one JSON line; "ratio" is GNN train time
 over tree train time.
 """
 
@@ -34,6 +35,7 @@ from gnn.explain import explanations, feature_attributions
 from gnn.fit import GnnConfig, fit_gnn, predict_gnn
 from gnn.labels import read_labels, truth_as_of
 from gnn.registry import TaskModel
+from gnn.targets import contagion_prior
 from ingest.synthetic import generate
 
 T = TypeVar("T")
@@ -55,32 +57,55 @@ def _timed(fn: Callable[[], T], repeat: int) -> tuple[float, T]:
     return statistics.median(times), out
 
 
-def _write_back(n: int, scores: list[dict[str, object]]) -> float | None:
-    """Seconds to write ``n`` score rows into Neo4j, or None when no server answers."""
-    try:
-        from chainlens.settings import get_settings
-        from graph.driver import create_driver
-        from graph.queries.risk import write_scores
-        from ingest.loader import ingest_folder
+def _write_back(n: int, scores: list[dict[str, object]]) -> float:
+    """Seconds to write ``n`` score rows into Neo4j.
 
-        settings = get_settings()
-        driver = create_driver(settings)
-        driver.verify_connectivity()
-    except Exception as e:
-        print(f"write-back skipped: {e}", file=sys.stderr)
-        return None
-    with tempfile.TemporaryDirectory() as tmp:
-        src = Path(tmp)
-        with (src / "enterprises.csv").open("w", encoding="utf-8") as f:
-            f.write("id,name\n")
-            for r in scores[:n]:
-                f.write(f"{r['id']},bench {r['id']}\n")
-        ingest_folder(driver, settings.neo4j_database, src)
-    t = time.perf_counter()
-    write_scores(driver, settings.neo4j_database, scores[:n])
-    seconds = time.perf_counter() - t
-    driver.close()
-    return seconds
+    The server is ``NEO4J_URI`` when set, else a managed one of the benchmark's own (state
+    folder ``.chainlens/bench-gnn``, ports 7795/7796), cleared first and stopped after.
+    """
+    import os
+
+    from chainlens.settings import PROJECT_ROOT, Environment, Settings, get_settings
+    from graph.driver import create_driver, wait_until_answers
+    from graph.maintenance import clear_database
+    from graph.queries.risk import write_scores
+    from graph.server import ManagedNeo4j
+    from ingest.loader import ingest_folder
+
+    settings = (
+        get_settings()
+        if os.environ.get("NEO4J_URI")
+        else Settings(
+            environment=Environment.TEST,
+            state_dir=PROJECT_ROOT / ".chainlens" / "bench-gnn",
+            neo4j_bolt_port=7795,
+            neo4j_http_port=7796,
+            neo4j_heap="2g",
+            neo4j_pagecache="1g",
+        )
+    )
+    server = ManagedNeo4j(settings) if settings.managed_neo4j else None
+    if server is not None:
+        server.start()
+    driver = create_driver(settings)
+    db = settings.neo4j_database
+    try:
+        wait_until_answers(driver, db)
+        clear_database(driver, db)
+        with tempfile.TemporaryDirectory() as tmp:
+            src = Path(tmp)
+            with (src / "enterprises.csv").open("w", encoding="utf-8") as f:
+                f.write("id,name\n")
+                for r in scores[:n]:
+                    f.write(f"{r['id']},bench {r['id']}\n")
+            ingest_folder(driver, db, src)
+        t = time.perf_counter()
+        write_scores(driver, db, scores[:n])
+        return time.perf_counter() - t
+    finally:
+        driver.close()
+        if server is not None:
+            server.stop()
 
 
 def main() -> int:
@@ -118,6 +143,7 @@ def main() -> int:
     features_score_s = time.perf_counter() - t
     gnn_score_s, p = _timed(lambda: predict_gnn(fitted, gs), repeat)
     tree_score_s, _ = _timed(lambda: tree.predict(gs), repeat)
+    prior_s, prior = _timed(lambda: contagion_prior(gs), repeat)
     tm = TaskModel(
         "fraud",
         "gnn",
@@ -145,7 +171,8 @@ def main() -> int:
         ]
         write_s = _write_back(args.write, rows)
 
-    score_total = features_score_s + gnn_score_s + explain_s
+    score_total = features_score_s + gnn_score_s + prior_s + explain_s
+    tree_total = features_score_s + tree_score_s + prior_s + explain_s
     print(f"generate (both worlds, cached): {gen_s:.1f} s")
     print(f"train world {n_train} enterprises: features {features_train_s:.1f} s")
     print(f"  GNN  train median {gnn_s:.2f} s ({epochs} epochs)")
@@ -153,11 +180,12 @@ def main() -> int:
     print(f"score world {n_score} enterprises: features {features_score_s:.1f} s")
     print(
         f"  GNN  inference {gnn_score_s:.2f} s, tree inference {tree_score_s:.2f} s,"
+        f" contagion prior {prior_s:.2f} s ({int(prior.reachable.sum()):,} reachable),"
         f" explanations {explain_s:.1f} s"
     )
     print(
-        f"  GNN scoring throughput {n_score / score_total:,.0f} enterprises/s"
-        f" (features + inference + explanations)"
+        f"  scoring throughput (features + inference + prior + explanations):"
+        f" GNN {n_score / score_total:,.0f} enterprises/s, trees {n_score / tree_total:,.0f}/s"
     )
     if write_s is not None:
         print(
@@ -179,8 +207,10 @@ def main() -> int:
                 "features_score_s": round(features_score_s, 3),
                 "gnn_infer_s": round(gnn_score_s, 3),
                 "tree_infer_s": round(tree_score_s, 3),
+                "prior_s": round(prior_s, 3),
                 "explain_s": round(explain_s, 3),
                 "score_per_s": round(n_score / score_total, 1),
+                "tree_score_per_s": round(n_score / tree_total, 1),
                 "write_s": round(write_s, 3) if write_s is not None else None,
                 "ratio": round(gnn_s / tree_s, 3),
             }

@@ -22,6 +22,25 @@ def _key(et: EdgeType) -> str:
     return "|".join(et)
 
 
+class _EdgeLinear(torch.autograd.Function):
+    """``attr @ weight.T`` for many edges with few features, with a fast weight gradient.
+
+    Autograd's own weight gradient is ``grad.T @ attr``: a transposed ``[64, E] @ [E, D]``
+    product that runs about 8x slower on a CPU than the same sum taken as
+    ``attr.T @ grad`` with ``attr.T`` made contiguous. Edge features are inputs (no gradient).
+    """
+
+    @staticmethod
+    def forward(ctx: Any, attr: Tensor, weight: Tensor) -> Tensor:
+        ctx.save_for_backward(attr.t().contiguous())
+        return attr @ weight.t()
+
+    @staticmethod
+    def backward(ctx: Any, *grads: Tensor) -> tuple[None, Tensor]:
+        (attr_t,) = ctx.saved_tensors
+        return None, (attr_t @ grads[0]).t()
+
+
 class EdgeSAGEConv(nn.Module):
     """One relation's SAGE step with edge features; see the module docstring."""
 
@@ -42,7 +61,10 @@ class EdgeSAGEConv(nn.Module):
         """``[N_dst, out]`` from ``x_src [N_src, in]``, ``x_dst [N_dst, in]``."""
         src, dst = edge_index[0], edge_index[1]
         n_dst = x_dst.shape[0]
-        msg = torch.relu(self.lin_x(x_src)[src] + self.lin_e(edge_attr))
+        edge_term: Tensor = _EdgeLinear.apply(edge_attr, self.lin_e.weight)  # type: ignore[no-untyped-call]
+        # index_select, not [src]: its backward is an index_add, several times faster on a
+        # CPU than the accumulating index_put behind advanced indexing.
+        msg = torch.relu(self.lin_x(x_src).index_select(0, src) + edge_term)
         total = torch.zeros((n_dst, msg.shape[1]), dtype=msg.dtype).index_add_(0, dst, msg)
         count = torch.zeros(n_dst, dtype=msg.dtype).index_add_(
             0, dst, torch.ones_like(dst, dtype=msg.dtype)
@@ -111,12 +133,17 @@ class HeteroEdgeSAGE(nn.Module):
         """(input projection, final embedding) of the enterprises, each ``[N, hidden]``."""
         h = {t: torch.relu(self.inp[t](x)) for t, x in x_dict.items()}
         h0 = h["enterprise"]
-        for convs_m, norms_m in zip(self.convs, self.norms, strict=True):
+        last = len(self.convs) - 1
+        for layer, (convs_m, norms_m) in enumerate(zip(self.convs, self.norms, strict=True)):
             convs: nn.ModuleDict = convs_m  # type: ignore[assignment]
             norms: nn.ModuleDict = norms_m  # type: ignore[assignment]
             upd: dict[str, Tensor] = {}
             for et in self.edge_types:
                 if et not in edge_index_dict:
+                    continue
+                # The last layer's person, address and phone states are never read: only
+                # the enterprises' go to the head. Skipping them saves a fifth of the work.
+                if layer == last and et[2] != "enterprise":
                     continue
                 src_t, _, dst_t = et
                 out = convs[_key(et)](h[src_t], h[dst_t], edge_index_dict[et], edge_attr_dict[et])

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from gnn.baselines import TreeModel, neighbour_features, rule_score
 from gnn.dataset import ENTERPRISE_FEATURES, build_graph
@@ -55,14 +56,26 @@ def test_labels_follow_the_truth(worlds: dict[int, Path]) -> None:
 def test_to_hetero_has_both_directions(worlds: dict[int, Path]) -> None:
     g = _graph(worlds[11])
     data = to_hetero(g)
-    fwd = data["enterprise", "sells_to", "enterprise"].edge_index
-    rev = data["enterprise", "buys_from", "enterprise"].edge_index
+    fwd_store = data["enterprise", "sells_to", "enterprise"]
+    rev_store = data["enterprise", "buys_from", "enterprise"]
+
+    def edges(ei: torch.Tensor, attr: torch.Tensor, flip: bool = False) -> list[tuple]:  # type: ignore[type-arg]
+        a, b = (ei[1], ei[0]) if flip else (ei[0], ei[1])
+        return sorted(zip(a.tolist(), b.tolist(), map(tuple, attr.tolist()), strict=True))
+
+    fwd, rev = fwd_store.edge_index, rev_store.edge_index
     assert fwd.shape[1] == g.relations["trade"].size > 0
-    assert (fwd.flip(0) == rev).all()
-    shuffled = to_hetero(g, shuffle_edges_seed=1)
-    same_src = shuffled["enterprise", "sells_to", "enterprise"].edge_index[0]
-    assert (same_src == fwd[0]).all()
-    assert not (shuffled["enterprise", "sells_to", "enterprise"].edge_index[1] == fwd[1]).all()
+    # The same edges with the same features both ways, each direction sorted by its target.
+    assert edges(fwd, fwd_store.edge_attr) == edges(rev, rev_store.edge_attr, flip=True)
+    rel = g.relations["trade"]
+    assert edges(fwd, fwd_store.edge_attr) == edges(
+        torch.as_tensor(np.stack([rel.src, rel.dst])),
+        torch.as_tensor(rel.attr, dtype=torch.float32),
+    )
+    assert (fwd[1].diff() >= 0).all() and (rev[1].diff() >= 0).all()
+    shuffled = to_hetero(g, shuffle_edges_seed=1)["enterprise", "sells_to", "enterprise"]
+    assert sorted(shuffled.edge_index[0].tolist()) == sorted(fwd[0].tolist())
+    assert edges(shuffled.edge_index, shuffled.edge_attr) != edges(fwd, fwd_store.edge_attr)
 
 
 def test_neighbour_features_average_the_right_neighbours() -> None:
@@ -263,3 +276,17 @@ def test_train_and_report_prints_every_table_and_registers(
     assert bundle.meta["chosen"] == report.chosen
     assert {m.kind for m in bundle.models.values()} <= {"gnn", "trees"}
     assert bundle.models["default"].target == "contagion_share"
+
+
+def test_edge_linear_gradient_matches_autograd() -> None:
+    from gnn.models.edge_sage import _EdgeLinear
+
+    attr = torch.rand(50, 4, dtype=torch.float64)
+    weight = torch.rand(8, 4, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda w: _EdgeLinear.apply(attr, w), (weight,))
+    upstream = torch.rand(50, 8, dtype=torch.float64)
+    (_EdgeLinear.apply(attr, weight) * upstream).sum().backward()
+    plain = weight.detach().clone().requires_grad_(True)
+    (torch.nn.functional.linear(attr, plain) * upstream).sum().backward()
+    assert weight.grad is not None and plain.grad is not None
+    torch.testing.assert_close(weight.grad, plain.grad)
