@@ -5,8 +5,9 @@
 
 Training: one generated world of ``--train`` enterprises, fraud task; the GNN (full-graph,
 CPU) and LightGBM on 1/2-hop aggregates are fitted on the same features. Scoring: a world
-of ``--score`` enterprises, from its files through features, both models, the default task's
-contagion prior (the single-hit cascade every default model starts from) and explanations.
+of ``--score`` enterprises, from its files through features, both models' inference, the
+default task's contagion prior (the single-hit cascade every default model starts from) and
+explanations with the trees (the registered default for both tasks).
 Write-back (``--write`` enterprises into ``NEO4J_URI`` or a managed server of the benchmark's
 own) is timed separately. Prints medians and ratios, then one JSON line; "ratio" is GNN train time
 over tree train time.
@@ -141,16 +142,13 @@ def main() -> int:
     t = time.perf_counter()
     gs = build_graph(score_dir / "data", truth_as_of(score_dir / "truth"))
     features_score_s = time.perf_counter() - t
-    gnn_score_s, p = _timed(lambda: predict_gnn(fitted, gs), repeat)
-    tree_score_s, _ = _timed(lambda: tree.predict(gs), repeat)
+    gnn_score_s, _ = _timed(lambda: predict_gnn(fitted, gs), repeat)
+    tree_score_s, p = _timed(lambda: tree.predict(gs), repeat)
     prior_s, prior = _timed(lambda: contagion_prior(gs), repeat)
-    tm = TaskModel(
-        "fraud",
-        "gnn",
-        gnn=fitted.model,
-        feature_mean=fitted.feature_mean,
-        feature_std=fitted.feature_std,
-    )
+    # Explanations as `chainlens score` makes them with the registered bundle, trees for both
+    # tasks today: a GNN's gradient-times-input attributions need a full backward pass, which
+    # at a million firms does not fit in this machine's memory.
+    tm = TaskModel("fraud", "trees", trees=tree)
     t = time.perf_counter()
     att = feature_attributions(tm, gs)
     expl = explanations(gs, {"fraud": p}, {"fraud": att})
@@ -171,8 +169,8 @@ def main() -> int:
         ]
         write_s = _write_back(args.write, rows)
 
-    score_total = features_score_s + gnn_score_s + prior_s + explain_s
-    tree_total = features_score_s + tree_score_s + prior_s + explain_s
+    # The registered path scores two tasks with trees: fraud, and default on top of the prior.
+    score_total = features_score_s + 2 * tree_score_s + prior_s + explain_s
     print(f"generate (both worlds, cached): {gen_s:.1f} s")
     print(f"train world {n_train} enterprises: features {features_train_s:.1f} s")
     print(f"  GNN  train median {gnn_s:.2f} s ({epochs} epochs)")
@@ -184,8 +182,8 @@ def main() -> int:
         f" explanations {explain_s:.1f} s"
     )
     print(
-        f"  scoring throughput (features + inference + prior + explanations):"
-        f" GNN {n_score / score_total:,.0f} enterprises/s, trees {n_score / tree_total:,.0f}/s"
+        f"  scoring with the registered trees (features + 2 tasks + prior + explanations):"
+        f" {score_total:.1f} s, {n_score / score_total:,.0f} enterprises/s"
     )
     if write_s is not None:
         print(
@@ -209,8 +207,8 @@ def main() -> int:
                 "tree_infer_s": round(tree_score_s, 3),
                 "prior_s": round(prior_s, 3),
                 "explain_s": round(explain_s, 3),
+                "score_s": round(score_total, 3),
                 "score_per_s": round(n_score / score_total, 1),
-                "tree_score_per_s": round(n_score / tree_total, 1),
                 "write_s": round(write_s, 3) if write_s is not None else None,
                 "ratio": round(gnn_s / tree_s, 3),
             }

@@ -13,7 +13,7 @@ from gnn.baselines import TreeModel, neighbour_features, rule_score
 from gnn.dataset import ENTERPRISE_FEATURES, build_graph
 from gnn.errors import ModelNotFound
 from gnn.fit import GnnConfig, fit_gnn, predict_gnn
-from gnn.hetero import to_hetero
+from gnn.hetero import edge_dims, to_hetero
 from gnn.labels import read_labels, truth_as_of
 from gnn.registry import TaskModel, list_versions, load_bundle, save_bundle
 from gnn.scoring import predict_task
@@ -290,3 +290,21 @@ def test_edge_linear_gradient_matches_autograd() -> None:
     (torch.nn.functional.linear(attr, plain) * upstream).sum().backward()
     assert weight.grad is not None and plain.grad is not None
     torch.testing.assert_close(weight.grad, plain.grad)
+
+
+def test_scoring_in_edge_slices_gives_the_training_pass_outputs(
+    worlds: dict[int, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gnn.models import edge_sage
+
+    g = _graph(worlds[11])
+    data = to_hetero(g)
+    model = edge_sage.HeteroEdgeSAGE(
+        {t: int(data[t].x.shape[1]) for t in data.node_types}, edge_dims(data), hidden=16
+    ).eval()
+    inputs = (data.x_dict, data.edge_index_dict, data.edge_attr_dict)
+    one_pass = model(*inputs).detach()
+    monkeypatch.setattr(edge_sage, "INFERENCE_EDGE_CHUNK", 7)
+    with torch.no_grad():
+        sliced = model(*inputs)
+    torch.testing.assert_close(sliced, one_pass, rtol=1e-5, atol=1e-5)
