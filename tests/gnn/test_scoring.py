@@ -84,8 +84,10 @@ def _score_graph_writes_scores_and_explanations(
     ids = {str(i) for i in g.ids}
     top = max(stored, key=lambda r: r["fraud_score"])
     expl = json.loads(top["explanation"])
-    assert set(expl) == {"tier", "neighbours", "path", "features"}
+    assert set(expl) == {"tier", "neighbours", "path", "contagion", "features"}
     assert all(n["id"] in ids and n["relation"] for n in expl["neighbours"])
+    sources = [c for r in stored for c in json.loads(r["explanation"])["contagion"]]
+    assert all(c["id"] in ids and c["exposure_over_equity"] >= 1.0 for c in sources)
     assert set(expl["features"]) == {"fraud", "default"}
     # Scoring again with the same model writes the same scores.
     before = {r["id"]: r["fraud_score"] for r in stored}
