@@ -27,7 +27,7 @@ from gnn.explain import explanations, feature_attributions
 from gnn.export import export_tables
 from gnn.fit import predict_gnn
 from gnn.registry import Bundle, TaskModel, load_bundle
-from gnn.targets import contagion_prior
+from gnn.targets import ContagionPrior, contagion_prior
 from graph.queries.risk import write_scores
 
 log = get_logger(__name__)
@@ -42,9 +42,22 @@ class ScoreSummary:
     seconds: dict[str, float]
 
 
-def predict_task(model: TaskModel, graph: ChainGraph) -> NDArray[np.float64]:
-    """Scores in [0, 1] of one task's model on ``graph``."""
-    prior = contagion_prior(graph) if model.target == "contagion_share" else None
+def predict_task(
+    model: TaskModel,
+    graph: ChainGraph,
+    *,
+    prior: ContagionPrior | None = None,
+    tree_features: NDArray[np.float32] | None = None,
+) -> NDArray[np.float64]:
+    """Scores in [0, 1] of one task's model on ``graph``.
+
+    ``prior`` (the graph's contagion prior) and ``tree_features`` (the trees' feature matrix
+    of this model's view) are computed here unless the caller shares them between tasks.
+    """
+    if model.target != "contagion_share":
+        prior = None
+    elif prior is None:
+        prior = contagion_prior(graph)
     offset = prior.offset if prior is not None else None
     if model.kind == "gnn":
         assert model.gnn is not None and model.feature_mean is not None
@@ -57,18 +70,41 @@ def predict_task(model: TaskModel, graph: ChainGraph) -> NDArray[np.float64]:
         )
     else:
         assert model.trees is not None
-        out = np.clip(model.trees.predict(graph, offset=offset), 0.0, 1.0)
+        out = model.trees.predict(graph, offset=offset, features=tree_features)
+        out = np.clip(out, 0.0, 1.0)
     return prior.compose(out) if prior is not None else out
 
 
 def score_tables(
     graph: ChainGraph, bundle: Bundle, *, explain: bool = True
 ) -> tuple[dict[str, NDArray[np.float64]], list[str] | None]:
-    """Scores per task and (optionally) one JSON explanation per enterprise."""
-    scores = {task: predict_task(m, graph) for task, m in bundle.models.items()}
+    """Scores per task and (optionally) one JSON explanation per enterprise.
+
+    What the tasks' models share is computed once: the contagion prior and each tree view's
+    features.
+    """
+    models = bundle.models
+    prior = (
+        contagion_prior(graph)
+        if any(m.target == "contagion_share" for m in models.values())
+        else None
+    )
+    views: dict[str, NDArray[np.float32]] = {}
+    for m in models.values():
+        if m.kind == "trees" and m.trees is not None and m.trees.view not in views:
+            views[m.trees.view] = m.trees.features(graph)
+    scores = {
+        task: predict_task(
+            m,
+            graph,
+            prior=prior,
+            tree_features=views.get(m.trees.view) if m.trees is not None else None,
+        )
+        for task, m in models.items()
+    }
     if not explain:
         return scores, None
-    atts = {task: feature_attributions(m, graph) for task, m in bundle.models.items()}
+    atts = {task: feature_attributions(m, graph) for task, m in models.items()}
     return scores, explanations(graph, scores, atts)
 
 
@@ -116,13 +152,18 @@ def score_graph(
             "id": str(graph.ids[i]),
             "fraud_score": float(fraud[i]),
             "default_score": float(default[i]),
-            "model_version": bundle.version,
-            "scored_at": scored_at,
             "explanation": expl[i] if expl is not None else None,
         }
         for i in range(graph.n)
     ]
-    written = write_scores(driver, database, rows, batch_size=write_batch)
+    written = write_scores(
+        driver,
+        database,
+        rows,
+        model_version=bundle.version,
+        scored_at=scored_at,
+        batch_size=write_batch,
+    )
     seconds["write"] = time.perf_counter() - t
     log.info("scored", enterprises=written, version=bundle.version, **seconds)
     return ScoreSummary(bundle.version, written, at, scored_at, seconds)

@@ -1,4 +1,4 @@
-"""Bulk loading of a generated folder for benchmarks (`bench/analytics.py`).
+"""Bulk loading of a generated folder for benchmarks (`bench/analytics.py`, `bench/gnn.py`).
 
 The loader (`ingest.loader`) is the real path: validation, rejects, lineage, resumable
 batches. A 100k-enterprise benchmark graph only needs the nodes and relationships the
@@ -21,6 +21,13 @@ MERGE (a:{L.ADDRESS} {{id: row.address_id}})
 MERGE (p:{L.PHONE} {{id: row.phone_id}})
 MERGE (e)-[:{R.LOCATED_AT}]->(a)
 MERGE (e)-[:{R.HAS_PHONE}]->(p)
+"""
+
+# Bare enterprises for `bench/gnn.py`, which measures only the score write-back onto them.
+PLACEHOLDER_ENTERPRISES = f"""
+UNWIND $rows AS row
+MERGE (e:{L.ENTERPRISE} {{id: row.id}})
+SET e.name = row.name
 """
 
 PERSONS = f"""

@@ -15,8 +15,8 @@ from gnn.errors import ModelNotFound
 from gnn.fit import GnnConfig, fit_gnn, predict_gnn
 from gnn.hetero import edge_dims, to_hetero
 from gnn.labels import read_labels, truth_as_of
-from gnn.registry import TaskModel, list_versions, load_bundle, save_bundle
-from gnn.scoring import predict_task
+from gnn.registry import Bundle, TaskModel, list_versions, load_bundle, save_bundle
+from gnn.scoring import predict_task, score_tables
 from gnn.targets import cascade_pd, contagion_prior, standalone_pd
 
 
@@ -221,6 +221,12 @@ def test_default_trees_correct_the_single_hit_cascade(
     model = load_bundle(tmp_path).models["default"]
     assert model.target == "contagion_share"
     np.testing.assert_allclose(predict_task(model, test), pd)
+    # Scoring both tasks at once shares the trees' features and the prior between them; the
+    # scores are those of each task scored alone.
+    both = Bundle("v", {"fraud": TaskModel("fraud", "trees", trees=direct), "default": model}, {})
+    shared, _ = score_tables(test, both, explain=False)
+    np.testing.assert_allclose(shared["default"], pd)
+    np.testing.assert_allclose(shared["fraud"], np.clip(direct.predict(test), 0.0, 1.0))
 
 
 def test_rules_flag_unshipped_sellers(worlds: dict[int, Path]) -> None:
