@@ -438,7 +438,8 @@ def sensors_simulate(
 def finance_eod(
     as_of: Annotated[str | None, typer.Option(help="ISO date; default today (UTC).")] = None,
 ) -> None:
-    """End of day: accrue interest, then days past due, penalties, five-tier class, provisions."""
+    """End of day: expire undrawn approvals, accrue interest, then days past due, penalties,
+    five-tier class, provisions."""
     from datetime import UTC, date, datetime
 
     from finance.lifecycle import run_daily
@@ -448,8 +449,11 @@ def finance_eod(
     settings = _settings()
     _ensure_neo4j(settings)
     with open_driver(settings) as driver:
-        accrued, reviewed = run_daily(driver, settings.neo4j_database, day)
-    console.print(f"{day}: accrued {accrued} financings, reviewed delinquency of {reviewed}")
+        run = run_daily(driver, settings.neo4j_database, day)
+    console.print(
+        f"{day}: expired {run.expired} undrawn approvals, accrued {run.accrued} financings,"
+        f" reviewed delinquency of {run.reviewed}"
+    )
 
 
 @finance_app.command("expire-lines")

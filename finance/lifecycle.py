@@ -113,6 +113,9 @@ def classify(dpd: int) -> RiskClass:
     return RiskClass.LOSS
 
 
+# An approval holds the line and pledges the collateral; one not drawn within this many days
+# is cancelled by the end-of-day job (docs/finance.md), so holds never outlive the decision.
+APPROVAL_VALID_DAYS = 30
 APPLICANT_ROLES = frozenset({"relationship_manager", "service", "admin"})
 CHECKER_ROLES = frozenset({"credit_officer", "admin"})
 
@@ -343,6 +346,7 @@ def _approve_tx(
             "risk_class": RiskClass.NORMAL.value,
             "provision_minor": 0,
             "created_at": now,
+            "approved_on": today,
             "penalty_pct": product.penalty_rate_multiplier_pct,
         },
         app["enterprise_id"],
@@ -734,14 +738,43 @@ def accrue_all(driver: Driver, database: str, until: date) -> int:
     return len(ids)
 
 
-def run_daily(driver: Driver, database: str, as_of: date) -> tuple[int, int]:
-    """The end-of-day job: accrue every live financing to `as_of`, then update days past due,
-    penalty interest, five-tier class and provisions; returns (accrued, reviewed)."""
+@dataclass(frozen=True)
+class DailyRun:
+    """What one end-of-day run did."""
+
+    expired: int  # approvals never drawn within APPROVAL_VALID_DAYS, cancelled
+    accrued: int
+    reviewed: int
+
+
+def expire_approvals(driver: Driver, database: str, as_of: date) -> int:
+    """Cancel financings approved more than ``APPROVAL_VALID_DAYS`` before ``as_of`` and
+    still not disbursed: their line holds are voided and their collateral is free again.
+    Returns how many; a second run on the same day finds none left."""
+    before = as_of - timedelta(days=APPROVAL_VALID_DAYS)
+    ids = q.undrawn_approvals_before(
+        driver, database, [FinStatus.APPROVED, FinStatus.CONTRACTED], before
+    )
+    reason = f"approval expired: not drawn within {APPROVAL_VALID_DAYS} days"
+    expired = 0
+    for fid in ids:
+        try:
+            cancel(driver, database, fid, reason)
+        except InvalidState:  # disbursed or cancelled since it was listed: nothing to expire
+            continue
+        expired += 1
+    return expired
+
+
+def run_daily(driver: Driver, database: str, as_of: date) -> DailyRun:
+    """The end-of-day job: expire undrawn approvals, accrue every live financing to `as_of`,
+    then update days past due, penalty interest, five-tier class and provisions."""
+    expired = expire_approvals(driver, database, as_of)
     accrued = accrue_all(driver, database, as_of)
     ids = q.financings_by_status(driver, database, [FinStatus.ACTIVE, FinStatus.OVERDUE])
     for fid in ids:
         update_delinquency(driver, database, fid, as_of)
-    return accrued, len(ids)
+    return DailyRun(expired, accrued, len(ids))
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ every read after the lock sees what the previous holder committed.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from neo4j import Driver, ManagedTransaction, RoutingControl
@@ -565,6 +566,14 @@ WHERE f.status IN $statuses
 RETURN f.id AS id ORDER BY id
 """
 
+# Approved or contracted, never disbursed, approved before $before. Financings made before
+# `approved_on` was kept count from their creation day.
+UNDRAWN_APPROVALS_BEFORE = f"""
+MATCH (f:{_FIN})
+WHERE f.status IN $statuses AND coalesce(f.approved_on, date(f.created_at)) < $before
+RETURN f.id AS id ORDER BY id
+"""
+
 FINANCINGS_OF_COLLATERAL = f"""
 MATCH (c:{_ASSET} {{id: $id}})-[:{Rel.PLEDGED_TO.value}]->(f:{_FIN})
 WHERE f.status IN {LIVE_FINANCING}
@@ -679,6 +688,19 @@ def financings_by_status(driver: Driver, database: str, statuses: Sequence[str])
     records, _, _ = driver.execute_query(
         FINANCINGS_BY_STATUS,
         statuses=list(statuses),
+        database_=database,
+        routing_=RoutingControl.READ,
+    )
+    return [r["id"] for r in records]
+
+
+def undrawn_approvals_before(
+    driver: Driver, database: str, statuses: Sequence[str], before: date
+) -> list[str]:
+    records, _, _ = driver.execute_query(
+        UNDRAWN_APPROVALS_BEFORE,
+        statuses=list(statuses),
+        before=before,
         database_=database,
         routing_=RoutingControl.READ,
     )

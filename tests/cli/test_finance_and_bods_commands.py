@@ -15,7 +15,7 @@ from tests.ingest.test_bods import STATEMENTS
 def test_end_of_day_and_trial_balance_on_an_empty_book(db: Driver, cli_env: dict[str, str]) -> None:
     eod = run(cli_env, "finance", "eod", "--as-of", "2026-01-31")
     assert eod.returncode == 0, eod.stderr
-    assert "2026-01-31: accrued 0 financings" in eod.stderr
+    assert "2026-01-31: expired 0 undrawn approvals, accrued 0 financings" in eod.stderr
     tb = run(cli_env, "finance", "trial-balance")
     assert tb.returncode == 0, tb.stderr
     assert "total" in tb.stdout
