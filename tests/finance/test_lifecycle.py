@@ -151,6 +151,33 @@ def test_overdue_penalty_classification_and_write_off(db: Driver, database: str)
     assert ledger.trial_balance(db, database, CNY).balanced
 
 
+@pytest.mark.slow
+def test_an_approval_not_drawn_in_time_expires_and_frees_line_and_invoice(
+    db: Driver, database: str
+) -> None:
+    _setup(db, database, [("INV-5", 100_000_000)])
+    app = lifecycle.submit_application(db, database, _app("E1", "INV-5", 50_000_000), D0)
+    assert app.status == AppStatus.APPROVED and app.financing_id == "F-E1", app.reasons
+    lifecycle.sign_contract(db, database, "F-E1", "CT-E1", D0)
+    assert cl.usage(db, database, "L-T1").held_minor == 50_000_000
+    # On the last valid day the approval stands; the day after, the end-of-day job cancels it.
+    last_day = D0 + timedelta(days=lifecycle.APPROVAL_VALID_DAYS)
+    assert lifecycle.run_daily(db, database, last_day).expired == 0
+    assert lifecycle.get_financing(db, database, "F-E1").status == FinStatus.CONTRACTED
+    assert lifecycle.run_daily(db, database, last_day + timedelta(days=1)).expired == 1
+    assert lifecycle.get_financing(db, database, "F-E1").status == FinStatus.CANCELLED
+    assert cl.usage(db, database, "L-T1").held_minor == 0
+    assert lifecycle.run_daily(db, database, last_day + timedelta(days=2)).expired == 0
+    with pytest.raises(InvalidState):
+        lifecycle.disburse(db, database, "F-E1", last_day + timedelta(days=2))
+    # The invoice backs nothing live any more: a new application on it goes through.
+    again = lifecycle.submit_application(
+        db, database, _app("E2", "INV-5", 50_000_000), last_day + timedelta(days=2)
+    )
+    assert again.status == AppStatus.APPROVED, again.reasons
+    assert ledger.trial_balance(db, database, CNY).balanced
+
+
 def test_two_racing_pledges_of_one_invoice(db: Driver, database: str) -> None:
     _setup(db, database, [("INV-R", 100_000_000)])
 
