@@ -14,7 +14,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from neo4j import READ_ACCESS, Driver, ManagedTransaction, NotificationDisabledClassification
+from neo4j import (
+    READ_ACCESS,
+    Driver,
+    ManagedTransaction,
+    NotificationDisabledClassification,
+    Result,
+)
 
 from graph.model import Label, Rel
 
@@ -153,7 +159,14 @@ def _read(driver: Driver, database: str, query: str, **params: Any) -> list[dict
         default_access_mode=READ_ACCESS,
         notifications_disabled_classifications=[NotificationDisabledClassification.UNRECOGNIZED],
     ) as session:
-        return session.execute_read(lambda tx: [r.data() for r in tx.run(query, params)])
+        return session.execute_read(lambda tx: _flat_rows(tx.run(query, params)))
+
+
+def _flat_rows(result: Result) -> list[dict[str, Any]]:
+    """Rows of plain values as dicts. ``Record.data()`` would walk every value looking for
+    nodes and paths that these queries never return: most of an export's client time."""
+    keys = result.keys()
+    return [dict(zip(keys, record, strict=True)) for record in result]
 
 
 def _native_date(value: Any) -> date | None:
@@ -249,94 +262,135 @@ def read_scores(driver: Driver, database: str, ids: Sequence[str]) -> list[dict[
 
 
 # -- export of the tables that scoring reads (see gnn/dataset.py TABLES) -----------------
-# Each query returns one page after the key `$after` and a `_key` column to continue from.
-# Pages are over a node label's unique id (or a relationship's indexed id), so that every
-# page is an index range scan.
+# Pages are over a node label's unique id, so that every page is an index range scan. A page
+# comes back as one record (the key to continue after, and its rows as lists): a record per
+# row cost the client more than the server's work, since the driver handles each record as a
+# message of its own. Dates come back as ISO strings (`toString`), as the files hold them.
+
+
+@dataclass(frozen=True, slots=True)
+class ExportTable:
+    """One table's page query.
+
+    ``page`` matches the rows whose ``key`` is after ``$after``, for at most ``$limit`` keys;
+    ``columns`` maps each output column to its Cypher expression; a row whose ``present``
+    expression is null (a key without the relationship) is left out, its key still counted.
+    """
+
+    page: str
+    key: str
+    columns: dict[str, str]
+    present: str | None = None
+
+    @property
+    def query(self) -> str:
+        row = "[" + ", ".join(self.columns.values()) + "]"
+        kept = f"CASE WHEN {self.present} IS NULL THEN null ELSE {row} END" if self.present else row
+        return f"{self.page}\nRETURN max({self.key}) AS after, collect({kept}) AS rows"
+
 
 _ENT_PAGE = f"MATCH (e:{_E}) WHERE e.id > $after WITH e ORDER BY e.id LIMIT $limit\n"
 
-EXPORT_QUERIES: dict[str, str] = {
-    "enterprises": _ENT_PAGE
-    + f"""
-RETURN e.id AS _key, e.id AS id, e.registered_capital AS registered_capital,
-       e.founded_on AS founded_on, e.is_core AS is_core,
-       COLLECT {{ MATCH (e)-[:{Rel.LOCATED_AT.value}]->(a:{Label.ADDRESS.value})
-                  RETURN a.id ORDER BY a.id LIMIT 1 }}[0] AS address_id,
-       COLLECT {{ MATCH (e)-[:{Rel.HAS_PHONE.value}]->(p:{Label.PHONE.value})
-                  RETURN p.id ORDER BY p.id LIMIT 1 }}[0] AS phone_id
-""",
-    "invoices": f"""
-MATCH (i:{Label.INVOICE.value}) WHERE i.id > $after WITH i ORDER BY i.id LIMIT $limit
+_FIRST_ADDRESS = f"""COLLECT {{ MATCH (e)-[:{Rel.LOCATED_AT.value}]->(a:{Label.ADDRESS.value})
+    RETURN a.id ORDER BY a.id LIMIT 1 }}[0]"""
+_FIRST_PHONE = f"""COLLECT {{ MATCH (e)-[:{Rel.HAS_PHONE.value}]->(p:{Label.PHONE.value})
+    RETURN p.id ORDER BY p.id LIMIT 1 }}[0]"""
+
+EXPORT_TABLES: dict[str, ExportTable] = {
+    "enterprises": ExportTable(
+        _ENT_PAGE,
+        "e.id",
+        {
+            "id": "e.id",
+            "registered_capital": "e.registered_capital",
+            "founded_on": "toString(e.founded_on)",
+            "is_core": "e.is_core",
+            "address_id": _FIRST_ADDRESS,
+            "phone_id": _FIRST_PHONE,
+        },
+    ),
+    "invoices": ExportTable(
+        f"""MATCH (i:{Label.INVOICE.value}) WHERE i.id > $after WITH i ORDER BY i.id LIMIT $limit
 MATCH (i)-[:{Rel.SELLER.value}]->(s:{_E})
-MATCH (i)-[:{Rel.BUYER.value}]->(b:{_E})
-RETURN i.id AS _key, i.id AS id, s.id AS seller_id, b.id AS buyer_id, i.amount AS amount,
-       i.tax AS tax, i.issued_on AS issued_on, i.due_on AS due_on, i.status AS status
-""",
-    "payments": f"""
-MATCH (p:{Label.PAYMENT.value}) WHERE p.id > $after WITH p ORDER BY p.id LIMIT $limit
-MATCH (p)-[:{Rel.SETTLES.value}]->(i:{Label.INVOICE.value})
-RETURN p.id AS _key, i.id AS invoice_id, p.amount AS amount, p.paid_on AS paid_on
-""",
-    "shipments": f"""
-MATCH (s:{Label.SHIPMENT.value}) WHERE s.id > $after WITH s ORDER BY s.id LIMIT $limit
-MATCH (s)-[:{Rel.DELIVERS.value}]->(i:{Label.INVOICE.value})
-RETURN s.id AS _key, i.id AS invoice_id, s.shipped_on AS shipped_on,
-       s.received_on AS received_on
-""",
-    "guarantees": _ENT_PAGE
-    + f"""
-OPTIONAL MATCH (g)-[r:{Rel.GUARANTEES.value}]->(e)
-WHERE g:{_E} OR g:{Label.PERSON.value}
-RETURN e.id AS _key, g.id AS guarantor_id,
-       CASE WHEN g:{_E} THEN 'enterprise' ELSE 'person' END AS guarantor_kind,
-       e.id AS beneficiary_id, r.amount AS amount, r.signed_on AS signed_on,
-       r.expires_on AS expires_on
-""",
-    "holdings": _ENT_PAGE
-    + f"""
-OPTIONAL MATCH (h)-[r:{Rel.HOLDS.value}]->(e)
-WHERE h:{_E} OR h:{Label.PERSON.value}
-RETURN e.id AS _key, h.id AS holder_id,
-       CASE WHEN h:{_E} THEN 'enterprise' ELSE 'person' END AS holder_kind,
-       e.id AS enterprise_id, r.pct AS pct, r.since AS since
-""",
-    "roles": _ENT_PAGE
-    + f"""
-OPTIONAL MATCH (p:{Label.PERSON.value})-[r:{Rel.ROLE.value}]->(e)
-RETURN e.id AS _key, p.id AS person_id, e.id AS enterprise_id, r.kind AS kind
-""",
+MATCH (i)-[:{Rel.BUYER.value}]->(b:{_E})""",
+        "i.id",
+        {
+            "id": "i.id",
+            "seller_id": "s.id",
+            "buyer_id": "b.id",
+            "amount": "i.amount",
+            "tax": "i.tax",
+            "issued_on": "toString(i.issued_on)",
+            "due_on": "toString(i.due_on)",
+            "status": "i.status",
+        },
+    ),
+    "payments": ExportTable(
+        f"""MATCH (p:{Label.PAYMENT.value}) WHERE p.id > $after WITH p ORDER BY p.id LIMIT $limit
+MATCH (p)-[:{Rel.SETTLES.value}]->(i:{Label.INVOICE.value})""",
+        "p.id",
+        {"invoice_id": "i.id", "amount": "p.amount", "paid_on": "toString(p.paid_on)"},
+    ),
+    "shipments": ExportTable(
+        f"""MATCH (s:{Label.SHIPMENT.value}) WHERE s.id > $after WITH s ORDER BY s.id LIMIT $limit
+MATCH (s)-[:{Rel.DELIVERS.value}]->(i:{Label.INVOICE.value})""",
+        "s.id",
+        {
+            "invoice_id": "i.id",
+            "shipped_on": "toString(s.shipped_on)",
+            "received_on": "toString(s.received_on)",
+        },
+    ),
+    # Relationship tables are paged by their target enterprise: a page holds the
+    # relationships of `$limit` enterprises.
+    "guarantees": ExportTable(
+        _ENT_PAGE
+        + f"""OPTIONAL MATCH (g)-[r:{Rel.GUARANTEES.value}]->(e)
+WHERE g:{_E} OR g:{Label.PERSON.value}""",
+        "e.id",
+        {
+            "guarantor_id": "g.id",
+            "guarantor_kind": f"CASE WHEN g:{_E} THEN 'enterprise' ELSE 'person' END",
+            "beneficiary_id": "e.id",
+            "amount": "r.amount",
+            "signed_on": "toString(r.signed_on)",
+            "expires_on": "toString(r.expires_on)",
+        },
+        present="g.id",
+    ),
+    "holdings": ExportTable(
+        _ENT_PAGE
+        + f"""OPTIONAL MATCH (h)-[r:{Rel.HOLDS.value}]->(e)
+WHERE h:{_E} OR h:{Label.PERSON.value}""",
+        "e.id",
+        {
+            "holder_id": "h.id",
+            "holder_kind": f"CASE WHEN h:{_E} THEN 'enterprise' ELSE 'person' END",
+            "enterprise_id": "e.id",
+            "pct": "r.pct",
+            "since": "toString(r.since)",
+        },
+        present="h.id",
+    ),
+    "roles": ExportTable(
+        _ENT_PAGE + f"OPTIONAL MATCH (p:{Label.PERSON.value})-[r:{Rel.ROLE.value}]->(e)",
+        "e.id",
+        {"person_id": "p.id", "enterprise_id": "e.id", "kind": "r.kind"},
+        present="p.id",
+    ),
 }
 
 
 def iter_export(
     driver: Driver, database: str, table: str, page_size: int = 10_000
 ) -> Iterator[list[dict[str, Any]]]:
-    """Pages of ``table`` rows (keys of ``EXPORT_QUERIES``); dates come back as ISO strings.
-
-    Relationship tables are paged by their target enterprise, so a page holds the
-    relationships of ``page_size`` enterprises; rows without a relationship are dropped.
-    """
-    query = EXPORT_QUERIES[table]
+    """Pages of ``table`` rows (keys of ``EXPORT_TABLES``); dates come back as ISO strings."""
+    spec = EXPORT_TABLES[table]
+    names = tuple(spec.columns)
     after = ""
     while True:
-        rows = _read(driver, database, query, after=after, limit=page_size)
-        if not rows:
+        (page,) = _read(driver, database, spec.query, after=after, limit=page_size)
+        if page["after"] is None:
             return
-        after = max(str(r["_key"]) for r in rows)
-        out = []
-        for r in rows:
-            r.pop("_key")
-            if table in ("guarantees", "holdings", "roles") and None in (
-                r.get("guarantor_id", r.get("holder_id", r.get("person_id"))),
-            ):
-                continue
-            out.append({k: _plain(v) for k, v in r.items()})
-        yield out
-
-
-def _plain(value: Any) -> Any:
-    if value is None or isinstance(value, int | float | str | bool):
-        return value
-    if hasattr(value, "iso_format"):
-        return str(value.iso_format())
-    return str(value)
+        after = page["after"]
+        yield [dict(zip(names, row, strict=True)) for row in page["rows"]]
