@@ -273,10 +273,17 @@ def _single_hit(graph: ChainGraph) -> NDArray[np.float64]:
     return prior.compose(prior.contagion)
 
 
-def _better(task: str, gnn: Metrics, trees: Metrics) -> str:
+# How much better than the trees the GNN must score (PR-AUC for fraud, Spearman for default)
+# to be registered. The trees are the issue's bar, train in seconds and explain a million
+# firms; a tie within noise (the default models differed by 2.5e-5 in one run) keeps them.
+CHOICE_MARGIN = 0.005
+
+
+def better(task: str, gnn: Metrics, trees: Metrics, margin: float = CHOICE_MARGIN) -> str:
+    """``"gnn"`` when it beats the trees on the task's metric by more than ``margin``."""
     if task == "fraud":
-        return "gnn" if gnn.pr_auc >= trees.pr_auc else "trees"
-    return "gnn" if (gnn.spearman or -1) >= (trees.spearman or -1) else "trees"
+        return "gnn" if gnn.pr_auc > trees.pr_auc + margin else "trees"
+    return "gnn" if (gnn.spearman or -1) > (trees.spearman or -1) + margin else "trees"
 
 
 def train_and_report(
@@ -307,7 +314,7 @@ def train_and_report(
         task_rows, fits, tt = _task_rows(task, train, test, cfg, say)
         rows[f"{task} (held-out seeds {list(cfg.test_seeds)})"] = task_rows
         timings.update({f"{task}_{k}": v for k, v in tt.items()})
-        choice = _better(task, task_rows[0].metrics, task_rows[2].metrics)
+        choice = better(task, task_rows[0].metrics, task_rows[2].metrics)
         chosen[task] = choice
         if choice == "gnn":
             gnn, calib = fits["gnn"]

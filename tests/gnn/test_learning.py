@@ -284,6 +284,21 @@ def test_train_and_report_prints_every_table_and_registers(
     assert bundle.models["default"].target == "contagion_share"
 
 
+def test_the_gnn_is_registered_only_when_clearly_better_than_the_trees() -> None:
+    from gnn.metrics import Metrics
+    from gnn.train import CHOICE_MARGIN, better
+
+    def m(pr_auc: float, spearman: float | None = None) -> Metrics:
+        return Metrics(pr_auc, 0.05, 0.5, 0.0, None, spearman=spearman)
+
+    assert better("fraud", m(0.80), m(0.80)) == "trees"
+    assert better("fraud", m(0.80 + CHOICE_MARGIN / 2), m(0.80)) == "trees"
+    assert better("fraud", m(0.80 + 2 * CHOICE_MARGIN), m(0.80)) == "gnn"
+    assert better("default", m(0.0, 0.988921), m(0.0, 0.988896)) == "trees"
+    assert better("default", m(0.0, 0.95), m(0.0, 0.90)) == "gnn"
+    assert better("default", m(0.0, None), m(0.0, 0.5)) == "trees"
+
+
 def test_edge_linear_gradient_matches_autograd() -> None:
     from gnn.models.edge_sage import _EdgeLinear
 
