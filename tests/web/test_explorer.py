@@ -244,10 +244,15 @@ def test_first_paint_and_panning_a_10k_node_view(
     # Pan with the mouse for about two seconds and record every frame's interval.
     box = page.locator("#graph").bounding_box()
     assert box is not None
+    # Every frame's interval, and sigma's redraws: the intervals only mean something if the
+    # pan redrew the view.
     page.evaluate(
         """() => { window.__frames = []; let last = performance.now();
             const tick = (t) => { window.__frames.push(t - last); last = t;
                 if (window.__framing) requestAnimationFrame(tick); };
+            const r = window.__explorer.view.renderer;
+            window.__redraws = 0; window.__cameraBefore = r.getCamera().getState();
+            r.on("afterRender", () => { window.__redraws += 1; });
             window.__framing = true; requestAnimationFrame(tick); }"""
     )
     cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
@@ -261,6 +266,12 @@ def test_first_paint_and_panning_a_10k_node_view(
     pan_s = time.perf_counter() - pan_started
     page.evaluate("() => { window.__framing = false; }")
     frames: list[float] = page.evaluate("() => window.__frames.slice(1)")
+    redraws = int(page.evaluate("() => window.__redraws"))
+    moved = page.evaluate(
+        """() => { const a = window.__cameraBefore;
+            const b = window.__explorer.view.renderer.getCamera().getState();
+            return Math.hypot(a.x - b.x, a.y - b.y); }"""
+    )
     shot(page, "11-10k-panned")
     frames.sort()
     figures: dict[str, Any] = {
@@ -270,6 +281,7 @@ def test_first_paint_and_panning_a_10k_node_view(
         "load_10k_s": round(load_s, 2),
         "pan_s": round(pan_s, 2),
         "frames": len(frames),
+        "redraws": redraws,
         "frame_median_ms": round(statistics.median(frames), 2),
         "frame_p95_ms": round(frames[int(0.95 * (len(frames) - 1))], 2),
         "frame_max_ms": round(frames[-1], 2),
@@ -278,8 +290,18 @@ def test_first_paint_and_panning_a_10k_node_view(
     (ARTIFACTS / "performance.json").write_text(json.dumps(figures, indent=2))
     print(json.dumps(figures))
     assert first_paint_ms < 2000, figures
-    # Headless Chromium here renders WebGL on the CPU (SwiftShader) on a shared 2-core machine:
-    # the median interval holds 60 Hz between redraws, the redraws themselves are slow (see
-    # performance.json and docs/api.md); a GPU is needed to judge 10k-node smoothness.
-    assert len(frames) >= 20, figures
+    # Headless Chromium here renders WebGL on the CPU (SwiftShader) on a shared 2-core machine.
+    # Big views draw points and lines, not instanced triangles, which SwiftShader draws one
+    # instance at a time: p95 about 50 ms here, 250-670 ms with the instanced programs.
+    assert page.evaluate("() => window.__explorer.view.big") is True
+    assert moved > 0, figures
+    assert redraws >= 10 and len(frames) >= 20, figures
     assert figures["frame_median_ms"] < 50, figures
+    assert figures["frame_p95_ms"] < 120, figures
+
+    # Back to a small view: the detailed programs (round nodes, thick highlighted edges) return.
+    page.select_option("#hops", "1")
+    page.evaluate("() => { location.hash = 'e=CORE'; }")
+    page.wait_for_function("() => window.__explorer.view.graph.order > 0 "
+                           "&& window.__explorer.view.graph.order < 100")  # fmt: skip
+    assert page.evaluate("() => window.__explorer.view.big") is False
