@@ -133,17 +133,23 @@ def _pct(value: float) -> Decimal:
 
 
 def _fetch_above(tx: ManagedTransaction, enterprise_id: str) -> _Subgraph:
-    """The holdings above `enterprise_id`, hop by hop (NotFound when there is no such firm)."""
-    _require_in(tx, enterprise_id)
+    """The holdings above `enterprise_id`, hop by hop (NotFound when there is no such firm);
+    `names` holds the firm's own name too."""
+    root: Key = (HolderKind.ENTERPRISE, enterprise_id)
+    rows = tx_rows(tx, q.HOLDERS_OF_ROOT, id=enterprise_id)
+    if not rows:
+        raise NotFound(f"no enterprise with id {enterprise_id!r}")
     holders_of: dict[str, list[tuple[Key, float]]] = {}
-    names: dict[Key, str | None] = {}
-    distance: dict[Key, int] = {(HolderKind.ENTERPRISE, enterprise_id): 0}
-    frontier = [enterprise_id]
+    names: dict[Key, str | None] = {root: rows[0]["held_name"]}
+    distance: dict[Key, int] = {root: 0}
+    rows = [dict(r, held=enterprise_id) for r in rows if r["holder"] is not None]
+    frontier: list[str] = []
     seen = {enterprise_id}
     for d in range(1, MAX_OWNERSHIP_DEPTH + 1):
-        if not frontier:
-            break
-        rows = tx_rows(tx, q.HOLDERS_HOP, frontier=frontier)
+        if d > 1:
+            if not frontier:
+                break
+            rows = tx_rows(tx, q.HOLDERS_HOP, frontier=frontier)
         nxt: list[str] = []
         for r in rows:
             kind = HolderKind.PERSON if r["is_person"] else HolderKind.ENTERPRISE
@@ -251,7 +257,10 @@ def actual_controller(driver: Driver, database: str, enterprise_id: str) -> Cont
 
 
 def _actual_controller(tx: ManagedTransaction, enterprise_id: str) -> Controller:
-    sub = _fetch_above(tx, enterprise_id)
+    return _control_chain(_fetch_above(tx, enterprise_id), enterprise_id)
+
+
+def _control_chain(sub: _Subgraph, enterprise_id: str) -> Controller:
     chain: list[ControlStep] = []
     current = enterprise_id
     on_chain = {enterprise_id}
@@ -302,22 +311,31 @@ def controlled_group(
             f"controller_kind must be person or enterprise, got {controller_kind!r}"
         ) from e
     check_range("max_members", max_members, 1, MAX_GROUP_SIZE)
-    return read_tx(driver, database,
-                   lambda tx: _controlled_group(tx, controller_id, kind, max_members))  # fmt: skip
+
+    def work(tx: ManagedTransaction) -> ControlledGroup:
+        name_query = q.PERSON_NAMES if kind is HolderKind.PERSON else q.ENTERPRISE_NAMES
+        names = tx_rows(tx, name_query, ids=[controller_id])
+        if not names:
+            raise NotFound(f"no {kind.value} with id {controller_id!r}")
+        return _walk_group(tx, controller_id, kind, names[0]["name"], max_members)
+
+    return read_tx(driver, database, work)
 
 
-def _controlled_group(
-    tx: ManagedTransaction, controller_id: str, kind: HolderKind, max_members: int
+def _walk_group(
+    tx: ManagedTransaction,
+    controller_id: str,
+    kind: HolderKind,
+    controller_name: str | None,
+    max_members: int,
 ) -> ControlledGroup:
-    name_query = q.PERSON_NAMES if kind is HolderKind.PERSON else q.ENTERPRISE_NAMES
-    names = tx_rows(tx, name_query, ids=[controller_id])
-    if not names:
-        raise NotFound(f"no {kind.value} with id {controller_id!r}")
+    """The group under a controller known to exist (its name already read by the caller)."""
     root: Key = (kind, controller_id)
 
     def work() -> tuple[list[GroupMember], bool]:
         members: dict[str, GroupMember] = {}
         pending: dict[str, tuple[str | None, list[tuple[Key, float]], int]] = {}
+        holding: set[str] = set()  # reached firms that hold other firms
         first_hop = q.HOLDINGS_HOP_FROM_ENTERPRISE
         if kind is HolderKind.PERSON:
             first_hop = q.HOLDINGS_HOP_FROM_PERSON
@@ -335,6 +353,8 @@ def _controlled_group(
                     for h in r["holders"]
                 ]
                 pending[r["id"]] = (r["name"], holders, depth)
+                if r["holds"]:
+                    holding.add(r["id"])
                 visited.add(r["id"])
             frontier = []
             changed = True
@@ -352,7 +372,8 @@ def _controlled_group(
                             firm_id, name, parent[1], _pct(frac * 100), d
                         )
                         del pending[firm_id]
-                        frontier.append(firm_id)
+                        if firm_id in holding:
+                            frontier.append(firm_id)
                         changed = True
                 if len(members) >= max_members:
                     ranked = sorted(members.values(), key=lambda m: (m.depth, m.id))
@@ -361,7 +382,7 @@ def _controlled_group(
         return sorted(members.values(), key=lambda m: (m.depth, m.id)), False
 
     members, truncated = work()
-    return ControlledGroup(kind, controller_id, names[0]["name"], members, truncated)
+    return ControlledGroup(kind, controller_id, controller_name, members, truncated)
 
 
 def group_of(driver: Driver, database: str, enterprise_id: str) -> ControlledGroup:
@@ -372,12 +393,9 @@ def group_of(driver: Driver, database: str, enterprise_id: str) -> ControlledGro
 
 def group_of_in(tx: ManagedTransaction, enterprise_id: str) -> ControlledGroup:
     """`group_of` inside a transaction the caller holds (one snapshot, one round of retries)."""
-    ctrl = _actual_controller(tx, enterprise_id).controller
+    sub = _fetch_above(tx, enterprise_id)
+    ctrl = _control_chain(sub, enterprise_id).controller
     if ctrl is None:
-        return _controlled_group(tx, enterprise_id, HolderKind.ENTERPRISE, MAX_GROUP_SIZE)
-    return _controlled_group(tx, ctrl.holder_id, ctrl.holder_kind, MAX_GROUP_SIZE)
-
-
-def _require_in(tx: ManagedTransaction, enterprise_id: str) -> None:
-    if not tx_rows(tx, q.ENTERPRISE_NAMES, ids=[enterprise_id]):
-        raise NotFound(f"no enterprise with id {enterprise_id!r}")
+        own_name = sub.names[(HolderKind.ENTERPRISE, enterprise_id)]
+        return _walk_group(tx, enterprise_id, HolderKind.ENTERPRISE, own_name, MAX_GROUP_SIZE)
+    return _walk_group(tx, ctrl.holder_id, ctrl.holder_kind, ctrl.holder_name, MAX_GROUP_SIZE)

@@ -139,6 +139,14 @@ RETURN x.id AS id, min(length(p)) AS tier
 
 # ---- ownership -----------------------------------------------------------------------------
 # One hop up the holding structure: who holds the frontier enterprises.
+# The first hop up also says whether the firm exists and names it: one round trip fewer.
+HOLDERS_OF_ROOT = f"""
+MATCH (e:{_E} {{id: $id}})
+OPTIONAL MATCH (e)<-[h:{_HOLDS}]-(x)
+WHERE x:{_E} OR x:{_P}
+RETURN e.name AS held_name, x.id AS holder, x:{_P} AS is_person, x.name AS name, h.pct AS pct
+"""
+
 HOLDERS_HOP = f"""
 UNWIND $frontier AS fid
 MATCH (e:{_E} {{id: fid}})<-[h:{_HOLDS}]-(x)
@@ -147,7 +155,8 @@ RETURN fid AS held, x.id AS holder, x:{_P} AS is_person, x.name AS name, h.pct A
 """
 
 # One hop down: what the frontier holds, with every holder of each held enterprise, so that
-# the caller can decide which holder controls it.
+# the caller can decide which holder controls it, and whether it holds anything itself (a
+# firm that holds nothing is not walked from: the walk ends without a last empty hop).
 _HOLDINGS_HOP = """
 UNWIND $frontier AS fid
 MATCH (h:{label} {{id: fid}})-[:{holds}]->(e:{e})
@@ -158,7 +167,7 @@ CALL (e) {{
   WHERE o:{e} OR o:{p}
   RETURN collect({{id: o.id, is_person: o:{p}, pct: x.pct}}) AS holders
 }}
-RETURN e.id AS id, e.name AS name, holders
+RETURN e.id AS id, e.name AS name, holders, EXISTS {{ (e)-[:{holds}]->(:{e}) }} AS holds
 """
 HOLDINGS_HOP_FROM_ENTERPRISE = _HOLDINGS_HOP.format(label=_E, holds=_HOLDS, e=_E, p=_P)
 HOLDINGS_HOP_FROM_PERSON = _HOLDINGS_HOP.format(label=_P, holds=_HOLDS, e=_E, p=_P)

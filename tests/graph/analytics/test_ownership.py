@@ -4,6 +4,7 @@ percentages are worked out by hand."""
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from neo4j import Driver
@@ -87,3 +88,37 @@ def test_controlled_group(build: Build, db: Driver, database: str) -> None:
         o.controlled_group(db, database, "P404", "person")
     with pytest.raises(NotFound):
         o.effective_ownership(db, database, "NOPE")
+
+
+def test_group_walk_reads_each_level_once_and_names_the_controller(
+    build: Build, db: Driver, database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # P1 -60-> H1 -70-> T <-30- Q; L holds nobody and is held by nobody.
+    build(
+        holds("P1", "H1", 60, person=True) + holds("H1", "T", 70)
+        + holds("Q", "T", 30, person=True) + "MERGE (:Enterprise {id: 'L', name: 'Firm L'})"
+    )  # fmt: skip
+    queries: list[str] = []
+    real = o.tx_rows
+
+    def counted(tx: Any, query: str, **params: Any) -> list[dict[str, Any]]:
+        queries.append(query)
+        return real(tx, query, **params)
+
+    monkeypatch.setattr(o, "tx_rows", counted)
+    group = o.group_of(db, database, "T")
+    assert (group.controller_kind, group.controller_id) == (o.HolderKind.PERSON, "P1")
+    assert group.controller_name == "Holder P1"
+    assert {m.id: m.parent_id for m in group.members} == {"H1": "P1", "T": "H1"}
+    # Up: T with its holders, then H1's holders (P1 is a person: the walk stops). Down: what
+    # P1 holds, then what H1 holds; T holds nothing, so there is no third, empty hop.
+    assert len(queries) == 4, queries
+
+    queries.clear()
+    alone = o.group_of(db, database, "L")
+    assert (alone.controller_id, alone.controller_name, alone.members) == ("L", "Firm L", [])
+    assert len(queries) == 2, queries  # L with its (no) holders, then what L holds
+    with pytest.raises(NotFound):
+        o.group_of(db, database, "NOPE")
+    with pytest.raises(NotFound):
+        o.actual_controller(db, database, "NOPE")
