@@ -22,6 +22,7 @@ at 50 clients, ratio < 1.5.
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import logging
 import os
@@ -186,7 +187,8 @@ def main() -> None:
     configure_logging(settings.log_level)
     logging.getLogger("neo4j").setLevel(logging.ERROR)
     server = ManagedNeo4j(settings)
-    server.start()
+    if server.start():  # stopped however the run ends; a server already up is left as it was
+        atexit.register(server.stop)
     driver = create_driver(settings)
     db = settings.neo4j_database
     wait_until_answers(driver, db)
