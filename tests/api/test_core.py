@@ -150,3 +150,14 @@ def test_health_and_metrics(client: httpx.Client, db: Driver) -> None:
     client.get("/health")
     metrics = client.get("/metrics").text
     assert 'chainlens_http_requests_total{method="GET",route="/health",status="200"}' in metrics
+
+
+def test_every_response_carries_its_correlation_id(client: httpx.Client) -> None:
+    given = client.get("/health", headers={"x-request-id": "cid-given-1"})
+    assert given.headers["x-request-id"] == "cid-given-1"
+    made = {client.get("/health").headers["x-request-id"] for _ in range(2)}
+    assert len(made) == 2 and all(len(c) == 32 and int(c, 16) >= 0 for c in made)
+    unknown = client.get("/no-such-route")
+    assert unknown.status_code == 404 and unknown.headers["x-request-id"]
+    metrics = client.get("/metrics").text
+    assert 'chainlens_http_requests_total{method="GET",route="unmatched",status="404"}' in metrics
