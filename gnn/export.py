@@ -7,7 +7,8 @@ share one feature pipeline.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pyarrow as pa
@@ -15,7 +16,7 @@ import pyarrow.parquet as pq
 from neo4j import Driver
 
 from gnn.dataset import TABLES
-from graph.queries.risk import iter_export
+from graph.queries.risk import EXPORT_TABLES, iter_export
 
 
 def export_tables(
@@ -24,39 +25,60 @@ def export_tables(
     out_dir: Path,
     *,
     page_size: int = 10_000,
+    workers: int = 2,
     progress: Callable[[str, int], None] | None = None,
 ) -> dict[str, int]:
-    """Write every table of ``TABLES`` as Parquet pages; returns rows per table."""
-    counts: dict[str, int] = {}
-    for table, cols in TABLES.items():
-        folder = out_dir / table
-        folder.mkdir(parents=True, exist_ok=True)
-        schema = pa.schema(
-            [
-                (
-                    c,
-                    pa.int64()
-                    if t == "BIGINT"
-                    else pa.float64()
-                    if t == "DOUBLE"
-                    else pa.bool_()
-                    if t == "BOOLEAN"
-                    else pa.string(),
-                )
-                for c, t in cols.items()
-            ]
-        )
-        total = 0
-        for k, rows in enumerate(iter_export(driver, database, table, page_size)):
-            if not rows:
-                continue
-            data = {c: [_coerce(r.get(c), schema.field(c).type) for r in rows] for c in cols}
-            pq.write_table(pa.table(data, schema=schema), folder / f"part-{k:06d}.parquet")
-            total += len(rows)
-            if progress is not None:
-                progress(table, total)
-        counts[table] = total
-    return counts
+    """Write every table of ``TABLES`` as Parquet pages; returns rows per table.
+
+    Tables are exported ``workers`` at a time: each query runs on one server thread, so a
+    second table in flight keeps the server's second core busy."""
+
+    def export(table: str) -> int:
+        return _export_table(driver, database, table, out_dir / table, page_size, progress)
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        return dict(zip(TABLES, pool.map(export, TABLES), strict=True))
+
+
+def _export_table(
+    driver: Driver,
+    database: str,
+    table: str,
+    folder: Path,
+    page_size: int,
+    progress: Callable[[str, int], None] | None,
+) -> int:
+    cols = TABLES[table]
+    folder.mkdir(parents=True, exist_ok=True)
+    schema = pa.schema([(c, _ARROW_TYPES.get(t, pa.string())) for c, t in cols.items()])
+    position = {name: i for i, name in enumerate(EXPORT_TABLES[table].columns)}
+    total = 0
+    for k, rows in enumerate(iter_export(driver, database, table, page_size)):
+        if not rows:
+            continue
+        columns = list(zip(*rows, strict=True))
+        data = [
+            _column(columns[position[c]] if c in position else [None] * len(rows),
+                    schema.field(c).type)
+            for c in cols
+        ]  # fmt: skip
+        pq.write_table(pa.table(data, schema=schema), folder / f"part-{k:06d}.parquet")
+        total += len(rows)
+        if progress is not None:
+            progress(table, total)
+    return total
+
+
+_ARROW_TYPES = {"BIGINT": pa.int64(), "DOUBLE": pa.float64(), "BOOLEAN": pa.bool_()}
+
+
+def _column(values: Sequence[object], typ: pa.DataType) -> pa.Array:
+    """One column as Arrow: converted in C when the values already have the column's type,
+    else value by value (ids stored as numbers, flags stored as strings)."""
+    try:
+        return pa.array(values, type=typ)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
+        return pa.array([_coerce(v, typ) for v in values], type=typ)
 
 
 def _coerce(value: object, typ: pa.DataType) -> object:

@@ -383,14 +383,15 @@ WHERE h:{_E} OR h:{Label.PERSON.value}""",
 
 def iter_export(
     driver: Driver, database: str, table: str, page_size: int = 10_000
-) -> Iterator[list[dict[str, Any]]]:
-    """Pages of ``table`` rows (keys of ``EXPORT_TABLES``); dates come back as ISO strings."""
-    spec = EXPORT_TABLES[table]
-    names = tuple(spec.columns)
+) -> Iterator[list[list[Any]]]:
+    """Pages of ``table`` rows (keys of ``EXPORT_TABLES``), each row a list in the order of
+    the table's ``columns``; dates come back as ISO strings. Lists, not dicts: the caller
+    turns a page into columns, and a dict per row was a third of the export's Python time."""
+    query = EXPORT_TABLES[table].query
     after = ""
     while True:
-        (page,) = _read(driver, database, spec.query, after=after, limit=page_size)
+        (page,) = _read(driver, database, query, after=after, limit=page_size)
         if page["after"] is None:
             return
         after = page["after"]
-        yield [dict(zip(names, row, strict=True)) for row in page["rows"]]
+        yield page["rows"]
