@@ -162,11 +162,14 @@ def main() -> None:
     parser.add_argument("--enterprises", type=int, default=20_000)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--clients", type=int, default=50)
-    parser.add_argument("--warmup", type=float, default=5.0, help="seconds of load, per path")
+    parser.add_argument("--warmup", type=float, default=None,
+                        help="seconds of load per path before measuring (5; --quick: 3)")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     if args.quick:
-        args.enterprises, args.seconds, args.warmup = 2_000, 5.0, 3.0
+        args.enterprises, args.seconds = 2_000, 5.0
+    if args.warmup is None:
+        args.warmup = 3.0 if args.quick else 5.0
 
     import uvicorn
 
