@@ -139,19 +139,19 @@ RETURN x.id AS id, min(length(p)) AS tier
 
 # ---- ownership -----------------------------------------------------------------------------
 # One hop up the holding structure: who holds the frontier enterprises.
+HOLDERS_HOP = f"""
+UNWIND $frontier AS fid
+MATCH (e:{_E} {{id: fid}})<-[h:{_HOLDS}]-(x)
+WHERE x:{_E} OR x:{_P}
+RETURN fid AS held, x.id AS holder, x:{_P} AS is_person, x.name AS name, h.pct AS pct
+"""
+
 # The first hop up also says whether the firm exists and names it: one round trip fewer.
 HOLDERS_OF_ROOT = f"""
 MATCH (e:{_E} {{id: $id}})
 OPTIONAL MATCH (e)<-[h:{_HOLDS}]-(x)
 WHERE x:{_E} OR x:{_P}
 RETURN e.name AS held_name, x.id AS holder, x:{_P} AS is_person, x.name AS name, h.pct AS pct
-"""
-
-HOLDERS_HOP = f"""
-UNWIND $frontier AS fid
-MATCH (e:{_E} {{id: fid}})<-[h:{_HOLDS}]-(x)
-WHERE x:{_E} OR x:{_P}
-RETURN fid AS held, x.id AS holder, x:{_P} AS is_person, x.name AS name, h.pct AS pct
 """
 
 # One hop down: what the frontier holds, with every holder of each held enterprise, so that
