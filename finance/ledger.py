@@ -559,9 +559,12 @@ def run_write(driver: Driver, database: str, fn: Callable[[ManagedTransaction], 
 
 
 def _timed_out(error: Neo4jError | DriverError) -> bool:
-    """The server ended the attempt at WRITE_TIMEOUT_S (a client error, so not retryable)."""
-    return isinstance(error, Neo4jError) and (error.code or "").startswith(
-        "Neo.ClientError.Transaction.TransactionTimedOut"
+    """The server ended the attempt at WRITE_TIMEOUT_S (a client error, so not retryable):
+    `TransactionTimedOut...`, or `LockClientStopped` when the attempt was waiting for a lock
+    at that moment (40 concurrent approvals on one line met it before they were queued)."""
+    code = (error.code or "") if isinstance(error, Neo4jError) else ""
+    return code.startswith("Neo.ClientError.Transaction.TransactionTimedOut") or (
+        code == "Neo.ClientError.Transaction.LockClientStopped"
     )
 
 

@@ -13,9 +13,12 @@ ledger postings committed together. Step ids make every money movement idempoten
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
+from functools import partial
 from typing import Any
 
 from neo4j import Driver, ManagedTransaction
@@ -295,12 +298,26 @@ def _check_collateral(
 
 
 def _line_for(
-    product: Product, facts: EnterpriseFacts, tx: ManagedTransaction, currency: str
+    product: Product, facts: EnterpriseFacts, currency: str, line_of: Callable[..., str | None]
 ) -> str | None:
+    """The line a financing of ``product`` holds: the core's, else the product sub-line of
+    the enterprise, else its own line. ``line_of`` is `q.line_of` bound to a transaction, or
+    `q.line_of_read` bound to a driver."""
     if product.line == "core":
         return facts.core_line_id
-    sub = q.line_of(tx, facts.enterprise_id, "product", currency, product.id)
-    return sub or q.line_of(tx, facts.enterprise_id, "enterprise", currency)
+    sub = line_of(facts.enterprise_id, "product", currency, product.id)
+    return sub or line_of(facts.enterprise_id, "enterprise", currency)
+
+
+def _approval_guard(
+    driver: Driver, database: str, product: Product, facts: EnterpriseFacts, currency: str
+) -> AbstractContextManager[object]:
+    """This process's stripe for the line an approval would hold (`cl.line_guard`), so that
+    concurrent approvals on one line queue here rather than in the database, where their
+    lock waits ran into the write timeout. The line is read before the write; should the
+    write pick another one, the database's locks still keep every line right."""
+    line_id = _line_for(product, facts, currency, partial(q.line_of_read, driver, database))
+    return cl.line_guard(driver, database, line_id) if line_id else nullcontext()
 
 
 def _approve_tx(
@@ -317,7 +334,7 @@ def _approve_tx(
     fin_id = f"F-{app['id']}"
     ccy = app["currency"]
     _, pledges = _check_collateral(tx, product, app["enterprise_id"], app["collateral_ids"])
-    line_id = _line_for(product, facts, tx, ccy)
+    line_id = _line_for(product, facts, ccy, partial(q.line_of, tx))
     if line_id is None:
         raise NotEligible(
             f"no {'core supply-chain' if product.line == 'core' else 'own'} credit line to draw on"
@@ -403,7 +420,8 @@ def submit_application(
         outcome = evaluate(product, facts, req.amount_minor, value)
         _decide_tx(tx, app, product, facts, outcome, now, today, actor="policy")
 
-    ledger.run_write(driver, database, work)
+    with _approval_guard(driver, database, product, facts, req.currency):
+        ledger.run_write(driver, database, work)
     return get_application(driver, database, req.id)
 
 
@@ -512,7 +530,9 @@ def review_application(
             },
         )
 
-    ledger.run_write(driver, database, work)
+    guard = _approval_guard(driver, database, product, facts, app0.currency) if approve else None
+    with guard or nullcontext():
+        ledger.run_write(driver, database, work)
     return get_application(driver, database, application_id)
 
 

@@ -367,6 +367,27 @@ def line_of(
     return None if rec is None else rec["id"]
 
 
+def line_of_read(
+    driver: Driver,
+    database: str,
+    enterprise_id: str,
+    kind: str,
+    currency: str,
+    product_id: str | None = None,
+) -> str | None:
+    """`line_of` as a plain read, outside the write that will use the line."""
+    records, _, _ = driver.execute_query(
+        LINE_OF,
+        enterprise_id=enterprise_id,
+        kind=kind,
+        currency=currency,
+        product_id=product_id,
+        database_=database,
+        routing_=RoutingControl.READ,
+    )
+    return records[0]["id"] if records else None
+
+
 def lines_of(driver: Driver, database: str, enterprise_id: str) -> list[Row]:
     records, _, _ = driver.execute_query(
         LINES_OF, enterprise_id=enterprise_id, database_=database, routing_=RoutingControl.READ

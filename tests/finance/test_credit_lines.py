@@ -4,6 +4,7 @@ concurrent drawdowns against one line."""
 from __future__ import annotations
 
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
@@ -88,3 +89,22 @@ def test_200_concurrent_drawdowns_never_exceed_the_line(
     for acc in ledger.get_accounts(db, database, list(recomputed)).values():
         assert acc.debits_posted == recomputed[acc.id].debits_posted
         assert acc.credits_posted == recomputed[acc.id].credits_posted
+
+
+def test_a_write_stopped_while_waiting_for_a_lock_runs_again(
+    db: Driver, database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build(db, database, CHAIN)
+    cl.grant_line(db, database, LineSpec("L", "T1", LineKind.ENTERPRISE, 10_000, CNY, END))
+    cl.drawdown(db, database, "L", 100, "req-first")  # the accounts exist
+    monkeypatch.setattr(ledger, "WRITE_TIMEOUT_S", 1.0)
+    # Another process holds every account for 3 s: the drawdown's attempts wait for their
+    # locks until the server stops them at the write timeout, then one gets through.
+    with db.session(database=database) as session, ThreadPoolExecutor(1) as pool:
+        holder = session.begin_transaction()
+        holder.run("MATCH (a:Account) SET a.held_by_test = true").consume()
+        late = pool.submit(cl.drawdown, db, database, "L", 250, "req-late")
+        time.sleep(3)
+        holder.rollback()
+        assert late.result(timeout=60).amount_minor == 250
+    assert cl.usage(db, database, "L").used_minor == 350

@@ -3,6 +3,7 @@ close (ledger reconciles to zero), overdue to write-off, and pledge races."""
 
 from __future__ import annotations
 
+import logging
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 
@@ -193,6 +194,27 @@ def test_two_racing_pledges_of_one_invoice(db: Driver, database: str) -> None:
         outcomes = list(pool.map(submit, range(6)))
     assert sorted(outcomes) == ["already_pledged"] * 5 + ["approved"]
     assert cl.usage(db, database, "L-T1").held_minor == 10_000_000
+
+
+@pytest.mark.slow
+def test_40_concurrent_approvals_on_one_line_hold_it_once_each(
+    db: Driver, database: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    invoices = [(f"INV-C{i}", 1_000_000) for i in range(40)]
+    _setup(db, database, invoices)
+
+    def submit(i: int) -> AppStatus:
+        app = _app(f"C{i}", f"INV-C{i}", 1_000_000)
+        return lifecycle.submit_application(db, database, app, D0).status
+
+    with caplog.at_level(logging.WARNING, logger="neo4j"), ThreadPoolExecutor(32) as pool:
+        outcomes = list(pool.map(submit, range(40)))
+    # Holds on one line queue in this process (credit_lines.line_guard), as drawdowns do,
+    # instead of deadlocking on the line's accounts in the database and retrying.
+    assert not [r for r in caplog.records if "DeadlockDetected" in r.getMessage()]
+    assert outcomes == [AppStatus.APPROVED] * 40
+    assert cl.usage(db, database, "L-T1").held_minor == 40 * 800_000
+    assert ledger.trial_balance(db, database, CNY).balanced
 
 
 DEALER = """
