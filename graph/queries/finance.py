@@ -376,16 +376,8 @@ def line_of_read(
     product_id: str | None = None,
 ) -> str | None:
     """`line_of` as a plain read, outside the write that will use the line."""
-    records, _, _ = driver.execute_query(
-        LINE_OF,
-        enterprise_id=enterprise_id,
-        kind=kind,
-        currency=currency,
-        product_id=product_id,
-        database_=database,
-        routing_=RoutingControl.READ,
-    )
-    return records[0]["id"] if records else None
+    with driver.session(database=database) as session:
+        return session.execute_read(line_of, enterprise_id, kind, currency, product_id)
 
 
 def lines_of(driver: Driver, database: str, enterprise_id: str) -> list[Row]:
