@@ -530,6 +530,7 @@ def review_application(
             },
         )
 
+    # Only an approval holds the line.
     guard = _approval_guard(driver, database, product, facts, app0.currency) if approve else None
     with guard or nullcontext():
         ledger.run_write(driver, database, work)

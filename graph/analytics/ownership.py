@@ -142,15 +142,10 @@ def _fetch_above(tx: ManagedTransaction, enterprise_id: str) -> _Subgraph:
     holders_of: dict[str, list[tuple[Key, float]]] = {}
     names: dict[Key, str | None] = {root: rows[0]["held_name"]}
     distance: dict[Key, int] = {root: 0}
-    rows = [dict(r, held=enterprise_id) for r in rows if r["holder"] is not None]
-    frontier: list[str] = []
+    rows = [r for r in rows if r["holder"] is not None]  # the root's holders: the first hop
     seen = {enterprise_id}
     for d in range(1, MAX_OWNERSHIP_DEPTH + 1):
-        if d > 1:
-            if not frontier:
-                break
-            rows = tx_rows(tx, q.HOLDERS_HOP, frontier=frontier)
-        nxt: list[str] = []
+        frontier: list[str] = []
         for r in rows:
             kind = HolderKind.PERSON if r["is_person"] else HolderKind.ENTERPRISE
             key = (kind, r["holder"])
@@ -159,10 +154,12 @@ def _fetch_above(tx: ManagedTransaction, enterprise_id: str) -> _Subgraph:
             distance.setdefault(key, d)
             if kind is HolderKind.ENTERPRISE and r["holder"] not in seen:
                 seen.add(r["holder"])
-                nxt.append(r["holder"])
+                frontier.append(r["holder"])
         if len(seen) > MAX_OWNERSHIP_NODES:
             raise InvalidArgument(f"the ownership structure above {enterprise_id!r} is too large")
-        frontier = nxt
+        if not frontier or d == MAX_OWNERSHIP_DEPTH:
+            break
+        rows = tx_rows(tx, q.HOLDERS_HOP, frontier=frontier)
     return _Subgraph(holders_of, names, distance)
 
 

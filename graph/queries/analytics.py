@@ -151,7 +151,8 @@ HOLDERS_OF_ROOT = f"""
 MATCH (e:{_E} {{id: $id}})
 OPTIONAL MATCH (e)<-[h:{_HOLDS}]-(x)
 WHERE x:{_E} OR x:{_P}
-RETURN e.name AS held_name, x.id AS holder, x:{_P} AS is_person, x.name AS name, h.pct AS pct
+RETURN e.id AS held, e.name AS held_name, x.id AS holder, x:{_P} AS is_person, x.name AS name,
+       h.pct AS pct
 """
 
 # One hop down: what the frontier holds, with every holder of each held enterprise, so that
