@@ -16,8 +16,8 @@ from ingest.synthetic.names import NameParts, look_alike, to_fullwidth
 
 SOURCES = ("bank_kyc", "customs", "tax", "erp_vendor_master")
 _PREFIX = {"bank_kyc": "KYC", "customs": "CUS", "tax": "TAX", "erp_vendor_master": "ERP"}
-# How many records a firm has in the other sources (mean 1.5).
-_COUNT_WEIGHTS = (0.1, 0.45, 0.3, 0.1, 0.05)
+# How many records a firm has in the other sources (0..4, mean 1.55).
+RECORD_COUNT_WEIGHTS = (0.1, 0.45, 0.3, 0.1, 0.05)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,11 +48,11 @@ class RecordIds:
 def record_count(r: random.Random) -> int:
     u = r.random()
     acc = 0.0
-    for k, w in enumerate(_COUNT_WEIGHTS):
+    for k, w in enumerate(RECORD_COUNT_WEIGHTS):
         acc += w
         if u < acc:
             return k
-    return len(_COUNT_WEIGHTS) - 1
+    return len(RECORD_COUNT_WEIGHTS) - 1
 
 
 def _bracketed(p: NameParts, full_width: bool) -> str:

@@ -10,6 +10,7 @@ import csv
 import hashlib
 import itertools
 import json
+import math
 import re
 import statistics
 from collections import Counter, defaultdict
@@ -25,6 +26,7 @@ import pytest
 from entity_resolution.uscc import normalise_uscc, validate_uscc
 from ingest.errors import IngestError
 from ingest.synthetic import generate
+from ingest.synthetic.records import RECORD_COUNT_WEIGHTS
 
 N = 1500
 SEED = 11
@@ -358,7 +360,15 @@ def test_dates_lie_in_the_history_and_money_adds_up(folder: Folder) -> None:
 def test_scale_of_the_economy(folder: Folder) -> None:
     assert 8 <= len(folder.rows("invoices")) / N <= 15
     assert len(folder.rows("persons")) == round(0.8 * N)
-    assert 1.3 <= len(folder.rows("enterprise_records")) / N <= 1.7
+    # Records per firm follow the generator's weights (0..4, mean 1.55): the sample mean lies
+    # within five standard errors of it.
+    per_firm = Counter(t["enterprise_id"] for t in folder.truth_csv("enterprise_record_clusters"))
+    counts = [per_firm.get(e["id"], 0) for e in folder.rows("enterprises")]
+    assert sum(counts) == len(folder.rows("enterprise_records"))
+    assert set(counts) <= set(range(len(RECORD_COUNT_WEIGHTS)))
+    mean = sum(k * w for k, w in enumerate(RECORD_COUNT_WEIGHTS))
+    sd = math.sqrt(sum((k - mean) ** 2 * w for k, w in enumerate(RECORD_COUNT_WEIGHTS)))
+    assert abs(statistics.fmean(counts) - mean) < 5 * sd / math.sqrt(N), statistics.fmean(counts)
     cores = [e for e in folder.rows("enterprises") if e["is_core"] == "true"]
     assert len(cores) >= 5
     names = [e["name"] for e in folder.rows("enterprises")]
