@@ -155,6 +155,27 @@ def db_init() -> None:
     console.print(f"schema applied: {count} constraints and indexes")
 
 
+@db_app.command("prune-audit")
+def db_prune_audit(
+    keep_days: Annotated[
+        int,
+        typer.Option(min=1, help="Keep the API's audit events of the last KEEP_DAYS days."),
+    ],
+) -> None:
+    """Delete the API's audit events older than the retention period (idempotent)."""
+    from datetime import UTC, datetime, timedelta
+
+    from graph.driver import open_driver
+    from graph.queries.audit import prune_audit_events
+
+    settings = _settings()
+    _ensure_neo4j(settings)
+    cut_off = datetime.now(UTC) - timedelta(days=keep_days)
+    with open_driver(settings) as driver:
+        deleted = prune_audit_events(driver, settings.neo4j_database, cut_off)
+    console.print(f"audit events before {cut_off:%Y-%m-%d %H:%M} UTC deleted: {deleted}")
+
+
 # ---- users ---------------------------------------------------------------------------------
 @users_app.command("add")
 def users_add(

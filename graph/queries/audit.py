@@ -1,7 +1,8 @@
 """Cypher for the API's audit log: `(:AuditEvent)` nodes, one per request decision.
 
 Events are written in `UNWIND $rows` batches and MERGEd on their id, so a retried batch
-writes nothing twice. They are read newest first with keyset pagination on (at, id).
+writes nothing twice. They are read newest first with keyset pagination on (at, id), and
+pruned by age (`prune_audit_events`, the retention job) in batches of their own transactions.
 """
 
 from __future__ import annotations
@@ -39,6 +40,13 @@ WHERE ($username IS NULL OR a.username = $username)
 RETURN a {{.*}} AS event
 ORDER BY a.at DESC, a.id DESC
 LIMIT $limit
+"""
+
+# Batches of their own transactions: a retention run over millions of events must not hold
+# one transaction's worth of deletions in the heap. Needs an implicit (auto-commit) run.
+PRUNE_EVENTS = f"""
+MATCH (a:{_AE}) WHERE a.at < $before
+CALL (a) {{ DELETE a }} IN TRANSACTIONS OF 10000 ROWS
 """
 
 
@@ -87,6 +95,16 @@ def write_audit_events(driver: Driver, database: str, events: Sequence[AuditEven
     with driver.session(database=database) as session:
         session.execute_write(_write, [e.row() for e in events])
     return len(events)
+
+
+def prune_audit_events(driver: Driver, database: str, before: datetime) -> int:
+    """Delete the events older than ``before`` (a retention policy's cut-off); returns how
+    many were deleted. Running it again deletes nothing more."""
+    if before.tzinfo is None:
+        raise InvalidArgument("before must be timezone-aware")
+    with driver.session(database=database) as session:
+        summary = session.run(PRUNE_EVENTS, before=before).consume()
+    return summary.counters.nodes_deleted
 
 
 def read_audit_events(

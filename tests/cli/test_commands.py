@@ -50,3 +50,26 @@ def test_external_uri_starts_nothing(cli_env: dict[str, str]) -> None:
     result = run(cli_env, "neo4j", "start")
     assert result.returncode == 1
     assert "NEO4J_URI is set" in result.stderr
+
+
+def test_db_prune_audit_keeps_the_retention_period(
+    cli_env: dict[str, str], db: Driver, database: str
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from graph.queries.audit import AuditEvent, read_audit_events, write_audit_events
+
+    now = datetime.now(UTC)
+    write_audit_events(db, database, [
+        AuditEvent(id=f"ev-{days}", at=now - timedelta(days=days), username="carol",
+                   roles=("analyst",), kind="graphql", operation=None, fields=(),
+                   decision="allowed", detail=None, correlation_id=None, duration_ms=None,
+                   variables=None)
+        for days in (1, 20, 400)
+    ])  # fmt: skip
+    result = run(cli_env, "db", "prune-audit", "--keep-days", "30")
+    assert result.returncode == 0, result.stderr
+    assert "deleted: 1" in result.stderr
+    assert sorted(e.id for e in read_audit_events(db, database)) == ["ev-1", "ev-20"]
+    refused = run(cli_env, "db", "prune-audit", "--keep-days", "0")
+    assert refused.returncode == 2 and "--keep-days" in refused.stderr
