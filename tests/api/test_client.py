@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from gql import Client, gql
+from gql import Client, GraphQLRequest
 from gql.transport.exceptions import TransportQueryError
 from gql.transport.httpx import HTTPXTransport
 from neo4j import Driver
@@ -62,7 +62,7 @@ def run(url: str, headers: dict[str, str], query: str, **variables: Any) -> dict
     transport = HTTPXTransport(url=url + "/graphql", headers=headers, timeout=60)
     with Client(transport=transport, fetch_schema_from_transport=True) as session:
         # The client validates the query against the served schema before sending it.
-        result: dict[str, Any] = session.execute(gql(query), variable_values=variables)
+        result: dict[str, Any] = session.execute(GraphQLRequest(query, variable_values=variables))
     return result
 
 
