@@ -215,12 +215,23 @@ def generate(
     out: Annotated[Path, typer.Option("--out", help="Folder for data/ and truth/.")],
     enterprises: Annotated[int, typer.Option(min=10)] = 10_000,
     seed: int = 7,
+    trade_noise: Annotated[
+        bool,
+        typer.Option(
+            help="Paperwork that does not match the goods: logistics gaps in genuine trade, "
+            "faked shipments for some rings and shells (docs/generator.md)."
+        ),
+    ] = False,
 ) -> None:
     """Generate synthetic industrial chains with ground truth, in the ingest format."""
+    from ingest.synthetic import TradeNoise
     from ingest.synthetic import generate as run_generator
 
+    noise = TradeNoise() if trade_noise else None
     with progress_bars(console) as progress:
-        summary = run_generator(out, enterprises=enterprises, seed=seed, progress=progress)
+        summary = run_generator(
+            out, enterprises=enterprises, seed=seed, progress=progress, trade_noise=noise
+        )
     table = Table(
         "file", "rows", title=f"generated in {summary.elapsed_s:.1f}s (as of {summary.as_of})"
     )

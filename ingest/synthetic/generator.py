@@ -77,14 +77,36 @@ class GenerationSummary:
     elapsed_s: float
 
 
+@dataclass(frozen=True, slots=True)
+class TradeNoise:
+    """Paperwork that does not match the goods (off by default; docs/generator.md).
+
+    Genuine sellers whose logistics are not digitised leave some invoices without a shipment
+    record, and some rings and shell clusters fake shipments for their invoices, so that
+    "sold without a shipment" is neither necessary nor sufficient for fraud. Its draws come
+    from a random stream of their own: a folder generated with noise has the same firms,
+    invoices and payments as one generated without, and differs only in shipments.
+    """
+
+    undocumented_sellers: float = 0.05  # genuine sellers with logistics gaps
+    undocumented_share: tuple[float, float] = (0.2, 0.6)  # of such a seller's invoices
+    shipped_rings: float = 0.5  # rings that fake a shipment for every leg
+    shipped_shells: float = 0.3  # shell clusters that do the same
+
+
 def generate(
-    out_dir: Path, enterprises: int, seed: int, progress: Progress | None = None
+    out_dir: Path,
+    enterprises: int,
+    seed: int,
+    progress: Progress | None = None,
+    *,
+    trade_noise: TradeNoise | None = None,
 ) -> GenerationSummary:
     """Write a synthetic data folder (``out_dir/data``) and its ground truth (``out_dir/truth``)."""
     if enterprises < MIN_ENTERPRISES:
         raise IngestError(f"at least {MIN_ENTERPRISES} enterprises are needed, got {enterprises}")
     try:
-        return _Generator(Path(out_dir), enterprises, seed, progress).run()
+        return _Generator(Path(out_dir), enterprises, seed, progress, trade_noise).run()
     except OSError as e:
         raise IngestError(f"cannot write the generated folder {out_dir}: {e}") from e
 
@@ -117,13 +139,19 @@ class _DuplicatePledge:
 
 
 class _Generator:
-    def __init__(self, out_dir: Path, n: int, seed: int, progress: Progress | None) -> None:
+    def __init__(
+        self, out_dir: Path, n: int, seed: int, progress: Progress | None,
+        trade_noise: TradeNoise | None = None,
+    ) -> None:
         self.out = out_dir
         self.n = n
         self.seed = seed
         self.progress = progress or (lambda stage, done, total: None)
         self.r = random.Random(seed)
         self.rng = np.random.default_rng(seed)
+        self.noise = trade_noise
+        self.noise_r = random.Random(f"trade-noise-{seed}")  # never touches self.r's stream
+        self._gap_share: dict[int, float] = {}
         self.cal = Calendar.for_as_of(as_of_for_seed(seed))
         self.as_of = self.cal.as_of_ord
         self._iso: dict[int, str] = {}
@@ -560,6 +588,10 @@ class _Generator:
                                      ("invoice_id", "seller_id", "buyer_id", "issued_on",
                                       "amount"))
         self.inv_no = self.ship_no = self.pay_no = self.ct_no = 0
+        self.gaps = (
+            self._truth_sink("logistics_gaps", ("invoice_id", "seller_id", "buyer_id"))
+            if self.noise else None
+        )
         # Receivables borrowers: suppliers whose unpaid invoices may be financed.
         upstream = np.flatnonzero((plan.flow >= 1) & (plan.flow < CORE_FLOW) & ~plan.is_shell)
         picked = self.rng.choice(upstream, size=max(4, len(upstream) // 15), replace=False)
@@ -660,9 +692,13 @@ class _Generator:
             shipped = day - int(rand() * 4)
             received = shipped + 1 + int(rand() * 6)
             wh = whs[int(rand() * len(whs))] if whs and rand() < 0.15 else ""
-            shipments.write([f"SHP{self.ship_no:09d}", ct_id, inv_id, goods.id, sid, bid, qty_s,
-                             self.iso(shipped),
-                             self.iso(received) if received <= self.as_of else "", wh])
+            if self.gaps is not None and self.noise_r.random() < self._undocumented(s):
+                # The goods moved; the record of it never reached the data.
+                self.gaps.write([inv_id, sid, bid])
+            else:
+                shipments.write([f"SHP{self.ship_no:09d}", ct_id, inv_id, goods.id, sid, bid,
+                                 qty_s, self.iso(shipped),
+                                 self.iso(received) if received <= self.as_of else "", wh])
         if paid:
             self.pay_no += 1
             payments.write([f"PAY{self.pay_no:09d}", inv_id, bid, sid, paid, "CNY",
@@ -673,6 +709,31 @@ class _Generator:
                 cands.append(_Candidate(inv_id, b, gross, day, due))
             else:
                 cands[int(rand() * 4)] = _Candidate(inv_id, b, gross, day, due)
+
+    def _undocumented(self, seller: int) -> float:
+        """The share of ``seller``'s invoices without a shipment record (trade noise)."""
+        share = self._gap_share.get(seller)
+        if share is None:
+            noise, nr = self.noise, self.noise_r
+            assert noise is not None
+            share = (nr.uniform(*noise.undocumented_share)
+                     if nr.random() < noise.undocumented_sellers else 0.0)
+            self._gap_share[seller] = share
+        return share
+
+    def _fake_shipment(self, ct_id: str, inv_id: str, goods: Goods | None, s: int, b: int,
+                       qty: str, day: int) -> bool:
+        """A shipment record for a fraudulent invoice, dated like a real one; False when the
+        seller's goods are services (nothing to ship)."""
+        if goods is None or not qty:
+            return False
+        self.ship_no += 1
+        shipped = day - self.noise_r.randint(0, 3)
+        received = shipped + self.noise_r.randint(1, 6)
+        self.w.sink("shipments").write([
+            f"SHP{self.ship_no:09d}", ct_id, inv_id, goods.id, self.eid(s), self.eid(b), qty,
+            self.iso(shipped), self.iso(received) if received <= self.as_of else "", ""])
+        return True
 
     def _goods_of(self, i: int) -> Goods | None:
         plan = self.plan
@@ -695,6 +756,8 @@ class _Generator:
         contracts = self.w.sink("contracts")
         for ring in self.rings:
             k = len(ring.members)
+            ring.shipped = self.noise is not None and (
+                self.noise_r.random() < self.noise.shipped_rings)
             rounds = r.randint(2, 4)
             starts = sorted(r.randint(cal.month_start[4], self.as_of - 40) for _ in range(rounds))
             legs: list[str] = []
@@ -722,6 +785,8 @@ class _Generator:
                     invoices.write([inv_id, self.eid(s), self.eid(b), legs[j],
                                     goods.id if goods else "", qty, amount, tax, "CNY",
                                     self.iso(day), self.iso(day + 30), "paid"])
+                    if ring.shipped:
+                        self._fake_shipment(legs[j], inv_id, goods, s, b, qty, day)
                     self.pay_no += 1
                     pay_id = f"PAY{self.pay_no:09d}"
                     payments.write([pay_id, inv_id, self.eid(b), self.eid(s), amount + tax, "CNY",
@@ -737,6 +802,8 @@ class _Generator:
         plan, r = self.plan, self.r
         invoices, payments = self.w.sink("invoices"), self.w.sink("payments")
         for cluster in self.shells:
+            cluster.shipped = self.noise is not None and (
+                self.noise_r.random() < self.noise.shipped_shells)
             for s in cluster.members:
                 founded = int(plan.founded[s])
                 for _ in range(r.randint(2, 5)):
@@ -755,6 +822,8 @@ class _Generator:
                     invoices.write([inv_id, self.eid(s), self.eid(b), "",
                                     goods.id if goods else "", qty, amount, tax, "CNY",
                                     self.iso(day), self.iso(due), status])
+                    if cluster.shipped:
+                        self._fake_shipment("", inv_id, goods, s, b, qty, day)
                     if paid:
                         self.pay_no += 1
                         payments.write([f"PAY{self.pay_no:09d}", inv_id, self.eid(b), self.eid(s),
@@ -980,7 +1049,7 @@ class _Generator:
              "stakes_pct": [pct_str(bp) for bp in ring.stake_bp],
              "contract_ids": ring.contract_ids, "invoice_ids": ring.invoice_ids,
              "payment_ids": ring.payment_ids,
-             "windows": [list(wnd) for wnd in ring.windows]}
+             "windows": [list(wnd) for wnd in ring.windows], "shipped": ring.shipped}
             for ring in self.rings])
         self._jsonl("shell_clusters", [
             {"cluster_id": c.id, "members": [e(m) for m in c.members], "shared": c.shared,
@@ -989,7 +1058,8 @@ class _Generator:
              "phone_id": f"T{int(self.phone_owner[c.members[0]]) + 1:07d}"
              if "phone" in c.shared else None,
              "legal_rep_id": self.pid(c.legal_rep) if c.legal_rep >= 0 else None,
-             "buyers": [e(b) for b in c.buyers], "invoice_ids": c.invoice_ids}
+             "buyers": [e(b) for b in c.buyers], "invoice_ids": c.invoice_ids,
+             "shipped": c.shipped}
             for c in self.shells])
         self._jsonl("guarantee_circles", [
             {"circle_id": f"GC-{k + 1:04d}", "members": [e(m) for m in members],

@@ -33,6 +33,7 @@ class Ring:
     payment_ids: list[str] = field(default_factory=list)
     contract_ids: list[str] = field(default_factory=list)
     windows: list[tuple[str, str]] = field(default_factory=list)
+    shipped: bool = False  # fakes a shipment per leg (trade noise)
 
 
 @dataclass(slots=True)
@@ -43,6 +44,7 @@ class ShellCluster:
     buyers: list[int]
     legal_rep: int = -1
     invoice_ids: list[str] = field(default_factory=list)
+    shipped: bool = False  # fakes a shipment per invoice (trade noise)
 
 
 @dataclass(slots=True)

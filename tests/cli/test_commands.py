@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from neo4j import Driver
 
 from api.security import authenticate
@@ -73,3 +75,16 @@ def test_db_prune_audit_keeps_the_retention_period(
     assert sorted(e.id for e in read_audit_events(db, database)) == ["ev-1", "ev-20"]
     refused = run(cli_env, "db", "prune-audit", "--keep-days", "0")
     assert refused.returncode == 2 and "--keep-days" in refused.stderr
+
+
+def test_generate_writes_data_and_truth_with_trade_noise(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    out = tmp_path / "chain"
+    args = ("generate", "--out", str(out), "--enterprises", "300", "--seed", "4", "--trade-noise")
+    result = run(cli_env, *args)
+    assert result.returncode == 0, result.stderr
+    assert "truth/logistics_gaps" in result.stderr
+    with (out / "truth" / "logistics_gaps.csv").open(encoding="utf-8") as f:
+        assert next(f).strip() == "invoice_id,seller_id,buyer_id"
+    assert (out / "data" / "shipments.csv").stat().st_size > 0

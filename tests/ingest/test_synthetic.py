@@ -25,7 +25,7 @@ import pytest
 
 from entity_resolution.uscc import normalise_uscc, validate_uscc
 from ingest.errors import IngestError
-from ingest.synthetic import generate
+from ingest.synthetic import TradeNoise, generate
 from ingest.synthetic.records import RECORD_COUNT_WEIGHTS
 
 N = 1500
@@ -626,6 +626,50 @@ def test_only_planted_invoices_lack_goods(folder: Folder) -> None:
         i["id"] for i in folder.rows("invoices") if i["id"] not in shipped and i["status"] != "void"
     }
     assert without_goods == unmatched | rings | shells
+
+
+def test_trade_noise_changes_only_shipments_and_keeps_the_truth_exact(
+    folder: Folder, tmp_path: Path
+) -> None:
+    """With trade noise, genuine sellers lose shipment records and fraud fakes them; the same
+    seed still gives the same firms, invoices and payments, and the truth says which is which."""
+    noisy = Folder(generate(tmp_path / "noisy", N, SEED, trade_noise=TradeNoise()).out_dir)
+    base, other = _digest(folder.root), _digest(noisy.root)
+    differing = {k for k in base if base[k] != other.get(k)}
+    assert "data/shipments.csv" in differing
+    assert not {k for k in differing if k.startswith("data/")} - {
+        "data/shipments.csv",
+        "data/manifest.json",
+    }
+    assert "truth/logistics_gaps.csv" in other and "truth/logistics_gaps.csv" not in base
+
+    shipped = {s["invoice_id"] for s in noisy.rows("shipments")}
+    gaps = {g["invoice_id"] for g in noisy.truth_csv("logistics_gaps")}
+    unmatched = {u["invoice_id"] for u in noisy.truth_csv("unmatched_invoices")}
+    rings = noisy.truth_jsonl("circular_trade_rings")
+    shells = noisy.truth_jsonl("shell_clusters")
+    assert {bool(r["shipped"]) for r in rings} == {True, False}
+    fraud_unshipped = {
+        i
+        for p in rings + shells
+        if not p["shipped"]
+        for i in p["invoice_ids"]  # type: ignore[attr-defined]
+    }
+    for p in rings + shells:
+        if p["shipped"]:
+            goods = [i for i in p["invoice_ids"] if noisy.by_id("invoices")[i]["goods_id"]]  # type: ignore[attr-defined]
+            assert goods and set(goods) <= shipped, "shipped fraud fakes a record per invoice"
+    without_goods = {
+        i["id"] for i in noisy.rows("invoices") if i["id"] not in shipped and i["status"] != "void"
+    }
+    assert without_goods == unmatched | fraud_unshipped | gaps
+    # Gaps fall on genuine trade: about 5% of sellers, 20-60% of their invoices, all paid as usual.
+    assert not gaps & (unmatched | fraud_unshipped)
+    genuine = [i for i in noisy.rows("invoices") if i["id"] not in unmatched | fraud_unshipped]
+    share = len(gaps) / len(genuine)
+    assert 0.002 < share < 0.05, share
+    statuses = {noisy.by_id("invoices")[i]["status"] for i in gaps}
+    assert statuses <= {"paid", "partially_paid", "issued", "overdue"} and "paid" in statuses
 
 
 def test_duplicate_pledges_sit_in_two_live_financings(folder: Folder) -> None:
