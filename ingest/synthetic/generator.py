@@ -722,18 +722,17 @@ class _Generator:
         return share
 
     def _fake_shipment(self, ct_id: str, inv_id: str, goods: Goods | None, s: int, b: int,
-                       qty: str, day: int) -> bool:
-        """A shipment record for a fraudulent invoice, dated like a real one; False when the
-        seller's goods are services (nothing to ship)."""
+                       qty: str, day: int) -> None:
+        """A shipment record for a fraudulent invoice, dated like a real one (none for
+        services: nothing to ship)."""
         if goods is None or not qty:
-            return False
+            return
         self.ship_no += 1
         shipped = day - self.noise_r.randint(0, 3)
         received = shipped + self.noise_r.randint(1, 6)
         self.w.sink("shipments").write([
             f"SHP{self.ship_no:09d}", ct_id, inv_id, goods.id, self.eid(s), self.eid(b), qty,
             self.iso(shipped), self.iso(received) if received <= self.as_of else "", ""])
-        return True
 
     def _goods_of(self, i: int) -> Goods | None:
         plan = self.plan
