@@ -274,8 +274,11 @@ def test_train_and_report_prints_every_table_and_registers(
         "single-hit cascade",
         "PD learnt directly",
         "Spearman",
+        "fraud with trade noise (held-out",
     ):
         assert needle in text
+    noisy = report.rows["fraud with trade noise (held-out seeds [21])"]
+    assert noisy[0].model.startswith("GNN") and noisy[0].metrics.pr_auc is not None
     assert set(report.chosen) == {"fraud", "default"}
     bundle = load_bundle(tmp_path)
     assert bundle.version == report.version
