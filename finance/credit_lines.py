@@ -378,8 +378,12 @@ _STRIPES = tuple(threading.Lock() for _ in range(64))
 
 
 @contextmanager
-def line_guard(driver: Driver, database: str, line_id: str) -> Iterator[None]:
-    """Hold this process's stripe for the tree of ``line_id`` (found by a plain read)."""
+def line_guard(driver: Driver, database: str, line_id: str | None) -> Iterator[None]:
+    """Hold this process's stripe for the tree of ``line_id`` (found by a plain read); no
+    line, nothing to hold."""
+    if line_id is None:
+        yield
+        return
     path = q.line_path_read(driver, database, line_id)
     root = path[-1]["id"] if path else line_id
     with _STRIPES[zlib.crc32(root.encode()) % len(_STRIPES)]:

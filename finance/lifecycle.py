@@ -317,7 +317,7 @@ def _approval_guard(
     lock waits ran into the write timeout. The line is read before the write; should the
     write pick another one, the database's locks still keep every line right."""
     line_id = _line_for(product, facts, currency, partial(q.line_of_read, driver, database))
-    return cl.line_guard(driver, database, line_id) if line_id else nullcontext()
+    return cl.line_guard(driver, database, line_id)
 
 
 def _approve_tx(
@@ -531,8 +531,11 @@ def review_application(
         )
 
     # Only an approval holds the line.
-    guard = _approval_guard(driver, database, product, facts, app0.currency) if approve else None
-    with guard or nullcontext():
+    with (
+        _approval_guard(driver, database, product, facts, app0.currency)
+        if approve
+        else nullcontext()
+    ):
         ledger.run_write(driver, database, work)
     return get_application(driver, database, application_id)
 

@@ -11,7 +11,6 @@ ones, and the line is freed. Lineage is graph: `SPLIT_FROM`, `HELD_BY` (now) and
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -154,7 +153,7 @@ def issue(
 
     # Issues on one core's line queue in this process, as drawdowns and approvals do.
     line_id = q.line_of_read(driver, database, core_id, "supply_chain", currency)
-    with cl.line_guard(driver, database, line_id) if line_id else nullcontext():
+    with cl.line_guard(driver, database, line_id):
         ledger.run_write(driver, database, work)
     return get(driver, database, voucher_id)
 
