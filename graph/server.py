@@ -210,6 +210,7 @@ class ManagedNeo4j:
             _ADMIN_ENTRY_POINT,
             "dbms",
             "set-initial-password",
+            "--",  # the end of options: a generated password may start with "-"
             password,
         ]
         env = {**os.environ, "NEO4J_HOME": str(self.home), "NEO4J_CONF": str(self.conf_dir)}
