@@ -647,7 +647,7 @@ def demo(
                 driver, settings.neo4j_database, out / "data", progress=progress
             )
             resolved = resolve_graph(driver, settings.neo4j_database, progress=progress)
-            if not list_versions(settings.state_dir):
+            if not list_versions(settings.state_dir, usable_only=True):
                 # A small model is enough for the demo; `chainlens train` makes the full one.
                 train_and_report(
                     settings.state_dir,

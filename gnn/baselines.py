@@ -213,6 +213,8 @@ def rule_score(graph: ChainGraph, task: str) -> FloatArray:
             f("legal_rep_shared_n") > np.log(2.5),
             (f("age_years") < 1.0) & (f("age_missing") == 0),
             f("max_invoice_over_capital") > 0,  # one invoice above the registered capital
+            # chain analytics' circular trade: invoices round a loop of 3 to 6 firms
+            np.column_stack([f(f"trade_return_{k}") for k in range(3, 7)]).max(axis=1) > 0,
         ]
     else:
         flags = [

@@ -23,6 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
+from gnn.cycles import CYCLE_FEATURES, cycle_features
 from gnn.errors import DatasetError
 
 # Columns (and DuckDB types) of each table that scoring uses; other columns are ignored.
@@ -67,7 +68,8 @@ TABLES: dict[str, dict[str, str]] = {
 
 ROLE_KINDS = ("legal_representative", "director", "supervisor", "executive", "shareholder_rep")
 
-ENTERPRISE_FEATURES: tuple[str, ...] = (
+# Computed in SQL, in this order.
+_TABLE_FEATURES: tuple[str, ...] = (
     "log_capital",
     "age_years",
     "age_missing",
@@ -103,7 +105,11 @@ ENTERPRISE_FEATURES: tuple[str, ...] = (
     "trade_gap_years",
     "silence_over_gap",
     "leverage_log",
+)
+ENTERPRISE_FEATURES: tuple[str, ...] = (
+    *_TABLE_FEATURES,
     "standalone_pd",  # derived in numpy from the above, see standalone_pd_of
+    *CYCLE_FEATURES,  # the trade graph's return walks, see gnn.cycles
 )
 AMOUNT_FEATURES = ("sales_log_amount", "purchases_log_amount", "max_invoice_over_capital")
 DEGREE_FEATURES = ("sales_n", "purchases_n", "buyers_n", "sellers_n")
@@ -476,7 +482,14 @@ def build_graph(folder: str | Path, as_of: date | None = None, *, threads: int =
         shape=(n, n),
     )
     exposure.sum_duplicates()
-    x = np.hstack([x, standalone_pd_of(x, ENTERPRISE_FEATURES[:-1])[:, None].astype(np.float32)])
+    cycles = cycle_features(
+        n,
+        trade[:, 0].astype(np.int64) if trade.size else np.zeros(0, np.int64),
+        trade[:, 1].astype(np.int64) if trade.size else np.zeros(0, np.int64),
+        np.expm1(trade[:, 2]) if trade.size else np.zeros(0),  # the edge's log amount
+    )
+    standalone = standalone_pd_of(x, _TABLE_FEATURES)[:, None].astype(np.float32)
+    x = np.hstack([x, standalone, cycles])
     known = capital[capital > 0]
     equity = np.where(capital > 0, capital, np.median(known) if known.size else 1e8)
     return ChainGraph(

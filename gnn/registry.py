@@ -2,8 +2,8 @@
 
 A version is a bundle: one fitted model per task (``fraud``, ``default``), each a GNN
 (``<task>.pt``) or trees (``<task>.lgb``), plus ``meta.json`` with the data hash, features,
-metrics, configuration and creation time. Versions are never overwritten; the newest is the
-default unless a caller names one.
+metrics, configuration and creation time. Versions are never overwritten; the newest one
+trained on this version's features is the default unless a caller names one.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from gnn.baselines import TreeModel
+from gnn.dataset import ENTERPRISE_FEATURES
 from gnn.errors import ModelNotFound
 from gnn.models import MODELS
 from gnn.models.edge_sage import HeteroEdgeSAGE
@@ -89,6 +90,7 @@ def save_bundle(state_dir: Path, models: dict[str, TaskModel], meta: dict[str, A
             entry.update(view=tm.trees.view)
         files[task] = entry
     full = {
+        "features": list(ENTERPRISE_FEATURES),
         **meta,
         "version": version,
         "created_at": datetime.now(UTC).isoformat(),
@@ -99,28 +101,50 @@ def save_bundle(state_dir: Path, models: dict[str, TaskModel], meta: dict[str, A
     return version
 
 
-def list_versions(state_dir: Path) -> list[dict[str, Any]]:
-    """Metadata of every version, oldest first."""
+def usable(meta: dict[str, Any]) -> bool:
+    """Whether a version was trained on the features this code computes (a model trained on
+    other columns would read the wrong ones)."""
+    return bool(meta.get("features", list(ENTERPRISE_FEATURES)) == list(ENTERPRISE_FEATURES))
+
+
+def list_versions(state_dir: Path, *, usable_only: bool = False) -> list[dict[str, Any]]:
+    """Metadata of every version (or only the ``usable`` ones), oldest first."""
     root = registry_dir(state_dir)
     out = []
     if root.is_dir():
         for meta in root.glob("v*/meta.json"):
             out.append(json.loads(meta.read_text()))
+    if usable_only:
+        out = [m for m in out if usable(m)]
     return sorted(out, key=lambda m: (m["created_at"], m["version"]))
 
 
 def load_bundle(state_dir: Path, version: str | None = None) -> Bundle:
-    """The named version, else the newest; ``ModelNotFound`` when there is none."""
+    """The named version, else the newest usable one; ``ModelNotFound`` when there is none."""
     versions = list_versions(state_dir)
+    retrain = "run `chainlens train`"
     if not versions:
-        raise ModelNotFound(f"no model in {registry_dir(state_dir)}; run `chainlens train`")
+        raise ModelNotFound(f"no model in {registry_dir(state_dir)}; {retrain}")
     if version is None:
-        meta = versions[-1]
+        fitting = [m for m in versions if usable(m)]
+        if not fitting:
+            raise ModelNotFound(
+                f"the {len(versions)} model(s) in {registry_dir(state_dir)} were trained on "
+                f"other features than this version computes; {retrain}"
+            )
+        meta = fitting[-1]
     else:
         found = [m for m in versions if m["version"] == version]
         if not found:
             raise ModelNotFound(f"no model version {version!r}")
         meta = found[0]
+        if not usable(meta):
+            missing = [f for f in ENTERPRISE_FEATURES if f not in meta["features"]]
+            raise ModelNotFound(
+                f"model version {version!r} was trained on {len(meta['features'])} features, "
+                f"not the {len(ENTERPRISE_FEATURES)} this version computes (missing: "
+                f"{', '.join(missing) or 'none'}); {retrain}"
+            )
     folder = registry_dir(state_dir) / meta["version"]
     models: dict[str, TaskModel] = {}
     for task, entry in meta["tasks"].items():

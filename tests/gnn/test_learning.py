@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -229,11 +230,42 @@ def test_default_trees_correct_the_single_hit_cascade(
     np.testing.assert_allclose(shared["fraud"], np.clip(direct.predict(test), 0.0, 1.0))
 
 
-def test_rules_flag_unshipped_sellers(worlds: dict[int, Path]) -> None:
+def test_models_trained_on_other_features_are_not_used(
+    worlds: dict[int, Path], tmp_path: Path
+) -> None:
+    train = _graph(worlds[11])
+    trees = TreeModel(num_rounds=5).fit([train], [read_labels(worlds[11] / "truth", train).fraud])
+    usable = save_bundle(tmp_path, {"fraud": TaskModel("fraud", "trees", trees=trees)}, {})
+    # A newer version from before the cycle features: it reads 36 columns, not these.
+    older = save_bundle(
+        tmp_path,
+        {"fraud": TaskModel("fraud", "trees", trees=trees)},
+        {"features": list(ENTERPRISE_FEATURES[:36])},
+    )
+    assert [m["version"] for m in list_versions(tmp_path)] == [usable, older]
+    assert [m["version"] for m in list_versions(tmp_path, usable_only=True)] == [usable]
+    assert load_bundle(tmp_path).version == usable
+    wanted = rf"36 features, not the {len(ENTERPRISE_FEATURES)} .*trade_return_2"
+    with pytest.raises(ModelNotFound, match=wanted):
+        load_bundle(tmp_path, older)
+    only_old = tmp_path / "only-old"
+    save_bundle(only_old, {}, {"features": ["log_capital"]})
+    with pytest.raises(ModelNotFound, match=r"other features .* run `chainlens train`"):
+        load_bundle(only_old)
+
+
+def test_rules_flag_unshipped_sellers_and_trade_loops(worlds: dict[int, Path]) -> None:
     g = _graph(worlds[21])
-    y = read_labels(worlds[21] / "truth", g).fraud
+    labels = read_labels(worlds[21] / "truth", g)
     s = rule_score(g, "fraud")
-    assert s[y].mean() > s[~y].mean()
+    assert s[labels.fraud].mean() > s[~labels.fraud].mean()
+    # Ring members raise the loop flag on top of the others: blank the cycle features and
+    # each scores one flag less.
+    ring = np.isin(np.arange(g.n), [m for ms in labels.rings.values() for m in ms])
+    looped = g.x.copy()
+    looped[:, [g.feature_names.index(f"trade_return_{k}") for k in range(3, 7)]] = 0.0
+    flat = rule_score(replace(g, x=looped), "fraud")
+    np.testing.assert_allclose(s[ring] - flat[ring], 1 / 8)
 
 
 @pytest.mark.slow
