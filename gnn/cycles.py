@@ -15,13 +15,14 @@ random-walk structural encoding (RWSE; Dwivedi et al., ICLR 2022) of the trade g
 - ``trade_cycle_log_size``: log of the size of the firm's strongly connected component of the
   trade graph (0 when it is on no directed cycle at all, of any length).
 
-The walk probabilities are exact. A closed walk never leaves a strongly connected component,
-so only the components of two or more firms are raised to powers, as one block-diagonal
-sparse matrix; a walk that leaves its component is lost, as it should be. When the blocks
-are too large to square exactly (a real economy may have one giant component) the diagonal
-is estimated with random sign probes (Hutchinson), from a fixed seed; an estimate within
-five of its standard errors of zero counts as zero (at a million firms, about one false
-return), since the k-th root would otherwise turn probe noise of 0.01 into a score of 0.5.
+The walk probabilities are exact up to a size. A closed walk never leaves a strongly
+connected component, so only the components of two or more firms are raised to powers, as
+one block-diagonal sparse matrix; a walk that leaves its component is lost, as it should be.
+Components too large to square exactly (a real economy may have one giant component) have
+their diagonal estimated with random sign probes (Hutchinson), from a fixed seed; an estimate
+within five of its standard errors of zero counts as zero (at a million firms, about one
+false return), since the k-th root would otherwise turn probe noise of 0.01 into a score of
+0.5.
 """
 
 from __future__ import annotations
@@ -78,30 +79,43 @@ def cycle_features(
     same = component[on_cycle][coo.row] == component[on_cycle][coo.col]
     block = sp.csr_matrix((coo.data[same], (coo.row[same], coo.col[same])), shape=block.shape)
 
-    pairs = int((sizes[sizes > 1].astype(np.int64) ** 2).sum())
-    if pairs <= exact_max_pairs:
-        returns = _exact_returns(block, max(RETURN_LENGTHS))
-    else:
-        returns = _estimated_returns(block, max(RETURN_LENGTHS), probes, seed)
+    # Components are squared exactly, smallest first, while their Σ size² stays within the
+    # budget; the rest (a giant component) is estimated.
+    cyclic = np.flatnonzero(sizes > 1)
+    by_size = cyclic[np.argsort(sizes[cyclic], kind="stable")]
+    budget = np.cumsum(sizes[by_size].astype(np.int64) ** 2) <= exact_max_pairs
+    exact_component = np.zeros(sizes.size, dtype=bool)
+    exact_component[by_size[budget]] = True
+    exact = exact_component[component[on_cycle]]
+    longest = max(RETURN_LENGTHS)
+    returns = np.zeros((longest, on_cycle.size))
+    for rows, how in ((exact, "exact"), (~exact, "estimated")):
+        if rows.any():
+            sub = sp.csr_matrix(block[rows][:, rows])
+            returns[:, rows] = (
+                _exact_returns(sub, longest)
+                if how == "exact"
+                else _estimated_returns(sub, longest, probes, seed)
+            )
     for col, k in enumerate(RETURN_LENGTHS):
         p = np.clip(returns[k - 1], 0.0, 1.0)
         out[on_cycle, col] = np.power(p, 1.0 / k)
     return out
 
 
-def _exact_returns(block: sp.csr_matrix, longest: int) -> list[NDArray[np.float64]]:
-    """``diag(block^k)`` for k = 1..longest, by sparse products (within-block entries only)."""
+def _exact_returns(block: sp.csr_matrix, longest: int) -> NDArray[np.float64]:
+    """``[longest, n]``: ``diag(block^k)`` for k = 1..longest, by sparse products."""
     power = block
     out = [power.diagonal()]
     for _ in range(1, longest):
         power = sp.csr_matrix(power @ block)
         out.append(power.diagonal())
-    return out
+    return np.array(out)
 
 
 def _estimated_returns(
     block: sp.csr_matrix, longest: int, probes: int, seed: int, chunk: int = 32
-) -> list[NDArray[np.float64]]:
+) -> NDArray[np.float64]:
     """Hutchinson's estimate of ``diag(block^k)``: the mean over sign probes z of z ⊙ block^k z,
     zero where it is not five standard errors above zero. Probes go ``chunk`` at a time, so
     memory stays at a few ``[firms, chunk]`` matrices whatever ``probes`` is."""
@@ -119,4 +133,4 @@ def _estimated_returns(
             squares[k] += (samples * samples).sum(axis=1)
     mean = total / probes
     stderr = np.sqrt(np.maximum(squares / probes - mean * mean, 0.0) / probes)
-    return list(np.where(mean > 5.0 * stderr, mean, 0.0))
+    return np.where(mean > 5.0 * stderr, mean, 0.0)

@@ -100,15 +100,21 @@ def test_the_estimate_is_exact_on_rings_and_close_elsewhere() -> None:
         np.testing.assert_allclose(est, ex.astype(float))
 
 
-def test_the_estimate_does_not_turn_noise_into_cycles() -> None:
-    # A long cycle of 500 firms: no closed walk of length <= 6 exists, yet each probe's
-    # z_i (B^k z)_i is ±1; unthresholded, the 6th root of that noise would be about 0.5.
+def test_a_giant_loop_is_estimated_without_noise_and_small_rings_stay_exact() -> None:
+    # A loop of 500 firms (no closed walk of length <= 6: each probe's z_i (B^k z)_i is ±1
+    # noise, whose 6th root would be about 0.5 unthresholded) and a 3-ring beside it; the
+    # budget squares the ring exactly and leaves the loop to the probes.
     n = 500
-    seller = np.arange(n)
-    buyer = (seller + 1) % n
-    f = cycle_features(n, seller, buyer, np.ones(n), exact_max_pairs=0)
-    assert not f[:, : len(RETURN_LENGTHS)].any()
-    np.testing.assert_allclose(f[:, SIZE], np.log(n), rtol=1e-6)
+    loop = np.arange(n)
+    ring_seller, ring_buyer = _ring(3, start=n)
+    seller = np.concatenate([loop, ring_seller])
+    buyer = np.concatenate([(loop + 1) % n, ring_buyer])
+    f = cycle_features(n + 3, seller, buyer, np.ones(seller.size), exact_max_pairs=100)
+    assert not f[:n, : len(RETURN_LENGTHS)].any()
+    np.testing.assert_allclose(f[:n, SIZE], np.log(n), rtol=1e-6)
+    np.testing.assert_allclose(_ret(f, 3)[n:], 1.0)
+    np.testing.assert_allclose(_ret(f, 6)[n:], 1.0)
+    assert not _ret(f, 4)[n:].any()
 
 
 def test_ring_members_stand_out_in_a_generated_world(worlds: dict[int, Path]) -> None:
