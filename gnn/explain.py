@@ -10,10 +10,10 @@ the trees).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import numpy as np
+import orjson
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
@@ -98,31 +98,36 @@ def explanations(
     views = _views(graph)
     risk = np.maximum.reduce([s for s in scores.values()]) if scores else np.zeros(graph.n)
     contrib = [sp.csr_matrix(v.matrix @ sp.diags(risk)) for v in views]
-    best_nb = np.full(graph.n, -1, dtype=np.int64)
-    best_val = np.zeros(graph.n)
-    for c in contrib:
-        if c.nnz:
-            arg = np.asarray(c.argmax(axis=1)).ravel()
-            val = np.asarray(c.max(axis=1).todense()).ravel()
-            better = val > best_val
-            best_nb[better], best_val[better] = arg[better], val[better]
-    # Top neighbours of every row at once: all views' entries sorted by (row, -value).
-    rows_l, cols_l, vals_l, view_l = [], [], [], []
+    # Top neighbours of every row at once: all views' entries sorted by (row, -value), ties in
+    # view order, then in each view's storage order.
+    row_parts, col_parts, val_parts, view_parts = [], [], [], []
     for k, c in enumerate(contrib):
         coo = c.tocoo()
-        rows_l.append(coo.row)
-        cols_l.append(coo.col)
-        vals_l.append(coo.data)
-        view_l.append(np.full(coo.nnz, k))
-    rows, cols = np.concatenate(rows_l), np.concatenate(cols_l)
-    vals, view = np.concatenate(vals_l), np.concatenate(view_l)
+        row_parts.append(coo.row)
+        col_parts.append(coo.col)
+        val_parts.append(coo.data)
+        view_parts.append(np.full(coo.nnz, k))
+    rows, cols = np.concatenate(row_parts), np.concatenate(col_parts)
+    vals, view = np.concatenate(val_parts), np.concatenate(view_parts)
     order = np.lexsort((-vals, rows))
     rows, cols, vals, view = rows[order], cols[order], vals[order], view[order]
     first = np.searchsorted(rows, np.arange(graph.n))
     last = np.searchsorted(rows, np.arange(graph.n), side="right")
-    feat_top = {
-        task: np.argsort(-att, axis=1, kind="stable")[:, :top] for task, att in attributions.items()
-    }
+    # The strongest neighbour is each row's first entry, when it contributes anything.
+    best_nb = np.full(graph.n, -1, dtype=np.int64)
+    if rows.size:
+        head = np.minimum(first, rows.size - 1)
+        strongest = (first < last) & (vals[head] > 0)
+        best_nb[strongest] = cols[head][strongest]
+    # The top features per task as Python lists, converted once (not element by element).
+    top_features = {}
+    for task, att in attributions.items():
+        k_top = np.argsort(-att, axis=1, kind="stable")[:, :top]
+        top_features[task] = (
+            k_top.tolist(),
+            np.take_along_axis(graph.x, k_top, axis=1).astype(np.float64).tolist(),
+            np.take_along_axis(att, k_top, axis=1).astype(np.float64).tolist(),
+        )
     # Full hits (Λ >= 1): row i, strongest first, as the single-hit cascade counts them.
     hits = leverage_matrix(graph.exposure, graph.equity)
     hits.data[hits.data < 1.0] = 0.0
@@ -134,21 +139,23 @@ def explanations(
     ids = [str(e) for e in graph.ids]
     tier_l = tiers.tolist()
     out: list[str] = []
+    cols_l, vals_l, view_l = cols.tolist(), vals.tolist(), view.tolist()
+    first_l, last_l, best_l = first.tolist(), last.tolist(), best_nb.tolist()
     for i in range(graph.n):
-        lo, hi = int(first[i]), min(int(last[i]), int(first[i]) + top)
+        lo = first_l[i]
         neighbours = [
             {
-                "id": ids[cols[k]],
-                "relation": view_names[view[k]],
-                "tier": tier_l[cols[k]],
-                "contribution": round(float(vals[k]), 4),
+                "id": ids[cols_l[k]],
+                "relation": view_names[view_l[k]],
+                "tier": tier_l[cols_l[k]],
+                "contribution": round(vals_l[k], 4),
             }
-            for k in range(lo, hi)
+            for k in range(lo, min(last_l[i], lo + top))
         ]
         path = None
-        j = int(best_nb[i])
-        if j >= 0 and best_nb[j] >= 0 and best_nb[j] != i:
-            path = [ids[i], ids[j], ids[best_nb[j]]]
+        j = best_l[i]
+        if j >= 0 and best_l[j] >= 0 and best_l[j] != i:
+            path = [ids[i], ids[j], ids[best_l[j]]]
         contagion = []
         if hit_ptr[i + 1] > hit_ptr[i]:
             row = slice(hit_ptr[i], hit_ptr[i + 1])
@@ -164,27 +171,21 @@ def explanations(
                 )
         feats = {
             task: [
-                {
-                    "feature": names[k],
-                    "value": round(float(graph.x[i, k]), 4),
-                    "push": round(float(attributions[task][i, k]), 4),
-                }
-                for k in feat_top[task][i]
-                if attributions[task][i, k] > 0
+                {"feature": names[k], "value": round(value, 4), "push": round(push, 4)}
+                for k, value, push in zip(ks[i], values[i], pushes[i], strict=True)
+                if push > 0
             ]
-            for task in attributions
+            for task, (ks, values, pushes) in top_features.items()
         }
         out.append(
-            json.dumps(
+            orjson.dumps(
                 {
                     "tier": tier_l[i],
                     "neighbours": neighbours,
                     "path": path,
                     "contagion": contagion,
                     "features": feats,
-                },
-                ensure_ascii=False,
-                separators=(",", ":"),
-            )
+                }
+            ).decode()
         )
     return out

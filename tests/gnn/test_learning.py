@@ -8,8 +8,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 import torch
 
+from gnn import baselines
 from gnn.baselines import TreeModel, neighbour_features, rule_score
 from gnn.dataset import ENTERPRISE_FEATURES, build_graph
 from gnn.errors import ModelNotFound
@@ -123,6 +125,24 @@ def test_neighbour_features_average_the_right_neighbours() -> None:
     assert feats[0, 2] == pytest.approx(5.0)  # max 5
     assert feats[1, 4] == pytest.approx(1.0)  # b buys from a: mean 1
     assert feats[2, 1] == 0.0  # c sells to no one
+
+
+@pytest.mark.parametrize("entries", [1, 3, 7, 1 << 21])
+def test_max_aggregation_in_slices_is_the_row_max(
+    entries: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Slices of any size (one entry, mid-row boundaries, everything at once) give each row's
+    # max over its neighbours, negative values included, and 0 for rows without neighbours.
+    monkeypatch.setattr(baselines, "MAX_AGG_ENTRIES", entries)
+    rng = np.random.default_rng(5)
+    dense = (rng.random((40, 40)) < 0.15) & ~np.eye(40, dtype=bool)
+    dense[7] = dense[19] = False
+    adj = sp.csr_matrix(dense.astype(np.float64))
+    x = rng.normal(size=(40, 3)).astype(np.float32)
+    expected = np.array(
+        [x[row].max(axis=0) if row.any() else np.zeros(3, np.float32) for row in dense]
+    )
+    np.testing.assert_array_equal(baselines._max_agg(adj, x), expected)
 
 
 @pytest.mark.slow
