@@ -71,13 +71,17 @@ def cycle_features(
     out[on_cycle, -1] = np.log(sizes[component[on_cycle]])
 
     # Steps are chosen among all of a firm's buyers; only the within-component ones can come
-    # back, so the block keeps those with the full row sums as denominators.
+    # back, so the block keeps those, divided by the firm's whole sales.
     out_amount = np.asarray(adj.sum(axis=1)).ravel()
-    step = sp.csr_matrix(sp.diags(1.0 / np.where(out_amount > 0, out_amount, 1.0)) @ adj)
-    block = sp.csr_matrix(step[on_cycle][:, on_cycle])
-    coo = block.tocoo()
-    same = component[on_cycle][coo.row] == component[on_cycle][coo.col]
-    block = sp.csr_matrix((coo.data[same], (coo.row[same], coo.col[same])), shape=block.shape)
+    edges = adj.tocoo()
+    inside = (component[edges.row] == component[edges.col]) & (sizes[component[edges.row]] > 1)
+    position = np.full(n, -1, dtype=np.int64)
+    position[on_cycle] = np.arange(on_cycle.size)
+    src, dst = edges.row[inside], edges.col[inside]
+    block = sp.csr_matrix(
+        (edges.data[inside] / out_amount[src], (position[src], position[dst])),
+        shape=(on_cycle.size, on_cycle.size),
+    )
 
     # Components are squared exactly, smallest first, while their Σ size² stays within the
     # budget; the rest (a giant component) is estimated.

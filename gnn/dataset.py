@@ -482,11 +482,9 @@ def build_graph(folder: str | Path, as_of: date | None = None, *, threads: int =
         shape=(n, n),
     )
     exposure.sum_duplicates()
+    sales = relations["trade"]
     cycles = cycle_features(
-        n,
-        trade[:, 0].astype(np.int64) if trade.size else np.zeros(0, np.int64),
-        trade[:, 1].astype(np.int64) if trade.size else np.zeros(0, np.int64),
-        np.expm1(trade[:, 2]) if trade.size else np.zeros(0),  # the edge's log amount
+        n, sales.src, sales.dst, np.expm1(sales.attr[:, 0].astype(np.float64))  # log amount
     )
     standalone = standalone_pd_of(x, _TABLE_FEATURES)[:, None].astype(np.float32)
     x = np.hstack([x, standalone, cycles])
