@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import gc
+import json
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -13,6 +13,8 @@ from typing import Any, cast
 import anyio.to_thread
 import structlog
 from fastapi import FastAPI, HTTPException, Request, Response, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from neo4j import Driver
@@ -20,24 +22,31 @@ from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
 )
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.audit import AuditLog, new_event
-from api.deps import CurrentUserDep, DriverDep, SettingsDep, _bearer, get_optional_user
+from api.deps import CurrentUserDep, DriverDep, SettingsDep, _bearer, user_of_token
 from api.errors import http_status_of, is_domain_error
 from api.graphql.context import Context
 from api.graphql.schema import build_schema
 from api.graphql.websocket import AuthenticatedGraphQLRouter
-from api.limits import RateLimited, RateLimiter
+from api.limits import BodyGuard, LoginThrottle, RateLimited, RateLimiter
 from api.routes import telemetry
-from api.security import AuthError, CurrentUser, authenticate, issue_token
+from api.security import (
+    AuthError,
+    CurrentUser,
+    TokenChecker,
+    authenticate_versioned,
+    issue_token,
+)
 from api.sensors import SensorsRuntime
 from chainlens.logs import get_logger
 from chainlens.settings import PROJECT_ROOT, Environment, Settings, get_settings
@@ -47,14 +56,27 @@ log = get_logger(__name__)
 
 # The explorer's build output (`make web`, or `cd api/web && npm ci && npm run build`).
 WEB_DIST = PROJECT_ROOT / "api" / "web" / "dist"
-# Login attempts per username: slow enough to stop guessing, fast enough for typos.
-LOGIN_PER_MINUTE = 10
-LOGIN_BURST = 10
+# The label values of the HTTP metrics: a fixed set, whatever method a client invents.
+HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+# Security headers of every answer (docs/api.md, "Security"). The explorer needs its own
+# scripts and styles, WebGL, and a worker made from a blob (the ForceAtlas2 layout); API
+# answers need nothing at all.
+WEB_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; worker-src 'self' blob:; connect-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+API_CSP = "default-src 'none'; frame-ancestors 'none'"
+SECURITY_HEADERS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+)
 
 
 class TokenRequest(BaseModel):
-    username: str
-    password: str
+    username: str = Field(max_length=200)
+    password: str = Field(max_length=1_024)
 
 
 class TokenResponse(BaseModel):
@@ -80,6 +102,36 @@ class Metrics:
             ["method", "route"],
             registry=self.registry,
         )
+        self.audit_failing = Gauge(
+            "chainlens_audit_failing",
+            "1 while writing the audit trail fails",
+            registry=self.registry,
+        )
+        self.audit_pending = Gauge(
+            "chainlens_audit_pending_events", "audit events not yet stored", registry=self.registry
+        )
+        self.audit_dead_letters = Gauge(
+            "chainlens_audit_dead_letters",
+            "audit events the graph refused, kept in the dead-letter file",
+            registry=self.registry,
+        )
+
+
+class AsciiJSONResponse(JSONResponse):
+    """JSON with every non-ASCII character escaped: encodable whatever a client sent."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+
+
+def route_label(scope: Scope) -> str:
+    """The route template that served a request (`/graphql`, `/api/v1/telemetry`), the web
+    explorer's mount, or `unmatched`: never the raw path, so the label set stays fixed."""
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    if path is None:
+        return "unmatched"
+    return path or "/"
 
 
 class RequestObserver:
@@ -90,9 +142,10 @@ class RequestObserver:
     runs every request through a task group and a memory stream, a few percent of the API's
     CPU on small queries."""
 
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics, dev: bool = False) -> None:
         self.app = app
         self.metrics = metrics
+        self.dev = dev
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -107,7 +160,9 @@ class RequestObserver:
             nonlocal status_code
             if message["type"] == "http.response.start":
                 status_code = message["status"]
-                MutableHeaders(scope=message).append("x-request-id", correlation_id)
+                headers = MutableHeaders(scope=message)
+                headers.append("x-request-id", correlation_id)
+                secure(scope, headers, self.dev)
             await send(message)
 
         structlog.contextvars.bind_contextvars(correlation_id=correlation_id)
@@ -117,8 +172,8 @@ class RequestObserver:
         finally:
             structlog.contextvars.unbind_contextvars("correlation_id")
             elapsed = time.perf_counter() - started
-            method = scope["method"]
-            route = getattr(scope.get("route"), "path", "unmatched")
+            method = scope["method"] if scope["method"] in HTTP_METHODS else "other"
+            route = route_label(scope)
             log.info(
                 "http.request",
                 correlation_id=correlation_id,
@@ -127,8 +182,30 @@ class RequestObserver:
                 status=status_code,
                 ms=round(elapsed * 1000, 2),
             )
-            self.metrics.requests.labels(method, route, str(status_code)).inc()
+            self.metrics.requests.labels(method, route, str(status_code)[:3]).inc()
             self.metrics.latency.labels(method, route).observe(elapsed)
+
+
+def secure(scope: Scope, headers: MutableHeaders, dev: bool) -> None:
+    """Add the security headers to an answer: nosniff, no framing, no referrer everywhere;
+    the explorer's CSP on its pages; on API answers a CSP that allows nothing and no-store,
+    so that no cache keeps a token or a record. GraphiQL (development only) keeps its own."""
+    raw = headers.raw
+    for name, value in SECURITY_HEADERS:
+        if name.decode() not in headers:
+            raw.append((name, value))
+    route = route_label(scope)
+    if route == "/":  # the explorer's static files (or the page saying how to build them)
+        headers.setdefault("content-security-policy", WEB_CSP)
+        if scope["path"] in ("/", "/index.html"):
+            headers["cache-control"] = "no-store"
+        return
+    if dev and route == "/graphql" and headers.get("content-type", "").startswith("text/html"):
+        return  # GraphiQL loads its scripts from a CDN
+    if dev and route in ("/docs", "/docs/oauth2-redirect"):
+        return  # Swagger UI, development only, likewise
+    headers.setdefault("content-security-policy", API_CSP)
+    headers["cache-control"] = "no-store"
 
 
 def create_app(settings: Settings | None = None, driver: Driver | None = None) -> FastAPI:
@@ -142,9 +219,16 @@ def create_app(settings: Settings | None = None, driver: Driver | None = None) -
         owned = driver is None
         app.state.driver = driver if driver is not None else create_driver(settings)
         app.state.audit = AuditLog(
-            app.state.driver, settings.neo4j_database, settings.audit_flush_s, settings.audit_batch
+            app.state.driver,
+            settings.neo4j_database,
+            settings.audit_flush_s,
+            settings.audit_batch,
+            dead_letter=settings.state_dir / "audit-dead-letter.jsonl",
         )
         app.state.audit.start()
+        app.state.tokens = TokenChecker(
+            app.state.driver, settings.neo4j_database, settings.token_version_cache_s
+        )
         app.state.sensors = SensorsRuntime(settings, app.state.driver)
         # What is alive at start-up (imports, the schema, models) lives as long as the process.
         # Freezing it keeps it out of full collections, which the many objects of large
@@ -168,14 +252,19 @@ def create_app(settings: Settings | None = None, driver: Driver | None = None) -
         lifespan=lifespan,
         docs_url="/docs" if dev else None,
         redoc_url=None,
+        # The OpenAPI document stays outside production: the fuzzers read it in tests.
+        openapi_url=None if settings.environment is Environment.PRODUCTION else "/openapi.json",
     )
     app.state.settings = settings
     if driver is not None:
         app.state.driver = driver
     metrics = Metrics()
     limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
-    login_limiter = RateLimiter(LOGIN_PER_MINUTE, LOGIN_BURST)
+    login_throttle = LoginThrottle(settings)
     app.state.rate_limiter = limiter
+    app.state.login_throttle = login_throttle
+    # argon2 takes ~100 ms of CPU and 64 MiB: bound how many run at once.
+    login_slots = anyio.Semaphore(max(1, settings.login_max_concurrent))
 
     def audit(request: Request, **fields: Any) -> None:
         trail: AuditLog | None = getattr(request.app.state, "audit", None)
@@ -200,7 +289,33 @@ def create_app(settings: Settings | None = None, driver: Driver | None = None) -
                 headers={"Retry-After": str(max(1, int(e.retry_after + 0.999)))},
             ) from e
 
-    app.add_middleware(RequestObserver, metrics=metrics)
+    def body_refused(scope: Scope, status_code: int, detail: str) -> None:
+        trail: AuditLog | None = getattr(app.state, "audit", None)
+        if trail is not None:
+            trail.record(
+                new_event(
+                    username="anonymous", roles=[], kind="http", decision="rejected",
+                    operation=f"{scope['method'][:10]} {scope['path'][:200]}",
+                    detail=f"{status_code}: {detail}",
+                    correlation_id=scope.get("state", {}).get("correlation_id"),
+                )
+            )  # fmt: skip
+
+    # Outermost last: the observer sees (and labels, and secures) the guard's refusals too.
+    app.add_middleware(
+        BodyGuard,
+        max_bytes=settings.api_max_body_bytes,
+        max_depth=settings.api_max_json_depth,
+        large={telemetry.router.prefix + "/telemetry": settings.sensors_http_max_bytes},
+        on_reject=body_refused,
+    )
+    app.add_middleware(RequestObserver, metrics=metrics, dev=dev)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> Response:
+        # FastAPI's own handler echoes the input, which may hold a lone surrogate that UTF-8
+        # cannot encode (a 500): the same answer, written as ASCII JSON.
+        return AsciiJSONResponse({"detail": jsonable_encoder(exc.errors())}, 422)
 
     @app.exception_handler(AuthError)
     async def auth_error(_: Request, exc: AuthError) -> JSONResponse:
@@ -223,40 +338,66 @@ def create_app(settings: Settings | None = None, driver: Driver | None = None) -
         body: TokenRequest, request: Request, settings: SettingsDep, driver: DriverDep
     ) -> TokenResponse:
         """Exchange a username and password for a bearer token (JWT)."""
-        # Only failed attempts spend the username's login tokens: guessing is slowed down,
-        # a user who logs in often is not.
-        attempt = CurrentUser(body.username[:200], frozenset())
-        take(request, login_limiter, attempt, "login", consume=False)
+        # Each attempt reserves its place in the login buckets before the password is checked
+        # (atomic under concurrency) and gets it back when the password was right: guessing is
+        # slowed down, a user who logs in often is not (LoginThrottle).
+        username = body.username
+        address = request.client.host if request.client is not None else "-"
         try:
-            user = await run_in_threadpool(
-                authenticate, driver, settings.neo4j_database, body.username, body.password
-            )
+            taken = login_throttle.begin(username, address)
+        except RateLimited as e:
+            audit(request, username=username, roles=[], kind="login", decision="rate_limited",
+                  detail="too many failed logins")  # fmt: skip
+            raise HTTPException(
+                status.HTTP_429_TOO_MANY_REQUESTS,
+                f"too many failed logins; retry in {max(1, int(e.retry_after + 0.999))} s",
+                headers={"Retry-After": str(max(1, int(e.retry_after + 0.999)))},
+            ) from e
+        try:
+            async with login_slots:
+                user, version = await run_in_threadpool(
+                    authenticate_versioned, driver, settings.neo4j_database, username,
+                    body.password,
+                )  # fmt: skip
         except AuthError:
-            audit(request, username=attempt.username, roles=[], kind="login", decision="failed")
-            with contextlib.suppress(RateLimited):
-                login_limiter.take(attempt.username)
+            audit(request, username=username, roles=[], kind="login", decision="failed")
             raise
+        login_throttle.succeeded(username, address, taken)
         audit(request, username=user.username, roles=[r.value for r in user.roles],
               kind="login", decision="allowed")  # fmt: skip
         log.info("auth.token_issued", username=user.username)
         return TokenResponse(
-            access_token=issue_token(settings, user), expires_in=settings.jwt_ttl_minutes * 60
+            access_token=issue_token(settings, user, version),
+            expires_in=settings.jwt_ttl_minutes * 60,
         )
 
     @app.get("/health", tags=["ops"])
-    async def health(settings: SettingsDep, driver: DriverDep) -> JSONResponse:
-        """200 when Neo4j answers a query, 503 otherwise."""
+    async def health(request: Request, settings: SettingsDep, driver: DriverDep) -> JSONResponse:
+        """200 when Neo4j answers a query and the audit trail is being written; else 503,
+        with the audit trail's state (pending events, failures, dead letters, last error)."""
+        trail: AuditLog | None = getattr(request.app.state, "audit", None)
+        audit_health = trail.health().as_dict() if trail is not None else {"status": "off"}
         try:
             await run_in_threadpool(
                 driver.execute_query, "RETURN 1", database_=settings.neo4j_database
             )
         except Exception as e:
             log.warning("health.neo4j_unreachable", error=repr(e))
-            return JSONResponse({"status": "unavailable", "neo4j": "unreachable"}, 503)
+            return JSONResponse(
+                {"status": "unavailable", "neo4j": "unreachable", "audit": audit_health}, 503
+            )
+        if audit_health["status"] == "failing":
+            return JSONResponse({"status": "degraded", "neo4j": "ok", "audit": audit_health}, 503)
         return JSONResponse({"status": "ok", "neo4j": "ok"})
 
     @app.get("/metrics", tags=["ops"])
-    async def prometheus_metrics() -> Response:
+    async def prometheus_metrics(request: Request) -> Response:
+        trail: AuditLog | None = getattr(request.app.state, "audit", None)
+        if trail is not None:
+            h = trail.health()
+            metrics.audit_failing.set(0 if h.ok else 1)
+            metrics.audit_pending.set(h.pending)
+            metrics.audit_dead_letters.set(h.dead_letters)
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/me", tags=["auth"])
@@ -270,7 +411,15 @@ def create_app(settings: Settings | None = None, driver: Driver | None = None) -
             # Authenticated by its connection_init payload (AuthenticatedGraphQLRouter).
             return Context(settings, driver, CurrentUser("anonymous", frozenset()), "-")
         request = cast(Request, connection)
-        user = get_optional_user(settings, await _bearer(request))
+        credentials = await _bearer(request)
+        user: CurrentUser | None = None
+        if credentials is not None:
+            try:
+                user = await user_of_token(request, credentials.credentials)
+            except AuthError as e:
+                raise HTTPException(
+                    status.HTTP_401_UNAUTHORIZED, str(e), headers={"WWW-Authenticate": "Bearer"}
+                ) from e
         if user is None:
             # Only the GraphiQL page itself (a browser GET, development only) loads without a
             # token; every operation needs one.
@@ -300,6 +449,7 @@ def create_app(settings: Settings | None = None, driver: Driver | None = None) -
             allow_queries_via_get=False,
             settings=settings,
             limiter=limiter,
+            app_state=app.state,
         ),
         prefix="/graphql",
     )

@@ -7,8 +7,10 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from neo4j import Driver
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import HTTPConnection
 
-from api.security import AuthError, CurrentUser, verify_token
+from api.security import AuthError, CurrentUser, TokenChecker, decode_token
 from chainlens.settings import Settings
 
 _bearer = HTTPBearer(auto_error=False)
@@ -28,15 +30,26 @@ SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 DriverDep = Annotated[Driver, Depends(get_driver)]
 
 
-def get_optional_user(
-    settings: SettingsDep,
+async def user_of_token(connection: HTTPConnection, token: str) -> CurrentUser:
+    """The user of a valid, unrevoked token (its version is the user's current one, the
+    user exists and is enabled); AuthError otherwise."""
+    user, version = decode_token(connection.app.state.settings, token)
+    checker: TokenChecker = connection.app.state.tokens
+    cached = checker.verify_cached(user, version)
+    if cached is not None:
+        return cached
+    return await run_in_threadpool(checker.verify, user, version)
+
+
+async def get_optional_user(
+    request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> CurrentUser | None:
     """The user of a valid bearer token, None without one; a bad token is always a 401."""
     if credentials is None:
         return None
     try:
-        return verify_token(settings, credentials.credentials)
+        return await user_of_token(request, credentials.credentials)
     except AuthError as e:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED, str(e), headers={"WWW-Authenticate": "Bearer"}

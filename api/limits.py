@@ -10,7 +10,9 @@ validation, before any resolver runs, so a rejected operation costs the database
 
 from __future__ import annotations
 
+import json
 import math
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -18,6 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
+    ArgumentNode,
+    ASTValidationRule,
     DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
@@ -28,14 +32,22 @@ from graphql import (
     GraphQLObjectType,
     GraphQLSchema,
     InlineFragmentNode,
+    ListValueNode,
+    Node,
+    ObjectFieldNode,
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
+    StringValueNode,
+    ValidationContext,
     ValueNode,
     VariableNode,
     get_named_type,
     value_from_ast_untyped,
 )
+from starlette.datastructures import Headers
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
@@ -47,6 +59,7 @@ from strawberry.extensions import (
     ValidationCache,
 )
 
+from api.graphql.scalars import currency_problem
 from chainlens.settings import Environment, Settings
 
 # Arguments that say how many items a list field returns.
@@ -92,9 +105,7 @@ def estimate_cost(
 ) -> int:
     """The estimated cost of one operation of the validated document."""
     fragments = {
-        d.name.value: d
-        for d in document.definitions
-        if isinstance(d, FragmentDefinitionNode)
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
     root: GraphQLObjectType | None = {
         OperationType.QUERY: schema.query_type,
@@ -158,14 +169,144 @@ def estimate_cost(
     return walk(operation.selection_set, root, frozenset())
 
 
-class CostCheckedValidation(ValidationCache):
-    """Validation cached per document (strawberry's ValidationCache), then the cost estimate
-    with this request's variables, which no cache may skip: a document that passed with
-    ``first: 5`` must still be refused with ``first: 5000``."""
+class InputTooLarge(GraphQLError):
+    """A string or list argument (literal or variable) over its limit, or not valid Unicode."""
 
-    def __init__(self, max_cost: int) -> None:
+
+def _string_problem(value: str, max_chars: int) -> str | None:
+    if len(value) > max_chars:
+        return f"a string argument has {len(value)} characters, above the limit of {max_chars}"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "a string argument is not valid Unicode (a lone surrogate)"
+    return None
+
+
+def input_size_rule(max_chars: int, max_items: int) -> type[ASTValidationRule]:
+    """A validation rule (document only, so cacheable) for the literals of a document: no
+    string over ``max_chars`` or holding a lone surrogate, no list over ``max_items``."""
+
+    class InputSizeRule(ASTValidationRule):
+        def __init__(self, context: ValidationContext) -> None:
+            super().__init__(context)
+
+        def enter_string_value(self, node: StringValueNode, *_: Any) -> None:
+            problem = _string_problem(node.value, max_chars)
+            if problem is not None:
+                self.report_error(InputTooLarge(problem, node, extensions={"code": "BAD_REQUEST"}))
+
+        def enter_list_value(self, node: ListValueNode, *_: Any) -> None:
+            if len(node.values) > max_items:
+                self.report_error(
+                    InputTooLarge(
+                        f"a list argument has {len(node.values)} items, above the limit of "
+                        f"{max_items}",
+                        node,
+                        extensions={"code": "BAD_REQUEST"},
+                    )
+                )
+
+    return InputSizeRule
+
+
+def variables_problem(value: Any, max_chars: int, max_items: int) -> str | None:
+    """What is wrong with the variables of a request, if anything: a string over
+    ``max_chars`` or not valid Unicode, a list or object over ``max_items``, an integer
+    outside 64 bits (nothing in the graph stores more)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            problem = _string_problem(item, max_chars)
+            if problem is not None:
+                return problem
+        elif isinstance(item, bool):
+            continue
+        elif isinstance(item, int):
+            if not -(2**63) <= item < 2**63:
+                return "a number argument is outside the 64-bit range"
+        elif isinstance(item, Mapping):
+            if len(item) > max_items:
+                return f"an object argument has {len(item)} keys, above the limit of {max_items}"
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            if len(item) > max_items:
+                return f"a list argument has {len(item)} items, above the limit of {max_items}"
+            stack.extend(item)
+    return None
+
+
+class InvalidCurrency(GraphQLError):
+    """An argument or input field named `currency` that is not an ISO 4217 code."""
+
+
+CURRENCY_NAMES = frozenset({"currency"})
+
+
+def currency_problem_of(document: DocumentNode, variables: Mapping[str, Any]) -> str | None:
+    """The first currency argument of the request that is not an ISO 4217 code: literal
+    arguments and input fields named ``currency``, the variables they name, and fields named
+    ``currency`` inside input objects sent as variables."""
+    for node in _walk_values(document):
+        name, value = node
+        if name not in CURRENCY_NAMES or value is None:
+            continue
+        if isinstance(value, VariableNode):
+            given = variables.get(value.name.value)
+            if given is None:
+                continue
+            problem = currency_problem(given)
+        elif isinstance(value, StringValueNode):
+            problem = currency_problem(value.value)
+        else:
+            problem = currency_problem(value_from_ast_untyped(value))
+        if problem is not None:
+            return problem
+    stack: list[Any] = [variables]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Mapping):
+            for key, value in item.items():
+                if key in CURRENCY_NAMES and value is not None and not isinstance(value, Mapping):
+                    problem = currency_problem(value)
+                    if problem is not None:
+                        return problem
+                else:
+                    stack.append(value)
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return None
+
+
+def _walk_values(document: DocumentNode) -> Iterator[tuple[str, ValueNode | None]]:
+    """Every (argument or input field name, value node) of ``document``."""
+    stack: list[Any] = [document]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ArgumentNode | ObjectFieldNode):
+            yield node.name.value, node.value
+        if isinstance(node, Node):
+            for key in node.keys:
+                child = getattr(node, key, None)
+                if isinstance(child, Node):
+                    stack.append(child)
+                elif isinstance(child, list | tuple):
+                    stack.extend(c for c in child if isinstance(c, Node))
+
+
+class CostCheckedValidation(ValidationCache):
+    """Validation cached per document (strawberry's ValidationCache), then the checks that
+    depend on this request's variables, which no cache may skip: their sizes and Unicode,
+    and the cost estimate (a document that passed with ``first: 5`` must still be refused
+    with ``first: 5000``)."""
+
+    def __init__(self, max_cost: int, max_chars: int = 2_000, max_items: int = 1_000) -> None:
         super().__init__(maxsize=512)
         self.max_cost = max_cost
+        self.max_chars = max_chars
+        self.max_items = max_items
 
     def on_validate(self) -> Iterator[None]:
         ctx = self.execution_context
@@ -173,6 +314,14 @@ class CostCheckedValidation(ValidationCache):
         errors = self.cached_validate_document(
             ctx.schema._schema, ctx.graphql_document, ctx.validation_rules
         )
+        if not errors and ctx.variables:
+            problem = variables_problem(ctx.variables, self.max_chars, self.max_items)
+            if problem is not None:
+                errors = [InputTooLarge(problem, extensions={"code": "BAD_REQUEST"})]
+        if not errors:
+            problem = currency_problem_of(ctx.graphql_document, ctx.variables or {})
+            if problem is not None:
+                errors = [InvalidCurrency(problem, extensions={"code": "BAD_REQUEST"})]
         if not errors:
             errors = self._cost_errors(ctx.schema._schema, ctx.graphql_document, ctx.variables)
         ctx.pre_execution_errors = errors
@@ -211,14 +360,19 @@ def limit_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
     document_rules = [
         *QueryDepthLimiter(max_depth=settings.graphql_max_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases).validation_rules,
+        input_size_rule(settings.graphql_max_string_chars, settings.graphql_max_list_items),
     ]
-    if settings.environment is Environment.PRODUCTION:
+    if settings.environment is not Environment.DEVELOPMENT:
         document_rules += DisableIntrospection().validation_rules
     return [
         lambda: ParserCache(maxsize=512),  # one instance a request, one shared LRU
         lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
         lambda: AddValidationRules(document_rules),
-        lambda: CostCheckedValidation(settings.graphql_max_cost),
+        lambda: CostCheckedValidation(
+            settings.graphql_max_cost,
+            settings.graphql_max_string_chars,
+            settings.graphql_max_list_items,
+        ),
     ]
 
 
@@ -261,6 +415,13 @@ class RateLimiter:
         """Take ``cost`` tokens for ``key`` or raise RateLimited with the wait."""
         self._take(key, cost, consume=True)
 
+    def refund(self, key: str, cost: float = 1.0) -> None:
+        """Give back tokens taken for work that turned out not to count (a good login)."""
+        with self._lock:
+            bucket = self._buckets.get(key)
+            if bucket is not None:
+                bucket.tokens = min(self.burst, bucket.tokens + cost)
+
     def check(self, key: str) -> None:
         """Raise RateLimited when ``key`` has no token left, without taking one."""
         self._take(key, 1.0, consume=False)
@@ -283,3 +444,174 @@ class RateLimiter:
                 return
             missing = cost - bucket.tokens
         raise RateLimited(key, missing / self.rate if self.rate > 0 else 60.0)
+
+
+class LoginThrottle:
+    """Failed-login limits that hold under concurrency and do not lock the real user out.
+
+    A login attempt first *takes* a token from each bucket that applies, atomically, before
+    its password is checked, and gets it back when the password was right; so 60 guesses sent
+    at once evaluate at most as many passwords as the buckets hold. The buckets:
+
+    - per (username, client address): a guesser burns its own allowance, not the user's;
+    - per client address: one address guessing across many usernames;
+    - per username, all addresses together: an attacker rotating addresses. An address that
+      has logged in as that user before (remembered in process) skips this one, so the real
+      user still gets in from a known address while the username is under attack.
+    """
+
+    def __init__(self, settings: Settings, clock: Callable[[], float] = time.monotonic) -> None:
+        self.pair = RateLimiter(
+            settings.login_per_username_per_minute, settings.login_per_username_burst, clock
+        )
+        self.address = RateLimiter(
+            settings.login_per_address_per_minute, settings.login_per_address_burst, clock
+        )
+        self.username = RateLimiter(
+            settings.login_global_per_username_per_minute,
+            settings.login_global_per_username_burst,
+            clock,
+        )
+        self._known: dict[str, set[str]] = {}
+        self._lock = threading.Lock()
+
+    def _buckets(self, username: str, address: str) -> list[tuple[RateLimiter, str]]:
+        buckets = [(self.pair, f"{username}\x00{address}"), (self.address, address)]
+        with self._lock:
+            known = address in self._known.get(username, ())
+        if not known:
+            buckets.append((self.username, username))
+        return buckets
+
+    def begin(self, username: str, address: str) -> list[tuple[RateLimiter, str]]:
+        """Reserve one attempt, or RateLimited (nothing reserved). Returns what to give back
+        through ``succeeded`` when the password turns out right."""
+        taken: list[tuple[RateLimiter, str]] = []
+        try:
+            for limiter, key in self._buckets(username, address):
+                limiter.take(key)
+                taken.append((limiter, key))
+        except RateLimited:
+            for limiter, key in taken:
+                limiter.refund(key)
+            raise
+        return taken
+
+    def succeeded(self, username: str, address: str, taken: list[tuple[RateLimiter, str]]) -> None:
+        for limiter, key in taken:
+            limiter.refund(key)
+        with self._lock:
+            if len(self._known) >= 100_000:
+                self._known.clear()
+            addresses = self._known.setdefault(username, set())
+            if len(addresses) < 64:
+                addresses.add(address)
+
+
+# ---- request bodies ------------------------------------------------------------------------
+class BodyGuard:
+    """Refuses request bodies before any route reads them: over ``max_bytes`` (413, the
+    declared length is checked first, then what arrives), and, for JSON, bodies that are not
+    UTF-8, not JSON, or nested deeper than ``max_depth`` (400). Routes with a larger limit of
+    their own (telemetry batches) are listed in ``large``, path prefix to limit, and their
+    JSON is left to them.
+
+    A plain ASGI middleware: the body is read once and handed on to the app unchanged."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        max_depth: int,
+        large: Mapping[str, int] | None = None,
+        on_reject: Callable[[Scope, int, str], None] | None = None,
+    ) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.max_depth = max_depth
+        self.large = dict(large or {})
+        self.on_reject = on_reject
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        limit, own_json = self.max_bytes, False
+        for prefix, size in self.large.items():
+            if path.startswith(prefix):
+                limit, own_json = size, True
+        headers = Headers(scope=scope)
+        declared = headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._refuse(scope, send, 413, f"the request body is at most {limit} bytes")
+            return
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                await self._refuse(scope, send, 413, f"the request body is at most {limit} bytes")
+                return
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        if not own_json and body and "json" in headers.get("content-type", ""):
+            problem = json_problem(body, self.max_depth)
+            if problem is not None:
+                await self._refuse(scope, send, 400, problem)
+                return
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, scope: Scope, send: Send, status: int, detail: str) -> None:
+        if self.on_reject is not None:
+            self.on_reject(scope, status, detail)
+        response = JSONResponse({"detail": detail}, status)
+        await response(scope, _no_receive, send)
+
+
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_INNERMOST = re.compile(r"\[\]|\{\}")
+
+
+async def _no_receive() -> Message:
+    return {"type": "http.disconnect"}
+
+
+def json_problem(body: bytes, max_depth: int) -> str | None:
+    """Why ``body`` is not an acceptable JSON document, or None."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return f"the request body is not valid UTF-8 (byte {e.start})"
+    # Nesting first, on the text (at C speed): strings out, brackets only, then the
+    # innermost pairs peeled ``max_depth`` times; whatever is left is deeper than that.
+    brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text))
+    if re.search(rf"[\[{{]{{{max_depth + 1}}}", brackets):  # the usual deep body
+        return f"the JSON body is nested deeper than {max_depth} levels"
+    for _ in range(max_depth):
+        if not brackets:
+            break
+        brackets = _INNERMOST.sub("", brackets)
+    if brackets:
+        return f"the JSON body is nested deeper than {max_depth} levels (or unbalanced)"
+    try:
+        json.loads(text)
+    except (ValueError, RecursionError) as e:
+        return f"the request body is not JSON: {e}"
+    return None

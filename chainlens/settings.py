@@ -71,6 +71,23 @@ class Settings(BaseSettings):
     api_worker_threads: int = Field(default=100, ge=1)
     audit_batch: int = 500
     cors_origins: list[str] = []
+    # Security (docs/api.md, "Security"): what one request may carry, login throttling, tokens.
+    api_max_body_bytes: int = Field(default=1024 * 1024, ge=1024)  # 413 beyond
+    api_max_json_depth: int = Field(default=32, ge=2)  # nesting of a JSON body; 400 beyond
+    graphql_max_string_chars: int = Field(default=2_000, ge=1)  # any string argument
+    graphql_max_list_items: int = Field(default=1_000, ge=1)  # any list argument
+    login_per_username_per_minute: int = 10  # failed logins, per (username, client address)
+    login_per_username_burst: int = 10
+    login_per_address_per_minute: int = 30  # failed logins from one client address
+    login_per_address_burst: int = 30
+    # Every address together, per username: an attacker rotating addresses meets this cap,
+    # while an address that has logged in as the user before still passes.
+    login_global_per_username_per_minute: int = 30
+    login_global_per_username_burst: int = 50
+    login_max_concurrent: int = 4  # password checks (argon2) running at once, process-wide
+    # How long a user's token version and status are trusted in process: a change made by this
+    # process applies at once, one made by another (the CLI) within this many seconds.
+    token_version_cache_s: float = 1.0
 
     # Sensors: MQTT broker, raw reading store and intake tuning (docs/sensors.md).
     mqtt_host: str = "127.0.0.1"

@@ -37,7 +37,10 @@ sensors_app = typer.Typer(
 broker_app = typer.Typer(help="The local Mosquitto broker (demo).", no_args_is_help=True)
 sensors_app.add_typer(broker_app, name="broker")
 app.add_typer(sensors_app, name="sensors")
-er_app = typer.Typer(help="Entity resolution: quality on generated folders.", no_args_is_help=True)
+er_app = typer.Typer(
+    help="Entity resolution: quality on generated folders and on the benchmark.",
+    no_args_is_help=True,
+)
 app.add_typer(er_app, name="er")
 finance_app = typer.Typer(
     help="Finance jobs: end of day, line expiry, trial balance.", no_args_is_help=True
@@ -188,12 +191,21 @@ def users_add(
             envvar="CHAINLENS_NEW_PASSWORD",
         ),
     ] = None,
+    update: Annotated[
+        bool,
+        typer.Option(
+            "--update",
+            help="Replace the password and roles of an existing user (its tokens stop working).",
+        ),
+    ] = False,
 ) -> None:
-    """Create a user (or replace its password and roles); the password is stored argon2-hashed."""
-    from api.security import add_user, parse_roles
+    """Create a user; with --update, change an existing one. The password is stored
+    argon2-hashed and must pass the policy (docs/api.md, "Security")."""
+    from api.security import UserExists, add_user, check_username, parse_roles
     from graph.driver import open_driver
 
     try:
+        check_username(username)
         roles = parse_roles(role)
     except ValueError as e:
         raise _fail(str(e)) from e
@@ -203,10 +215,72 @@ def users_add(
     _ensure_neo4j(settings)
     with open_driver(settings) as driver:
         try:
-            add_user(driver, settings.neo4j_database, username, password, roles)
+            existed = add_user(
+                driver, settings.neo4j_database, username, password, roles, update=update
+            )
+        except UserExists as e:
+            raise _fail(str(e)) from e
         except ValueError as e:
             raise _fail(str(e)) from e
-    console.print(f"user {username} saved with roles {', '.join(r.value for r in roles)}")
+    verb = "updated (older tokens revoked)" if existed else "created"
+    console.print(f"user {username} {verb} with roles {', '.join(r.value for r in roles)}")
+
+
+def _set_user_disabled(username: str, disabled: bool) -> None:
+    from api.security import disable_user
+    from graph.driver import open_driver
+
+    settings = _settings()
+    _ensure_neo4j(settings)
+    with open_driver(settings) as driver:
+        if not disable_user(driver, settings.neo4j_database, username, disabled):
+            raise _fail(f"no user {username}")
+    state = "disabled (its tokens are revoked)" if disabled else "enabled"
+    console.print(f"user {username} {state}")
+
+
+@users_app.command("disable")
+def users_disable(username: str) -> None:
+    """Disable a user: it cannot log in, and its tokens stop working."""
+    _set_user_disabled(username, True)
+
+
+@users_app.command("enable")
+def users_enable(username: str) -> None:
+    """Enable a disabled user again (it logs in anew; old tokens stay revoked)."""
+    _set_user_disabled(username, False)
+
+
+@users_app.command("remove")
+def users_remove(username: str) -> None:
+    """Delete a user; its tokens stop working."""
+    from api.security import delete_user
+    from graph.driver import open_driver
+
+    settings = _settings()
+    _ensure_neo4j(settings)
+    with open_driver(settings) as driver:
+        if not delete_user(driver, settings.neo4j_database, username):
+            raise _fail(f"no user {username}")
+    console.print(f"user {username} removed")
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """Every user with its roles and status (never a password hash)."""
+    from graph.driver import open_driver
+    from graph.users import list_users
+
+    settings = _settings()
+    _ensure_neo4j(settings)
+    with open_driver(settings) as driver:
+        users = list_users(driver, settings.neo4j_database)
+    table = Table("username", "roles", "status", "created", "token version")
+    for u in users:
+        created = f"{u.created_at:%Y-%m-%d %H:%M}" if u.created_at else "-"
+        status = "disabled" if u.disabled else "active"
+        table.add_row(u.username, ", ".join(u.roles), status, created, str(u.token_version))
+    Console().print(table)
 
 
 # ---- data ----------------------------------------------------------------------------------
@@ -326,6 +400,49 @@ def er_evaluate(
     from entity_resolution.evaluate import evaluate_folder
 
     Console().print_json(json.dumps(evaluate_folder(folder, with_masters=with_masters)))
+
+
+@er_app.command("benchmark")
+def er_benchmark(
+    file: Annotated[
+        Path | None,
+        typer.Argument(exists=True, dir_okay=False,
+                       help="Labelled pairs (default: tests/data/er/benchmark.csv)."),
+    ] = None,
+    split: Annotated[
+        str, typer.Option(help="Which part to score: test, tune or all (tune on tune only).")
+    ] = "test",
+) -> None:
+    """Entity resolution on labelled pairs of real firm names: ROC-AUC, recall at a 95%
+    true-negative rate, precision and recall at the operating threshold, per category; the
+    last line is the same as JSON."""
+    import json
+
+    from entity_resolution.benchmark import DEFAULT_PATH, evaluate, read_pairs
+
+    if split not in ("test", "tune", "all"):
+        raise _fail(f"--split must be test, tune or all, not {split!r}")
+    out = evaluate(read_pairs(file or DEFAULT_PATH), split)
+    con = Console()
+    head = Table("pairs", "same", "different", "ROC-AUC", "recall @ TNR 0.95",
+                 "threshold", "precision", "recall", "TNR", "blocked together",
+                 title=f"benchmark, {split} part (operating threshold "
+                       f"{out['operating_threshold']})")
+    head.add_row(str(out["pairs"]), str(out["same"]), str(out["different"]),
+                 f"{out['roc_auc']:.4f}", f"{out['recall_at_tnr95']:.4f}",
+                 f"{out['operating_threshold']:.4f}", f"{out['precision']:.4f}",
+                 f"{out['recall']:.4f}", f"{out['tnr']:.4f}", f"{out['blocking_recall']:.4f}")
+    con.print(head)
+    cats = Table("category", "pairs", "same", "different", "recall", "TNR",
+                 "recall @ TNR 0.95", "mean score", title="per category (operating threshold)")
+    for name, row in out["categories"].items():
+        cats.add_row(name, str(row["pairs"]), str(row["same"]), str(row["different"]),
+                     f"{row['recall']:.4f}" if "recall" in row else "-",
+                     f"{row['tnr']:.4f}" if "tnr" in row else "-",
+                     f"{row['recall_at_tnr95']:.4f}" if "recall_at_tnr95" in row else "-",
+                     f"{row['mean_score']:.4f}")
+    con.print(cats)
+    print(json.dumps(out, ensure_ascii=False))
 
 
 # ---- api -----------------------------------------------------------------------------------
@@ -471,20 +588,21 @@ def finance_eod(
     as_of: Annotated[str | None, typer.Option(help="ISO date; default today (UTC).")] = None,
 ) -> None:
     """End of day: expire undrawn approvals, accrue interest, then days past due, penalties,
-    five-tier class, provisions."""
+    five-tier class, provisions; alerts for financings maturing within a week or overdue."""
     from datetime import UTC, date, datetime
 
-    from finance.lifecycle import run_daily
+    from finance.postloan import end_of_day
     from graph.driver import open_driver
 
     day = date.fromisoformat(as_of) if as_of else datetime.now(UTC).date()
     settings = _settings()
     _ensure_neo4j(settings)
     with open_driver(settings) as driver:
-        run = run_daily(driver, settings.neo4j_database, day)
+        run = end_of_day(driver, settings.neo4j_database, day)
     console.print(
         f"{day}: expired {run.expired} undrawn approvals, accrued {run.accrued} financings,"
-        f" reviewed delinquency of {run.reviewed}"
+        f" reviewed delinquency of {run.reviewed}; {run.maturity_warnings} new maturity"
+        f" warnings, {run.overdue_alerts} new overdue alerts"
     )
 
 

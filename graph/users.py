@@ -1,4 +1,9 @@
-"""Platform users (API logins) stored as `(:User)` nodes; passwords arrive already hashed."""
+"""Platform users (API logins) stored as `(:User)` nodes; passwords arrive already hashed.
+
+Each user carries a `token_version`: tokens are issued with it, and every change that must
+revoke them (a new password, other roles, disabling) increments it in the same write, so
+that a token of an older version is refused (api/security.py).
+"""
 
 from __future__ import annotations
 
@@ -8,23 +13,55 @@ from typing import cast
 
 from neo4j import Driver, RoutingControl
 
-_UPSERT_USER = """
-MERGE (u:User {username: $username})
-ON CREATE SET u.id = $username, u.created_at = datetime()
-SET u.password_hash = $password_hash, u.roles = $roles, u.disabled = false,
-    u.updated_at = datetime()
-RETURN u.created_at AS created_at
+# Creates the user, or changes it when `$update`; answers whether it existed before. A
+# change of password or roles increments the token version, revoking older tokens.
+_SAVE_USER = """
+OPTIONAL MATCH (old:User {username: $username})
+WITH old, old IS NOT NULL AS existed
+CALL (old, existed) {
+    WITH old, existed WHERE NOT existed
+    CREATE (u:User {username: $username, id: $username, created_at: datetime(),
+                    password_hash: $password_hash, roles: $roles, disabled: false,
+                    token_version: 1, updated_at: datetime()})
+    RETURN u
+  UNION
+    WITH old, existed WHERE existed AND $update
+    SET old.password_hash = $password_hash, old.roles = $roles, old.disabled = false,
+        old.token_version = coalesce(old.token_version, 0) + 1, old.updated_at = datetime()
+    RETURN old AS u
+  UNION
+    WITH old, existed WHERE existed AND NOT $update
+    RETURN old AS u
+}
+RETURN existed
 """
-_GET_USER = """
+_SET_DISABLED = """
 MATCH (u:User {username: $username})
-RETURN u.username AS username, u.password_hash AS password_hash, u.roles AS roles,
-       coalesce(u.disabled, false) AS disabled, u.created_at AS created_at
+SET u.disabled = $disabled, u.token_version = coalesce(u.token_version, 0) + 1,
+    u.updated_at = datetime()
+RETURN u.username AS username
 """
-_LIST_USERS = """
+_REMOVE_USER = """
+MATCH (u:User {username: $username})
+DETACH DELETE u
+RETURN count(*) AS removed
+"""
+_FIELDS = """u.username AS username, u.password_hash AS password_hash, u.roles AS roles,
+       coalesce(u.disabled, false) AS disabled, u.created_at AS created_at,
+       coalesce(u.token_version, 0) AS token_version"""
+_GET_USER = f"""
+MATCH (u:User {{username: $username}})
+RETURN {_FIELDS}
+"""
+_LIST_USERS = f"""
 MATCH (u:User)
-RETURN u.username AS username, u.password_hash AS password_hash, u.roles AS roles,
-       coalesce(u.disabled, false) AS disabled, u.created_at AS created_at
+RETURN {_FIELDS}
 ORDER BY u.username
+"""
+_TOKEN_STATE = """
+MATCH (u:User {username: $username})
+RETURN coalesce(u.token_version, 0) AS token_version, coalesce(u.disabled, false) AS disabled,
+       u.roles AS roles
 """
 
 
@@ -35,6 +72,16 @@ class StoredUser:
     roles: tuple[str, ...]
     disabled: bool
     created_at: datetime | None
+    token_version: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class TokenState:
+    """What a token is checked against on every request."""
+
+    token_version: int
+    disabled: bool
+    roles: tuple[str, ...]
 
 
 def _to_user(record: dict[str, object]) -> StoredUser:
@@ -45,20 +92,51 @@ def _to_user(record: dict[str, object]) -> StoredUser:
         roles=tuple(cast(list[str], record["roles"] or [])),
         disabled=bool(record["disabled"]),
         created_at=created.to_native() if created is not None else None,  # type: ignore[attr-defined]
+        token_version=int(cast(int, record["token_version"])),
     )
+
+
+def save_user(
+    driver: Driver,
+    database: str,
+    username: str,
+    password_hash: str,
+    roles: list[str],
+    *,
+    update: bool,
+) -> bool:
+    """Create the user, or (``update``) replace its password and roles and revoke its tokens;
+    returns whether it existed. An existing user is left alone without ``update``."""
+    records, _, _ = driver.execute_query(
+        _SAVE_USER,
+        username=username,
+        password_hash=password_hash,
+        roles=sorted(set(roles)),
+        update=update,
+        database_=database,
+    )
+    return bool(records[0]["existed"])
 
 
 def upsert_user(
     driver: Driver, database: str, username: str, password_hash: str, roles: list[str]
 ) -> None:
     """Create the user or replace its password and roles (idempotent by username)."""
-    driver.execute_query(
-        _UPSERT_USER,
-        username=username,
-        password_hash=password_hash,
-        roles=sorted(set(roles)),
-        database_=database,
+    save_user(driver, database, username, password_hash, roles, update=True)
+
+
+def set_disabled(driver: Driver, database: str, username: str, disabled: bool) -> bool:
+    """Disable (or enable) a user, revoking its tokens; False when there is no such user."""
+    records, _, _ = driver.execute_query(
+        _SET_DISABLED, username=username, disabled=disabled, database_=database
     )
+    return bool(records)
+
+
+def remove_user(driver: Driver, database: str, username: str) -> bool:
+    """Delete a user; False when there was none."""
+    records, _, _ = driver.execute_query(_REMOVE_USER, username=username, database_=database)
+    return bool(records and records[0]["removed"])
 
 
 def get_user(driver: Driver, database: str, username: str) -> StoredUser | None:
@@ -66,6 +144,17 @@ def get_user(driver: Driver, database: str, username: str) -> StoredUser | None:
         _GET_USER, username=username, database_=database, routing_=RoutingControl.READ
     )
     return _to_user(records[0].data()) if records else None
+
+
+def get_token_state(driver: Driver, database: str, username: str) -> TokenState | None:
+    """The user's token version, status and roles (one small read); None when removed."""
+    records, _, _ = driver.execute_query(
+        _TOKEN_STATE, username=username, database_=database, routing_=RoutingControl.READ
+    )
+    if not records:
+        return None
+    r = records[0]
+    return TokenState(int(r["token_version"]), bool(r["disabled"]), tuple(r["roles"] or ()))
 
 
 def list_users(driver: Driver, database: str) -> list[StoredUser]:

@@ -43,6 +43,9 @@ log = get_logger(__name__)
 
 _S = 1_000_000
 MAX_HTTP_BATCH = 10_000
+# The store keeps `seq` as a signed 64-bit integer: a larger counter is refused per reading
+# instead of failing the whole batch when its Arrow column is built.
+MAX_SEQ = 2**63 - 1
 _RAW = (bytes, str)
 
 
@@ -142,7 +145,11 @@ class Intake:
         self, items: Sequence[tuple[str | None, Any]], source: str
     ) -> tuple[BatchResult, list[Reading]]:
         """Validate, deduplicate and durably store `(sensor_id, payload)` items; returns the
-        outcome and the new readings. Raises `StoreError` (nothing of the batch is kept)."""
+        outcome and the new readings. Raises `StoreError` (nothing of the batch is kept).
+
+        A reading counts as seen only once it is stored: the deduplicator's marks for the
+        batch are undone when the write fails for any reason, so a retry stores it rather
+        than answering "duplicate" for a reading that was never kept."""
         now_us = time.time_ns() // 1000
         future_us = self.config.max_future_s * _S
         sensors = self.registry.sensors
@@ -160,6 +167,8 @@ class Intake:
                 outcome = (RejectReason.MALFORMED, "reading must be an object")
             else:
                 outcome = validate(sensor_id, obj, sensors, now_us, future_us)
+            if isinstance(outcome, Reading) and outcome.seq is not None and outcome.seq > MAX_SEQ:
+                outcome = (RejectReason.MALFORMED, f"seq must be below 2^63, not {outcome.seq}")
             if isinstance(outcome, Reading):
                 verdict = check(outcome)
                 if verdict is Verdict.NEW:
@@ -183,12 +192,15 @@ class Intake:
             )
         try:
             self.store.append(fresh, now_us, source)
-            if rejects:
-                self.store.append_rejects(rejects)
-        except (StoreError, OSError) as e:
+        except Exception as e:  # whatever failed, the readings are not stored: not seen
             for r in fresh:
                 self.dedup.forget(r)
             raise StoreError(f"batch of {len(items)} not stored: {e}") from e
+        if rejects:
+            try:
+                self.store.append_rejects(rejects)
+            except Exception as e:  # the readings are stored; the rejects file is a record
+                log.error("sensors.intake.rejects_not_kept", error=repr(e), count=len(rejects))
         result.accepted = len(fresh)
         self.totals.merge(result)
         return result, fresh
@@ -252,7 +264,10 @@ class Intake:
         ]
         with self._lock:  # API routes run in a thread pool; the pipeline is single-writer
             result, fresh = self.ingest(items, "http")
-            self.derive(fresh)
+            try:
+                self.derive(fresh)
+            except Exception as e:  # stored and acknowledged; state is rebuilt on replay
+                log.error("sensors.intake.derive_failed", error=repr(e))
         return result
 
 
@@ -268,7 +283,8 @@ def _excerpt(payload: Any) -> str:
         text = payload[:2000]
     else:
         text = json.dumps(payload, default=str)[:2000]
-    return text
+    # A lone surrogate would make the rejects file (UTF-8) unwritable.
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 class MqttIntake:

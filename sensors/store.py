@@ -178,8 +178,11 @@ class ReadingStore:
         """Keep rejected payloads with their reasons (fsync'd: they are acknowledged too)."""
         if self._rejects is None:
             raise StoreError("store is not open")
+        # backslashreplace: a payload holding a lone surrogate is kept escaped, not refused.
         data = b"".join(
-            json.dumps(r, ensure_ascii=False, default=str).encode() + b"\n" for r in rows
+            json.dumps(r, ensure_ascii=False, default=str).encode("utf-8", "backslashreplace")
+            + b"\n"
+            for r in rows
         )
         if not data:
             return

@@ -6,6 +6,7 @@ from datetime import date
 from typing import Annotated, cast
 
 import strawberry
+from neo4j.exceptions import ClientError
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
@@ -16,6 +17,19 @@ from api.graphql.resolution import SourceRecordMatch, branch_links, source_recor
 from api.graphql.scalars import BigInt
 from graph import enterprises as domain
 from graph.errors import InvalidArgument, NotFound
+
+# Search text: long enough for any name or USCC, short enough to cost the index nothing.
+MAX_SEARCH_CHARS = 200
+# Words Lucene's query parser reads as operators; the domain escapes special characters but
+# not these, so a name containing "AND" would break the query (they are matched lowercased,
+# which is what the index's analyzer does with every word anyway).
+_LUCENE_WORDS = frozenset({"AND", "OR", "NOT", "TO"})
+
+
+def lucene_safe(text: str) -> str:
+    """``text`` with the words Lucene reads as operators lowercased, so that it is searched
+    for, not parsed."""
+    return " ".join(w.lower() if w in _LUCENE_WORDS else w for w in text.split())
 
 
 @strawberry.type(description="A neighbour of an enterprise and the relationship that links them.")
@@ -153,10 +167,17 @@ class CoreQuery:
         first: Annotated[int, strawberry.argument(description="At most 200.")] = 20,
         after: str | None = None,
     ) -> EnterpriseConnection:
-        page = cast(
-            domain.SearchPage,
-            await info.context.call(domain.search_enterprises, text, first, after),
-        )
+        if len(text) > MAX_SEARCH_CHARS:
+            raise InvalidArgument(f"search text is at most {MAX_SEARCH_CHARS} characters")
+        try:
+            page = cast(
+                domain.SearchPage,
+                await info.context.call(domain.search_enterprises, lucene_safe(text), first, after),
+            )
+        except ClientError as e:  # a query the full-text index could not parse
+            if e.code != "Neo.ClientError.Procedure.ProcedureCallFailed":
+                raise
+            raise InvalidArgument("search text could not be searched; leave out operators") from e
         found = await info.context.enterprise_loader.load_many(page.ids)
         offset = domain.decode_cursor(after)
         edges = [

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.fastapi import GraphQLRouter
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
@@ -17,7 +18,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from api.graphql.context import Context
 from api.limits import RateLimited, RateLimiter
-from api.security import AuthError, verify_token
+from api.security import AuthError, TokenChecker, decode_token
 from chainlens.settings import Settings
 
 PROTOCOLS = (GRAPHQL_TRANSPORT_WS_PROTOCOL,)
@@ -36,17 +37,32 @@ def bearer_token(value: object) -> str:
 class AuthenticatedGraphQLRouter(GraphQLRouter[Context, None]):
     """`GraphQLRouter` whose websocket connections must authenticate in `connection_init`."""
 
-    def __init__(self, *args: Any, settings: Settings, limiter: RateLimiter, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        settings: Settings,
+        limiter: RateLimiter,
+        app_state: Any = None,
+        **kwargs: Any,
+    ) -> None:
         kwargs.setdefault("subscription_protocols", PROTOCOLS)
         super().__init__(*args, **kwargs)
         self._settings = settings
         self._limiter = limiter
+        # The app's state: its TokenChecker (`tokens`) is there once the app has started.
+        self._app_state = app_state
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         params = context.connection_params if isinstance(context.connection_params, dict) else {}
         header = params.get("Authorization", params.get("authorization"))
         try:
-            user = verify_token(self._settings, bearer_token(header))
+            user, version = decode_token(self._settings, bearer_token(header))
+            checker: TokenChecker | None = getattr(self._app_state, "tokens", None)
+            if checker is not None:  # a revoked token opens no subscription either
+                cached = checker.verify_cached(user, version)
+                if cached is None:
+                    cached = await run_in_threadpool(checker.verify, user, version)
+                user = cached
             self._limiter.take(user.username)
         except (AuthError, RateLimited) as e:
             raise ConnectionRejectionError({"message": str(e)}) from e

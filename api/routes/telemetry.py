@@ -16,6 +16,7 @@ from fastapi import APIRouter, HTTPException, Request, status
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
+from api.audit import clean_text
 from api.deps import CurrentUserDep, SettingsDep
 from api.security import Role
 from sensors.errors import SensorsError
@@ -88,9 +89,10 @@ async def post_telemetry(
         rejected=[
             RejectedReading(
                 index=r.index,
-                sensor_id=None if r.sensor_id is None else str(r.sensor_id),
+                # Echoed back as sent, but bounded and encodable (a lone surrogate escaped).
+                sensor_id=None if r.sensor_id is None else clean_text(str(r.sensor_id), 200),
                 reason=r.reason.value,
-                detail=r.detail,
+                detail=clean_text(r.detail),
             )
             for r in result.rejected
         ],

@@ -7,6 +7,7 @@ against the app over a small hand-built chain with known answers:
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from typing import Any
@@ -17,8 +18,9 @@ from gql.transport.exceptions import TransportQueryError
 from gql.transport.httpx import HTTPXTransport
 from neo4j import Driver
 
+from api.graphql.schema import build_schema
 from api.security import Role
-from chainlens.settings import PROJECT_ROOT
+from chainlens.settings import PROJECT_ROOT, Settings
 
 
 def readme_queries() -> dict[str, str]:
@@ -58,10 +60,16 @@ def seed(db: Driver, database: str) -> None:
     db.execute_query("CALL db.awaitIndexes(60)", database_=database)
 
 
+@functools.cache
+def sdl() -> str:
+    """The schema as `chainlens schema` prints it (introspection is off outside development)."""
+    return str(build_schema(Settings()))
+
+
 def run(url: str, headers: dict[str, str], query: str, **variables: Any) -> dict[str, Any]:
     transport = HTTPXTransport(url=url + "/graphql", headers=headers, timeout=60)
-    with Client(transport=transport, fetch_schema_from_transport=True) as session:
-        # The client validates the query against the served schema before sending it.
+    with Client(transport=transport, schema=sdl()) as session:
+        # The client validates the query against the app's schema before sending it.
         result: dict[str, Any] = session.execute(GraphQLRequest(query, variable_values=variables))
     return result
 

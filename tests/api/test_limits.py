@@ -7,6 +7,7 @@ The app under test has tight limits of its own, so each limit is reached with a 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -236,29 +237,42 @@ def test_production_turns_off_introspection_and_graphiql(
         page = prod.get("/graphql", headers={"accept": "text/html"})
         assert page.status_code in (401, 404) and "graphiql" not in page.text.lower()
         assert prod.get("/docs").status_code == 404
-    # The test environment keeps introspection for tools and the fuzzers.
+    # Only development turns it on (tests/security/test_headers.py); tools that need the
+    # schema read `chainlens schema`, and the fuzzers build it from the code.
     headers = token_headers(client, db, database, "test-analyst", Role.ANALYST)
-    assert post(client, headers, "{ __schema { queryType { name } } }")["data"]
+    body = post(client, headers, "{ __schema { queryType { name } } }")
+    assert body.get("data") is None and "introspection" in messages(body).lower()
 
 
 def test_production_masks_internal_errors_with_the_correlation_id(
     api_settings: Settings, db: Driver, database: str
 ) -> None:
-    broken = create_driver(api_settings)
-    broken.close()  # every query now fails inside the driver: an internal error
+    closed = create_driver(api_settings)
+    closed.close()  # every query now fails inside the driver: an internal error
+
+    class Broken:
+        """Users (login, token checks) still answer; every other query fails."""
+
+        def execute_query(self, query: str, *args: Any, **kwargs: Any) -> Any:
+            if "(u:User" in query:
+                return db.execute_query(query, *args, **kwargs)
+            return closed.execute_query(query, *args, **kwargs)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(closed, name)
+
+    broken = Broken()
     settings = api_settings.model_copy(
         update={"environment": Environment.PRODUCTION, "jwt_secret": SecretStr("q" * 40),
                 "neo4j_uri": api_settings.effective_neo4j_uri(),
                 "neo4j_password": api_settings.effective_neo4j_password()}
     )  # fmt: skip
     with serve(settings, broken) as url, httpx.Client(base_url=url, timeout=30) as prod:
-        from api.security import CurrentUser, issue_token
-
-        token = issue_token(settings, CurrentUser("masked", frozenset({Role.ANALYST})))
+        headers = token_headers(prod, db, database, "masked", Role.ANALYST)
         response = prod.post(
             "/graphql",
             json={"query": "{ stats { nodes { name } } }"},
-            headers={"Authorization": f"Bearer {token}", "x-request-id": "cid-123"},
+            headers={**headers, "x-request-id": "cid-123"},
         )
         error = response.json()["errors"][0]
         assert error["message"] == "internal error (correlation id cid-123)"

@@ -33,7 +33,7 @@ def test_users_add_rejects_bad_input(db: Driver, cli_env: dict[str, str]) -> Non
     unknown = run(cli_env, "users", "add", "dave", "--role", "superuser", "--password", "x" * 12)
     assert unknown.returncode == 1 and "unknown role" in unknown.stderr
     short = run(cli_env, "users", "add", "dave", "--role", "analyst", "--password", "short")
-    assert short.returncode == 1 and "at least 10 characters" in short.stderr
+    assert short.returncode == 1 and "at least 12 characters" in short.stderr
 
 
 def test_db_init_is_idempotent_and_schema_prints_sdl(cli_env: dict[str, str], db: Driver) -> None:
