@@ -16,6 +16,7 @@ from neo4j import Driver, ManagedTransaction
 from finance import ledger
 from finance.errors import FinanceError, NotFound
 from finance.products import get_product
+from graph.model import FINANCING_OUTSTANDING
 from graph.queries import finance as q
 
 
@@ -42,14 +43,16 @@ def _ltv(tx: ManagedTransaction, financing_id: str, lock: bool = True) -> LoanTo
     row = q.lock_financing(tx, financing_id) if lock else q.get_financing_tx(tx, financing_id)
     if row is None:
         raise NotFound(f"financing {financing_id} does not exist")
-    product = get_product(row["product_id"])
+    # A loaded financing's limit is its lender's, not known here: its LTV has no maximum.
+    product_id = row.get("product_id")
+    max_ltv = get_product(product_id).max_ltv_bps if product_id else None
     value = sum(int(c["value"] or 0) for c in q.collateral_of_financing(tx, financing_id))
     principal = (
-        row["outstanding_minor"] if row["status"] in ("active", "overdue") else row["amount_minor"]
+        row["outstanding_minor"] if row["status"] in FINANCING_OUTSTANDING else row["amount_minor"]
     )
     exposure = int(principal) + int(row.get("interest_due_minor") or 0)
     ltv = None if value <= 0 else exposure * 10_000 // value
-    return LoanToValue(financing_id, exposure, value, ltv, product.max_ltv_bps)
+    return LoanToValue(financing_id, exposure, value, ltv, max_ltv)
 
 
 def loan_to_value(driver: Driver, database: str, financing_id: str) -> LoanToValue:

@@ -39,6 +39,7 @@ class LineKind(StrEnum):
     GROUP = "group"  # split among the members of a group
     ENTERPRISE = "enterprise"  # an enterprise's own line
     SUPPLY_CHAIN = "supply_chain"  # a core's line shared down its tiers
+    TIER = "tier"  # a sub-limit of a core's supply-chain line for the suppliers of one tier
     PRODUCT = "product"  # a per-product sub-limit
 
 
@@ -58,6 +59,7 @@ class LineSpec:
     expires_on: date
     parent_id: str | None = None
     product_id: str | None = None
+    tier: int | None = None  # a TIER line: the tier (1..5) of the suppliers it serves
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,10 @@ def grant_line(driver: Driver, database: str, spec: LineSpec) -> LineUsage:
     """Create a line and fund its limit account; granting the same id again is a no-op."""
     if spec.limit_minor <= 0:
         raise FinanceError("a credit line's limit must be positive")
+    if (spec.kind == LineKind.TIER) != (spec.tier is not None):
+        raise FinanceError("a tier sub-limit, and only a tier sub-limit, names its tier")
+    if spec.kind == LineKind.TIER and (spec.parent_id is None or not 1 <= (spec.tier or 0) <= 5):
+        raise FinanceError("a tier sub-limit has a tier from 1 to 5 and a supply-chain parent")
     now = _now()
 
     def work(tx: ManagedTransaction) -> None:
@@ -97,6 +103,7 @@ def grant_line(driver: Driver, database: str, spec: LineSpec) -> LineUsage:
             "limit_minor": spec.limit_minor,
             "expires_on": spec.expires_on,
             "product_id": spec.product_id,
+            "tier": spec.tier,
         }
         got = q.merge_line(tx, spec.id, spec.enterprise_id, spec.parent_id, props, now)
         if got is None:

@@ -13,9 +13,9 @@ ledger postings committed together. Step ids make every money movement idempoten
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from functools import partial
@@ -38,32 +38,28 @@ from finance.errors import (
     AlreadyPledged,
     FinanceError,
     Forbidden,
+    IdempotencyConflict,
     InvalidState,
+    LedgerRejected,
+    LimitExceeded,
     NotEligible,
     NotFound,
 )
 from finance.ledger import TransferRequest
 from finance.policy import POLICY_VERSION, EnterpriseFacts, Outcome, Verdict, evaluate, read_facts
 from finance.products import Collateral, Product, ProductKind, get_product
+from graph.model import (
+    INVOICE_OPEN,
+    ApplicationStatus,
+    AssetStatus,
+    FinancingOrigin,
+    FinancingStatus,
+)
 from graph.queries import finance as q
 
-
-class AppStatus(StrEnum):
-    SUBMITTED = "submitted"
-    REFERRED = "referred"  # waiting for a credit officer (checker)
-    APPROVED = "approved"
-    DECLINED = "declined"  # by policy
-    REJECTED = "rejected"  # by the checker
-
-
-class FinStatus(StrEnum):
-    APPROVED = "approved"  # line held, collateral pledged
-    CONTRACTED = "contracted"
-    ACTIVE = "active"  # disbursed
-    OVERDUE = "overdue"
-    CLOSED = "closed"
-    WRITTEN_OFF = "written_off"
-    CANCELLED = "cancelled"
+# The statuses are the graph model's (`graph/model.py`): one set for every financing.
+AppStatus = ApplicationStatus
+FinStatus = FinancingStatus
 
 
 FIN_TRANSITIONS: dict[FinStatus, frozenset[FinStatus]] = {
@@ -119,6 +115,8 @@ def classify(dpd: int) -> RiskClass:
 # An approval holds the line and pledges the collateral; one not drawn within this many days
 # is cancelled by the end-of-day job (docs/finance.md), so holds never outlive the decision.
 APPROVAL_VALID_DAYS = 30
+# The lender of what ChainLens originates, until several funders share the platform.
+OWN_LENDER = "own_book"
 APPLICANT_ROLES = frozenset({"relationship_manager", "service", "admin"})
 CHECKER_ROLES = frozenset({"credit_officer", "admin"})
 
@@ -136,6 +134,41 @@ class ApplicationCreate:
 
 
 @dataclass(frozen=True)
+class ReviewTerms:
+    """What a checker changes when approving; None keeps the policy's figure."""
+
+    amount_minor: int | None = None
+    rate_bps: int | None = None
+    tenor_days: int | None = None
+    conditions: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.rate_bps is not None and not 0 <= self.rate_bps <= 10_000:
+            raise FinanceError(f"a rate must be between 0 and 10000 bps, got {self.rate_bps}")
+        if self.tenor_days is not None and not 1 <= self.tenor_days <= 3660:
+            raise FinanceError(f"a tenor must be 1 to 3660 days, got {self.tenor_days}")
+        if self.amount_minor is not None and self.amount_minor <= 0:
+            raise FinanceError(f"an approved amount must be positive, got {self.amount_minor}")
+        if any(not c.strip() or len(c) > 500 for c in self.conditions):
+            raise FinanceError("a condition is a sentence of 1 to 500 characters")
+
+    @property
+    def changes_anything(self) -> bool:
+        return self != ReviewTerms()
+
+    def describe(self, policy_amount: int, policy_rate: int) -> list[str]:
+        out = []
+        if self.amount_minor is not None and self.amount_minor != policy_amount:
+            out.append(f"amount changed from {policy_amount} to {self.amount_minor}")
+        if self.rate_bps is not None and self.rate_bps != policy_rate:
+            out.append(f"rate changed from {policy_rate} to {self.rate_bps} bps")
+        if self.tenor_days is not None:
+            out.append(f"tenor set to {self.tenor_days} days")
+        out += [f"condition: {c}" for c in self.conditions]
+        return out
+
+
+@dataclass(frozen=True)
 class Application:
     id: str
     enterprise_id: str
@@ -150,19 +183,28 @@ class Application:
     decided_amount_minor: int
     rate_bps: int
     policy_version: str
+    checker: str | None = None
+    conditions: list[str] = field(default_factory=list)
+    created_at: datetime | None = None
 
 
 @dataclass(frozen=True)
 class Financing:
+    """A financing of either origin: loaded from a lender's book (no application, product,
+    rate or ledger accounts here) or originated and serviced through ChainLens."""
+
     id: str
-    application_id: str
+    origin: FinancingOrigin
+    lender: str
+    product_kind: str | None
+    application_id: str | None
     borrower_id: str
-    product_id: str
+    product_id: str | None
     status: FinStatus
     currency: str
     amount_minor: int
     rate_bps: int
-    day_count: DayCount
+    day_count: DayCount | None
     line_id: str | None
     outstanding_minor: int
     interest_due_minor: int
@@ -172,6 +214,8 @@ class Financing:
     dpd: int
     risk_class: RiskClass
     provision_minor: int
+    tenor_days: int | None = None
+    conditions: list[str] = field(default_factory=list)
 
 
 def _now() -> datetime:
@@ -181,6 +225,10 @@ def _now() -> datetime:
 def _d(x: Any) -> date | None:
     if x is None:
         return None
+    return x.to_native() if hasattr(x, "to_native") else x  # type: ignore[no-any-return]
+
+
+def _dt(x: Any) -> datetime | None:
     return x.to_native() if hasattr(x, "to_native") else x  # type: ignore[no-any-return]
 
 
@@ -199,20 +247,28 @@ def _app(row: dict[str, Any]) -> Application:
         decided_amount_minor=row.get("decided_amount_minor") or 0,
         rate_bps=row.get("rate_bps") or 0,
         policy_version=row.get("policy_version") or "",
+        checker=row.get("checker"),
+        conditions=list(row.get("conditions") or []),
+        created_at=_dt(row.get("created_at")),
     )
 
 
 def _fin(row: dict[str, Any]) -> Financing:
+    product_id = row.get("product_id")
     return Financing(
         id=row["id"],
-        application_id=row["application_id"],
+        origin=FinancingOrigin(row.get("origin") or FinancingOrigin.ORIGINATED),
+        lender=row.get("lender") or OWN_LENDER,
+        product_kind=row.get("product_kind")
+        or (get_product(product_id).kind.value if product_id else None),
+        application_id=row.get("application_id"),
         borrower_id=row["borrower_id"],
-        product_id=row["product_id"],
+        product_id=product_id,
         status=FinStatus(row["status"]),
         currency=row["currency"],
         amount_minor=row["amount_minor"],
-        rate_bps=row["rate_bps"],
-        day_count=DayCount(row["day_count"]),
+        rate_bps=row.get("rate_bps") or 0,
+        day_count=DayCount(row["day_count"]) if row.get("day_count") else None,
         line_id=row.get("line_id"),
         outstanding_minor=row.get("outstanding_minor") or 0,
         interest_due_minor=row.get("interest_due_minor") or 0,
@@ -222,6 +278,8 @@ def _fin(row: dict[str, Any]) -> Financing:
         dpd=row.get("dpd") or 0,
         risk_class=RiskClass(row.get("risk_class") or RiskClass.NORMAL),
         provision_minor=row.get("provision_minor") or 0,
+        tenor_days=row.get("tenor_days"),
+        conditions=list(row.get("conditions") or []),
     )
 
 
@@ -290,8 +348,10 @@ def _check_collateral(
             raise NotEligible(f"asset {cid} is not a warehouse receipt")
         if r["owner_id"] != borrower_id:
             raise NotEligible(f"{cid} does not belong to {borrower_id}")
-        if r["label"] == "Invoice" and r["status"] in ("paid", "void"):
+        if r["label"] == "Invoice" and r["status"] not in INVOICE_OPEN:
             raise NotEligible(f"invoice {cid} is {r['status']}")
+        if r["label"] == "Asset" and (r["status"] or AssetStatus.ACTIVE) != AssetStatus.ACTIVE:
+            raise NotEligible(f"asset {cid} is {r['status']}")
         rel = "PLEDGED_TO" if r["label"] == "Asset" else "ASSIGNED_TO"
         pledges.append({"id": cid, "rel": rel})
     return sum(int(found[c]["value"] or 0) for c in set(ids)), pledges
@@ -300,10 +360,15 @@ def _check_collateral(
 def _line_for(
     product: Product, facts: EnterpriseFacts, currency: str, line_of: Callable[..., str | None]
 ) -> str | None:
-    """The line a financing of ``product`` holds: the core's, else the product sub-line of
-    the enterprise, else its own line. ``line_of`` is `q.line_of` bound to a transaction, or
-    `q.line_of_read` bound to a driver."""
+    """The line a financing of ``product`` holds: on the core's supply-chain line, the
+    sub-limit of the borrower's tier when the core has one, else the core's line; otherwise
+    the product sub-line of the enterprise, else its own line. ``line_of`` is `q.line_of`
+    bound to a transaction, or `q.line_of_read` bound to a driver."""
     if product.line == "core":
+        if facts.core_id and facts.tier:
+            tier_line = line_of(facts.core_id, "tier", currency, None, facts.tier)
+            if tier_line:
+                return tier_line
         return facts.core_line_id
     sub = line_of(facts.enterprise_id, "product", currency, product.id)
     return sub or line_of(facts.enterprise_id, "enterprise", currency)
@@ -329,6 +394,8 @@ def _approve_tx(
     rate: int,
     now: datetime,
     today: date,
+    tenor_days: int | None = None,
+    conditions: Sequence[str] = (),
 ) -> str:
     """Create the financing: hold the line (pending, every level), pledge the collateral."""
     fin_id = f"F-{app['id']}"
@@ -347,6 +414,9 @@ def _approve_tx(
         tx,
         {
             "id": fin_id,
+            "origin": FinancingOrigin.ORIGINATED.value,
+            "lender": OWN_LENDER,
+            "product_kind": product.kind.value,
             "application_id": app["id"],
             "borrower_id": app["enterprise_id"],
             "product_id": product.id,
@@ -365,6 +435,8 @@ def _approve_tx(
             "created_at": now,
             "approved_on": today,
             "penalty_pct": product.penalty_rate_multiplier_pct,
+            "tenor_days": tenor_days or product.tenor_days,
+            "conditions": list(conditions),
         },
         app["enterprise_id"],
         app["id"],
@@ -387,32 +459,37 @@ def submit_application(
     product = get_product(req.product_id)
     now = _now()
     today = today or now.date()
+    terms = {
+        "enterprise_id": req.enterprise_id,
+        "product_id": req.product_id,
+        "amount_minor": req.amount_minor,
+        "currency": req.currency,
+        "collateral_ids": sorted(set(req.collateral_ids)),
+        "maker": req.maker,
+        "maker_role": req.maker_role,
+    }
     existing = q.get_application(driver, database, req.id)
     if existing is not None:
-        return _app(existing)
+        return _same_application(existing, terms)
     facts = read_facts(driver, database, req.enterprise_id, req.currency, today)
 
-    def work(tx: ManagedTransaction) -> None:
-        got = q.merge_application(
-            tx,
-            req.id,
-            req.enterprise_id,
-            {
-                "enterprise_id": req.enterprise_id,
-                "product_id": req.product_id,
-                "amount_minor": req.amount_minor,
-                "currency": req.currency,
-                "collateral_ids": sorted(set(req.collateral_ids)),
-                "maker": req.maker,
-                "maker_role": req.maker_role,
-            },
-            now,
-        )
+    def work(tx: ManagedTransaction, refused: FinanceError | None) -> None:
+        got = q.merge_application(tx, req.id, req.enterprise_id, terms, now)
         if got is None:
             raise NotFound(f"enterprise {req.enterprise_id} does not exist")
         if not got["created"]:
             return
         app = got["application"]
+        if refused is not None:
+            # The first attempt failed on the collateral or the line: the application is
+            # kept, declined with that reason, so that nothing a maker asked for is lost.
+            outcome = evaluate(product, facts, req.amount_minor, 0)
+            outcome = replace(
+                outcome, verdict=Verdict.DECLINE, amount_minor=0,
+                reasons=[str(refused), *outcome.reasons],
+            )  # fmt: skip
+            _decide_tx(tx, app, product, facts, outcome, now, today, actor="policy")
+            return
         value = 0
         if product.collateral != Collateral.NONE and req.collateral_ids:
             # Value read under lock; pledge conflicts surface here as AlreadyPledged.
@@ -420,9 +497,26 @@ def submit_application(
         outcome = evaluate(product, facts, req.amount_minor, value)
         _decide_tx(tx, app, product, facts, outcome, now, today, actor="policy")
 
-    with _approval_guard(driver, database, product, facts, req.currency):
-        ledger.run_write(driver, database, work)
+    try:
+        with _approval_guard(driver, database, product, facts, req.currency):
+            ledger.run_write(driver, database, partial(work, refused=None))
+    except (NotEligible, AlreadyPledged, LimitExceeded, LedgerRejected) as refused:
+        ledger.run_write(driver, database, partial(work, refused=refused))
     return get_application(driver, database, req.id)
+
+
+def _same_application(existing: dict[str, Any], terms: dict[str, Any]) -> Application:
+    """A repeated submission: the first result when the terms agree, a conflict otherwise."""
+    differ = sorted(
+        k for k, v in terms.items()
+        if k != "maker_role" and (existing.get(k) or None) != (v or None)
+    )  # fmt: skip
+    if differ:
+        raise IdempotencyConflict(
+            f"application {existing['id']} was already submitted with other "
+            f"{', '.join(differ)}; use a new id for a new application"
+        )
+    return _app(existing)
 
 
 def _decide_tx(
@@ -486,10 +580,17 @@ def review_application(
     approve: bool,
     note: str = "",
     today: date | None = None,
+    terms: ReviewTerms | None = None,
 ) -> Application:
-    """The checker's decision on a referred application; the maker cannot check."""
+    """The checker's decision on a referred application; the maker cannot check. An approval
+    may change the terms (a smaller or larger amount up to what was asked, another rate or
+    tenor) and attach conditions; the decision records them. Sending the same decision
+    again returns the application as it stands."""
     if checker_role not in CHECKER_ROLES:
         raise Forbidden(f"role {checker_role} cannot approve applications")
+    terms = terms or ReviewTerms()
+    if not approve and terms.changes_anything:
+        raise FinanceError("a rejection cannot change terms")
     now = _now()
     today = today or now.date()
     app0 = get_application(driver, database, application_id)
@@ -500,18 +601,30 @@ def review_application(
         app = q.lock_application(tx, application_id)
         if app is None:
             raise NotFound(f"application {application_id} does not exist")
+        verdict = AppStatus.APPROVED if approve else AppStatus.REJECTED
+        if app["status"] == verdict and app.get("checker") == checker:
+            return  # the same decision sent again
         if app["status"] != AppStatus.REFERRED:
             raise InvalidState(f"application {application_id} is {app['status']}, not referred")
         if checker == app.get("maker"):
             raise Forbidden(f"{checker} made application {application_id} and cannot check it")
-        props: dict[str, Any] = {"checker": checker, "reviewed_at": now, "review_note": note}
-        if approve:
-            props["status"] = AppStatus.APPROVED.value
-            props["financing_id"] = _approve_tx(
-                tx, app, product, facts, app["decided_amount_minor"], app["rate_bps"], now, today
+        amount = terms.amount_minor or app["decided_amount_minor"]
+        rate = app["rate_bps"] if terms.rate_bps is None else terms.rate_bps
+        if approve and not 0 < amount <= app["amount_minor"]:
+            raise FinanceError(
+                f"the approved amount must be positive and at most the "
+                f"{app['amount_minor']} asked, got {amount}"
             )
-        else:
-            props["status"] = AppStatus.REJECTED.value
+        props: dict[str, Any] = {
+            "checker": checker, "reviewed_at": now, "review_note": note,
+            "status": verdict.value, "conditions": list(terms.conditions),
+        }  # fmt: skip
+        if approve:
+            props.update(decided_amount_minor=amount, rate_bps=rate)
+            props["financing_id"] = _approve_tx(
+                tx, app, product, facts, amount, rate, now, today,
+                tenor_days=terms.tenor_days, conditions=terms.conditions,
+            )  # fmt: skip
         q.update_application(tx, application_id, props)
         q.create_decision(
             tx,
@@ -521,9 +634,12 @@ def review_application(
                 "kind": "review",
                 "actor": checker,
                 "verdict": "approve" if approve else "reject",
-                "reasons": [note or ("approved by " + checker if approve else "rejected")],
-                "amount_minor": app["decided_amount_minor"],
-                "rate_bps": app["rate_bps"],
+                "reasons": [
+                    note or ("approved by " + checker if approve else "rejected"),
+                    *terms.describe(app["decided_amount_minor"], app["rate_bps"]),
+                ],
+                "amount_minor": amount if approve else 0,
+                "rate_bps": rate,
                 "policy_version": POLICY_VERSION,
                 "decided_at": now,
                 "inputs": _inputs_json(facts),
@@ -545,6 +661,16 @@ def review_application(
 # --------------------------------------------------------------------------------------
 
 
+def require_serviced(row: dict[str, Any]) -> None:
+    """Refuse a servicing step on a financing loaded from a lender's book: it has no
+    ledger accounts, schedule or line here, only what the lender reported."""
+    if row.get("origin") == FinancingOrigin.LOADED:
+        raise InvalidState(
+            f"financing {row['id']} was loaded from {row.get('lender') or 'a lender'}'s book; "
+            "ChainLens does not service it"
+        )
+
+
 def _step(
     driver: Driver,
     database: str,
@@ -558,6 +684,7 @@ def _step(
         row = q.lock_financing(tx, financing_id)
         if row is None:
             raise NotFound(f"financing {financing_id} does not exist")
+        require_serviced(row)
         status = FinStatus(row["status"])
         if status not in allowed:
             raise InvalidState(f"financing {financing_id} is {status.value}")
@@ -655,7 +782,7 @@ def disburse(driver: Driver, database: str, financing_id: str, on: date) -> Fina
                 )
             )
         ledger.require_ok(ledger.create_transfers_tx(tx, cl.close_chain(reqs), now))
-        maturity = on + timedelta(days=product.tenor_days)
+        maturity = on + timedelta(days=int(row.get("tenor_days") or product.tenor_days))
         return {
             "status": FinStatus.ACTIVE.value,
             "start_on": on,

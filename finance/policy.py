@@ -14,8 +14,9 @@ Verdicts:
 Limit (what can be granted for one financing), the smallest of: the amount asked; the
 product's maximum; the collateral's value times the advance rate (for secured products);
 a share of the trade on the path to the core (35% of the weakest link for tier 1, five
-points less per tier further down, floor 10%), scaled by (1 - default score); and for
-products on the core's line, what is left of that line.
+points less per tier further down, floor 10%), scaled by (1 - default score); and what is
+left of the line the product draws on (the core's supply-chain line, or its sub-limit for the
+borrower's tier, for products on the core's line; the firm's own line otherwise).
 Rate: product base + spread + spread per tier beyond the first + spread x default score,
 plus 100 bps inside a guarantee circle.
 """
@@ -131,10 +132,18 @@ def read_facts(
     if e.get("is_core"):
         core_id = enterprise_id
     anchor = core_id or row["seller_core_id"]
-    core_line = None
+    core_line = tier_line = None
     if anchor:
         with driver.session(database=database) as s:
             core_line = s.execute_read(lambda tx: q.line_of(tx, anchor, "supply_chain", currency))
+            if row["tier"] and core_id:
+                # The core's sub-limit for this supplier's tier, when it set one.
+                tier_line = s.execute_read(
+                    lambda tx: q.line_of(tx, anchor, "tier", currency, None, row["tier"])
+                )
+    core_available = _available(driver, database, core_line, currency)
+    if tier_line is not None:
+        core_available = min(core_available, _available(driver, database, tier_line, currency))
     with driver.session(database=database) as s:
         own_line = s.execute_read(lambda tx: q.line_of(tx, enterprise_id, "enterprise", currency))
     amounts = row["path_amounts"] or []
@@ -166,7 +175,7 @@ def read_facts(
         group_size=row["group_size"],
         group_exposure_minor=row["group_exposure"],
         core_line_id=core_line,
-        core_line_available_minor=_available(driver, database, core_line, currency),
+        core_line_available_minor=core_available,
         own_line_id=own_line,
         own_line_available_minor=_available(driver, database, own_line, currency),
     )
@@ -269,6 +278,15 @@ def evaluate(
                 facts.core_line_available_minor,
                 f"core line {facts.core_line_id or '(none)'} has "
                 f"{_money(facts.core_line_available_minor)} left",
+            )
+        )
+    else:
+        caps.append(
+            (
+                facts.own_line_available_minor,
+                f"own line {facts.own_line_id} has {_money(facts.own_line_available_minor)} left"
+                if facts.own_line_id
+                else f"{facts.name} has no credit line of its own",
             )
         )
     amount, why = min(caps, key=lambda c: c[0])

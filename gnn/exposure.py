@@ -169,7 +169,7 @@ def load_network(
         for r in page:
             ids.append(r.id)
             names.append(r.name)
-            eq = r.equity if r.equity is not None else r.registered_capital
+            eq = r.registered_capital
             equity.append(float(eq) if eq is not None else np.nan)
             core.append(r.is_core)
     eq_arr = np.asarray(equity, dtype=np.float64)

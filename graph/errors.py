@@ -19,3 +19,8 @@ class NotFound(GraphError):
 
 class InvalidArgument(GraphError):
     http_status = 400
+
+
+class UndeclaredProperty(GraphError):
+    """A writer tried to store a property that `graph.model` does not declare for the label:
+    a programming error, caught before the graph silently grows a second spelling."""

@@ -6,7 +6,9 @@ Cypher elsewhere in `graph/` interpolates only these enum values, never user str
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
+from typing import Any
 
 
 class Label(StrEnum):
@@ -33,6 +35,7 @@ class Label(StrEnum):
     TRANSFER = "Transfer"
     ALERT = "Alert"
     RELEASE_ORDER = "ReleaseOrder"  # sensors: permission to move pledged stock out
+    FOLLOW_UP = "FollowUp"  # post-loan: a collections contact or an inspection of a financing
     DECISION = "Decision"
     # platform
     USER = "User"
@@ -86,3 +89,254 @@ class Rel(StrEnum):
 
 # Labels whose nodes are keyed by a unique `id` property.
 KEYED_LABELS: tuple[Label, ...] = tuple(Label)
+
+
+# --------------------------------------------------------------------------------------
+# Statuses: every status value a writer may store, declared once. Queries receive the named
+# sets below as parameters (`$live`, `$outstanding`) instead of typing the values inline.
+# --------------------------------------------------------------------------------------
+
+
+class FinancingStatus(StrEnum):
+    """One status set for every financing: the book loaded from a lender's files and what
+    ChainLens originates. Ingest maps a book's `live` to ACTIVE and `repaid` to CLOSED."""
+
+    APPROVED = "approved"  # line held, collateral pledged, not yet contracted
+    CONTRACTED = "contracted"
+    ACTIVE = "active"  # disbursed, performing
+    OVERDUE = "overdue"
+    CLOSED = "closed"  # repaid
+    WRITTEN_OFF = "written_off"
+    CANCELLED = "cancelled"
+
+
+# Financings that hold their collateral and occupy a line (a second pledge is refused).
+FINANCING_LIVE: frozenset[FinancingStatus] = frozenset(
+    {
+        FinancingStatus.APPROVED,
+        FinancingStatus.CONTRACTED,
+        FinancingStatus.ACTIVE,
+        FinancingStatus.OVERDUE,
+    }
+)
+# Financings with money out: exposure, contagion, prospects.
+FINANCING_OUTSTANDING: frozenset[FinancingStatus] = frozenset(
+    {FinancingStatus.ACTIVE, FinancingStatus.OVERDUE}
+)
+
+
+class FinancingOrigin(StrEnum):
+    LOADED = "loaded"  # from a lender's book in the ingest format; ChainLens does not service it
+    ORIGINATED = "originated"  # applied for, decided and serviced through ChainLens
+
+
+class ApplicationStatus(StrEnum):
+    SUBMITTED = "submitted"
+    REFERRED = "referred"  # waiting for a credit officer (checker)
+    APPROVED = "approved"
+    DECLINED = "declined"  # by policy
+    REJECTED = "rejected"  # by the checker
+
+
+class InvoiceStatus(StrEnum):
+    ISSUED = "issued"
+    PARTIALLY_PAID = "partially_paid"
+    OVERDUE = "overdue"
+    PAID = "paid"
+    VOID = "void"
+
+
+# Invoices still owed to their seller: receivables a financing may take.
+INVOICE_OPEN: frozenset[InvoiceStatus] = frozenset(
+    {InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.OVERDUE}
+)
+
+
+class ContractStatus(StrEnum):
+    ACTIVE = "active"  # signed and being performed: an open order
+    FULFILLED = "fulfilled"
+    TERMINATED = "terminated"
+
+
+class AssetStatus(StrEnum):
+    ACTIVE = "active"  # owned and in place: may be pledged
+    SOLD = "sold"
+    RELEASED = "released"
+
+
+class VoucherStatus(StrEnum):
+    LIVE = "live"
+    SPLIT = "split"  # replaced by its pieces
+    FINANCED = "financed"  # discounted with a funder, still the core's payable
+    CLEARED = "cleared"  # paid by the core at maturity
+
+
+# Vouchers that are still the issuing core's open payable.
+VOUCHER_OPEN: frozenset[VoucherStatus] = frozenset({VoucherStatus.LIVE, VoucherStatus.FINANCED})
+
+
+class EnterpriseStatus(StrEnum):
+    ACTIVE = "active"
+    LIQUIDATING = "liquidating"
+    REVOKED = "revoked"
+    CANCELLED = "cancelled"
+
+
+class CreditLineStatus(StrEnum):
+    ACTIVE = "active"
+    FROZEN = "frozen"
+    EXPIRED = "expired"
+
+
+def values(statuses: Iterable[StrEnum]) -> list[str]:
+    """A status set as a sorted list of strings, the form queries take as a parameter."""
+    return sorted(str(s) for s in statuses)
+
+
+# --------------------------------------------------------------------------------------
+# Properties: every property each label's nodes may carry, declared once. The schema
+# contract test (tests/graph/test_schema_contract.py) fails when Cypher in `graph/` names a
+# property of a labelled node that is not declared here, and when a journey over a generated
+# world draws a "property key does not exist" notification from Neo4j.
+# --------------------------------------------------------------------------------------
+
+_LOADED = ("source_file", "loaded_at")  # set by ingest on every node it writes
+_LOCK = ("_v",)  # bumped to take a write lock first (see graph/queries/finance.py)
+
+PROPERTIES: dict[Label, frozenset[str]] = {
+    label: frozenset(("id", *props))
+    for label, props in {
+        Label.ENTERPRISE: (
+            *_LOADED, *_LOCK, "name", "name_en", "aliases", "uscc", "uscc_valid", "uscc_problem",
+            "legal_form", "region_code", "industry_code", "registered_capital", "currency",
+            "founded_on", "status", "is_core", "is_branch", "entity_type", "source", "created_by",
+            "bods_record_id", "fraud_score", "default_score", "score_explanation",
+            "score_model_version", "scored_at",
+        ),
+        Label.PERSON: (*_LOADED, "name", "id_hash", "source", "bods_record_id"),
+        Label.ADDRESS: (*_LOADED, "text", "region_code"),
+        Label.PHONE: (*_LOADED, "number"),
+        Label.CONTRACT: (
+            *_LOADED, *_LOCK, "kind", "amount", "currency", "signed_on", "due_on", "status",
+        ),
+        Label.INVOICE: (
+            *_LOADED, *_LOCK, "quantity", "amount", "tax", "currency", "issued_on", "due_on",
+            "status",
+        ),
+        Label.SHIPMENT: (*_LOADED, "quantity", "shipped_on", "received_on"),
+        Label.PAYMENT: (*_LOADED, "amount", "currency", "paid_on"),
+        Label.GOODS: (*_LOADED, "name", "hs_code", "category", "unit"),
+        Label.WAREHOUSE: (*_LOADED, "name", "region_code", "geo"),
+        Label.ASSET: (
+            *_LOADED, *_LOCK, "kind", "quantity", "unit", "unit_value", "currency", "status",
+            "value_minor", "value_currency", "valued_at", "valued_quantity", "state_at",
+            "measured_quantity", "head_count", "weight_kg", "camera_count", "temperature",
+            "humidity", "lat", "lon", "distance_m", "inside_geofence", "silent_sensors",
+            "geofence_lat", "geofence_lon", "geofence_radius_m", "temp_min", "temp_max",
+            "humidity_max",
+        ),
+        Label.SENSOR: (*_LOADED, "kind", "installed_on", "last_seen", "interval_s"),
+        Label.SOURCE_RECORD: (
+            *_LOADED, "source", "name", "name_en", "uscc", "uscc_valid", "legacy_org_code",
+            "registration_no", "legal_form", "region_code", "address", "phone", "legal_rep",
+            "raw", "problems",
+        ),
+        Label.PRODUCT: ("name", "kind"),
+        Label.CREDIT_LINE: (
+            "kind", "currency", "limit_minor", "expires_on", "product_id", "tier", "status",
+            "status_at", "status_reason", "created_at",
+        ),
+        Label.APPLICATION: (
+            *_LOCK, "status", "enterprise_id", "product_id", "amount_minor", "currency",
+            "collateral_ids", "maker", "maker_role", "created_at", "financing_id", "reasons",
+            "decided_amount_minor", "rate_bps", "policy_version", "decided_at", "checker",
+            "reviewed_at", "review_note", "conditions", "_new",
+        ),
+        Label.FINANCING: (
+            *_LOADED, *_LOCK, "status", "origin", "lender", "product_kind", "product_id",
+            "application_id", "borrower_id", "currency", "amount_minor", "outstanding_minor",
+            "interest_due_minor", "rate_bps", "day_count", "line_id", "line_path", "start_on",
+            "maturity_on", "accrued_through", "dpd", "risk_class", "provision_minor",
+            "created_at", "approved_on", "penalty_pct", "penalty_accrued", "period_accrued",
+            "period_principal", "period_start", "contract_no", "signed_on", "cancel_reason",
+            "written_off_by", "written_off_minor", "written_off_on", "tenor_days", "conditions",
+            "ltv_bps", "ltv_at", "closed_on",
+        ),
+        Label.VOUCHER: (
+            *_LOCK, "root_id", "core_id", "face_minor", "currency", "issued_on", "due_on",
+            "status", "depth", "split_on", "line_id", "financed_holder_id", "financed_on",
+            "discount_minor", "rate_bps", "cleared_on",
+        ),
+        Label.ACCOUNT: (
+            *_LOCK, "code", "kind", "currency", "owner_id", "flags", "debits_pending",
+            "debits_posted", "credits_pending", "credits_posted",
+        ),
+        Label.TRANSFER: (
+            "kind", "debit_account_id", "credit_account_id", "amount", "currency", "code",
+            "ref", "pending_id", "linked", "value_at", "created_at", "timeout_at", "status",
+        ),
+        Label.ALERT: (
+            "kind", "scope", "severity", "status", "message", "evidence", "first_evidence_at",
+            "raised_at", "created_at", "cleared_at", "acknowledged_at", "acknowledged_by",
+            "acknowledged_note", "asset_id", "sensor_id", "financing_id", "ltv_at", "ltv_bps",
+            "max_ltv_bps", "shortfall_minor", "_new",
+        ),
+        Label.RELEASE_ORDER: ("quantity", "valid_from", "valid_to"),
+        Label.FOLLOW_UP: (
+            "kind", "financing_id", "on", "note", "outcome", "promised_minor", "promised_on",
+            "recorded_by", "recorded_at", "_new",
+        ),
+        # Two kinds share the label: entity matches (`same`, `by`, `at`, the two records)
+        # and credit decisions (`actor`, `verdict`, `decided_at`, ...).
+        Label.DECISION: (
+            "kind", "same", "by", "at", "record_a", "record_b", "note", "actor", "verdict",
+            "reasons", "amount_minor", "rate_bps", "policy_version", "decided_at", "inputs",
+        ),
+        Label.USER: (
+            "username", "password_hash", "roles", "disabled", "token_version", "created_at",
+            "updated_at",
+        ),
+        Label.INGEST_BATCH: ("file", "batch_no", "rows", "folder_hash", "committed_at"),
+        Label.AUDIT_EVENT: (
+            "at", "username", "roles", "kind", "operation", "fields", "variables", "decision",
+            "detail", "duration_ms", "correlation_id",
+        ),
+    }.items()
+}  # fmt: skip
+
+_PLEDGE = ("id", "pledged_on", *_LOADED)
+REL_PROPERTIES: dict[Rel, frozenset[str]] = {
+    rel: frozenset(props)
+    for rel, props in {
+        Rel.HOLDS: ("pct", "since", "source", "bods_record_id", *_LOADED),
+        Rel.ROLE: ("kind", *_LOADED),
+        Rel.GUARANTEES: ("id", "amount", "currency", "signed_on", "expires_on", *_LOADED),
+        Rel.SUPPLIES: (
+            "amount_12m", "invoices_12m", "amount_total", "invoices_total", "first_on",
+            "last_on", "currency", "as_of",
+        ),
+        Rel.FOR: ("qty",),
+        Rel.OF: ("qty",),
+        Rel.PARTY: ("role",),
+        Rel.INPUT_TO: _LOADED,
+        Rel.PLEDGED_TO: _PLEDGE,
+        Rel.ASSIGNED_TO: _PLEDGE,
+        Rel.RESOLVES_TO: ("score", "method", "at", "explanation", "run_id"),
+        Rel.SAME_AS: ("at", "explanation", "reason", "run_id"),
+        Rel.BRANCH_OF: ("run_id",),
+        Rel.HELD: ("seq", "from_on", "to_on", "how"),
+        Rel.HELD_BY: ("since",),
+    }.items()
+}  # fmt: skip
+
+
+def declared(label: Label, props: Mapping[str, Any]) -> dict[str, Any]:
+    """``props`` unchanged when every key is declared for ``label``; raises otherwise. The
+    finance writers pass their property maps through it (as followthemoney refuses an unknown
+    property), so a misspelt name fails in the writer, not as a null in some reader."""
+    unknown = set(props) - PROPERTIES[label]
+    if unknown:
+        from graph.errors import UndeclaredProperty
+
+        raise UndeclaredProperty(f"{label} has no declared properties {sorted(unknown)}")
+    return dict(props)

@@ -1,13 +1,15 @@
 """Constraints and indexes for the whole model; `chainlens db init` applies them.
 
-Every statement is `IF NOT EXISTS`, so applying the schema is idempotent.
+Every statement is `IF NOT EXISTS`, so applying the schema is idempotent. Applying it also
+registers the model's vocabulary (`register_vocabulary`), so that Neo4j's "does not exist"
+notifications speak only of names the model does not declare.
 """
 
 from __future__ import annotations
 
 from neo4j import Driver
 
-from graph.model import KEYED_LABELS, Label, Rel
+from graph.model import KEYED_LABELS, PROPERTIES, REL_PROPERTIES, Label, Rel
 
 
 def _unique(label: Label, prop: str = "id") -> str:
@@ -52,7 +54,7 @@ def schema_statements() -> list[str]:
         _index(Label.ALERT, "created_at"),
         _index(Label.AUDIT_EVENT, "at"),  # api: the admin reads the audit log by time
         _rel_index(Rel.GUARANTEES, "id"),
-        # Full-text search over names, aliases and English names for `searchEnterprises`.
+        # Full-text search over names, English names and USCCs for `searchEnterprises`.
         "CREATE FULLTEXT INDEX enterprise_names IF NOT EXISTS "
         "FOR (n:Enterprise) ON EACH [n.name, n.name_en, n.uscc] "
         "OPTIONS {indexConfig: {`fulltext.analyzer`: 'cjk'}}",
@@ -66,4 +68,32 @@ def apply_schema(driver: Driver, database: str) -> int:
     for statement in statements:
         driver.execute_query(statement, database_=database)
     driver.execute_query("CALL db.awaitIndexes(300)", database_=database)
+    register_vocabulary(driver, database)
     return len(statements)
+
+
+def register_vocabulary(driver: Driver, database: str) -> None:
+    """Make every declared label, relationship type and property key known to Neo4j.
+
+    A fresh database knows no names, so a query reading a property that no node carries yet
+    (scores before the first scoring run, vouchers before the first issue) draws the warning
+    "property key does not exist" — the warning that must stay audible for names that no
+    writer uses at all. Tokens are created in their own internal transactions and survive the
+    rollback of the write that needed them, so one rolled-back write registers them all and
+    leaves no data behind.
+    """
+
+    def props(names: frozenset[str]) -> str:
+        return "{" + ", ".join(f"`{p}`: 0" for p in sorted(names)) + "}"
+
+    nodes = ", ".join(f"(:{label.value} {props(PROPERTIES[label])})" for label in Label)
+    rels = " ".join(
+        f"CREATE (a)-[:{rel.value} {props(REL_PROPERTIES.get(rel, frozenset()))}]->(a)"
+        for rel in Rel
+    )
+    with driver.session(database=database) as session:
+        tx = session.begin_transaction()
+        try:
+            tx.run(f"CREATE {nodes} CREATE (a) {rels}").consume()
+        finally:
+            tx.rollback()

@@ -152,8 +152,9 @@ FINANCINGS = FileSpec("financings", (
     _e("product_kind", "factoring reverse_factoring receivables_pledge warehouse_receipt_pledge "
        "movable_asset_pledge order_financing confirmed_warehouse voucher_discounting", True),
     _r("borrower_id", "enterprises", True), _f("lender", required=True),
-    _f("amount", Kind.MONEY, True), _CUR, _f("start_on", Kind.DATE, True),
-    _f("maturity_on", Kind.DATE, True), _e("status", "live repaid overdue written_off"),
+    _f("amount", Kind.MONEY, True), _f("outstanding", Kind.MONEY), _CUR,
+    _f("start_on", Kind.DATE, True), _f("maturity_on", Kind.DATE, True),
+    _e("status", "live repaid overdue written_off"),
 ), label=Label.FINANCING)  # fmt: skip
 ENTERPRISE_RECORDS = FileSpec("enterprise_records", (
     _f("record_id", Kind.ID, True), _f("source", required=True), _f("name", required=True),

@@ -32,6 +32,7 @@ from neo4j import Driver
 from chainlens.logs import get_logger
 from graph.model import Label
 from graph.queries import ingest as q
+from ingest.book import financing_row
 from ingest.errors import FileRefused, FolderRefused
 from ingest.formats import BY_NAME, FILES, FORMAT_VERSION, FileSpec, Manifest, referenced_files
 from ingest.records import EnterpriseRecord, IdentityResolver, RecordResolver
@@ -385,6 +386,8 @@ class _FileLoader:
         return q.node_statements(name, [self._node_row(r.values) for r in rows])
 
     def _node_row(self, values: dict[str, Any]) -> dict[str, Any]:
+        if self.spec.name == "financings":
+            return financing_row(values)
         uscc = values.get("uscc")
         if not isinstance(uscc, UsccValue):
             return values

@@ -10,7 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 from neo4j import Driver
 
+from graph.queries import ingest as ingest_q
 from graph.queries import sensors as q
+from ingest.book import financing_row
 from sensors.model import (
     AssetInfo,
     Geofence,
@@ -160,11 +162,39 @@ def _native(value: Any) -> datetime:
     return native
 
 
+# The simulated lender's book: each simulated asset secures one live loan of this share of
+# its value, a year long from the scenario's start.
+SIMULATED_LENDER = "simulated lender"
+SIMULATED_ADVANCE_PCT = 60
+
+
+def _simulated_financings(scenario: Scenario) -> list[dict[str, Any]]:
+    start = scenario.start.date()
+    rows = []
+    for a in scenario.registry.assets.values():
+        value = int(a.quantity * (a.unit_value or 0)) * SIMULATED_ADVANCE_PCT // 100
+        for fid in a.financing_ids:
+            rows.append(financing_row({
+                "id": fid, "product_kind": "movable_asset_pledge", "borrower_id": a.owner_id,
+                "lender": SIMULATED_LENDER, "amount": max(value, 1), "currency": a.currency,
+                "start_on": start, "maturity_on": start.replace(year=start.year + 1),
+                "status": "live",
+            }))  # fmt: skip
+    return rows
+
+
 def register_scenario(driver: Driver, database: str, scenario: Scenario) -> None:
-    """Write a simulator scenario's collateral, sensors and release orders to the graph."""
+    """Write a simulator scenario's collateral, sensors and release orders to the graph,
+    with the simulated lender's loans that the collateral secures (as a loaded book)."""
     registry = scenario.registry
-    register_collateral(
-        driver, database, list(registry.assets.values()), warehouses=scenario.warehouses
-    )
+    assets = list(registry.assets.values())
+    # Owners first (the collateral writer creates them), then their loans, then the
+    # collateral again: it links each asset to its loans now that they exist.
+    register_collateral(driver, database, assets, warehouses=scenario.warehouses)
+    ingest_q.write_batch(
+        driver, database, ingest_q.node_statements("financings", _simulated_financings(scenario)),
+        source_file="simulator", loaded_at=scenario.start, mark=None,
+    )  # fmt: skip
+    register_collateral(driver, database, assets, warehouses=scenario.warehouses)
     register_sensors(driver, database, list(registry.sensors.values()))
     register_release_orders(driver, database, registry.releases)

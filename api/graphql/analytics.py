@@ -403,10 +403,12 @@ def _four(f: tr.FourFlow) -> FourFlow:
 @strawberry.type
 class PledgedFinancing:
     id: strawberry.ID
-    status: str | None
-    amount: BigInt | None
+    status: str
+    amount: BigInt
+    outstanding: BigInt
     product_kind: str | None
     lender: str | None
+    origin: str
 
 
 @strawberry.type(description="One invoice or asset in more than one financing.")
@@ -424,9 +426,9 @@ def _pledge(d: tr.DuplicatePledge) -> DuplicatePledge:
         live_count=d.live_count, conflicting=d.conflicting,
         financings=[
             PledgedFinancing(
-                id=strawberry.ID(f.id), status=f.status,
-                amount=BigInt(f.amount) if f.amount is not None else None,
-                product_kind=f.product_kind, lender=f.lender,
+                id=strawberry.ID(f.id), status=f.status, amount=BigInt(f.amount_minor),
+                outstanding=BigInt(f.outstanding_minor), product_kind=f.product_kind,
+                lender=f.lender, origin=f.origin,
             )
             for f in d.financings
         ],

@@ -26,7 +26,9 @@ from finance import credit_lines as cl
 from finance import ledger as fl
 from finance import lifecycle as lc
 from finance import matching as fm
+from finance import postloan as pl
 from finance import vouchers as fv
+from finance.errors import FinanceError
 from finance.products import load_products
 
 MATCHERS = (Role.SERVICE, Role.RELATIONSHIP_MANAGER, Role.CREDIT_OFFICER, Role.ANALYST)
@@ -133,6 +135,9 @@ class Application:
     decided_amount: BigInt
     rate_bps: int
     policy_version: str
+    checker: str | None
+    conditions: list[str]
+    created_at: datetime | None
 
     @strawberry.field(description="Every decision on this application, oldest first.")
     async def decisions(self, info: Info[Context, None]) -> list[Decision]:
@@ -148,21 +153,28 @@ def _app(a: lc.Application) -> Application:
         collateral_ids=a.collateral_ids,
         financing_id=strawberry.ID(a.financing_id) if a.financing_id else None,
         reasons=a.reasons, decided_amount=BigInt(a.decided_amount_minor), rate_bps=a.rate_bps,
-        policy_version=a.policy_version,
+        policy_version=a.policy_version, checker=a.checker, conditions=a.conditions,
+        created_at=a.created_at,
     )  # fmt: skip
 
 
-@strawberry.type
+@strawberry.type(
+    description="A financing: loaded from a lender's book (origin `loaded`: no "
+    "application, product or servicing here) or originated through ChainLens."
+)
 class Financing:
     id: strawberry.ID
-    application_id: strawberry.ID
+    origin: str
+    lender: str
+    product_kind: str | None
+    application_id: strawberry.ID | None
     borrower_id: strawberry.ID
-    product_id: strawberry.ID
+    product_id: strawberry.ID | None
     status: str
     currency: str
     amount: BigInt
     rate_bps: int
-    day_count: str
+    day_count: str | None
     line_id: strawberry.ID | None
     outstanding: BigInt
     interest_due: BigInt
@@ -172,18 +184,61 @@ class Financing:
     days_past_due: int
     risk_class: str
     provision: BigInt
+    tenor_days: int | None
+    conditions: list[str]
+
+    @strawberry.field(description="Collections contacts and inspections, oldest first.")
+    async def follow_ups(self, info: Info[Context, None]) -> list[FollowUp]:
+        return [_follow_up(u) for u in await info.context.call(pl.follow_ups, str(self.id))]
+
+
+@strawberry.type(description="A collections contact or a post-loan inspection of a financing.")
+class FollowUp:
+    id: strawberry.ID
+    financing_id: strawberry.ID
+    kind: str
+    on: date
+    note: str
+    outcome: str
+    promised: BigInt | None
+    promised_on: date | None
+    recorded_by: str
+    recorded_at: datetime
+
+
+def _follow_up(u: pl.FollowUp) -> FollowUp:
+    return FollowUp(
+        id=strawberry.ID(u.id), financing_id=strawberry.ID(u.financing_id), kind=u.kind,
+        on=u.on, note=u.note, outcome=u.outcome,
+        promised=BigInt(u.promised_minor) if u.promised_minor is not None else None,
+        promised_on=u.promised_on, recorded_by=u.recorded_by, recorded_at=u.recorded_at,
+    )  # fmt: skip
+
+
+@strawberry.type(description="What one end-of-day run did.")
+class EndOfDayRun:
+    as_of: date
+    expired: int
+    accrued: int
+    reviewed: int
+    maturity_warnings: int
+    overdue_alerts: int
 
 
 def _fin(f: lc.Financing) -> Financing:
     return Financing(
-        id=strawberry.ID(f.id), application_id=strawberry.ID(f.application_id),
-        borrower_id=strawberry.ID(f.borrower_id), product_id=strawberry.ID(f.product_id),
+        id=strawberry.ID(f.id), origin=f.origin.value, lender=f.lender,
+        product_kind=f.product_kind,
+        application_id=strawberry.ID(f.application_id) if f.application_id else None,
+        borrower_id=strawberry.ID(f.borrower_id),
+        product_id=strawberry.ID(f.product_id) if f.product_id else None,
         status=f.status.value, currency=f.currency, amount=BigInt(f.amount_minor),
-        rate_bps=f.rate_bps, day_count=f.day_count.value,
+        rate_bps=f.rate_bps, day_count=f.day_count.value if f.day_count else None,
         line_id=strawberry.ID(f.line_id) if f.line_id else None,
         outstanding=BigInt(f.outstanding_minor), interest_due=BigInt(f.interest_due_minor),
         start_on=f.start_on, maturity_on=f.maturity_on, accrued_through=f.accrued_through,
         days_past_due=f.dpd, risk_class=f.risk_class.value, provision=BigInt(f.provision_minor),
+        tenor_days=f.tenor_days, conditions=f.conditions,
     )  # fmt: skip
 
 
@@ -451,13 +506,68 @@ class FinanceMutation:
         )  # fmt: skip
         return _app(await info.context.call(lc.submit_application, req))
 
-    @_mutation("Approve or reject a referred application (not your own).", CREDIT)
+    @_mutation("Approve or reject a referred application (not your own); an approval may "
+               "change the amount (up to what was asked), the rate or the tenor and attach "
+               "conditions. The same decision sent again returns the application.",
+               CREDIT)  # fmt: skip
     async def review_application(
-        self, info: Info[Context, None], id: strawberry.ID, approve: bool, note: str = ""
-    ) -> Application:
+        self, info: Info[Context, None], id: strawberry.ID, approve: bool, note: str = "",
+        amount: BigInt | None = None, rate_bps: int | None = None,
+        tenor_days: int | None = None, conditions: list[str] | None = None,
+    ) -> Application:  # fmt: skip
+        terms = lc.ReviewTerms(
+            amount_minor=int(amount) if amount is not None else None, rate_bps=rate_bps,
+            tenor_days=tenor_days, conditions=tuple(conditions or ()),
+        )  # fmt: skip
         return _app(await info.context.call(
             lc.review_application, str(id), info.context.user.username, _checker_role(info),
-            approve, note))  # fmt: skip
+            approve, note, None, terms))  # fmt: skip
+
+    @_mutation("Cancel an approved or contracted financing before disbursement: the line "
+               "hold is voided and the collateral freed.", CREDIT)  # fmt: skip
+    async def cancel_financing(
+        self, info: Info[Context, None], financing_id: strawberry.ID, reason: str
+    ) -> Financing:
+        return _fin(await info.context.call(lc.cancel, str(financing_id), reason))
+
+    @_mutation("Write off a doubtful or loss financing against its provision.", CREDIT)
+    async def write_off_financing(
+        self, info: Info[Context, None], financing_id: strawberry.ID, on: date
+    ) -> Financing:
+        return _fin(await info.context.call(
+            lc.write_off, str(financing_id), info.context.user.username, _checker_role(info),
+            on))  # fmt: skip
+
+    @_mutation("Record a collections contact or a post-loan inspection (retry-safe by id).",
+               (Role.CREDIT_OFFICER, Role.RELATIONSHIP_MANAGER))  # fmt: skip
+    async def record_follow_up(
+        self, info: Info[Context, None], id: strawberry.ID, financing_id: strawberry.ID,
+        kind: str, on: date, note: str, outcome: str = "", promised: BigInt | None = None,
+        promised_on: date | None = None,
+    ) -> FollowUp:  # fmt: skip
+        try:
+            follow_kind = pl.FollowUpKind(kind)
+        except ValueError:
+            raise FinanceError(
+                f"kind must be one of {', '.join(k.value for k in pl.FollowUpKind)}"
+            ) from None
+        req = pl.FollowUpCreate(
+            id=str(id), financing_id=str(financing_id), kind=follow_kind, on=on, note=note,
+            recorded_by=info.context.user.username, outcome=outcome,
+            promised_minor=int(promised) if promised is not None else None,
+            promised_on=promised_on,
+        )  # fmt: skip
+        return _follow_up(await info.context.call(pl.record_follow_up, req))
+
+    @_mutation("The end-of-day job as of a date: undrawn approvals expired, accrual, days past "
+               "due, five-tier class, provisions, and alerts before maturity and on overdue "
+               "(idempotent for a day).", CREDIT)  # fmt: skip
+    async def run_end_of_day(self, info: Info[Context, None], as_of: date) -> EndOfDayRun:
+        r = cast(pl.EndOfDay, await info.context.call(pl.end_of_day, as_of))
+        return EndOfDayRun(
+            as_of=as_of, expired=r.expired, accrued=r.accrued, reviewed=r.reviewed,
+            maturity_warnings=r.maturity_warnings, overdue_alerts=r.overdue_alerts,
+        )  # fmt: skip
 
     @_mutation("Record the signed contract of an approved financing.", CREDIT)
     async def sign_contract(

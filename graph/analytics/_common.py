@@ -8,12 +8,15 @@ from typing import Any, TypeVar
 from neo4j import Driver, ManagedTransaction, RoutingControl
 
 from graph.errors import InvalidArgument, NotFound
+from graph.model import FINANCING_LIVE, FINANCING_OUTSTANDING, values
 from graph.queries import analytics as q
 
 T = TypeVar("T")
 
-# Financing statuses that still expose the lender.
-OUTSTANDING_FINANCING = ("live", "overdue")
+# Financing statuses as query parameters: money out (exposure), and holding collateral or a
+# line (a second pledge is refused; a firm with one is no prospect).
+OUTSTANDING_FINANCING: list[str] = values(FINANCING_OUTSTANDING)
+LIVE_FINANCING: list[str] = values(FINANCING_LIVE)
 
 
 def check_range(name: str, value: int, low: int, high: int) -> int:

@@ -10,10 +10,10 @@ from neo4j import Driver, ManagedTransaction
 
 from graph.analytics import ownership, tiers
 from graph.analytics._common import OUTSTANDING_FINANCING, check_range, read_tx, tx_rows
+from graph.model import VOUCHER_OPEN, values
 from graph.queries.analytics import EXPOSURE_OF
 
 # Voucher statuses that no longer expose anyone.
-CLOSED_VOUCHERS = ("cleared", "settled", "cancelled", "void", "paid")
 MAX_MEMBERS = 20_000
 
 
@@ -68,8 +68,8 @@ class Exposure:
 
 
 def _exposure(tx: ManagedTransaction, ids: list[str]) -> list[MemberExposure]:
-    rows = tx_rows(tx, EXPOSURE_OF, ids=ids, outstanding=list(OUTSTANDING_FINANCING),
-                   closed_vouchers=list(CLOSED_VOUCHERS))  # fmt: skip
+    rows = tx_rows(tx, EXPOSURE_OF, ids=ids, outstanding=OUTSTANDING_FINANCING,
+                   open_vouchers=values(VOUCHER_OPEN))  # fmt: skip
     members = [
         MemberExposure(
             id=r["id"], name=r["name"], financings=int(r["financings"]),

@@ -16,8 +16,9 @@ from datetime import date
 from neo4j import Driver
 
 from graph.analytics import tiers
-from graph.analytics._common import OUTSTANDING_FINANCING, check_range, read
+from graph.analytics._common import LIVE_FINANCING, check_range, read
 from graph.errors import InvalidArgument
+from graph.model import EnterpriseStatus, values
 from graph.queries import analytics as q
 
 MAX_PROSPECTS = 200
@@ -83,12 +84,14 @@ def prospects(
             continue
         candidates.append((firm, path, links, months))
     rows = read(driver, database, q.PROSPECT_FACTS, ids=[c[0].id for c in candidates],
-                outstanding=list(OUTSTANDING_FINANCING))  # fmt: skip
+                live=LIVE_FINANCING,
+                inactive=values({EnterpriseStatus.REVOKED, EnterpriseStatus.CANCELLED,
+                                 EnterpriseStatus.LIQUIDATING}))  # fmt: skip
     facts = {r["id"]: r for r in rows}
     found = []
     for firm, path, links, months in candidates:
         fact = facts.get(firm.id)
-        if fact is None or fact["live_financings"] or fact["status"] in ("revoked", "cancelled"):
+        if fact is None or fact["live_financings"] or fact["inactive"]:
             continue
         fraud, default = fact["fraud_score"], fact["default_score"]
         if fraud is not None and fraud > max_fraud:

@@ -23,7 +23,7 @@ from typing import Any
 import networkx as nx
 from neo4j import Driver
 
-from graph.analytics._common import OUTSTANDING_FINANCING, check_range, read
+from graph.analytics._common import LIVE_FINANCING, check_range, read
 from graph.errors import InvalidArgument, NotFound
 from graph.queries import analytics as q
 
@@ -248,7 +248,7 @@ def _check_invoice(row: dict[str, Any]) -> FourFlow:
     else:
         problems = []
         qty = _num(row["qty"])
-        shipped = sum(_num(s.get("qty")) or 0.0 for s in shipments)
+        shipped = sum(_num(s.get("quantity")) or 0.0 for s in shipments)
         if qty is not None and qty > 0 and abs(shipped - qty) > 0.01 * qty:
             problems.append(f"shipped quantity {shipped:g} differs from invoiced {qty:g}")
         if issued is not None:
@@ -343,10 +343,12 @@ def four_flow_contract(driver: Driver, database: str, contract_id: str) -> FourF
 @dataclass(frozen=True, slots=True)
 class PledgedFinancing:
     id: str
-    status: str | None
-    amount: int | None
+    status: str
+    amount_minor: int
+    outstanding_minor: int
     product_kind: str | None
     lender: str | None
+    origin: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -359,23 +361,24 @@ class DuplicatePledge:
 
     @property
     def live_count(self) -> int:
-        return sum(1 for f in self.financings if f.status in OUTSTANDING_FINANCING)
+        return sum(1 for f in self.financings if f.status in LIVE_FINANCING)
 
     @property
     def conflicting(self) -> bool:
-        """True when two or more of the financings are outstanding at once."""
+        """True when two or more of the financings hold the collateral at once."""
         return self.live_count >= 2
 
 
 def duplicate_pledges(
     driver: Driver, database: str, conflicting_only: bool = True
 ) -> list[DuplicatePledge]:
-    """Collateral in more than one financing; by default only where two are outstanding."""
+    """Collateral in more than one financing; by default only where two are live."""
     found = []
     for r in read(driver, database, q.DUPLICATE_PLEDGES):
         fins = sorted(
-            (PledgedFinancing(f["id"], f.get("status"), f.get("amount"), f.get("product_kind"),
-                              f.get("lender")) for f in r["financings"]),
+            (PledgedFinancing(f["id"], f["status"], f["amount_minor"], f["outstanding_minor"],
+                              f.get("product_kind"), f.get("lender"), f["origin"])
+             for f in r["financings"]),
             key=lambda f: f.id,
         )  # fmt: skip
         pledge = DuplicatePledge(r["id"], r["kind"], fins)

@@ -273,14 +273,14 @@ OPTIONAL MATCH (i)-[:{Rel.UNDER.value}]->(c:{Label.CONTRACT.value})
 OPTIONAL MATCH (i)-[f:{Rel.FOR.value}]->(:{Label.GOODS.value})
 CALL (i) {{
   OPTIONAL MATCH (sh:{Label.SHIPMENT.value})-[:{Rel.DELIVERS.value}]->(i)
-  RETURN collect(sh {{.id, .qty, .shipped_on, .received_on}}) AS shipments
+  RETURN collect(sh {{.id, .quantity, .shipped_on, .received_on}}) AS shipments
 }}
 CALL (i) {{
   OPTIONAL MATCH (p:{Label.PAYMENT.value})-[:{Rel.SETTLES.value}]->(i)
   RETURN collect(p {{.id, .amount, .paid_on}}) AS payments
 }}
 RETURN i.id AS id, i.amount AS amount, i.tax AS tax, i.issued_on AS issued_on,
-       i.due_on AS due_on, i.status AS status, coalesce(f.qty, i.qty) AS qty,
+       i.due_on AS due_on, i.status AS status, coalesce(f.qty, i.quantity) AS qty,
        s.id AS seller, b.id AS buyer,
        c {{.id, .amount, .signed_on, .due_on, .status}} AS contract,
        shipments, payments
@@ -306,7 +306,8 @@ MATCH (c)-[:{Rel.PLEDGED_TO.value}|{Rel.ASSIGNED_TO.value}]->(f:{Label.FINANCING
 WITH c, collect(DISTINCT f) AS fs
 WHERE size(fs) > 1
 RETURN c.id AS id, CASE WHEN c:{Label.INVOICE.value} THEN 'invoice' ELSE 'asset' END AS kind,
-       [f IN fs | f {{.id, .status, .amount, .product_kind, .lender}}] AS financings
+       [f IN fs | f {{.id, .status, .amount_minor, .outstanding_minor, .product_kind,
+                   .lender, .origin}}] AS financings
 ORDER BY id
 """
 
@@ -317,7 +318,7 @@ MATCH (e:{_E} {{id: eid}})
 CALL (e) {{
   OPTIONAL MATCH (f:{Label.FINANCING.value})-[:{Rel.BORROWER.value}]->(e)
   WHERE f.status IN $outstanding
-  RETURN count(f) AS financings, coalesce(sum(f.amount), 0) AS financed
+  RETURN count(f) AS financings, coalesce(sum(f.outstanding_minor), 0) AS financed
 }}
 CALL (e) {{
   OPTIONAL MATCH (e)-[g:{_GUARANTEES}]->(b)
@@ -331,15 +332,13 @@ CALL (e) {{
 }}
 CALL (e) {{
   OPTIONAL MATCH (v:{Label.VOUCHER.value})-[:{Rel.ISSUED_BY.value}]->(e)
-  WHERE NOT coalesce(v.status, 'live') IN $closed_vouchers
-    AND NOT EXISTS {{ (:{Label.VOUCHER.value})-[:{Rel.SPLIT_FROM.value}]->(v) }}
-  RETURN coalesce(sum(coalesce(v.amount, 0)), 0) AS vouchers_issued
+  WHERE v.status IN $open_vouchers
+  RETURN coalesce(sum(v.face_minor), 0) AS vouchers_issued
 }}
 CALL (e) {{
   OPTIONAL MATCH (v:{Label.VOUCHER.value})-[:{Rel.HELD_BY.value}]->(e)
-  WHERE NOT coalesce(v.status, 'live') IN $closed_vouchers
-    AND NOT EXISTS {{ (:{Label.VOUCHER.value})-[:{Rel.SPLIT_FROM.value}]->(v) }}
-  RETURN coalesce(sum(coalesce(v.amount, 0)), 0) AS vouchers_held
+  WHERE v.status IN $open_vouchers
+  RETURN coalesce(sum(v.face_minor), 0) AS vouchers_held
 }}
 RETURN eid AS id, e.name AS name, financings, financed, guarantees_given,
        guarantees_received, vouchers_issued, vouchers_held
@@ -350,7 +349,7 @@ PROSPECT_FACTS = f"""
 UNWIND $ids AS eid
 MATCH (e:{_E} {{id: eid}})
 RETURN eid AS id, e.fraud_score AS fraud_score, e.default_score AS default_score,
-       e.status AS status,
+       e.status IN $inactive AS inactive,
        COUNT {{ (f:{Label.FINANCING.value})-[:{Rel.BORROWER.value}]->(e)
-               WHERE f.status IN $outstanding }} AS live_financings
+               WHERE f.status IN $live }} AS live_financings
 """

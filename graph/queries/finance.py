@@ -15,7 +15,19 @@ from typing import Any
 
 from neo4j import Driver, ManagedTransaction, RoutingControl
 
-from graph.model import Label, Rel
+from graph.model import (
+    FINANCING_LIVE,
+    INVOICE_OPEN,
+    VOUCHER_OPEN,
+    AssetStatus,
+    ContractStatus,
+    FinancingOrigin,
+    InvoiceStatus,
+    Label,
+    Rel,
+    declared,
+    values,
+)
 
 _ACC = Label.ACCOUNT.value
 _TR = Label.TRANSFER.value
@@ -292,6 +304,7 @@ RETURN l.id AS id ORDER BY id
 LINE_OF = f"""
 MATCH (l:{_LINE} {{kind: $kind}})-[:{Rel.GRANTED_TO.value}]->(e:{_E} {{id: $enterprise_id}})
 WHERE l.currency = $currency AND ($product_id IS NULL OR l.product_id = $product_id)
+  AND ($tier IS NULL OR l.tier = $tier)
 RETURN l.id AS id ORDER BY l.created_at LIMIT 1
 """
 
@@ -315,7 +328,7 @@ def merge_line(
             id=id,
             enterprise_id=enterprise_id,
             parent_id=parent_id,
-            props=props,
+            props=declared(Label.CREDIT_LINE, props),
             now=now,
         )
     )
@@ -354,6 +367,7 @@ def line_of(
     kind: str,
     currency: str,
     product_id: str | None = None,
+    tier: int | None = None,
 ) -> str | None:
     rec = _one(
         tx.run(
@@ -362,6 +376,7 @@ def line_of(
             kind=kind,
             currency=currency,
             product_id=product_id,
+            tier=tier,
         )
     )
     return None if rec is None else rec["id"]
@@ -374,10 +389,11 @@ def line_of_read(
     kind: str,
     currency: str,
     product_id: str | None = None,
+    tier: int | None = None,
 ) -> str | None:
     """`line_of` as a plain read, outside the write that will use the line."""
     with driver.session(database=database) as session:
-        return session.execute_read(line_of, enterprise_id, kind, currency, product_id)
+        return session.execute_read(line_of, enterprise_id, kind, currency, product_id, tier)
 
 
 def lines_of(driver: Driver, database: str, enterprise_id: str) -> list[Row]:
@@ -391,7 +407,10 @@ def lines_of(driver: Driver, database: str, enterprise_id: str) -> list[Row]:
 # Policy facts: what the graph says about an enterprise, in one read
 # --------------------------------------------------------------------------------------
 
-LIVE_FINANCING = "['approved', 'contracted', 'active', 'overdue']"
+# Status sets from the model, rendered as Cypher list literals.
+LIVE_FINANCING = str(values(FINANCING_LIVE))
+_OPEN_INVOICE = str(values(INVOICE_OPEN))
+_OPEN_VOUCHER = str(values(VOUCHER_OPEN))
 
 ENTERPRISE_FACTS = f"""
 MATCH (e:{_E} {{id: $id}})
@@ -415,7 +434,7 @@ CALL (e) {{
 }}
 CALL (e) {{
   OPTIONAL MATCH (i:{_INV})-[:{Rel.SELLER.value}]->(e)
-  WHERE coalesce(i.status, 'issued') IN ['issued', 'confirmed']
+  WHERE coalesce(i.status, '{InvoiceStatus.ISSUED}') IN {_OPEN_INVOICE}
     AND NOT EXISTS {{ (i)-[:{Rel.ASSIGNED_TO.value}]->(f:{_FIN})
                      WHERE f.status IN {LIVE_FINANCING} }}
   OPTIONAL MATCH (i)-[:{Rel.BUYER.value}]->(b:{_E})
@@ -424,12 +443,13 @@ CALL (e) {{
 }}
 CALL (e) {{
   OPTIONAL MATCH (e)-[pr:{Rel.PARTY.value}]->(c:{Label.CONTRACT.value})
-  WHERE pr.role = 'seller' AND coalesce(c.status, 'signed') = 'signed'
+  WHERE pr.role = 'seller' AND c.status = '{ContractStatus.ACTIVE}'
   RETURN coalesce(sum(c.amount), 0) AS open_orders
 }}
 CALL (e) {{
   OPTIONAL MATCH (e)-[:{Rel.OWNS.value}]->(a:{_ASSET})
-  WHERE NOT EXISTS {{ (a)-[:{Rel.PLEDGED_TO.value}]->(f:{_FIN})
+  WHERE coalesce(a.status, '{AssetStatus.ACTIVE}') = '{AssetStatus.ACTIVE}'
+    AND NOT EXISTS {{ (a)-[:{Rel.PLEDGED_TO.value}]->(f:{_FIN})
                      WHERE f.status IN {LIVE_FINANCING} }}
   WITH a, coalesce(a.value_minor, toInteger(coalesce(a.quantity, 0) * coalesce(a.unit_value, 0)))
        AS value
@@ -552,9 +572,9 @@ WITH f
 UNWIND $pledges AS p
 {_collateral_node("p.id")}
 FOREACH (_ IN CASE WHEN p.rel = 'PLEDGED_TO' THEN [1] ELSE [] END |
-  CREATE (c)-[:{Rel.PLEDGED_TO.value} {{at: $now}}]->(f))
+  CREATE (c)-[:{Rel.PLEDGED_TO.value} {{id: f.id + ':' + c.id, pledged_on: date($now)}}]->(f))
 FOREACH (_ IN CASE WHEN p.rel = 'ASSIGNED_TO' THEN [1] ELSE [] END |
-  CREATE (c)-[:{Rel.ASSIGNED_TO.value} {{at: $now}}]->(f))
+  CREATE (c)-[:{Rel.ASSIGNED_TO.value} {{id: f.id + ':' + c.id, pledged_on: date($now)}}]->(f))
 """
 
 LOCK_FINANCING = f"""
@@ -573,9 +593,10 @@ MATCH (f:{_FIN} {{id: $id}})
 SET f += $props
 """
 
+# Only what ChainLens originated: a loaded financing is its lender's to service.
 FINANCINGS_BY_STATUS = f"""
 MATCH (f:{_FIN})
-WHERE f.status IN $statuses
+WHERE f.status IN $statuses AND f.origin = '{FinancingOrigin.ORIGINATED}'
 RETURN f.id AS id ORDER BY id
 """
 
@@ -583,7 +604,8 @@ RETURN f.id AS id ORDER BY id
 # `approved_on` was kept count from their creation day.
 UNDRAWN_APPROVALS_BEFORE = f"""
 MATCH (f:{_FIN})
-WHERE f.status IN $statuses AND coalesce(f.approved_on, date(f.created_at)) < $before
+WHERE f.status IN $statuses AND f.origin = '{FinancingOrigin.ORIGINATED}'
+  AND coalesce(f.approved_on, date(f.created_at)) < $before
 RETURN f.id AS id ORDER BY id
 """
 
@@ -620,6 +642,7 @@ RETURN al {{.*}} AS alert
 def merge_application(
     tx: ManagedTransaction, id: str, enterprise_id: str, props: Row, now: Any
 ) -> Row | None:
+    props = declared(Label.APPLICATION, props)
     rec = tx.run(MERGE_APPLICATION, id=id, enterprise_id=enterprise_id, props=props, now=now)
     one = _one(rec)
     return None if one is None else one.data()
@@ -631,11 +654,13 @@ def lock_application(tx: ManagedTransaction, id: str) -> Row | None:
 
 
 def update_application(tx: ManagedTransaction, id: str, props: Row) -> None:
-    tx.run(UPDATE_APPLICATION, id=id, props=props).consume()
+    tx.run(UPDATE_APPLICATION, id=id, props=declared(Label.APPLICATION, props)).consume()
 
 
 def create_decision(tx: ManagedTransaction, application_id: str, props: Row) -> None:
-    tx.run(CREATE_DECISION, application_id=application_id, props=props).consume()
+    tx.run(
+        CREATE_DECISION, application_id=application_id, props=declared(Label.DECISION, props)
+    ).consume()
 
 
 def decisions_of(driver: Driver, database: str, application_id: str) -> list[Row]:
@@ -667,7 +692,7 @@ def create_financing(
 ) -> None:
     tx.run(
         CREATE_FINANCING,
-        props=props,
+        props=declared(Label.FINANCING, props),
         borrower_id=borrower_id,
         application_id=application_id,
         line_id=line_id,
@@ -694,7 +719,7 @@ def get_financing_tx(tx: ManagedTransaction, id: str) -> Row | None:
 
 
 def update_financing(tx: ManagedTransaction, id: str, props: Row) -> None:
-    tx.run(UPDATE_FINANCING, id=id, props=props).consume()
+    tx.run(UPDATE_FINANCING, id=id, props=declared(Label.FINANCING, props)).consume()
 
 
 def financings_by_status(driver: Driver, database: str, statuses: Sequence[str]) -> list[str]:
@@ -733,6 +758,7 @@ def set_asset_value(tx: ManagedTransaction, id: str, value: int, currency: str, 
 
 
 def merge_alert(tx: ManagedTransaction, id: str, financing_id: str, props: Row) -> Row | None:
+    props = declared(Label.ALERT, props)
     rec = _one(tx.run(MERGE_ALERT, id=id, financing_id=financing_id, props=props))
     return None if rec is None else dict(rec["alert"])
 
@@ -810,7 +836,7 @@ SET v += $props
 # The live leaves of a voucher tree (what is paid at clearing), locked.
 VOUCHER_LEAVES = f"""
 MATCH (v:{_V} {{root_id: $root_id}})
-WHERE v.status IN ['live', 'financed']
+WHERE v.status IN {_OPEN_VOUCHER}
 SET v._v = coalesce(v._v, 0) + 1
 WITH v
 OPTIONAL MATCH (v)-[:{Rel.HELD_BY.value}]->(h:{_E})
@@ -856,7 +882,7 @@ def create_voucher(
 ) -> None:
     tx.run(
         CREATE_VOUCHER,
-        props=props,
+        props=declared(Label.VOUCHER, props),
         core_id=core_id,
         holder_id=holder_id,
         invoice_ids=list(invoice_ids),
@@ -883,7 +909,7 @@ def supplies_to(tx: ManagedTransaction, from_id: str, to_id: str) -> bool:
 
 
 def update_voucher(tx: ManagedTransaction, id: str, props: Row) -> None:
-    tx.run(UPDATE_VOUCHER, id=id, props=props).consume()
+    tx.run(UPDATE_VOUCHER, id=id, props=declared(Label.VOUCHER, props)).consume()
 
 
 def voucher_leaves(tx: ManagedTransaction, root_id: str) -> list[Row]:

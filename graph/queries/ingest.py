@@ -97,11 +97,14 @@ NODE_PROPS: dict[Label, tuple[str, ...]] = {
     L.FINANCING: (
         "product_kind",
         "lender",
-        "amount",
+        "amount_minor",
+        "outstanding_minor",
         "currency",
         "start_on",
         "maturity_on",
         "status",
+        "origin",
+        "borrower_id",
     ),
     L.SOURCE_RECORD: (
         "source",

@@ -18,11 +18,10 @@ from neo4j import (
     READ_ACCESS,
     Driver,
     ManagedTransaction,
-    NotificationDisabledClassification,
     Result,
 )
 
-from graph.model import Label, Rel
+from graph.model import FINANCING_OUTSTANDING, VOUCHER_OPEN, Label, Rel, values
 
 _E = Label.ENTERPRISE.value
 
@@ -31,7 +30,7 @@ MATCH (e:{_E})
 WHERE e.id > $after
 WITH e ORDER BY e.id LIMIT $limit
 RETURN e.id AS id, e.name AS name, e.registered_capital AS registered_capital,
-       e.equity AS equity, coalesce(e.is_core, false) AS is_core, e.status AS status,
+       coalesce(e.is_core, false) AS is_core, e.status AS status,
        e.founded_on AS founded_on, e.region_code AS region_code,
        e.industry_code AS industry_code
 """
@@ -73,16 +72,15 @@ VOUCHER_EXPOSURES = f"""
 UNWIND $ids AS hid
 MATCH (h:{_E} {{id: hid}})<-[:{Rel.HELD_BY.value}]-(v:{Label.VOUCHER.value})
       -[:{Rel.ISSUED_BY.value}]->(i:{_E})
-WHERE NOT coalesce(v.status, 'live') IN ['settled', 'paid', 'void', 'split', 'cancelled']
-  AND NOT EXISTS {{ (:{Label.VOUCHER.value})-[:{Rel.SPLIT_FROM.value}]->(v) }} AND h <> i
-RETURN h.id AS creditor, i.id AS debtor, sum(v.amount) AS amount
+WHERE v.status IN $open_vouchers AND h <> i
+RETURN h.id AS creditor, i.id AS debtor, sum(v.face_minor) AS amount
 """
 
 # An enterprise shareholder loses its share of the held firm's equity.
 EQUITY_EXPOSURES = f"""
 UNWIND $ids AS hid
 MATCH (h:{_E} {{id: hid}})-[r:{Rel.HOLDS.value}]->(t:{_E})
-WITH h, t, toFloat(r.pct) / 100.0 * coalesce(t.equity, t.registered_capital, 0) AS value
+WITH h, t, toFloat(r.pct) / 100.0 * coalesce(t.registered_capital, 0) AS value
 WHERE value > 0 AND h <> t
 RETURN h.id AS creditor, t.id AS debtor, toInteger(round(sum(value))) AS amount
 """
@@ -91,9 +89,9 @@ RETURN h.id AS creditor, t.id AS debtor, toInteger(round(sum(value))) AS amount
 FINANCING_EXPOSURES = f"""
 UNWIND $ids AS bid
 MATCH (f:{Label.FINANCING.value})-[:{Rel.BORROWER.value}]->(e:{_E} {{id: bid}})
-WHERE coalesce(f.status, 'live') IN ['live', 'overdue']
-RETURN e.id AS borrower, coalesce(f.lender, 'unknown') AS lender,
-       sum(coalesce(f.outstanding, f.amount)) AS amount, count(f) AS financings
+WHERE f.status IN $outstanding
+RETURN e.id AS borrower, f.lender AS lender,
+       sum(f.outstanding_minor) AS amount, count(f) AS financings
 """
 
 WRITE_SCORES = f"""
@@ -127,7 +125,6 @@ class EnterpriseRow:
     id: str
     name: str | None
     registered_capital: int | None
-    equity: int | None
     is_core: bool
     status: str | None
     founded_on: date | None
@@ -153,12 +150,8 @@ class FinancingRow:
 
 
 def _read(driver: Driver, database: str, query: str, **params: Any) -> list[dict[str, Any]]:
-    """A routed read; optional properties are the norm here, so their warnings are muted."""
-    with driver.session(
-        database=database,
-        default_access_mode=READ_ACCESS,
-        notifications_disabled_classifications=[NotificationDisabledClassification.UNRECOGNIZED],
-    ) as session:
+    """A routed read in one managed transaction."""
+    with driver.session(database=database, default_access_mode=READ_ACCESS) as session:
         return session.execute_read(lambda tx: _flat_rows(tx.run(query, params)))
 
 
@@ -188,7 +181,6 @@ def iter_enterprise_pages(
                 id=r["id"],
                 name=r["name"],
                 registered_capital=r["registered_capital"],
-                equity=r["equity"],
                 is_core=bool(r["is_core"]),
                 status=r["status"],
                 founded_on=_native_date(r["founded_on"]),
@@ -210,7 +202,10 @@ def exposures_for(
     """Exposures of one ``kind`` (a key of ``EXPOSURE_QUERIES``) held by ``creditor_ids``."""
     query = EXPOSURE_QUERIES[kind]
     at = as_of.date() if isinstance(as_of, datetime) else as_of
-    rows = _read(driver, database, query, ids=list(creditor_ids), as_of=at)
+    rows = _read(
+        driver, database, query, ids=list(creditor_ids), as_of=at,
+        open_vouchers=values(VOUCHER_OPEN),
+    )  # fmt: skip
     return [ExposureRow(r["creditor"], r["debtor"], int(r["amount"])) for r in rows]
 
 
@@ -218,7 +213,10 @@ def financings_for(
     driver: Driver, database: str, borrower_ids: Sequence[str]
 ) -> list[FinancingRow]:
     """Live financings of ``borrower_ids``, summed per (borrower, lender)."""
-    rows = _read(driver, database, FINANCING_EXPOSURES, ids=list(borrower_ids))
+    rows = _read(
+        driver, database, FINANCING_EXPOSURES, ids=list(borrower_ids),
+        outstanding=values(FINANCING_OUTSTANDING),
+    )  # fmt: skip
     return [
         FinancingRow(r["borrower"], r["lender"], int(r["amount"]), int(r["financings"]))
         for r in rows

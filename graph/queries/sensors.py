@@ -15,7 +15,7 @@ from typing import Any
 
 from neo4j import Driver, ManagedTransaction, RoutingControl
 
-from graph.model import Label, Rel
+from graph.model import FINANCING_LIVE, Label, Rel, values
 
 _A = Label.ASSET.value
 _S = Label.SENSOR.value
@@ -25,6 +25,7 @@ _F = Label.FINANCING.value
 _G = Label.GOODS.value
 _AL = Label.ALERT.value
 _RO = Label.RELEASE_ORDER.value
+_LIVE = values(FINANCING_LIVE)
 
 UPSERT_COLLATERAL = f"""
 UNWIND $rows AS row
@@ -46,7 +47,10 @@ CALL (a, row) {{
   WITH a, row WHERE row.warehouse_id IS NOT NULL
   MERGE (w:{_W} {{id: row.warehouse_id}})
   ON CREATE SET w.name = coalesce(row.warehouse_name, row.warehouse_id),
-                w.lat = row.warehouse_lat, w.lon = row.warehouse_lon
+                w.geo = CASE WHEN row.warehouse_lat IS NULL OR row.warehouse_lon IS NULL
+                        THEN null
+                        ELSE point({{latitude: row.warehouse_lat, longitude: row.warehouse_lon}})
+                        END
   MERGE (a)-[:{Rel.STORED_AT.value}]->(w)
 }}
 CALL (a, row) {{
@@ -57,8 +61,7 @@ CALL (a, row) {{
 }}
 CALL (a, row) {{
   UNWIND coalesce(row.financing_ids, []) AS fid
-  MERGE (f:{_F} {{id: fid}})
-  ON CREATE SET f.status = 'live'
+  MATCH (f:{_F} {{id: fid}})
   MERGE (a)-[:{Rel.PLEDGED_TO.value}]->(f)
 }}
 """
@@ -103,14 +106,14 @@ OPTIONAL MATCH (e:{_E})-[:{Rel.OWNS.value}]->(a)
 OPTIONAL MATCH (a)-[:{Rel.OF.value}]->(g:{_G})
 OPTIONAL MATCH (a)-[:{Rel.STORED_AT.value}]->(w:{_W})
 OPTIONAL MATCH (a)-[:{Rel.PLEDGED_TO.value}]->(f:{_F})
-WHERE coalesce(f.status, 'live') = 'live'
+WHERE f.status IN $live
 WITH a, head(collect(DISTINCT e.id)) AS owner_id, head(collect(DISTINCT g.id)) AS goods_id,
      head(collect(DISTINCT w)) AS w, collect(DISTINCT f.id) AS financing_ids
 RETURN a.id AS id, a.kind AS kind, a.quantity AS quantity, a.unit AS unit,
        a.unit_value AS unit_value, a.currency AS currency,
        owner_id, goods_id, w.id AS warehouse_id,
-       coalesce(a.geofence_lat, w.lat) AS geofence_lat,
-       coalesce(a.geofence_lon, w.lon) AS geofence_lon,
+       coalesce(a.geofence_lat, w.geo.latitude) AS geofence_lat,
+       coalesce(a.geofence_lon, w.geo.longitude) AS geofence_lon,
        a.geofence_radius_m AS geofence_radius_m,
        a.temp_min AS temp_min, a.temp_max AS temp_max, a.humidity_max AS humidity_max,
        financing_ids
@@ -141,7 +144,7 @@ CALL (al, row) {{
   }}
   CALL (al, a) {{
     MATCH (a)-[:{Rel.PLEDGED_TO.value}]->(f:{_F})
-    WHERE coalesce(f.status, 'live') IN ['live', 'approved', 'contracted', 'active', 'overdue']
+    WHERE f.status IN $live
     MERGE (al)-[:{Rel.ABOUT.value}]->(f)
   }}
 }}
@@ -241,7 +244,7 @@ def _write(driver: Driver, database: str, query: str, rows: Sequence[dict[str, A
         return
 
     def work(tx: ManagedTransaction) -> None:
-        tx.run(query, rows=list(rows)).consume()
+        tx.run(query, rows=list(rows), live=_LIVE).consume()
 
     with driver.session(database=database) as session:
         session.execute_write(work)
@@ -271,7 +274,7 @@ def registry(driver: Driver, database: str) -> dict[str, list[dict[str, Any]]]:
     """Sensors, monitored assets and release orders, as plain rows."""
     return {
         "sensors": _read(driver, database, REGISTRY_SENSORS),
-        "assets": _read(driver, database, REGISTRY_ASSETS),
+        "assets": _read(driver, database, REGISTRY_ASSETS, live=_LIVE),
         "releases": _read(driver, database, REGISTRY_RELEASES),
     }
 

@@ -902,7 +902,7 @@ class _Generator:
             else:
                 status = "live" if maturity > self.as_of else "repaid"
             fins.write([fid, kind, self.eid(borrower), lender or r.choice(LENDERS),
-                        max(amount // 1_000_000 * 1_000_000, 1_000_000), "CNY",
+                        max(amount // 1_000_000 * 1_000_000, 1_000_000), "", "CNY",
                         self.iso(start), self.iso(maturity), status])
             return fid
 

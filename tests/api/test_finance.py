@@ -20,7 +20,7 @@ from tests.finance.conftest import CHAIN, build
 
 INVOICE = """
 MATCH (t1:Enterprise {id: 'T1'}), (c:Enterprise {id: 'C'})
-CREATE (i:Invoice {id: 'INV-G', amount: 40000000, status: 'confirmed'})
+CREATE (i:Invoice {id: 'INV-G', amount: 40000000, status: 'issued'})
 CREATE (i)-[:SELLER]->(t1)
 CREATE (i)-[:BUYER]->(c)
 """
@@ -57,9 +57,15 @@ def test_matching_and_applications_over_graphql(
     assert app["decisions"][0]["kind"] == "automatic" and app["decisions"][0]["policyVersion"]
     second = gql(client, rm, SUBMIT, input={"id": "GA2", "enterpriseId": "T1",
                  "productId": "factoring_recourse", "amount": 10_000_000,
-                 "collateralIds": ["INV-G"]}).json()
-    assert second["errors"][0]["extensions"]["code"] == "CONFLICT"
-    assert "already backs live financing F-GA1" in second["errors"][0]["message"]
+                 "collateralIds": ["INV-G"]}).json()["data"]["submitApplication"]
+    assert (second["status"], second["financingId"]) == ("declined", None)
+    assert "invoice INV-G already backs live financing F-GA1" in second["reasons"]
+    # The same id with other terms is a conflict, not the first result.
+    other = gql(client, rm, SUBMIT, input={"id": "GA2", "enterpriseId": "T1",
+                "productId": "factoring_recourse", "amount": 20_000_000,
+                "collateralIds": ["INV-G"]}).json()
+    assert other["errors"][0]["extensions"]["code"] == "CONFLICT"
+    assert "already submitted with other amount_minor" in other["errors"][0]["message"]
     officer = login(Role.CREDIT_OFFICER)
     tb = gql(client, officer, "{ trialBalance { balanced totalDebits } }").json()["data"]
     assert tb["trialBalance"]["balanced"] is True

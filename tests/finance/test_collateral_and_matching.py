@@ -62,7 +62,7 @@ def test_matching_ranks_what_fits(db: Driver, database: str) -> None:
         database,
         """
         MATCH (t1:Enterprise {id: 'T1'}), (c:Enterprise {id: 'C'})
-        CREATE (i:Invoice {id: 'INV-M', amount: 40000000, status: 'confirmed'})
+        CREATE (i:Invoice {id: 'INV-M', amount: 40000000, status: 'issued'})
         CREATE (i)-[:SELLER]->(t1)
         CREATE (i)-[:BUYER]->(c)
     """,
@@ -72,6 +72,13 @@ def test_matching_ranks_what_fits(db: Driver, database: str) -> None:
         database,
         LineSpec("SC-C", "C", LineKind.SUPPLY_CHAIN, 900_000_000, CNY, date(2030, 1, 1)),
     )
+    # Without a line of its own, only the products on the core's line fit.
+    lineless = matching.match_products(db, database, "T1", today=D0)
+    assert {m.product_id for m in lineless} == {"factoring_nonrecourse", "reverse_factoring"}
+    cl.grant_line(
+        db, database, LineSpec("L-T1", "T1", LineKind.ENTERPRISE, 900_000_000, CNY,
+                               date(2030, 1, 1)),
+    )  # fmt: skip
     t1 = matching.match_products(db, database, "T1", today=D0)
     ids = [m.product_id for m in t1]
     # No sales contract, assets or vouchers: only the receivable-based products fit.
@@ -85,6 +92,10 @@ def test_matching_ranks_what_fits(db: Driver, database: str) -> None:
     assert rf.amount_minor == 40_000_000  # 100% of the open receivable, within every cap
     assert rf.reasons and rf.rate_bps > 0
     # T2 (tier 2) has livestock but no receivables: only the movable-asset pledge fits.
+    cl.grant_line(
+        db, database, LineSpec("L-T2", "T2", LineKind.ENTERPRISE, 900_000_000, CNY,
+                               date(2030, 1, 1)),
+    )  # fmt: skip
     t2 = matching.match_products(db, database, "T2", today=D0)
     assert [m.product_id for m in t2] == ["movable_asset_pledge"]
     # 30% of the weakest link's trade (2,000,000.00) less 20% (neutral default score).

@@ -15,7 +15,7 @@ from finance import ledger, lifecycle, settlement
 from finance.accounts import AccountCode, interest_id, lender_account, principal_id
 from finance.credit_lines import LineKind, LineSpec
 from finance.daycount import DayCount, bps_of, simple_interest
-from finance.errors import AlreadyPledged, Forbidden, InvalidState, NotEligible
+from finance.errors import Forbidden, InvalidState
 from finance.lifecycle import ApplicationCreate, AppStatus, FinStatus, RiskClass
 from tests.finance.conftest import CHAIN, build
 
@@ -25,7 +25,7 @@ BIG_TRADE = "MATCH (:Enterprise {id: 'T1'})-[s:SUPPLIES]->() SET s.amount_12m = 
 INVOICES = """
 MATCH (t1:Enterprise {id: 'T1'}), (c:Enterprise {id: 'C'})
 UNWIND $rows AS r
-CREATE (i:Invoice {id: r.id, amount: r.amount, status: 'confirmed', issued_on: date('2025-12-01')})
+CREATE (i:Invoice {id: r.id, amount: r.amount, status: 'issued', issued_on: date('2025-12-01')})
 CREATE (i)-[:SELLER]->(t1)
 CREATE (i)-[:BUYER]->(c)
 """
@@ -63,9 +63,13 @@ def test_factoring_apply_to_close_reconciles_to_zero(db: Driver, database: str) 
     assert app.status == AppStatus.APPROVED and app.financing_id == "F-A1"
     assert [d["kind"] for d in lifecycle.decisions(db, database, "A1")] == ["automatic", "review"]
     assert cl.usage(db, database, "L-T1").held_minor == 640_000_000
-    # The invoice now backs a live financing: a second application on it fails clearly.
-    with pytest.raises(AlreadyPledged, match="INV-1 already backs live financing F-A1"):
-        lifecycle.submit_application(db, database, _app("A2", "INV-1", 100), D0)
+    # The invoice now backs a live financing: a second application on it is declined, and
+    # kept, with the reason that names the financing.
+    second = lifecycle.submit_application(db, database, _app("A2", "INV-1", 100), D0)
+    assert (second.status, second.financing_id) == (AppStatus.DECLINED, None)
+    assert "invoice INV-1 already backs live financing F-A1" in second.reasons
+    assert lifecycle.get_application(db, database, "A2") == second
+    assert [d["verdict"] for d in lifecycle.decisions(db, database, "A2")] == ["decline"]
     with pytest.raises(InvalidState):
         lifecycle.disburse(db, database, "F-A1", D0)
     lifecycle.sign_contract(db, database, "F-A1", "CT-1", D0)
@@ -183,16 +187,14 @@ def test_two_racing_pledges_of_one_invoice(db: Driver, database: str) -> None:
     _setup(db, database, [("INV-R", 100_000_000)])
 
     def submit(i: int) -> str:
-        try:
-            return lifecycle.submit_application(
-                db, database, _app(f"R{i}", "INV-R", 10_000_000), D0
-            ).status.value
-        except AlreadyPledged:
-            return "already_pledged"
+        app = lifecycle.submit_application(db, database, _app(f"R{i}", "INV-R", 10_000_000), D0)
+        if app.status == AppStatus.DECLINED:
+            assert any("already backs live financing" in r for r in app.reasons), app.reasons
+        return app.status.value
 
     with ThreadPoolExecutor(max_workers=6) as pool:
         outcomes = list(pool.map(submit, range(6)))
-    assert sorted(outcomes) == ["already_pledged"] * 5 + ["approved"]
+    assert sorted(outcomes) == ["approved"] + ["declined"] * 5
     assert cl.usage(db, database, "L-T1").held_minor == 10_000_000
 
 
@@ -247,9 +249,10 @@ def test_confirmed_warehouse_draws_on_the_core_line(db: Driver, database: str) -
     assert cl.usage(db, database, "SC-C").held_minor == 50_000_000
     assert cl.usage(db, database, "L-D").held_minor == 0
     # A warehouse-receipt pledge takes receipts only, on the dealer's own line.
-    with pytest.raises(NotEligible, match="not a warehouse receipt"):
-        lifecycle.submit_application(db, database, ApplicationCreate(
-            "WR0", "D", "warehouse_receipt_pledge", 10_000_000, CNY, ["CARS-2"], "rm1"), D0)
+    wr0 = lifecycle.submit_application(db, database, ApplicationCreate(
+        "WR0", "D", "warehouse_receipt_pledge", 10_000_000, CNY, ["CARS-2"], "rm1"), D0)
+    assert wr0.status == AppStatus.DECLINED
+    assert "asset CARS-2 is not a warehouse receipt" in wr0.reasons
     wr = lifecycle.submit_application(db, database, ApplicationCreate(
         "WR1", "D", "warehouse_receipt_pledge", 40_000_000, CNY, ["WR-1"], "rm1"), D0)
     assert wr.status == AppStatus.APPROVED and wr.decided_amount_minor == 40_000_000

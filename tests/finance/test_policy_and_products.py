@@ -30,7 +30,8 @@ BASE = EnterpriseFacts(
     receivables_from_core_minor=100_000_000, open_orders_minor=0,
     warehouse_receipts_value_minor=0, movable_assets_value_minor=0, monitored_assets=0,
     vouchers_held_minor=0, group_size=1, group_exposure_minor=0, core_line_id="SC",
-    core_line_available_minor=10_000_000_000,
+    core_line_available_minor=10_000_000_000, own_line_id="L-T1",
+    own_line_available_minor=10_000_000_000,
 )  # fmt: skip
 
 
@@ -66,6 +67,10 @@ def test_verdicts_and_reasons() -> None:
     assert any("fraud score 0.85" in r for r in fraud.reasons)
     deep = evaluate(fr, replace(BASE, tier=4), 1000, 100_000_000)
     assert deep.verdict == Verdict.REFER
+    lineless = replace(BASE, own_line_id=None, own_line_available_minor=0)
+    refused = evaluate(fr, lineless, 1000, 100_000_000)
+    assert (refused.verdict, refused.amount_minor) == (Verdict.DECLINE, 0)
+    assert "nothing can be granted: Tier One Parts has no credit line of its own" in refused.reasons
     core = evaluate(fr, replace(BASE, is_core=True), 1000, 100_000_000)
     assert core.verdict == Verdict.DECLINE
     rich = replace(BASE, path_trade_minor=10**13)

@@ -40,15 +40,17 @@ CREATE (i5:Invoice {id: 'I5', amount: 99999, status: 'void',
 CREATE (i5)-[:BUYER]->(s2)
 CREATE (s2)-[:GUARANTEES {id: 'G1', amount: 150000, signed_on: date('2024-06-01')}]->(s3)
 CREATE (s2)-[:GUARANTEES {id: 'G2', amount: 999999, expires_on: date('2020-01-01')}]->(s1)
-CREATE (v:Voucher {id: 'V1', amount: 100000, status: 'split'})-[:ISSUED_BY]->(c)
+CREATE (v:Voucher {id: 'V1', face_minor: 100000, status: 'split'})-[:ISSUED_BY]->(c)
 CREATE (v)-[:HELD_BY]->(s1)
-CREATE (v2:Voucher {id: 'V1-1', amount: 60000, status: 'live'})-[:SPLIT_FROM]->(v)
+CREATE (v2:Voucher {id: 'V1-1', face_minor: 60000, status: 'live'})-[:SPLIT_FROM]->(v)
 CREATE (v2)-[:ISSUED_BY]->(c)
 CREATE (v2)-[:HELD_BY]->(s1)
 CREATE (h)-[:HOLDS {pct: 40.0}]->(s1)
-CREATE (:Financing {id: 'F1', amount: 800000, lender: 'Bank A', status: 'live'})
+CREATE (:Financing {id: 'F1', amount_minor: 800000, outstanding_minor: 800000,
+                   lender: 'Bank A', status: 'active'})
        -[:BORROWER]->(s1)
-CREATE (:Financing {id: 'F2', amount: 123, lender: 'Bank A', status: 'repaid'})
+CREATE (:Financing {id: 'F2', amount_minor: 123, outstanding_minor: 0, lender: 'Bank A',
+                   status: 'closed'})
        -[:BORROWER]->(s1)
 """
 

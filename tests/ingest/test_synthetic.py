@@ -48,7 +48,7 @@ FORMAT_DOC: dict[str, str] = {
     "payments": "id! invoice_id! payer_id! payee_id! amount! currency paid_on!",
     "assets": "id! kind! owner_id! goods_id warehouse_id quantity! unit unit_value currency status",
     "sensors": "id! kind! asset_id warehouse_id installed_on",
-    "financings": "id! product_kind! borrower_id! lender! amount! currency start_on! "
+    "financings": "id! product_kind! borrower_id! lender! amount! outstanding currency start_on! "
     "maturity_on! status",
     "enterprise_records": "record_id! source! name! name_en uscc legacy_org_code "
     "registration_no legal_form region_code address phone legal_rep",

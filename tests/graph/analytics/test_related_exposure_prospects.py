@@ -41,8 +41,10 @@ def test_group_and_chain_exposure(build: Build, db: Driver, database: str) -> No
         holds("Q", "X", 60, person=True) + holds("Q", "W", 70, person=True)
         + guarantees("G1", "X", "W", 300) + guarantees("G2", "W", "O", 200)
         + "MATCH (x:Enterprise {id: 'X'}), (w:Enterprise {id: 'W'}) "
-        "CREATE (:Financing {id: 'F1', status: 'live', amount: 1000})-[:BORROWER]->(x) "
-        "CREATE (:Financing {id: 'F2', status: 'repaid', amount: 500})-[:BORROWER]->(w);"
+        "CREATE (:Financing {id: 'F1', status: 'active', amount_minor: 1000, "
+            "outstanding_minor: 1000})-[:BORROWER]->(x) "
+        "CREATE (:Financing {id: 'F2', status: 'closed', amount_minor: 500, "
+            "outstanding_minor: 0})-[:BORROWER]->(w);"
         + firms("C", "S") + ";" + supplies("X", "C", 50) + supplies("S", "X", 10)
     )  # fmt: skip
     group = exposure.group_exposure(db, database, "W")
@@ -60,7 +62,8 @@ def core(build: Build) -> None:
         + supplies("A", "C", 1000) + supplies("B", "A", 300) + supplies("D", "A", 900)
         + supplies("E", "A", 800) + supplies("G", "A", 700, invoices=2) + supplies("H", "B", 100)
         + "MATCH (d:Enterprise {id: 'D'}) "
-        "CREATE (:Financing {id: 'F', status: 'live', amount: 1})-[:BORROWER]->(d);"
+        "CREATE (:Financing {id: 'F', status: 'active', amount_minor: 1, "
+        "outstanding_minor: 1})-[:BORROWER]->(d);"
         "MATCH (e:Enterprise {id: 'E'}) SET e.fraud_score = 0.9;"
         "MATCH (b:Enterprise {id: 'B'}) SET b.fraud_score = 0.1, b.default_score = 0.2"
     )  # fmt: skip

@@ -26,7 +26,8 @@ def test_ring_of_invoices_within_window_is_found_once_per_round(
         + invoice("N1", "Z", "X", 9000, "2025-01-21")
         + invoice("S1", "Y", "W", 500, "2025-01-01") + invoice("S2", "W", "X", 500, "2025-04-15")
         + invoice("S3", "X", "Y", 500, "2025-07-01")
-        + "MATCH (i:Invoice {id: 'R1a'}) CREATE (:Shipment {id: 'SH1', qty: 1})-[:DELIVERS]->(i)"
+        + "MATCH (i:Invoice {id: 'R1a'}) "
+        "CREATE (:Shipment {id: 'SH1', quantity: 1})-[:DELIVERS]->(i)"
     )  # fmt: skip
     scan = t.circular_trade(db, database)
     assert [r.members for r in scan.rings] == [["X", "Y", "Z"]]
@@ -52,7 +53,7 @@ def test_four_flows(build: Build, db: Driver, database: str) -> None:
         "  status: 'paid'})-[:UNDER]->(k) "
         "CREATE (i)-[:SELLER]->(s), (i)-[:BUYER]->(b) "
         "CREATE (i)-[:FOR {qty: 10}]->(:Goods {id: 'GD'}) "
-        "CREATE (:Shipment {id: 'SH1', qty: 10, shipped_on: date('2025-01-30'), "
+        "CREATE (:Shipment {id: 'SH1', quantity: 10, shipped_on: date('2025-01-30'), "
         "  received_on: date('2025-02-02')})-[:DELIVERS]->(i) "
         "CREATE (:Payment {id: 'PM1', amount: 5650, paid_on: date('2025-03-01')})-[:SETTLES]->(i) "
         "CREATE (j:Invoice {id: 'I2', amount: 5000, tax: 0, issued_on: date('2025-02-01'), "
@@ -74,9 +75,12 @@ def test_four_flows(build: Build, db: Driver, database: str) -> None:
 
 def test_duplicate_pledges(build: Build, db: Driver, database: str) -> None:
     build(
-        "CREATE (f1:Financing {id: 'F1', status: 'live', amount: 100}) "
-        "CREATE (f2:Financing {id: 'F2', status: 'live', amount: 200}) "
-        "CREATE (f3:Financing {id: 'F3', status: 'repaid', amount: 300}) "
+        "CREATE (f1:Financing {id: 'F1', status: 'active', amount_minor: 100, "
+        "                      outstanding_minor: 100, origin: 'loaded', lender: 'Bank A'}) "
+        "CREATE (f2:Financing {id: 'F2', status: 'active', amount_minor: 200, "
+        "                      outstanding_minor: 200, origin: 'loaded', lender: 'Bank A'}) "
+        "CREATE (f3:Financing {id: 'F3', status: 'closed', amount_minor: 300, "
+        "                      outstanding_minor: 0, origin: 'loaded', lender: 'Bank A'}) "
         "CREATE (i:Invoice {id: 'I1'})-[:ASSIGNED_TO]->(f1) "
         "CREATE (:Invoice {id: 'I2'})-[:ASSIGNED_TO]->(f1) "
         "CREATE (i)-[:ASSIGNED_TO]->(f2) "
