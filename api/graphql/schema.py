@@ -13,9 +13,11 @@ from api.graphql.admin import AdminQuery
 from api.graphql.analytics import AnalyticsQuery
 from api.graphql.audit import AuditQuery, AuditTrail
 from api.graphql.core import CoreQuery
+from api.graphql.credit import CreditMutation
 from api.graphql.explorer import ExplorerQuery
 from api.graphql.extensions import DomainErrors
 from api.graphql.finance import FinanceMutation, FinanceQuery
+from api.graphql.lists import ListsQuery
 from api.graphql.resolution import ResolutionMutation
 from api.graphql.risk import RiskQuery, WhatIfQuery
 from api.graphql.scalars import SCALARS
@@ -30,11 +32,17 @@ QUERY_TYPES: tuple[type, ...] = (
     ExplorerQuery,
     AuditQuery,
     FinanceQuery,
+    ListsQuery,
     WhatIfQuery,
     RiskQuery,
     SensorsQuery,
 )
-MUTATION_TYPES: tuple[type, ...] = (FinanceMutation, SensorsMutation, ResolutionMutation)
+MUTATION_TYPES: tuple[type, ...] = (
+    FinanceMutation,
+    CreditMutation,
+    SensorsMutation,
+    ResolutionMutation,
+)
 SUBSCRIPTION_TYPES: tuple[type, ...] = (SensorsSubscription,)
 
 

@@ -1,0 +1,231 @@
+"""Lists and filters as connections with `totalCount`: applications, a checker's review
+queue, financings, credit lines with their usage, alerts and enterprises.
+
+Every filter is optional and combines with the others (AND); status filters take one value
+or a list, checked against the graph model's statuses. The Cypher is in
+`graph/queries/lists.py`: one page query and one count query with the same filters.
+
+Who sees what: credit officers, analysts and relationship managers (and admins) read every
+list; the service account (the product-matching engine) reads only the applications it made
+and the financings that came of them: the query itself is filtered by its username.
+Enterprises and alerts are for every reader.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import date
+from typing import Any, cast
+
+import strawberry
+from strawberry.types import Info
+
+from api.graphql.context import Context
+from api.graphql.core import Enterprise
+from api.graphql.credit import CreditLine, read_lines
+from api.graphql.finance import Application, Financing, _app, _fin
+from api.graphql.pagination import After, Connection, Edge, First, from_page, window
+from api.graphql.permissions import READERS, requires
+from api.graphql.sensors import Alert
+from api.security import Role
+from finance import lifecycle as lc
+from finance.errors import Forbidden
+from graph.errors import InvalidArgument
+from graph.queries import lists as ql
+from sensors.service import _alert
+
+# Lists of the book: the credit side and the service account (filtered to its own).
+BOOK_READERS = (
+    Role.CREDIT_OFFICER, Role.ANALYST, Role.RELATIONSHIP_MANAGER, Role.SERVICE,
+)  # fmt: skip
+LINE_READERS = (Role.CREDIT_OFFICER, Role.ANALYST, Role.RELATIONSHIP_MANAGER)
+CHECKERS = (Role.CREDIT_OFFICER,)
+
+
+# `AlertConnection` and `EnterpriseConnection` are older hand-written types (sensors, core)
+# without `totalCount`; these lists use the generic connection under other names.
+@strawberry.type(name="AlertListEdge")
+class AlertListEdge(Edge[Alert]):
+    pass
+
+
+@strawberry.type(name="AlertList")
+class AlertList(Connection[Alert]):
+    edges: list[AlertListEdge]  # type: ignore[assignment]
+
+
+@strawberry.type(name="EnterpriseListEdge")
+class EnterpriseListEdge(Edge[Enterprise]):
+    pass
+
+
+@strawberry.type(name="EnterpriseList")
+class EnterpriseList(Connection[Enterprise]):
+    edges: list[EnterpriseListEdge]  # type: ignore[assignment]
+
+
+def _field(description: str, roles: tuple[Role, ...]) -> Any:
+    return strawberry.field(extensions=requires(*roles), description=description)
+
+
+def _one_of(value: str | None, allowed: Collection[str], what: str) -> str | None:
+    if value is not None and value not in allowed:
+        raise InvalidArgument(f"{what} must be one of {', '.join(sorted(allowed))}, "
+                              f"got {value[:40]!r}")  # fmt: skip
+    return value
+
+
+def _statuses(values: Sequence[str] | None, kind: str) -> list[str] | None:
+    """The status filter checked against the model; None (no filter) when not given."""
+    if values is None:
+        return None
+    allowed = ql.STATUSES[kind]
+    for v in values:
+        _one_of(v, allowed, "status")
+    return list(values)
+
+
+def _score(value: float | None, what: str) -> float | None:
+    if value is not None and not 0.0 <= value <= 1.0:
+        raise InvalidArgument(f"{what} is between 0 and 1, got {value}")
+    return value
+
+
+def _own_maker(info: Info[Context, None], maker: str | None) -> str | None:
+    """The maker filter: the caller's own username for the service account (which may not
+    ask for another's), else what was asked."""
+    user = info.context.user
+    if user.has_any(frozenset(BOOK_READERS) - {Role.SERVICE}):
+        return maker
+    if maker is not None and maker != user.username:
+        raise Forbidden("the service account lists only what it originated")
+    return user.username
+
+
+def _application(row: dict[str, Any]) -> Application:
+    return _app(lc._app(row["application"]))
+
+
+def _financing(row: dict[str, Any]) -> Financing:
+    return _fin(lc._fin(row["financing"]))
+
+
+def _alert_of(row: dict[str, Any]) -> Alert:
+    return Alert.from_domain(_alert(row["alert"], row["enterprise_ids"], row["financing_ids"]))
+
+
+def _enterprise(row: dict[str, Any]) -> Enterprise:
+    return Enterprise.from_domain(ql.enterprise_of(row))
+
+
+def _lines_page(driver: Any, database: str, **kw: Any) -> Connection[CreditLine]:
+    found = ql.credit_lines(driver, database, **kw)
+    nodes = read_lines(driver, database, [r["line"]["id"] for r in found.rows])
+    return from_page(ql.Page([{"node": n} for n in nodes], found.skip, found.total),
+                     lambda r: cast(CreditLine, r["node"]))  # fmt: skip
+
+
+@strawberry.type
+class ListsQuery:
+    @_field("Applications, newest first; the service account sees only its own.", BOOK_READERS)
+    async def applications(
+        self, info: Info[Context, None], status: list[str] | None = None,
+        maker: str | None = None, enterprise_id: strawberry.ID | None = None,
+        first: First = 50, after: After = None,
+    ) -> Connection[Application]:  # fmt: skip
+        skip, limit = window(first, after)
+        found = await info.context.call(
+            ql.applications, skip=skip, limit=limit,
+            statuses=_statuses(status, "application"), maker=_own_maker(info, maker),
+            enterprise_id=str(enterprise_id) if enterprise_id is not None else None,
+        )  # fmt: skip
+        return from_page(found, _application)
+
+    @_field("The caller's review queue: referred applications someone else made, oldest "
+            "first.", CHECKERS)  # fmt: skip
+    async def review_queue(
+        self, info: Info[Context, None], first: First = 50, after: After = None
+    ) -> Connection[Application]:
+        skip, limit = window(first, after)
+        found = await info.context.call(
+            ql.review_queue, skip=skip, limit=limit, checker=info.context.user.username
+        )
+        return from_page(found, _application)
+
+    @_field("Financings of both origins, soonest maturity first; the service account sees "
+            "only those of its own applications.", BOOK_READERS)  # fmt: skip
+    async def financings(
+        self, info: Info[Context, None], status: list[str] | None = None,
+        borrower_id: strawberry.ID | None = None, lender: str | None = None,
+        product_id: strawberry.ID | None = None, product_kind: str | None = None,
+        origin: str | None = None,
+        maturing_before: date | None = None, risk_class: str | None = None,
+        first: First = 50, after: After = None,
+    ) -> Connection[Financing]:  # fmt: skip
+        skip, limit = window(first, after)
+        found = await info.context.call(
+            ql.financings, skip=skip, limit=limit,
+            statuses=_statuses(status, "financing"),
+            borrower_id=str(borrower_id) if borrower_id is not None else None,
+            lender=lender, product_id=str(product_id) if product_id is not None else None,
+            product_kind=product_kind, origin=_one_of(origin, ql.STATUSES["origin"], "origin"),
+            maturing_before=maturing_before,
+            risk_class=_one_of(risk_class, ql.STATUSES["risk_class"], "riskClass"),
+            maker=_own_maker(info, None),
+        )  # fmt: skip
+        return from_page(found, _financing)
+
+    @_field("Credit lines with their usage: an enterprise's, or a core's chain (its "
+            "supply-chain lines and every line part of them).", LINE_READERS)  # fmt: skip
+    async def credit_lines_list(
+        self, info: Info[Context, None], enterprise_id: strawberry.ID | None = None,
+        core_id: strawberry.ID | None = None, kind: str | None = None,
+        status: list[str] | None = None, first: First = 50, after: After = None,
+    ) -> Connection[CreditLine]:  # fmt: skip
+        skip, limit = window(first, after)
+        return cast(Connection[CreditLine], await info.context.call(
+            _lines_page, skip=skip, limit=limit,
+            enterprise_id=str(enterprise_id) if enterprise_id is not None else None,
+            core_id=str(core_id) if core_id is not None else None,
+            kind=_one_of(kind, ql.STATUSES["line_kind"], "kind"),
+            statuses=_statuses(status, "credit_line"),
+        ))  # fmt: skip
+
+    @_field("Alerts about an enterprise or a financing, newest first, with the total.",
+            READERS)  # fmt: skip
+    async def alert_list(
+        self, info: Info[Context, None], enterprise_id: strawberry.ID | None = None,
+        financing_id: strawberry.ID | None = None, status: list[str] | None = None,
+        kind: str | None = None, first: First = 50, after: After = None,
+    ) -> AlertList:  # fmt: skip
+        skip, limit = window(first, after)
+        found = await info.context.call(
+            ql.alerts, skip=skip, limit=limit, statuses=_statuses(status, "alert"), kind=kind,
+            enterprise_id=str(enterprise_id) if enterprise_id is not None else None,
+            financing_id=str(financing_id) if financing_id is not None else None,
+        )  # fmt: skip
+        return cast(AlertList, from_page(found, _alert_of))
+
+    @_field("Enterprises by core flag, region and industry (code prefixes), status and "
+            "score ranges, by id.", READERS)  # fmt: skip
+    async def enterprise_list(
+        self, info: Info[Context, None], is_core: bool | None = None,
+        region_code: str | None = None, industry_code: str | None = None,
+        status: list[str] | None = None, min_fraud_score: float | None = None,
+        max_fraud_score: float | None = None, min_default_score: float | None = None,
+        max_default_score: float | None = None, first: First = 50, after: After = None,
+    ) -> EnterpriseList:  # fmt: skip
+        skip, limit = window(first, after)
+        for lo, hi, what in ((min_fraud_score, max_fraud_score, "fraud"),
+                             (min_default_score, max_default_score, "default")):  # fmt: skip
+            _score(lo, f"min{what.title()}Score")
+            _score(hi, f"max{what.title()}Score")
+            if lo is not None and hi is not None and lo > hi:
+                raise InvalidArgument(f"min{what.title()}Score is above max{what.title()}Score")
+        found = await info.context.call(
+            ql.enterprises, skip=skip, limit=limit, is_core=is_core, region_code=region_code,
+            industry_code=industry_code, statuses=_statuses(status, "enterprise"),
+            min_fraud=min_fraud_score, max_fraud=max_fraud_score,
+            min_default=min_default_score, max_default=max_default_score,
+        )  # fmt: skip
+        return cast(EnterpriseList, from_page(found, _enterprise))
