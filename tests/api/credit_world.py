@@ -48,6 +48,16 @@ INVOICES = [
      "issued_on": _day(-2), "due_on": _day(88), "status": "issued"},
     {"id": "INV-OPEN-3", "seller_id": "T1", "buyer_id": "C", "amount": "100000000",
      "issued_on": _day(-1), "due_on": _day(89), "status": "issued"},
+    {"id": "INV-OPEN-4", "seller_id": "T1", "buyer_id": "C", "amount": "1000000000",
+     "issued_on": _day(-1), "due_on": _day(89), "status": "issued"},
+]  # fmt: skip
+
+# Warehouse receipts: AS-2 (T2's) backs the overdue loaded financing FL-2; AS-1 (T1's) is free.
+ASSETS = [
+    {"id": "AS-1", "kind": "warehouse_receipt", "owner_id": "T1", "quantity": "100",
+     "unit_value": "100000", "status": "active"},
+    {"id": "AS-2", "kind": "warehouse_receipt", "owner_id": "T2", "quantity": "300",
+     "unit_value": "100000", "status": "active"},
 ]  # fmt: skip
 
 # The lender's book: live, overdue and repaid (mapped to active, overdue and closed).
@@ -61,6 +71,11 @@ FINANCINGS = [
     {"id": "FL-3", "product_kind": "factoring", "borrower_id": "C", "lender": "Bank A",
      "amount": "90000000", "outstanding": "0", "start_on": _day(-400),
      "maturity_on": _day(-100), "status": "repaid"},
+]  # fmt: skip
+
+PLEDGES = [
+    {"id": "P-1", "financing_id": "FL-2", "collateral_kind": "asset", "collateral_id": "AS-2",
+     "pledged_on": _day(-200)},
 ]  # fmt: skip
 
 SCORES = [
@@ -84,7 +99,9 @@ def load_world(driver: Driver, database: str, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     _write(folder / "enterprises.csv", ENTERPRISES)
     _write(folder / "invoices.csv", INVOICES)
+    _write(folder / "assets.csv", ASSETS)
     _write(folder / "financings.csv", FINANCINGS)
+    _write(folder / "pledges.csv", PLEDGES)
     summary = ingest_folder(driver, database, folder)
     assert summary.rejected == 0, summary
     write_scores(driver, database, SCORES, model_version="test", scored_at=datetime.now(UTC))
