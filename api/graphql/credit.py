@@ -2,8 +2,10 @@
 supply-chain line with tier sub-limits, a group line, product sub-limits), change a limit,
 freeze and unfreeze, expire; deposits to and withdrawals from settlement accounts.
 
-Resolvers check what the API can see before the domain runs (ids, amounts, states), then call
-`finance.credit_lines` and `finance.settlement`, which write the line and its ledger
+The operations (`grant`, `change_limit`, `set_frozen`, `move`) are plain functions over the
+driver, shared with `chainlens finance line` and `chainlens finance deposit|withdraw`: they
+check what `finance.credit_lines` and `finance.settlement` leave to their callers (ids,
+amounts, the line tree, states), then call them, and those write the line and its ledger
 transfers in one transaction. Every refusal is a domain error with a plain message:
 BAD_REQUEST for bad input, NOT_FOUND for an unknown id, CONFLICT for a step the line's state
 does not allow or a reused request id with other fields. Nothing is written when refused.
@@ -14,16 +16,18 @@ settlement money. Every operation is audited like any other GraphQL operation.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, cast
 
 import strawberry
+from neo4j import Driver
 from strawberry.types import Info
 
 from api.graphql.context import Context
 from api.graphql.finance import CreditLineUsage, _line
 from api.graphql.permissions import requires
-from api.graphql.scalars import BigInt
+from api.graphql.scalars import BigInt, currency_problem
 from api.security import Role
 from finance import credit_lines as cl
 from finance import ledger as fl
@@ -39,6 +43,7 @@ from finance.errors import (
 )
 from finance.ledger import TransferResult, TransferStatus
 from finance.products import get_product
+from graph.enterprises import get_enterprises
 from graph.errors import NotFound as EnterpriseNotFound
 from graph.model import CreditLineStatus
 from graph.queries import lists as ql
@@ -132,12 +137,6 @@ async def _line_out(info: Info[Context, None], line_id: str) -> CreditLine:
     return found[0]
 
 
-async def _line_row(info: Info[Context, None], line_id: str) -> dict[str, Any] | None:
-    rows = cast(dict[str, dict[str, Any]],
-                await info.context.call(ql.credit_lines_by_id, [line_id]))  # fmt: skip
-    return rows.get(line_id)
-
-
 @strawberry.input(description="A credit line to grant; granting the same id again is a no-op.")
 class GrantCreditLineInput:
     id: strawberry.ID = strawberry.field(
@@ -158,32 +157,46 @@ class GrantCreditLineInput:
     tier: int | None = strawberry.field(default=None, description="1 to 5, for kind tier.")
 
 
-def _spec(input: GrantCreditLineInput) -> cl.LineSpec:
-    line_id = str(input.id)
-    if not _ID.fullmatch(line_id):
+def line_spec(
+    *, id: str, enterprise_id: str, kind: str, limit: int, currency: str, expires_on: date,
+    parent_id: str | None = None, product_id: str | None = None, tier: int | None = None,
+) -> cl.LineSpec:  # fmt: skip
+    """A grant checked for what needs no database (also used by `chainlens finance line`)."""
+    if not _ID.fullmatch(id):
         raise FinanceError(
-            f"a line id is 1 to 64 letters, digits, '.', '_' or '-', got {line_id[:70]!r}"
+            f"a line id is 1 to 64 letters, digits, '.', '_' or '-', got {id[:70]!r}"
         )
     try:
-        kind = cl.LineKind(input.kind)
+        line_kind = cl.LineKind(kind)
     except ValueError as e:
         kinds = ", ".join(k.value for k in cl.LineKind)
-        raise FinanceError(f"kind must be one of {kinds}, got {input.kind[:40]!r}") from e
-    if input.tier is not None and not 1 <= input.tier <= 5:
-        raise FinanceError(f"a tier is 1 to 5, got {input.tier}")
-    if input.expires_on <= datetime.now(UTC).date():
-        raise FinanceError(f"a new line expires after today, not on {input.expires_on}")
-    if kind == cl.LineKind.PRODUCT and input.product_id is None:
-        raise FinanceError("a product sub-limit names its product (productId)")
-    if input.product_id is not None:
-        get_product(str(input.product_id))  # NOT_FOUND for an unknown product
+        raise FinanceError(f"kind must be one of {kinds}, got {kind[:40]!r}") from e
+    problem = currency_problem(currency)
+    if problem is not None:
+        raise FinanceError(problem)
+    if tier is not None and not 1 <= tier <= 5:
+        raise FinanceError(f"a tier is 1 to 5, got {tier}")
+    if expires_on <= datetime.now(UTC).date():
+        raise FinanceError(f"a new line expires after today, not on {expires_on}")
+    if line_kind == cl.LineKind.PRODUCT and product_id is None:
+        raise FinanceError("a product sub-limit names its product")
+    if product_id is not None:
+        get_product(product_id)  # NOT_FOUND for an unknown product
     return cl.LineSpec(
-        id=line_id, enterprise_id=str(input.enterprise_id), kind=kind,
-        limit_minor=money(int(input.limit), "a limit"), currency=input.currency,
-        expires_on=input.expires_on,
-        parent_id=str(input.parent_id) if input.parent_id is not None else None,
-        product_id=str(input.product_id) if input.product_id is not None else None,
-        tier=input.tier,
+        id=id, enterprise_id=enterprise_id, kind=line_kind, limit_minor=money(limit, "a limit"),
+        currency=currency, expires_on=expires_on, parent_id=parent_id, product_id=product_id,
+        tier=tier,
+    )  # fmt: skip
+
+
+def _spec(input: GrantCreditLineInput) -> cl.LineSpec:
+    def opt(x: strawberry.ID | None) -> str | None:
+        return str(x) if x is not None else None
+
+    return line_spec(
+        id=str(input.id), enterprise_id=str(input.enterprise_id), kind=input.kind,
+        limit=int(input.limit), currency=input.currency, expires_on=input.expires_on,
+        parent_id=opt(input.parent_id), product_id=opt(input.product_id), tier=input.tier,
     )  # fmt: skip
 
 
@@ -224,21 +237,68 @@ def _check_tree(spec: cl.LineSpec, existing: dict[str, Any] | None,
             )
 
 
-@strawberry.type(description="A deposit or withdrawal and the settlement account after it.")
-class SettlementTransfer:
-    transfer_id: strawberry.ID
-    enterprise_id: strawberry.ID
-    account_id: strawberry.ID
-    amount: BigInt
+def grant(driver: Driver, database: str, spec: cl.LineSpec) -> None:
+    """Grant a line after checking it against the line already there and its parent."""
+    rows = ql.credit_lines_by_id(driver, database, [spec.id, *filter(None, [spec.parent_id])])
+    _check_tree(spec, rows.get(spec.id), rows.get(spec.parent_id or ""))
+    cl.grant_line(driver, database, spec)
+
+
+def change_limit(
+    driver: Driver, database: str, line_id: str, new_limit: int, request_id: str
+) -> None:
+    """Raise or cut a line's limit (retry-safe by request id); an expired line is refused."""
+    checked = money(new_limit, "a limit")
+    req = checked_request_id(request_id)
+    row = ql.credit_lines_by_id(driver, database, [line_id]).get(line_id)
+    if row is None:
+        raise NotFound(f"credit line {line_id} does not exist")
+    if row.get("status") == CreditLineStatus.EXPIRED:
+        raise InvalidState(f"credit line {line_id} has expired; grant a new one")
+    cl.change_limit(driver, database, line_id, checked, req)
+
+
+def set_frozen(driver: Driver, database: str, line_id: str, frozen: bool, reason: str) -> None:
+    """Freeze an active line or unfreeze a frozen one; any other step is refused."""
+    why = reason_text(reason)
+    row = ql.credit_lines_by_id(driver, database, [line_id]).get(line_id)
+    if row is None:
+        raise NotFound(f"credit line {line_id} does not exist")
+    status = row.get("status")
+    if status == CreditLineStatus.EXPIRED:
+        raise InvalidState(f"credit line {line_id} has expired")
+    if frozen and status == CreditLineStatus.FROZEN:
+        raise InvalidState(f"credit line {line_id} is already frozen")
+    if not frozen and status != CreditLineStatus.FROZEN:
+        raise InvalidState(f"credit line {line_id} is not frozen")
+    cl.set_status(driver, database, line_id, frozen, why)
+
+
+@dataclass(frozen=True)
+class Movement:
+    """A deposit or withdrawal and what the settlement account holds after it."""
+
+    transfer_id: str
+    enterprise_id: str
+    account_id: str
+    amount_minor: int
     currency: str
-    balance: BigInt = strawberry.field(description="What the account holds after all posted "
-                                       "transfers (credits less debits).")  # fmt: skip
+    balance_minor: int
 
 
-def _move(
-    driver: Any, database: str, deposit: bool, enterprise_id: str, amount: int, currency: str,
-    req: str, on: date | None,
-) -> SettlementTransfer:  # fmt: skip
+def move(
+    driver: Driver, database: str, *, deposit: bool, enterprise_id: str, amount: int,
+    currency: str, request_id: str, on: date | None = None,
+) -> Movement:  # fmt: skip
+    """Deposit to or withdraw from an enterprise's settlement account (retry-safe by request
+    id); a withdrawal beyond what the account holds is refused with the balance."""
+    money(amount, "an amount")
+    req = checked_request_id(request_id)
+    problem = currency_problem(currency)
+    if problem is not None:
+        raise FinanceError(problem)
+    if not get_enterprises(driver, database, [enterprise_id]):
+        raise EnterpriseNotFound(f"enterprise {enterprise_id} does not exist")
     account = settlement_account(enterprise_id, currency).id
     fn = settlement.deposit if deposit else settlement.withdraw
     try:
@@ -252,11 +312,26 @@ def _move(
             ) from e
         raise
     balance = -fl.balance_as_of(driver, database, account).debit_balance
-    return SettlementTransfer(
-        transfer_id=strawberry.ID(t.id), enterprise_id=strawberry.ID(enterprise_id),
-        account_id=strawberry.ID(account), amount=BigInt(t.amount), currency=t.currency,
-        balance=BigInt(balance),
-    )  # fmt: skip
+    return Movement(t.id, enterprise_id, account, t.amount, t.currency, balance)
+
+
+@strawberry.type(description="A deposit or withdrawal and the settlement account after it.")
+class SettlementTransfer:
+    transfer_id: strawberry.ID
+    enterprise_id: strawberry.ID
+    account_id: strawberry.ID
+    amount: BigInt
+    currency: str
+    balance: BigInt = strawberry.field(description="What the account holds after all posted "
+                                       "transfers (credits less debits).")  # fmt: skip
+
+    @classmethod
+    def of(cls, m: Movement) -> SettlementTransfer:
+        return cls(
+            transfer_id=strawberry.ID(m.transfer_id), enterprise_id=strawberry.ID(m.enterprise_id),
+            account_id=strawberry.ID(m.account_id), amount=BigInt(m.amount_minor),
+            currency=m.currency, balance=BigInt(m.balance_minor),
+        )  # fmt: skip
 
 
 @strawberry.type
@@ -266,10 +341,7 @@ class CreditMutation:
         self, info: Info[Context, None], input: GrantCreditLineInput
     ) -> CreditLine:
         spec = _spec(input)
-        existing = await _line_row(info, spec.id)
-        parent = await _line_row(info, spec.parent_id) if spec.parent_id else None
-        _check_tree(spec, existing, parent)
-        await info.context.call(cl.grant_line, spec)
+        await info.context.call(grant, spec)
         return await _line_out(info, spec.id)
 
     @_mutation("Raise or cut a line's limit; a cut below what is used or held is refused. "
@@ -279,15 +351,7 @@ class CreditMutation:
         request_id: strawberry.ID,
     ) -> CreditLine:  # fmt: skip
         # Not named `limit`: the cost estimate reads `first` and `limit` as page sizes.
-        checked = money(int(new_limit), "a limit")
-        row = await _line_row(info, str(id))
-        if row is None:
-            raise NotFound(f"credit line {id} does not exist")
-        if row.get("status") == CreditLineStatus.EXPIRED:
-            raise InvalidState(f"credit line {id} has expired; grant a new one")
-        await info.context.call(
-            cl.change_limit, str(id), checked, checked_request_id(str(request_id))
-        )
+        await info.context.call(change_limit, str(id), int(new_limit), str(request_id))
         return await _line_out(info, str(id))
 
     @_mutation("Freeze a line: nothing new may occupy it or any line below it.",
@@ -295,13 +359,15 @@ class CreditMutation:
     async def freeze_credit_line(
         self, info: Info[Context, None], id: strawberry.ID, reason: str
     ) -> CreditLine:
-        return await _set_frozen(info, str(id), True, reason)
+        await info.context.call(set_frozen, str(id), True, reason)
+        return await _line_out(info, str(id))
 
     @_mutation("Unfreeze a frozen line.", CREDIT)
     async def unfreeze_credit_line(
         self, info: Info[Context, None], id: strawberry.ID, reason: str
     ) -> CreditLine:
-        return await _set_frozen(info, str(id), False, reason)
+        await info.context.call(set_frozen, str(id), False, reason)
+        return await _line_out(info, str(id))
 
     @_mutation("Mark the lines whose expiry date is before `asOf` (default today, UTC) "
                "expired; returns their ids (admins).", ADMINS)  # fmt: skip
@@ -318,8 +384,9 @@ class CreditMutation:
         self, info: Info[Context, None], enterprise_id: strawberry.ID, amount: BigInt,
         request_id: strawberry.ID, currency: str = "CNY", on: date | None = None,
     ) -> SettlementTransfer:  # fmt: skip
-        return await _settle(info, True, str(enterprise_id), int(amount), currency,
-                             str(request_id), on)  # fmt: skip
+        return SettlementTransfer.of(await info.context.call(
+            move, deposit=True, enterprise_id=str(enterprise_id), amount=int(amount),
+            currency=currency, request_id=str(request_id), on=on))  # fmt: skip
 
     @_mutation("Money paid out of an enterprise's settlement account; refused beyond what it "
                "holds. Retry-safe by request id.", CREDIT)  # fmt: skip
@@ -327,35 +394,6 @@ class CreditMutation:
         self, info: Info[Context, None], enterprise_id: strawberry.ID, amount: BigInt,
         request_id: strawberry.ID, currency: str = "CNY", on: date | None = None,
     ) -> SettlementTransfer:  # fmt: skip
-        return await _settle(info, False, str(enterprise_id), int(amount), currency,
-                             str(request_id), on)  # fmt: skip
-
-
-async def _set_frozen(
-    info: Info[Context, None], line_id: str, frozen: bool, reason: str
-) -> CreditLine:
-    why = reason_text(reason)
-    row = await _line_row(info, line_id)
-    if row is None:
-        raise NotFound(f"credit line {line_id} does not exist")
-    status = row.get("status")
-    if status == CreditLineStatus.EXPIRED:
-        raise InvalidState(f"credit line {line_id} has expired")
-    if frozen and status == CreditLineStatus.FROZEN:
-        raise InvalidState(f"credit line {line_id} is already frozen")
-    if not frozen and status != CreditLineStatus.FROZEN:
-        raise InvalidState(f"credit line {line_id} is not frozen")
-    await info.context.call(cl.set_status, line_id, frozen, why)
-    return await _line_out(info, line_id)
-
-
-async def _settle(
-    info: Info[Context, None], deposit: bool, enterprise_id: str, amount: int, currency: str,
-    req: str, on: date | None,
-) -> SettlementTransfer:  # fmt: skip
-    money(amount, "an amount")
-    checked_request_id(req)
-    if await info.context.enterprise_loader.load(enterprise_id) is None:
-        raise EnterpriseNotFound(f"enterprise {enterprise_id} does not exist")
-    return cast(SettlementTransfer, await info.context.call(
-        _move, deposit, enterprise_id, amount, currency, req, on))  # fmt: skip
+        return SettlementTransfer.of(await info.context.call(
+            move, deposit=False, enterprise_id=str(enterprise_id), amount=int(amount),
+            currency=currency, request_id=str(request_id), on=on))  # fmt: skip
