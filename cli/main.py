@@ -330,6 +330,7 @@ def ingest(
     from entity_resolution.pipeline import resolve_graph
     from graph.driver import open_driver
     from graph.schema import apply_schema
+    from ingest.errors import FolderRefused
     from ingest.loader import ingest_folder
 
     settings = _settings()
@@ -337,21 +338,25 @@ def ingest(
     with open_driver(settings) as driver:
         apply_schema(driver, settings.neo4j_database)
         with progress_bars(console) as progress:
-            summary = ingest_folder(
-                driver,
-                settings.neo4j_database,
-                folder,
-                batch_size=batch_size,
-                progress=progress,
-                resume=resume,
-                as_of=date.fromisoformat(as_of) if as_of else None,
-            )
+            try:
+                summary = ingest_folder(
+                    driver,
+                    settings.neo4j_database,
+                    folder,
+                    batch_size=batch_size,
+                    progress=progress,
+                    resume=resume,
+                    as_of=date.fromisoformat(as_of) if as_of else None,
+                )
+            except FolderRefused as e:
+                raise _fail(str(e)) from e
             resolved = resolve_graph(driver, settings.neo4j_database, progress=progress)
     console.print(summary.table())
     console.print(resolved.line(), soft_wrap=True)
     if summary.rejected:
         console.print(
-            f"[yellow]{summary.rejected} rows rejected[/yellow]; see {folder / '_rejects'}"
+            f"[yellow]{summary.rejected} rows rejected[/yellow]; "
+            f"see {summary.folder / '_rejects'}"
         )
 
 
@@ -542,20 +547,21 @@ def finance_eod(
     as_of: Annotated[str | None, typer.Option(help="ISO date; default today (UTC).")] = None,
 ) -> None:
     """End of day: expire undrawn approvals, accrue interest, then days past due, penalties,
-    five-tier class, provisions."""
+    five-tier class, provisions; alerts for financings maturing within a week or overdue."""
     from datetime import UTC, date, datetime
 
-    from finance.lifecycle import run_daily
+    from finance.postloan import end_of_day
     from graph.driver import open_driver
 
     day = date.fromisoformat(as_of) if as_of else datetime.now(UTC).date()
     settings = _settings()
     _ensure_neo4j(settings)
     with open_driver(settings) as driver:
-        run = run_daily(driver, settings.neo4j_database, day)
+        run = end_of_day(driver, settings.neo4j_database, day)
     console.print(
         f"{day}: expired {run.expired} undrawn approvals, accrued {run.accrued} financings,"
-        f" reviewed delinquency of {run.reviewed}"
+        f" reviewed delinquency of {run.reviewed}; {run.maturity_warnings} new maturity"
+        f" warnings, {run.overdue_alerts} new overdue alerts"
     )
 
 

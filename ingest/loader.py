@@ -487,8 +487,17 @@ def ingest_folder(
         raise FolderRefused(f"{folder} is not a folder")
     if batch_size < 1:
         raise FolderRefused(f"batch_size must be positive, got {batch_size}")
-    manifest = read_manifest(folder)
     found, ignored = _discover(folder)
+    if not found and (folder / "data").is_dir():
+        # A folder written by `chainlens generate`: its files are in data/, truth beside it.
+        folder = folder / "data"
+        found, ignored = _discover(folder)
+    if not found:
+        raise FolderRefused(
+            f"{folder} holds no file of the ingest format (expected e.g. enterprises.csv; "
+            f"see docs/ingest-format.md)"
+        )
+    manifest = read_manifest(folder)
     state = _FolderLoader(
         driver, database, folder, batch_size, progress, resolver or IdentityResolver(), resume
     )

@@ -10,10 +10,13 @@ notification from Neo4j.
 from __future__ import annotations
 
 import pytest
+from neo4j import Driver
 
 from graph.model import PROPERTIES, REL_PROPERTIES, Label, Rel
 from graph.queries.ingest import NODE_PROPS
+from graph.schema import register_vocabulary
 from tests.graph.cypher_names import Use, uses
+from tests.notifications import unknown_names
 
 
 def _declared(name: str) -> frozenset[str]:
@@ -56,3 +59,22 @@ def test_ingest_writes_only_declared_properties() -> None:
 @pytest.mark.parametrize("label", list(Label))
 def test_every_label_declares_its_properties(label: Label) -> None:
     assert "id" in PROPERTIES[label]
+
+
+def test_declared_names_are_known_to_neo4j_and_undeclared_ones_are_reported(
+    db: Driver, database: str
+) -> None:
+    # `db` is empty; apply_schema ran on it (the session's driver fixture), registering the
+    # model's vocabulary: reading a declared property that no node carries is quiet.
+    register_vocabulary(db, database)
+    count = db.execute_query("MATCH (n) RETURN count(n) AS n", database_=database)
+    assert count.records[0]["n"] == 0
+    with unknown_names() as found:
+        db.execute_query(
+            "MATCH (e:Enterprise)<-[:BORROWER]-(f:Financing) "
+            "RETURN e.fraud_score, f.outstanding_minor", database_=database,
+        )  # fmt: skip
+    assert found.seen == []
+    with unknown_names() as found:
+        db.execute_query("MATCH (s:Shipment) RETURN s.not_in_the_model", database_=database)
+    assert len(found.seen) == 1 and "01N52" in found.seen[0]
