@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -19,6 +22,9 @@ from chainlens.logs import configure_logging
 from chainlens.settings import Settings, get_settings
 from cli.progress import progress_bars
 from graph.errors import GraphError
+
+if TYPE_CHECKING:
+    from neo4j import Driver
 
 app = typer.Typer(
     help="ChainLens: industrial-chain intelligence for supply-chain finance.",
@@ -40,7 +46,9 @@ app.add_typer(sensors_app, name="sensors")
 er_app = typer.Typer(help="Entity resolution: quality on generated folders.", no_args_is_help=True)
 app.add_typer(er_app, name="er")
 finance_app = typer.Typer(
-    help="Finance jobs: end of day, line expiry, trial balance.", no_args_is_help=True
+    help="Finance: end of day, credit lines, settlement deposits and withdrawals, line "
+    "expiry, trial balance.",
+    no_args_is_help=True,
 )
 app.add_typer(finance_app, name="finance")
 bods_app = typer.Typer(
@@ -606,6 +614,184 @@ def finance_trial_balance(currency: Annotated[str | None, typer.Option()] = None
     Console().print(table)
     if not tb.balanced:
         raise _fail("the ledger does not balance")
+
+
+line_app = typer.Typer(
+    help="Credit lines: grant, change the limit, freeze, unfreeze, list.", no_args_is_help=True
+)
+finance_app.add_typer(line_app, name="line")
+
+
+def _refuse(message: str) -> typer.Exit:
+    """Bad input or a refused step: the message on stderr, exit code 2."""
+    console.print(f"[red]error:[/red] {message}")
+    return typer.Exit(code=2)
+
+
+def _iso_day(value: str, option: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as e:
+        raise _refuse(f"{option} takes a date as YYYY-MM-DD, not {value!r}") from e
+
+
+@contextmanager
+def _credit_admin() -> Iterator[tuple[Driver, str]]:
+    """The driver for a credit-administration command; domain refusals exit with code 2."""
+    from finance.errors import FinanceError
+    from graph.driver import open_driver
+
+    settings = _settings()
+    _ensure_neo4j(settings)
+    with open_driver(settings) as driver:
+        try:
+            yield driver, settings.neo4j_database
+        except (FinanceError, GraphError) as e:
+            if getattr(e, "http_status", 500) >= 500:
+                raise _fail(str(e)) from e
+            raise _refuse(str(e)) from e
+
+
+def _print_lines(driver: Driver, database: str, ids: list[str], title: str) -> None:
+    from api.graphql.credit import read_lines
+
+    table = Table(
+        "line", "kind", "tier", "granted to", "part of", "status", "limit", "used", "held",
+        "available", "expires", title=f"{title} (minor units)",
+    )  # fmt: skip
+    for x in read_lines(driver, database, ids):
+        table.add_row(
+            str(x.id), x.kind, str(x.tier or ""), str(x.enterprise_id or ""),
+            str(x.parent_id or ""), x.status, f"{x.limit:,}", f"{x.used:,}", f"{x.held:,}",
+            f"{x.available:,}", str(x.expires_on or ""),
+        )  # fmt: skip
+    Console().print(table)
+
+
+@line_app.command("grant")
+def finance_line_grant(
+    line_id: Annotated[str, typer.Argument(metavar="ID")],
+    enterprise: Annotated[str, typer.Option(help="Granted to (a tier line: the core).")],
+    kind: Annotated[str, typer.Option(help="group, enterprise, supply_chain, tier, product.")],
+    limit: Annotated[int, typer.Option(help="Limit in minor units (fen).")],
+    expires: Annotated[str, typer.Option(help="Expiry date, YYYY-MM-DD.")],
+    currency: Annotated[str, typer.Option()] = "CNY",
+    parent: Annotated[str | None, typer.Option(help="The line it is part of.")] = None,
+    product: Annotated[str | None, typer.Option(help="Product of a product sub-limit.")] = None,
+    tier: Annotated[int | None, typer.Option(help="1-5, for a tier sub-limit.")] = None,
+) -> None:
+    """Grant a credit line and fund its limit in the ledger (the same id again: no change)."""
+    from api.graphql.credit import grant, line_spec
+    from finance.errors import FinanceError
+
+    try:
+        spec = line_spec(
+            id=line_id, enterprise_id=enterprise, kind=kind, limit=limit, currency=currency,
+            expires_on=_iso_day(expires, "--expires"), parent_id=parent, product_id=product,
+            tier=tier,
+        )  # fmt: skip
+    except FinanceError as e:
+        raise _refuse(str(e)) from e
+    with _credit_admin() as (driver, database):
+        grant(driver, database, spec)
+        _print_lines(driver, database, [line_id], "granted")
+
+
+@line_app.command("limit")
+def finance_line_limit(
+    line_id: Annotated[str, typer.Argument(metavar="ID")],
+    new_limit: Annotated[int, typer.Argument(metavar="NEW", help="New limit, minor units.")],
+    request_id: Annotated[str, typer.Option(help="Idempotency key: a retry changes nothing.")],
+) -> None:
+    """Raise or cut a line's limit; a cut below what is used or held is refused."""
+    from api.graphql.credit import change_limit
+
+    with _credit_admin() as (driver, database):
+        change_limit(driver, database, line_id, new_limit, request_id)
+        _print_lines(driver, database, [line_id], "limit changed")
+
+
+def _set_frozen(line_id: str, frozen: bool, reason: str) -> None:
+    from api.graphql.credit import set_frozen
+
+    with _credit_admin() as (driver, database):
+        set_frozen(driver, database, line_id, frozen, reason)
+        _print_lines(driver, database, [line_id], "frozen" if frozen else "unfrozen")
+
+
+@line_app.command("freeze")
+def finance_line_freeze(
+    line_id: Annotated[str, typer.Argument(metavar="ID")],
+    reason: Annotated[str, typer.Option(help="Why (kept on the line).")],
+) -> None:
+    """Freeze a line: nothing new may occupy it or any line below it."""
+    _set_frozen(line_id, True, reason)
+
+
+@line_app.command("unfreeze")
+def finance_line_unfreeze(
+    line_id: Annotated[str, typer.Argument(metavar="ID")],
+    reason: Annotated[str, typer.Option(help="Why (kept on the line).")],
+) -> None:
+    """Unfreeze a frozen line."""
+    _set_frozen(line_id, False, reason)
+
+
+@line_app.command("list")
+def finance_line_list(
+    enterprise: Annotated[str | None, typer.Option(help="Lines granted to it.")] = None,
+    core: Annotated[str | None, typer.Option(help="A core's chain: its supply-chain lines "
+                                             "and every line part of them.")] = None,
+) -> None:  # fmt: skip
+    """Credit lines with their limit, use, holds and availability (at most 200)."""
+    from graph.queries.lists import credit_lines
+
+    if enterprise is None and core is None:
+        raise _refuse("name --enterprise or --core")
+    with _credit_admin() as (driver, database):
+        found = credit_lines(
+            driver, database, skip=0, limit=200, enterprise_id=enterprise, core_id=core,
+            kind=None, statuses=None,
+        )  # fmt: skip
+        ids = [r["line"]["id"] for r in found.rows]
+        _print_lines(driver, database, ids, f"{found.total} credit lines")
+
+
+def _settle(deposit: bool, enterprise: str, amount: int, request_id: str, currency: str) -> None:
+    from api.graphql.credit import move
+
+    with _credit_admin() as (driver, database):
+        m = move(
+            driver, database, deposit=deposit, enterprise_id=enterprise, amount=amount,
+            currency=currency, request_id=request_id,
+        )  # fmt: skip
+    what = "deposited to" if deposit else "withdrawn from"
+    Console().print(
+        f"{m.amount_minor:,} {m.currency} {what} {m.account_id} (transfer {m.transfer_id}); "
+        f"balance {m.balance_minor:,}"
+    )
+
+
+@finance_app.command("deposit")
+def finance_deposit(
+    enterprise: Annotated[str, typer.Argument(metavar="ENTERPRISE")],
+    amount: Annotated[int, typer.Argument(metavar="AMOUNT", help="Minor units (fen).")],
+    request_id: Annotated[str, typer.Option(help="Idempotency key: a retry moves nothing.")],
+    currency: Annotated[str, typer.Option()] = "CNY",
+) -> None:
+    """Money received for an enterprise: cash in, its settlement account credited."""
+    _settle(True, enterprise, amount, request_id, currency)
+
+
+@finance_app.command("withdraw")
+def finance_withdraw(
+    enterprise: Annotated[str, typer.Argument(metavar="ENTERPRISE")],
+    amount: Annotated[int, typer.Argument(metavar="AMOUNT", help="Minor units (fen).")],
+    request_id: Annotated[str, typer.Option(help="Idempotency key: a retry moves nothing.")],
+    currency: Annotated[str, typer.Option()] = "CNY",
+) -> None:
+    """Money paid out of an enterprise's settlement account; refused beyond what it holds."""
+    _settle(False, enterprise, amount, request_id, currency)
 
 
 @bods_app.command("import")

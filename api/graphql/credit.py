@@ -46,6 +46,7 @@ from finance.products import get_product
 from graph.enterprises import get_enterprises
 from graph.errors import NotFound as EnterpriseNotFound
 from graph.model import CreditLineStatus
+from graph.queries import finance as qf
 from graph.queries import lists as ql
 
 ADMINS: tuple[Role, ...] = ()  # admins pass every check; nobody else does
@@ -255,6 +256,18 @@ def change_limit(
         raise NotFound(f"credit line {line_id} does not exist")
     if row.get("status") == CreditLineStatus.EXPIRED:
         raise InvalidState(f"credit line {line_id} has expired; grant a new one")
+    # The domain keys the change by (line, request) and posts the difference, so a reused
+    # request id that happens to ask for the same difference would pass as a retry: a used
+    # request id is a retry only when the limit already is what it asks for.
+    used = f"limit:{line_id}:{req}"
+    with driver.session(database=database) as session:
+        if session.execute_read(lambda tx: qf.get_transfers_tx(tx, [used])):
+            if int(row["limit_minor"]) == checked:
+                return
+            raise IdempotencyConflict(
+                f"request {req} already changed line {line_id}, whose limit is now "
+                f"{row['limit_minor']}; a new change needs a new request id"
+            )
     cl.change_limit(driver, database, line_id, checked, req)
 
 

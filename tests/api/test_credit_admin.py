@@ -120,8 +120,11 @@ def test_grant_a_chain_with_tier_sub_limits_change_freeze_expire(
     assert _ok(gql(client, admin, LIMIT, id="L-C-T1", limit=3_500_000_000, req="r1"),
                "changeCreditLimit") == raised  # fmt: skip
     # ... with another limit: refused.
-    _refused(gql(client, admin, LIMIT, id="L-C-T1", limit=2_000_000_000, req="r1"),
-             "CONFLICT", "already exists with different fields")  # fmt: skip
+    for other in (2_000_000_000, 4_000_000_000):  # the same difference as r1 included
+        _refused(gql(client, admin, LIMIT, id="L-C-T1", limit=other, req="r1"),
+                 "CONFLICT", "request r1 already changed line L-C-T1")  # fmt: skip
+    chain = _ok(gql(client, officer, LINES, core="C"), "creditLinesList")
+    assert {e["node"]["id"]: e["node"]["limit"] for e in chain["edges"]}["L-C-T1"] == 3_500_000_000
 
     frozen = _ok(gql(client, officer, FREEZE, id="L-C-supply_chain", reason="audit finding"),
                  "freezeCreditLine")  # fmt: skip
