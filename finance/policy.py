@@ -37,7 +37,7 @@ from finance.errors import NotFound
 from finance.products import Collateral, Product
 from graph.queries import finance as q
 
-POLICY_VERSION = "scf-policy/2026.11.1"
+POLICY_VERSION = "scf-policy/2026.12.1"
 
 NEUTRAL_SCORE = 0.2  # used until the risk-scoring package writes fraud/default scores
 FRAUD_DECLINE = 0.8
