@@ -124,14 +124,17 @@ class AsciiJSONResponse(JSONResponse):
         return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode("ascii")
 
 
-def route_label(scope: Scope) -> str:
-    """The route template that served a request (`/graphql`, `/api/v1/telemetry`), the web
-    explorer's mount, or `unmatched`: never the raw path, so the label set stays fixed."""
-    route = scope.get("route")
-    path = getattr(route, "path", None)
-    if path is None:
-        return "unmatched"
-    return path or "/"
+def route_label(scope: Scope, templates: frozenset[str] | set[str], web: bool) -> str:
+    """The route template of a request (`/graphql`, `/api/v1/telemetry`; the app's routes
+    have no path parameters, so a template is a path), `/` for the explorer's files (any
+    other path, once the explorer is built), or `unmatched`: never the raw path, so the label
+    set stays fixed. Also says which answers are the explorer's (its CSP)."""
+    path = scope["path"]
+    if path in templates:
+        return str(path)
+    if web and not scope.get("state", {}).get("body_refused"):
+        return "/"
+    return "unmatched"
 
 
 class RequestObserver:
@@ -142,9 +145,13 @@ class RequestObserver:
     runs every request through a task group and a memory stream, a few percent of the API's
     CPU on small queries."""
 
-    def __init__(self, app: ASGIApp, metrics: Metrics, dev: bool = False) -> None:
+    def __init__(
+        self, app: ASGIApp, metrics: Metrics, templates: set[str], web: bool, dev: bool = False
+    ) -> None:
         self.app = app
         self.metrics = metrics
+        self.templates = templates  # the app's route paths, filled once its routes are added
+        self.web = web  # the explorer is mounted at "/"
         self.dev = dev
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -155,14 +162,16 @@ class RequestObserver:
         # `request.state` reads this dict, so handlers and error handlers see the id.
         scope.setdefault("state", {})["correlation_id"] = correlation_id
         status_code = 500  # what the client gets when nothing was sent
+        route = route_label(scope, self.templates, self.web)
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status_code
+            nonlocal status_code, route
             if message["type"] == "http.response.start":
                 status_code = message["status"]
+                route = route_label(scope, self.templates, self.web)  # a refusal changes it
                 headers = MutableHeaders(scope=message)
                 headers.append("x-request-id", correlation_id)
-                secure(scope, headers, self.dev)
+                secure(scope, route, headers, self.dev)
             await send(message)
 
         structlog.contextvars.bind_contextvars(correlation_id=correlation_id)
@@ -173,7 +182,6 @@ class RequestObserver:
             structlog.contextvars.unbind_contextvars("correlation_id")
             elapsed = time.perf_counter() - started
             method = scope["method"] if scope["method"] in HTTP_METHODS else "other"
-            route = route_label(scope)
             log.info(
                 "http.request",
                 correlation_id=correlation_id,
@@ -186,7 +194,7 @@ class RequestObserver:
             self.metrics.latency.labels(method, route).observe(elapsed)
 
 
-def secure(scope: Scope, headers: MutableHeaders, dev: bool) -> None:
+def secure(scope: Scope, route: str, headers: MutableHeaders, dev: bool) -> None:
     """Add the security headers to an answer: nosniff, no framing, no referrer everywhere;
     the explorer's CSP on its pages; on API answers a CSP that allows nothing and no-store,
     so that no cache keeps a token or a record. GraphiQL (development only) keeps its own."""
@@ -194,7 +202,6 @@ def secure(scope: Scope, headers: MutableHeaders, dev: bool) -> None:
     for name, value in SECURITY_HEADERS:
         if name.decode() not in headers:
             raw.append((name, value))
-    route = route_label(scope)
     if route == "/":  # the explorer's static files (or the page saying how to build them)
         headers.setdefault("content-security-policy", WEB_CSP)
         if scope["path"] in ("/", "/index.html"):
@@ -309,7 +316,9 @@ def create_app(settings: Settings | None = None, driver: Driver | None = None) -
         large={telemetry.router.prefix + "/telemetry": settings.sensors_http_max_bytes},
         on_reject=body_refused,
     )
-    app.add_middleware(RequestObserver, metrics=metrics, dev=dev)
+    web = (WEB_DIST / "index.html").is_file()
+    templates: set[str] = set()
+    app.add_middleware(RequestObserver, metrics=metrics, templates=templates, web=web, dev=dev)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> Response:
@@ -455,7 +464,7 @@ def create_app(settings: Settings | None = None, driver: Driver | None = None) -
     )
     app.include_router(telemetry.router)
 
-    if (WEB_DIST / "index.html").is_file():
+    if web:
         app.mount("/", StaticFiles(directory=WEB_DIST, html=True), name="web")
     else:
 
@@ -470,4 +479,6 @@ def create_app(settings: Settings | None = None, driver: Driver | None = None) -
                 status.HTTP_503_SERVICE_UNAVAILABLE,
             )
 
+    routes = [*app.routes, *telemetry.router.routes]
+    templates |= {"/graphql"} | {str(p) for r in routes if (p := getattr(r, "path", None))}
     return app

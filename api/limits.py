@@ -578,6 +578,7 @@ class BodyGuard:
         await self.app(scope, replay, send)
 
     async def _refuse(self, scope: Scope, send: Send, status: int, detail: str) -> None:
+        scope.setdefault("state", {})["body_refused"] = True  # for the request's labels
         if self.on_reject is not None:
             self.on_reject(scope, status, detail)
         response = JSONResponse({"detail": detail}, status)
