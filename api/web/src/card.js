@@ -80,7 +80,7 @@ function renderSection(name, data) {
     case "financings": {
       const edges = data.financings.edges;
       if (!edges.length) return '<p class="muted">No live financing.</p>';
-      return rows(edges.map(({ node }) => [node.id, `${esc(node.productKind)} ${money(node.amount)} <span class="pill">${esc(node.status)}</span>`]));
+      return rows(edges.map(({ node }) => [node.id, `${esc(node.productKind)} ${money(node.outstanding)} of ${money(node.amount)} from ${esc(node.lender)} <span class="pill">${esc(node.status)}</span>`]));
     }
     default:
       return "";

@@ -40,8 +40,9 @@ export const CARD_SECTIONS = {
       contagion { id name exposureOverEquity standalonePd } } } }`,
   alerts: `query Alerts($id: String!) { alerts(enterpriseId: $id, first: 10) {
     edges { node { id kind severity status raisedAt message } } } }`,
-  financings: `query Financings($id: ID!) { financings(enterpriseId: $id, live: true, first: 10) {
-    edges { node { id status amount productKind } } } }`,
+  financings: `query Financings($id: ID!) { financings(borrowerId: $id,
+    status: ["approved", "contracted", "active", "overdue"], first: 10) {
+    totalCount edges { node { id status amount outstanding productKind lender origin } } } }`,
 };
 
 export const PATH = `query Path($from: ID!, $to: ID!) {
