@@ -23,7 +23,8 @@ def documents() -> list[tuple[str, str]]:
         parts = {name: body for name, body in _FRAGMENTS.findall(text)}
         for n, doc in enumerate(_TEMPLATE.findall(text)):
             # Inline the constants a template interpolates (`${SUBGRAPH}`).
-            doc = re.sub(r"\$\{(\w+)\}", lambda m: parts.get(m.group(1), m.group(0)), doc)
+            for name, body in parts.items():
+                doc = doc.replace("${" + name + "}", body)
             out.append((f"{path.name}:{n}", doc))
     return out
 
