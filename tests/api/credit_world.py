@@ -113,3 +113,13 @@ def expires(days: int = 365) -> str:
 
 def as_date(days: int) -> date:
     return TODAY + timedelta(days=days)
+
+
+def doc_examples(doc: str, section: str) -> list[str]:
+    """The ```graphql blocks of one `## section` of a document under docs/, in order."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / doc).read_text(encoding="utf-8")
+    start = text.index(f"\n## {section}\n")
+    end = text.find("\n## ", start + 1)
+    part = text[start : end if end >= 0 else len(text)]
+    blocks = part.split("```graphql\n")[1:]
+    return [b.split("```", 1)[0] for b in blocks]

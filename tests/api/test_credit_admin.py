@@ -16,7 +16,7 @@ from neo4j import Driver
 
 from api.security import Role
 from tests.api.conftest import gql
-from tests.api.credit_world import expires, load_world
+from tests.api.credit_world import doc_examples, expires, load_world
 
 pytestmark = pytest.mark.neo4j
 
@@ -257,3 +257,15 @@ def test_deposits_and_withdrawals_are_ledger_transfers(
         database_=database)  # fmt: skip
     assert records[0]["n"] == 2
     assert _ok(gql(client, officer, TRIAL), "trialBalance")["balanced"] is True
+
+
+def test_the_documented_mutations_run(
+    world: Driver, database: str, client: httpx.Client, login: Callable[..., dict[str, str]],
+) -> None:  # fmt: skip
+    admin = login(Role.ADMIN, username="admin1")
+    examples = doc_examples("api.md", "Credit administration (`credit.py`)")
+    assert len(examples) == 5
+    for query in examples:
+        body = gql(client, admin, query).json()
+        assert "errors" not in body, (query, body)
+    assert _ok(gql(client, admin, TRIAL), "trialBalance")["balanced"] is True

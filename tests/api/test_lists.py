@@ -17,7 +17,7 @@ from api.security import Role
 from sensors.model import AlertEvent, AlertKind, Severity
 from sensors.sink import GraphSink
 from tests.api.conftest import gql
-from tests.api.credit_world import as_date, expires, load_world
+from tests.api.credit_world import as_date, doc_examples, expires, load_world
 
 pytestmark = pytest.mark.neo4j
 
@@ -253,3 +253,18 @@ def test_enterprises_by_flag_region_industry_status_and_scores(
                       ({"status": "bankrupt"}, "status must be one of")):  # fmt: skip
         err = _error(gql(client, rm, FIRMS, **bad))
         assert err["extensions"]["code"] == "BAD_REQUEST" and word in err["message"], err
+
+
+def test_the_documented_list_queries_run(
+    book: dict[str, Any], client: httpx.Client, login: Callable[..., dict[str, str]],
+) -> None:  # fmt: skip
+    officer = login(Role.CREDIT_OFFICER, username="officer1")
+    examples = doc_examples("api.md", "Lists and filters")
+    assert len(examples) == 6
+    totals = [_data(gql(client, officer, q), _root(q))["totalCount"] for q in examples]
+    assert all(t >= 1 for t in totals), totals
+
+
+def _root(query: str) -> str:
+    """The one root field a documented query asks for."""
+    return query.split("{", 2)[1].split("(")[0].split()[0]
