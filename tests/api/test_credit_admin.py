@@ -171,6 +171,8 @@ def test_grant_a_chain_with_tier_sub_limits_change_freeze_expire(
         ({"kind": "product", "productId": "no_such"}, "NOT_FOUND", ("no product",)),
         ({"id": "L-T1-enterprise", "enterpriseId": "T2"}, "CONFLICT",
          ("already exists with other terms",)),
+        ({"id": "L-T1-enterprise", "enterpriseId": "T1", "limit": 5}, "CONFLICT",
+         ("grant:L-T1-enterprise already exists with different fields",)),
     ],
 )  # fmt: skip
 def test_bad_grants_are_refused_and_write_nothing(
