@@ -80,6 +80,8 @@ def english_words(raw: str) -> list[str]:
     """Lower-case words of an English name with abbreviations expanded (INTL -> international)."""
     lex = load()
     text = base_text(raw).replace("(", " ( ").replace(")", " ) ")
+    # Accents dropped (Nestlé = Nestle).
+    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
     words: list[str] = []
     text = text.replace("'", "").replace("’", "")
     for token in text.replace(".", " ").replace(",", " ").split():

@@ -67,6 +67,7 @@ class _State:
     branch_key: str = ""
     bank: str = ""
     trade: str = ""
+    group: bool = False  # (集团) written in brackets: an industry word like 集团 at the end
 
 
 if not Doc.has_extension("name_parts"):
@@ -134,6 +135,10 @@ def _rule_brackets(state: _State) -> None:
             elif inside and word in load().regions_by_roman:
                 roman = load().regions_by_roman[word]
                 _set_region(state, roman.name, roman.code)
+            elif inside and word == "china":
+                continue  # Microsoft (China) Co., Ltd. = 微软(中国)有限公司
+            elif inside and word == "group":
+                state.group = True
             else:
                 kept.append(word)
         state.words = kept
@@ -147,7 +152,10 @@ def _rule_brackets(state: _State) -> None:
         elif content in lex.legal_forms:
             state.legal_form = lex.legal_forms[content]
             state.core = state.core.replace(f"({content})", "", 1)
-        elif content in ("中国", "集团"):
+        elif content == "中国":
+            state.core = state.core.replace(f"({content})", "", 1)
+        elif content == "集团":
+            state.group = True
             state.core = state.core.replace(f"({content})", "", 1)
     state.core = state.core.replace("(", "").replace(")", "")
 
@@ -161,7 +169,15 @@ def _rule_bank(state: _State) -> None:
             if joined.startswith(alias):
                 state.bank = lex.bank_alias[alias]
                 state.words = joined[len(alias):].split()
-                break
+                return
+        # Not a bank: "Company of China", "Siemens Ltd., China" - the country adds nothing.
+        kept = state.words
+        while len(kept) > 2 and kept[-1] == "china":
+            kept = kept[:-2] if kept[-2] == "of" else kept[:-1]
+        for i in range(len(kept) - 2, 0, -1):
+            if kept[i] == "of" and kept[i + 1] == "china":
+                del kept[i : i + 2]
+        state.words = kept
         return
     for bank in lex.banks:
         if state.core.startswith(bank.name):
@@ -188,6 +204,9 @@ def _rule_branch(state: _State) -> None:
             state.words = words[:start]
         return
     core = state.core
+    if state.bank and core.endswith("总行"):
+        # The head office (总行) is the bank itself, not one of its branches.
+        state.core = core = core[:-2]
     suffix = next((s for s in lex.branches if core.endswith(s)), "")
     if not suffix:
         return
@@ -202,11 +221,45 @@ def _rule_branch(state: _State) -> None:
     if cut < 0 and state.bank:
         cut = 0
     if cut < 0:
-        name, _, length = _suffix_region(body)
-        cut = len(body) - length if name else len(body)
+        cut = _branch_start(body)
     state.branch = core[cut:]
-    state.branch_key = pinyin_key(core[cut : len(core) - len(suffix)])
+    state.branch_key = branch_key(core[cut:], suffix)
     state.core = core[:cut]
+
+
+def _branch_start(body: str) -> int:
+    """Where the branch designation starts in a name without a legal form: after a bank
+    word (某某银行|西湖支行), else at the last region named after at least two characters of
+    the firm's own name (某某银行|杭州西湖支行, 某某贸易|上海分公司)."""
+    idx = body.rfind("银行")
+    if idx > 0 and idx + 2 < len(body):
+        return idx + 2
+    regions = load().regions
+    for start in range(2, len(body) - 1):
+        for length in range(min(8, len(body) - start), 1, -1):
+            if body[start : start + length] in regions:
+                return start
+    name, _, length = _suffix_region(body)
+    return len(body) - length if name else len(body)
+
+
+def branch_key(branch: str, suffix: str = "") -> str:
+    """The comparable key of a branch designation: its pinyin without the final suffix and
+    with 市/省/自治区 after a region dropped (北京市分行 and 北京分行 are one branch)."""
+    lex = load()
+    body = branch[: len(branch) - len(suffix)] if suffix else branch
+    out, i = [], 0
+    while i < len(body):
+        for length in range(min(8, len(body) - i), 1, -1):
+            region = lex.regions.get(body[i : i + length])
+            if region is not None:
+                out.append(region.name)
+                i += length
+                break
+        else:
+            out.append(body[i])
+            i += 1
+    return pinyin_key("".join(out))
 
 
 def _rule_form(state: _State) -> None:
@@ -230,9 +283,26 @@ def _rule_form(state: _State) -> None:
         state.form_surface = state.core[-length:]
         state.core = state.core[:-length]
         state.legal_form = state.legal_form or canonical
+    elif not state.legal_form:
+        # A stock short name: 洋河股份, 万科A, 京东方B (no legal form is given).
+        stock = _STOCK_SHORT.search(state.core)
+        if stock and stock.start() >= 2:
+            state.core = state.core[: stock.start()]
+
+
+_STOCK_SHORT = re.compile(r"(?<=[\u3400-\u9fff])(股份|[ab])$")
+
+
+# Legal forms of other countries (AG, SE, S.A., N.V., plc): a firm so named is not its
+# Chinese subsidiary (BASF SE / BASF (China) Co., Ltd.).
+_FOREIGN_FORMS = {("ag",), ("se",), ("sa",), ("s", "a"), ("nv",), ("n", "v"), ("bv",),
+                  ("b", "v"), ("gmbh",), ("spa",), ("s", "p", "a"), ("plc",),
+                  ("aktiengesellschaft",), ("public", "limited", "company")}
 
 
 def _english_form(form: tuple[str, ...]) -> str:
+    if form in _FOREIGN_FORMS:
+        return "外国公司"
     if "stock" in form:
         return "股份有限公司"
     if "limited" in form or "ltd" in form or "llc" in form:
@@ -252,12 +322,15 @@ def _rule_region(state: _State) -> None:
             two = words[0] + words[1] if len(words) > 2 else ""
             if two in lex.regions_by_roman:
                 region = lex.regions_by_roman[two]
-                words = words[2:]
+                length = 2
             elif words[0] in lex.regions_by_roman:
                 region = lex.regions_by_roman[words[0]]
-                words = words[1:]
+                length = 1
             else:
                 break
+            if not _within(state.region_code, region.code):
+                break  # Inner Mongolia Yili: Yili is the trade name, not 伊犁 after 内蒙古
+            words = words[length:]
             _set_region(state, region.name, region.code)
         state.words = words
         return
@@ -267,11 +340,18 @@ def _rule_region(state: _State) -> None:
             core = core[2:]
             continue
         name, code, length = _prefix_region(core)
-        if not name or len(core) - length < 2:
+        if not name or len(core) - length < 2 or not _within(state.region_code, code):
             break
         _set_region(state, name, code)
         core = core[length:]
+    if len(core) > 3 and core.endswith("中国"):
+        core = core[:-2]  # 微软中国有限公司 = 微软(中国)有限公司
     state.core = core
+
+
+def _within(outer: str, inner: str) -> bool:
+    """A second leading region continues the first only inside it (浙江宁波, not 内蒙古伊犁)."""
+    return not outer or inner.startswith(outer) or outer.startswith(inner)
 
 
 def _rule_industry(state: _State) -> None:
@@ -292,6 +372,8 @@ def _rule_industry(state: _State) -> None:
         # "Tuobo Trading" and "Tuobo" alike: a lone word stays the trade name.
         state.words = words
         state.industry = found
+        if state.group and "集团" not in found:
+            state.industry.append("集团")
         return
     core = state.core
     found = []
@@ -306,6 +388,8 @@ def _rule_industry(state: _State) -> None:
             break
     state.core = core
     state.industry = found
+    if state.group and "集团" not in found:
+        state.industry.append("集团")
 
 
 def _finish(state: _State) -> NameParts:
