@@ -7,7 +7,10 @@ together with the industry and region (catches one-character typos), the phone n
 the address. Blocks larger
 than ``max_block`` are not expanded into pairs (a shared trade name like 华盛 or a
 switchboard number would otherwise pair thousands of unrelated firms); the count of such
-blocks is reported, and blocking recall is measured by `evaluate`.
+blocks is reported, and blocking recall is measured by `evaluate`. A trade-name block that
+large is split instead: each of its records also carries a secondary key (the trade name
+with its region, or with its branch for a branch: every branch of a big bank lands in one
+trade block), and those sub-blocks are expanded when, and only when, their parent is capped.
 """
 
 from __future__ import annotations
@@ -24,6 +27,19 @@ from entity_resolution.records import Prepared
 PASSES: tuple[str, ...] = ("uscc", "org", "regno", "trade", "pinyin", "char", "phone", "address")
 
 
+SPLIT = "#"  # parent key SPLIT secondary key: a sub-block of a capped trade-name block
+
+
+def _secondary(p: Prepared, region: str) -> str:
+    if p.branch_key:
+        return f"{SPLIT}b:{p.branch_key}"
+    return f"{SPLIT}r:{region}" if region else ""
+
+
+def _parent(key: str) -> str:
+    return key.split(SPLIT, 1)[0] if SPLIT in key else ""
+
+
 def blocking_keys(p: Prepared) -> list[str]:
     """Every blocking key of one record; the prefix names the pass."""
     keys: list[str] = []
@@ -34,6 +50,7 @@ def blocking_keys(p: Prepared) -> list[str]:
     if p.ids.registration_no:
         keys.append("regno:" + p.ids.registration_no)
     region = (p.name_region or p.field_region)[:4]
+    secondary = _secondary(p, region)
     for parts in (p.zh, p.en):
         if parts is None:
             continue
@@ -42,11 +59,15 @@ def blocking_keys(p: Prepared) -> list[str]:
         industry = parts.industry_key.replace("集团", "").replace("控股", "")
         if parts.trade_key:
             keys.append(f"pinyin:{parts.trade_key}|{industry}")
+            if secondary:
+                keys.append(f"pinyin:{parts.trade_key}|{industry}{secondary}")
         if parts.is_english:
             continue
         trade = parts.trade
         if trade:
             keys.append(f"trade:{trade}|{industry}")
+            if secondary:
+                keys.append(f"trade:{trade}|{industry}{secondary}")
             for ch in set(trade):
                 keys.append(f"char:{ch}|{industry}|{region}")
     if p.phone:
@@ -61,6 +82,7 @@ class BlockingStats:
     keys: int = 0
     blocks_capped: int = 0
     records_in_capped: int = 0
+    blocks_split: int = 0  # sub-blocks of capped trade-name blocks that were expanded
     candidate_pairs: int = 0
     max_candidates_per_record: int = 0
     pairs_by_pass: dict[str, int] = field(default_factory=dict)
@@ -77,12 +99,17 @@ class BlockIndex:
             self.blocks[key].append(position)
 
     def candidates(self, p: Prepared, max_block: int) -> set[int]:
-        """Positions of indexed records sharing a non-capped block with ``p``."""
+        """Positions of indexed records sharing a non-capped block with ``p`` (a sub-block
+        only where its parent is capped)."""
         found: set[int] = set()
         for key in blocking_keys(p):
             members = self.blocks.get(key)
-            if members and len(members) <= max_block:
-                found.update(members)
+            if not members or len(members) > max_block:
+                continue
+            parent = _parent(key)
+            if parent and len(self.blocks.get(parent, ())) <= max_block:
+                continue
+            found.update(members)
         return found
 
 
@@ -106,14 +133,20 @@ def candidate_pairs(
     stats = BlockingStats(keys=len(index.blocks))
     rank = {kind: r for r, kind in enumerate(PASSES)}
     by_size: dict[int, tuple[list[list[int]], list[int]]] = defaultdict(lambda: ([], []))
-    for key, members in index.blocks.items():
+    all_blocks = index.blocks
+    for key, members in all_blocks.items():
         size = len(members)
         if size < 2:
             continue
         if size > max_block:
-            stats.blocks_capped += 1
-            stats.records_in_capped += size
+            if SPLIT not in key:
+                stats.blocks_capped += 1
+                stats.records_in_capped += size
             continue
+        if SPLIT in key:
+            if len(all_blocks.get(_parent(key), ())) <= max_block:
+                continue  # the parent block is expanded whole
+            stats.blocks_split += 1
         blocks, kinds = by_size[size]
         blocks.append(members)
         kinds.append(rank[key.split(":", 1)[0]])
