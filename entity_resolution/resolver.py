@@ -130,7 +130,7 @@ class ResolutionIndex:
     prepared: list[Prepared] = field(default_factory=list)
     entity_at: list[str] = field(default_factory=list)
     blocks: BlockIndex = field(default_factory=BlockIndex)
-    rarity: TradeRarity = field(default_factory=TradeRarity)
+    rarity: TradeRarity = field(default_factory=TradeRarity.reference)
     entities: dict[str, _IndexedEntity] = field(default_factory=dict)
     by_record: dict[str, int] = field(default_factory=dict)
     not_same: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
@@ -191,7 +191,6 @@ class ResolutionIndex:
         self.entity_at.append(entity_id)
         self.by_record[p.record.record_id] = position
         self.blocks.add(position, p)
-        self.rarity.add([p])
         entity = self.entities.get(entity_id)
         if entity is None:
             entity = _IndexedEntity(entity_id, set(), set(), p.branch_key)
@@ -240,18 +239,22 @@ def resolve_records(
     max_block: int = DEFAULT_MAX_BLOCK,
     keep_index: bool = True,
     workers: int | None = None,
+    rarity: TradeRarity | None = None,
 ) -> Resolution:
     """Resolve records into entities (pure: nothing is read or written outside memory).
 
     Master records (``enterprise_id`` set) anchor clusters to known enterprises; other
     clusters get a new stable id. Decisions: "same" pairs are merged first whatever the model
     says, "not same" pairs are never in one entity. Preparing and scoring run in
-    ``workers`` processes (default: the CPUs this process may use).
+    ``workers`` processes (default: the CPUs this process may use). Trade-name rarity comes
+    from ``rarity`` (default: the shipped reference table, `TradeRarity.reference`), never
+    from the records of the call, so a pair scores the same in any batch; the index keeps
+    the same table.
     """
     workers = workers or available_cpus()
     with _collector_paused():
         return _resolve(list(records), list(decisions), model or default_model(), max_block,
-                        keep_index, workers)
+                        keep_index, workers, rarity or TradeRarity.reference())
 
 
 def _resolve(
@@ -261,13 +264,13 @@ def _resolve(
     max_block: int,
     keep_index: bool,
     workers: int,
+    rarity: TradeRarity,
 ) -> Resolution:
     t0 = time.perf_counter()
     prepared = prepare_records(recs, workers)
     t_prep = time.perf_counter()
     pairs, bstats, block_index = candidate_pairs(prepared, max_block=max_block)
     t_block = time.perf_counter()
-    rarity = TradeRarity.of(prepared)
     feats = feature_matrix(prepared, pairs, rarity, workers)
     probs = model.probabilities(feats) if len(pairs) else np.empty(0)
     t_score = time.perf_counter()
@@ -293,6 +296,7 @@ def _resolve(
         "candidate_pairs": bstats.candidate_pairs,
         "blocks": bstats.keys,
         "blocks_capped": bstats.blocks_capped,
+        "blocks_split": bstats.blocks_split,
         "max_candidates_per_record": bstats.max_candidates_per_record,
         "pairs_by_pass": bstats.pairs_by_pass,
         "pairs_above_threshold": len(above),

@@ -16,7 +16,9 @@ import mmap
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -58,13 +60,48 @@ FEATURES: tuple[str, ...] = (
     "common_trade_no_id",
     "phone_same_other_trade",
     "address_same_other_trade",
+    # Added for real names (issue #21): soft differences that are no conflict.
+    "form_variant",
+    "form_one_missing",
+    "industry_variant",
+    "trade_contains",
+    "trade_abbreviation",
+    "trade_contains_formal",
+    "industry_differs_formal",
+    "parts_agree",
+    "names_only",
 )
+# When two records have nothing but their names to compare (no identifier, phone, address,
+# legal representative or registered region on both sides) the name features get weights of
+# their own: what the name says then is all the evidence there is, and it must not be
+# learned from pairs where the phone decided.
+NAME_ONLY_FEATURES: tuple[str, ...] = (
+    "trade_exact",
+    "region_name_conflict",
+    "industry_conflict",
+    "form_one_missing",
+    "industry_variant",
+    "trade_contains",
+    "trade_abbreviation",
+    "trade_contains_formal",
+    "industry_differs_formal",
+    "parts_agree",
+)
+FEATURES = FEATURES + tuple(f"names_only_{name}" for name in NAME_ONLY_FEATURES)
+_NAME_ONLY_AT = tuple(FEATURES.index(name) for name in NAME_ONLY_FEATURES)
 N_FEATURES = len(FEATURES)
 WEIGHTS_PATH = Path(__file__).resolve().parent / "model_weights.json"
 
 
+FREQUENCIES_PATH = Path(__file__).resolve().parent / "trade_frequencies.json"
+
+
 class TradeRarity:
-    """Inverse document frequency of trade-name keys over a corpus, scaled to 0..1."""
+    """Inverse document frequency of trade-name keys over a corpus, scaled to 0..1.
+
+    Runs use the shipped reference table (`reference`), never the records of the call, so
+    a pair scores the same alone, in a batch or against an index of a million records.
+    """
 
     def __init__(self, counts: Counter[str] | None = None, total: int = 0) -> None:
         self.counts: Counter[str] = counts or Counter()
@@ -72,9 +109,30 @@ class TradeRarity:
 
     @classmethod
     def of(cls, prepared: Iterable[Prepared]) -> TradeRarity:
+        """Frequencies over ``prepared`` alone (what the shipped table is made from)."""
         rarity = cls()
         rarity.add(prepared)
         return rarity
+
+    @classmethod
+    def reference(cls) -> TradeRarity:
+        """The shipped table (entity_resolution/trade_frequencies.json); a fresh copy."""
+        data = _reference_table()
+        return cls(Counter(data["counts"]), int(data["total"]))
+
+    def extended(self, prepared: Iterable[Prepared]) -> TradeRarity:
+        """A copy with ``prepared`` counted too: frequencies of a known corpus (what an
+        index holds) on top of this table. Scores then depend on that corpus."""
+        rarity = TradeRarity(Counter(self.counts), self.total)
+        rarity.add(prepared)
+        return rarity
+
+    def to_json(self, min_count: int = 2) -> str:
+        """The table as shipped: keys seen fewer than ``min_count`` times are left out (an
+        unseen key and a key seen once score almost alike)."""
+        counts = {k: c for k, c in sorted(self.counts.items()) if c >= min_count and k}
+        return json.dumps({"total": self.total, "counts": counts}, ensure_ascii=False,
+                          separators=(",", ":"))
 
     def add(self, prepared: Iterable[Prepared]) -> None:
         for p in prepared:
@@ -88,6 +146,14 @@ class TradeRarity:
         return math.log((self.total + 1) / (df + 1)) / math.log(self.total + 1)
 
 
+@cache
+def _reference_table() -> dict[str, Any]:
+    if not FREQUENCIES_PATH.exists():
+        return {"total": 0, "counts": {}}
+    data: dict[str, Any] = json.loads(FREQUENCIES_PATH.read_text(encoding="utf-8"))
+    return data
+
+
 def _cmp_region(a: str, b: str) -> int:
     if not a or not b:
         return 0
@@ -97,6 +163,30 @@ def _cmp_region(a: str, b: str) -> int:
 
 def _both(a: str, b: str) -> bool:
     return bool(a) and bool(b)
+
+
+# Legal forms in equivalence classes: an 有限责任公司 that became a 股份有限公司 is the same
+# firm, so forms of one class differ softly; a partnership and a company conflict.
+_FORM_CLASS = {"有限责任公司": "company", "股份有限公司": "company", "公司": "company",
+               "股份合作公司": "company"}
+# Words that name a firm's place in a group rather than its trade (投资 / 投资集团 /
+# 投资控股): a difference in them alone is no conflict.
+_GROUP_WORDS = ("集团", "控股")
+
+
+def form_class(form: str) -> str:
+    return _FORM_CLASS.get(form, form)
+
+
+def _without_group_words(industry: str) -> str:
+    for word in _GROUP_WORDS:
+        industry = industry.replace(word, "")
+    return industry
+
+
+def _is_subsequence(short: str, long: str) -> bool:
+    it = iter(long)
+    return all(ch in it for ch in short)
 
 
 def pair_features(a: Prepared, b: Prepared, rarity: TradeRarity) -> list[float]:
@@ -135,15 +225,53 @@ def pair_features(a: Prepared, b: Prepared, rarity: TradeRarity) -> list[float]:
     rn = _cmp_region(a.name_region, b.name_region)
     rf = _cmp_region(a.field_region, b.field_region)
     ind = 0
+    industry_variant = False
     if pa.industry_key and pb.industry_key:
-        # Synonyms (技术/科技) are no evidence either way; the same word is.
+        # Synonyms (技术/科技) are no evidence either way; the same word is; words that only
+        # differ by 集团/控股 are a variant, not a conflict.
         if pa.industry == pb.industry:
             ind = 1
         elif pa.industry_key != pb.industry_key:
-            ind = -1
+            # 投资 / 投资集团 / 投资控股, 玻璃 / 玻璃工业集团: one word extends the other.
+            ga, gb = _without_group_words(pa.industry_key), _without_group_words(pb.industry_key)
+            if not ga or not gb or ga.startswith(gb) or gb.startswith(ga):
+                industry_variant = True
+            else:
+                ind = -1
+    elif pa.industry_key or pb.industry_key:
+        industry_variant = not _without_group_words(pa.industry_key or pb.industry_key)
+    # Registered names are exact: two full names (both with a legal form) that differ by a
+    # trade-name extension or an industry word name two firms (华润 / 华润置地, 比亚迪 /
+    # 比亚迪汽车工业); a short name (no legal form) leaves words out all the time.
+    formal = bool(pa.legal_form) and bool(pb.legal_form)
+    industry_differs_formal = formal and ind != -1 and pa.industry_key != pb.industry_key
     form = 0
+    form_variant = False
     if pa.legal_form and pb.legal_form:
-        form = 1 if pa.legal_form == pb.legal_form else -1
+        if pa.legal_form == pb.legal_form:
+            form = 1
+        elif form_class(pa.legal_form) == form_class(pb.legal_form):
+            form_variant = True
+        else:
+            form = -1
+    form_missing = bool(pa.legal_form) != bool(pb.legal_form)
+    ta, tb = pa.trade, pb.trade
+    if pa.is_english != pb.is_english:
+        ta, tb = pa.trade_key, pb.trade_key
+    short, long = (ta, tb) if len(ta) <= len(tb) else (tb, ta)
+    contains_any = (not key_same and len(short) >= 2 and short != long and short in long
+                    and not (pa.bank or pb.bank))
+    contains = contains_any and not formal
+    contains_formal = contains_any and formal
+    # 中国联通 / 中国联合网络通信, 中国电建 / 中国电力建设: a short name picks characters of
+    # the full trade name and industry, in order, starting with the first.
+    brief, full = (pa, pb) if len(pa.text) <= len(pb.text) else (pb, pa)
+    abbreviation = (
+        not key_same and not contains_any and not formal and len(brief.trade) >= 2
+        and pa.is_english == pb.is_english and not (pa.bank or pb.bank)
+        and brief.trade[0] in (full.trade[:1], full.text[:1])
+        and _is_subsequence(brief.trade, full.text)
+    )
     en_sim = 0.0
     if a.en is not None and b.en is not None:
         en_sim = ratio(a.en.text, b.en.text) / 100.0
@@ -156,10 +284,19 @@ def pair_features(a: Prepared, b: Prepared, rarity: TradeRarity) -> list[float]:
     if a.legal_rep and b.legal_rep:
         rep = 1 if a.legal_rep == b.legal_rep else -1
     any_id = uscc_same or org_same or reg_same
+    names_only = not (
+        _both(ia.uscc or "", ib.uscc or "") or _both(ia.org_code or "", ib.org_code or "")
+        or _both(ia.registration_no or "", ib.registration_no or "") or phone != 0
+        or _both(a.address, b.address) or rep != 0 or rf != 0
+    )
+    parts_agree = (
+        (key_same or contains) and rn != -1 and ind != -1 and form != -1
+        and not industry_differs_formal and a.branch_key == b.branch_key and pa.bank == pb.bank
+    )
     common_no_id = float(key_same and rare < 0.5 and not any_id)
     # Shell firms share a phone or an address; only with the trade name do they identify.
     other_trade = key_sim < 0.85
-    return [
+    row = [
         float(uscc_same),
         float(uscc_conflict),
         float(org_same),
@@ -191,7 +328,21 @@ def pair_features(a: Prepared, b: Prepared, rarity: TradeRarity) -> list[float]:
         common_no_id,
         float(phone == 1 and other_trade),
         float(addr_same and other_trade),
+        float(form_variant),
+        float(form_missing),
+        float(industry_variant),
+        float(contains),
+        float(abbreviation),
+        float(contains_formal),
+        float(industry_differs_formal),
+        float(parts_agree),
+        float(names_only),
     ]
+    if names_only:
+        row.extend(row[k] for k in _NAME_ONLY_AT)
+    else:
+        row.extend(0.0 for _ in _NAME_ONLY_AT)
+    return row
 
 
 # Below this many pairs a second process costs more than it saves.

@@ -1,9 +1,12 @@
-"""Learning the match model's weights from generated records with ground truth.
+"""Learning the match model's weights from generated records and real names.
 
 Pairs come from the real blocking passes over records made by `synth` (the generator's
-names and dirt), labelled by the truth; a logistic regression (scikit-learn) fits the
-weights; the merge threshold is the lowest probability at which the pairs above it keep the
-target precision. `python -m entity_resolution.training` rewrites model_weights.json.
+names and dirt) and generated folders, labelled by the truth, plus the development
+benchmark's tune part (real firm names, tests/data/er/benchmark.csv); a logistic regression
+(scikit-learn) fits the weights; the merge threshold is the lowest probability at which the
+generated pairs above it keep the target precision; the names-only weights are then set on
+the tune part. `python -m entity_resolution.training --generated FOLDER` rewrites
+model_weights.json (``--frequencies`` first rewrites trade_frequencies.json).
 """
 
 from __future__ import annotations
@@ -19,18 +22,29 @@ from sklearn.linear_model import LogisticRegression
 from entity_resolution.blocking import candidate_pairs
 from entity_resolution.evaluate import read_generated
 from entity_resolution.records import EnterpriseRecord, prepare_records
-from entity_resolution.score import WEIGHTS_PATH, MatchModel, TradeRarity, feature_matrix
+from entity_resolution.score import (
+    FEATURES,
+    FREQUENCIES_PATH,
+    WEIGHTS_PATH,
+    MatchModel,
+    TradeRarity,
+    _reference_table,
+    feature_matrix,
+)
 from entity_resolution.synth import make_records
 
 TRAIN_SEED = 101  # evaluation uses other seeds
 
 
 def labelled_pairs(
-    records: Sequence[EnterpriseRecord], truth: dict[str, str], max_block: int = 60
+    records: Sequence[EnterpriseRecord],
+    truth: dict[str, str],
+    max_block: int = 60,
+    rarity: TradeRarity | None = None,
 ) -> tuple[NDArray[np.float64], NDArray[np.int_]]:
     prepared = prepare_records(records)
     pairs, _, _ = candidate_pairs(prepared, max_block=max_block)
-    x = feature_matrix(prepared, pairs, TradeRarity.of(prepared))
+    x = feature_matrix(prepared, pairs, rarity or TradeRarity.reference())
     y = np.array(
         [truth[records[i].record_id] == truth[records[j].record_id] for i, j in pairs],
         dtype=np.int_,
@@ -51,43 +65,134 @@ def pick_threshold(
     return float(max(0.5, probs[order][ok[-1]]))
 
 
+def _training_sets(
+    firms: int, seed: int, generated: Sequence[Path]
+) -> list[tuple[list[EnterpriseRecord], dict[str, str]]]:
+    made = make_records(firms, seed)
+    truth = dict(made.truth)
+    truth.update({m.record_id: m.enterprise_id for m in made.masters})
+    sets = [(made.records + made.masters, truth)]
+    for folder in generated:
+        records, masters, g_truth = read_generated(folder)
+        g_truth = dict(g_truth)
+        g_truth.update({m.record_id: m.enterprise_id for m in masters})
+        sets.append((records + masters, g_truth))
+    return sets
+
+
+def reference_frequencies(
+    firms: int = 20_000, seed: int = TRAIN_SEED, generated: Sequence[Path] = ()
+) -> TradeRarity:
+    """Trade-name frequencies over the training records: the table shipped with the
+    package (trade_frequencies.json), which every run scores with."""
+    rarity = TradeRarity()
+    for records, _ in _training_sets(firms, seed, generated):
+        rarity.add(prepare_records(records))
+    return rarity
+
+
+def benchmark_pairs(
+    rarity: TradeRarity, split: str = "tune"
+) -> tuple[NDArray[np.float64], NDArray[np.int_]]:
+    """Features and labels of the development benchmark's ``split`` part (real names)."""
+    from entity_resolution.benchmark import read_pairs
+
+    pairs = [p for p in read_pairs() if p.split == split]
+    recs = []
+    for p in pairs:
+        recs.append(EnterpriseRecord(f"{p.pair_id}a", "benchmark", p.name_a, uscc=p.uscc_a))
+        recs.append(EnterpriseRecord(f"{p.pair_id}b", "benchmark", p.name_b, uscc=p.uscc_b))
+    prepared = prepare_records(recs)
+    x = feature_matrix(prepared, [(2 * k, 2 * k + 1) for k in range(len(pairs))], rarity)
+    # A branch pair is kept apart by the cannot-link rule, not by the model: not learned from.
+    keep = np.array([prepared[2 * k].branch_key == prepared[2 * k + 1].branch_key
+                     for k in range(len(pairs))], dtype=bool)
+    y = np.array([p.same for p in pairs], dtype=np.int_)
+    return x[keep], y[keep]
+
+
+# The benchmark's tune part weighs as much as this share of the generated pairs.
+BENCHMARK_SHARE = 0.05
+# Names-only pairs: the share of the tune part's different pairs that must stay apart.
+TUNE_TNR = 0.95
+# The features whose names-only weight is raised together (evidence that two names are one).
+NAME_EVIDENCE = ("names_only_parts_agree", "names_only_trade_contains",
+                 "names_only_trade_abbreviation")
+MAX_SHIFT = 6.0
+
+
+def _largest_shift(
+    logits: NDArray[np.float64], on: NDArray[np.float64], y: NDArray[np.int_], cut: float,
+    tnr: float,
+) -> float:
+    """The largest raise (0..MAX_SHIFT, steps of 0.05) of the log-odds of the pairs where
+    ``on`` is set that keeps at least ``tnr`` of the different pairs below ``cut``."""
+    different = y == 0
+    best = 0.0
+    for shift in np.arange(0.0, MAX_SHIFT, 0.05):
+        called = logits + shift * on >= cut
+        if different.any() and 1 - (called & different).sum() / different.sum() < tnr:
+            break
+        best = float(shift)
+    return best
+
+
 def train(
     firms: int = 20_000,
     seed: int = TRAIN_SEED,
     precision: float = 0.999,
     generated: Sequence[Path] = (),
+    benchmark_share: float = BENCHMARK_SHARE,
+    tune_tnr: float = TUNE_TNR,
 ) -> MatchModel:
-    """Fit on synth records of ``firms`` firms plus any generated folders (with truth).
+    """Fit on synth records of ``firms`` firms plus any generated folders (with truth) and
+    the development benchmark's tune part (real names; never its test part).
 
     Masters take part as records; their enterprise id is no feature, so the model learns
-    from the fields alone.
+    from the fields alone. The threshold is the lowest probability that keeps the generated
+    training pairs at ``precision``. Then the weights that only pairs with nothing but names
+    to compare use are set on the tune part: first the name evidence (`NAME_EVIDENCE`),
+    then the names-only bias, each raised as far as keeps ``tune_tnr`` of the tune part's
+    different pairs below the threshold.
     """
-    made = make_records(firms, seed)
-    truth = dict(made.truth)
-    truth.update({m.record_id: m.enterprise_id for m in made.masters})
+    rarity = TradeRarity.reference()
     xs, ys = [], []
-    x, y = labelled_pairs(made.records + made.masters, truth)
-    xs.append(x)
-    ys.append(y)
-    for folder in generated:
-        records, masters, g_truth = read_generated(folder)
-        g_truth = dict(g_truth)
-        g_truth.update({m.record_id: m.enterprise_id for m in masters})
-        x, y = labelled_pairs(records + masters, g_truth)
+    for records, truth in _training_sets(firms, seed, generated):
+        x, y = labelled_pairs(records, truth, rarity=rarity)
         xs.append(x)
         ys.append(y)
-    x, y = np.vstack(xs), np.concatenate(ys)
-    clf = LogisticRegression(C=5.0, max_iter=2000, class_weight={0: 3.0, 1: 1.0})
-    clf.fit(x, y)
-    probs = clf.predict_proba(x)[:, 1]
-    threshold = pick_threshold(probs, y, precision)
+    x_gen, y_gen = np.vstack(xs), np.concatenate(ys)
+    x_b, y_b = benchmark_pairs(rarity)
+    x, y = np.vstack([x_gen, x_b]), np.concatenate([y_gen, y_b])
+    class_weight = np.where(y == 0, 3.0, 1.0)
+    per_pair = benchmark_share * len(y_gen) / max(1, len(y_b))
+    weight = class_weight * np.concatenate([np.ones(len(y_gen)), np.full(len(y_b), per_pair)])
+    clf = LogisticRegression(C=20.0, max_iter=5000)
+    clf.fit(x, y, sample_weight=weight)
+    probs = clf.predict_proba(x_gen)[:, 1]
+    threshold = pick_threshold(probs, y_gen, precision)
+    weights = [float(w) for w in clf.coef_[0]]
+    bias = float(clf.intercept_[0])
+    cut = float(np.log(threshold / (1 - threshold)))
+    only = x_b[:, FEATURES.index("names_only")] == 1
+    evidence = [FEATURES.index(name) for name in NAME_EVIDENCE]
+    logits = (x_b @ np.asarray(weights) + bias)[only]
+    on = x_b[only][:, evidence].max(axis=1)
+    shift = _largest_shift(logits, on, y_b[only], cut, tune_tnr)
+    for k in evidence:
+        weights[k] += shift
+    logits = logits + shift * on
+    bias_shift = _largest_shift(logits, np.ones(len(logits)), y_b[only], cut, tune_tnr)
+    weights[FEATURES.index("names_only")] += bias_shift
     return MatchModel(
-        tuple(float(w) for w in clf.coef_[0]),
-        float(clf.intercept_[0]),
+        tuple(weights),
+        bias,
         threshold,
-        f"logistic regression on {len(y)} candidate pairs of synth seed {seed} ({firms} "
-        f"firms) and generated folders {[p.name for p in generated]}; threshold for pair "
-        f"precision {precision}",
+        f"logistic regression on {len(y_gen)} candidate pairs of synth seed {seed} ({firms} "
+        f"firms) and generated folders {[p.name for p in generated]}, plus {len(y_b)} pairs "
+        f"of the benchmark's tune part weighing {benchmark_share:.0%} of them; threshold "
+        f"for pair precision {precision} on the generated pairs; names-only evidence "
+        f"+{shift:.2f}, names-only bias +{bias_shift:.2f} (tune part TNR {tune_tnr})",
     )
 
 
@@ -97,7 +202,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=TRAIN_SEED)
     parser.add_argument("--generated", type=Path, nargs="*", default=[],
                         help="folders written by `chainlens generate` (training seeds only)")
+    parser.add_argument("--frequencies", action="store_true",
+                        help="first rewrite trade_frequencies.json from the training records")
     args = parser.parse_args()
+    if args.frequencies:
+        table = reference_frequencies(args.firms, args.seed, args.generated)
+        FREQUENCIES_PATH.write_text(table.to_json() + "\n", encoding="utf-8")
+        _reference_table.cache_clear()
     model = train(args.firms, args.seed, generated=args.generated)
     WEIGHTS_PATH.write_text(model.to_json() + "\n", encoding="utf-8")
     print(model.to_json())
