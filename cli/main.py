@@ -43,7 +43,10 @@ sensors_app = typer.Typer(
 broker_app = typer.Typer(help="The local Mosquitto broker (demo).", no_args_is_help=True)
 sensors_app.add_typer(broker_app, name="broker")
 app.add_typer(sensors_app, name="sensors")
-er_app = typer.Typer(help="Entity resolution: quality on generated folders.", no_args_is_help=True)
+er_app = typer.Typer(
+    help="Entity resolution: quality on generated folders and on the benchmark.",
+    no_args_is_help=True,
+)
 app.add_typer(er_app, name="er")
 finance_app = typer.Typer(
     help="Finance: end of day, credit lines, settlement deposits and withdrawals, line "
@@ -410,6 +413,49 @@ def er_evaluate(
     from entity_resolution.evaluate import evaluate_folder
 
     Console().print_json(json.dumps(evaluate_folder(folder, with_masters=with_masters)))
+
+
+@er_app.command("benchmark")
+def er_benchmark(
+    file: Annotated[
+        Path | None,
+        typer.Argument(exists=True, dir_okay=False,
+                       help="Labelled pairs (default: tests/data/er/benchmark.csv)."),
+    ] = None,
+    split: Annotated[
+        str, typer.Option(help="Which part to score: test, tune or all (tune on tune only).")
+    ] = "test",
+) -> None:
+    """Entity resolution on labelled pairs of real firm names: ROC-AUC, recall at a 95%
+    true-negative rate, precision and recall at the operating threshold, per category; the
+    last line is the same as JSON."""
+    import json
+
+    from entity_resolution.benchmark import DEFAULT_PATH, evaluate, read_pairs
+
+    if split not in ("test", "tune", "all"):
+        raise _fail(f"--split must be test, tune or all, not {split!r}")
+    out = evaluate(read_pairs(file or DEFAULT_PATH), split)
+    con = Console()
+    head = Table("pairs", "same", "different", "ROC-AUC", "recall @ TNR 0.95",
+                 "threshold", "precision", "recall", "TNR", "blocked together",
+                 title=f"benchmark, {split} part (operating threshold "
+                       f"{out['operating_threshold']})")
+    head.add_row(str(out["pairs"]), str(out["same"]), str(out["different"]),
+                 f"{out['roc_auc']:.4f}", f"{out['recall_at_tnr95']:.4f}",
+                 f"{out['operating_threshold']:.4f}", f"{out['precision']:.4f}",
+                 f"{out['recall']:.4f}", f"{out['tnr']:.4f}", f"{out['blocking_recall']:.4f}")
+    con.print(head)
+    cats = Table("category", "pairs", "same", "different", "recall", "TNR",
+                 "recall @ TNR 0.95", "mean score", title="per category (operating threshold)")
+    for name, row in out["categories"].items():
+        cats.add_row(name, str(row["pairs"]), str(row["same"]), str(row["different"]),
+                     f"{row['recall']:.4f}" if "recall" in row else "-",
+                     f"{row['tnr']:.4f}" if "tnr" in row else "-",
+                     f"{row['recall_at_tnr95']:.4f}" if "recall_at_tnr95" in row else "-",
+                     f"{row['mean_score']:.4f}")
+    con.print(cats)
+    print(json.dumps(out, ensure_ascii=False))
 
 
 # ---- api -----------------------------------------------------------------------------------
