@@ -6,8 +6,9 @@
   opened on the first batch (opening replays the store), with the graph as sink and
   finance's `on_valuation` as the valuation hook, so a falling collateral value raises a
   margin call. Its engine evaluates only the assets its clients report on (the MQTT intake
-  owns the rest). The device registry is reloaded every `sensors_registry_refresh_s`, and at
-  once when a batch names a sensor the snapshot does not know.
+  owns the rest). The device registry is reloaded every `sensors_registry_refresh_s`, at
+  once when a batch names a sensor the snapshot does not know, and before the next batch
+  after a collateral operation (`api/graphql/collateral.py`) in this process.
 - `hub`: one poller of the graph per process for the `alertRaised` subscription, however
   many clients subscribe.
 """
@@ -127,6 +128,11 @@ class SensorsRuntime:
         if age >= self.settings.sensors_registry_refresh_s or (unknown and age >= 1.0):
             intake.set_registry(load_registry(self.driver, self.settings.neo4j_database))
             self._loaded_at = time.monotonic()
+
+    def registry_changed(self) -> None:
+        """The graph's registry changed (an operator registered collateral, a sensor or a
+        release order through this process): the next batch reloads it first."""
+        self._loaded_at = float("-inf")
 
     def accept(self, readings: Sequence[Mapping[str, Any]]) -> BatchResult:
         """Store a batch durably and derive from it (blocking: run it in the thread pool)."""

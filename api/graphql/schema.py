@@ -12,6 +12,7 @@ from strawberry.tools import merge_types
 from api.graphql.admin import AdminQuery
 from api.graphql.analytics import AnalyticsQuery
 from api.graphql.audit import AuditQuery, AuditTrail
+from api.graphql.collateral import CollateralMutation
 from api.graphql.core import CoreQuery
 from api.graphql.credit import CreditMutation
 from api.graphql.explorer import ExplorerQuery
@@ -41,6 +42,7 @@ MUTATION_TYPES: tuple[type, ...] = (
     FinanceMutation,
     CreditMutation,
     SensorsMutation,
+    CollateralMutation,
     ResolutionMutation,
 )
 SUBSCRIPTION_TYPES: tuple[type, ...] = (SensorsSubscription,)

@@ -239,6 +239,87 @@ RETURN a {{.*}} AS asset, collect(s {{.*}}) AS sensors
 """
 
 
+# -- collateral operations through the API (sensors/operations.py): read and check first --------
+
+REFERENCES_EXIST = f"""
+RETURN EXISTS {{ MATCH (:{_E} {{id: $owner_id}}) }} AS owner,
+       EXISTS {{ MATCH (:{_W} {{id: $warehouse_id}}) }} AS warehouse,
+       EXISTS {{ MATCH (:{_G} {{id: $goods_id}}) }} AS goods
+"""
+
+COLLATERAL_TERMS = f"""
+MATCH (a:{_A} {{id: $id}})
+CALL (a) {{
+  OPTIONAL MATCH (e:{_E})-[:{Rel.OWNS.value}]->(a)
+  RETURN collect(DISTINCT e.id) AS owner_ids
+}}
+CALL (a) {{
+  OPTIONAL MATCH (a)-[:{Rel.OF.value}]->(g:{_G})
+  RETURN collect(DISTINCT g.id) AS goods_ids
+}}
+CALL (a) {{
+  OPTIONAL MATCH (a)-[:{Rel.STORED_AT.value}]->(w:{_W})
+  RETURN collect(DISTINCT w.id) AS warehouse_ids
+}}
+CALL (a) {{
+  OPTIONAL MATCH (a)-[:{Rel.PLEDGED_TO.value}]->(f:{_F})
+  WHERE f.status IN $live
+  RETURN collect(DISTINCT f.id) AS financing_ids
+}}
+CALL (a) {{
+  OPTIONAL MATCH (s:{_S})-[:{Rel.MONITORS.value}]->(a)
+  RETURN collect(DISTINCT s.id) AS sensor_ids
+}}
+RETURN a {{.id, .kind, .quantity, .unit, .unit_value, .currency, .status, .measured_quantity,
+          .value_minor, .value_currency, .geofence_lat, .geofence_lon, .geofence_radius_m,
+          .temp_min, .temp_max, .humidity_max}} AS asset,
+       owner_ids, goods_ids, warehouse_ids, financing_ids, sensor_ids
+"""
+
+SENSOR_TERMS = f"""
+MATCH (s:{_S} {{id: $id}})
+OPTIONAL MATCH (s)-[:{Rel.MONITORS.value}]->(a:{_A})
+OPTIONAL MATCH (s)-[:{Rel.INSTALLED_AT.value}]->(w:{_W})
+RETURN s.id AS id, s.kind AS kind, s.interval_s AS interval_s,
+       collect(DISTINCT a.id) AS asset_ids, collect(DISTINCT w.id) AS warehouse_ids
+"""
+
+# Takes the asset's write lock (as an approval's collateral lock does), so a pledge cannot
+# slip in between this check and the release order written in the same transaction.
+RELEASE_GUARD = f"""
+MATCH (a:{_A} {{id: $asset_id}})
+SET a._v = coalesce(a._v, 0) + 1
+WITH a
+OPTIONAL MATCH (a)-[:{Rel.PLEDGED_TO.value}]->(f:{_F})
+WHERE f.status IN $live
+WITH a, collect(DISTINCT f.id) AS live
+OPTIONAL MATCH (r:{_RO} {{id: $id}})
+OPTIONAL MATCH (r)-[:{Rel.RELEASES.value}]->(ra:{_A})
+RETURN a.quantity AS asset_quantity, a.unit AS unit, live,
+       r {{.id, .quantity, .valid_from, .valid_to}} AS existing, ra.id AS existing_asset_id
+"""
+
+RELEASE_ORDER = f"""
+MATCH (r:{_RO} {{id: $id}})-[:{Rel.RELEASES.value}]->(a:{_A})
+RETURN r.id AS id, a.id AS asset_id, r.quantity AS quantity,
+       r.valid_from AS valid_from, r.valid_to AS valid_to
+"""
+
+SET_LIMITS = f"""
+MATCH (a:{_A} {{id: $id}})
+SET a.geofence_lat = $geofence_lat, a.geofence_lon = $geofence_lon,
+    a.geofence_radius_m = $geofence_radius_m,
+    a.temp_min = $temp_min, a.temp_max = $temp_max, a.humidity_max = $humidity_max
+RETURN a.id AS id
+"""
+
+SET_UNIT_VALUE = f"""
+MATCH (a:{_A} {{id: $id}})
+SET a.unit_value = $unit_value, a.currency = $currency
+RETURN a.id AS id
+"""
+
+
 def _write(driver: Driver, database: str, query: str, rows: Sequence[dict[str, Any]]) -> None:
     if not rows:
         return
@@ -351,3 +432,55 @@ def touch_sensors(driver: Driver, database: str, rows: Sequence[dict[str, Any]])
 def asset(driver: Driver, database: str, asset_id: str) -> dict[str, Any] | None:
     rows = _read(driver, database, ASSET, id=asset_id)
     return rows[0] if rows else None
+
+
+def references_exist(
+    driver: Driver, database: str, owner_id: str, warehouse_id: str | None, goods_id: str | None
+) -> dict[str, bool]:
+    """Whether the enterprise, warehouse and goods an asset would name exist."""
+    return _read(
+        driver, database, REFERENCES_EXIST,
+        owner_id=owner_id, warehouse_id=warehouse_id, goods_id=goods_id,
+    )[0]  # fmt: skip
+
+
+def collateral_terms(driver: Driver, database: str, asset_id: str) -> dict[str, Any] | None:
+    """An asset's registered terms with its owner, goods, warehouse, live financings and
+    sensors (ids), or None."""
+    rows = _read(driver, database, COLLATERAL_TERMS, id=asset_id, live=_LIVE)
+    return rows[0] if rows else None
+
+
+def sensor_terms(driver: Driver, database: str, sensor_id: str) -> dict[str, Any] | None:
+    rows = _read(driver, database, SENSOR_TERMS, id=sensor_id)
+    return rows[0] if rows else None
+
+
+def release_guard(tx: ManagedTransaction, asset_id: str, order_id: str) -> dict[str, Any] | None:
+    """Lock the asset; its live financings and the release order already under `order_id`."""
+    record = tx.run(RELEASE_GUARD, asset_id=asset_id, id=order_id, live=_LIVE).single()
+    return None if record is None else dict(record)
+
+
+def write_release_orders_tx(tx: ManagedTransaction, rows: Sequence[dict[str, Any]]) -> None:
+    tx.run(UPSERT_RELEASE_ORDERS, rows=list(rows), live=_LIVE).consume()
+
+
+def release_order(driver: Driver, database: str, order_id: str) -> dict[str, Any] | None:
+    rows = _read(driver, database, RELEASE_ORDER, id=order_id)
+    return rows[0] if rows else None
+
+
+def set_limits(driver: Driver, database: str, asset_id: str, **limits: Any) -> bool:
+    """Replace an asset's geofence and storage limits; False when there is no such asset."""
+    records, _, _ = driver.execute_query(SET_LIMITS, {"id": asset_id, **limits}, database_=database)
+    return bool(records)
+
+
+def set_unit_value(
+    driver: Driver, database: str, asset_id: str, unit_value: int, currency: str
+) -> bool:
+    records, _, _ = driver.execute_query(
+        SET_UNIT_VALUE, id=asset_id, unit_value=unit_value, currency=currency, database_=database
+    )
+    return bool(records)
