@@ -28,7 +28,7 @@ from finance import lifecycle as lc
 from finance import matching as fm
 from finance import postloan as pl
 from finance import vouchers as fv
-from finance.errors import FinanceError
+from finance.errors import FinanceError, Forbidden
 from finance.products import load_products
 
 MATCHERS = (Role.SERVICE, Role.RELATIONSHIP_MANAGER, Role.CREDIT_OFFICER, Role.ANALYST)
@@ -397,13 +397,24 @@ class FinanceQuery:
     ) -> list[CreditLineUsage]:
         return [_line(u) for u in await info.context.call(cl.lines_of, str(enterprise_id))]
 
-    @_field("An application with its decisions.", (*CREDIT_READERS, Role.SERVICE))
+    @_field("An application with its decisions; the service account reads only those it "
+            "submitted.", (*CREDIT_READERS, Role.SERVICE))  # fmt: skip
     async def application(self, info: Info[Context, None], id: strawberry.ID) -> Application:
-        return _app(await info.context.call(lc.get_application, str(id)))
+        app = cast(lc.Application, await info.context.call(lc.get_application, str(id)))
+        _originated_by_caller(info, app.maker)
+        return _app(app)
 
-    @_field("A financing and where it stands.", CREDIT_READERS)
+    @_field("A financing of either origin and where it stands; the service account reads "
+            "only those it originated.", (*CREDIT_READERS, Role.SERVICE))  # fmt: skip
     async def financing(self, info: Info[Context, None], id: strawberry.ID) -> Financing:
-        return _fin(await info.context.call(lc.get_financing, str(id)))
+        fin = cast(lc.Financing, await info.context.call(lc.get_financing, str(id)))
+        if not info.context.user.has_any(frozenset(CREDIT_READERS)):
+            maker = None
+            if fin.application_id:
+                app = await info.context.call(lc.get_application, fin.application_id)
+                maker = cast(lc.Application, app).maker
+            _originated_by_caller(info, maker)
+        return _fin(fin)
 
     @_field("Posted debits and credits per chart code; balanced when they agree.",
             (Role.CREDIT_OFFICER, Role.ANALYST))  # fmt: skip
@@ -476,6 +487,16 @@ class FinanceQuery:
             collateral_value=BigInt(x.collateral_value_minor), ltv_bps=x.ltv_bps,
             max_ltv_bps=x.max_ltv_bps,
         )  # fmt: skip
+
+
+def _originated_by_caller(info: Info[Context, None], maker: str | None) -> None:
+    """The service account (the matching engine) reads only what it submitted itself."""
+    user = info.context.user
+    if user.has_any(frozenset(CREDIT_READERS)):
+        return
+    if maker is None or maker != user.username:
+        raise Forbidden("the service account reads only the applications and financings it "
+                        "originated")  # fmt: skip
 
 
 def _maker_role(info: Info[Context, None]) -> str:

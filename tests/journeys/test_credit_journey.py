@@ -94,9 +94,11 @@ def grant_core_line(api: Api, core: str) -> tuple[str, str]:
     return sc, t2
 
 
-def find_referred_supplier(api: Api, world: World) -> tuple[str, str, str, dict[str, Any]]:
-    """A core, and a tier-2 supplier of it whose reverse factoring the policy would refer:
-    the relationship manager's prospecting, through the API."""
+def find_referred_supplier(
+    api: Api, world: World, skip: frozenset[str] = frozenset()
+) -> tuple[str, str, str, dict[str, Any]]:
+    """A core, and a tier-2 supplier of it (not in ``skip``) whose reverse factoring the
+    policy would refer: the relationship manager's prospecting, through the API."""
     cores = [e["id"] for e in world.rows("enterprises") if e["is_core"] == "true"]
     for core in cores:
         firms = api.gql("rita", TIERS, id=core)["tiers"]["firms"]["edges"]
@@ -105,7 +107,7 @@ def find_referred_supplier(api: Api, world: World) -> tuple[str, str, str, dict[
             continue
         sc, t2 = grant_core_line(api, core)
         for supplier in tier2:
-            if not open_receivables(world, supplier):
+            if supplier in skip or not open_receivables(world, supplier):
                 continue
             matches = api.gql("rita", MATCHES, id=supplier)["productMatches"]
             rf = next(m for m in matches if m["productId"] == "reverse_factoring")
