@@ -12,6 +12,12 @@ call the same domain functions on the same driver:
 - upstream: three tiers upstream of a core enterprise (`graph.analytics.tiers.tiers`);
 - matches: product matches of an enterprise (`finance.matching.match_products`).
 
+Then the write journey: `--write-clients` (20) relationship managers submit recourse
+factoring of distinct open invoices over HTTP, a credit officer approves what the policy
+refers (four eyes), against the same work from as many threads calling
+`lifecycle.submit_application` / `review_application`; throughput and p50/p99 per decided
+application, and the trial balance, which must be zero afterwards.
+
 Before each measurement both paths run under the same load for `--warmup` seconds, which
 are discarded: a Neo4j server that has just started runs its first seconds of load at a
 third of the steady rate while its JIT compiles. Prints throughput and p50/p99 per query for
@@ -22,7 +28,7 @@ at 50 clients, ratio < 1.5. First, the same clients send the smallest query ther
 concurrency.
 
     .venv/bin/python bench/api.py [--quick] [--enterprises N] [--seconds S] [--clients C]
-                                  [--warmup S]
+                                  [--warmup S] [--write-clients W]
 """
 
 from __future__ import annotations
@@ -51,7 +57,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from chainlens.settings import PROJECT_ROOT, Environment, Settings
 
 SLOT = 7
-PASSWORD = "bench password 1234"
+PASSWORD = "Load-test-Passw0rd-2026!"
 
 CARD = """query Card($id: ID!) {
   enterprise(id: $id) { id name uscc fraudScore defaultScore registeredCapital
@@ -162,6 +168,131 @@ def direct(
     return summarise(latencies, time.perf_counter() - started, errors)
 
 
+# ---- the write journey ----------------------------------------------------------------------
+SUBMIT = """mutation Submit($input: ApplicationInput!) {
+  submitApplication(input: $input) { id status financingId } }"""
+REVIEW = """mutation Review($id: ID!) {
+  reviewApplication(id: $id, approve: true, note: "bench") { id status financingId } }"""
+TRIAL = "{ trialBalance { balanced totalDebits totalCredits } }"
+# Open invoices not yet backing a live financing, with their sellers: one per application.
+OPEN_INVOICES = """
+MATCH (i:Invoice)-[:SELLER]->(s:Enterprise)
+WHERE i.status IN ['issued', 'partially_paid', 'overdue'] AND i.amount >= 1000000
+  AND NOT EXISTS { (i)-[:ASSIGNED_TO]->(f:Financing)
+                   WHERE f.status IN ['approved', 'contracted', 'active', 'overdue'] }
+RETURN s.id AS seller, i.id AS invoice, i.amount AS amount ORDER BY i.id LIMIT $limit
+"""
+
+
+def write_journey(
+    url: str, driver: Any, db: str, clients: int, seconds: float, warmup: float, seed: int
+) -> dict[str, Any]:
+    """``clients`` relationship managers submit recourse factoring of distinct open invoices
+    over HTTP for ``seconds``; what the policy refers, a credit officer approves (another
+    user, four eyes). Then the same work from ``clients`` threads calling the domain
+    functions. Latencies are per decided application (submit, plus review when referred);
+    the trial balance must be zero afterwards."""
+    import httpx
+
+    from api.security import Role, add_user
+    from finance import credit_lines as cl
+    from finance import lifecycle as lc
+    from finance.ledger import trial_balance
+
+    rows, _, _ = driver.execute_query(OPEN_INVOICES, limit=20_000, database_=db)
+    pairs = [(r["seller"], r["invoice"], int(r["amount"])) for r in rows]
+    random.Random(seed).shuffle(pairs)
+    expires = datetime.now(UTC).date().replace(year=datetime.now(UTC).year + 2)
+    for seller in sorted({p[0] for p in pairs}):
+        cl.grant_line(driver, db, cl.LineSpec(f"BENCH-{seller}", seller, cl.LineKind.ENTERPRISE,
+                                              10**13, "CNY", expires))  # fmt: skip
+    add_user(driver, db, "bench-rm", PASSWORD, [Role.RELATIONSHIP_MANAGER])
+    add_user(driver, db, "bench-co", PASSWORD, [Role.CREDIT_OFFICER])
+    run = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+    lock = threading.Lock()
+    queue = iter(pairs)
+
+    def take() -> tuple[str, str, int] | None:
+        with lock:
+            return next(queue, None)
+
+    def measure(decide: Callable[[str, str, str, int], str], span: float) -> dict[str, Any]:
+        latencies: list[float] = []
+        outcomes: dict[str, int] = {}
+        errors = 0
+        deadline = time.perf_counter() + span
+
+        def client(k: int) -> None:
+            nonlocal errors
+            n = 0
+            while time.perf_counter() < deadline and (item := take()) is not None:
+                n += 1
+                started = time.perf_counter()
+                try:
+                    outcome = decide(f"BW-{run}-{k}-{n}-{len(latencies)}", *item)
+                except Exception:
+                    with lock:
+                        errors += 1
+                    continue
+                with lock:
+                    latencies.append(time.perf_counter() - started)
+                    outcomes[outcome] = outcomes.get(outcome, 0) + 1
+
+        started = time.perf_counter()
+        with ThreadPoolExecutor(clients) as pool:
+            list(pool.map(client, range(clients)))
+        return {**summarise(latencies, time.perf_counter() - started, errors), **outcomes}
+
+    with httpx.Client(base_url=url, timeout=120,
+                      limits=httpx.Limits(max_connections=2 * clients)) as http:  # fmt: skip
+        tokens = {
+            user: http.post("/auth/token", json={"username": user, "password": PASSWORD})
+            .json()["access_token"]
+            for user in ("bench-rm", "bench-co")
+        }
+
+        def gql(user: str, query: str, **variables: Any) -> dict[str, Any]:
+            r = http.post("/graphql", json={"query": query, "variables": variables},
+                          headers={"Authorization": f"Bearer {tokens[user]}"})  # fmt: skip
+            body = r.json()
+            if body.get("errors"):
+                raise RuntimeError(body["errors"][0]["message"])
+            data: dict[str, Any] = body["data"]
+            return data
+
+        def over_http(app_id: str, seller: str, invoice: str, amount: int) -> str:
+            got = gql("bench-rm", SUBMIT, input={
+                "id": app_id, "enterpriseId": seller, "productId": "factoring_recourse",
+                "amount": amount, "currency": "CNY", "collateralIds": [invoice],
+            })["submitApplication"]  # fmt: skip
+            if got["status"] == "referred":
+                got = gql("bench-co", REVIEW, id=app_id)["reviewApplication"]
+                return "reviewed_" + str(got["status"])
+            return str(got["status"])
+
+        # Warm both paths first (query plans of the decision's Cypher, the JIT): the first
+        # decisions under load cost several times the steady ones.
+        measure(over_http, warmup)
+        api = measure(over_http, seconds)
+        balanced = gql("bench-co", TRIAL)["trialBalance"]["balanced"]
+
+    def direct_call(app_id: str, seller: str, invoice: str, amount: int) -> str:
+        app = lc.submit_application(driver, db, lc.ApplicationCreate(
+            app_id + "-D", seller, "factoring_recourse", amount, "CNY", [invoice], "bench-rm"))
+        if app.status == lc.AppStatus.REFERRED:
+            app = lc.review_application(driver, db, app.id, "bench-co", "credit_officer", True)
+            return "reviewed_" + app.status.value
+        return app.status.value
+
+    measure(direct_call, warmup)
+    dr = measure(direct_call, seconds)
+    return {
+        "api": api, "direct": dr, "trial_balance_zero": balanced
+        and trial_balance(driver, db, "CNY").balanced,
+        "ratio_p50": round(api["p50_ms"] / dr["p50_ms"], 3) if dr["p50_ms"] else None,
+    }  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2,000 enterprises, 5 s a query")
@@ -171,6 +302,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=None,
                         help="seconds of load per path before measuring (5; --quick: 3)")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--write-clients", type=int, default=20,
+                        help="clients submitting and reviewing applications (write journey)")
     args = parser.parse_args()
     if args.quick:
         args.enterprises, args.seconds = 2_000, 5.0
@@ -289,6 +422,20 @@ def main() -> None:
             f"p99 {dr['p99_ms']:8.1f} ms  errors {dr['errors']}   API/direct p50 {ratio}",
             flush=True,
         )
+    writes = write_journey(
+        url, driver, db, args.write_clients, args.seconds, args.warmup, args.seed
+    )
+    for side in ("api", "direct"):
+        w = writes[side]
+        print(
+            f"{'write':9s} {side:6s} {w['throughput']:8.1f}/s  p50 {w['p50_ms']:8.1f} ms  "
+            f"p99 {w['p99_ms']:8.1f} ms  errors {w['errors']}  outcomes "
+            + ", ".join(f"{k} {v}" for k, v in sorted(w.items())
+                        if k not in ("n", "errors", "throughput", "p50_ms", "p99_ms")),
+            flush=True,
+        )  # fmt: skip
+    print(f"{'':9s} trial balance zero afterwards: {writes['trial_balance_zero']}; "
+          f"API/direct p50 {writes['ratio_p50']}", flush=True)  # fmt: skip
     uv.should_exit = True
     thread.join(timeout=10)
     driver.close()
@@ -308,6 +455,14 @@ def main() -> None:
         },
         **{f"{k}_ratio": v["ratio_p50"] for k, v in results.items()},
         **{f"floor_api_{m}": floor[m] for m in ("throughput", "p50_ms", "p99_ms")},
+        **{
+            f"write_{side}_{m}": writes[side][m]
+            for side in ("api", "direct")
+            for m in ("throughput", "p50_ms", "p99_ms", "errors")
+        },
+        "write_clients": args.write_clients,
+        "write_ratio": writes["ratio_p50"],
+        "write_trial_balance_zero": writes["trial_balance_zero"],
         "card_p99_target_met": results["card"]["api"]["p99_ms"] < 250,
         "ratio": results["card"]["ratio_p50"],
     }
