@@ -70,6 +70,7 @@ FEATURES: tuple[str, ...] = (
     "industry_differs_formal",
     "parts_agree",
     "names_only",
+    "cross_script_other_trade",
 )
 # When two records have nothing but their names to compare (no identifier, phone, address,
 # legal representative or registered region on both sides) the name features get weights of
@@ -77,6 +78,9 @@ FEATURES: tuple[str, ...] = (
 # learned from pairs where the phone decided.
 NAME_ONLY_FEATURES: tuple[str, ...] = (
     "trade_exact",
+    "trade_one_char_off",
+    "trade_rarity",
+    "cross_script_other_trade",
     "region_name_conflict",
     "industry_conflict",
     "form_one_missing",
@@ -337,6 +341,9 @@ def pair_features(a: Prepared, b: Prepared, rarity: TradeRarity) -> list[float]:
         float(industry_differs_formal),
         float(parts_agree),
         float(names_only),
+        # An English name against a Chinese one whose pinyin differs: a translation
+        # (Eastern Airlines / 东方航空) or another firm (Haitong / 华泰) - names cannot tell.
+        float(pa.is_english != pb.is_english and not key_same and not contains_any),
     ]
     if names_only:
         row.extend(row[k] for k in _NAME_ONLY_AT)
