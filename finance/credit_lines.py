@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
-from enum import StrEnum
 from typing import Any
 
 from neo4j import Driver, ManagedTransaction
@@ -32,21 +31,12 @@ from finance.accounts import (
 )
 from finance.errors import FinanceError, InvalidState, LimitExceeded, NotFound
 from finance.ledger import TransferKind, TransferRequest, TransferResult, TransferStatus
+from graph.model import CreditLineKind, CreditLineStatus
 from graph.queries import finance as q
 
-
-class LineKind(StrEnum):
-    GROUP = "group"  # split among the members of a group
-    ENTERPRISE = "enterprise"  # an enterprise's own line
-    SUPPLY_CHAIN = "supply_chain"  # a core's line shared down its tiers
-    TIER = "tier"  # a sub-limit of a core's supply-chain line for the suppliers of one tier
-    PRODUCT = "product"  # a per-product sub-limit
-
-
-class LineStatus(StrEnum):
-    ACTIVE = "active"
-    FROZEN = "frozen"
-    EXPIRED = "expired"
+# The graph model's vocabularies (`graph/model.py`).
+LineKind = CreditLineKind
+LineStatus = CreditLineStatus
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,6 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
-from enum import StrEnum
 from functools import partial
 from typing import Any
 
@@ -54,6 +53,7 @@ from graph.model import (
     AssetStatus,
     FinancingOrigin,
     FinancingStatus,
+    RiskClass,
 )
 from graph.queries import finance as q
 
@@ -79,16 +79,6 @@ APP_TRANSITIONS: dict[AppStatus, frozenset[AppStatus]] = {
     AppStatus.DECLINED: frozenset(),
     AppStatus.REJECTED: frozenset(),
 }
-
-
-class RiskClass(StrEnum):
-    """Five-tier loan classification (五级分类) by days past due."""
-
-    NORMAL = "normal"
-    SPECIAL_MENTION = "special_mention"
-    SUBSTANDARD = "substandard"
-    DOUBTFUL = "doubtful"
-    LOSS = "loss"
 
 
 PROVISION_BPS: dict[RiskClass, int] = {

@@ -188,6 +188,29 @@ class CreditLineStatus(StrEnum):
     EXPIRED = "expired"
 
 
+class CreditLineKind(StrEnum):
+    GROUP = "group"  # split among the members of a group
+    ENTERPRISE = "enterprise"  # an enterprise's own line
+    SUPPLY_CHAIN = "supply_chain"  # a core's line shared down its tiers
+    TIER = "tier"  # a sub-limit of a core's supply-chain line for the suppliers of one tier
+    PRODUCT = "product"  # a per-product sub-limit
+
+
+class RiskClass(StrEnum):
+    """Five-tier loan classification (五级分类) by days past due."""
+
+    NORMAL = "normal"
+    SPECIAL_MENTION = "special_mention"
+    SUBSTANDARD = "substandard"
+    DOUBTFUL = "doubtful"
+    LOSS = "loss"
+
+
+class AlertStatus(StrEnum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+
+
 def values(statuses: Iterable[StrEnum]) -> list[str]:
     """A status set as a sorted list of strings, the form queries take as a parameter."""
     return sorted(str(s) for s in statuses)

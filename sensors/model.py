@@ -14,6 +14,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from graph.model import AlertStatus as GraphAlertStatus
+
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 US = timedelta(microseconds=1)
 
@@ -269,9 +271,7 @@ class AlertKind(StrEnum):
     DRIFT = "drift"
 
 
-class AlertStatus(StrEnum):
-    OPEN = "open"
-    ACKNOWLEDGED = "acknowledged"
+AlertStatus = GraphAlertStatus  # the graph model's (`graph/model.py`)
 
 
 @dataclass(frozen=True, slots=True)

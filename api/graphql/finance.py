@@ -625,12 +625,6 @@ class FinanceMutation:
         return Drawdown(request_id=strawberry.ID(d.request_id), line_id=strawberry.ID(d.line_id),
                         amount=BigInt(d.amount_minor), transfer_id=strawberry.ID(d.transfer_id))
 
-    @_mutation("Freeze or unfreeze a credit line.", CREDIT)
-    async def set_credit_line_frozen(
-        self, info: Info[Context, None], id: strawberry.ID, frozen: bool, reason: str
-    ) -> CreditLineUsage:
-        return _line(await info.context.call(cl.set_status, str(id), frozen, reason))
-
     @_mutation("Split a live voucher into pieces that sum to it.", OPERATORS)
     async def split_voucher(
         self, info: Info[Context, None], id: strawberry.ID, amounts: list[BigInt], on: date

@@ -18,13 +18,16 @@ from neo4j import Driver, ManagedTransaction, RoutingControl
 
 from graph.enterprises import _ENTERPRISE_FIELDS, Enterprise, _to_enterprise
 from graph.model import (
+    AlertStatus,
     ApplicationStatus,
+    CreditLineKind,
     CreditLineStatus,
     EnterpriseStatus,
     FinancingOrigin,
     FinancingStatus,
     Label,
     Rel,
+    RiskClass,
 )
 
 Row = dict[str, Any]
@@ -38,11 +41,6 @@ _ABOUT = Rel.ABOUT.value
 _GRANTED_TO = Rel.GRANTED_TO.value
 _PART_OF = Rel.PART_OF.value
 
-# The kinds a credit line may have (finance.credit_lines.LineKind; graph/ cannot import it).
-LINE_KINDS = ("group", "enterprise", "supply_chain", "tier", "product")
-# Risk classes of a financing (finance.lifecycle.RiskClass).
-RISK_CLASSES = ("normal", "special_mention", "substandard", "doubtful", "loss")
-ALERT_STATUSES = ("open", "acknowledged")  # sensors.model.AlertStatus
 
 
 @dataclass(frozen=True)
@@ -286,8 +284,8 @@ STATUSES: dict[str, frozenset[str]] = {
     "financing": frozenset(FinancingStatus),
     "credit_line": frozenset(CreditLineStatus),
     "enterprise": frozenset(EnterpriseStatus),
-    "alert": frozenset(ALERT_STATUSES),
+    "alert": frozenset(AlertStatus),
     "origin": frozenset(FinancingOrigin),
-    "risk_class": frozenset(RISK_CLASSES),
-    "line_kind": frozenset(LINE_KINDS),
+    "risk_class": frozenset(RiskClass),
+    "line_kind": frozenset(CreditLineKind),
 }
