@@ -19,7 +19,9 @@ database between runs, so the asset and sensor ids carry a per-run token.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from tests.journeys.conftest import Api, World
@@ -128,6 +130,8 @@ def test_a_warehouse_receipt_pledge_watched_by_a_scale(api: Api, world: World) -
             input={**asset_input, "ownerId": "E-NOBODY"})  # fmt: skip
     refused("otto", REGISTER, "NOT_FOUND", "warehouse W-NOWHERE does not exist",
             input={**asset_input, "warehouseId": "W-NOWHERE"})  # fmt: skip
+    refused("otto", REGISTER, "NOT_FOUND", "goods G-NOTHING does not exist",
+            input={**asset_input, "goodsId": "G-NOTHING"})  # fmt: skip
     refused("otto", REGISTER, "BAD_REQUEST", "quantity must be positive",
             input={**asset_input, "quantity": "0"})  # fmt: skip
     refused("otto", REGISTER, "BAD_REQUEST", "quantity must be positive",
@@ -247,6 +251,14 @@ def test_a_warehouse_receipt_pledge_watched_by_a_scale(api: Api, world: World) -
     assert "loan-to-value 200.0% exceeds 70.0%" in call["message"], call["message"]
     state = api.gql("anna", STATE, id=ASSET)["assetState"]
     assert state["valueMinor"] == left_t * UNIT_VALUE
+    # The price falls 10%: an operator revalues; finance recomputes LTV and calls again.
+    price = UNIT_VALUE * 9 // 10
+    revalued = api.gql("otto", REVALUE, id=ASSET, price=price)["revalueCollateral"]
+    assert (revalued["valueMinor"], float(revalued["quantity"])) == (left_t * price, left_t)
+    assert revalued["marginCalls"] == [
+        {"financingId": fin_id, "ltvBps": amount * 10_000 // (left_t * price)}
+    ]
+    assert api.error("rita", REVALUE, id=ASSET, price=price).code == "FORBIDDEN"
 
     # -- a release order while the financing is live is refused, naming it ---------------------
     release = {"id": f"J3-RO-{RUN}", "asset": ASSET, "qty": str(PLEDGED_T),
@@ -301,3 +313,28 @@ def test_a_warehouse_receipt_pledge_watched_by_a_scale(api: Api, world: World) -
     refused("otto", REVALUE, "BAD_REQUEST", "unitValue must be positive", id=ASSET, price=-1)
     refused("otto", REVALUE, "NOT_FOUND", "asset J3-NONE does not exist", id="J3-NONE",
             price=1)  # fmt: skip
+
+
+def test_the_documented_collateral_operations_run(api: Api, world: World) -> None:
+    """docs/sensors.md's examples, as written, on the generated world (their ids are the
+    seed's); only the release order's end moves to tomorrow, since a past one is refused."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "sensors.md").read_text("utf-8")
+    start = text.index("\n## Collateral operations\n")
+    part = text[start : text.find("\n## ", start + 1)]
+    blocks = [b.split("```", 1)[0] for b in part.split("```graphql\n")[1:]]
+    assert len(blocks) == 5
+    ids = {"enterprises": "E0000056", "goods": "G-BEEF-FEED", "warehouses": "W00001"}
+    for name, known in ids.items():
+        assert known in {r["id"] for r in world.rows(name)} and known in blocks[0], name
+    tomorrow = (NOW + timedelta(days=1)).isoformat()
+    answers = [
+        api.gql("otto", re.sub(r'validTo: "[^"]+"', f'validTo: "{tomorrow}"', block))
+        for block in blocks
+    ]
+    asset = answers[0]["registerCollateral"]
+    assert (asset["id"], asset["ownerId"], asset["financingIds"]) == ("WR-0042", "E0000056", [])
+    assert answers[1]["registerSensor"]["warehouseId"] == "W00001"
+    assert answers[2]["setCollateralLimits"]["humidityMax"] == 85.0
+    assert answers[3]["issueReleaseOrder"]["validTo"] is not None
+    assert answers[4]["revalueCollateral"]["valueMinor"] == 1000 * 360_000
+    assert answers[4]["revalueCollateral"]["marginCalls"] == []
