@@ -727,7 +727,7 @@ def finance_line_grant(
     tier: Annotated[int | None, typer.Option(help="1-5, for a tier sub-limit.")] = None,
 ) -> None:
     """Grant a credit line and fund its limit in the ledger (the same id again: no change)."""
-    from api.graphql.credit import grant, line_spec
+    from finance.administration import grant, line_spec
     from finance.errors import FinanceError
 
     try:
@@ -750,7 +750,7 @@ def finance_line_limit(
     request_id: Annotated[str, typer.Option(help="Idempotency key: a retry changes nothing.")],
 ) -> None:
     """Raise or cut a line's limit; a cut below what is used or held is refused."""
-    from api.graphql.credit import change_limit
+    from finance.administration import change_limit
 
     with _credit_admin() as (driver, database):
         change_limit(driver, database, line_id, new_limit, request_id)
@@ -758,7 +758,7 @@ def finance_line_limit(
 
 
 def _set_frozen(line_id: str, frozen: bool, reason: str) -> None:
-    from api.graphql.credit import set_frozen
+    from finance.administration import set_frozen
 
     with _credit_admin() as (driver, database):
         set_frozen(driver, database, line_id, frozen, reason)
@@ -804,7 +804,7 @@ def finance_line_list(
 
 
 def _settle(deposit: bool, enterprise: str, amount: int, request_id: str, currency: str) -> None:
-    from api.graphql.credit import move
+    from finance.administration import move
 
     with _credit_admin() as (driver, database):
         m = move(

@@ -2,11 +2,9 @@
 supply-chain line with tier sub-limits, a group line, product sub-limits), change a limit,
 freeze and unfreeze, expire; deposits to and withdrawals from settlement accounts.
 
-The operations (`grant`, `change_limit`, `set_frozen`, `move`) are plain functions over the
-driver, shared with `chainlens finance line` and `chainlens finance deposit|withdraw`: they
-check what `finance.credit_lines` and `finance.settlement` leave to their callers (ids,
-amounts, the line tree, states), then call them, and those write the line and its ledger
-transfers in one transaction. Every refusal is a domain error with a plain message:
+The operations (`grant`, `change_limit`, `set_frozen`, `move`) are the domain's
+(`finance/administration.py`), shared with `chainlens finance line` and `chainlens finance
+deposit|withdraw`. Every refusal is a domain error with a plain message:
 BAD_REQUEST for bad input, NOT_FOUND for an unknown id, CONFLICT for a step the line's state
 does not allow or a reused request id with other fields. Nothing is written when refused.
 Admins grant, change limits and expire; credit officers (and admins) freeze, unfreeze and move
@@ -15,75 +13,28 @@ settlement money. Every operation is audited like any other GraphQL operation.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, cast
 
 import strawberry
-from neo4j import Driver
 from strawberry.types import Info
 
 from api.graphql.context import Context
 from api.graphql.finance import CreditLineUsage, _line
 from api.graphql.permissions import requires
-from api.graphql.scalars import BigInt, currency_problem
+from api.graphql.scalars import BigInt
 from api.security import Role
 from finance import credit_lines as cl
-from finance import ledger as fl
-from finance import settlement
-from finance.accounts import settlement_account
-from finance.errors import (
-    FinanceError,
-    IdempotencyConflict,
-    InvalidState,
-    LedgerRejected,
-    LimitExceeded,
-    NotFound,
-)
-from finance.ledger import TransferResult, TransferStatus
-from finance.products import get_product
-from graph.enterprises import get_enterprises
-from graph.errors import NotFound as EnterpriseNotFound
-from graph.model import CreditLineStatus
-from graph.queries import finance as qf
+from finance.administration import Movement, change_limit, grant, line_spec, move, set_frozen
+from finance.errors import NotFound
 from graph.queries import lists as ql
 
 ADMINS: tuple[Role, ...] = ()  # admins pass every check; nobody else does
 CREDIT = (Role.CREDIT_OFFICER,)
 
-# The most money one operation may name: 10 trillion yuan in fen. Larger amounts are typing
-# errors, and the ledger's running totals must stay far from 64 bits.
-MAX_MONEY_MINOR = 10**15
-# Ids become parts of ledger account ids (`9101:CNY:<line>`), so ':' and spaces are refused.
-_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-MAX_REQUEST_ID = 100
-MAX_REASON = 500
-
 
 def _mutation(description: str, roles: tuple[Role, ...]) -> Any:
     return strawberry.mutation(extensions=requires(*roles), description=description)
-
-
-def money(amount: int, what: str) -> int:
-    """``amount`` when it is a positive amount of minor units within the cap."""
-    if amount <= 0:
-        raise FinanceError(f"{what} must be positive (minor units), got {amount}")
-    if amount > MAX_MONEY_MINOR:
-        raise FinanceError(f"{what} is at most {MAX_MONEY_MINOR} minor units, got {amount}")
-    return amount
-
-
-def checked_request_id(value: str) -> str:
-    if not value.strip() or len(value) > MAX_REQUEST_ID:
-        raise FinanceError(f"a request id is 1 to {MAX_REQUEST_ID} characters")
-    return value
-
-
-def reason_text(value: str) -> str:
-    if not value.strip() or len(value) > MAX_REASON:
-        raise FinanceError(f"a reason is 1 to {MAX_REASON} characters")
-    return value.strip()
 
 
 @strawberry.type(description="A credit line: where it sits in its tree and how much is used.")
@@ -158,38 +109,6 @@ class GrantCreditLineInput:
     tier: int | None = strawberry.field(default=None, description="1 to 5, for kind tier.")
 
 
-def line_spec(
-    *, id: str, enterprise_id: str, kind: str, limit: int, currency: str, expires_on: date,
-    parent_id: str | None = None, product_id: str | None = None, tier: int | None = None,
-) -> cl.LineSpec:  # fmt: skip
-    """A grant checked for what needs no database (also used by `chainlens finance line`)."""
-    if not _ID.fullmatch(id):
-        raise FinanceError(
-            f"a line id is 1 to 64 letters, digits, '.', '_' or '-', got {id[:70]!r}"
-        )
-    try:
-        line_kind = cl.LineKind(kind)
-    except ValueError as e:
-        kinds = ", ".join(k.value for k in cl.LineKind)
-        raise FinanceError(f"kind must be one of {kinds}, got {kind[:40]!r}") from e
-    problem = currency_problem(currency)
-    if problem is not None:
-        raise FinanceError(problem)
-    if tier is not None and not 1 <= tier <= 5:
-        raise FinanceError(f"a tier is 1 to 5, got {tier}")
-    if expires_on <= datetime.now(UTC).date():
-        raise FinanceError(f"a new line expires after today, not on {expires_on}")
-    if line_kind == cl.LineKind.PRODUCT and product_id is None:
-        raise FinanceError("a product sub-limit names its product")
-    if product_id is not None:
-        get_product(product_id)  # NOT_FOUND for an unknown product
-    return cl.LineSpec(
-        id=id, enterprise_id=enterprise_id, kind=line_kind, limit_minor=money(limit, "a limit"),
-        currency=currency, expires_on=expires_on, parent_id=parent_id, product_id=product_id,
-        tier=tier,
-    )  # fmt: skip
-
-
 def _spec(input: GrantCreditLineInput) -> cl.LineSpec:
     def opt(x: strawberry.ID | None) -> str | None:
         return str(x) if x is not None else None
@@ -199,133 +118,6 @@ def _spec(input: GrantCreditLineInput) -> cl.LineSpec:
         limit=int(input.limit), currency=input.currency, expires_on=input.expires_on,
         parent_id=opt(input.parent_id), product_id=opt(input.product_id), tier=input.tier,
     )  # fmt: skip
-
-
-def _check_tree(spec: cl.LineSpec, existing: dict[str, Any] | None,
-                parent: dict[str, Any] | None) -> None:  # fmt: skip
-    """Refuse a grant that contradicts the line already there or its parent."""
-    if existing is not None:
-        same = (
-            existing.get("enterprise_id") == spec.enterprise_id
-            and existing.get("kind") == spec.kind.value
-            and existing.get("parent_id") == spec.parent_id
-            and existing.get("tier") == spec.tier
-            and existing.get("product_id") == spec.product_id
-            and existing.get("currency") == spec.currency
-        )
-        if not same:
-            raise IdempotencyConflict(f"credit line {spec.id} already exists with other terms")
-    if spec.parent_id is None:
-        return
-    if parent is None:
-        raise NotFound(f"parent line {spec.parent_id} does not exist")
-    if parent.get("currency") != spec.currency:
-        raise FinanceError(
-            f"parent line {spec.parent_id} is in {parent.get('currency')}, not {spec.currency}"
-        )
-    if parent.get("status") == CreditLineStatus.EXPIRED:
-        raise InvalidState(f"parent line {spec.parent_id} has expired")
-    if spec.kind == cl.LineKind.TIER:
-        if parent.get("kind") != cl.LineKind.SUPPLY_CHAIN:
-            raise FinanceError(
-                f"a tier sub-limit is part of a supply-chain line; {spec.parent_id} is a "
-                f"{parent.get('kind')} line"
-            )
-        if parent.get("enterprise_id") != spec.enterprise_id:
-            raise FinanceError(
-                f"a tier sub-limit is granted to the core that holds supply-chain line "
-                f"{spec.parent_id} ({parent.get('enterprise_id')})"
-            )
-
-
-def grant(driver: Driver, database: str, spec: cl.LineSpec) -> None:
-    """Grant a line after checking it against the line already there and its parent."""
-    rows = ql.credit_lines_by_id(driver, database, [spec.id, *filter(None, [spec.parent_id])])
-    _check_tree(spec, rows.get(spec.id), rows.get(spec.parent_id or ""))
-    cl.grant_line(driver, database, spec)
-
-
-def change_limit(
-    driver: Driver, database: str, line_id: str, new_limit: int, request_id: str
-) -> None:
-    """Raise or cut a line's limit (retry-safe by request id); an expired line is refused."""
-    checked = money(new_limit, "a limit")
-    req = checked_request_id(request_id)
-    row = ql.credit_lines_by_id(driver, database, [line_id]).get(line_id)
-    if row is None:
-        raise NotFound(f"credit line {line_id} does not exist")
-    if row.get("status") == CreditLineStatus.EXPIRED:
-        raise InvalidState(f"credit line {line_id} has expired; grant a new one")
-    # The domain keys the change by (line, request) and posts the difference, so a reused
-    # request id that happens to ask for the same difference would pass as a retry: a used
-    # request id is a retry only when the limit already is what it asks for.
-    used = f"limit:{line_id}:{req}"
-    with driver.session(database=database) as session:
-        if session.execute_read(lambda tx: qf.get_transfers_tx(tx, [used])):
-            if int(row["limit_minor"]) == checked:
-                return
-            raise IdempotencyConflict(
-                f"request {req} already changed line {line_id}, whose limit is now "
-                f"{row['limit_minor']}; a new change needs a new request id"
-            )
-    cl.change_limit(driver, database, line_id, checked, req)
-
-
-def set_frozen(driver: Driver, database: str, line_id: str, frozen: bool, reason: str) -> None:
-    """Freeze an active line or unfreeze a frozen one; any other step is refused."""
-    why = reason_text(reason)
-    row = ql.credit_lines_by_id(driver, database, [line_id]).get(line_id)
-    if row is None:
-        raise NotFound(f"credit line {line_id} does not exist")
-    status = row.get("status")
-    if status == CreditLineStatus.EXPIRED:
-        raise InvalidState(f"credit line {line_id} has expired")
-    if frozen and status == CreditLineStatus.FROZEN:
-        raise InvalidState(f"credit line {line_id} is already frozen")
-    if not frozen and status != CreditLineStatus.FROZEN:
-        raise InvalidState(f"credit line {line_id} is not frozen")
-    cl.set_status(driver, database, line_id, frozen, why)
-
-
-@dataclass(frozen=True)
-class Movement:
-    """A deposit or withdrawal and what the settlement account holds after it."""
-
-    transfer_id: str
-    enterprise_id: str
-    account_id: str
-    amount_minor: int
-    currency: str
-    balance_minor: int
-
-
-def move(
-    driver: Driver, database: str, *, deposit: bool, enterprise_id: str, amount: int,
-    currency: str, request_id: str, on: date | None = None,
-) -> Movement:  # fmt: skip
-    """Deposit to or withdraw from an enterprise's settlement account (retry-safe by request
-    id); a withdrawal beyond what the account holds is refused with the balance."""
-    money(amount, "an amount")
-    req = checked_request_id(request_id)
-    problem = currency_problem(currency)
-    if problem is not None:
-        raise FinanceError(problem)
-    if not get_enterprises(driver, database, [enterprise_id]):
-        raise EnterpriseNotFound(f"enterprise {enterprise_id} does not exist")
-    account = settlement_account(enterprise_id, currency).id
-    fn = settlement.deposit if deposit else settlement.withdraw
-    try:
-        t = fn(driver, database, enterprise_id, amount, currency, req, on)
-    except LedgerRejected as e:
-        if any(isinstance(r, TransferResult) and r.status == TransferStatus.EXCEEDS_CREDITS
-               for r in e.results):  # fmt: skip
-            held = -fl.balance_as_of(driver, database, account).debit_balance
-            raise LimitExceeded(
-                f"settlement account {account} holds {held}, less than the {amount} asked"
-            ) from e
-        raise
-    balance = -fl.balance_as_of(driver, database, account).debit_balance
-    return Movement(t.id, enterprise_id, account, t.amount, t.currency, balance)
 
 
 @strawberry.type(description="A deposit or withdrawal and the settlement account after it.")

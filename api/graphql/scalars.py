@@ -17,33 +17,16 @@ from typing import Any, NewType
 
 from strawberry.types.scalar import ScalarDefinition, scalar
 
+from chainlens.money import ISO_4217 as ISO_4217
+from chainlens.money import currency_problem as currency_problem
+
 # Money in minor units (fen) can pass 2^31, the limit of GraphQL's Int.
 BigInt = NewType("BigInt", int)
 
 _DIGITS = re.compile(r"-?[0-9]{1,19}")
 _INT64 = 2**63
 
-# Active ISO 4217 currency codes (2025). Fund, metal and testing codes (XAU, XDR, XTS, XXX,
-# ...) are left out on purpose: no credit line is drawn in them.
-_ISO_4217_CODES = """
-    AED AFN ALL AMD AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP
-    BYN BZD CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP
-    GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES
-    KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU
-    MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON
-    RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND
-    TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VES VND VUV WST XAF XCD XCG XOF XPF YER ZAR ZMW
-    ZWG
-"""
-ISO_4217 = frozenset(_ISO_4217_CODES.split())
-
-
-def currency_problem(value: object) -> str | None:
-    """Why ``value`` is no currency code, or None for an active ISO 4217 code."""
-    if not isinstance(value, str) or value not in ISO_4217:
-        shown = value[:20] if isinstance(value, str) else value
-        return f"currency {shown!r} is not an ISO 4217 code (three capitals, e.g. CNY)"
-    return None
+# ISO 4217 codes and their check live in `chainlens.money` (the domain checks them too).
 
 
 def parse_big_int(value: Any) -> int:
