@@ -196,12 +196,15 @@ def register_asset(
                 raise CollateralConflict(f"asset {id} is {what} {', '.join(now)}, not {asked}")
         if a.get("kind") not in (None, kind):
             raise CollateralConflict(f"asset {id} is registered as {a['kind']}, not {kind}")
-        if existing["financing_ids"] and (
-            Decimal(str(a.get("quantity") or 0)) != qty or a.get("unit") != unit
-        ):
+        live = ", ".join(existing["financing_ids"])
+        if live and (Decimal(str(a.get("quantity") or 0)) != qty or a.get("unit") != unit):
             raise CollateralConflict(
-                f"asset {id} backs live financing {', '.join(existing['financing_ids'])}: "
-                "its pledged quantity cannot change"
+                f"asset {id} backs live financing {live}: its pledged quantity cannot change"
+            )
+        if live and (a.get("unit_value") != unit_value or a.get("currency") != currency):
+            raise CollateralConflict(
+                f"asset {id} backs live financing {live}: change its price with "
+                "revalueCollateral, which recomputes the loan-to-value"
             )
         limits = {k: a.get(k) for k in _LIMITS}
     else:
