@@ -437,17 +437,21 @@ def er_benchmark(
         raise _fail(f"--split must be test, tune or all, not {split!r}")
     out = evaluate(read_pairs(file or DEFAULT_PATH), split)
     con = Console()
-    head = Table("pairs", "same", "different", "ROC-AUC", "recall @ TNR 0.95",
-                 "threshold", "precision", "recall", "TNR", "blocked together",
-                 title=f"benchmark, {split} part (operating threshold "
-                       f"{out['operating_threshold']})")
-    head.add_row(str(out["pairs"]), str(out["same"]), str(out["different"]),
-                 f"{out['roc_auc']:.4f}", f"{out['recall_at_tnr95']:.4f}",
-                 f"{out['operating_threshold']:.4f}", f"{out['precision']:.4f}",
-                 f"{out['recall']:.4f}", f"{out['tnr']:.4f}", f"{out['blocking_recall']:.4f}")
+    head = Table("figure", "value", title=f"benchmark, {split} part")
+    for label, value in (
+        ("pairs (same / different)", f"{out['pairs']} ({out['same']} / {out['different']})"),
+        ("ROC-AUC", f"{out['roc_auc']:.4f}"),
+        ("recall at a 95% true-negative rate", f"{out['recall_at_tnr95']:.4f}"),
+        ("operating threshold", f"{out['operating_threshold']:.4f}"),
+        ("precision at the operating threshold", f"{out['precision']:.4f}"),
+        ("recall at the operating threshold", f"{out['recall']:.4f}"),
+        ("true-negative rate at the operating threshold", f"{out['tnr']:.4f}"),
+        ("same pairs sharing a blocking key", f"{out['blocking_recall']:.4f}"),
+    ):
+        head.add_row(label, value)
     con.print(head)
-    cats = Table("category", "pairs", "same", "different", "recall", "TNR",
-                 "recall @ TNR 0.95", "mean score", title="per category (operating threshold)")
+    cats = Table("category", "pairs", "same", "diff.", "recall", "TNR", "recall @TNR.95",
+                 "mean score", title="per category (recall, TNR at the operating threshold)")
     for name, row in out["categories"].items():
         cats.add_row(name, str(row["pairs"]), str(row["same"]), str(row["different"]),
                      f"{row['recall']:.4f}" if "recall" in row else "-",

@@ -1,6 +1,7 @@
 """Entity resolution: one enterprise and one person per real-world entity.
 
 `resolve_records` (pure) turns enterprise source records into entities with explained links;
+`match(a, b)` scores one pair the same way, with its reasons;
 `store.write_resolution` and `store.record_decision` keep them and people's judgements in the
 graph; `persons.resolve_persons` does the same, more simply, for people.
 
@@ -17,9 +18,11 @@ _EXPORTS = {
     "EnterpriseRecord": "entity_resolution.records",
     "Decision": "entity_resolution.resolver",
     "Entity": "entity_resolution.resolver",
+    "MatchResult": "entity_resolution.match",
     "RecordLink": "entity_resolution.resolver",
     "Resolution": "entity_resolution.resolver",
     "ResolutionIndex": "entity_resolution.resolver",
+    "match": "entity_resolution.match",
     "resolve_records": "entity_resolution.resolver",
 }
 

@@ -114,3 +114,31 @@ def test_bulk_path_equals_the_spacy_pipeline() -> None:
     ]
     for name in names:
         assert parse_prepared(prepare(name)) == parse_name(name)
+
+
+def test_branches_without_a_legal_form_and_with_or_without_shi() -> None:
+    from entity_resolution.parse import parse_name
+
+    west_lake = parse_name("某某银行杭州西湖支行")
+    assert west_lake.trade == "某某银行" and west_lake.branch == "杭州西湖支行"
+    city_bank = parse_name("杭州银行西湖支行")
+    assert city_bank.bank == "杭州银行" and city_bank.branch_key == "xihu"
+    short, full = parse_name("工行北京分行"), parse_name("中国工商银行股份有限公司北京市分行")
+    assert short.bank == full.bank == "中国工商银行"
+    assert short.branch_key == full.branch_key == "beijing"
+    assert parse_name("招商银行股份有限公司北京分行营业部").branch_key != short.branch_key
+    head_office = parse_name("中国工商银行总行")
+    assert head_office.bank == "中国工商银行" and head_office.branch == ""
+
+
+def test_stock_short_names_group_brackets_and_foreign_forms() -> None:
+    from entity_resolution.parse import parse_name
+
+    assert parse_name("洋河股份").trade == "洋河" and parse_name("洋河股份").legal_form == ""
+    assert parse_name("万科A").trade == "万科"
+    assert parse_name("江苏洋河酒厂").trade == parse_name("江苏洋河酒厂股份有限公司").trade
+    assert "集团" in parse_name("中国人寿保险(集团)公司").industry
+    assert parse_name("BASF SE").legal_form != parse_name("BASF (China) Co., Ltd.").legal_form
+    assert parse_name("Nestlé S.A.").trade == parse_name("NESTLE SA").trade == "nestle"
+    yili = parse_name("Inner Mongolia Yili Industrial Group Co., Ltd.")
+    assert yili.region == "内蒙古" and yili.trade == "yili"
