@@ -24,6 +24,7 @@ from typing import Any
 
 from neo4j import Driver, ManagedTransaction
 
+from chainlens.money import currency_problem, money_problem
 from graph.queries import sensors as q
 from ingest.formats import ASSETS
 from sensors.errors import InvalidArgument, NotFound, SensorsError
@@ -34,9 +35,7 @@ from sensors.registry import register_sensors
 ASSET_KINDS: tuple[str, ...] = ASSETS.field("kind").choices
 # Ids are what the ingest format and device topics accept: no spaces, ':' or '/'.
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-_CURRENCY = re.compile(r"[A-Z]{3}")
 _UNIT = re.compile(r"[A-Za-z%]{1,16}")
-MAX_MONEY_MINOR = 10**15  # as finance: larger amounts are typing errors
 MAX_QUANTITY = Decimal(10**12)
 MAX_INTERVAL_S = 7 * 86_400
 MAX_RADIUS_M = 1_000_000.0
@@ -96,10 +95,9 @@ def _quantity(value: Decimal | float | int | str, what: str) -> Decimal:
 def _money(value: int, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidArgument(f"{what} is a whole number of minor units")
-    if value <= 0:
-        raise InvalidArgument(f"{what} must be positive (minor units), got {value}")
-    if value > MAX_MONEY_MINOR:
-        raise InvalidArgument(f"{what} is at most {MAX_MONEY_MINOR} minor units, got {value}")
+    problem = money_problem(value, what)
+    if problem is not None:
+        raise InvalidArgument(problem)
     return value
 
 
@@ -170,8 +168,9 @@ def register_asset(
     if not _UNIT.fullmatch(unit):
         raise InvalidArgument(f"unit is 1 to 16 letters (t, kg, head, ...), got {unit[:20]!r}")
     _money(unit_value, "unitValue")
-    if not _CURRENCY.fullmatch(currency):
-        raise InvalidArgument(f"currency {currency[:20]!r} is not an ISO 4217 code (e.g. CNY)")
+    problem = currency_problem(currency)
+    if problem is not None:
+        raise InvalidArgument(problem)
     found = q.references_exist(driver, database, owner_id, warehouse_id, goods_id)
     missing = [
         f"{what} {ref}"

@@ -23,11 +23,10 @@ from strawberry.types import Info
 
 from api.graphql.context import Context
 from api.graphql.permissions import requires
-from api.graphql.scalars import BigInt, currency_problem
+from api.graphql.scalars import BigInt
 from api.security import Role
 from finance.collateral import on_valuation
 from sensors import operations as ops
-from sensors.errors import InvalidArgument
 from sensors.model import Geofence as DomainGeofence
 from sensors.model import ReleaseOrder as DomainReleaseOrder
 from sensors.model import SensorInfo
@@ -210,9 +209,6 @@ class CollateralMutation:
     async def register_collateral(
         self, info: Info[Context, None], input: RegisterCollateralInput
     ) -> CollateralAsset:
-        problem = currency_problem(input.currency)
-        if problem is not None:
-            raise InvalidArgument(problem)
         found: ops.CollateralAsset = await info.context.call(
             ops.register_asset, id=str(input.id), owner_id=str(input.owner_id), kind=input.kind,
             quantity=input.quantity, unit=input.unit, unit_value=int(input.unit_value),
