@@ -259,6 +259,8 @@ def _alert(key: str, asset: str, kind: AlertKind, severity: Severity, at: dateti
 
 
 def test_alerts_filter_page_and_acknowledge_with_role_checks(api: Api) -> None:
+    # Registering collateral links it to financings that exist; it never invents one.
+    build(api.driver, api.database, "CREATE (:Financing {id: 'F-X', status: 'active'})")
     register(
         api.driver,
         api.database,
