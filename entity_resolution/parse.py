@@ -229,7 +229,7 @@ def _rule_branch(state: _State) -> None:
 
 def _branch_start(body: str) -> int:
     """Where the branch designation starts in a name without a legal form: after a bank
-    word (某某银行|西湖支行), else at the last region named after at least two characters of
+    word (某某银行|西湖支行), else at the first region named after at least two characters of
     the firm's own name (某某银行|杭州西湖支行, 某某贸易|上海分公司)."""
     idx = body.rfind("银行")
     if idx > 0 and idx + 2 < len(body):
