@@ -210,6 +210,9 @@ class ResolutionIndex:
             index = pickle.load(f)
         if not isinstance(index, cls):
             raise TypeError(f"{path} does not hold a ResolutionIndex")
+        if len(index.model.weights) != len(FEATURES):
+            # Saved before the feature set changed (issue #21: 31 -> 54 features).
+            raise TypeError(f"{path} was built with another feature set; resolve again")
         return index
 
 
