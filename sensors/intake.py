@@ -22,6 +22,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -305,8 +306,17 @@ class MqttIntake:
         max_batch: int = 20_000,
         ack_log: Path | None = None,
         wall_clock: bool = False,
+        reload: Callable[[], Registry] | None = None,
+        reload_s: float = 30.0,
     ) -> None:
         self.intake = intake
+        # The registry's source (Neo4j): reloaded before a batch every `reload_s`, and at
+        # once (at most once a second) when a batch names a sensor the snapshot lacks, so
+        # devices, limits and release orders registered through the API count without a
+        # restart.
+        self.reload = reload
+        self.reload_s = reload_s
+        self._loaded_at = time.monotonic()
         self.host, self.port = host, port
         self.flush_interval_s = flush_interval_s
         self.max_batch = max_batch
@@ -381,12 +391,28 @@ class MqttIntake:
         """Store the pending batch, acknowledge it, then derive state from it."""
         pending, self._pending = self._pending, []
         items = [(sensor_of_raw(topic), payload) for _, topic, payload in pending]
+        if self.reload is not None:
+            self._refresh(items)
         _, fresh = self.intake.ingest(items, "mqtt")
         self.client.ack_many(mid for mid, _, _ in pending)
         self.acked += len(pending)
         if self._ack_log is not None:
             self._log_acks(pending)
         self.intake.derive(fresh)
+
+    def _refresh(self, items: Sequence[tuple[str | None, Any]]) -> None:
+        assert self.reload is not None
+        age = time.monotonic() - self._loaded_at
+        if age < 1.0:
+            return
+        known = self.intake.registry.sensors
+        if age < self.reload_s and all(s is None or s in known for s, _ in items):
+            return
+        try:
+            self.intake.set_registry(self.reload())
+        except Exception as e:  # the graph is away: keep the snapshot we have
+            log.warning("sensors.intake.registry_reload_failed", error=repr(e))
+        self._loaded_at = time.monotonic()
 
     def _log_acks(self, pending: list[tuple[int, bytes, bytes]]) -> None:
         # Test aid: which readings were acknowledged, so a crash test can check each one.
@@ -463,6 +489,7 @@ def run_mqtt_intake(
     driver = None
     sink: Sink
     on_valuation: Sequence[OnValuation] = ()
+    reload: Callable[[], Registry] | None = None
     if registry_file is not None:
         registry = Registry.load(registry_file)
         sink = MemorySink()
@@ -473,6 +500,7 @@ def run_mqtt_intake(
 
         driver = create_driver(settings)
         registry = load_registry(driver, settings.neo4j_database)
+        reload = partial(load_registry, driver, settings.neo4j_database)
         sink = GraphSink(driver, settings.neo4j_database)
         if hooks is not None:
             on_valuation = hooks(driver, settings.neo4j_database)
@@ -488,6 +516,8 @@ def run_mqtt_intake(
         max_batch=settings.sensors_max_batch,
         ack_log=ack_log,
         wall_clock=wall_clock,
+        reload=reload,
+        reload_s=settings.sensors_registry_refresh_s,
     )
     signal.signal(signal.SIGTERM, lambda *_: door.stop())
     signal.signal(signal.SIGINT, lambda *_: door.stop())

@@ -175,3 +175,34 @@ def test_the_intake_rides_out_a_broker_restart(
     table = load_table(tmp_path / "store")
     keys = set(zip(table["sensor_id"].to_pylist(), table["seq"].to_pylist(), strict=True))
     assert table.num_rows == len(keys) == 3000
+
+
+def test_a_sensor_registered_while_the_intake_runs_counts_without_a_restart(
+    broker: LocalBroker, data_dir: Path
+) -> None:
+    # The graph gains a sensor (an operator's `registerSensor`) after the intake started.
+    graph = {"registry": Registry()}
+    intake = Intake(graph["registry"], IntakeConfig(data_dir))
+    intake.open()
+    door = MqttIntake(intake, broker.host, broker.port, client_id="reload-test",
+                      reload=lambda: graph["registry"], reload_s=3600)  # fmt: skip
+    graph["registry"] = Registry(
+        sensors={"TH-NEW": SensorInfo("TH-NEW", SensorKind.THERMOMETER, "A")},
+        assets={"A": AssetInfo("A", "inventory", Decimal(1), "t")},
+    )
+    door.start()
+    thread = threading.Thread(target=door.run, daemon=True)
+    thread.start()
+    try:
+        time.sleep(1.1)  # an unknown sensor reloads the registry at most once a second
+        now = datetime.now(UTC).isoformat()
+        payload = {"ts": now, "kind": "temperature", "value": 4.5, "unit": "C", "seq": 1}
+        send(broker, [(topic_for("TH-NEW"), json.dumps(payload).encode())])
+        wait_for(lambda: door.acked == 1)
+    finally:
+        door.stop()
+        thread.join(timeout=30)
+        door.close()
+    intake.close()
+    assert "TH-NEW" in intake.registry.sensors
+    assert load_table(data_dir).num_rows == 1  # stored, not rejected as unknown_device
