@@ -124,15 +124,17 @@ class AsciiJSONResponse(JSONResponse):
         return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode("ascii")
 
 
-def route_label(scope: Scope, templates: frozenset[str] | set[str], web: bool) -> str:
+def route_label(
+    scope: Scope, templates: frozenset[str] | set[str], web: bool, status_code: int
+) -> str:
     """The route template of a request (`/graphql`, `/api/v1/telemetry`; the app's routes
-    have no path parameters, so a template is a path), `/` for the explorer's files (any
-    other path, once the explorer is built), or `unmatched`: never the raw path, so the label
-    set stays fixed. Also says which answers are the explorer's (its CSP)."""
+    have no path parameters, so a template is a path), `/` for the explorer's files, or
+    `unmatched` (no such route or file): never the raw path, so the label set stays fixed.
+    Also says which answers are the explorer's (its CSP)."""
     path = scope["path"]
     if path in templates:
         return str(path)
-    if web and not scope.get("state", {}).get("body_refused"):
+    if web and status_code != 404 and not scope.get("state", {}).get("body_refused"):
         return "/"
     return "unmatched"
 
@@ -162,13 +164,13 @@ class RequestObserver:
         # `request.state` reads this dict, so handlers and error handlers see the id.
         scope.setdefault("state", {})["correlation_id"] = correlation_id
         status_code = 500  # what the client gets when nothing was sent
-        route = route_label(scope, self.templates, self.web)
+        route = "unmatched"
 
         async def send_with_id(message: Message) -> None:
             nonlocal status_code, route
             if message["type"] == "http.response.start":
                 status_code = message["status"]
-                route = route_label(scope, self.templates, self.web)  # a refusal changes it
+                route = route_label(scope, self.templates, self.web, status_code)
                 headers = MutableHeaders(scope=message)
                 headers.append("x-request-id", correlation_id)
                 secure(scope, route, headers, self.dev)
@@ -372,6 +374,9 @@ def create_app(settings: Settings | None = None, driver: Driver | None = None) -
             audit(request, username=username, roles=[], kind="login", decision="failed")
             raise
         login_throttle.succeeded(username, address, taken)
+        tokens: TokenChecker | None = getattr(request.app.state, "tokens", None)
+        if tokens is not None:
+            tokens.remember(user.username, version, user.roles)
         audit(request, username=user.username, roles=[r.value for r in user.roles],
               kind="login", decision="allowed")  # fmt: skip
         log.info("auth.token_issued", username=user.username)

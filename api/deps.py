@@ -7,11 +7,15 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from neo4j import Driver
+from neo4j.exceptions import DriverError, Neo4jError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 
 from api.security import AuthError, CurrentUser, TokenChecker, decode_token
+from chainlens.logs import get_logger
 from chainlens.settings import Settings
+
+log = get_logger(__name__)
 
 _bearer = HTTPBearer(auto_error=False)
 
@@ -38,7 +42,15 @@ async def user_of_token(connection: HTTPConnection, token: str) -> CurrentUser:
     cached = checker.verify_cached(user, version)
     if cached is not None:
         return cached
-    return await run_in_threadpool(checker.verify, user, version)
+    try:
+        return await run_in_threadpool(checker.verify, user, version)
+    except (Neo4jError, DriverError) as e:  # cannot tell whether it is revoked: refuse, 503
+        log.warning("auth.token_check_unavailable", error=repr(e))
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            "authentication is unavailable; retry shortly",
+            headers={"Retry-After": "5"},
+        ) from e
 
 
 async def get_optional_user(

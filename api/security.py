@@ -265,6 +265,12 @@ class TokenChecker:
             return None
         return self.judge(user, version, hit[1])
 
+    def remember(self, username: str, version: int, roles: frozenset[Role]) -> None:
+        """What a successful login just read: its token needs no read on first use."""
+        state = TokenState(version, False, tuple(sorted(r.value for r in roles)))
+        with self._lock:
+            self._cache[username] = (self.clock(), state)
+
     def verify(self, user: CurrentUser, version: int) -> CurrentUser:
         """Read the user's state (one small query), cache it, and judge the token."""
         state = get_token_state(self.driver, self.database, user.username)

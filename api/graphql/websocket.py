@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from neo4j.exceptions import DriverError, Neo4jError
 from starlette.concurrency import run_in_threadpool
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.fastapi import GraphQLRouter
@@ -66,6 +67,8 @@ class AuthenticatedGraphQLRouter(GraphQLRouter[Context, None]):
             self._limiter.take(user.username)
         except (AuthError, RateLimited) as e:
             raise ConnectionRejectionError({"message": str(e)}) from e
+        except (Neo4jError, DriverError) as e:  # revocation cannot be checked: refuse
+            raise ConnectionRejectionError({"message": "authentication is unavailable"}) from e
         context.user = user
         unset: UnsetType = UNSET
         return unset

@@ -11,7 +11,9 @@ from contextlib import contextmanager
 import httpx
 import pytest
 from neo4j import Driver
+from neo4j.exceptions import ServiceUnavailable
 
+from api import security
 from api.security import (
     Role,
     UserExists,
@@ -183,3 +185,23 @@ def test_users_commands(db: Driver, database: str, cli_env: dict[str, str]) -> N
     assert run(cli_env, "users", "remove", "cli-user").returncode == 0
     missing = run(cli_env, "users", "remove", "cli-user")
     assert missing.returncode == 1 and "no user" in missing.stderr
+
+
+def test_tokens_are_refused_while_their_revocation_cannot_be_checked(
+    own_app: Callable[..., httpx.Client],
+    db: Driver,
+    database: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    http = own_app(token_version_cache_s=0.0)  # every request reads the user
+    add_user(db, database, "quinn", PASSWORD, [Role.ANALYST])
+    headers = bearer(token(http, "quinn"))
+    assert http.post("/graphql", json={"query": NOTHING}, headers=headers).status_code == 200
+
+    def unreachable(*_: object) -> None:
+        raise ServiceUnavailable("the user store is down")
+
+    monkeypatch.setattr(security, "get_token_state", unreachable)
+    down = http.post("/graphql", json={"query": NOTHING}, headers=headers)
+    assert down.status_code == 503 and down.headers["Retry-After"]
+    assert http.get("/me", headers=headers).status_code == 503

@@ -3,18 +3,30 @@ neighbourhood and running the layout worker raise no CSP violation in headless C
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from neo4j import Driver
-from playwright.sync_api import ConsoleMessage, Page, expect
+from playwright.sync_api import ConsoleMessage, Page, expect, sync_playwright
 
-from tests.web.conftest import analyst, browser, page, web_dist, web_url  # noqa: F401
+from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS, analyst, web_dist, web_url  # noqa: F401
 from tests.web.test_explorer import CORE_NAME, log_in, seed, wait_layout
 
 pytestmark = [pytest.mark.neo4j, pytest.mark.slow]
 
 
+@pytest.fixture
+def page() -> Iterator[Page]:
+    """A browser of this test's own: Playwright's sync API keeps an event loop running in
+    the thread while it is open, which must not outlive the test (asyncio.run elsewhere)."""
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser.new_page()
+        browser.close()
+
+
 def test_the_explorer_runs_under_its_policy(
-    page: Page,  # noqa: F811
+    page: Page,
     web_url: str,  # noqa: F811
     analyst: tuple[str, str],  # noqa: F811
     db: Driver,

@@ -93,7 +93,7 @@ def test_metrics_labels_stay_a_fixed_set(own_app: Callable[..., httpx.Client]) -
     routes = set(re.findall(r'route="([^"]*)"', metrics))
     assert "other" in methods and methods <= {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE",
                                               "OPTIONS", "other"}  # fmt: skip
-    # Route templates of the app, "/" for the explorer's files, "unmatched" without them.
+    # Route templates of the app, "/" for the explorer's files, "unmatched" for the rest.
     assert routes <= {"/graphql", "/metrics", "/health", "/me", "/auth/token", "/", "unmatched",
                       "/api/v1/telemetry", "/openapi.json"}, routes  # fmt: skip
     assert len(metrics) < 100_000
