@@ -23,12 +23,13 @@ from strawberry.types import Info
 from api.graphql.context import Context
 from api.graphql.core import Enterprise
 from api.graphql.credit import CreditLine, read_lines
-from api.graphql.finance import Application, Financing, _app, _fin
+from api.graphql.finance import Application, Financing, Voucher, _app, _fin, _voucher
 from api.graphql.pagination import After, Connection, Edge, First, from_page, window
 from api.graphql.permissions import READERS, requires
 from api.graphql.sensors import Alert
 from api.security import Role
 from finance import lifecycle as lc
+from finance import vouchers as fv
 from finance.errors import Forbidden
 from graph.errors import InvalidArgument
 from graph.queries import lists as ql
@@ -114,6 +115,10 @@ def _alert_of(row: dict[str, Any]) -> Alert:
     return Alert.from_domain(_alert(row["alert"], row["enterprise_ids"], row["financing_ids"]))
 
 
+def _voucher_of(row: dict[str, Any]) -> Voucher:
+    return _voucher(fv._voucher(row))
+
+
 def _enterprise(row: dict[str, Any]) -> Enterprise:
     return Enterprise.from_domain(ql.enterprise_of(row))
 
@@ -190,6 +195,21 @@ class ListsQuery:
             kind=_one_of(kind, ql.STATUSES["line_kind"], "kind"),
             statuses=_statuses(status, "credit_line"),
         ))  # fmt: skip
+
+    @_field("E-credit vouchers by holder and issuing core (status live, split, financed, "
+            "cleared), soonest due first.", BOOK_READERS)  # fmt: skip
+    async def voucher_list(
+        self, info: Info[Context, None], holder_id: strawberry.ID | None = None,
+        issuer_id: strawberry.ID | None = None, status: list[str] | None = None,
+        first: First = 50, after: After = None,
+    ) -> Connection[Voucher]:  # fmt: skip
+        skip, limit = window(first, after)
+        found = await info.context.call(
+            ql.vouchers, skip=skip, limit=limit, statuses=_statuses(status, "voucher"),
+            holder_id=str(holder_id) if holder_id is not None else None,
+            issuer_id=str(issuer_id) if issuer_id is not None else None,
+        )  # fmt: skip
+        return from_page(found, _voucher_of)
 
     @_field("Alerts about an enterprise or a financing, newest first, with the total.",
             READERS)  # fmt: skip

@@ -28,6 +28,7 @@ from graph.model import (
     Label,
     Rel,
     RiskClass,
+    VoucherStatus,
 )
 
 Row = dict[str, Any]
@@ -274,6 +275,43 @@ def enterprises(
     )  # fmt: skip
 
 
+# --------------------------------------------------------------------------------------
+# Vouchers
+# --------------------------------------------------------------------------------------
+
+_VOUCHERS_WHERE = f"""
+MATCH (v:{Label.VOUCHER})
+WHERE ($statuses IS NULL OR v.status IN $statuses)
+  AND ($issuer_id IS NULL OR v.core_id = $issuer_id)
+  AND ($holder_id IS NULL OR EXISTS {{ (v)-[:{Rel.HELD_BY}]->(:{_E} {{id: $holder_id}}) }})
+"""
+VOUCHERS = _VOUCHERS_WHERE + f"""
+WITH v ORDER BY v.due_on, v.id SKIP $skip LIMIT $limit
+OPTIONAL MATCH (v)-[:{Rel.SPLIT_FROM}]->(p:{Label.VOUCHER})
+OPTIONAL MATCH (v)-[:{Rel.HELD_BY}]->(h:{_E})
+CALL (v) {{
+  OPTIONAL MATCH (v)-[r:{Rel.HELD}]->(e:{_E})
+  WITH r, e ORDER BY r.seq
+  RETURN collect(e.id) AS holders
+}}
+RETURN v {{.*}} AS voucher, p.id AS parent_id, h.id AS holder_id, holders
+ORDER BY v.due_on, v.id
+"""
+COUNT_VOUCHERS = _VOUCHERS_WHERE + "RETURN count(v) AS total"
+
+
+def vouchers(
+    driver: Driver, database: str, *, skip: int, limit: int, statuses: Sequence[str] | None,
+    holder_id: str | None, issuer_id: str | None,
+) -> Page:  # fmt: skip
+    """E-credit vouchers by holder and issuing core, soonest due first."""
+    return _page(
+        driver, database, VOUCHERS, COUNT_VOUCHERS, skip=skip, limit=limit,
+        statuses=list(statuses) if statuses is not None else None, holder_id=holder_id,
+        issuer_id=issuer_id,
+    )  # fmt: skip
+
+
 def enterprise_of(row: Row) -> Enterprise:
     return _to_enterprise(row["enterprise"])
 
@@ -288,4 +326,5 @@ STATUSES: dict[str, frozenset[str]] = {
     "origin": frozenset(FinancingOrigin),
     "risk_class": frozenset(RiskClass),
     "line_kind": frozenset(CreditLineKind),
+    "voucher": frozenset(VoucherStatus),
 }

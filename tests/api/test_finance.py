@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
+from datetime import date, timedelta
 
 import httpx
 import pytest
@@ -13,10 +13,11 @@ from neo4j import Driver
 
 from api.security import Role
 from finance import credit_lines as cl
-from finance import ledger
+from finance import ledger, vouchers
 from finance.credit_lines import LineKind, LineSpec
 from tests.api.conftest import gql
 from tests.finance.conftest import CHAIN, build
+from tests.finance.test_vouchers import PAYABLE
 
 INVOICE = """
 MATCH (t1:Enterprise {id: 'T1'}), (c:Enterprise {id: 'C'})
@@ -102,3 +103,38 @@ def test_200_simultaneous_drawdowns_through_the_api(
     payouts = [t.ref for t in ledger.all_transfers(db, database) if t.code == "disbursement"]
     assert sorted(payouts) == sorted(f"api-{i}" for i in accepted)
     assert ledger.trial_balance(db, database, "CNY").balanced
+
+
+VOUCHERS = """query($holder: ID, $issuer: ID, $status: [String!]) {
+  voucherList(holderId: $holder, issuerId: $issuer, status: $status, first: 20) {
+    totalCount edges { node { id parentId holderId face status holders } } } }"""
+
+
+def test_vouchers_are_listed_by_holder_issuer_and_status(
+    db: Driver, database: str, client: httpx.Client, login: Callable[..., dict[str, str]]
+) -> None:
+    build(db, database, CHAIN)
+    build(db, database, PAYABLE)
+    cl.grant_line(db, database, LineSpec("SC-C", "C", LineKind.SUPPLY_CHAIN, 150_000_000, "CNY",
+                                         date(2099, 1, 1)))  # fmt: skip
+    d0 = date(2026, 3, 1)
+    vouchers.issue(db, database, "V1", "C", "T1", 100_000_000, "CNY", ["INV-P"], d0,
+                   d0 + timedelta(days=180))  # fmt: skip
+    vouchers.split(db, database, "V1", [60_000_000, 40_000_000], d0 + timedelta(days=1))
+    vouchers.transfer(db, database, "V1.1", "T2", d0 + timedelta(days=2))
+    officer = login(Role.CREDIT_OFFICER)
+
+    def listed(**variables: object) -> dict[str, dict[str, object]]:
+        body = gql(client, officer, VOUCHERS, **variables).json()
+        conn = body["data"]["voucherList"]
+        assert conn["totalCount"] == len(conn["edges"])
+        return {e["node"]["id"]: e["node"] for e in conn["edges"]}
+
+    assert set(listed(issuer="C")) == {"V1", "V1.1", "V1.2"}
+    t2 = listed(holder="T2")
+    assert set(t2) == {"V1.1"} and t2["V1.1"]["holders"] == ["T1", "T2"]
+    assert t2["V1.1"]["face"] == 60_000_000 and t2["V1.1"]["parentId"] == "V1"
+    assert set(listed(issuer="C", status=["live"])) == {"V1.1", "V1.2"}
+    assert set(listed(issuer="C", status=["split"])) == {"V1"}
+    bad = gql(client, officer, VOUCHERS, status=["pending"]).json()
+    assert bad["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
