@@ -9,17 +9,16 @@ unknown ids with NOT_FOUND and bad arguments with BAD_REQUEST.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
 from enum import Enum
-from typing import Annotated, Any, Generic, TypeVar, cast
+from typing import Any, cast
 
 import strawberry
 from strawberry.types import Info
 
 from api.graphql.context import Context
-from api.graphql.core import PageInfo
+from api.graphql.pagination import Connection, First, check_first, connection, page
 from api.graphql.permissions import READERS, requires
 from api.graphql.scalars import BigInt
 from api.security import Role
@@ -30,60 +29,15 @@ from graph.analytics import prospects as pr
 from graph.analytics import related as rp
 from graph.analytics import tiers as ti
 from graph.analytics import trade as tr
-from graph.enterprises import decode_cursor, encode_cursor
-from graph.errors import InvalidArgument
+from graph.enterprises import decode_cursor
 
-MAX_FIRST = 200
 # Full-graph scans are for the risk and credit teams, not for every reader.
 SCANNERS = (Role.ANALYST, Role.CREDIT_OFFICER)
 PROSPECTORS = (Role.RELATIONSHIP_MANAGER, Role.ANALYST, Role.CREDIT_OFFICER, Role.SERVICE)
 
-T = TypeVar("T")
-D = TypeVar("D")
-First = Annotated[int, strawberry.argument(description=f"Page size, at most {MAX_FIRST}.")]
-
-
-@strawberry.type
-class Edge(Generic[T]):
-    cursor: str
-    node: T
-
-
-@strawberry.type
-class Connection(Generic[T]):
-    edges: list[Edge[T]]
-    page_info: PageInfo
-    total_count: int
-
-
-def _page(
-    items: Sequence[D], first: int, after: str | None, convert: Callable[[D], T]
-) -> Connection[T]:
-    if not 1 <= first <= MAX_FIRST:
-        raise InvalidArgument(f"first must be between 1 and {MAX_FIRST}, got {first}")
-    start = decode_cursor(after)
-    chunk = items[start : start + first]
-    edges = [
-        Edge(cursor=encode_cursor(start + i + 1), node=convert(x)) for i, x in enumerate(chunk)
-    ]
-    end = start + len(chunk)
-    return Connection(
-        edges=edges,
-        page_info=PageInfo(end_cursor=encode_cursor(end) if chunk else None,
-                           has_next_page=end < len(items)),
-        total_count=len(items),
-    )  # fmt: skip
-
-
 def _field(description: str, roles: tuple[Role, ...] = READERS) -> Any:
     """A root field that only `roles` may read (admins always may)."""
     return strawberry.field(extensions=requires(*roles), description=description)
-
-
-def _check_first(first: int) -> int:
-    if not 1 <= first <= MAX_FIRST:
-        raise InvalidArgument(f"first must be between 1 and {MAX_FIRST}, got {first}")
-    return first
 
 
 # ---- tiers ---------------------------------------------------------------------------------
@@ -150,7 +104,7 @@ def _tiers(t: ti.Tiers, first: int, after: str | None) -> Tiers:
         focal_id=strawberry.ID(t.focal_id), focal_name=t.focal_name,
         direction=TierDirection(t.direction.value), depth=t.depth, truncated=t.truncated,
         per_tier=[len(t.tier(k)) for k in range(1, t.depth + 1)],
-        firms=_page(t.firms, first, after, _tier_firm),
+        firms=page(t.firms, first, after, _tier_firm),
     )  # fmt: skip
 
 
@@ -258,7 +212,7 @@ def _group(g: ow.ControlledGroup, first: int, after: str | None) -> ControlledGr
         controller_kind=HolderKind(g.controller_kind.value),
         controller_id=strawberry.ID(g.controller_id), controller_name=g.controller_name,
         truncated=g.truncated,
-        members=_page(g.members, first, after, lambda m: GroupMember(
+        members=page(g.members, first, after, lambda m: GroupMember(
             id=strawberry.ID(m.id), name=m.name, parent_id=strawberry.ID(m.parent_id), pct=m.pct,
             depth=m.depth)),
     )  # fmt: skip
@@ -480,7 +434,7 @@ def _exposure(e: ex.Exposure, first: int, after: str | None) -> Exposure:
         scope=e.scope, anchor_id=strawberry.ID(e.anchor_id), financings=e.financings,
         financed=BigInt(e.financed), guarantees_given=BigInt(e.guarantees_given),
         vouchers_issued=BigInt(e.vouchers_issued), vouchers_held=BigInt(e.vouchers_held),
-        total=BigInt(e.total), members=_page(e.members, first, after, member),
+        total=BigInt(e.total), members=page(e.members, first, after, member),
     )  # fmt: skip
 
 
@@ -519,7 +473,7 @@ class AnalyticsQuery:
         direction: TierDirection = TierDirection.UPSTREAM, depth: int = 5,
         first: First = 50, after: str | None = None,
     ) -> Tiers:  # fmt: skip
-        _check_first(first)
+        check_first(first)
         t = cast(ti.Tiers, await info.context.call(ti.tiers, str(id), direction.value, depth))
         return _tiers(t, first, after)
 
@@ -528,7 +482,7 @@ class AnalyticsQuery:
         self, info: Info[Context, None], id: strawberry.ID, up: int = 5, down: int = 3,
         first: First = 50,
     ) -> ChainView:  # fmt: skip
-        _check_first(first)
+        check_first(first)
         v = cast(ti.ChainView, await info.context.call(ti.chain_view, str(id), up, down))
         return ChainView(core_id=strawberry.ID(v.core_id), core_name=v.core_name,
                          upstream=_tiers(v.upstream, first, None),
@@ -548,18 +502,11 @@ class AnalyticsQuery:
         self, info: Info[Context, None], from_id: strawberry.ID, to_id: strawberry.ID,
         max_length: int = 4, directed: bool = True, first: First = 50, after: str | None = None,
     ) -> Connection[TradePath]:  # fmt: skip
-        _check_first(first)
+        check_first(first)
         offset = decode_cursor(after)
         found = cast(ti.TradePaths, await info.context.call(
             ti.simple_trade_paths, str(from_id), str(to_id), max_length, directed, first, offset))
-        end = offset + len(found.paths)
-        return Connection(
-            edges=[Edge(cursor=encode_cursor(offset + i + 1), node=_path(p))
-                   for i, p in enumerate(found.paths)],
-            page_info=PageInfo(end_cursor=encode_cursor(end) if found.paths else None,
-                               has_next_page=end < found.total),
-            total_count=found.total,
-        )  # fmt: skip
+        return connection([_path(p) for p in found.paths], offset, found.total)
 
     @_field("Every direct and indirect holder with effective percentages.")
     async def ownership(
@@ -567,7 +514,7 @@ class AnalyticsQuery:
         after: str | None = None,
     ) -> Connection[Holder]:  # fmt: skip
         o = cast(ow.Ownership, await info.context.call(ow.effective_ownership, str(id)))
-        return _page(o.holders, first, after, _holder)
+        return page(o.holders, first, after, _holder)
 
     @_field("Ultimate beneficial owners with at least minPct percent.")
     async def ultimate_owners(
@@ -576,7 +523,7 @@ class AnalyticsQuery:
     ) -> Connection[Holder]:  # fmt: skip
         owners = cast(list[ow.Holder],
                       await info.context.call(ow.ultimate_owners, str(id), min_pct))  # fmt: skip
-        return _page(owners, first, after, _holder)
+        return page(owners, first, after, _holder)
 
     @_field("The control chain (majority, else largest stake) to the top.")
     async def actual_controller(self, info: Info[Context, None], id: strawberry.ID) -> Controller:
@@ -602,17 +549,17 @@ class AnalyticsQuery:
         after: str | None = None,
     ) -> Connection[RelatedParty]:  # fmt: skip
         r = cast(rp.RelatedParties, await info.context.call(rp.related_parties, str(id)))
-        return _page(r.parties, first, after, _related)
+        return page(r.parties, first, after, _related)
 
     @_field("Every guarantee circle of the graph, largest first (full scan).", SCANNERS)
     async def guarantee_circles(
         self, info: Info[Context, None], max_cycle_length: int = 6, first: First = 50,
         after: str | None = None,
     ) -> Connection[GuaranteeCircle]:  # fmt: skip
-        _check_first(first)
+        check_first(first)
         circles = cast(list[gu.GuaranteeCircle],
                        await info.context.call(gu.guarantee_circles, max_cycle_length))  # fmt: skip
-        return _page(circles, first, after, _circle)
+        return page(circles, first, after, _circle)
 
     @_field("The guarantee circle an enterprise belongs to, if any.")
     async def guarantee_circle(
@@ -626,7 +573,7 @@ class AnalyticsQuery:
         self, info: Info[Context, None], id: strawberry.ID, depth: int = 3, incoming: bool = True,
         first: First = 50,
     ) -> list[GuaranteeChain]:  # fmt: skip
-        _check_first(first)
+        check_first(first)
         chains = cast(list[gu.GuaranteeChain], await info.context.call(
             gu.guarantee_chains, str(id), depth, incoming, first))  # fmt: skip
         return [GuaranteeChain(ids=[strawberry.ID(i) for i in c.ids], names=c.names,
@@ -637,10 +584,10 @@ class AnalyticsQuery:
         self, info: Info[Context, None], window_days: int = 90, amount_tolerance: float = 0.25,
         min_length: int = 3, max_length: int = 6, first: First = 50, after: str | None = None,
     ) -> Connection[TradeRing]:  # fmt: skip
-        _check_first(first)
+        check_first(first)
         scan = cast(tr.RingScan, await info.context.call(
             tr.circular_trade, window_days, amount_tolerance, min_length, max_length))  # fmt: skip
-        return _page(scan.rings, first, after, _ring)
+        return page(scan.rings, first, after, _ring)
 
     @_field("Four-flow check of one invoice, with the missing flows named.")
     async def four_flow_invoice(self, info: Info[Context, None], id: strawberry.ID) -> FourFlow:
@@ -655,17 +602,17 @@ class AnalyticsQuery:
         self, info: Info[Context, None], conflicting_only: bool = True, first: First = 50,
         after: str | None = None,
     ) -> Connection[DuplicatePledge]:  # fmt: skip
-        _check_first(first)
+        check_first(first)
         found = cast(list[tr.DuplicatePledge],
                      await info.context.call(tr.duplicate_pledges, conflicting_only))  # fmt: skip
-        return _page(found, first, after, _pledge)
+        return page(found, first, after, _pledge)
 
     @_field("Exposure of the group an enterprise belongs to.")
     async def group_exposure(
         self, info: Info[Context, None], id: strawberry.ID, first: First = 50,
         after: str | None = None,
     ) -> Exposure:  # fmt: skip
-        _check_first(first)
+        check_first(first)
         e = cast(ex.Exposure, await info.context.call(ex.group_exposure, str(id)))
         return _exposure(e, first, after)
 
@@ -674,7 +621,7 @@ class AnalyticsQuery:
         self, info: Info[Context, None], id: strawberry.ID, up: int = 5, down: int = 3,
         first: First = 50, after: str | None = None,
     ) -> Exposure:  # fmt: skip
-        _check_first(first)
+        check_first(first)
         e = cast(ex.Exposure, await info.context.call(ex.chain_exposure, str(id), up, down))
         return _exposure(e, first, after)
 
@@ -685,7 +632,7 @@ class AnalyticsQuery:
         min_invoices: int = 3, min_months: int = 6, max_fraud: float = 0.5,
         max_default: float = 0.5, first: First = 50,
     ) -> list[Prospect]:  # fmt: skip
-        _check_first(first)
+        check_first(first)
         found = cast(list[pr.Prospect], await info.context.call(
             pr.prospects, str(core_id), direction.value, min_tier, max_tier, min_invoices,
             min_months, max_fraud, max_default, first))  # fmt: skip
