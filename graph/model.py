@@ -41,6 +41,7 @@ class Label(StrEnum):
     USER = "User"
     INGEST_BATCH = "IngestBatch"
     AUDIT_EVENT = "AuditEvent"  # api: who asked what, which decision was made
+    IDEMPOTENCY_KEY = "IdempotencyKey"  # api: a caller's request id for a mutation
 
 
 class Rel(StrEnum):
@@ -323,6 +324,10 @@ PROPERTIES: dict[Label, frozenset[str]] = {
         Label.AUDIT_EVENT: (
             "at", "username", "roles", "kind", "operation", "fields", "variables", "decision",
             "detail", "duration_ms", "correlation_id",
+        ),
+        Label.IDEMPOTENCY_KEY: (
+            "owner", "mutation", "key", "request_id", "payload_hash", "result", "created_at",
+            "completed_at", "_new",
         ),
     }.items()
 }  # fmt: skip

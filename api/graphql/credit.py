@@ -13,6 +13,7 @@ settlement money. Every operation is audited like any other GraphQL operation.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import UTC, date, datetime
 from typing import Any, cast
 
@@ -23,6 +24,7 @@ from api.graphql.context import Context
 from api.graphql.finance import CreditLineUsage, _line
 from api.graphql.permissions import requires
 from api.graphql.scalars import BigInt
+from api.idempotency import idempotent
 from api.security import Role
 from finance import credit_lines as cl
 from finance.administration import Movement, change_limit, grant, line_spec, move, set_frozen
@@ -150,13 +152,21 @@ class CreditMutation:
         return await _line_out(info, spec.id)
 
     @_mutation("Raise or cut a line's limit; a cut below what is used or held is refused. "
-               "Retry-safe by request id (admins).", ADMINS)  # fmt: skip
+               "Retry-safe by request id, which is the caller's own: the same id with another "
+               "limit is refused (CONFLICT) (admins).", ADMINS)  # fmt: skip
     async def change_credit_limit(
         self, info: Info[Context, None], id: strawberry.ID, new_limit: BigInt,
         request_id: strawberry.ID,
     ) -> CreditLine:  # fmt: skip
         # Not named `limit`: the cost estimate reads `first` and `limit` as page sizes.
-        await info.context.call(change_limit, str(id), int(new_limit), str(request_id))
+        async def run(req: str) -> dict[str, Any]:
+            await info.context.call(change_limit, str(id), int(new_limit), req,
+                                    info.context.settings.credit_line_four_eyes_minor)  # fmt: skip
+            return {}
+
+        await idempotent(info.context.call, info.context.user.username, "changeCreditLimit",
+                         str(request_id), {"id": str(id), "new_limit": int(new_limit)},
+                         run)  # fmt: skip
         return await _line_out(info, str(id))
 
     @_mutation("Freeze a line: nothing new may occupy it or any line below it.",
@@ -184,21 +194,42 @@ class CreditMutation:
         return [strawberry.ID(i) for i in ids]
 
     @_mutation("Money received for an enterprise: cash in, its settlement account credited. "
-               "Retry-safe by request id.", CREDIT)  # fmt: skip
+               "Retry-safe by request id, which is the caller's own: the same id again "
+               "answers the first transfer, with other arguments it is refused (CONFLICT).",
+               CREDIT)  # fmt: skip
     async def deposit_to_settlement(
         self, info: Info[Context, None], enterprise_id: strawberry.ID, amount: BigInt,
         request_id: strawberry.ID, currency: str = "CNY", on: date | None = None,
     ) -> SettlementTransfer:  # fmt: skip
-        return SettlementTransfer.of(await info.context.call(
-            move, deposit=True, enterprise_id=str(enterprise_id), amount=int(amount),
-            currency=currency, request_id=str(request_id), on=on))  # fmt: skip
+        return await _settle(info, "depositToSettlement", True, enterprise_id, amount,
+                             request_id, currency, on)  # fmt: skip
 
     @_mutation("Money paid out of an enterprise's settlement account; refused beyond what it "
-               "holds. Retry-safe by request id.", CREDIT)  # fmt: skip
+               "holds. Retry-safe by request id, which is the caller's own: the same id again "
+               "answers the first transfer, with other arguments it is refused (CONFLICT).",
+               CREDIT)  # fmt: skip
     async def withdraw_from_settlement(
         self, info: Info[Context, None], enterprise_id: strawberry.ID, amount: BigInt,
         request_id: strawberry.ID, currency: str = "CNY", on: date | None = None,
     ) -> SettlementTransfer:  # fmt: skip
-        return SettlementTransfer.of(await info.context.call(
-            move, deposit=False, enterprise_id=str(enterprise_id), amount=int(amount),
-            currency=currency, request_id=str(request_id), on=on))  # fmt: skip
+        return await _settle(info, "withdrawFromSettlement", False, enterprise_id, amount,
+                             request_id, currency, on)  # fmt: skip
+
+
+async def _settle(
+    info: Info[Context, None], mutation: str, deposit: bool, enterprise_id: strawberry.ID,
+    amount: BigInt, request_id: strawberry.ID, currency: str, on: date | None,
+) -> SettlementTransfer:  # fmt: skip
+    """A deposit or withdrawal at most once per caller and request id (`api/idempotency`)."""
+
+    async def run(req: str) -> dict[str, Any]:
+        m = cast(Movement, await info.context.call(
+            move, deposit=deposit, enterprise_id=str(enterprise_id), amount=int(amount),
+            currency=currency, request_id=req, on=on))  # fmt: skip
+        return asdict(m)
+
+    payload = {"enterprise_id": str(enterprise_id), "amount": int(amount),
+               "currency": currency, "on": on}  # fmt: skip
+    done = await idempotent(info.context.call, info.context.user.username, mutation,
+                            str(request_id), payload, run)  # fmt: skip
+    return SettlementTransfer.of(Movement(**done))

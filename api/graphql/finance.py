@@ -20,6 +20,7 @@ from strawberry.types import Info
 from api.graphql.context import Context
 from api.graphql.permissions import READERS, requires
 from api.graphql.scalars import BigInt
+from api.idempotency import idempotent
 from api.security import Role
 from finance import collateral as fc
 from finance import credit_lines as cl
@@ -602,28 +603,54 @@ class FinanceMutation:
     ) -> Financing:
         return _fin(await info.context.call(lc.disburse, str(financing_id), on))
 
-    @_mutation("Apply a repayment (interest first, then principal); retry-safe by request id.",
-               OPERATORS)  # fmt: skip
+    @_mutation("Apply a repayment (interest first, then principal). Retry-safe by request id, "
+               "which is the caller's own: the same id again answers the first repayment, "
+               "with other arguments it is refused (CONFLICT).", OPERATORS)  # fmt: skip
     async def repay(
         self, info: Info[Context, None], financing_id: strawberry.ID, amount: BigInt, on: date,
         request_id: strawberry.ID, payer_id: strawberry.ID | None = None,
     ) -> Repayment:  # fmt: skip
-        r = cast(lc.Repayment, await info.context.call(
-            lc.repay, str(financing_id), int(amount), on, str(request_id),
-            str(payer_id) if payer_id else None))  # fmt: skip
-        return Repayment(financing=_fin(r.financing), interest_paid=BigInt(r.interest_paid_minor),
-                         principal_paid=BigInt(r.principal_paid_minor), fee=BigInt(r.fee_minor))
+        payload = {"financing_id": str(financing_id), "amount": int(amount), "on": on,
+                   "payer_id": str(payer_id) if payer_id else None}  # fmt: skip
 
-    @_mutation("Occupy a credit line and pay out, all or nothing (retry-safe by request id).",
-               OPERATORS)  # fmt: skip
+        async def run(req: str) -> dict[str, Any]:
+            r = cast(lc.Repayment, await info.context.call(
+                lc.repay, str(financing_id), int(amount), on, req,
+                str(payer_id) if payer_id else None))  # fmt: skip
+            return {"interest": r.interest_paid_minor, "principal": r.principal_paid_minor,
+                    "fee": r.fee_minor}  # fmt: skip
+
+        paid = await idempotent(info.context.call, info.context.user.username, "repay",
+                                str(request_id), payload, run)  # fmt: skip
+        fin = cast(lc.Financing, await info.context.call(lc.get_financing, str(financing_id)))
+        return Repayment(
+            financing=_fin(fin),
+            interest_paid=BigInt(paid["interest"]),
+            principal_paid=BigInt(paid["principal"]),
+            fee=BigInt(paid["fee"]),
+        )
+
+    @_mutation("Occupy a credit line and pay out, all or nothing. Retry-safe by request id, "
+               "which is the caller's own: the same id again answers the first drawdown, "
+               "with other arguments it is refused (CONFLICT).", OPERATORS)  # fmt: skip
     async def drawdown(
         self, info: Info[Context, None], line_id: strawberry.ID, amount: BigInt,
         request_id: strawberry.ID,
     ) -> Drawdown:  # fmt: skip
-        d = cast(cl.Drawdown, await info.context.call(
-            cl.drawdown, str(line_id), int(amount), str(request_id)))
-        return Drawdown(request_id=strawberry.ID(d.request_id), line_id=strawberry.ID(d.line_id),
-                        amount=BigInt(d.amount_minor), transfer_id=strawberry.ID(d.transfer_id))
+        async def run(req: str) -> dict[str, Any]:
+            d = cast(cl.Drawdown, await info.context.call(
+                cl.drawdown, str(line_id), int(amount), req))  # fmt: skip
+            return {"line_id": d.line_id, "amount": d.amount_minor, "transfer_id": d.transfer_id}
+
+        d = await idempotent(info.context.call, info.context.user.username, "drawdown",
+                             str(request_id), {"line_id": str(line_id), "amount": int(amount)},
+                             run)  # fmt: skip
+        return Drawdown(
+            request_id=request_id,
+            line_id=strawberry.ID(d["line_id"]),
+            amount=BigInt(d["amount"]),
+            transfer_id=strawberry.ID(d["transfer_id"]),
+        )
 
     @_mutation("Split a live voucher into pieces that sum to it.", OPERATORS)
     async def split_voucher(

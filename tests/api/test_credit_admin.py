@@ -122,7 +122,7 @@ def test_grant_a_chain_with_tier_sub_limits_change_freeze_expire(
     # ... with another limit: refused.
     for other in (2_000_000_000, 4_000_000_000):  # the same difference as r1 included
         _refused(gql(client, admin, LIMIT, id="L-C-T1", limit=other, req="r1"),
-                 "CONFLICT", "request r1 already changed line L-C-T1")  # fmt: skip
+                 "CONFLICT", "request id r1 was already used for changeCreditLimit")  # fmt: skip
     chain = _ok(gql(client, officer, LINES, core="C"), "creditLinesList")
     assert {e["node"]["id"]: e["node"]["limit"] for e in chain["edges"]}["L-C-T1"] == 3_500_000_000
 
@@ -236,7 +236,7 @@ def test_deposits_and_withdrawals_are_ledger_transfers(
     assert _ok(gql(client, officer, DEPOSIT, e="T1", amount=1_000_000, req="dep-1"),
                "depositToSettlement") == dep  # fmt: skip
     _refused(gql(client, officer, DEPOSIT, e="T1", amount=2_000_000, req="dep-1"),
-             "CONFLICT", "already exists with different fields")  # fmt: skip
+             "CONFLICT", "request id dep-1 was already used")  # fmt: skip
     wd = _ok(gql(client, officer, WITHDRAW, e="T1", amount=400_000, req="wd-1"),
              "withdrawFromSettlement")  # fmt: skip
     assert (wd["transferId"], wd["balance"]) == ("wd:wd-1", 600_000)
