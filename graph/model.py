@@ -37,6 +37,9 @@ class Label(StrEnum):
     RELEASE_ORDER = "ReleaseOrder"  # sensors: permission to move pledged stock out
     FOLLOW_UP = "FollowUp"  # post-loan: a collections contact or an inspection of a financing
     DECISION = "Decision"
+    # risk cases: a bank's own labels (the cases file, analysts' dispositions)
+    CASE = "Case"
+    DISPOSITION = "Disposition"  # one analyst's judgement on a case; never changed once written
     # platform
     USER = "User"
     INGEST_BATCH = "IngestBatch"
@@ -86,6 +89,11 @@ class Rel(StrEnum):
     PART_OF = "PART_OF"
     DRAWS_ON = "DRAWS_ON"
     HELD = "HELD"
+    # risk cases: (:Case)-[:CONCERNS]->(:Enterprise), (:Case)-[:ON_ALERT]->(:Alert),
+    # (:Disposition)-[:DISPOSES]->(:Case)
+    CONCERNS = "CONCERNS"
+    ON_ALERT = "ON_ALERT"
+    DISPOSES = "DISPOSES"
 
 
 # Labels whose nodes are keyed by a unique `id` property.
@@ -212,6 +220,51 @@ class AlertStatus(StrEnum):
     ACKNOWLEDGED = "acknowledged"
 
 
+class FraudTypology(StrEnum):
+    """Fraud outcomes a case may carry: the generator's trade-fraud patterns and the
+    anti-money-laundering typologies (fan-in, fan-out, ...); ``FRAUD`` when unspecified."""
+
+    FRAUD = "fraud"
+    RING = "ring"  # circular trade
+    SHELL = "shell"
+    FAKE_TRADE = "fake_trade"  # invoices without goods or payment
+    FAN_IN = "fan_in"
+    FAN_OUT = "fan_out"
+    SCATTER_GATHER = "scatter_gather"
+    GATHER_SCATTER = "gather_scatter"
+    CYCLE = "cycle"
+    BIPARTITE = "bipartite"
+    STACK = "stack"
+
+
+class CaseOutcome(StrEnum):
+    """The non-fraud outcomes of a case (a fraud outcome is a ``FraudTypology`` value)."""
+
+    DEFAULT = "default"
+    CLEARED = "cleared"  # looked at and found innocent: a hard negative for the fraud model
+
+
+# Every outcome a case may carry, in the order the cases file documents them.
+CASE_OUTCOMES: tuple[str, ...] = (
+    *(str(t) for t in FraudTypology), str(CaseOutcome.DEFAULT), str(CaseOutcome.CLEARED),
+)
+
+
+class DispositionKind(StrEnum):
+    """What an analyst records on an alert or an enterprise (GraphQL ``recordDisposition``)."""
+
+    CONFIRMED = "confirmed"  # the case's outcome is its typology (or default)
+    FALSE_POSITIVE = "false_positive"  # outcome cleared
+    UNDER_REVIEW = "under_review"  # no outcome yet: not a label
+
+
+class CaseSource(StrEnum):
+    """Where a case came from: a loaded cases file keeps its own free-text ``source``;
+    cases made by analysts through the API carry ``ANALYST``."""
+
+    ANALYST = "analyst"
+
+
 def values(statuses: Iterable[StrEnum]) -> list[str]:
     """A status set as a sorted list of strings, the form queries take as a parameter."""
     return sorted(str(s) for s in statuses)
@@ -316,6 +369,13 @@ PROPERTIES: dict[Label, frozenset[str]] = {
             "kind", "same", "by", "at", "record_a", "record_b", "note", "actor", "verdict",
             "reasons", "amount_minor", "rate_bps", "policy_version", "decided_at", "inputs",
         ),
+        Label.CASE: (
+            *_LOADED, *_LOCK, "enterprise_id", "outcome", "decided_on", "source", "alert_id",
+            "note", "disposition", "recorded_by", "recorded_at", "created_at",
+        ),
+        Label.DISPOSITION: (
+            "case_id", "seq", "disposition", "outcome", "note", "by", "at",
+        ),
         Label.USER: (
             "username", "password_hash", "roles", "disabled", "token_version", "created_at",
             "updated_at",
@@ -354,6 +414,8 @@ REL_PROPERTIES: dict[Rel, frozenset[str]] = {
         Rel.BRANCH_OF: ("run_id",),
         Rel.HELD: ("seq", "from_on", "to_on", "how"),
         Rel.HELD_BY: ("since",),
+        Rel.CONCERNS: _LOADED,
+        Rel.ON_ALERT: _LOADED,
     }.items()
 }  # fmt: skip
 

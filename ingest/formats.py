@@ -10,10 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from graph.model import Label
+from graph.model import CASE_OUTCOMES, Label
 
 FORMAT_NAME = "chainlens-ingest"
-FORMAT_VERSION = 1
+# Version 2 added the `cases` file; folders of version 1 load unchanged.
+FORMAT_VERSION = 2
 
 
 class Kind(StrEnum):
@@ -48,6 +49,8 @@ class FieldSpec:
     ref_by: tuple[str, dict[str, str]] | None = None
     choices: tuple[str, ...] = ()
     default: str | None = None
+    # A date that may not lie after the day of the load (a decision not yet taken).
+    not_future: bool = False
 
     @property
     def is_ref(self) -> bool:
@@ -62,6 +65,8 @@ class FileSpec:
     key: tuple[str, ...] = ("id",)
     # The label of the nodes the file describes (None for relationship files).
     label: Label | None = None
+    # Further field combinations unique within the file (rejected as duplicates, like `key`).
+    also_unique: tuple[tuple[str, ...], ...] = ()
 
     def field(self, name: str) -> FieldSpec:
         for f in self.fields:
@@ -185,12 +190,21 @@ PLEDGES = FileSpec("pledges", (
     FieldSpec("collateral_id", Kind.ID, True, ref_by=("collateral_kind", _COLLATERAL)),
     _f("pledged_on", Kind.DATE, True),
 ))  # fmt: skip
+CASES = FileSpec("cases", (
+    _ID, _r("enterprise_id", "enterprises", True),
+    FieldSpec("outcome", Kind.ENUM, True, choices=CASE_OUTCOMES),
+    FieldSpec("decided_on", Kind.DATE, True, not_future=True),
+    _f("source", required=True),
+    # The bank's own alert reference; linked to an Alert node when one has that id.
+    _f("alert_id", Kind.ID), _f("note"),
+), also_unique=(("enterprise_id", "alert_id", "outcome", "decided_on"),),
+    label=Label.CASE)  # fmt: skip
 
 # Load order: every file comes after the files it references.
 FILES: tuple[FileSpec, ...] = (
     ADDRESSES, PHONES, GOODS, PERSONS, ENTERPRISES, WAREHOUSES, CONTRACTS, INVOICES, SHIPMENTS,
     PAYMENTS, ASSETS, SENSORS, FINANCINGS, HOLDINGS, ROLES, GUARANTEES, GOODS_INPUTS, PLEDGES,
-    ENTERPRISE_RECORDS,
+    ENTERPRISE_RECORDS, CASES,
 )  # fmt: skip
 BY_NAME: dict[str, FileSpec] = {spec.name: spec for spec in FILES}
 

@@ -252,6 +252,7 @@ class _FileLoader:
         self.reader = FileReader(spec, path)
         self.rejects = _RejectWriter(loader.folder / REJECTS_DIR / f"{spec.name}.rejects.jsonl")
         self.seen: dict[Any, int] = {}
+        self.seen_also: list[dict[tuple[Any, ...], int]] = [{} for _ in spec.also_unique]
         self.good_ids: set[str] | None = set() if spec.name in _REFERENCED else None
         self.refs = [f for f in spec.fields if f.is_ref]
         self.key_fields = spec.key
@@ -314,7 +315,19 @@ class _FileLoader:
                 row, self.key_fields[0], f"duplicate key {shown!r} (first at line {first})"
             )
             return None
+        for fields, seen in zip(self.spec.also_unique, self.seen_also, strict=True):
+            combo = tuple(values[f] for f in fields)
+            earlier = seen.get(combo)
+            if earlier is not None:
+                shown = "/".join("" if v is None else str(v) for v in combo)
+                self._reject(
+                    row, fields[0], f"duplicate of line {earlier}: same {', '.join(fields)} "
+                    f"({shown!r})",
+                )  # fmt: skip
+                return None
         self.seen[key] = row.line
+        for fields, seen in zip(self.spec.also_unique, self.seen_also, strict=True):
+            seen[tuple(values[f] for f in fields)] = row.line
         unresolved: list[tuple[str, str, str]] = []
         for f in self.refs:
             ref_id = values[f.name]
@@ -514,6 +527,41 @@ def ingest_folder(
     summary.elapsed_s = time.perf_counter() - started
     log.info("ingest.done", loaded=summary.loaded, rejected=summary.rejected,
              seconds=round(summary.elapsed_s, 2))  # fmt: skip
+    return summary
+
+
+def load_cases(
+    driver: Driver,
+    database: str,
+    path: Path,
+    *,
+    batch_size: int = 5000,
+    progress: ProgressCallback | None = None,
+) -> IngestSummary:
+    """Validate and load one cases file (any name ending in .csv or .jsonl) as `Case` nodes.
+
+    Rows are checked as in a folder (docs/ingest-format.md, "cases"); bad rows go to
+    `_rejects/cases.rejects.jsonl` beside the file; enterprises must already be in the graph.
+    """
+    started = time.perf_counter()
+    path = Path(path)
+    if not path.is_file() or path.suffix not in _SUFFIXES:
+        raise FolderRefused(f"{path} is not a .csv or .jsonl cases file")
+    spec = BY_NAME["cases"]
+    item = _Found(spec, path)
+    try:
+        item.scan = scan_file(path)
+    except FileRefused as e:
+        item.error = e
+    state = _FolderLoader(driver, database, path.parent, batch_size, progress,
+                          IdentityResolver(), True)  # fmt: skip
+    state.folder_hash = _folder_hash([item], batch_size)
+    summary = IngestSummary(path.parent, state.folder_hash, None)
+    try:
+        _load_files(state, summary, [item])
+    finally:
+        state.writer.close()
+    summary.elapsed_s = time.perf_counter() - started
     return summary
 
 

@@ -340,7 +340,11 @@ class FileReader:
 
     # Each field: (name, converter, required, default).
     def _plan(self) -> list[tuple[str, Callable[[Any], Any], bool, Any]]:
-        return [(f.name, converter(f), f.required, f.default) for f in self.spec.fields]
+        return [
+            (f.name, _not_future(converter(f)) if f.not_future else converter(f), f.required,
+             f.default)
+            for f in self.spec.fields
+        ]  # fmt: skip
 
     def _convert(self, line: int, get: dict[str, Any], raw: dict[str, Any]) -> Row | Reject:
         values: dict[str, Any] = {}
@@ -439,6 +443,19 @@ class FileReader:
                         unknown[k] = None
                         self.unknown_columns = list(unknown)
                 yield self._convert(line_no, obj, obj)
+
+
+def _not_future(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A date converter that refuses a day after today (a decision cannot be dated ahead)."""
+
+    def check(v: Any) -> Any:
+        value = convert(v)
+        today = date.today()
+        if isinstance(value, date) and value > today:
+            raise BadValue(f"{value.isoformat()} is in the future (today is {today.isoformat()})")
+        return value
+
+    return check
 
 
 _SENSITIVE = ("id_hash",)

@@ -119,6 +119,7 @@ NODE_PROPS: dict[Label, tuple[str, ...]] = {
         "phone",
         "legal_rep",
     ),
+    L.CASE: ("enterprise_id", "outcome", "decided_on", "source", "alert_id", "note"),
 }
 
 # The single-valued references of each node file: (relationship, direction seen from the
@@ -145,6 +146,8 @@ _REFERENCES: dict[str, tuple[Label, tuple[tuple[Rel, str, str], ...]]] = {
                            (R.INSTALLED_AT, "out", "row.warehouse_id"))),
     "financings": (L.FINANCING, ((R.BORROWER, "out", "row.borrower_id"),)),
     "enterprise_records": (L.SOURCE_RECORD, ((R.RESOLVES_TO, "out", "row.enterprise_id"),)),
+    "cases": (L.CASE, ((R.CONCERNS, "out", "row.enterprise_id"),
+                       (R.ON_ALERT, "out", "row.alert_id"))),
 }  # fmt: skip
 
 
@@ -245,6 +248,11 @@ NODE_QUERIES: dict[str, str] = {
         f"(n)-[r:{R.RESOLVES_TO}]->(e)",
         "r.score = row.score, r.method = row.method",
     ),
+    # A loaded case is a decided one: `disposition` is left to the analysts' history.
+    "cases": _merge_node(L.CASE, NODE_PROPS[L.CASE]) + "WITH n, row\n"
+    f"MATCH (e:{L.ENTERPRISE} {{id: row.enterprise_id}})\n"
+    f"MERGE (n)-[:{R.CONCERNS}]->(e)\n"
+    + _link("a", L.ALERT, "alert_id", f"(n)-[:{R.ON_ALERT}]->(a)"),
 }
 
 

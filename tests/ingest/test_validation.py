@@ -211,7 +211,7 @@ def test_clear_national_id_is_never_copied_to_rejects(tmp_path: Path) -> None:
     ("manifest", "message"),
     [
         ({"format": "other-format", "version": 1}, "format 'other-format'"),
-        ({"format": "chainlens-ingest", "version": 2}, "version 2 is not supported"),
+        ({"format": "chainlens-ingest", "version": 3}, "version 3 is not supported"),
         ({"format": "chainlens-ingest", "version": 1, "created_at": "2026-11-23T00:00:00"},
          "no UTC offset"),
     ],
