@@ -135,8 +135,9 @@ def test_settlement_moves_and_limit_changes_are_scoped_the_same_way(
     refused(gql(client, root, LIMIT, id=line, limit=960_000_000, req="l-1"), "CONFLICT")
     assert ok(gql(client, other_root, LIMIT, id=line, limit=970_000_000, req="l-1"),
               "changeCreditLimit")["limit"] == 970_000_000  # fmt: skip
+    # A retry moves nothing back.
     assert ok(gql(client, root, LIMIT, id=line, limit=950_000_000, req="l-1"),
-              "changeCreditLimit")["limit"] == 970_000_000  # a retry moves nothing back  # fmt: skip
+              "changeCreditLimit")["limit"] == 970_000_000  # fmt: skip
 
 
 def test_a_repeated_repayment_answers_the_first_repayment(
