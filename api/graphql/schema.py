@@ -12,6 +12,7 @@ from strawberry.tools import merge_types
 from api.graphql.admin import AdminQuery
 from api.graphql.analytics import AnalyticsQuery
 from api.graphql.audit import AuditQuery, AuditTrail
+from api.graphql.cases import CasesMutation, CasesQuery
 from api.graphql.collateral import CollateralMutation
 from api.graphql.core import CoreQuery
 from api.graphql.credit import CreditMutation
@@ -37,6 +38,7 @@ QUERY_TYPES: tuple[type, ...] = (
     WhatIfQuery,
     RiskQuery,
     SensorsQuery,
+    CasesQuery,
 )
 MUTATION_TYPES: tuple[type, ...] = (
     FinanceMutation,
@@ -44,6 +46,7 @@ MUTATION_TYPES: tuple[type, ...] = (
     SensorsMutation,
     CollateralMutation,
     ResolutionMutation,
+    CasesMutation,
 )
 SUBSCRIPTION_TYPES: tuple[type, ...] = (SensorsSubscription,)
 
