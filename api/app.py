@@ -39,6 +39,7 @@ from api.graphql.context import Context
 from api.graphql.schema import build_schema
 from api.graphql.websocket import AuthenticatedGraphQLRouter
 from api.limits import BodyGuard, LoginThrottle, RateLimited, RateLimiter
+from api.read_timeout import ReadTimeoutDriver
 from api.routes import telemetry
 from api.security import (
     AuthError,
@@ -450,7 +451,7 @@ def create_app(settings: Settings | None = None, driver: Driver | None = None) -
             take(request, limiter, user, "graphql")
         return Context(
             settings=settings,
-            driver=driver,
+            driver=cast(Driver, ReadTimeoutDriver(driver, settings.neo4j_tx_timeout_s)),
             user=user,
             correlation_id=getattr(request.state, "correlation_id", "-"),
         )

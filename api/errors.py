@@ -33,6 +33,7 @@ _CODES = {
     409: "CONFLICT",
     422: "UNPROCESSABLE",
     429: "RATE_LIMITED",
+    504: "TIMEOUT",
 }
 
 

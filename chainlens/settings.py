@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     api_max_json_depth: int = Field(default=32, ge=2)  # nesting of a JSON body; 400 beyond
     graphql_max_string_chars: int = Field(default=2_000, ge=1)  # any string argument
     graphql_max_list_items: int = Field(default=1_000, ge=1)  # any list argument
+    # Every read the API makes for a client ends on the server after this many seconds
+    # (api/read_timeout.py): the client gets TIMEOUT (504), the others keep their database.
+    neo4j_tx_timeout_s: float = Field(default=10.0, gt=0)
     login_per_username_per_minute: int = 10  # failed logins, per (username, client address)
     login_per_username_burst: int = 10
     login_per_address_per_minute: int = 30  # failed logins from one client address
