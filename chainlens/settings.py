@@ -92,6 +92,10 @@ class Settings(BaseSettings):
     # process applies at once, one made by another (the CLI) within this many seconds.
     token_version_cache_s: float = 1.0
 
+    # Credit administration: a line granted, or a limit raised, above this many minor units
+    # needs a second approver (`proposeCreditLine`, `decideCreditLineProposal`).
+    credit_line_four_eyes_minor: int = 10_000_000_000
+
     # Sensors: MQTT broker, raw reading store and intake tuning (docs/sensors.md).
     mqtt_host: str = "127.0.0.1"
     mqtt_port: int = 1883

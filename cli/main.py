@@ -730,7 +730,9 @@ def finance_line_grant(
     product: Annotated[str | None, typer.Option(help="Product of a product sub-limit.")] = None,
     tier: Annotated[int | None, typer.Option(help="1-5, for a tier sub-limit.")] = None,
 ) -> None:
-    """Grant a credit line and fund its limit in the ledger (the same id again: no change)."""
+    """Grant a credit line and fund its limit in the ledger (the same id again: no change).
+    Above CHAINLENS_CREDIT_LINE_FOUR_EYES_MINOR a line needs two people: propose it through
+    the API (proposeCreditLine) for another admin to approve."""
     from finance.administration import grant, line_spec
     from finance.errors import FinanceError
 
@@ -743,7 +745,7 @@ def finance_line_grant(
     except FinanceError as e:
         raise _refuse(str(e)) from e
     with _credit_admin() as (driver, database):
-        grant(driver, database, spec)
+        grant(driver, database, spec, _settings().credit_line_four_eyes_minor)
         _print_lines(driver, database, [line_id], "granted")
 
 
@@ -757,7 +759,8 @@ def finance_line_limit(
     from finance.administration import change_limit
 
     with _credit_admin() as (driver, database):
-        change_limit(driver, database, line_id, new_limit, request_id)
+        change_limit(driver, database, line_id, new_limit, request_id,
+                     _settings().credit_line_four_eyes_minor)  # fmt: skip
         _print_lines(driver, database, [line_id], "limit changed")
 
 

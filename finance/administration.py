@@ -26,6 +26,7 @@ from finance import settlement
 from finance.accounts import settlement_account
 from finance.errors import (
     FinanceError,
+    Forbidden,
     IdempotencyConflict,
     InvalidState,
     LedgerRejected,
@@ -40,7 +41,7 @@ from graph.queries import finance as qf
 from graph.queries import lists as ql
 
 # Ids become parts of ledger account ids (`9101:CNY:<line>`), so ':' and spaces are refused.
-_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 MAX_REQUEST_ID = 100
 MAX_REASON = 500
 
@@ -70,7 +71,7 @@ def line_spec(
     parent_id: str | None = None, product_id: str | None = None, tier: int | None = None,
 ) -> cl.LineSpec:  # fmt: skip
     """A grant checked for what needs no database (also used by `chainlens finance line`)."""
-    if not _ID.fullmatch(id):
+    if not ID_PATTERN.fullmatch(id):
         raise FinanceError(
             f"a line id is 1 to 64 letters, digits, '.', '_' or '-', got {id[:70]!r}"
         )
@@ -134,24 +135,52 @@ def _check_tree(spec: cl.LineSpec, existing: dict[str, Any] | None,
             )
 
 
-def grant(driver: Driver, database: str, spec: cl.LineSpec) -> None:
-    """Grant a line after checking it against the line already there and its parent."""
+def one_pair_of_eyes(limit: int, four_eyes_minor: int | None, what: str) -> None:
+    """Refuse a limit above the four-eyes threshold to one person acting alone."""
+    if four_eyes_minor is not None and limit > four_eyes_minor:
+        raise Forbidden(
+            f"{what} above {four_eyes_minor} minor units needs a second approver: propose it "
+            f"(proposeCreditLine or proposeCreditLimit) for another admin to decide"
+        )
+
+
+def check_grant(driver: Driver, database: str, spec: cl.LineSpec) -> None:
+    """Refuse a grant that contradicts the line already there or its parent."""
     rows = ql.credit_lines_by_id(driver, database, [spec.id, *filter(None, [spec.parent_id])])
     _check_tree(spec, rows.get(spec.id), rows.get(spec.parent_id or ""))
+
+
+def grant(
+    driver: Driver, database: str, spec: cl.LineSpec, four_eyes_minor: int | None = None
+) -> None:
+    """Grant a line after checking it against the line already there and its parent; above
+    ``four_eyes_minor`` (when given) it must be proposed and approved instead."""
+    one_pair_of_eyes(spec.limit_minor, four_eyes_minor, f"a {spec.kind.value} line")
+    check_grant(driver, database, spec)
     cl.grant_line(driver, database, spec)
 
 
-def change_limit(
-    driver: Driver, database: str, line_id: str, new_limit: int, request_id: str
-) -> None:
-    """Raise or cut a line's limit (retry-safe by request id); an expired line is refused."""
-    checked = money(new_limit, "a limit")
-    req = checked_request_id(request_id)
+def line_row(driver: Driver, database: str, line_id: str) -> dict[str, Any]:
+    """The line's graph fields; an unknown or expired line is refused."""
     row = ql.credit_lines_by_id(driver, database, [line_id]).get(line_id)
     if row is None:
         raise NotFound(f"credit line {line_id} does not exist")
     if row.get("status") == CreditLineStatus.EXPIRED:
         raise InvalidState(f"credit line {line_id} has expired; grant a new one")
+    return row
+
+
+def change_limit(
+    driver: Driver, database: str, line_id: str, new_limit: int, request_id: str,
+    four_eyes_minor: int | None = None,
+) -> None:  # fmt: skip
+    """Raise or cut a line's limit (retry-safe by request id); an expired line is refused. A
+    raise to above ``four_eyes_minor`` (when given) must be proposed and approved instead."""
+    checked = money(new_limit, "a limit")
+    req = checked_request_id(request_id)
+    row = line_row(driver, database, line_id)
+    if checked > int(row["limit_minor"]):
+        one_pair_of_eyes(checked, four_eyes_minor, f"raising line {line_id}'s limit")
     # The domain keys the change by (line, request) and posts the difference, so a reused
     # request id that happens to ask for the same difference would pass as a retry: a used
     # request id is a retry only when the limit already is what it asks for.

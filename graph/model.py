@@ -28,6 +28,7 @@ class Label(StrEnum):
     # finance
     PRODUCT = "Product"
     CREDIT_LINE = "CreditLine"
+    LINE_PROPOSAL = "LineProposal"  # a grant or limit raise waiting for a second approver
     APPLICATION = "Application"
     FINANCING = "Financing"
     VOUCHER = "Voucher"
@@ -220,6 +221,19 @@ class AlertStatus(StrEnum):
     ACKNOWLEDGED = "acknowledged"
 
 
+class ProposalStatus(StrEnum):
+    """A credit-line proposal (four eyes): made, then approved or rejected by another."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class ProposalAction(StrEnum):
+    GRANT = "grant"  # a new line
+    LIMIT = "limit"  # a line's new limit
+
+
 class FraudTypology(StrEnum):
     """Fraud outcomes a case may carry: the generator's trade-fraud patterns and the
     anti-money-laundering typologies (fan-in, fan-out, ...); ``FRAUD`` when unspecified."""
@@ -322,6 +336,11 @@ PROPERTIES: dict[Label, frozenset[str]] = {
         Label.CREDIT_LINE: (
             "kind", "currency", "limit_minor", "expires_on", "product_id", "tier", "status",
             "status_at", "status_reason", "created_at",
+        ),
+        Label.LINE_PROPOSAL: (
+            *_LOCK, "action", "status", "line_id", "enterprise_id", "kind", "currency", "limit_minor",
+            "expires_on", "parent_id", "product_id", "tier", "maker", "created_at", "checker",
+            "note", "decided_at", "_new",
         ),
         Label.APPLICATION: (
             *_LOCK, "status", "enterprise_id", "product_id", "amount_minor", "currency",

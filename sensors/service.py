@@ -314,9 +314,10 @@ async def watch_alerts(
     while True:
         rows = await asyncio.to_thread(q.alerts_created_since, driver, database, cursor, after_id)
         for row in rows:
-            created = _dt(row.get("created_at"))
+            alert = row["alert"]
+            created = _dt(alert.get("created_at"))
             if created is not None:
-                cursor, after_id = created, row["id"]
-            yield _alert(row)
+                cursor, after_id = created, alert["id"]
+            yield _alert(alert, row["enterprise_ids"], row["financing_ids"])
         if not rows:
             await asyncio.sleep(poll_s)

@@ -17,7 +17,7 @@ from strawberry.types import Info
 from api.audit import AuditLog, new_event
 from api.errors import error_code_of, is_domain_error
 from api.graphql.context import Context
-from api.graphql.core import PageInfo
+from api.graphql.pagination import PageInfo
 from api.graphql.permissions import requires
 from api.security import Role
 from graph.errors import InvalidArgument

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, cast
+from typing import TYPE_CHECKING, Annotated, cast
 
 import strawberry
 from neo4j.exceptions import ClientError
@@ -12,11 +12,24 @@ from strawberry.types import Info
 
 from api.graphql.context import Context
 from api.graphql.explorer import neighbourhood_loader
-from api.graphql.permissions import READERS, requires
+from api.graphql.pagination import After, Connection, First, PageInfo
+from api.graphql.permissions import BOOK_READERS, LINE_READERS, READERS, requires
 from api.graphql.resolution import SourceRecordMatch, branch_links, source_records
 from api.graphql.scalars import BigInt
 from graph import enterprises as domain
 from graph.errors import InvalidArgument, NotFound
+
+if TYPE_CHECKING:
+    from api.graphql.credit import CreditLine
+    from api.graphql.finance import Application, Financing, Voucher
+    from api.graphql.lists import AlertList
+
+# The book's types import this module: the nested lists name them lazily.
+_Application = Annotated["Application", strawberry.lazy("api.graphql.finance")]
+_Financing = Annotated["Financing", strawberry.lazy("api.graphql.finance")]
+_Voucher = Annotated["Voucher", strawberry.lazy("api.graphql.finance")]
+_CreditLine = Annotated["CreditLine", strawberry.lazy("api.graphql.credit")]
+_AlertList = Annotated["AlertList", strawberry.lazy("api.graphql.lists")]
 
 # Search text: long enough for any name or USCC, short enough to cost the index nothing.
 MAX_SEARCH_CHARS = 200
@@ -94,6 +107,71 @@ class Enterprise:
         found = await info.context.enterprise_loader.load_many(branches)
         return [Enterprise.from_domain(e) for e in found if e is not None]
 
+    # The lists of `api/graphql/lists.py` narrowed to this enterprise, with the same filters,
+    # roles and scoping (the service account sees only what it originated).
+
+    @strawberry.field(extensions=requires(*BOOK_READERS),
+                      description="Applications of this enterprise, newest first.")  # fmt: skip
+    async def applications(
+        self, info: Info[Context, None], status: list[str] | None = None,
+        first: First = 50, after: After = None,
+    ) -> Connection[_Application]:  # fmt: skip
+        from api.graphql import lists
+
+        return await lists.list_applications(info, enterprise_id=str(self.id), status=status,
+                                             first=first, after=after)  # fmt: skip
+
+    @strawberry.field(extensions=requires(*BOOK_READERS),
+                      description="Financings this enterprise borrowed (both origins), "
+                                  "soonest maturity first.")  # fmt: skip
+    async def financings(
+        self, info: Info[Context, None], status: list[str] | None = None,
+        maturing_before: date | None = None, risk_class: str | None = None,
+        first: First = 50, after: After = None,
+    ) -> Connection[_Financing]:  # fmt: skip
+        from api.graphql import lists
+
+        return await lists.list_financings(
+            info, borrower_id=str(self.id), status=status, maturing_before=maturing_before,
+            risk_class=risk_class, first=first, after=after,
+        )  # fmt: skip
+
+    @strawberry.field(extensions=requires(*LINE_READERS),
+                      description="Credit lines of this enterprise, with their usage; for a "
+                                  "core, also its chain's (`chain: true`).")  # fmt: skip
+    async def credit_lines(
+        self, info: Info[Context, None], chain: bool = False, kind: str | None = None,
+        status: list[str] | None = None, first: First = 50, after: After = None,
+    ) -> Connection[_CreditLine]:  # fmt: skip
+        from api.graphql import lists
+
+        own = {"core_id": str(self.id)} if chain else {"enterprise_id": str(self.id)}
+        return await lists.list_credit_lines(info, kind=kind, status=status, first=first,
+                                             after=after, **own)  # fmt: skip
+
+    @strawberry.field(extensions=requires(*BOOK_READERS),
+                      description="E-credit vouchers this enterprise holds, soonest due "
+                                  "first.")  # fmt: skip
+    async def vouchers(
+        self, info: Info[Context, None], status: list[str] | None = None,
+        first: First = 50, after: After = None,
+    ) -> Connection[_Voucher]:  # fmt: skip
+        from api.graphql import lists
+
+        return await lists.list_vouchers(info, holder_id=str(self.id), status=status,
+                                         first=first, after=after)  # fmt: skip
+
+    @strawberry.field(extensions=requires(*READERS),
+                      description="Alerts about this enterprise, newest first.")  # fmt: skip
+    async def alerts(
+        self, info: Info[Context, None], status: list[str] | None = None,
+        kind: str | None = None, first: First = 50, after: After = None,
+    ) -> _AlertList:
+        from api.graphql import lists
+
+        return await lists.list_alerts(info, enterprise_id=str(self.id), status=status,
+                                       kind=kind, first=first, after=after)  # fmt: skip
+
     @classmethod
     def from_domain(cls, e: domain.Enterprise) -> Enterprise:
         return cls(
@@ -121,12 +199,6 @@ class Enterprise:
 class EnterpriseEdge:
     cursor: str
     node: Enterprise
-
-
-@strawberry.type
-class PageInfo:
-    end_cursor: str | None
-    has_next_page: bool
 
 
 @strawberry.type

@@ -9,6 +9,11 @@ BAD_REQUEST for bad input, NOT_FOUND for an unknown id, CONFLICT for a step the 
 does not allow or a reused request id with other fields. Nothing is written when refused.
 Admins grant, change limits and expire; credit officers (and admins) freeze, unfreeze and move
 settlement money. Every operation is audited like any other GraphQL operation.
+
+Four eyes: a line above `CHAINLENS_CREDIT_LINE_FOUR_EYES_MINOR`, or a raise to above it, is
+refused to one person (FORBIDDEN) and goes through a proposal instead: a credit officer or an
+admin proposes (`proposeCreditLine`, `proposeCreditLimit`), another admin decides
+(`decideCreditLineProposal`); `creditLineProposals` lists them (`finance/proposals.py`).
 """
 
 from __future__ import annotations
@@ -22,13 +27,18 @@ from strawberry.types import Info
 
 from api.graphql.context import Context
 from api.graphql.finance import CreditLineUsage, _line
+from api.graphql.pagination import After, Connection, First, window
+from api.graphql.pagination import connection as _connection
 from api.graphql.permissions import requires
 from api.graphql.scalars import BigInt
 from api.idempotency import idempotent
 from api.security import Role
 from finance import credit_lines as cl
+from finance import proposals as fp
 from finance.administration import Movement, change_limit, grant, line_spec, move, set_frozen
 from finance.errors import NotFound
+from graph.errors import InvalidArgument
+from graph.model import ProposalStatus
 from graph.queries import lists as ql
 
 ADMINS: tuple[Role, ...] = ()  # admins pass every check; nobody else does
@@ -141,15 +151,102 @@ class SettlementTransfer:
         )  # fmt: skip
 
 
+@strawberry.type(description="A credit line granted, or a limit raised, by two people: one "
+                 "proposes, another admin approves or rejects.")  # fmt: skip
+class CreditLineProposal:
+    id: strawberry.ID
+    action: str = strawberry.field(description="grant (a new line) or limit (a new limit).")
+    status: str = strawberry.field(description="pending, approved or rejected.")
+    line_id: strawberry.ID
+    limit: BigInt = strawberry.field(description="The new line's limit or the line's new one.")
+    currency: str
+    enterprise_id: strawberry.ID | None
+    kind: str | None
+    tier: int | None
+    parent_id: strawberry.ID | None
+    expires_on: date | None
+    maker: str
+    created_at: datetime
+    checker: str | None
+    note: str | None
+    decided_at: datetime | None
+
+    @strawberry.field(description="The line, once the proposal is approved.")
+    async def line(self, info: Info[Context, None]) -> CreditLine | None:
+        if self.status != ProposalStatus.APPROVED:
+            return None
+        return await _line_out(info, str(self.line_id))
+
+    @classmethod
+    def of(cls, p: fp.Proposal) -> CreditLineProposal:
+        def opt(x: str | None) -> strawberry.ID | None:
+            return strawberry.ID(x) if x is not None else None
+
+        return cls(
+            id=strawberry.ID(p.id), action=p.action.value, status=p.status.value,
+            line_id=strawberry.ID(p.line_id), limit=BigInt(p.limit_minor), currency=p.currency,
+            enterprise_id=opt(p.enterprise_id), kind=p.kind, tier=p.tier,
+            parent_id=opt(p.parent_id), expires_on=p.expires_on, maker=p.maker,
+            created_at=p.created_at, checker=p.checker, note=p.note, decided_at=p.decided_at,
+        )  # fmt: skip
+
+
+@strawberry.type
+class CreditQuery:
+    @strawberry.field(extensions=requires(*CREDIT),
+                      description="Credit-line proposals, oldest first (by status: pending, "
+                                  "approved, rejected).")  # fmt: skip
+    async def credit_line_proposals(
+        self, info: Info[Context, None], status: str | None = None, first: First = 50,
+        after: After = None,
+    ) -> Connection[CreditLineProposal]:  # fmt: skip
+        if status is not None and status not in {s.value for s in ProposalStatus}:
+            raise InvalidArgument(f"status must be one of pending, approved, rejected, "
+                                  f"got {status[:40]!r}")  # fmt: skip
+        skip, limit = window(first, after)
+        found, total = await info.context.call(fp.proposals, status, skip, limit)
+        return _connection([CreditLineProposal.of(p) for p in found], skip, total)
+
+
 @strawberry.type
 class CreditMutation:
-    @_mutation("Grant a credit line and fund its limit in the ledger (admins).", ADMINS)
+    @_mutation("Grant a credit line and fund its limit in the ledger (admins); above the "
+               "four-eyes threshold, propose it instead.", ADMINS)  # fmt: skip
     async def grant_credit_line(
         self, info: Info[Context, None], input: GrantCreditLineInput
     ) -> CreditLine:
         spec = _spec(input)
-        await info.context.call(grant, spec)
+        await info.context.call(grant, spec, info.context.settings.credit_line_four_eyes_minor)
         return await _line_out(info, spec.id)
+
+    @_mutation("Propose a credit line for another admin to approve (credit officers and "
+               "admins); the same id and terms again return the first proposal.",
+               CREDIT)  # fmt: skip
+    async def propose_credit_line(
+        self, info: Info[Context, None], id: strawberry.ID, input: GrantCreditLineInput
+    ) -> CreditLineProposal:
+        got = await info.context.call(fp.propose_grant, str(id), _spec(input),
+                                      info.context.user.username)  # fmt: skip
+        return CreditLineProposal.of(got)
+
+    @_mutation("Propose a line's new limit for another admin to approve (credit officers "
+               "and admins).", CREDIT)  # fmt: skip
+    async def propose_credit_limit(
+        self, info: Info[Context, None], id: strawberry.ID, line_id: strawberry.ID,
+        new_limit: BigInt,
+    ) -> CreditLineProposal:  # fmt: skip
+        got = await info.context.call(fp.propose_limit, str(id), str(line_id), int(new_limit),
+                                      info.context.user.username)  # fmt: skip
+        return CreditLineProposal.of(got)
+
+    @_mutation("Approve (and apply) or reject a pending proposal, with a note (admins; never "
+               "the proposal's maker).", ADMINS)  # fmt: skip
+    async def decide_credit_line_proposal(
+        self, info: Info[Context, None], id: strawberry.ID, approve: bool, note: str
+    ) -> CreditLineProposal:
+        got = await info.context.call(fp.decide, str(id), info.context.user.username, approve,
+                                      note)  # fmt: skip
+        return CreditLineProposal.of(got)
 
     @_mutation("Raise or cut a line's limit; a cut below what is used or held is refused. "
                "Retry-safe by request id, which is the caller's own: the same id with another "

@@ -25,7 +25,7 @@ from api.graphql.core import Enterprise
 from api.graphql.credit import CreditLine, read_lines
 from api.graphql.finance import Application, Financing, Voucher, _app, _fin, _voucher
 from api.graphql.pagination import After, Connection, Edge, First, from_page, window
-from api.graphql.permissions import READERS, requires
+from api.graphql.permissions import BOOK_READERS, CHECKERS, LINE_READERS, READERS, requires
 from api.graphql.sensors import Alert
 from api.security import Role
 from finance import lifecycle as lc
@@ -34,13 +34,6 @@ from finance.errors import Forbidden
 from graph.errors import InvalidArgument
 from graph.queries import lists as ql
 from sensors.service import _alert
-
-# Lists of the book: the credit side and the service account (filtered to its own).
-BOOK_READERS = (
-    Role.CREDIT_OFFICER, Role.ANALYST, Role.RELATIONSHIP_MANAGER, Role.SERVICE,
-)  # fmt: skip
-LINE_READERS = (Role.CREDIT_OFFICER, Role.ANALYST, Role.RELATIONSHIP_MANAGER)
-CHECKERS = (Role.CREDIT_OFFICER,)
 
 
 # `AlertConnection` and `EnterpriseConnection` are older hand-written types (sensors, core)
@@ -123,11 +116,88 @@ def _enterprise(row: dict[str, Any]) -> Enterprise:
     return Enterprise.from_domain(ql.enterprise_of(row))
 
 
+def _id(value: strawberry.ID | None) -> str | None:
+    return str(value) if value is not None else None
+
+
+# One function per list, called by the root field and by the nested field of `Enterprise`
+# (`api/graphql/core.py`), so that both filter, page and scope alike.
+
+
+async def list_applications(
+    info: Info[Context, None], *, status: list[str] | None = None, maker: str | None = None,
+    enterprise_id: str | None = None, first: int = 50, after: str | None = None,
+) -> Connection[Application]:  # fmt: skip
+    skip, limit = window(first, after)
+    found = await info.context.call(
+        ql.applications, skip=skip, limit=limit, statuses=_statuses(status, "application"),
+        maker=_own_maker(info, maker), enterprise_id=enterprise_id,
+    )  # fmt: skip
+    return from_page(found, _application)
+
+
+async def list_financings(
+    info: Info[Context, None], *, status: list[str] | None = None,
+    borrower_id: str | None = None, lender: str | None = None, product_id: str | None = None,
+    product_kind: str | None = None, origin: str | None = None,
+    maturing_before: date | None = None, risk_class: str | None = None,
+    first: int = 50, after: str | None = None,
+) -> Connection[Financing]:  # fmt: skip
+    skip, limit = window(first, after)
+    found = await info.context.call(
+        ql.financings, skip=skip, limit=limit, statuses=_statuses(status, "financing"),
+        borrower_id=borrower_id, lender=lender, product_id=product_id,
+        product_kind=product_kind, origin=_one_of(origin, ql.STATUSES["origin"], "origin"),
+        maturing_before=maturing_before,
+        risk_class=_one_of(risk_class, ql.STATUSES["risk_class"], "riskClass"),
+        maker=_own_maker(info, None),
+    )  # fmt: skip
+    return from_page(found, _financing)
+
+
 def _lines_page(driver: Any, database: str, **kw: Any) -> Connection[CreditLine]:
     found = ql.credit_lines(driver, database, **kw)
     nodes = read_lines(driver, database, [r["line"]["id"] for r in found.rows])
     return from_page(ql.Page([{"node": n} for n in nodes], found.skip, found.total),
                      lambda r: cast(CreditLine, r["node"]))  # fmt: skip
+
+
+async def list_credit_lines(
+    info: Info[Context, None], *, enterprise_id: str | None = None, core_id: str | None = None,
+    kind: str | None = None, status: list[str] | None = None, first: int = 50,
+    after: str | None = None,
+) -> Connection[CreditLine]:  # fmt: skip
+    skip, limit = window(first, after)
+    return cast(Connection[CreditLine], await info.context.call(
+        _lines_page, skip=skip, limit=limit, enterprise_id=enterprise_id, core_id=core_id,
+        kind=_one_of(kind, ql.STATUSES["line_kind"], "kind"),
+        statuses=_statuses(status, "credit_line"),
+    ))  # fmt: skip
+
+
+async def list_vouchers(
+    info: Info[Context, None], *, holder_id: str | None = None, issuer_id: str | None = None,
+    status: list[str] | None = None, first: int = 50, after: str | None = None,
+) -> Connection[Voucher]:  # fmt: skip
+    skip, limit = window(first, after)
+    found = await info.context.call(
+        ql.vouchers, skip=skip, limit=limit, statuses=_statuses(status, "voucher"),
+        holder_id=holder_id, issuer_id=issuer_id,
+    )  # fmt: skip
+    return from_page(found, _voucher_of)
+
+
+async def list_alerts(
+    info: Info[Context, None], *, enterprise_id: str | None = None,
+    financing_id: str | None = None, status: list[str] | None = None, kind: str | None = None,
+    first: int = 50, after: str | None = None,
+) -> AlertList:  # fmt: skip
+    skip, limit = window(first, after)
+    found = await info.context.call(
+        ql.alerts, skip=skip, limit=limit, statuses=_statuses(status, "alert"), kind=kind,
+        enterprise_id=enterprise_id, financing_id=financing_id,
+    )  # fmt: skip
+    return cast(AlertList, from_page(found, _alert_of))
 
 
 @strawberry.type
@@ -138,13 +208,9 @@ class ListsQuery:
         maker: str | None = None, enterprise_id: strawberry.ID | None = None,
         first: First = 50, after: After = None,
     ) -> Connection[Application]:  # fmt: skip
-        skip, limit = window(first, after)
-        found = await info.context.call(
-            ql.applications, skip=skip, limit=limit,
-            statuses=_statuses(status, "application"), maker=_own_maker(info, maker),
-            enterprise_id=str(enterprise_id) if enterprise_id is not None else None,
-        )  # fmt: skip
-        return from_page(found, _application)
+        return await list_applications(info, status=status, maker=maker,
+                                       enterprise_id=_id(enterprise_id), first=first,
+                                       after=after)  # fmt: skip
 
     @_field("The caller's review queue: referred applications someone else made, oldest "
             "first.", CHECKERS)  # fmt: skip
@@ -167,18 +233,11 @@ class ListsQuery:
         maturing_before: date | None = None, risk_class: str | None = None,
         first: First = 50, after: After = None,
     ) -> Connection[Financing]:  # fmt: skip
-        skip, limit = window(first, after)
-        found = await info.context.call(
-            ql.financings, skip=skip, limit=limit,
-            statuses=_statuses(status, "financing"),
-            borrower_id=str(borrower_id) if borrower_id is not None else None,
-            lender=lender, product_id=str(product_id) if product_id is not None else None,
-            product_kind=product_kind, origin=_one_of(origin, ql.STATUSES["origin"], "origin"),
-            maturing_before=maturing_before,
-            risk_class=_one_of(risk_class, ql.STATUSES["risk_class"], "riskClass"),
-            maker=_own_maker(info, None),
+        return await list_financings(
+            info, status=status, borrower_id=_id(borrower_id), lender=lender,
+            product_id=_id(product_id), product_kind=product_kind, origin=origin,
+            maturing_before=maturing_before, risk_class=risk_class, first=first, after=after,
         )  # fmt: skip
-        return from_page(found, _financing)
 
     @_field("Credit lines with their usage: an enterprise's, or a core's chain (its "
             "supply-chain lines and every line part of them).", LINE_READERS)  # fmt: skip
@@ -187,14 +246,10 @@ class ListsQuery:
         core_id: strawberry.ID | None = None, kind: str | None = None,
         status: list[str] | None = None, first: First = 50, after: After = None,
     ) -> Connection[CreditLine]:  # fmt: skip
-        skip, limit = window(first, after)
-        return cast(Connection[CreditLine], await info.context.call(
-            _lines_page, skip=skip, limit=limit,
-            enterprise_id=str(enterprise_id) if enterprise_id is not None else None,
-            core_id=str(core_id) if core_id is not None else None,
-            kind=_one_of(kind, ql.STATUSES["line_kind"], "kind"),
-            statuses=_statuses(status, "credit_line"),
-        ))  # fmt: skip
+        return await list_credit_lines(
+            info, enterprise_id=_id(enterprise_id), core_id=_id(core_id), kind=kind,
+            status=status, first=first, after=after,
+        )  # fmt: skip
 
     @_field("E-credit vouchers by holder and issuing core (status live, split, financed, "
             "cleared), soonest due first.", BOOK_READERS)  # fmt: skip
@@ -203,13 +258,8 @@ class ListsQuery:
         issuer_id: strawberry.ID | None = None, status: list[str] | None = None,
         first: First = 50, after: After = None,
     ) -> Connection[Voucher]:  # fmt: skip
-        skip, limit = window(first, after)
-        found = await info.context.call(
-            ql.vouchers, skip=skip, limit=limit, statuses=_statuses(status, "voucher"),
-            holder_id=str(holder_id) if holder_id is not None else None,
-            issuer_id=str(issuer_id) if issuer_id is not None else None,
-        )  # fmt: skip
-        return from_page(found, _voucher_of)
+        return await list_vouchers(info, holder_id=_id(holder_id), issuer_id=_id(issuer_id),
+                                   status=status, first=first, after=after)  # fmt: skip
 
     @_field("Alerts about an enterprise or a financing, newest first, with the total.",
             READERS)  # fmt: skip
@@ -218,14 +268,10 @@ class ListsQuery:
         financing_id: strawberry.ID | None = None, status: list[str] | None = None,
         kind: str | None = None, first: First = 50, after: After = None,
     ) -> AlertList:  # fmt: skip
-        skip, limit = window(first, after)
-        found = await info.context.call(
-            ql.alerts, skip=skip, limit=limit, statuses=_statuses(status, "alert"), kind=kind,
-            enterprise_id=str(enterprise_id) if enterprise_id is not None else None,
-            financing_id=str(financing_id) if financing_id is not None else None,
+        return await list_alerts(
+            info, enterprise_id=_id(enterprise_id), financing_id=_id(financing_id),
+            status=status, kind=kind, first=first, after=after,
         )  # fmt: skip
-        return cast(AlertList, from_page(found, _alert_of))
-
     @_field("Enterprises by core flag, region and industry (code prefixes), status and "
             "score ranges, by id.", READERS)  # fmt: skip
     async def enterprise_list(

@@ -16,7 +16,6 @@ from typing import Annotated, Generic, TypeVar
 
 import strawberry
 
-from api.graphql.core import PageInfo
 from graph.enterprises import decode_cursor, encode_cursor
 from graph.errors import InvalidArgument
 from graph.queries.lists import Page
@@ -29,6 +28,12 @@ First = Annotated[int, strawberry.argument(description=f"Page size, 1 to {MAX_FI
 After = Annotated[
     str | None, strawberry.argument(description="The `endCursor` of the previous page.")
 ]
+
+
+@strawberry.type
+class PageInfo:
+    end_cursor: str | None
+    has_next_page: bool
 
 
 @strawberry.type

@@ -14,6 +14,12 @@ from strawberry.types import Info
 from api.security import Role
 
 READERS = (Role.ANALYST, Role.CREDIT_OFFICER, Role.RELATIONSHIP_MANAGER, Role.SERVICE)
+# Lists of the book: the credit side and the service account (filtered to its own).
+BOOK_READERS = (
+    Role.CREDIT_OFFICER, Role.ANALYST, Role.RELATIONSHIP_MANAGER, Role.SERVICE,
+)  # fmt: skip
+LINE_READERS = (Role.CREDIT_OFFICER, Role.ANALYST, Role.RELATIONSHIP_MANAGER)
+CHECKERS = (Role.CREDIT_OFFICER,)
 
 
 class HasRole(BasePermission):

@@ -15,7 +15,7 @@ from api.graphql.audit import AuditQuery, AuditTrail
 from api.graphql.cases import CasesMutation, CasesQuery
 from api.graphql.collateral import CollateralMutation
 from api.graphql.core import CoreQuery
-from api.graphql.credit import CreditMutation
+from api.graphql.credit import CreditMutation, CreditQuery
 from api.graphql.explorer import ExplorerQuery
 from api.graphql.extensions import DomainErrors
 from api.graphql.finance import FinanceMutation, FinanceQuery
@@ -34,6 +34,7 @@ QUERY_TYPES: tuple[type, ...] = (
     ExplorerQuery,
     AuditQuery,
     FinanceQuery,
+    CreditQuery,
     ListsQuery,
     WhatIfQuery,
     RiskQuery,

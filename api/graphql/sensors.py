@@ -14,7 +14,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from api.graphql.context import Context
-from api.graphql.core import PageInfo
+from api.graphql.pagination import PageInfo
 from api.graphql.permissions import READERS, requires
 from api.graphql.scalars import BigInt
 from api.security import Role

@@ -202,7 +202,11 @@ ORDER BY at DESC, al.id
 ALERTS_CREATED_SINCE = f"""
 MATCH (al:{_AL})
 WHERE al.created_at > $since OR (al.created_at = $since AND al.id > $after_id)
-RETURN al {{.*}} AS alert ORDER BY al.created_at, al.id LIMIT $limit
+WITH al ORDER BY al.created_at, al.id LIMIT $limit
+RETURN al {{.*}} AS alert,
+       [(al)-[:{Rel.ABOUT.value}]->(e:{_E}) | e.id] AS enterprise_ids,
+       [(al)-[:{Rel.ABOUT.value}]->(f:{_F}) | f.id] AS financing_ids
+ORDER BY al.created_at, al.id
 """
 
 WRITE_STATES = f"""
@@ -410,11 +414,11 @@ def list_alerts(driver: Driver, database: str, **filters: Any) -> list[dict[str,
 def alerts_created_since(
     driver: Driver, database: str, since: datetime, after_id: str = "", limit: int = 100
 ) -> list[dict[str, Any]]:
-    """Alerts created after the cursor `(since, after_id)`, oldest first."""
-    rows = _read(
+    """Alerts created after the cursor `(since, after_id)`, oldest first, each with the ids
+    of the enterprises and financings it is about."""
+    return _read(
         driver, database, ALERTS_CREATED_SINCE, since=since, after_id=after_id, limit=limit
     )
-    return [r["alert"] for r in rows]
 
 
 def write_states(driver: Driver, database: str, rows: Sequence[dict[str, Any]]) -> None:

@@ -40,6 +40,15 @@ WITHDRAW = """mutation($e: ID!, $amount: BigInt!, $req: ID!) {
 LINES = """query($core: ID, $e: ID) { creditLinesList(coreId: $core, enterpriseId: $e) {
   totalCount edges { node { id kind tier limit available } } } }"""
 TRIAL = "{ trialBalance { balanced } }"
+PROPOSE = """mutation($id: ID!, $input: GrantCreditLineInput!) {
+  proposeCreditLine(id: $id, input: $input) { id action status lineId limit maker } }"""
+PROPOSE_LIMIT = """mutation($id: ID!, $line: ID!, $limit: BigInt!) {
+  proposeCreditLimit(id: $id, lineId: $line, newLimit: $limit) { id action status limit } }"""
+DECIDE = """mutation($id: ID!, $approve: Boolean!, $note: String!) {
+  decideCreditLineProposal(id: $id, approve: $approve, note: $note) {
+    id status checker note line { id status limit available } } }"""
+PROPOSALS = """query($status: String) { creditLineProposals(status: $status) {
+  totalCount edges { node { id status maker checker } } } }"""
 
 
 def _line(eid: str, kind: str, limit: Any, **extra: Any) -> dict[str, Any]:
@@ -265,9 +274,86 @@ def test_the_documented_mutations_run(
     world: Driver, database: str, client: httpx.Client, login: Callable[..., dict[str, str]],
 ) -> None:  # fmt: skip
     admin = login(Role.ADMIN, username="admin1")
+    checker = login(Role.ADMIN, username="admin2")  # decides what admin1 proposed
     examples = doc_examples("api.md", "Credit administration (`credit.py`)")
-    assert len(examples) == 5
+    assert len(examples) == 7
     for query in examples:
-        body = gql(client, admin, query).json()
+        who = checker if "decideCreditLineProposal" in query else admin
+        body = gql(client, who, query).json()
         assert "errors" not in body, (query, body)
+    assert _ok(gql(client, admin, TRIAL), "trialBalance")["balanced"] is True
+
+
+def test_four_eyes_on_large_lines_and_raises(
+    world: Driver, database: str, client: httpx.Client, login: Callable[..., dict[str, str]],
+) -> None:  # fmt: skip
+    """Above the threshold (10,000,000,000 minor units by default) one person is refused; a
+    proposal waits for another admin, who approves (the line is granted) or rejects it."""
+    admin = login(Role.ADMIN, username="admin1")
+    second = login(Role.ADMIN, username="admin2")
+    officer = login(Role.CREDIT_OFFICER, username="officer1")
+    big = _line("C", "supply_chain", 20_000_000_000)
+    _refused(gql(client, admin, GRANT, input=big), "FORBIDDEN", "second approver")
+    assert _lines_in_graph(world, database) == 0
+
+    made = _ok(gql(client, officer, PROPOSE, id="P1", input=big), "proposeCreditLine")
+    assert (made["status"], made["maker"], made["action"]) == ("pending", "officer1", "grant")
+    assert _lines_in_graph(world, database) == 0  # nothing granted yet
+    # The same proposal again is the first; other terms under its id are refused.
+    assert _ok(gql(client, officer, PROPOSE, id="P1", input=big), "proposeCreditLine") == made
+    _refused(gql(client, officer, PROPOSE, id="P1", input={**big, "limit": 30_000_000_000}),
+             "CONFLICT", "already made with other limit_minor")  # fmt: skip
+    pending = _ok(gql(client, admin, PROPOSALS, status="pending"), "creditLineProposals")
+    assert [e["node"]["id"] for e in pending["edges"]] == ["P1"]
+
+    # A credit officer may not decide; the admin approves, and the line exists.
+    assert gql(client, officer, DECIDE, id="P1", approve=True, note="x").status_code == 403
+    got = _ok(gql(client, admin, DECIDE, id="P1", approve=True, note="rating reviewed"),
+              "decideCreditLineProposal")  # fmt: skip
+    assert (got["status"], got["checker"], got["note"]) == ("approved", "admin1",
+                                                             "rating reviewed")  # fmt: skip
+    assert got["line"] == {"id": "L-C-supply_chain", "status": "active",
+                           "limit": 20_000_000_000, "available": 20_000_000_000}  # fmt: skip
+    # Approving again is a retry; rejecting now is refused.
+    assert _ok(gql(client, admin, DECIDE, id="P1", approve=True, note="rating reviewed"),
+               "decideCreditLineProposal") == got  # fmt: skip
+    _refused(gql(client, admin, DECIDE, id="P1", approve=False, note="no"), "CONFLICT",
+             "already approved")  # fmt: skip
+
+    # A raise above the threshold: proposed by an admin, who may not decide it herself.
+    _refused(gql(client, admin, LIMIT, id="L-C-supply_chain", limit=25_000_000_000, req="r9"),
+             "FORBIDDEN", "second approver")  # fmt: skip
+    raise_ = _ok(gql(client, admin, PROPOSE_LIMIT, id="P2", line="L-C-supply_chain",
+                     limit=25_000_000_000), "proposeCreditLimit")  # fmt: skip
+    assert (raise_["action"], raise_["limit"]) == ("limit", 25_000_000_000)
+    _refused(gql(client, admin, DECIDE, id="P2", approve=True, note="mine"), "FORBIDDEN",
+             "may not decide")  # fmt: skip
+    raised = _ok(gql(client, second, DECIDE, id="P2", approve=True, note="ok"),
+                 "decideCreditLineProposal")  # fmt: skip
+    assert raised["line"]["limit"] == 25_000_000_000
+    # A cut needs no second person.
+    cut = _ok(gql(client, admin, LIMIT, id="L-C-supply_chain", limit=15_000_000_000, req="c1"),
+              "changeCreditLimit")  # fmt: skip
+    assert cut["limit"] == 15_000_000_000
+
+    # Rejected: nothing granted, kept with its note.
+    _ok(gql(client, officer, PROPOSE, id="P3", input=_line("T1", "enterprise", 12_000_000_000)),
+        "proposeCreditLine")  # fmt: skip
+    no = _ok(gql(client, second, DECIDE, id="P3", approve=False, note="thin file"),
+             "decideCreditLineProposal")  # fmt: skip
+    assert (no["status"], no["line"]) == ("rejected", None)
+    assert _lines_in_graph(world, database) == 1
+
+    # Bad input: a clear refusal, nothing written.
+    for variables, code, word in (
+        ({"id": "P 4", "input": _line("T1", "enterprise", 12_000_000_000)}, "BAD_REQUEST",
+         "a proposal id"),
+        ({"id": "P4", "input": _line("NOPE", "enterprise", 12_000_000_000)}, "NOT_FOUND", "NOPE"),
+        ({"id": "P4", "input": _line("T1", "enterprise", -1)}, "BAD_REQUEST", "positive"),
+    ):  # fmt: skip
+        _refused(gql(client, officer, PROPOSE, **variables), code, word)
+    _refused(gql(client, second, DECIDE, id="P-NOPE", approve=True, note="x"), "NOT_FOUND",
+             "P-NOPE")  # fmt: skip
+    _refused(gql(client, officer, PROPOSALS, status="maybe"), "BAD_REQUEST", "status")
+    assert _ok(gql(client, admin, PROPOSALS), "creditLineProposals")["totalCount"] == 3
     assert _ok(gql(client, admin, TRIAL), "trialBalance")["balanced"] is True

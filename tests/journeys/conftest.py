@@ -14,11 +14,14 @@ that a query named something the model does not declare.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +29,7 @@ from typing import Any
 import httpx
 import pytest
 from neo4j import Driver
+from websockets.sync.client import connect
 
 from chainlens.settings import Settings
 from graph.maintenance import clear_database
@@ -140,6 +144,31 @@ class Api:
             raise GraphQLError(body.get("errors") or [{"message": r.text}], r.status_code)
         data: dict[str, Any] = body["data"]
         return data
+
+    @contextlib.contextmanager
+    def subscribe(
+        self, user: str, query: str, **variables: Any
+    ) -> Iterator[Callable[[], dict[str, Any]]]:
+        """A graphql-transport-ws subscription as `user`; yields `next()`, which waits for
+        the next pushed result and returns its data."""
+        url = str(self.client.base_url).replace("http://", "ws://") + "/graphql"
+        with connect(url, subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
+                     open_timeout=10) as ws:  # fmt: skip
+            ws.send(json.dumps({"type": "connection_init",
+                                "payload": {"Authorization": f"Bearer {self.token(user)}"}}))  # fmt: skip
+            assert json.loads(ws.recv(timeout=10))["type"] == "connection_ack"
+            ws.send(json.dumps({"type": "subscribe", "id": "1",
+                                "payload": {"query": query, "variables": variables}}))  # fmt: skip
+            time.sleep(1.5)  # the server's poller starts from "now"
+
+            def next_result() -> dict[str, Any]:
+                message = json.loads(ws.recv(timeout=20))
+                assert message["type"] == "next", message
+                data: dict[str, Any] = message["payload"]["data"]
+                return data
+
+            yield next_result
+            ws.send(json.dumps({"type": "complete", "id": "1"}))
 
     def error(self, user: str, query: str, **variables: Any) -> GraphQLError:
         """The error of a request that must fail."""

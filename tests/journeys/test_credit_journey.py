@@ -20,6 +20,11 @@ TODAY = datetime.now(UTC).date()
 
 GRANT = """mutation($input: GrantCreditLineInput!) { grantCreditLine(input: $input) {
   id kind status limit used held available } }"""
+PROPOSE = """mutation($id: ID!, $input: GrantCreditLineInput!) {
+  proposeCreditLine(id: $id, input: $input) { id status maker limit } }"""
+DECIDE = """mutation($id: ID!, $approve: Boolean!, $note: String!) {
+  decideCreditLineProposal(id: $id, approve: $approve, note: $note) {
+    status checker line { id status limit available } } }"""
 LINE = """query($id: ID!) { creditLine(id: $id) { id limit used held available status } }"""
 TIERS = """query($id: ID!) { tiers(id: $id, direction: UPSTREAM, depth: 2, first: 200) {
   firms { edges { node { id tier } } } } }"""
@@ -40,6 +45,8 @@ FINANCING = """query($id: ID!) { financing(id: $id) {
 SIGN = """mutation($id: ID!) { signContract(financingId: $id, contractNo: "CT-J1") { status } }"""
 DISBURSE = """mutation($id: ID!, $on: Date!) { disburse(financingId: $id, on: $on) {
   status outstanding startOn maturityOn } }"""
+PUSHED = """subscription($kind: String) { alertRaised(kind: $kind) {
+  kind severity financingIds enterpriseIds } }"""
 EOD = """mutation($on: Date!) { runEndOfDay(asOf: $on) {
   expired accrued reviewed maturityWarnings overdueAlerts } }"""
 REPAY = """mutation($id: ID!, $amount: BigInt!, $on: Date!, $req: ID!) {
@@ -77,15 +84,25 @@ def open_receivables(world: World, seller: str) -> list[dict[str, str]]:
 
 
 def grant_core_line(api: Api, core: str) -> tuple[str, str]:
-    """The core's supply-chain line and its tier-2 sub-limit, granted by the admin."""
+    """The core's supply-chain line and its tier-2 sub-limit. The line is above the four-eyes
+    threshold: the admin alone is refused, a credit officer proposes it and the admin approves
+    it; the sub-limit is below the threshold and the admin grants it alone."""
     sc, t2 = f"SC-{core}", f"SC-{core}-T2"
     expires = (TODAY + timedelta(days=720)).isoformat()
-    got = api.gql("ada", GRANT, input={
-        "id": sc, "enterpriseId": core, "kind": "supply_chain", "limit": 50_000_000_000,
-        "currency": "CNY", "expiresOn": expires,
-    })["grantCreditLine"]  # fmt: skip
-    assert (got["status"], got["limit"], got["available"]) == ("active", 50_000_000_000,
-                                                              50_000_000_000)
+    terms = {"id": sc, "enterpriseId": core, "kind": "supply_chain", "limit": 50_000_000_000,
+             "currency": "CNY", "expiresOn": expires}  # fmt: skip
+    alone = api.error("ada", GRANT, input=terms)
+    assert alone.code == "FORBIDDEN" and "second approver" in alone.message
+    proposed = api.gql("otto", PROPOSE, id=f"P-{sc}", input=terms)["proposeCreditLine"]
+    assert (proposed["maker"], proposed["limit"]) == ("otto", 50_000_000_000)
+    assert proposed["status"] in ("pending", "approved")  # approved when a journey ran before
+    own = api.error("otto", DECIDE, id=f"P-{sc}", approve=True, note="mine")
+    assert own.code == "FORBIDDEN"  # a credit officer does not decide; nor does the maker
+    got = api.gql("ada", DECIDE, id=f"P-{sc}", approve=True,
+                  note="core's rating and ERP reviewed")["decideCreditLineProposal"]  # fmt: skip
+    assert (got["status"], got["checker"]) == ("approved", "ada")
+    line = got["line"]
+    assert (line["status"], line["limit"]) == ("active", 50_000_000_000)
     sub = api.gql("ada", GRANT, input={
         "id": t2, "enterpriseId": core, "kind": "tier", "tier": 2, "parentId": sc,
         "limit": 3_000_000_000, "currency": "CNY", "expiresOn": expires,
@@ -197,9 +214,13 @@ def test_reverse_factoring_from_application_to_write_off(api: Api, world: World)
     assert line(api, t2)["used"] == left and line(api, sc)["used"] == left
     balanced(api)
 
-    # Three days before maturity the end-of-day job warns, once.
+    # Three days before maturity the end-of-day job warns, once; the warning is pushed to an
+    # analyst subscribed to alerts.
     before = (maturity - timedelta(days=3)).isoformat()
-    assert api.gql("otto", EOD, on=before)["runEndOfDay"]["maturityWarnings"] == 1
+    with api.subscribe("anna", PUSHED, kind="maturity_warning") as pushed:
+        assert api.gql("otto", EOD, on=before)["runEndOfDay"]["maturityWarnings"] == 1
+        warning = pushed()["alertRaised"]
+    assert (warning["kind"], warning["financingIds"]) == ("maturity_warning", [fin_id])
     assert api.gql("otto", EOD, on=before)["runEndOfDay"]["maturityWarnings"] == 0
     kinds = [e["node"]["kind"] for e in api.gql("otto", ALERTS, id=fin_id)["alerts"]["edges"]]
     assert kinds == ["maturity_warning"]

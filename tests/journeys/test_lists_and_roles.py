@@ -28,6 +28,12 @@ FINANCINGS = """query($borrower: ID, $status: [String!], $before: Date, $origin:
     totalCount edges { node { id origin status borrowerId maturityOn lender } } } }"""
 LINES = """query($core: ID!) { creditLinesList(coreId: $core, first: 50) {
   totalCount edges { node { id kind tier limit used held available } } } }"""
+NESTED = """query($id: ID!) { enterprise(id: $id) {
+  financings(first: 200) { totalCount edges { node { id borrowerId } } }
+  applications(first: 200) { totalCount edges { node { id enterpriseId } } }
+  creditLines(chain: true, first: 50) { totalCount edges { node { id kind tier } } }
+  alerts(first: 10) { totalCount }
+  vouchers(first: 10) { totalCount } } }"""
 APPROVE = """mutation($id: ID!, $tenor: Int) {
   reviewApplication(id: $id, approve: true, tenorDays: $tenor) { status financingId } }"""
 
@@ -80,6 +86,15 @@ def test_the_lists_a_credit_team_works_from(api: Api, world: World) -> None:
     assert {e["node"]["borrowerId"] for e in mine["edges"]} == {loaded["borrower_id"]}
     theirs = api.gql("anna", FINANCINGS, origin="loaded", borrower=supplier)["financings"]
     assert fin_id not in _ids(theirs)
+    # The same lists nested on the enterprise.
+    nested = api.gql("otto", NESTED, id=loaded["borrower_id"])["enterprise"]
+    assert sorted(_ids(nested["financings"])) == sorted(_ids(mine))
+    assert nested["financings"]["totalCount"] == mine["totalCount"]
+    of_supplier = api.gql("otto", NESTED, id=supplier)["enterprise"]
+    assert referred["id"] in _ids(of_supplier["applications"])
+    assert {e["node"]["enterpriseId"] for e in of_supplier["applications"]["edges"]} == {supplier}
+    assert fin_id in _ids(of_supplier["financings"])
+    assert {sc, t2} <= set(_ids(api.gql("otto", NESTED, id=core)["enterprise"]["creditLines"]))
 
     # The chain's lines: the core's line and its tier-2 sub-limit, both occupied.
     lines = {e["node"]["id"]: e["node"]
@@ -127,5 +142,10 @@ def test_the_service_account_reads_only_what_it_originated(api: Api, world: Worl
     loaded = next(f["id"] for f in world.rows("financings") if f["status"] == "live")
     assert api.error("matcher", FINANCING, id=loaded).code == "FORBIDDEN"
     assert api.error("matcher", APPLICATIONS, maker="rita").code == "FORBIDDEN"
+    nested = """query($id: ID!) { enterprise(id: $id) {
+      applications(first: 50) { edges { node { id maker } } } } }"""
+    seen = api.gql("matcher", nested, id=firm)["enterprise"]["applications"]["edges"]
+    assert "J6-SVC" in [e["node"]["id"] for e in seen]
+    assert {e["node"]["maker"] for e in seen} == {"matcher"}
     # What the service may not do at all.
     assert api.error("matcher", QUEUE).code in ("FORBIDDEN", "UNAUTHORIZED")
