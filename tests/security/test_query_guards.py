@@ -64,10 +64,14 @@ def test_an_over_cost_traversal_is_refused_before_it_runs(
     assert "errors" not in fine and fine["data"]["explore"]["nodes"] == [{"id": "E1"}]
     # Three aliases of a traversal that fits alone, in a batch of two: every operation is
     # refused, nothing runs.
-    aliased = "{ " + " ".join(
-        f'a{i}: explore(ids: ["E1"], maxNodes: 20000, hops: 2) {{ nodes {{ id }} }}'
-        for i in range(3)
-    ) + " }"
+    aliased = (
+        "{ "
+        + " ".join(
+            f'a{i}: explore(ids: ["E1"], maxNodes: 20000, hops: 2) {{ nodes {{ id }} }}'
+            for i in range(3)
+        )
+        + " }"
+    )
     batch = client.post("/graphql", json=[{"query": aliased}, {"query": aliased}],
                         headers=analyst)  # fmt: skip
     assert batch.status_code < 500
