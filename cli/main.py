@@ -20,6 +20,7 @@ from rich.table import Table
 
 from chainlens.logs import configure_logging
 from chainlens.settings import Settings, get_settings
+from cli.cases import evaluate, model_app
 from cli.progress import progress_bars
 from graph.errors import GraphError
 
@@ -58,6 +59,8 @@ bods_app = typer.Typer(
     help="Beneficial Ownership Data Standard (BODS 0.4) imports.", no_args_is_help=True
 )
 app.add_typer(bods_app, name="bods")
+app.add_typer(model_app, name="model")
+app.command()(evaluate)
 
 console = Console(stderr=True)
 
@@ -304,6 +307,9 @@ def generate(
             "faked shipments for some rings and shells (docs/generator.md)."
         ),
     ] = False,
+    cases: Annotated[
+        bool, typer.Option(help="Also write a bank's cases file, OUT/cases/cases.csv.")
+    ] = False,
 ) -> None:
     """Generate synthetic industrial chains with ground truth, in the ingest format."""
     from ingest.synthetic import TradeNoise
@@ -322,6 +328,10 @@ def generate(
     for name, count in summary.truth_counts.items():
         table.add_row(f"truth/{name}", f"{count:,}")
     console.print(table)
+    if cases:
+        from cli.cases import write_world_cases
+
+        write_world_cases(out, seed)
 
 
 @app.command()
@@ -882,9 +892,32 @@ def train(
     train_enterprises: int = 4000,
     test_enterprises: int = 6000,
     epochs: int = 150,
+    cases: Annotated[
+        Path | None,
+        typer.Option("--cases", exists=True, dir_okay=False,
+                     help="Load this cases file into the graph and train on the graph's cases."),
+    ] = None,
+    from_graph: Annotated[
+        bool, typer.Option("--from-graph", help="Train on the cases already in the graph.")
+    ] = False,
+    test_share: Annotated[float, typer.Option(help="Cases held out (latest).")] = 0.3,
+    budget: Annotated[int | None, typer.Option(help="Firms analysts review.")] = None,
+    budget_share: Annotated[float, typer.Option(help="Or this share of firms.")] = 0.01,
+    unlabelled_weight: Annotated[float, typer.Option(help="Weight of firms without a case.")] = 0.1,
+    tree_rounds: int = 200,
 ) -> None:
     """Train the fraud and default models on generated chains, evaluate them against the
-    baselines and leakage controls on held-out seeds, and register the best per task."""
+    baselines and leakage controls on held-out seeds, and register the best per task.
+    With --cases or --from-graph: on the graph in Neo4j with the bank's cases (time split),
+    registering a candidate that scores once promoted (docs/risk-scoring.md)."""
+    if cases is not None or from_graph:
+        from cli.cases import case_config, run_on_cases
+
+        run_on_cases(
+            cases, case_config(test_share, budget, budget_share, unlabelled_weight, epochs,
+                               tree_rounds), register=True, report=report,
+        )  # fmt: skip
+        return
     from gnn.fit import GnnConfig
     from gnn.train import TrainConfig, train_and_report
 

@@ -162,19 +162,24 @@ class TreeModel:
         seed: int = 0,
         *,
         offsets: list[FloatArray] | None = None,
+        weights: list[FloatArray] | None = None,
     ) -> TreeModel:
         """Fit on the enterprises selected by ``masks`` (all when None).
 
         ``offsets`` are per-enterprise logits the trees boost from (a prior they correct);
-        ``predict`` must then be given the same kind of offset.
+        ``predict`` must then be given the same kind of offset. ``weights`` weigh each
+        enterprise (e.g. unlabelled firms as uncertain negatives).
         """
         feats = [self.features(g) for g in graphs]
         init = list(offsets) if offsets is not None else None
+        wts = list(weights) if weights is not None else None
         if masks is not None:
             feats = [f[m] for f, m in zip(feats, masks, strict=True)]
             labels = [y[m] for y, m in zip(labels, masks, strict=True)]
             if init is not None:
                 init = [o[m] for o, m in zip(init, masks, strict=True)]
+            if wts is not None:
+                wts = [w[m] for w, m in zip(wts, masks, strict=True)]
         x = np.vstack(feats)
         y = np.concatenate(labels)
         binary = bool(np.isin(y, (0.0, 1.0)).all())
@@ -191,7 +196,10 @@ class TreeModel:
             "verbose": -1,
             "deterministic": True,
         }
-        data = lgb.Dataset(x, y, init_score=np.concatenate(init) if init is not None else None)
+        data = lgb.Dataset(
+            x, y, init_score=np.concatenate(init) if init is not None else None,
+            weight=np.concatenate(wts) if wts is not None else None,
+        )  # fmt: skip
         self.booster = lgb.train(params, data, num_boost_round=self.num_rounds)
         return self
 

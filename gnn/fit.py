@@ -63,11 +63,13 @@ def fit_gnn(
     shuffle_edges_seed: int | None = None,
     balance: bool = True,
     offsets: list[NDArray[np.float64]] | None = None,
+    weights: list[NDArray[np.float64]] | None = None,
 ) -> FittedGnn:
     """Train a fresh model on ``graphs`` with per-enterprise ``labels`` in [0, 1].
 
     ``masks`` selects the enterprises whose labels count (e.g. firms not yet defaulted);
-    ``offsets`` are logits added to the model's output (a prior it learns to correct).
+    ``offsets`` are logits added to the model's output (a prior it learns to correct);
+    ``weights`` weigh each enterprise's loss (e.g. unlabelled firms as uncertain negatives).
     """
     cfg = config or GnnConfig()
     torch.set_num_threads(cfg.threads)
@@ -105,14 +107,21 @@ def fit_gnn(
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=cfg.epochs)
     loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=pos_weight)
+    ws = [torch.as_tensor(w, dtype=torch.float32) for w in weights] if weights else None
+    weighted = torch.nn.BCEWithLogitsLoss(pos_weight=pos_weight, reduction="none")
     losses: list[float] = []
     model.train()
     for epoch in range(cfg.epochs):
         opt.zero_grad()
         loss = torch.zeros(())
-        for data, y, m, off in zip(datas, ys, ms, offs, strict=True):
+        for k, (data, y, m, off) in enumerate(zip(datas, ys, ms, offs, strict=True)):
             logits = model(*_inputs(data)) + off
-            loss = loss + loss_fn(logits[m], y[m]) / len(datas)
+            if ws is None:
+                loss = loss + loss_fn(logits[m], y[m]) / len(datas)
+            else:  # one weighted mean over every graph's selected enterprises
+                w = ws[k][m]
+                total_w = sum(float(x[mm].sum()) for x, mm in zip(ws, ms, strict=True))
+                loss = loss + (weighted(logits[m], y[m]) * w).sum() / max(total_w, 1e-9)
         loss.backward()  # type: ignore[no-untyped-call]
         torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
         opt.step()

@@ -2,8 +2,13 @@
 
 A version is a bundle: one fitted model per task (``fraud``, ``default``), each a GNN
 (``<task>.pt``) or trees (``<task>.lgb``), plus ``meta.json`` with the data hash, features,
-metrics, configuration and creation time. Versions are never overwritten; the newest one
-trained on this version's features is the default unless a caller names one.
+metrics, configuration and creation time (and, for versions trained on a bank's cases,
+``MODEL_CARD.md``). Versions are never overwritten.
+
+Which version scores: the one an admin promoted (``promote``, ``chainlens model promote``;
+recorded with who and when in ``models/promoted.json``), else the newest usable version that
+does not wait for promotion. Versions trained on cases (``requires_promotion`` in their
+meta) are candidates: they score only once promoted, or when named.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -65,8 +71,15 @@ def new_version(data_hash: str, now: datetime | None = None) -> str:
     return f"v{at:%Y%m%dT%H%M%S}-{salt}"
 
 
-def save_bundle(state_dir: Path, models: dict[str, TaskModel], meta: dict[str, Any]) -> str:
-    """Write a new version atomically (a temporary folder renamed into place)."""
+def save_bundle(
+    state_dir: Path,
+    models: dict[str, TaskModel],
+    meta: dict[str, Any],
+    *,
+    card: Callable[[dict[str, Any]], str] | None = None,
+) -> str:
+    """Write a new version atomically (a temporary folder renamed into place); ``card``
+    renders ``MODEL_CARD.md`` from the final meta (version included)."""
     root = registry_dir(state_dir)
     root.mkdir(parents=True, exist_ok=True)
     version = new_version(str(meta.get("data_hash", "")))
@@ -97,6 +110,8 @@ def save_bundle(state_dir: Path, models: dict[str, TaskModel], meta: dict[str, A
         "tasks": files,
     }
     (tmp / "meta.json").write_text(json.dumps(full, indent=2, default=str, ensure_ascii=False))
+    if card is not None:
+        (tmp / "MODEL_CARD.md").write_text(card(full), encoding="utf-8")
     tmp.rename(root / version)
     return version
 
@@ -119,14 +134,63 @@ def list_versions(state_dir: Path, *, usable_only: bool = False) -> list[dict[st
     return sorted(out, key=lambda m: (m["created_at"], m["version"]))
 
 
+PROMOTED = "promoted.json"
+
+
+def promoted(state_dir: Path) -> dict[str, Any] | None:
+    """The promotion record (``version``, ``by``, ``at``, ``history``), None when none."""
+    path = registry_dir(state_dir) / PROMOTED
+    if not path.exists():
+        return None
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data if data.get("version") else None
+
+
+def promote(state_dir: Path, version: str, by: str, note: str | None = None) -> dict[str, Any]:
+    """Make ``version`` the one that scores (an admin's explicit act); the record keeps every
+    earlier promotion. ``ModelNotFound`` for an unknown or unusable version."""
+    found = [m for m in list_versions(state_dir) if m["version"] == version]
+    if not found:
+        raise ModelNotFound(f"no model version {version!r}")
+    if not usable(found[0]):
+        raise ModelNotFound(f"model version {version!r} was trained on other features")
+    before = promoted(state_dir) or {}
+    entry = {"version": version, "by": by, "at": datetime.now(UTC).isoformat(), "note": note}
+    record = {**entry, "history": [*before.get("history", []), entry]}
+    root = registry_dir(state_dir)
+    tmp = root / f".{PROMOTED}.tmp"
+    tmp.write_text(json.dumps(record, indent=2, ensure_ascii=False), encoding="utf-8")
+    tmp.replace(root / PROMOTED)
+    return record
+
+
+def default_version(state_dir: Path) -> str | None:
+    """The version that scores when none is named (see the module's docstring)."""
+    record = promoted(state_dir)
+    if record is not None:
+        return str(record["version"])
+    fitting = [
+        m for m in list_versions(state_dir, usable_only=True) if not m.get("requires_promotion")
+    ]
+    return str(fitting[-1]["version"]) if fitting else None
+
+
 def load_bundle(state_dir: Path, version: str | None = None) -> Bundle:
-    """The named version, else the newest usable one; ``ModelNotFound`` when there is none."""
+    """The named version, else the promoted one, else the newest usable one that needs no
+    promotion; ``ModelNotFound`` when there is none."""
     versions = list_versions(state_dir)
     retrain = "run `chainlens train`"
     if not versions:
         raise ModelNotFound(f"no model in {registry_dir(state_dir)}; {retrain}")
+    if version is None and promoted(state_dir) is not None:
+        version = default_version(state_dir)
     if version is None:
-        fitting = [m for m in versions if usable(m)]
+        fitting = [m for m in versions if usable(m) and not m.get("requires_promotion")]
+        if not fitting and any(usable(m) for m in versions):
+            raise ModelNotFound(
+                "every model here was trained on cases and waits for promotion: run "
+                "`chainlens model promote VERSION` (or name a version)"
+            )
         if not fitting:
             raise ModelNotFound(
                 f"the {len(versions)} model(s) in {registry_dir(state_dir)} were trained on "

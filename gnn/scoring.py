@@ -145,13 +145,14 @@ def score_graph(
     seconds["score"] = time.perf_counter() - t
     t = time.perf_counter()
     scored_at = datetime.now(UTC)
-    fraud = scores.get("fraud", np.full(graph.n, np.nan))
-    default = scores.get("default", np.full(graph.n, np.nan))
+    # A task the bundle lacks is written as null (no score), never NaN.
+    fraud = scores.get("fraud")
+    default = scores.get("default")
     rows = [
         {
             "id": str(graph.ids[i]),
-            "fraud_score": float(fraud[i]),
-            "default_score": float(default[i]),
+            "fraud_score": float(fraud[i]) if fraud is not None else None,
+            "default_score": float(default[i]) if default is not None else None,
             "explanation": expl[i] if expl is not None else None,
         }
         for i in range(graph.n)
