@@ -83,6 +83,9 @@ def test_cases_train_promote_score_and_a_disposition_feeds_the_next_training(
     assert refused.returncode != 0 and "promot" in refused.stderr + refused.stdout
     cli(env, "model", "promote", version, "--note", "journey")
     cli(env, "score")
+    # `evaluate` puts the version that scores beside the fresh fits, and registers nothing.
+    evaluated = cli(env, "evaluate", *FAST)
+    assert f"registered {version}" in evaluated and len(_meta(state)) == 1
 
     labelled = {c["enterprise_id"] for c in cases}
     with (world / "data" / "enterprises.csv").open(encoding="utf-8") as f:
