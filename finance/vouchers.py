@@ -28,8 +28,15 @@ from finance.accounts import (
     voucher_accounts,
 )
 from finance.daycount import DayCount, discount
-from finance.errors import FinanceError, InvalidState, NotEligible, NotFound
+from finance.errors import (
+    FinanceError,
+    IdempotencyConflict,
+    InvalidState,
+    NotEligible,
+    NotFound,
+)
 from finance.ledger import TransferRequest
+from graph.model import CONFIRMED_PAYABLE, INVOICE_OPEN, InvoiceStatus
 from graph.queries import finance as q
 
 
@@ -82,8 +89,17 @@ def issue(
     now = datetime.now(UTC)
 
     def work(tx: ManagedTransaction) -> None:
-        if q.lock_voucher(tx, voucher_id) is not None:
+        got = q.lock_voucher(tx, voucher_id)
+        if got is not None:
+            v = got["voucher"]
+            terms = (v["core_id"], int(v["face_minor"]), v["currency"], _d(v["issued_on"]),
+                     _d(v["due_on"]))  # fmt: skip
+            same = terms == (core_id, face_minor, currency, issued_on, due_on)
+            if not same or v["root_id"] != voucher_id:
+                raise IdempotencyConflict(f"voucher {voucher_id} exists with other terms")
             return
+        if not invoice_ids:
+            raise FinanceError("a voucher needs the confirmed payables it is issued against")
         rows = {r["id"]: r for r in q.payables(tx, invoice_ids)}
         total = 0
         for iid in invoice_ids:
@@ -92,11 +108,18 @@ def issue(
                 raise NotFound(f"invoice {iid} does not exist")
             if r["buyer_id"] != core_id or r["seller_id"] != holder_id:
                 raise NotEligible(f"invoice {iid} is not a payable of {core_id} to {holder_id}")
-            if r["status"] != "confirmed":
-                raise NotEligible(f"invoice {iid} is {r['status']}, not confirmed by the core")
+            if r["confirmation"] not in CONFIRMED_PAYABLE:
+                raise NotEligible(
+                    f"invoice {iid} is not confirmed by the core "
+                    f"({r['confirmation'] or 'no answer yet'})"
+                )
+            if (r["status"] or InvoiceStatus.ISSUED) not in INVOICE_OPEN:
+                raise NotEligible(f"invoice {iid} is {r['status']}, no longer owed")
+            if (r["currency"] or currency) != currency:
+                raise NotEligible(f"invoice {iid} is in {r['currency']}, not {currency}")
             if r["used"]:
                 raise NotEligible(f"invoice {iid} already backs a voucher")
-            total += int(r["amount"])
+            total += int(r["confirmed_minor"])
         if face_minor > total:
             raise NotEligible(f"face {face_minor} exceeds the confirmed payables {total}")
         line_id = q.line_of(tx, core_id, "supply_chain", currency)

@@ -38,6 +38,8 @@ class Label(StrEnum):
     RELEASE_ORDER = "ReleaseOrder"  # sensors: permission to move pledged stock out
     FOLLOW_UP = "FollowUp"  # post-loan: a collections contact or an inspection of a financing
     DECISION = "Decision"
+    CONFIRMATION = "Confirmation"  # a core's answer to a supplier's receivable (确权); history
+    SECURITY_INTEREST = "SecurityInterest"  # a registered pledge or receivable transfer
     # risk cases: a bank's own labels (the cases file, analysts' dispositions)
     CASE = "Case"
     DISPOSITION = "Disposition"  # one analyst's judgement on a case; never changed once written
@@ -90,6 +92,11 @@ class Rel(StrEnum):
     PART_OF = "PART_OF"
     DRAWS_ON = "DRAWS_ON"
     HELD = "HELD"
+    # confirmation of receivables: (:Confirmation)-[:CONFIRMS]->(:Invoice)
+    CONFIRMS = "CONFIRMS"
+    # the registry: (:SecurityInterest)-[:COVERS]->(:Invoice|Asset), -[:DEBTOR]->(:Enterprise)
+    COVERS = "COVERS"
+    DEBTOR = "DEBTOR"
     # risk cases: (:Case)-[:CONCERNS]->(:Enterprise), (:Case)-[:ON_ALERT]->(:Alert),
     # (:Disposition)-[:DISPOSES]->(:Case)
     CONCERNS = "CONCERNS"
@@ -162,6 +169,21 @@ INVOICE_OPEN: frozenset[InvoiceStatus] = frozenset(
 )
 
 
+class ConfirmationOutcome(StrEnum):
+    """A core enterprise's answer to a receivable it owes (确权), kept on the invoice (the
+    latest) and as a Confirmation node (every answer, in order)."""
+
+    CONFIRMED = "confirmed"  # the whole amount, payable on the confirmed due date
+    PARTLY_CONFIRMED = "partly_confirmed"  # a smaller amount is acknowledged
+    DISPUTED = "disputed"  # nothing is acknowledged
+
+
+# Confirmations a voucher may draw on: the core's payable of `confirmed_minor`.
+CONFIRMED_PAYABLE: frozenset[ConfirmationOutcome] = frozenset(
+    {ConfirmationOutcome.CONFIRMED, ConfirmationOutcome.PARTLY_CONFIRMED}
+)
+
+
 class ContractStatus(StrEnum):
     ACTIVE = "active"  # signed and being performed: an open order
     FULFILLED = "fulfilled"
@@ -183,6 +205,18 @@ class VoucherStatus(StrEnum):
 
 # Vouchers that are still the issuing core's open payable.
 VOUCHER_OPEN: frozenset[VoucherStatus] = frozenset({VoucherStatus.LIVE, VoucherStatus.FINANCED})
+
+
+class InterestKind(StrEnum):
+    """What a registration in the registry of security interests records."""
+
+    PLEDGE = "pledge"  # of a receivable, a warehouse receipt or movables
+    TRANSFER = "transfer"  # of a receivable (factoring: the receivable is sold)
+
+
+class InterestStatus(StrEnum):
+    LIVE = "live"
+    DISCHARGED = "discharged"
 
 
 class EnterpriseStatus(StrEnum):
@@ -312,7 +346,8 @@ PROPERTIES: dict[Label, frozenset[str]] = {
         ),
         Label.INVOICE: (
             *_LOADED, *_LOCK, "quantity", "amount", "tax", "currency", "issued_on", "due_on",
-            "status",
+            "status", "confirmation", "confirmed_minor", "confirmed_due_on", "confirmed_at",
+            "confirmed_by",
         ),
         Label.SHIPMENT: (*_LOADED, "quantity", "shipped_on", "received_on"),
         Label.PAYMENT: (*_LOADED, "amount", "currency", "paid_on"),
@@ -387,6 +422,15 @@ PROPERTIES: dict[Label, frozenset[str]] = {
         Label.DECISION: (
             "kind", "same", "by", "at", "record_a", "record_b", "note", "actor", "verdict",
             "reasons", "amount_minor", "rate_bps", "policy_version", "decided_at", "inputs",
+        ),
+        Label.CONFIRMATION: (
+            "invoice_id", "core_id", "seq", "outcome", "amount_minor", "currency", "due_on",
+            "note", "by", "at",
+        ),
+        Label.SECURITY_INTEREST: (
+            *_LOCK, "kind", "status", "collateral_kind", "collateral_id", "debtor_id",
+            "secured_party", "financing_id", "description", "registered_on", "expires_on",
+            "registered_by", "registered_at", "discharged_on", "discharged_by", "discharged_at",
         ),
         Label.CASE: (
             *_LOADED, *_LOCK, "enterprise_id", "outcome", "decided_on", "source", "alert_id",

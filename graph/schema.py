@@ -48,6 +48,8 @@ def schema_statements() -> list[str]:
         _index(Label.TRANSFER, "pending_id"),
         _index(Label.ACCOUNT, "owner_id"),
         _index(Label.VOUCHER, "root_id"),
+        _index(Label.SECURITY_INTEREST, "collateral_id"),  # the registry: search by collateral
+        _index(Label.SECURITY_INTEREST, "debtor_id"),
         _index(Label.SOURCE_RECORD, "source"),
         _index(Label.ALERT, "scope"),  # sensors: open incidents by scope
         _index(Label.ALERT, "raised_at"),

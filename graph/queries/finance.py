@@ -780,14 +780,16 @@ MATCH (i:{_INV} {{id: iid}})
 CREATE (v)-[:{Rel.ABOUT.value}]->(i)
 """
 
-# Confirmed payables of the core to the first holder, not yet behind another voucher.
+# The core's answers on payables to the first holder (locked), and whether a voucher already
+# draws on them.
 PAYABLES = f"""
 UNWIND $ids AS iid
 MATCH (i:{_INV} {{id: iid}})-[:{Rel.BUYER.value}]->(b:{_E})
 MATCH (i)-[:{Rel.SELLER.value}]->(s:{_E})
 SET i._v = coalesce(i._v, 0) + 1
-RETURN i.id AS id, i.amount AS amount, i.status AS status, b.id AS buyer_id, s.id AS seller_id,
-       EXISTS {{ MATCH (:{_V})-[:{Rel.ABOUT.value}]->(i) }} AS used
+RETURN i.id AS id, i.amount AS amount, i.status AS status, i.confirmation AS confirmation,
+       i.confirmed_minor AS confirmed_minor, i.currency AS currency, b.id AS buyer_id,
+       s.id AS seller_id, EXISTS {{ MATCH (:{_V})-[:{Rel.ABOUT.value}]->(i) }} AS used
 """
 
 LOCK_VOUCHER = f"""

@@ -21,7 +21,8 @@ D0 = date(2026, 3, 1)
 DUE = D0 + timedelta(days=180)
 PAYABLE = """
 MATCH (t1:Enterprise {id: 'T1'}), (c:Enterprise {id: 'C'})
-CREATE (i:Invoice {id: 'INV-P', amount: 100000000, status: 'confirmed'})
+CREATE (i:Invoice {id: 'INV-P', amount: 100000000, status: 'issued', confirmation: 'confirmed',
+                  confirmed_minor: 100000000})
 CREATE (i)-[:SELLER]->(t1)
 CREATE (i)-[:BUYER]->(c)
 """
