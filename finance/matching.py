@@ -14,7 +14,7 @@ from datetime import date
 
 from neo4j import Driver
 
-from finance.policy import EnterpriseFacts, Verdict, evaluate, read_facts
+from finance.policy import EnterpriseFacts, Evaluator, Verdict, evaluate, read_facts
 from finance.products import Collateral, Product, load_products
 
 
@@ -44,7 +44,9 @@ def collateral_available(product: Product, facts: EnterpriseFacts) -> int:
     }[product.collateral]
 
 
-def match_for_facts(facts: EnterpriseFacts, currency: str = "CNY") -> list[ProductMatch]:
+def match_for_facts(
+    facts: EnterpriseFacts, currency: str = "CNY", evaluator: Evaluator = evaluate
+) -> list[ProductMatch]:
     matches: list[ProductMatch] = []
     for product in load_products().values():
         failed = product.failed_rules(facts.as_dict())
@@ -66,7 +68,7 @@ def match_for_facts(facts: EnterpriseFacts, currency: str = "CNY") -> list[Produ
             continue
         value = collateral_available(product, facts)
         ask = min(product.max_amount_minor, value) if value else product.max_amount_minor
-        outcome = evaluate(product, facts, ask, value)
+        outcome = evaluator(product, facts, ask, value)
         matches.append(
             ProductMatch(
                 product.id,
@@ -93,9 +95,10 @@ def match_products(
     currency: str = "CNY",
     include_ineligible: bool = False,
     today: date | None = None,
+    evaluator: Evaluator = evaluate,
 ) -> list[ProductMatch]:
     """Eligible products for an enterprise, best first, with indicative terms and reasons
     (with `include_ineligible`, the others follow with the rules they fail)."""
     facts = read_facts(driver, database, enterprise_id, currency, today)
-    matches = match_for_facts(facts, currency)
+    matches = match_for_facts(facts, currency, evaluator)
     return matches if include_ineligible else [m for m in matches if m.eligible]

@@ -23,6 +23,7 @@ plus 100 bps inside a guarantee circle.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -188,7 +189,8 @@ class Outcome:
     rate_bps: int
     tenor_days: int
     reasons: list[str] = field(default_factory=list)
-    policy_version: str = POLICY_VERSION
+    policy_version: str = POLICY_VERSION  # or the rule set's version that decided
+    inputs: Mapping[str, Any] | None = None  # what a rule set read, stored with the decision
 
 
 def _money(minor: int) -> str:
@@ -212,41 +214,23 @@ def price(product: Product, facts: EnterpriseFacts) -> int:
     return rate + (CIRCLE_SPREAD_BPS if facts.in_guarantee_circle else 0)
 
 
-def evaluate(
-    product: Product, facts: EnterpriseFacts, requested_minor: int, collateral_value_minor: int
-) -> Outcome:
-    """Apply the policy; reasons are sentences a credit officer reads."""
-    reasons: list[str] = []
-    declines: list[str] = []
-    refers: list[str] = []
-    for rule in product.failed_rules(facts.as_dict()):
-        declines.append(f"{facts.name} {rule.reason} (product rule on {rule.fact})")
-    if facts.status != "active":
-        declines.append(f"{facts.name} is {facts.status}, not active")
-    if facts.fraud_score >= FRAUD_DECLINE:
-        declines.append(f"fraud score {facts.fraud_score:.2f} is at or above {FRAUD_DECLINE:.2f}")
-    elif facts.fraud_score >= FRAUD_REFER:
-        refers.append(f"fraud score {facts.fraud_score:.2f} is at or above {FRAUD_REFER:.2f}")
-    if facts.default_score >= DEFAULT_DECLINE:
-        declines.append(
-            f"default score {facts.default_score:.2f} is at or above {DEFAULT_DECLINE:.2f}"
-        )
-    elif facts.default_score >= DEFAULT_REFER:
-        refers.append(f"default score {facts.default_score:.2f} is at or above {DEFAULT_REFER:.2f}")
-    if facts.scores_are_neutral:
-        reasons.append(f"no risk scores yet: neutral {NEUTRAL_SCORE:.2f} used")
-    if facts.in_guarantee_circle:
-        refers.append(
-            f"member of a guarantee circle with {len(facts.guarantee_circle)} firms "
-            f"({', '.join(facts.guarantee_circle)})"
-        )
-    if facts.tier is not None and facts.tier >= TIER_REFER:
-        refers.append(f"tier-{facts.tier} supplier: tier {TIER_REFER} and beyond go to a person")
-    if facts.group_exposure_minor > GROUP_EXPOSURE_REFER_MINOR:
-        refers.append(
-            f"group of {facts.group_size} firms already owes {_money(facts.group_exposure_minor)}"
-        )
+@dataclass(frozen=True)
+class Terms:
+    """What the product and the firm's figures allow, before any verdict: the limit (the
+    smallest cap, possibly 0 or less) with the cap that set it, the rate and the sentences
+    that explain them."""
 
+    amount_minor: int
+    limit_reason: str  # the binding cap, e.g. "product maximum 50,000,000.00"
+    rate_bps: int
+    tenor_days: int
+    notes: list[str]  # limit, reduction and rate sentences, in that order
+
+
+def terms(
+    product: Product, facts: EnterpriseFacts, requested_minor: int, collateral_value_minor: int
+) -> Terms:
+    """The limit and the price of one financing (see the module docstring)."""
     caps: list[tuple[int, str]] = [
         (requested_minor, f"asked for {_money(requested_minor)}"),
         (product.max_amount_minor, f"product maximum {_money(product.max_amount_minor)}"),
@@ -290,25 +274,76 @@ def evaluate(
             )
         )
     amount, why = min(caps, key=lambda c: c[0])
-    reasons.append(f"limit {_money(max(amount, 0))} set by {why}")
-    if amount <= 0 and not declines:
-        declines.append(f"nothing can be granted: {why}")
+    notes = [f"limit {_money(max(amount, 0))} set by {why}"]
     if requested_minor > amount > 0:
-        reasons.append(f"reduced from the {_money(requested_minor)} asked")
+        notes.append(f"reduced from the {_money(requested_minor)} asked")
     rate = price(product, facts)
-    reasons.append(
+    notes.append(
         f"rate {rate / 100:.2f}%: base {product.pricing.base_rate_bps / 100:.2f}% plus risk "
         f"spread for tier {facts.tier if facts.tier is not None else '-'} and default score "
         f"{facts.default_score:.2f}"
         + (" plus guarantee-circle surcharge" if facts.in_guarantee_circle else "")
     )
+    return Terms(amount, why, rate, product.tenor_days, notes)
+
+
+def product_rule_failures(product: Product, facts: EnterpriseFacts) -> list[str]:
+    """The product's eligibility rules that the firm fails, as the sentences a decline gives."""
+    return [
+        f"{facts.name} {rule.reason} (product rule on {rule.fact})"
+        for rule in product.failed_rules(facts.as_dict())
+    ]
+
+
+# What decides an application: this module's `evaluate`, or a rule set's (package
+# `decisions`), given to `submit_application` and `match_for_facts` by their caller.
+Evaluator = Callable[[Product, EnterpriseFacts, int, int], "Outcome"]
+
+
+def evaluate(
+    product: Product, facts: EnterpriseFacts, requested_minor: int, collateral_value_minor: int
+) -> Outcome:
+    """Apply the policy; reasons are sentences a credit officer reads."""
+    reasons: list[str] = []
+    declines: list[str] = list(product_rule_failures(product, facts))
+    refers: list[str] = []
+    if facts.status != "active":
+        declines.append(f"{facts.name} is {facts.status}, not active")
+    if facts.fraud_score >= FRAUD_DECLINE:
+        declines.append(f"fraud score {facts.fraud_score:.2f} is at or above {FRAUD_DECLINE:.2f}")
+    elif facts.fraud_score >= FRAUD_REFER:
+        refers.append(f"fraud score {facts.fraud_score:.2f} is at or above {FRAUD_REFER:.2f}")
+    if facts.default_score >= DEFAULT_DECLINE:
+        declines.append(
+            f"default score {facts.default_score:.2f} is at or above {DEFAULT_DECLINE:.2f}"
+        )
+    elif facts.default_score >= DEFAULT_REFER:
+        refers.append(f"default score {facts.default_score:.2f} is at or above {DEFAULT_REFER:.2f}")
+    if facts.scores_are_neutral:
+        reasons.append(f"no risk scores yet: neutral {NEUTRAL_SCORE:.2f} used")
+    if facts.in_guarantee_circle:
+        refers.append(
+            f"member of a guarantee circle with {len(facts.guarantee_circle)} firms "
+            f"({', '.join(facts.guarantee_circle)})"
+        )
+    if facts.tier is not None and facts.tier >= TIER_REFER:
+        refers.append(f"tier-{facts.tier} supplier: tier {TIER_REFER} and beyond go to a person")
+    if facts.group_exposure_minor > GROUP_EXPOSURE_REFER_MINOR:
+        refers.append(
+            f"group of {facts.group_size} firms already owes {_money(facts.group_exposure_minor)}"
+        )
+    t = terms(product, facts, requested_minor, collateral_value_minor)
+    amount, rate = t.amount_minor, t.rate_bps
+    reasons.extend(t.notes)
+    if amount <= 0 and not declines:
+        declines.append(f"nothing can be granted: {t.limit_reason}")
     if declines:
-        return Outcome(Verdict.DECLINE, 0, rate, product.tenor_days, declines + refers + reasons)
+        return Outcome(Verdict.DECLINE, 0, rate, t.tenor_days, declines + refers + reasons)
     if amount > AUTO_APPROVE_MAX_MINOR:
         refers.append(
             f"amount {_money(amount)} exceeds the automatic approval limit "
             f"{_money(AUTO_APPROVE_MAX_MINOR)}"
         )
     if refers:
-        return Outcome(Verdict.REFER, amount, rate, product.tenor_days, refers + reasons)
-    return Outcome(Verdict.APPROVE, amount, rate, product.tenor_days, reasons)
+        return Outcome(Verdict.REFER, amount, rate, t.tenor_days, refers + reasons)
+    return Outcome(Verdict.APPROVE, amount, rate, t.tenor_days, reasons)

@@ -3,17 +3,17 @@ approval that creates the financing (line hold, pledges) in the same transaction
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import partial
 from typing import Any
 
 from neo4j import Driver, ManagedTransaction
 
 from finance import credit_lines as cl
-from finance import ledger
+from finance import ledger, registry
 from finance.errors import (
     AlreadyPledged,
     FinanceError,
@@ -38,15 +38,28 @@ from finance.lifecycle.states import (
     _now,
     get_application,
 )
-from finance.policy import POLICY_VERSION, EnterpriseFacts, Outcome, Verdict, evaluate, read_facts
-from finance.products import Collateral, Product, get_product
+from finance.policy import (
+    POLICY_VERSION,
+    EnterpriseFacts,
+    Evaluator,
+    Outcome,
+    Verdict,
+    evaluate,
+    read_facts,
+)
+from finance.products import Collateral, Product, ProductKind, get_product
 from graph.model import (
     INVOICE_OPEN,
     AssetStatus,
     FinancingOrigin,
+    InterestKind,
     RiskClass,
 )
 from graph.queries import finance as q
+
+# A financing's registrations run past its tenor by this much (a late repayment keeps the
+# interest registered); they lapse anyway once the financing is closed or cancelled.
+REGISTRATION_GRACE_DAYS = 365
 
 _COLLATERAL_LABEL: dict[Collateral, tuple[str, ...]] = {
     Collateral.INVOICE: ("Invoice",),
@@ -90,7 +103,7 @@ def _check_collateral(
         if r["label"] == "Asset" and (r["status"] or AssetStatus.ACTIVE) != AssetStatus.ACTIVE:
             raise NotEligible(f"asset {cid} is {r['status']}")
         rel = "PLEDGED_TO" if r["label"] == "Asset" else "ASSIGNED_TO"
-        pledges.append({"id": cid, "rel": rel})
+        pledges.append({"id": cid, "rel": rel, "label": r["label"], "kind": r["kind"] or ""})
     return sum(int(found[c]["value"] or 0) for c in set(ids)), pledges
 
 
@@ -138,6 +151,9 @@ def _approve_tx(
     fin_id = f"F-{app['id']}"
     ccy = app["currency"]
     _, pledges = _check_collateral(tx, product, app["enterprise_id"], app["collateral_ids"])
+    # The registry of security interests is the platform's: another secured party's live
+    # registration on the collateral refuses the financing, naming that registration.
+    registry.check_free(tx, [p["id"] for p in pledges], OWN_LENDER, today)
     line_id = _line_for(product, facts, ccy, partial(q.line_of, tx))
     if line_id is None:
         raise NotEligible(
@@ -181,14 +197,27 @@ def _approve_tx(
         pledges,
         now,
     )
+    transfer = product.kind in (ProductKind.FACTORING, ProductKind.REVERSE_FACTORING)
+    registry.register_financing(
+        tx, fin_id, app["enterprise_id"], pledges,
+        InterestKind.TRANSFER if transfer else InterestKind.PLEDGE, OWN_LENDER, today,
+        today + timedelta(days=(tenor_days or product.tenor_days) + REGISTRATION_GRACE_DAYS),
+        "chainlens", now,
+    )  # fmt: skip
     return fin_id
 
 
 def submit_application(
-    driver: Driver, database: str, req: ApplicationCreate, today: date | None = None
+    driver: Driver,
+    database: str,
+    req: ApplicationCreate,
+    today: date | None = None,
+    evaluator: Evaluator = evaluate,
 ) -> Application:
     """Record an application and decide it automatically in the same transaction; when the
-    policy approves, the financing is created with its line hold and pledges too."""
+    policy approves, the financing is created with its line hold and pledges too.
+    ``evaluator`` decides: the Python policy by default, a rule set's when the caller (the
+    API) passes one from package ``decisions``."""
     if req.maker_role not in APPLICANT_ROLES:
         raise Forbidden(f"role {req.maker_role} cannot submit applications")
     if req.amount_minor <= 0:
@@ -220,19 +249,19 @@ def submit_application(
         if refused is not None:
             # The first attempt failed on the collateral or the line: the application is
             # kept, declined with that reason, so that nothing a maker asked for is lost.
-            outcome = evaluate(product, facts, req.amount_minor, 0)
+            outcome = evaluator(product, facts, req.amount_minor, 0)
             outcome = replace(
                 outcome, verdict=Verdict.DECLINE, amount_minor=0,
                 reasons=[str(refused), *outcome.reasons],
             )  # fmt: skip
-            _decide_tx(tx, app, product, facts, outcome, now, today, actor="policy")
+            _decide_tx(tx, app, product, facts, outcome, now, today, actor="policy", value=0)
             return
         value = 0
         if product.collateral != Collateral.NONE and req.collateral_ids:
             # Value read under lock; pledge conflicts surface here as AlreadyPledged.
             value, _ = _check_collateral(tx, product, req.enterprise_id, list(req.collateral_ids))
-        outcome = evaluate(product, facts, req.amount_minor, value)
-        _decide_tx(tx, app, product, facts, outcome, now, today, actor="policy")
+        outcome = evaluator(product, facts, req.amount_minor, value)
+        _decide_tx(tx, app, product, facts, outcome, now, today, actor="policy", value=value)
 
     try:
         with _approval_guard(driver, database, product, facts, req.currency):
@@ -265,6 +294,7 @@ def _decide_tx(
     now: datetime,
     today: date,
     actor: str,
+    value: int,
 ) -> None:
     status = {
         Verdict.APPROVE: AppStatus.APPROVED,
@@ -276,7 +306,7 @@ def _decide_tx(
         "reasons": outcome.reasons,
         "decided_amount_minor": outcome.amount_minor,
         "rate_bps": outcome.rate_bps,
-        "policy_version": POLICY_VERSION,
+        "policy_version": outcome.policy_version,
         "decided_at": now,
     }
     if status == AppStatus.APPROVED:
@@ -295,17 +325,26 @@ def _decide_tx(
             "reasons": outcome.reasons,
             "amount_minor": outcome.amount_minor,
             "rate_bps": outcome.rate_bps,
-            "policy_version": POLICY_VERSION,
+            "policy_version": outcome.policy_version,
             "decided_at": now,
-            "inputs": _inputs_json(facts),
+            "inputs": _inputs_json(
+                facts, outcome.inputs, requested_minor=app["amount_minor"],
+                collateral_value_minor=value,
+            ),
         },
     )
 
 
-def _inputs_json(facts: EnterpriseFacts) -> str:
+def _inputs_json(
+    facts: EnterpriseFacts, inputs: Mapping[str, Any] | None = None, **application: Any
+) -> str:
+    """What the decision read: the evaluator's own inputs when it gave them (a rule set's
+    indicators), else the facts with the application's amount and collateral value, so that
+    a later simulation can run another rule set on the same figures."""
     import json
 
-    return json.dumps(facts.as_dict(), sort_keys=True, default=str)
+    got = dict(inputs) if inputs is not None else {**facts.as_dict(), **application}
+    return json.dumps(got, sort_keys=True, default=str)
 
 
 def review_application(
@@ -377,7 +416,7 @@ def review_application(
                 ],
                 "amount_minor": amount if approve else 0,
                 "rate_bps": rate,
-                "policy_version": POLICY_VERSION,
+                "policy_version": app.get("policy_version") or POLICY_VERSION,
                 "decided_at": now,
                 "inputs": _inputs_json(facts),
             },

@@ -1,0 +1,345 @@
+"""Rule sets as JSON Decision Models evaluated by GoRules ZEN.
+
+A rule set is a JDM graph: an input node (the indicators), decision tables and expression
+nodes, an output node. Conventions that ChainLens adds, checked by `compile_rule_set`:
+
+- every decision table writes its fired rows to its own ``outputPath``, each row giving
+  ``rule`` (an id), ``outcome`` (``decline``, ``refer`` or ``note``) and ``reason``: a
+  sentence whose ``{indicator}`` placeholders are filled in from the indicators (with the
+  Python format specs ``.2f`` and the like, and ``money``, ``count``, ``join``), or an
+  expression giving a list of finished sentences;
+- expressions may name catalogue indicators (`decisions.indicators.CATALOGUE`) and what an
+  earlier node of the rule set computed, nothing else;
+- only input, output, decision-table and expression nodes (no JavaScript function nodes).
+
+The verdict follows from the fired rows as in `finance.policy.evaluate`: any decline
+declines (amount 0), else any refer refers, else approve; the reasons are the declines,
+then the refers, then the notes, then the terms' own sentences (limit, reduction, rate).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import string
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import zen
+
+from decisions.errors import RuleSetInvalid
+from decisions.indicators import BY_NAME, CATALOGUE, TERMS_NOTES
+from finance.policy import Outcome, Verdict
+
+RULESETS = Path(__file__).resolve().parent / "rulesets"
+SHIPPED_APPROVAL = RULESETS / "approval.json"
+SHIPPED_VERSION = "shipped"
+
+OUTCOMES = ("decline", "refer", "note")
+NODE_TYPES = frozenset({"inputNode", "outputNode", "decisionTableNode", "expressionNode"})
+ROW_OUTPUTS = ("rule", "outcome", "reason")
+_KEYWORDS = frozenset({"and", "or", "not", "in", "true", "false", "null"})
+_STRINGS = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|`(?:[^`\\]|\\.)*`")
+_NAMES = re.compile(r"(?<![\w.$#])([A-Za-z_]\w*)\b(?!\s*\()")
+_ENGINE = zen.ZenEngine()
+
+
+def _first_line(error: BaseException) -> str:
+    """ZEN's messages carry a Rust backtrace after the first paragraph; keep the message."""
+    text = str(error).split("\n\nStack backtrace", 1)[0].strip()
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return text.replace("\n\nCaused by:\n", ": ").replace("\n", " ")
+    if isinstance(parsed, dict) and "source" in parsed:
+        return f"{parsed.get('type', 'error')}: {parsed['source']}"
+    return text
+
+
+class _Template(string.Formatter):
+    """`str.format` limited to plain names (no attribute or index access), with three
+    extra specs: ``money`` (minor units as 1,234.56), ``count`` (a list's length) and
+    ``join`` (a list joined with commas)."""
+
+    def get_field(self, field_name: str, args: Any, kwargs: Any) -> Any:
+        if not field_name.isidentifier():
+            raise KeyError(field_name)
+        return kwargs[field_name], field_name
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if format_spec == "money":
+            return f"{value / 100:,.2f}"
+        if format_spec == "count":
+            return str(len(value))
+        if format_spec == "join":
+            return ", ".join(str(v) for v in value)
+        return str(format(value, format_spec))
+
+
+_TEMPLATE = _Template()
+
+
+def render(template: str, values: Mapping[str, Any]) -> str:
+    return _TEMPLATE.vformat(template, (), dict(values))
+
+
+def sample_indicators() -> dict[str, Any]:
+    """A value of the declared type for every indicator: what validation evaluates on."""
+    by_type: dict[str, Any] = {
+        "number": 0.5, "integer": 1, "boolean": True, "string": "x", "string[]": ["x"],
+    }  # fmt: skip
+    return {i.name: by_type[i.type] for i in CATALOGUE}
+
+
+@dataclass(frozen=True)
+class Hit:
+    rule: str
+    outcome: str
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    outcome: Outcome
+    hits: tuple[Hit, ...]
+
+
+@dataclass(frozen=True)
+class CompiledRuleSet:
+    """A validated rule set, ready to evaluate. ``version`` names it in every decision."""
+
+    name: str
+    version: str
+    content: str
+    tables: tuple[str, ...]  # outputPath of each decision table, in the file's node order
+    rules: tuple[str, ...]  # every row's rule id
+    decision: Any  # zen.ZenDecision
+
+    @property
+    def label(self) -> str:
+        return f"rules:{self.name}@{self.version}"
+
+    def evaluate(self, indicators: Mapping[str, Any]) -> Evaluation:
+        """The engine's verdict on one application's indicators."""
+        context = {k: v for k, v in indicators.items() if k != TERMS_NOTES}
+        try:
+            result = self.decision.evaluate(context)["result"]
+        except RuntimeError as e:
+            raise RuleSetInvalid([f"the engine failed: {_first_line(e)}"]) from e
+        hits: list[Hit] = []
+        for path in self.tables:
+            for row in result.get(path) or []:
+                reason = row.get("reason")
+                if isinstance(reason, list):
+                    said = tuple(str(r) for r in reason)
+                else:
+                    said = (render(str(reason), indicators),) if reason else ()
+                hits.append(Hit(str(row.get("rule")), str(row.get("outcome")), said))
+        declines = [r for h in hits if h.outcome == "decline" for r in h.reasons]
+        refers = [r for h in hits if h.outcome == "refer" for r in h.reasons]
+        notes = [r for h in hits if h.outcome == "note" for r in h.reasons]
+        closing = notes + list(indicators.get(TERMS_NOTES) or [])
+        amount, rate = int(indicators["limit_minor"]), int(indicators["rate_bps"])
+        tenor = int(indicators["tenor_days"])
+        if declines:
+            verdict, amount, reasons = Verdict.DECLINE, 0, declines + refers + closing
+        elif refers:
+            verdict, reasons = Verdict.REFER, refers + closing
+        else:
+            verdict, reasons = Verdict.APPROVE, closing
+        outcome = Outcome(verdict, amount, rate, tenor, reasons, self.label, dict(indicators))
+        return Evaluation(outcome, tuple(hits))
+
+
+def _names(expression: str) -> set[str]:
+    return set(_NAMES.findall(_STRINGS.sub("''", expression))) - _KEYWORDS
+
+
+def _check_expression(
+    where: str, text: str, known: set[str], problems: list[str], unary: bool = False
+) -> None:
+    if not text.strip():
+        return
+    try:
+        (zen.compile_unary_expression if unary else zen.compile_expression)(text)
+    except RuntimeError as e:
+        problems.append(f"{where}: {text!r} does not compile ({_first_line(e)})")
+        return
+    unknown = sorted(_names(text) - known)
+    if unknown:
+        problems.append(f"{where}: unknown indicator {', '.join(unknown)} in {text!r}")
+
+
+def _check_template(where: str, text: str, problems: list[str]) -> None:
+    """A reason given as a string literal: its placeholders must be indicators and its
+    format specs must apply to the sample values."""
+    if not (len(text) >= 2 and text[0] == text[-1] and text[0] in "'\""):
+        return
+    body = text[1:-1]
+    try:
+        fields = [f for _, f, _, _ in string.Formatter().parse(body) if f is not None]
+    except ValueError as e:
+        problems.append(f"{where}: reason {body!r} is not a valid template ({e})")
+        return
+    unknown = sorted(f for f in fields if f not in BY_NAME)
+    if unknown:
+        problems.append(f"{where}: reason names unknown indicator {', '.join(unknown)}")
+        return
+    try:
+        render(body, sample_indicators())
+    except (ValueError, TypeError, KeyError) as e:
+        problems.append(f"{where}: reason {body!r} cannot be filled in ({e})")
+
+
+def _literal(text: str) -> str | None:
+    t = text.strip()
+    if len(t) >= 2 and t[0] == t[-1] and t[0] in "'\"":
+        return t[1:-1]
+    return None
+
+
+def compile_rule_set(content: str | Mapping[str, Any], name: str, version: str) -> CompiledRuleSet:
+    """Validate a rule set and hand it to the engine; `RuleSetInvalid` lists every problem
+    (bad JSON, a node type or table shape ChainLens does not accept, an expression that
+    does not compile, an unknown indicator, a reason that cannot be filled in, an outcome
+    other than decline/refer/note, an evaluation the engine refuses)."""
+    if isinstance(content, str):
+        try:
+            doc = json.loads(content)
+        except json.JSONDecodeError as e:
+            raise RuleSetInvalid(
+                [f"not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}"]
+            ) from e
+        text = content
+    else:
+        doc, text = dict(content), json.dumps(content, sort_keys=True)
+    if not isinstance(doc, dict) or not isinstance(doc.get("nodes"), list):
+        raise RuleSetInvalid(["a JSON Decision Model needs a list of 'nodes' (and 'edges')"])
+    problems: list[str] = []
+    known = set(BY_NAME)
+    tables: list[str] = []
+    rules: list[str] = []
+    kinds = [n.get("type") for n in doc["nodes"] if isinstance(n, dict)]
+    for needed in ("inputNode", "outputNode"):
+        if kinds.count(needed) != 1:
+            problems.append(f"a rule set needs exactly one {needed}, found {kinds.count(needed)}")
+    for node in doc["nodes"]:
+        if not isinstance(node, dict):
+            problems.append("every node must be a JSON object")
+            continue
+        kind, label = node.get("type"), node.get("name") or node.get("id")
+        if kind not in NODE_TYPES:
+            problems.append(
+                f"node {label!r}: type {kind!r} is not accepted "
+                f"(only {', '.join(sorted(NODE_TYPES))})"
+            )
+            continue
+        content_ = node.get("content") or {}
+        if kind == "expressionNode":
+            for ex in content_.get("expressions") or []:
+                _check_expression(f"node {label!r}, {ex.get('key')}", str(ex.get("value", "")),
+                                  known, problems)  # fmt: skip
+                known.add(str(ex.get("key")).split(".")[0])
+        elif kind == "decisionTableNode":
+            _check_table(str(label), content_, known, problems, tables, rules)
+    if not tables and not problems:
+        problems.append("a rule set needs at least one decision table")
+    if len(set(rules)) != len(rules):
+        dup = sorted({r for r in rules if rules.count(r) > 1})
+        problems.append(f"rule ids must be unique: {', '.join(dup)} repeated")
+    if problems:
+        raise RuleSetInvalid(problems)
+    try:
+        decision = _ENGINE.create_decision(json.dumps(doc))
+        decision.validate()
+    except RuntimeError as e:
+        raise RuleSetInvalid([f"the engine refuses the model: {_first_line(e)}"]) from e
+    compiled = CompiledRuleSet(name, version, text, tuple(tables), tuple(rules), decision)
+    trial = {**sample_indicators(), TERMS_NOTES: []}
+    compiled.evaluate(trial)  # an engine error on well-typed input surfaces here
+    return compiled
+
+
+def _check_table(
+    label: str, content: Mapping[str, Any], known: set[str], problems: list[str],
+    tables: list[str], rules: list[str],
+) -> None:  # fmt: skip
+    where = f"table {label!r}"
+    if content.get("hitPolicy") not in ("collect", "first"):
+        problems.append(f"{where}: hitPolicy must be 'collect' or 'first'")
+    path = content.get("outputPath")
+    if not path:
+        problems.append(f"{where}: needs an outputPath (where its fired rows go)")
+    elif path in tables:
+        problems.append(f"{where}: outputPath {path!r} is used by another table")
+    else:
+        tables.append(str(path))
+    inputs = content.get("inputs") or []
+    outputs = content.get("outputs") or []
+    out_fields = {o.get("id"): o.get("field") for o in outputs}
+    missing = sorted(set(ROW_OUTPUTS) - set(out_fields.values()))
+    if missing:
+        problems.append(f"{where}: outputs {', '.join(missing)} are missing")
+    for col in inputs:
+        field = col.get("field")
+        if field:
+            _check_expression(f"{where}, column {col.get('name')!r}", str(field), known, problems)
+    sample = {**sample_indicators(), **{k: None for k in known - set(BY_NAME)}}
+    for i, row in enumerate(content.get("rules") or [], start=1):
+        rid = _literal(str(row.get(_col(out_fields, "rule"), ""))) or f"row {i}"
+        rules.append(rid)
+        at = f"{where}, rule {rid}"
+        for col in inputs:
+            cell = str(row.get(col.get("id"), "") or "")
+            _check_expression(at, cell, known, problems, unary=bool(col.get("field")))
+            if cell.strip() and not col.get("field") and not _names(cell) - set(BY_NAME):
+                _check_boolean(at, cell, sample, problems)
+        for oid, field in out_fields.items():
+            cell = str(row.get(oid, "") or "")
+            _check_expression(f"{at}, {field}", cell, known, problems)
+            if field == "outcome" and _literal(cell) not in OUTCOMES:
+                problems.append(f"{at}: outcome must be one of {', '.join(OUTCOMES)}, got {cell!r}")
+            if field == "reason":
+                _check_template(at, cell, problems)
+    known.add(str(path))
+
+
+def _col(out_fields: Mapping[Any, Any], field: str) -> Any:
+    return next((k for k, v in out_fields.items() if v == field), None)
+
+
+def _check_boolean(where: str, cell: str, sample: Mapping[str, Any], problems: list[str]) -> None:
+    """A condition over indicators must give true or false on values of their types."""
+    try:
+        got = zen.evaluate_expression(cell, dict(sample))
+    except RuntimeError as e:
+        problems.append(f"{where}: {cell!r} fails on indicators of their declared types "
+                        f"({_first_line(e)})")  # fmt: skip
+        return
+    if not isinstance(got, bool):
+        problems.append(f"{where}: condition {cell!r} gives {type(got).__name__}, not true/false")
+
+
+_CACHE: dict[str, CompiledRuleSet] = {}
+_LOCK = threading.Lock()
+
+
+def cached(content: str, name: str, version: str) -> CompiledRuleSet:
+    """`compile_rule_set`, once per (name, version, content)."""
+    key = hashlib.sha256(f"{name}\0{version}\0{content}".encode()).hexdigest()
+    with _LOCK:
+        got = _CACHE.get(key)
+    if got is None:
+        got = compile_rule_set(content, name, version)
+        with _LOCK:
+            _CACHE[key] = got
+    return got
+
+
+def shipped(name: str = "approval") -> CompiledRuleSet:
+    """The rule set shipped in the package: today's policy, used until one is published."""
+    return cached((RULESETS / f"{name}.json").read_text(encoding="utf-8"), name, SHIPPED_VERSION)

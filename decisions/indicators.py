@@ -1,0 +1,168 @@
+"""The indicator catalogue: every fact an approval rule set may read, declared once.
+
+Each indicator has a name (what a rule's expression writes), a type, a unit, its source
+(where the value comes from) and a sentence for the reader. The values are computed from
+the credit policy's own input gathering (`finance.policy.read_facts`, whose Cypher lives in
+`graph.queries.finance`), the product (`finance.products`) and the terms the product allows
+(`finance.policy.terms`), at the moment of the decision.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Literal
+
+from neo4j import Driver
+
+from finance.matching import collateral_available
+from finance.policy import EnterpriseFacts, product_rule_failures, read_facts, terms
+from finance.products import Product, get_product
+
+IndicatorType = Literal["number", "integer", "boolean", "string", "string[]"]
+
+_FACTS = "graph.queries.finance.enterprise_facts via finance.policy.read_facts"
+_LINES = "credit line (graph.queries.finance.line_of) and its limit account in the ledger"
+_PRODUCT = "finance/products/<id>.yaml"
+_TERMS = "finance.policy.terms (product caps, trade share, line room, pricing)"
+_APP = "the application"
+CNY = "minor units of the currency"
+
+
+@dataclass(frozen=True)
+class Indicator:
+    name: str
+    type: IndicatorType
+    unit: str | None
+    source: str
+    description: str
+    nullable: bool = False
+
+
+CATALOGUE: tuple[Indicator, ...] = (
+    # The enterprise, from the graph.
+    Indicator("enterprise_id", "string", None, _FACTS, "the applicant enterprise's id"),
+    Indicator("name", "string", None, _FACTS, "its registered name"),
+    Indicator("status", "string", None, _FACTS, "registration status (active, revoked, ...)"),
+    Indicator("is_core", "boolean", None, _FACTS, "whether it is a core enterprise"),
+    Indicator("fraud_score", "number", "score 0..1", _FACTS,
+              "fraud score written by risk scoring; 0.2 (neutral) when not scored"),
+    Indicator("default_score", "number", "score 0..1", _FACTS,
+              "default score written by risk scoring; 0.2 (neutral) when not scored"),
+    Indicator("scores_are_neutral", "boolean", None, _FACTS,
+              "true when either score is missing and the neutral 0.2 is used"),
+    Indicator("tier", "integer", "hops", _FACTS,
+              "hops on SUPPLIES to the nearest core (0 for a core, null off any chain)",
+              nullable=True),
+    Indicator("core_id", "string", None, _FACTS, "the core at the end of its chain",
+              nullable=True),
+    Indicator("buyer_id", "string", None, _FACTS, "the next buyer on the path to the core",
+              nullable=True),
+    Indicator("path_trade_minor", "integer", CNY, _FACTS,
+              "12-month trade of the weakest link on the path to the core"),
+    Indicator("months_trading", "integer", "months", _FACTS,
+              "months since its first trade with the next buyer on that path"),
+    Indicator("buys_from_core", "boolean", None, _FACTS, "whether it buys from a core"),
+    Indicator("seller_core_id", "string", None, _FACTS, "the core it buys from",
+              nullable=True),
+    Indicator("guarantee_circle", "string[]", None, _FACTS,
+              "the firms of the guarantee circle it belongs to (empty when none)"),
+    Indicator("in_guarantee_circle", "boolean", None, _FACTS,
+              "whether it sits in a guarantee circle"),
+    Indicator("receivables_minor", "integer", CNY, _FACTS, "its open receivables"),
+    Indicator("receivables_from_core_minor", "integer", CNY, _FACTS,
+              "its open receivables owed by a core enterprise"),
+    Indicator("open_orders_minor", "integer", CNY, _FACTS,
+              "signed, unfulfilled sales contracts"),
+    Indicator("warehouse_receipts_value_minor", "integer", CNY, _FACTS,
+              "value of its unpledged warehouse receipts"),
+    Indicator("movable_assets_value_minor", "integer", CNY, _FACTS,
+              "value of its unpledged movable assets"),
+    Indicator("monitored_assets", "integer", "count", _FACTS,
+              "its assets monitored by a sensor"),
+    Indicator("vouchers_held_minor", "integer", CNY, _FACTS,
+              "face value of the live e-credit vouchers it holds"),
+    Indicator("group_size", "integer", "count", _FACTS,
+              "firms in its ownership group"),
+    Indicator("group_exposure_minor", "integer", CNY, _FACTS,
+              "what its group already owes on outstanding financings"),
+    Indicator("core_line_id", "string", None, _LINES,
+              "the core's supply-chain line its products draw on", nullable=True),
+    Indicator("core_line_available_minor", "integer", CNY, _LINES,
+              "room left on that line (and on the core's sub-limit for its tier)"),
+    Indicator("own_line_id", "string", None, _LINES, "its own credit line", nullable=True),
+    Indicator("own_line_available_minor", "integer", CNY, _LINES,
+              "room left on its own line"),
+    # The application and its product.
+    Indicator("product_id", "string", None, _PRODUCT, "the product applied for"),
+    Indicator("product_kind", "string", None, _PRODUCT, "the product's kind"),
+    Indicator("product_collateral", "string", None, _PRODUCT,
+              "the collateral the product takes (none, invoice, ...)"),
+    Indicator("product_line", "string", None, _PRODUCT,
+              "whose line the product draws on (own or core)"),
+    Indicator("product_rule_failures", "string[]", None, _PRODUCT,
+              "the product's eligibility rules the firm fails, as decline sentences"),
+    Indicator("requested_minor", "integer", CNY, _APP, "the amount asked"),
+    Indicator("collateral_value_minor", "integer", CNY, _APP,
+              "value of the collateral offered (for a match: what the firm could pledge)"),
+    # The terms the product allows.
+    Indicator("limit_minor", "integer", CNY, _TERMS,
+              "what can be granted: the smallest cap (0 or less when nothing can)"),
+    Indicator("limit_reason", "string", None, _TERMS, "the cap that set the limit"),
+    Indicator("rate_bps", "integer", "bps", _TERMS, "the price"),
+    Indicator("tenor_days", "integer", "days", _PRODUCT, "the product's tenor"),
+)  # fmt: skip
+
+BY_NAME: dict[str, Indicator] = {i.name: i for i in CATALOGUE}
+assert len(BY_NAME) == len(CATALOGUE), "an indicator is declared twice"
+
+# Sentences that explain the terms (limit, reduction, rate): not indicators, but the
+# decision's closing reasons; the rule set's reasons come before them.
+TERMS_NOTES = "_terms_notes"
+
+
+def indicators_from(
+    product: Product, facts: EnterpriseFacts, requested_minor: int, collateral_value_minor: int
+) -> dict[str, Any]:
+    """Every catalogue indicator for one application, plus the terms' sentences under
+    `TERMS_NOTES`."""
+    t = terms(product, facts, requested_minor, collateral_value_minor)
+    values = facts.as_dict()
+    values.update(
+        product_id=product.id,
+        product_kind=product.kind.value,
+        product_collateral=product.collateral.value,
+        product_line=product.line,
+        product_rule_failures=product_rule_failures(product, facts),
+        requested_minor=requested_minor,
+        collateral_value_minor=collateral_value_minor,
+        limit_minor=t.amount_minor,
+        limit_reason=t.limit_reason,
+        rate_bps=t.rate_bps,
+        tenor_days=t.tenor_days,
+    )
+    values[TERMS_NOTES] = t.notes
+    return values
+
+
+def compute(
+    driver: Driver,
+    database: str,
+    enterprise_id: str,
+    product_id: str,
+    amount_minor: int,
+    collateral_value_minor: int | None = None,
+    currency: str = "CNY",
+    today: date | None = None,
+) -> dict[str, Any]:
+    """The indicators of an enterprise applying for a product, read from the graph now.
+    Without a collateral value, what the firm could pledge for the product is used (as
+    product matching does)."""
+    product = get_product(product_id)
+    facts = read_facts(driver, database, enterprise_id, currency, today)
+    value = (
+        collateral_available(product, facts)
+        if collateral_value_minor is None
+        else collateral_value_minor
+    )
+    return indicators_from(product, facts, amount_minor, value)
