@@ -27,6 +27,7 @@ from rapidfuzz.fuzz import ratio
 
 from entity_resolution.forked import run_split
 from entity_resolution.records import Prepared
+from entity_resolution.translation import cross_script_cover
 
 FEATURES: tuple[str, ...] = (
     "uscc_same",
@@ -71,6 +72,11 @@ FEATURES: tuple[str, ...] = (
     "parts_agree",
     "names_only",
     "cross_script_other_trade",
+    # An English and a Chinese name whose words correspond by meaning, sound or initials
+    # (`translation.cross_script_cover`): all of them; every English word and this share
+    # of the Chinese trade name.
+    "cross_script_translated",
+    "cross_script_cover",
 )
 # When two records have nothing but their names to compare (no identifier, phone, address,
 # legal representative or registered region on both sides) the name features get weights of
@@ -93,6 +99,25 @@ NAME_ONLY_FEATURES: tuple[str, ...] = (
 )
 FEATURES = FEATURES + tuple(f"names_only_{name}" for name in NAME_ONLY_FEATURES)
 _NAME_ONLY_AT = tuple(FEATURES.index(name) for name in NAME_ONLY_FEATURES)
+# Monotone constraints (issue #21): the sign a feature's weight must keep when the model is
+# learned (`training`), so that evidence for a match never lowers the score and evidence
+# against never raises it. Features not listed (similarities, the correlated trade-name
+# pair trade_exact / trade_key_same, and the names-only copies of agreements, which are
+# corrections of their base weight) are free.
+SIGNS: dict[str, int] = {
+    **dict.fromkeys(
+        ("uscc_same", "org_same", "regno_same", "trade_rarity", "region_name_same",
+         "region_field_same", "industry_same", "phone_same", "address_same", "legal_rep_same",
+         "trade_contains", "trade_abbreviation", "parts_agree", "cross_script_translated",
+         "cross_script_cover"), 1),
+    **dict.fromkeys(
+        ("uscc_conflict", "org_conflict", "regno_conflict", "region_name_conflict",
+         "region_field_conflict", "industry_conflict", "form_conflict", "phone_conflict",
+         "legal_rep_conflict", "industry_differs_formal", "cross_script_other_trade",
+         "names_only_region_name_conflict", "names_only_industry_conflict",
+         "names_only_industry_differs_formal", "names_only_cross_script_other_trade"), -1),
+}
+
 N_FEATURES = len(FEATURES)
 WEIGHTS_PATH = Path(__file__).resolve().parent / "model_weights.json"
 
@@ -345,6 +370,16 @@ def pair_features(a: Prepared, b: Prepared, rarity: TradeRarity) -> list[float]:
         # (Eastern Airlines / 东方航空) or another firm (Haitong / 华泰) - names cannot tell.
         float(pa.is_english != pb.is_english and not key_same and not contains_any),
     ]
+    translated = cover = 0.0
+    if pa.is_english != pb.is_english and not key_same:
+        en_cover, zh_cover = (cross_script_cover(pa, pb) if pa.is_english
+                              else cross_script_cover(pb, pa))
+        # Every English word must find its counterpart: a word left over on both sides is
+        # how two firms differ (Golden Dragon Bus / 银龙客车), so only then does the share
+        # of the Chinese name covered count (Moutai / 茅台酒 leaves out 酒).
+        cover = zh_cover if en_cover == 1.0 else 0.0
+        translated = float(cover == 1.0)
+    row.extend((translated, cover))
     if names_only:
         row.extend(row[k] for k in _NAME_ONLY_AT)
     else:

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
-from sklearn.linear_model import LogisticRegression
+from scipy.optimize import minimize
+from scipy.special import expit, log_expit
 
 from entity_resolution.blocking import candidate_pairs
 from entity_resolution.evaluate import read_generated
@@ -25,6 +26,7 @@ from entity_resolution.records import EnterpriseRecord, prepare_records
 from entity_resolution.score import (
     FEATURES,
     FREQUENCIES_PATH,
+    SIGNS,
     WEIGHTS_PATH,
     MatchModel,
     TradeRarity,
@@ -111,6 +113,43 @@ def benchmark_pairs(
     return x[keep], y[keep]
 
 
+def fit_logistic(
+    x: NDArray[np.float64],
+    y: NDArray[np.int_],
+    sample_weight: NDArray[np.float64],
+    c: float = 20.0,
+    signs: dict[str, int] | None = None,
+) -> tuple[list[float], float]:
+    """L2-regularised logistic regression (the objective of scikit-learn's, C = ``c``, the
+    intercept unpenalised) whose weights keep the sign `SIGNS` declares: monotone
+    constraints, solved with L-BFGS-B under bounds. Returns (weights, intercept)."""
+    signs = SIGNS if signs is None else signs
+    total = float(sample_weight.sum())
+    target = y.astype(np.float64)
+
+    def loss(theta: NDArray[np.float64]) -> tuple[float, NDArray[np.float64]]:
+        w, b = theta[:-1], theta[-1]
+        z = x @ w + b
+        # -log p for positives, -log(1 - p) for negatives
+        ll = -(target * log_expit(z) + (1 - target) * log_expit(-z))
+        r = sample_weight * (expit(z) - target)
+        value = (0.5 * float(w @ w) / c + float(sample_weight @ ll)) / total
+        grad = np.concatenate([(w / c + x.T @ r) / total, [r.sum() / total]])
+        return value, grad
+
+    bounds: list[tuple[float | None, float | None]] = []
+    for name in FEATURES:
+        sign = signs.get(name, 0)
+        bounds.append((0.0, None) if sign > 0 else (None, 0.0) if sign < 0 else (None, None))
+    bounds.append((None, None))
+    start = np.zeros(x.shape[1] + 1)
+    result = minimize(loss, start, jac=True, method="L-BFGS-B", bounds=bounds,
+                      options={"maxiter": 20_000, "maxfun": 40_000, "ftol": 1e-13,
+                               "gtol": 1e-9})
+    theta = result.x
+    return [float(v) for v in theta[:-1]], float(theta[-1])
+
+
 # The benchmark's tune part weighs as much as this share of the generated pairs.
 BENCHMARK_SHARE = 0.05
 # Names-only pairs: the share of the tune part's different pairs that must stay apart.
@@ -119,19 +158,27 @@ TUNE_TNR = 0.95
 NAME_EVIDENCE = ("names_only_parts_agree", "names_only_trade_contains",
                  "names_only_trade_abbreviation")
 MAX_SHIFT = 6.0
+# The generated training pairs' precision the names-only shifts must keep.
+SHIFT_PRECISION = 0.9985
 
 
 def _largest_shift(
     logits: NDArray[np.float64], on: NDArray[np.float64], y: NDArray[np.int_], cut: float,
-    tnr: float,
+    tnr: float, generated: tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int_]],
+    precision: float,
 ) -> float:
     """The largest raise (0..MAX_SHIFT, steps of 0.05) of the log-odds of the pairs where
-    ``on`` is set that keeps at least ``tnr`` of the different pairs below ``cut``."""
+    ``on`` is set that keeps at least ``tnr`` of the different pairs below ``cut`` and the
+    ``generated`` pairs (log-odds, on, label) above ``cut`` at ``precision``."""
     different = y == 0
+    g_logits, g_on, g_y = generated
     best = 0.0
     for shift in np.arange(0.0, MAX_SHIFT, 0.05):
         called = logits + shift * on >= cut
         if different.any() and 1 - (called & different).sum() / different.sum() < tnr:
+            break
+        g_called = g_logits + shift * g_on >= cut
+        if g_called.any() and g_y[g_called].mean() < precision:
             break
         best = float(shift)
     return best
@@ -146,15 +193,7 @@ def train(
     tune_tnr: float = TUNE_TNR,
 ) -> MatchModel:
     """Fit on synth records of ``firms`` firms plus any generated folders (with truth) and
-    the development benchmark's tune part (real names; never its test part).
-
-    Masters take part as records; their enterprise id is no feature, so the model learns
-    from the fields alone. The threshold is the lowest probability that keeps the generated
-    training pairs at ``precision``. Then the weights that only pairs with nothing but names
-    to compare use are set on the tune part: first the name evidence (`NAME_EVIDENCE`),
-    then the names-only bias, each raised as far as keeps ``tune_tnr`` of the tune part's
-    different pairs below the threshold.
-    """
+    the development benchmark's tune part (real names; never its test part); see `fit`."""
     rarity = TradeRarity.reference()
     xs, ys = [], []
     for records, truth in _training_sets(firms, seed, generated):
@@ -163,36 +202,69 @@ def train(
         ys.append(y)
     x_gen, y_gen = np.vstack(xs), np.concatenate(ys)
     x_b, y_b = benchmark_pairs(rarity)
+    model = fit(x_gen, y_gen, x_b, y_b, precision, benchmark_share, tune_tnr)
+    return MatchModel(
+        model.weights, model.bias, model.threshold,
+        f"logistic regression (monotone constraints) on {len(y_gen)} candidate pairs of "
+        f"synth seed {seed} ({firms} firms) and generated folders "
+        f"{[p.name for p in generated]}, plus {model.trained_on}",
+    )  # fmt: skip
+
+
+def fit(
+    x_gen: NDArray[np.float64],
+    y_gen: NDArray[np.int_],
+    x_b: NDArray[np.float64],
+    y_b: NDArray[np.int_],
+    precision: float = 0.999,
+    benchmark_share: float = BENCHMARK_SHARE,
+    tune_tnr: float = TUNE_TNR,
+    shift_precision: float | None = None,
+) -> MatchModel:
+    """The model from generated pairs and the tune part's pairs (features and labels).
+
+    Masters take part as records; their enterprise id is no feature, so the model learns
+    from the fields alone. The weights keep the signs `SIGNS` declares. The threshold is
+    the lowest probability that keeps the generated training pairs at ``precision``. Then
+    the weights that only pairs with nothing but names to compare use are set on the tune
+    part: first the name evidence (`NAME_EVIDENCE`), then the names-only bias, each raised
+    as far as keeps ``tune_tnr`` of the tune part's different pairs below the threshold and
+    the generated pairs above it at ``precision``.
+    """
     x, y = np.vstack([x_gen, x_b]), np.concatenate([y_gen, y_b])
     class_weight = np.where(y == 0, 3.0, 1.0)
     per_pair = benchmark_share * len(y_gen) / max(1, len(y_b))
     weight = class_weight * np.concatenate([np.ones(len(y_gen)), np.full(len(y_b), per_pair)])
-    clf = LogisticRegression(C=20.0, max_iter=5000)
-    clf.fit(x, y, sample_weight=weight)
-    probs = clf.predict_proba(x_gen)[:, 1]
+    weights, bias = fit_logistic(x, y, weight)
+    probs = 1.0 / (1.0 + np.exp(-(x_gen @ np.asarray(weights) + bias)))
     threshold = pick_threshold(probs, y_gen, precision)
-    weights = [float(w) for w in clf.coef_[0]]
-    bias = float(clf.intercept_[0])
     cut = float(np.log(threshold / (1 - threshold)))
     only = x_b[:, FEATURES.index("names_only")] == 1
+    g_only = x_gen[:, FEATURES.index("names_only")] == 1
     evidence = [FEATURES.index(name) for name in NAME_EVIDENCE]
     logits = (x_b @ np.asarray(weights) + bias)[only]
+    g_logits = x_gen @ np.asarray(weights) + bias
     on = x_b[only][:, evidence].max(axis=1)
-    shift = _largest_shift(logits, on, y_b[only], cut, tune_tnr)
+    g_on = x_gen[:, evidence].max(axis=1) * g_only
+    shift_precision = SHIFT_PRECISION if shift_precision is None else shift_precision
+    shift = _largest_shift(logits, on, y_b[only], cut, tune_tnr, (g_logits, g_on, y_gen),
+                           shift_precision)
     for k in evidence:
         weights[k] += shift
     logits = logits + shift * on
-    bias_shift = _largest_shift(logits, np.ones(len(logits)), y_b[only], cut, tune_tnr)
+    g_logits = g_logits + shift * g_on
+    bias_shift = _largest_shift(logits, np.ones(len(logits)), y_b[only], cut, tune_tnr,
+                                (g_logits, g_only.astype(np.float64), y_gen),
+                                shift_precision)
     weights[FEATURES.index("names_only")] += bias_shift
     return MatchModel(
         tuple(weights),
         bias,
         threshold,
-        f"logistic regression on {len(y_gen)} candidate pairs of synth seed {seed} ({firms} "
-        f"firms) and generated folders {[p.name for p in generated]}, plus {len(y_b)} pairs "
-        f"of the benchmark's tune part weighing {benchmark_share:.0%} of them; threshold "
-        f"for pair precision {precision} on the generated pairs; names-only evidence "
-        f"+{shift:.2f}, names-only bias +{bias_shift:.2f} (tune part TNR {tune_tnr})",
+        f"{len(y_b)} pairs of the benchmark's tune part weighing {benchmark_share:.0%} of "
+        f"them; threshold for pair precision {precision} on the generated pairs; names-only "
+        f"evidence +{shift:.2f}, names-only bias +{bias_shift:.2f} (tune part TNR "
+        f"{tune_tnr}, generated precision kept)",
     )
 
 

@@ -102,3 +102,13 @@ def load() -> Lexicons:
         banks=tuple(banks),
         bank_alias=alias,
     )
+
+
+@cache
+def translations() -> dict[str, tuple[str, ...]]:
+    """translations.txt: Chinese word -> the English words and phrases it translates."""
+    out: dict[str, tuple[str, ...]] = {}
+    for zh, en in _lines("translations.txt"):
+        phrases = tuple(p.strip() for p in en.split(",") if p.strip())
+        out[zh] = out.get(zh, ()) + phrases
+    return out

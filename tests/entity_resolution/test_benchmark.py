@@ -45,14 +45,14 @@ def test_benchmark_is_labelled_split_and_unique() -> None:
 
 def test_test_part_figures(test_part: dict[str, object]) -> None:
     """Measured on the test part (never tuned on). The issue's targets are ROC-AUC >= 0.95
-    (met) and recall >= 0.90 with >= 95% of different pairs apart (not met: 0.888 at a
-    95% true-negative rate; 0.904 recall at 0.934 TNR at the operating threshold), held
-    here as a floor so that a regression fails."""
+    (met: 0.972) and recall >= 0.90 with >= 95% of different pairs apart (not met: 0.891
+    at a 95% true-negative rate). The operating threshold keeps near misses apart first
+    (0.879 recall at 0.986 TNR). Held here as floors so that a regression fails."""
     out = test_part
     assert out["roc_auc"] >= 0.95
-    assert out["recall_at_tnr95"] >= 0.88
-    assert out["recall"] >= 0.90
-    assert out["tnr"] >= 0.93
+    assert out["recall_at_tnr95"] >= 0.89
+    assert out["recall"] >= 0.87
+    assert out["tnr"] >= 0.98
     categories = out["categories"]
     assert isinstance(categories, dict)
     assert {p.category for p in read_pairs() if p.split == "test"} == set(categories)
@@ -62,6 +62,14 @@ def test_test_part_figures(test_part: dict[str, object]) -> None:
     assert categories["abbreviation"]["recall"] >= 0.95
     for name in ("branch_vs_branch", "branch_vs_head_office", "near_miss_industry"):
         assert categories[name]["tnr"] == 1.0, name
+
+
+def test_operating_threshold_merges_no_different_pair_of_the_tune_part() -> None:
+    """The threshold is set for precision on the generated pairs and the names-only weights
+    may not spend it: on the tune part (what they were set on) no near miss merges."""
+    tune = evaluate(read_pairs(), "tune")
+    assert tune["tnr"] == 1.0
+    assert tune["recall_at_tnr95"] >= 0.93
 
 
 def test_roc_auc_by_hand() -> None:
