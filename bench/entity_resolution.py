@@ -6,7 +6,8 @@ run, by Splink 4 (DuckDB backend) with a Fellegi-Sunter model over the same fiel
 usual cleaning (NFKC, simplified script, digits-only phone, legacy code from the USCC),
 trained by EM. Both are scored against the truth: pairwise precision/recall/F1 and B-cubed
 F1; ours also reports candidate pairs and blocking recall. Then single-record incremental
-lookups against the index built by the run: p95 latency. The headline ratio is Splink's time
+lookups against the index built by the run: p95 latency, and whether each matched lookup
+scores exactly as `match()` scores the pair alone (issue #21). The headline ratio is Splink's time
 / ours (higher is better). Full size 1,000,000 records; --quick about 20,000. Last, the
 development benchmark of real firm names (tests/data/er/benchmark.csv, test part) is scored
 and printed beside.
@@ -32,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from entity_resolution.benchmark import evaluate as evaluate_benchmark
 from entity_resolution.benchmark import read_pairs
 from entity_resolution.evaluate import blocking_recall, score_clusters
+from entity_resolution.match import match
 from entity_resolution.normalise import normalise_phone, to_simplified
 from entity_resolution.records import EnterpriseRecord
 from entity_resolution.resolver import resolve_records
@@ -171,11 +173,23 @@ def main() -> None:
         replace(r, record_id=r.record_id + "-again") for r in records[: args.lookups // 2]
     ]
     timings = []
+    looked_up = []
     for rec in extra:
         t = time.perf_counter()
-        index.lookup(rec)
+        link = index.lookup(rec)
         timings.append((time.perf_counter() - t) * 1000)
+        looked_up.append((rec, link))
     timings.sort()
+    # Issue #21: a pair scores against this index exactly as it scores alone (`match`).
+    by_id = {r.record_id: r for r in records}
+    compared = differing = 0
+    for rec, link in looked_up:
+        other = link.explanation.get("matched_record")
+        if other:
+            compared += 1
+            differing += abs(match(rec, by_id[other]).score - link.score) > 1e-9
+    print(f"lookup scores against the {len(records):,}-record index equal to match() alone: "
+          f"{compared - differing:,} of {compared:,}", flush=True)
     p50 = statistics.median(timings)
     p95 = timings[int(0.95 * (len(timings) - 1))]
     print(f"incremental lookup over {len(records):,} indexed records: p50 {p50:.2f} ms, "
@@ -196,6 +210,8 @@ def main() -> None:
         "ours_bcubed_f1": round(ours.bcubed_f1, 5),
         "lookup_p50_ms": round(p50, 3),
         "lookup_p95_ms": round(p95, 3),
+        "lookup_scores_compared": compared,
+        "lookup_scores_differing": differing,
     }
     if not args.no_splink:
         mapping, splink_s = run_splink(records)
