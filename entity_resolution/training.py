@@ -3,10 +3,12 @@
 Pairs come from the real blocking passes over records made by `synth` (the generator's
 names and dirt) and generated folders, labelled by the truth, plus the development
 benchmark's tune part (real firm names, tests/data/er/benchmark.csv); a logistic regression
-(scikit-learn) fits the weights; the merge threshold is the lowest probability at which the
-generated pairs above it keep the target precision; the names-only weights are then set on
-the tune part. `python -m entity_resolution.training --generated FOLDER` rewrites
-model_weights.json (``--frequencies`` first rewrites trade_frequencies.json).
+whose weights keep the signs `score.SIGNS` declares (L-BFGS-B under bounds) fits the
+weights; the merge threshold is the lowest probability at which the generated pairs above it
+keep the target precision; the names-only weights are then set on the tune part, as far as
+the generated pairs keep their precision. `python -m entity_resolution.training --generated
+FOLDER` rewrites model_weights.json (``--frequencies`` first rewrites
+trade_frequencies.json).
 """
 
 from __future__ import annotations
