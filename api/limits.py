@@ -6,6 +6,9 @@ The cost estimate is static: every selected field costs 1, times the page sizes 
 fields around it (`first`, `limit`, taken from the literal, the variable or the schema
 default), plus a weight for the fields that scan the graph. It is checked right after
 validation, before any resolver runs, so a rejected operation costs the database nothing.
+Each user also has a budget of estimated cost per minute (`CHAINLENS_GRAPHQL_COST_PER_MINUTE`,
+a token bucket): one client sending the heaviest operations the limit allows is slowed to
+that rate (429, RATE_LIMITED, with Retry-After) instead of taking the database from others.
 """
 
 from __future__ import annotations
@@ -339,11 +342,15 @@ class CostCheckedValidation(ValidationCache):
     and the cost estimate (a document that passed with ``first: 5`` must still be refused
     with ``first: 5000``)."""
 
-    def __init__(self, max_cost: int, max_chars: int = 2_000, max_items: int = 1_000) -> None:
+    def __init__(
+        self, max_cost: int, max_chars: int = 2_000, max_items: int = 1_000,
+        budget: RateLimiter | None = None,
+    ) -> None:  # fmt: skip
         super().__init__(maxsize=512)
         self.max_cost = max_cost
         self.max_chars = max_chars
         self.max_items = max_items
+        self.budget = budget
 
     def on_validate(self) -> Iterator[None]:
         ctx = self.execution_context
@@ -364,13 +371,36 @@ class CostCheckedValidation(ValidationCache):
         ctx.pre_execution_errors = errors
         yield
 
+    def _charge(self, cost: int) -> list[GraphQLError]:
+        """Take ``cost`` from the caller's budget, or the RATE_LIMITED error (HTTP 429)."""
+        context = self.execution_context.context
+        user = getattr(context, "user", None)
+        if self.budget is None or user is None or cost <= 0:
+            return []
+        try:
+            self.budget.take(f"cost:{user.username}", float(cost))
+        except RateLimited as e:
+            wait = max(1, math.ceil(e.retry_after))
+            response = getattr(context, "response", None)
+            if response is not None:
+                response.status_code = 429
+                response.headers["Retry-After"] = str(wait)
+            return [GraphQLError(
+                f"{user.username} has spent its budget of estimated cost "
+                f"({self.budget.rate * 60:.0f} a minute); this operation costs {cost}; retry "
+                f"in {wait} s", extensions={"code": "RATE_LIMITED", "retry_after": wait},
+            )]  # fmt: skip
+        return []
+
     def _cost_errors(
         self, schema: GraphQLSchema, document: DocumentNode, variables: Mapping[str, Any] | None
     ) -> list[GraphQLError]:
+        total = 0
         for definition in document.definitions:
             if not isinstance(definition, OperationDefinitionNode):
                 continue
             cost = estimate_cost(schema, document, definition, variables or {})
+            total += cost
             if cost > self.max_cost:
                 name = definition.name.value if definition.name else "anonymous"
                 return [
@@ -381,7 +411,7 @@ class CostCheckedValidation(ValidationCache):
                         extensions={"code": "COST_LIMIT", "cost": cost, "limit": self.max_cost},
                     )
                 ]
-        return []
+        return self._charge(total)
 
 
 def limit_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
@@ -401,6 +431,9 @@ def limit_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
     ]
     if settings.environment is not Environment.DEVELOPMENT:
         document_rules += DisableIntrospection().validation_rules
+    # One budget for the schema (the process): every request's extension charges it.
+    budget = RateLimiter(settings.graphql_cost_per_minute,
+                         max(settings.graphql_cost_burst, settings.graphql_max_cost))  # fmt: skip
     return [
         lambda: ParserCache(maxsize=512),  # one instance a request, one shared LRU
         lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
@@ -409,6 +442,7 @@ def limit_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
             settings.graphql_max_cost,
             settings.graphql_max_string_chars,
             settings.graphql_max_list_items,
+            budget,
         ),
     ]
 

@@ -86,6 +86,7 @@ def bench_settings() -> Settings:
         neo4j_pagecache="1g",
         rate_limit_per_minute=10_000_000,
         rate_limit_burst=1_000_000,
+        graphql_cost_per_minute=1_000_000_000,
         log_level="WARNING",
     )
 

@@ -8,8 +8,10 @@ the probe measures their latency twice for the same time, first alone, then whil
 client (another user, an analyst) sends, one after another, the heaviest operations that the
 limits still let through: `explore` at the largest reach under the cost limit, a what-if
 default of five cores, the full guarantee-circle and circular-trade scans, five tiers
-upstream of a core. Rate limits are lifted so that only the query guards (cost model,
-transaction timeout) stand between the heavy client and the others.
+upstream of a core. The per-request rate limit is lifted so that only the query guards (the
+cost model, each user's budget of estimated cost per minute, the transaction timeout) stand
+between the heavy client and the others. The heavy client is well behaved: when the API
+answers 429 it waits the Retry-After it was given.
 
 Prints the p50/p99 of the ordinary clients in both phases, what the heavy client got through,
 and "ratio" = p99 with the heavy client / p99 without (target: at most 2). The last line is
@@ -36,7 +38,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.api import CARD, PASSWORD, bench_settings
-from chainlens.settings import PROJECT_ROOT
+from chainlens.settings import PROJECT_ROOT, Settings
 
 HEAVY_USER = "probe-heavy"
 EXPLORE = """query Heavy($ids: [ID!]!, $n: Int!, $h: Int!) {
@@ -144,6 +146,9 @@ class HeavyClient(threading.Thread):
                 body = response.json() if response.status_code < 500 else {"errors": [{}]}
                 if "errors" in body:
                     self.refused[name] = self.refused.get(name, 0) + 1
+                if response.status_code == 429:  # over its cost budget: wait as told
+                    self.stopped.wait(float(response.headers.get("retry-after", "1")))
+                    continue  # the same request again
                 k += 1
 
 
@@ -176,7 +181,13 @@ def main() -> None:
     from ingest.synthetic import generate
     from tests.api.conftest import free_port
 
-    settings = bench_settings()
+    # bench/api.py lifts every budget to measure throughput; the probe keeps the default cost
+    # budget, one of the guards it is about.
+    default = Settings.model_fields
+    settings = bench_settings().model_copy(update={
+        "graphql_cost_per_minute": default["graphql_cost_per_minute"].default,
+        "graphql_cost_burst": default["graphql_cost_burst"].default,
+    })  # fmt: skip
     configure_logging(settings.log_level)
     logging.getLogger("neo4j").setLevel(logging.ERROR)
     server = ManagedNeo4j(settings)

@@ -6,9 +6,13 @@ To add an area, write its types in ``api/graphql/<area>.py`` and list its root t
 from __future__ import annotations
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
+from strawberry.utils.logging import StrawberryLogger
 
+from api.errors import is_domain_error
 from api.graphql.admin import AdminQuery
 from api.graphql.analytics import AnalyticsQuery
 from api.graphql.audit import AuditQuery, AuditTrail
@@ -48,15 +52,32 @@ MUTATION_TYPES: tuple[type, ...] = (
     CollateralMutation,
     ResolutionMutation,
     CasesMutation,
+    ChainFinanceMutation,
 )
 SUBSCRIPTION_TYPES: tuple[type, ...] = (SensorsSubscription,)
+
+
+class Schema(strawberry.Schema):
+    """strawberry's schema, except that a client's error (bad input, a refusal, a timeout,
+    a validation error) is an answer, not a log line with a traceback: under load those
+    buried the log. Anything else is still logged with its traceback (and by `DomainErrors`
+    with the request's correlation id)."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        for error in errors:
+            original = error.original_error
+            if original is None or isinstance(original, GraphQLError) or is_domain_error(original):
+                continue
+            StrawberryLogger.error(error, execution_context)
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
     query = merge_types("Query", QUERY_TYPES)
     mutation = merge_types("Mutation", MUTATION_TYPES) if MUTATION_TYPES else None
     subscription = merge_types("Subscription", SUBSCRIPTION_TYPES) if SUBSCRIPTION_TYPES else None
-    return strawberry.Schema(
+    return Schema(
         query=query,
         mutation=mutation,
         subscription=subscription,

@@ -40,6 +40,7 @@ def api_settings(neo4j_settings: Settings, tmp_path_factory: pytest.TempPathFact
             # limit; tests/api/test_limits.py checks the limit on an app of its own.
             "rate_limit_per_minute": 100_000,
             "rate_limit_burst": 100_000,
+            "graphql_cost_per_minute": 100_000_000,
         }
     )
 

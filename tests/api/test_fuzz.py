@@ -49,7 +49,8 @@ def fuzz_env(
 ) -> Iterator[tuple[str, dict[Role, dict[str, str]], Settings]]:
     """Its own app (a rate limit that fuzzing cannot reach), a small graph, one user a role."""
     settings = api_settings.model_copy(
-        update={"rate_limit_per_minute": 100_000, "rate_limit_burst": 100_000}
+        update={"rate_limit_per_minute": 100_000, "rate_limit_burst": 100_000,
+                "graphql_cost_per_minute": 100_000_000}
     )
     clear_database(driver, database)
     driver.execute_query(
