@@ -52,7 +52,6 @@ MUTATION_TYPES: tuple[type, ...] = (
     CollateralMutation,
     ResolutionMutation,
     CasesMutation,
-    ChainFinanceMutation,
 )
 SUBSCRIPTION_TYPES: tuple[type, ...] = (SensorsSubscription,)
 
