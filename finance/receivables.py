@@ -48,6 +48,7 @@ class Receivable:
     confirmation: ConfirmationOutcome | None  # the latest answer; None before any
     confirmed_minor: int  # what the core owes by its latest answer
     confirmed_due_on: date | None
+    financing_id: str | None  # the live financing it is assigned to, if any
     history: list[ConfirmationEntry]
 
 
@@ -169,7 +170,8 @@ def _receivable(row: dict[str, Any]) -> Receivable:
         issued_on=_native(inv["issued_on"]), due_on=_native(inv["due_on"]),
         confirmation=ConfirmationOutcome(inv["confirmation"]) if inv["confirmation"] else None,
         confirmed_minor=int(inv["confirmed_minor"] or 0),
-        confirmed_due_on=_native(inv["confirmed_due_on"]), history=history,
+        confirmed_due_on=_native(inv["confirmed_due_on"]),
+        financing_id=row.get("financing_id"), history=history,
     )  # fmt: skip
 
 

@@ -84,6 +84,8 @@ def issue(
 ) -> Voucher:
     """Issue against confirmed payables of `core_id` to `holder_id`, occupying the core's
     supply-chain line; re-issuing the same id returns the voucher."""
+    if not voucher_id or "." in voucher_id:
+        raise FinanceError("a voucher id is not empty and has no dots (pieces are <id>.<n>)")
     if face_minor <= 0 or due_on <= issued_on:
         raise FinanceError("a voucher needs a positive face and a due date after issue")
     now = datetime.now(UTC)
@@ -119,6 +121,8 @@ def issue(
                 raise NotEligible(f"invoice {iid} is in {r['currency']}, not {currency}")
             if r["used"]:
                 raise NotEligible(f"invoice {iid} already backs a voucher")
+            if r["financing_id"]:
+                raise NotEligible(f"invoice {iid} is assigned to financing {r['financing_id']}")
             total += int(r["confirmed_minor"])
         if face_minor > total:
             raise NotEligible(f"face {face_minor} exceeds the confirmed payables {total}")

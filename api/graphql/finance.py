@@ -652,16 +652,37 @@ class FinanceMutation:
             transfer_id=strawberry.ID(d["transfer_id"]),
         )
 
-    @_mutation("Split a live voucher into pieces that sum to it.", OPERATORS)
+    @_mutation("Split a live voucher into pieces (`<id>.1`, `<id>.2`, ...) that sum to it. "
+               "Retry-safe by request id: the same id again answers the pieces, with other "
+               "arguments it is refused (CONFLICT).", OPERATORS)  # fmt: skip
     async def split_voucher(
-        self, info: Info[Context, None], id: strawberry.ID, amounts: list[BigInt], on: date
-    ) -> list[Voucher]:
-        got = await info.context.call(fv.split, str(id), [int(a) for a in amounts], on)
-        return [_voucher(v) for v in got]
+        self, info: Info[Context, None], id: strawberry.ID, amounts: list[BigInt], on: date,
+        request_id: strawberry.ID,
+    ) -> list[Voucher]:  # fmt: skip
+        parts = [int(a) for a in amounts]
 
-    @_mutation("Pass a live voucher to a supplier of its holder.", OPERATORS)
+        async def run(req: str) -> dict[str, Any]:
+            got = cast(list[fv.Voucher], await info.context.call(fv.split, str(id), parts, on))
+            return {"ids": [v.id for v in got]}
+
+        done = await idempotent(info.context.call, info.context.user.username, "splitVoucher",
+                                str(request_id), {"id": str(id), "amounts": parts, "on": on},
+                                run)  # fmt: skip
+        return [_voucher(await info.context.call(fv.get, v)) for v in done["ids"]]
+
+    @_mutation("Pass a live voucher to a supplier of its holder (up the chain, tier by tier). "
+               "Retry-safe by request id: the same id again answers the voucher, with other "
+               "arguments it is refused (CONFLICT).", OPERATORS)  # fmt: skip
     async def transfer_voucher(
         self, info: Info[Context, None], id: strawberry.ID, to_enterprise_id: strawberry.ID,
-        on: date,
+        on: date, request_id: strawberry.ID,
     ) -> Voucher:  # fmt: skip
-        return _voucher(await info.context.call(fv.transfer, str(id), str(to_enterprise_id), on))
+        payload = {"id": str(id), "to": str(to_enterprise_id), "on": on}
+
+        async def run(req: str) -> dict[str, Any]:
+            await info.context.call(fv.transfer, str(id), str(to_enterprise_id), on)
+            return {"id": str(id)}
+
+        await idempotent(info.context.call, info.context.user.username, "transferVoucher",
+                         str(request_id), payload, run)  # fmt: skip
+        return _voucher(await info.context.call(fv.get, str(id)))

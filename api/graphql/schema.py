@@ -24,6 +24,7 @@ from api.graphql.explorer import ExplorerQuery
 from api.graphql.extensions import DomainErrors
 from api.graphql.finance import FinanceMutation, FinanceQuery
 from api.graphql.lists import ListsQuery
+from api.graphql.receivables import ChainFinanceMutation, ChainFinanceQuery
 from api.graphql.resolution import ResolutionMutation
 from api.graphql.risk import RiskQuery, WhatIfQuery
 from api.graphql.scalars import SCALARS
@@ -44,6 +45,7 @@ QUERY_TYPES: tuple[type, ...] = (
     RiskQuery,
     SensorsQuery,
     CasesQuery,
+    ChainFinanceQuery,
 )
 MUTATION_TYPES: tuple[type, ...] = (
     FinanceMutation,
@@ -52,6 +54,7 @@ MUTATION_TYPES: tuple[type, ...] = (
     CollateralMutation,
     ResolutionMutation,
     CasesMutation,
+    ChainFinanceMutation,
 )
 SUBSCRIPTION_TYPES: tuple[type, ...] = (SensorsSubscription,)
 

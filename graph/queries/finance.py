@@ -789,7 +789,9 @@ MATCH (i)-[:{Rel.SELLER.value}]->(s:{_E})
 SET i._v = coalesce(i._v, 0) + 1
 RETURN i.id AS id, i.amount AS amount, i.status AS status, i.confirmation AS confirmation,
        i.confirmed_minor AS confirmed_minor, i.currency AS currency, b.id AS buyer_id,
-       s.id AS seller_id, EXISTS {{ MATCH (:{_V})-[:{Rel.ABOUT.value}]->(i) }} AS used
+       s.id AS seller_id, EXISTS {{ MATCH (:{_V})-[:{Rel.ABOUT.value}]->(i) }} AS used,
+       [(i)-[:{Rel.ASSIGNED_TO.value}]->(f:{_FIN}) WHERE f.status IN {LIVE_FINANCING} | f.id][0]
+         AS financing_id
 """
 
 LOCK_VOUCHER = f"""

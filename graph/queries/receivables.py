@@ -23,6 +23,9 @@ _V = Label.VOUCHER.value
 
 Row = dict[str, Any]
 
+# The live financing the invoice is assigned to, if any.
+_FINANCED_BY = f"""[(i)-[:{Rel.ASSIGNED_TO.value}]->(f:{Label.FINANCING.value})
+                    WHERE f.status IN {values(FINANCING_LIVE)} | f.id][0] AS financing_id"""
 _RECEIVABLE_FIELDS = """.id, .amount, .currency, .status, .issued_on, .due_on, .confirmation,
                    .confirmed_minor, .confirmed_due_on, .confirmed_at, .confirmed_by"""
 
@@ -56,7 +59,8 @@ CALL (i) {{
   WITH c ORDER BY c.seq
   RETURN [x IN collect(c {{.*}}) WHERE x IS NOT NULL] AS history
 }}
-RETURN i {{{_RECEIVABLE_FIELDS}}} AS invoice, s.id AS seller_id, b.id AS buyer_id, history
+RETURN i {{{_RECEIVABLE_FIELDS}}} AS invoice, s.id AS seller_id, b.id AS buyer_id, history,
+       {_FINANCED_BY}
 """
 
 # A core's payables (invoices it is the buyer of), by the latest answer ('unanswered' for
@@ -69,7 +73,7 @@ PAYABLES_OF = _PAYABLES_WHERE + f"""
 WITH i, b ORDER BY i.issued_on, i.id SKIP $skip LIMIT $limit
 OPTIONAL MATCH (i)-[:{Rel.SELLER.value}]->(s:{_E})
 RETURN i {{{_RECEIVABLE_FIELDS}}} AS invoice, s.id AS seller_id, b.id AS buyer_id,
-       [] AS history
+       [] AS history, {_FINANCED_BY}
 """
 COUNT_PAYABLES_OF = _PAYABLES_WHERE + "RETURN count(i) AS total"
 
