@@ -373,9 +373,9 @@ PROPERTIES: dict[Label, frozenset[str]] = {
             "status_at", "status_reason", "created_at",
         ),
         Label.LINE_PROPOSAL: (
-            *_LOCK, "action", "status", "line_id", "enterprise_id", "kind", "currency", "limit_minor",
-            "expires_on", "parent_id", "product_id", "tier", "maker", "created_at", "checker",
-            "note", "decided_at", "_new",
+            *_LOCK, "action", "status", "line_id", "enterprise_id", "kind", "currency",
+            "limit_minor", "expires_on", "parent_id", "product_id", "tier", "maker", "created_at",
+            "checker", "note", "decided_at", "_new",
         ),
         Label.APPLICATION: (
             *_LOCK, "status", "enterprise_id", "product_id", "amount_minor", "currency",
