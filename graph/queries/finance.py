@@ -809,10 +809,12 @@ MATCH (p)-[hist:{Rel.HELD.value}]->(h) WHERE hist.to_on IS NULL
 SET p.status = 'split', p.split_on = $on, hist.to_on = $on
 DELETE hb
 WITH p, h
+MATCH (p)-[:{Rel.ISSUED_BY.value}]->(core:{_E})
 UNWIND $children AS c
 CREATE (v:{_V})
 SET v = c
 CREATE (v)-[:{Rel.SPLIT_FROM.value}]->(p)
+CREATE (v)-[:{Rel.ISSUED_BY.value}]->(core)
 CREATE (v)-[:{Rel.HELD_BY.value} {{since: $on}}]->(h)
 CREATE (v)-[:{Rel.HELD.value} {{seq: 1, from_on: $on, how: 'split'}}]->(h)
 """

@@ -56,6 +56,13 @@ def test_voucher_issue_split_transfer_finance_clear(db: Driver, database: str) -
     fv, proceeds = vouchers.finance_voucher(db, database, "V1.1.1", 350, fin_on)
     disc = discount(35_000_000, 350, fin_on, DUE, DayCount.ACT_360)
     assert (fv.status, proceeds) == ("financed", 35_000_000 - disc)
+    # Every piece names its issuer, as exposure and contagion read it (ISSUED_BY).
+    issued, _, _ = db.execute_query(
+        "MATCH (v:Voucher {root_id: 'V1'}) OPTIONAL MATCH (v)-[:ISSUED_BY]->(c:Enterprise) "
+        "RETURN v.id AS id, c.id AS core ORDER BY id", database_=database)  # fmt: skip
+    assert {r["id"]: r["core"] for r in issued} == {
+        v: "C" for v in ("V1", "V1.1", "V1.2", "V1.1.1", "V1.1.2")
+    }
     reach = vouchers.reach(db, database, "C")
     assert reach.max_tier == 3
     assert reach.holders_by_tier == {1: ["T1"], 2: ["T2"], 3: ["T3"]}
