@@ -51,6 +51,7 @@ from api.security import (
 from api.sensors import SensorsRuntime
 from chainlens.logs import get_logger
 from chainlens.settings import PROJECT_ROOT, Environment, Settings, get_settings
+from decisions.monitoring import RuleHitsCollector
 from graph.driver import create_driver
 
 log = get_logger(__name__)
@@ -116,6 +117,8 @@ class Metrics:
             "audit events the graph refused, kept in the dead-letter file",
             registry=self.registry,
         )
+        # How often each rule of a rule set fires (package decisions).
+        self.registry.register(RuleHitsCollector())
 
 
 class AsciiJSONResponse(JSONResponse):

@@ -7,6 +7,7 @@ error, masked outside development and logged with a correlation id.
 from __future__ import annotations
 
 from api.security import AuthError
+from decisions.errors import DecisionsError
 from entity_resolution.errors import EntityResolutionError
 from finance.errors import FinanceError
 from gnn.errors import GnnError
@@ -23,6 +24,7 @@ DOMAIN_ERRORS: tuple[type[Exception], ...] = (
     FinanceError,
     GnnError,
     SensorsError,
+    DecisionsError,
 )
 
 _CODES = {

@@ -43,6 +43,8 @@ class Label(StrEnum):
     # risk cases: a bank's own labels (the cases file, analysts' dispositions)
     CASE = "Case"
     DISPOSITION = "Disposition"  # one analyst's judgement on a case; never changed once written
+    # decisions: a version of a rule set (JSON Decision Model), drafted, published, retired
+    RULE_SET = "RuleSet"
     # platform
     USER = "User"
     INGEST_BATCH = "IngestBatch"
@@ -306,6 +308,15 @@ class DispositionKind(StrEnum):
     UNDER_REVIEW = "under_review"  # no outcome yet: not a label
 
 
+class RuleSetStatus(StrEnum):
+    """A rule set version's life cycle: drafted (and simulated), published by another person
+    with an effective time, retired. Content never changes once drafted."""
+
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    RETIRED = "retired"
+
+
 class CaseSource(StrEnum):
     """Where a case came from: a loaded cases file keeps its own free-text ``source``;
     cases made by analysts through the API carry ``ANALYST``."""
@@ -438,6 +449,11 @@ PROPERTIES: dict[Label, frozenset[str]] = {
         ),
         Label.DISPOSITION: (
             "case_id", "seq", "disposition", "outcome", "note", "by", "at",
+        ),
+        Label.RULE_SET: (
+            *_LOCK, "name", "version", "status", "content", "content_hash", "note", "author",
+            "created_at", "publisher", "published_at", "effective_at", "retired_by",
+            "retired_at", "retire_note",
         ),
         Label.USER: (
             "username", "password_hash", "roles", "disabled", "token_version", "created_at",

@@ -22,6 +22,7 @@ from api.graphql.permissions import READERS, requires
 from api.graphql.scalars import BigInt
 from api.idempotency import idempotent
 from api.security import Role
+from decisions import lifecycle as dl
 from finance import collateral as fc
 from finance import credit_lines as cl
 from finance import ledger as fl
@@ -376,8 +377,12 @@ class FinanceQuery:
         self, info: Info[Context, None], enterprise_id: strawberry.ID, currency: str = "CNY",
         include_ineligible: bool = False,
     ) -> list[ProductMatch]:  # fmt: skip
+        # The approval rule set in force sizes the offers (its hits are not counted: a
+        # match is not a decision).
+        evaluator = await info.context.call(dl.evaluator, dl.APPROVAL, False)
         found = cast(list[fm.ProductMatch], await info.context.call(
-            fm.match_products, str(enterprise_id), currency, include_ineligible))
+            fm.match_products, str(enterprise_id), currency, include_ineligible,
+            evaluator=evaluator))
         return [
             ProductMatch(
                 product_id=strawberry.ID(m.product_id), product_name=m.product_name,
@@ -526,7 +531,9 @@ class FinanceMutation:
             currency=input.currency, collateral_ids=[str(c) for c in input.collateral_ids],
             maker=info.context.user.username, maker_role=_maker_role(info),
         )  # fmt: skip
-        return _app(await info.context.call(lc.submit_application, req))
+        # Decided by the approval rule set in force now (package decisions).
+        evaluator = await info.context.call(dl.evaluator)
+        return _app(await info.context.call(lc.submit_application, req, evaluator=evaluator))
 
     @_mutation("Approve or reject a referred application (not your own); an approval may "
                "change the amount (up to what was asked), the rate or the tenor and attach "

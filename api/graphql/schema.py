@@ -20,6 +20,7 @@ from api.graphql.cases import CasesMutation, CasesQuery
 from api.graphql.collateral import CollateralMutation
 from api.graphql.core import CoreQuery
 from api.graphql.credit import CreditMutation, CreditQuery
+from api.graphql.decisions import DecisionsMutation, DecisionsQuery
 from api.graphql.explorer import ExplorerQuery
 from api.graphql.extensions import DomainErrors
 from api.graphql.finance import FinanceMutation, FinanceQuery
@@ -46,6 +47,7 @@ QUERY_TYPES: tuple[type, ...] = (
     SensorsQuery,
     CasesQuery,
     ChainFinanceQuery,
+    DecisionsQuery,
 )
 MUTATION_TYPES: tuple[type, ...] = (
     FinanceMutation,
@@ -55,6 +57,7 @@ MUTATION_TYPES: tuple[type, ...] = (
     ResolutionMutation,
     CasesMutation,
     ChainFinanceMutation,
+    DecisionsMutation,
 )
 SUBSCRIPTION_TYPES: tuple[type, ...] = (SensorsSubscription,)
 

@@ -1,0 +1,210 @@
+"""Decisions over GraphQL: the indicator catalogue and an application's indicator values,
+rule sets (JSON Decision Models) with their life cycle — draft, simulate, publish by a
+second officer with an effective time, retire."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import cast
+
+import strawberry
+from strawberry.types import Info
+
+from api.graphql.context import Context
+from api.graphql.permissions import READERS, requires
+from api.graphql.scalars import BigInt
+from api.security import Role
+from decisions import indicators as di
+from decisions import lifecycle as dl
+from decisions.errors import DecisionsError
+
+# Risk staff: credit officers draft, publish and retire; analysts read and simulate too.
+RULE_READERS = (Role.CREDIT_OFFICER, Role.ANALYST)
+RULE_EDITORS = (Role.CREDIT_OFFICER,)
+INDICATOR_READERS = (Role.CREDIT_OFFICER, Role.ANALYST, Role.RELATIONSHIP_MANAGER, Role.SERVICE)
+
+
+@strawberry.type(description="An indicator of the catalogue: what rules may read.")
+class IndicatorDefinition:
+    name: str
+    type: str
+    unit: str | None
+    source: str
+    description: str
+    nullable: bool
+
+
+@strawberry.type(description="An indicator's value for one application, JSON-encoded.")
+class IndicatorValue:
+    name: str
+    type: str
+    unit: str | None
+    value: str = strawberry.field(description="The value as JSON (number, string, list...).")
+
+
+@strawberry.type(description="A version of a rule set and where it is in its life cycle.")
+class RuleSet:
+    id: strawberry.ID
+    name: str
+    version: int
+    status: str
+    content: str = strawberry.field(description="The JSON Decision Model.")
+    note: str
+    author: str
+    created_at: datetime
+    publisher: str | None
+    published_at: datetime | None
+    effective_at: datetime | None
+    retired_by: str | None
+    retired_at: datetime | None
+
+    @classmethod
+    def of(cls, v: dl.RuleSetVersion) -> RuleSet:
+        return cls(
+            id=strawberry.ID(v.id), name=v.name, version=v.version, status=v.status,
+            content=v.content, note=v.note or "", author=v.author, created_at=v.created_at,
+            publisher=v.publisher, published_at=v.published_at, effective_at=v.effective_at,
+            retired_by=v.retired_by, retired_at=v.retired_at,
+        )  # fmt: skip
+
+
+@strawberry.type(description="A past decision whose verdict the simulated rule set changes.")
+class FlippedDecision:
+    application_id: strawberry.ID
+    enterprise_id: strawberry.ID
+    product_id: str
+    decided_by: str
+    recorded_verdict: str
+    recorded_amount: BigInt
+    verdict: str
+    amount: BigInt
+    reasons: list[str]
+    rules: list[str]
+
+
+@strawberry.type(description="A count per key.")
+class KeyCount:
+    key: str
+    count: int
+
+
+@strawberry.type(description="What a rule set would have decided on past applications.")
+class RuleSetSimulation:
+    rule_set: str
+    applications: int
+    skipped: int = strawberry.field(description="Decisions recorded without usable inputs.")
+    flipped: list[FlippedDecision]
+    amount_changed: int
+    verdicts: list[KeyCount]
+    rule_hits: list[KeyCount]
+
+
+def _counts(d: dict[str, int]) -> list[KeyCount]:
+    return [KeyCount(key=k, count=n) for k, n in sorted(d.items())]
+
+
+@strawberry.type
+class DecisionsQuery:
+    @strawberry.field(extensions=requires(*READERS),
+                      description="Every indicator a rule may read, declared once.")  # fmt: skip
+    def indicator_catalogue(self) -> list[IndicatorDefinition]:
+        return [
+            IndicatorDefinition(
+                name=i.name,
+                type=i.type,
+                unit=i.unit,
+                source=i.source,
+                description=i.description,
+                nullable=i.nullable,
+            )
+            for i in di.CATALOGUE
+        ]
+
+    @strawberry.field(extensions=requires(*INDICATOR_READERS),
+                      description="The indicators of an enterprise applying for a product, "
+                      "read from the graph now (collateral: what it could pledge unless "
+                      "given).")  # fmt: skip
+    async def indicators(
+        self, info: Info[Context, None], enterprise_id: strawberry.ID,
+        product_id: strawberry.ID, amount: BigInt, collateral_value: BigInt | None = None,
+        currency: str = "CNY",
+    ) -> list[IndicatorValue]:  # fmt: skip
+        values = cast(dict[str, object], await info.context.call(
+            di.compute, str(enterprise_id), str(product_id), int(amount),
+            None if collateral_value is None else int(collateral_value), currency,
+        ))  # fmt: skip
+        return [
+            IndicatorValue(
+                name=i.name,
+                type=i.type,
+                unit=i.unit,
+                value=json.dumps(values.get(i.name), ensure_ascii=False),
+            )
+            for i in di.CATALOGUE
+        ]
+
+    @strawberry.field(extensions=requires(*RULE_READERS),
+                      description="Rule set versions, newest first (of one name if "
+                      "given).")  # fmt: skip
+    async def rule_sets(self, info: Info[Context, None], name: str | None = None) -> list[RuleSet]:
+        found = cast(list[dl.RuleSetVersion], await info.context.call(dl.list_versions, name))
+        return [RuleSet.of(v) for v in found]
+
+    @strawberry.field(extensions=requires(*RULE_READERS),
+                      description="Run a rule set version (or unsaved content) on the inputs "
+                      "of the latest automatic decisions; lists the flipped ones.")  # fmt: skip
+    async def simulate_rule_set(
+        self, info: Info[Context, None], id: strawberry.ID | None = None,
+        content: str | None = None, limit: int = 1000,
+    ) -> RuleSetSimulation:  # fmt: skip
+        if not 1 <= limit <= 10_000:
+            raise DecisionsError("limit must be between 1 and 10000")
+        s = cast(dl.Simulation, await info.context.call(
+            dl.simulate, None if id is None else str(id), content, limit))  # fmt: skip
+        return RuleSetSimulation(
+            rule_set=s.rule_set, applications=s.applications, skipped=s.skipped,
+            amount_changed=s.amount_changed, verdicts=_counts(s.verdicts),
+            rule_hits=_counts(s.rule_hits),
+            flipped=[
+                FlippedDecision(
+                    application_id=strawberry.ID(f.application_id),
+                    enterprise_id=strawberry.ID(f.enterprise_id), product_id=f.product_id,
+                    decided_by=f.decided_by, recorded_verdict=f.recorded_verdict,
+                    recorded_amount=BigInt(f.recorded_amount_minor), verdict=f.verdict,
+                    amount=BigInt(f.amount_minor), reasons=f.reasons, rules=f.rules,
+                )
+                for f in s.flipped
+            ],
+        )  # fmt: skip
+
+
+@strawberry.type
+class DecisionsMutation:
+    @strawberry.mutation(extensions=requires(*RULE_EDITORS),
+                         description="Store a new version of a rule set as a draft; refused "
+                         "with every problem listed when the engine or the catalogue "
+                         "rejects it.")  # fmt: skip
+    async def draft_rule_set(
+        self, info: Info[Context, None], name: str, content: str, note: str = ""
+    ) -> RuleSet:
+        v = await info.context.call(dl.draft, name, content, info.context.user.username, note)
+        return RuleSet.of(cast(dl.RuleSetVersion, v))
+
+    @strawberry.mutation(extensions=requires(*RULE_EDITORS),
+                         description="Publish a draft (not your own), in force from "
+                         "effectiveAt (now when omitted; never in the past).")  # fmt: skip
+    async def publish_rule_set(
+        self, info: Info[Context, None], id: strawberry.ID, effective_at: datetime | None = None
+    ) -> RuleSet:
+        v = await info.context.call(dl.publish, str(id), info.context.user.username,
+                                    effective_at)  # fmt: skip
+        return RuleSet.of(cast(dl.RuleSetVersion, v))
+
+    @strawberry.mutation(extensions=requires(*RULE_EDITORS),
+                         description="Take a published version out of force now.")  # fmt: skip
+    async def retire_rule_set(
+        self, info: Info[Context, None], id: strawberry.ID, note: str = ""
+    ) -> RuleSet:
+        v = await info.context.call(dl.retire, str(id), info.context.user.username, note)
+        return RuleSet.of(cast(dl.RuleSetVersion, v))

@@ -1,0 +1,116 @@
+"""Cypher for rule sets (package `decisions`): versions of a JSON Decision Model with their
+life cycle, and the recorded automatic decisions a draft is simulated on.
+
+A version is a `RuleSet` node keyed `<name>@<version>`; its content never changes. The
+version in force at a time is the published one with the latest effective time not after
+it, unless it was retired by then.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from neo4j import Driver, ManagedTransaction, RoutingControl
+
+from graph.model import Label, Rel, RuleSetStatus
+from graph.model import declared as _declared
+
+_R, _APP, _DEC = Label.RULE_SET, Label.APPLICATION, Label.DECISION
+Row = dict[str, Any]
+
+# The name is locked through its latest version (`_v`) so that two drafts of one name get
+# consecutive versions; the uniqueness constraint on `id` backs it.
+CREATE_DRAFT = f"""
+OPTIONAL MATCH (prev:{_R} {{name: $name}})
+WITH prev ORDER BY prev.version DESC LIMIT 1
+FOREACH (_ IN CASE WHEN prev IS NULL THEN [] ELSE [1] END | SET prev._v = coalesce(prev._v, 0) + 1)
+WITH coalesce(prev.version, 0) + 1 AS v
+CREATE (r:{_R} {{id: $name + '@' + toString(v)}})
+SET r += $props, r.name = $name, r.version = v
+RETURN r {{.*}} AS rule_set
+"""
+
+GET = f"MATCH (r:{_R} {{id: $id}}) RETURN r {{.*}} AS rule_set"
+
+LOCK = f"""
+MATCH (r:{_R} {{id: $id}})
+SET r._v = coalesce(r._v, 0) + 1
+RETURN r {{.*}} AS rule_set
+"""
+
+UPDATE = f"MATCH (r:{_R} {{id: $id}}) SET r += $props RETURN r {{.*}} AS rule_set"
+
+LIST = f"""
+MATCH (r:{_R})
+WHERE $name IS NULL OR r.name = $name
+RETURN r {{.*}} AS rule_set ORDER BY r.name, r.version DESC
+"""
+
+IN_FORCE = f"""
+MATCH (r:{_R} {{name: $name}})
+WHERE r.published_at IS NOT NULL AND r.effective_at <= $at
+  AND (r.retired_at IS NULL OR r.retired_at > $at)
+RETURN r {{.*}} AS rule_set ORDER BY r.effective_at DESC, r.version DESC LIMIT 1
+"""
+
+AUTOMATIC_DECISIONS = f"""
+MATCH (d:{_DEC} {{kind: 'automatic'}})-[:{Rel.ABOUT}]->(a:{_APP})
+WHERE $since IS NULL OR d.decided_at >= $since
+RETURN a.id AS application_id, a.enterprise_id AS enterprise_id, a.product_id AS product_id,
+       d.verdict AS verdict, d.amount_minor AS amount_minor, d.reasons AS reasons,
+       d.policy_version AS policy_version, d.decided_at AS decided_at, d.inputs AS inputs
+ORDER BY d.decided_at DESC LIMIT $limit
+"""
+
+
+def create_draft(tx: ManagedTransaction, name: str, props: Row) -> Row:
+    rec = tx.run(CREATE_DRAFT, name=name, props=_declared(_R, props)).single()
+    assert rec is not None
+    return dict(rec["rule_set"])
+
+
+def get(driver: Driver, database: str, id: str) -> Row | None:
+    records, _, _ = driver.execute_query(
+        GET, id=id, database_=database, routing_=RoutingControl.READ
+    )
+    return dict(records[0]["rule_set"]) if records else None
+
+
+def lock(tx: ManagedTransaction, id: str) -> Row | None:
+    rec = tx.run(LOCK, id=id).single()
+    return None if rec is None else dict(rec["rule_set"])
+
+
+def update(tx: ManagedTransaction, id: str, props: Row) -> Row:
+    rec = tx.run(UPDATE, id=id, props=_declared(_R, props)).single()
+    assert rec is not None
+    return dict(rec["rule_set"])
+
+
+def list_rule_sets(driver: Driver, database: str, name: str | None = None) -> list[Row]:
+    records, _, _ = driver.execute_query(
+        LIST, name=name, database_=database, routing_=RoutingControl.READ
+    )
+    return [dict(r["rule_set"]) for r in records]
+
+
+def in_force(driver: Driver, database: str, name: str, at: datetime) -> Row | None:
+    records, _, _ = driver.execute_query(
+        IN_FORCE, name=name, at=at, database_=database, routing_=RoutingControl.READ
+    )
+    return dict(records[0]["rule_set"]) if records else None
+
+
+def automatic_decisions(
+    driver: Driver, database: str, limit: int, since: datetime | None = None
+) -> list[Row]:
+    """The latest automatic decisions on applications, newest first, with their inputs."""
+    records, _, _ = driver.execute_query(
+        AUTOMATIC_DECISIONS, limit=limit, since=since, database_=database,
+        routing_=RoutingControl.READ,
+    )  # fmt: skip
+    return [r.data() for r in records]
+
+
+__all__ = ["RuleSetStatus"]
