@@ -40,7 +40,7 @@ from api.graphql.schema import build_schema
 from api.graphql.websocket import AuthenticatedGraphQLRouter
 from api.limits import BodyGuard, LoginThrottle, RateLimited, RateLimiter
 from api.read_timeout import ReadTimeoutDriver
-from api.routes import telemetry
+from api.routes import reports, telemetry
 from api.security import (
     AuthError,
     CurrentUser,
@@ -472,6 +472,7 @@ def create_app(settings: Settings | None = None, driver: Driver | None = None) -
         prefix="/graphql",
     )
     app.include_router(telemetry.router)
+    app.include_router(reports.router)
 
     if web:
         app.mount("/", StaticFiles(directory=WEB_DIST, html=True), name="web")
@@ -488,6 +489,6 @@ def create_app(settings: Settings | None = None, driver: Driver | None = None) -
                 status.HTTP_503_SERVICE_UNAVAILABLE,
             )
 
-    routes = [*app.routes, *telemetry.router.routes]
+    routes = [*app.routes, *telemetry.router.routes, *reports.router.routes]
     templates |= {"/graphql"} | {str(p) for r in routes if (p := getattr(r, "path", None))}
     return app

@@ -26,6 +26,7 @@ from api.graphql.extensions import DomainErrors
 from api.graphql.finance import FinanceMutation, FinanceQuery
 from api.graphql.lists import ListsQuery
 from api.graphql.receivables import ChainFinanceMutation, ChainFinanceQuery
+from api.graphql.reports import ReportsQuery
 from api.graphql.resolution import ResolutionMutation
 from api.graphql.risk import RiskQuery, WhatIfQuery
 from api.graphql.scalars import SCALARS
@@ -47,6 +48,7 @@ QUERY_TYPES: tuple[type, ...] = (
     SensorsQuery,
     CasesQuery,
     ChainFinanceQuery,
+    ReportsQuery,
     DecisionsQuery,
 )
 MUTATION_TYPES: tuple[type, ...] = (

@@ -1,0 +1,202 @@
+"""`GET /api/v1/reports/portfolio.xlsx` and `GET /api/v1/reports/portfolio/{table}.csv`: the
+portfolio report (`finance/reports.py`) as files a person can take to a meeting.
+
+Both take the filters of the GraphQL field `portfolioReport` as query parameters (`asOf`,
+`currency`, `lender`, `coreId`, `productId`, `dueWithinDays`) and the same roles (credit
+officer, analyst, admin), with a bearer token like every other route. The workbook holds one
+sheet per table; a CSV holds one table. Amounts are in currency units with two decimals
+(the report's integer minor units divided by 100, exactly: the XLSX cells are decimals).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Response, status
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import CurrentUserDep, DriverDep, SettingsDep
+from api.graphql.reports import REPORT_READERS, report_filter
+from api.security import CurrentUser, Role
+from finance import reports as fr
+from finance.errors import FinanceError
+
+router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MONEY_FORMAT = "#,##0.00"
+
+Cell = str | int | Decimal | date | None
+Table = tuple[list[str], list[list[Cell]]]
+
+
+def money(minor: int | None) -> Decimal | None:
+    """Minor units as currency units, exact (fen to yuan)."""
+    return None if minor is None else Decimal(minor) / 100
+
+
+def _buckets(buckets: Sequence[fr.Bucket], what: str) -> Table:
+    head = [what, "Label", "Count", "Outstanding", "Share %"]
+    return head, [[b.key, b.label, b.count, money(b.outstanding_minor),
+                   Decimal(b.share_bps) / 100] for b in buckets]  # fmt: skip
+
+
+def _financings(lines: Sequence[fr.FinancingLine]) -> Table:
+    head = ["Financing", "Status", "Origin", "Lender", "Product", "Borrower", "Borrower name",
+            "Core", "Core name", "Currency", "Outstanding", "Interest due", "Provision",
+            "Maturity", "Days past due", "Risk class", "Ledger principal"]  # fmt: skip
+    rows: list[list[Cell]] = [
+        [x.id, x.status, x.origin, x.lender, x.product, x.borrower_id, x.borrower_name,
+         x.core_id, x.core_name, x.currency, money(x.outstanding_minor),
+         money(x.interest_due_minor), money(x.provision_minor), x.maturity_on, x.dpd,
+         x.risk_class.value, money(x.ledger_principal_minor)]
+        for x in lines
+    ]  # fmt: skip
+    return head, rows
+
+
+def _summary(p: fr.Portfolio) -> Table:
+    r = p.reconciliation
+    f = p.filter
+    rows: list[list[Cell]] = [
+        ["As of", f.as_of], ["Currency", f.currency or "all"], ["Lender", f.lender or "all"],
+        ["Core", f.core_id or "all"], ["Product", f.product_id or "all"],
+        ["Due within days", f.due_within_days], ["Financings", p.count],
+        ["Outstanding", money(p.outstanding_minor)],
+        ["Overdue outstanding", money(p.overdue.outstanding_minor)],
+        ["Overdue ratio %", Decimal(p.overdue.ratio_bps) / 100],
+        ["Originated outstanding", money(r.book_outstanding_minor)],
+        ["Ledger principal", money(r.ledger_principal_minor)],
+        ["Difference", money(r.difference_minor)],
+        ["Reconciled", "yes" if r.reconciled else "no: " + ", ".join(r.differing_ids)],
+    ]  # fmt: skip
+    return ["Item", "Value"], rows
+
+
+def tables(p: fr.Portfolio) -> dict[str, Table]:
+    """Every table of the report by name, in the workbook's sheet order."""
+    return {
+        "summary": _summary(p),
+        "classes": _buckets(p.classes, "Risk class"),
+        "products": _buckets(p.by_product, "Product"),
+        "cores": _buckets(p.by_core, "Core"),
+        "due": _financings(p.due),
+        "overdue": _buckets(p.overdue.buckets, "Days past due"),
+        "financings": _financings(p.financings),
+    }
+
+
+MONEY_COLUMNS = frozenset({"Outstanding", "Interest due", "Provision", "Ledger principal",
+                           "Value"})  # fmt: skip
+
+
+def workbook(p: fr.Portfolio) -> bytes:
+    wb = Workbook()
+    first = True
+    for name, (head, rows) in tables(p).items():
+        ws = wb.active if first else wb.create_sheet()
+        assert ws is not None
+        first = False
+        ws.title = name
+        ws.append(head)
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+        for row in rows:
+            ws.append(row)
+        for col, title in enumerate(head, start=1):
+            if title in MONEY_COLUMNS:
+                for (cell,) in ws.iter_rows(min_row=2, min_col=col, max_col=col):
+                    if isinstance(cell.value, Decimal):
+                        cell.number_format = MONEY_FORMAT
+            ws.column_dimensions[ws.cell(1, col).column_letter].width = max(12, len(title) + 4)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def csv_text(table: Table) -> str:
+    head, rows = table
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow(head)
+    for row in rows:
+        w.writerow(["" if c is None else f"{c:.2f}" if isinstance(c, Decimal) else c
+                    for c in row])  # fmt: skip
+    return out.getvalue()
+
+
+def _allowed(user: CurrentUser) -> None:
+    if not user.has_any(frozenset((*REPORT_READERS, Role.ADMIN))):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "your role does not allow reports")
+
+
+async def _report(
+    driver: DriverDep, settings: SettingsDep, as_of: date | None, currency: str | None,
+    lender: str | None, core_id: str | None, product_id: str | None, due_within_days: int,
+) -> fr.Portfolio:  # fmt: skip
+    try:
+        flt = report_filter(as_of, currency, lender, core_id, product_id, due_within_days)
+    except FinanceError as e:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, str(e)) from e
+    return await run_in_threadpool(fr.portfolio, driver, settings.neo4j_database, flt)
+
+
+AsOf = Annotated[date | None, Query(alias="asOf")]
+Currency = Annotated[str | None, Query(max_length=8)]
+Lender = Annotated[str | None, Query(max_length=200)]
+CoreId = Annotated[str | None, Query(alias="coreId", max_length=200)]
+ProductId = Annotated[str | None, Query(alias="productId", max_length=200)]
+DueWithin = Annotated[int, Query(alias="dueWithinDays", ge=0, le=fr.MAX_DUE_WITHIN_DAYS)]
+
+
+def _filename(p: fr.Portfolio, suffix: str) -> str:
+    return f"portfolio-{p.filter.as_of.isoformat()}{suffix}"
+
+
+@router.get("/portfolio.xlsx", response_class=Response,
+            responses={200: {"content": {XLSX: {}}}, 403: {"description": "Role."}})  # fmt: skip
+async def portfolio_xlsx(
+    user: CurrentUserDep, driver: DriverDep, settings: SettingsDep, as_of: AsOf = None,
+    currency: Currency = "CNY", lender: Lender = None, core_id: CoreId = None,
+    product_id: ProductId = None, due_within_days: DueWithin = 30,
+) -> Response:  # fmt: skip
+    """The portfolio report as a workbook, one sheet per table."""
+    _allowed(user)
+    p = await _report(driver, settings, as_of, currency, lender, core_id, product_id,
+                      due_within_days)  # fmt: skip
+    body = await run_in_threadpool(workbook, p)
+    return Response(body, media_type=XLSX, headers={
+        "Content-Disposition": f'attachment; filename="{_filename(p, ".xlsx")}"'})  # fmt: skip
+
+
+TABLES = ("summary", "classes", "products", "cores", "due", "overdue", "financings")
+
+
+@router.get("/portfolio/{table}.csv", response_class=Response,
+            responses={200: {"content": {"text/csv": {}}}, 403: {"description": "Role."},
+                       404: {"description": "No such table."}})  # fmt: skip
+async def portfolio_csv(
+    table: str, user: CurrentUserDep, driver: DriverDep, settings: SettingsDep,
+    as_of: AsOf = None, currency: Currency = "CNY", lender: Lender = None,
+    core_id: CoreId = None, product_id: ProductId = None, due_within_days: DueWithin = 30,
+) -> Response:  # fmt: skip
+    """One table of the portfolio report as CSV (UTF-8)."""
+    _allowed(user)
+    if table not in TABLES:
+        raise HTTPException(status.HTTP_404_NOT_FOUND,
+                            f"table must be one of {', '.join(TABLES)}")  # fmt: skip
+    p = await _report(driver, settings, as_of, currency, lender, core_id, product_id,
+                      due_within_days)  # fmt: skip
+    name = _filename(p, f"-{table}.csv")
+    return Response(
+        csv_text(tables(p)[table]),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
