@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import cast
 
 import strawberry
+from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from api.graphql.context import Context
@@ -100,6 +101,12 @@ class RuleSetSimulation:
     rule_hits: list[KeyCount]
 
 
+def _text(content: object) -> str | None:
+    """A JSON Decision Model sent as a JSON value (an object, so that no single string
+    argument outgrows the API's limit), stored as its text."""
+    return None if content is None else json.dumps(content, ensure_ascii=False)
+
+
 def _counts(d: dict[str, int]) -> list[KeyCount]:
     return [KeyCount(key=k, count=n) for k, n in sorted(d.items())]
 
@@ -156,12 +163,12 @@ class DecisionsQuery:
                       "of the latest automatic decisions; lists the flipped ones.")  # fmt: skip
     async def simulate_rule_set(
         self, info: Info[Context, None], id: strawberry.ID | None = None,
-        content: str | None = None, limit: int = 1000,
+        content: JSON | None = None, limit: int = 1000,
     ) -> RuleSetSimulation:  # fmt: skip
         if not 1 <= limit <= 10_000:
             raise DecisionsError("limit must be between 1 and 10000")
         s = cast(dl.Simulation, await info.context.call(
-            dl.simulate, None if id is None else str(id), content, limit))  # fmt: skip
+            dl.simulate, None if id is None else str(id), _text(content), limit))  # fmt: skip
         return RuleSetSimulation(
             rule_set=s.rule_set, applications=s.applications, skipped=s.skipped,
             amount_changed=s.amount_changed, verdicts=_counts(s.verdicts),
@@ -182,13 +189,15 @@ class DecisionsQuery:
 @strawberry.type
 class DecisionsMutation:
     @strawberry.mutation(extensions=requires(*RULE_EDITORS),
-                         description="Store a new version of a rule set as a draft; refused "
-                         "with every problem listed when the engine or the catalogue "
-                         "rejects it.")  # fmt: skip
+                         description="Store a new version of a rule set (a JSON Decision "
+                         "Model, sent as a JSON object) as a draft; refused with every "
+                         "problem listed when the engine or the catalogue rejects it.")  # fmt: skip
     async def draft_rule_set(
-        self, info: Info[Context, None], name: str, content: str, note: str = ""
+        self, info: Info[Context, None], name: str, content: JSON, note: str = ""
     ) -> RuleSet:
-        v = await info.context.call(dl.draft, name, content, info.context.user.username, note)
+        v = await info.context.call(
+            dl.draft, name, _text(content), info.context.user.username, note
+        )
         return RuleSet.of(cast(dl.RuleSetVersion, v))
 
     @strawberry.mutation(extensions=requires(*RULE_EDITORS),
