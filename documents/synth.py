@@ -1,0 +1,239 @@
+"""A test set that makes itself: business licences and VAT invoices rendered as page images
+from generated firms and invoices, with the damage of a real scan (rotation up to ±3°, blur,
+JPEG at quality 60, 150 dpi, a red stamp over text), each with the fields it shows.
+
+Firms come from `entity_resolution.synth` (the project generator's names, regions, legal
+forms and valid USCCs). Text is set in Debian's Noto CJK fonts (fonts-noto-cjk), found with
+fontconfig. Field values are in the canonical forms `documents.fields` writes: dates
+`YYYY-MM-DD`, amounts in yuan with two decimals, registered capital in whole yuan.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import random
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
+
+from documents.fields import DocumentKind
+
+DPI = 150
+_FALLBACK_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+
+
+@cache
+def _font_file(family: str) -> tuple[str, int]:
+    if shutil.which("fc-match"):
+        out = subprocess.run(
+            ["fc-match", "-f", "%{file}|%{index}", family],
+            capture_output=True, text=True, check=False, timeout=10,
+        ).stdout  # fmt: skip
+        path, _, index = out.partition("|")
+        if path and "CJK" in path:
+            return path, int(index or 0)
+    if _FALLBACK_FONT.exists():
+        return str(_FALLBACK_FONT), 2
+    raise RuntimeError("no Noto CJK font: install Debian's fonts-noto-cjk")
+
+
+@cache
+def font(size: int, bold: bool = False, serif: bool = False) -> ImageFont.FreeTypeFont:
+    family = f"Noto {'Serif' if serif else 'Sans'} CJK SC{':bold' if bold else ''}"
+    path, index = _font_file(family)
+    return ImageFont.truetype(path, size, index=index)
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One rendered page and the fields it shows."""
+
+    kind: DocumentKind
+    truth: dict[str, str]
+    image: bytes  # JPEG, as scanned
+    damage: dict[str, float] = field(default_factory=dict)
+
+
+def _cn_date(d: dt.date) -> str:
+    return f"{d.year}年{d.month:02d}月{d.day:02d}日"
+
+
+def _yuan(minor: int) -> str:
+    return f"{minor // 100}.{minor % 100:02d}"
+
+
+def make_firms(n: int, seed: int) -> list[dict[str, str]]:
+    """``n`` firms as licence fields (canonical values)."""
+    from entity_resolution.synth import iter_firms
+
+    r = random.Random(seed)
+    firms = []
+    for _, master, _ in iter_firms(n, seed, twin_rate=0.0):
+        founded = dt.date(1995, 1, 1) + dt.timedelta(days=r.randrange(0, 10_000))
+        capital = r.choice([50, 100, 200, 300, 500, 800, 1000, 2000, 5000, 12000]) * 10_000
+        firms.append({
+            "name": master.name,
+            "uscc": master.uscc,
+            "legal_form": master.legal_form or "有限责任公司",
+            "legal_rep": master.legal_rep,
+            "registered_capital": str(capital),
+            "founded_on": founded.isoformat(),
+            "address": master.address,
+        })  # fmt: skip
+    return firms
+
+
+def make_invoice(seller: dict[str, str], buyer: dict[str, str], r: random.Random) -> dict[str, str]:
+    """An invoice between two firms (canonical values), tax at 13, 9 or 6 per cent."""
+    amount = r.randrange(50_000, 500_000_000)  # minor units
+    rate = r.choice([13, 9, 6])
+    tax = round(amount * rate / 100)
+    issued = dt.date(2023, 1, 1) + dt.timedelta(days=r.randrange(0, 900))
+    return {
+        "code": str(r.randrange(10**9, 10**10)) if r.random() < 0.5 else
+        str(r.randrange(10**11, 10**12)),
+        "number": f"{r.randrange(0, 10**8):08d}",
+        "issued_on": issued.isoformat(),
+        "buyer_name": buyer["name"],
+        "buyer_tax_id": buyer["uscc"],
+        "seller_name": seller["name"],
+        "seller_tax_id": seller["uscc"],
+        "amount": _yuan(amount),
+        "tax": _yuan(tax),
+        "total": _yuan(amount + tax),
+        "tax_rate": f"{rate}%",
+    }  # fmt: skip
+
+
+# A4 landscape at 150 dpi.
+_W, _H = 1754, 1240
+
+
+def render_licence(f: dict[str, str]) -> Image.Image:
+    img = Image.new("RGB", (_W, _H), (252, 250, 244))
+    d = ImageDraw.Draw(img)
+    d.rectangle((40, 40, _W - 40, _H - 40), outline=(150, 60, 40), width=8)
+    d.text((_W // 2, 150), "营业执照", font=font(96, bold=True, serif=True), fill=(20, 20, 20),
+           anchor="mm")  # fmt: skip
+    d.text((140, 290), f"统一社会信用代码 {f['uscc']}", font=font(34), fill=(10, 10, 10))
+    capital = int(f["registered_capital"]) // 10_000
+    rows = [
+        ("名称", f["name"]),
+        ("类型", f["legal_form"]),
+        ("法定代表人", f["legal_rep"]),
+        ("注册资本", f"人民币{capital}万元"),
+        ("成立日期", _cn_date(dt.date.fromisoformat(f["founded_on"]))),
+        ("住所", f["address"]),
+    ]
+    y = 400
+    for label, value in rows:
+        d.text((160, y), label, font=font(34), fill=(10, 10, 10))
+        d.text((420, y), value, font=font(34), fill=(10, 10, 10))
+        y += 92
+    d.text((1180, 1020), "登记机关", font=font(34), fill=(10, 10, 10))
+    d.text((1180, 1080), "2024年01月01日", font=font(30), fill=(10, 10, 10))
+    return img
+
+
+def render_invoice(v: dict[str, str]) -> Image.Image:
+    img = Image.new("RGB", (_W, _H), (250, 252, 248))
+    d = ImageDraw.Draw(img)
+    ink, frame = (15, 15, 15), (120, 80, 40)
+    d.text((_W // 2, 110), "增值税专用发票", font=font(64, bold=True, serif=True), fill=frame,
+           anchor="mm")  # fmt: skip
+    f30 = font(30)
+    d.text((1200, 70), f"发票代码：{v['code']}", font=f30, fill=ink)
+    d.text((1200, 120), f"发票号码：{v['number']}", font=f30, fill=ink)
+    d.text((1200, 170), f"开票日期：{_cn_date(dt.date.fromisoformat(v['issued_on']))}",
+           font=f30, fill=ink)  # fmt: skip
+    d.rectangle((80, 240, _W - 80, 1120), outline=frame, width=3)
+    # Buyer block.
+    d.line((80, 420, _W - 80, 420), fill=frame, width=2)
+    d.text((110, 300), "购买方", font=f30, fill=frame)
+    d.text((260, 270), f"名称：{v['buyer_name']}", font=f30, fill=ink)
+    d.text((260, 340), f"纳税人识别号：{v['buyer_tax_id']}", font=f30, fill=ink)
+    # Items.
+    d.text((120, 450), "货物或应税劳务名称", font=f30, fill=frame)
+    d.text((900, 450), "金额", font=f30, fill=frame)
+    d.text((1180, 450), "税率", font=f30, fill=frame)
+    d.text((1400, 450), "税额", font=f30, fill=frame)
+    d.text((120, 530), "*货物*钢材", font=f30, fill=ink)
+    d.text((900, 530), v["amount"], font=f30, fill=ink)
+    d.text((1180, 530), v["tax_rate"], font=f30, fill=ink)
+    d.text((1400, 530), v["tax"], font=f30, fill=ink)
+    d.line((80, 640, _W - 80, 640), fill=frame, width=2)
+    d.text((120, 660), "合计", font=f30, fill=frame)
+    d.text((900, 660), f"¥{v['amount']}", font=f30, fill=ink)
+    d.text((1400, 660), f"¥{v['tax']}", font=f30, fill=ink)
+    d.line((80, 740, _W - 80, 740), fill=frame, width=2)
+    d.text((120, 770), "价税合计（大写）", font=f30, fill=frame)
+    d.text((1200, 770), f"（小写）¥{v['total']}", font=f30, fill=ink)
+    d.line((80, 860, _W - 80, 860), fill=frame, width=2)
+    # Seller block.
+    d.text((110, 940), "销售方", font=f30, fill=frame)
+    d.text((260, 900), f"名称：{v['seller_name']}", font=f30, fill=ink)
+    d.text((260, 970), f"纳税人识别号：{v['seller_tax_id']}", font=f30, fill=ink)
+    return img
+
+
+def stamp(img: Image.Image, center: tuple[int, int], text: str, radius: int = 110) -> None:
+    """A red seal, half transparent, over whatever is under it."""
+    layer = Image.new("RGBA", img.size, (0, 0, 0, 0))
+    d = ImageDraw.Draw(layer)
+    x, y = center
+    red = (210, 30, 30, 120)
+    d.ellipse((x - radius, y - radius, x + radius, y + radius), outline=red, width=7)
+    d.text((x, y - 8), "★", font=font(54), fill=red, anchor="mm")
+    d.text((x, y + radius // 2), text, font=font(24), fill=red, anchor="mm")
+    img.paste(Image.alpha_composite(img.convert("RGBA"), layer).convert("RGB"))
+
+
+def damage(img: Image.Image, r: random.Random) -> tuple[bytes, dict[str, float]]:
+    """Rotate by up to ±3°, blur, save as JPEG at quality 60 (150 dpi)."""
+    angle = r.uniform(-3.0, 3.0)
+    blur = r.uniform(0.4, 1.0)
+    out = img.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True,
+                     fillcolor=(255, 255, 255)).filter(ImageFilter.GaussianBlur(blur))  # fmt: skip
+    buf = io.BytesIO()
+    out.save(buf, "JPEG", quality=60, dpi=(DPI, DPI))
+    return buf.getvalue(), {"angle": round(angle, 2), "blur": round(blur, 2)}
+
+
+def make_samples(n: int, seed: int = 7) -> list[Sample]:
+    """``n`` damaged pages, licences and invoices alternately, each with its fields."""
+    r = random.Random(seed)
+    firms = make_firms(max(4, n), seed)
+    out: list[Sample] = []
+    for i in range(n):
+        if i % 2 == 0:
+            f = firms[i]
+            img = render_licence(f)
+            # The authority's seal over the founding date and the address.
+            stamp(img, (r.randrange(560, 800), 820), "登记机关")
+            truth = {k: f[k] for k in LICENCE_TRUTH}
+            kind = DocumentKind.LICENCE
+        else:
+            seller, buyer = firms[i], firms[(i + 1) % len(firms)]
+            v = make_invoice(seller, buyer, r)
+            img = render_invoice(v)
+            # The seller's invoice seal over its name.
+            stamp(img, (r.randrange(700, 1000), 930), "发票专用章")
+            truth = {k: v[k] for k in INVOICE_TRUTH}
+            kind = DocumentKind.INVOICE
+        data, dmg = damage(img, r)
+        out.append(Sample(kind, truth, data, dmg))
+    return out
+
+
+LICENCE_TRUTH = (
+    "name", "uscc", "legal_form", "legal_rep", "registered_capital", "founded_on", "address",
+)  # fmt: skip
+INVOICE_TRUTH = (
+    "code", "number", "issued_on", "buyer_name", "buyer_tax_id", "seller_name",
+    "seller_tax_id", "amount", "tax", "total",
+)  # fmt: skip

@@ -1,0 +1,95 @@
+"""Layout rules on hand-placed lines (no OCR): labels with values on the same line or to the
+right, buyer and seller told apart by their headers, skew, review marks and checks."""
+
+from __future__ import annotations
+
+from documents.fields import REVIEW_BELOW, extract_invoice, extract_licence, parse_uscc
+from documents.ocr import Line
+from entity_resolution.uscc import make_uscc
+
+USCC = make_uscc("9", "1", "310000", "MA1FL0FJ")
+BUYER = make_uscc("9", "1", "440300", "MA5DA0X1")
+
+
+def ln(text: str, x: float, y: float, score: float = 0.99, w: float = 300) -> Line:
+    return Line(text, x, y, x + w, y + 40, score)
+
+
+def licence_lines(**scores: float) -> list[Line]:
+    s = {k: scores.get(k, 0.99) for k in ("name", "uscc", "rep", "address")}
+    return [
+        ln("营业执照", 700, 100),
+        ln(f"统一社会信用代码 {USCC}", 140, 300, s["uscc"], 600),
+        ln("名称", 160, 400, w=80), ln("上海恒达钢铁有限公司", 420, 402, s["name"]),
+        ln("类型", 160, 500, w=80), ln("有限责任公司", 420, 498),
+        ln("法定代表人", 160, 600, w=170), ln("王小明", 420, 603, s["rep"]),
+        ln("注册资本", 160, 700, w=140), ln("人民币500万元", 420, 700),
+        ln("成立日期", 160, 800, w=140), ln("2015年03月02日", 420, 800),
+        ln("住所", 160, 900, w=80), ln("上海市纬-路12号", 420, 900, s["address"]),
+    ]  # fmt: skip
+
+
+def test_licence_fields_by_label_and_row() -> None:
+    ex = extract_licence(licence_lines())
+    got = {n: f.value for n, f in ex.fields.items()}
+    assert got == {
+        "name": "上海恒达钢铁有限公司", "uscc": USCC, "legal_form": "有限责任公司",
+        "legal_rep": "王小明", "registered_capital": "5000000", "founded_on": "2015-03-02",
+        "address": "上海市纬一路12号",  # a dash between Chinese characters is 一
+    }  # fmt: skip
+    assert ex.for_review == []
+
+
+def test_low_confidence_is_marked_for_a_person_not_used() -> None:
+    ex = extract_licence(licence_lines(rep=REVIEW_BELOW - 0.01))
+    rep = ex.fields["legal_rep"]
+    assert rep.needs_review and rep.accepted is None and "confidence" in rep.reason
+    assert ex.for_review == ["legal_rep"]
+
+
+def test_wrong_check_character_is_kept_with_its_reason() -> None:
+    bad = USCC[:17] + ("0" if USCC[17] != "0" else "1")
+    value, why = parse_uscc(bad)
+    assert value == bad and "check_character" in why
+    assert parse_uscc(USCC.replace("0", "O", 1)) == (USCC, "")  # O read for 0 repaired
+    assert parse_uscc("9131000")[0] is None
+
+
+def test_missing_label_is_not_found_not_guessed() -> None:
+    lines = [x for x in licence_lines() if "成立日期" not in x.text]
+    f = extract_licence(lines).fields["founded_on"]
+    assert f.value is None and f.needs_review and f.reason == "not found on the page"
+
+
+def invoice_lines(total: str = "1130.00", skew: float = 0.0) -> list[Line]:
+    def at(text: str, x: float, y: float, w: float = 300) -> Line:
+        return ln(text, x, y + x * skew, w=w)
+
+    return [
+        at("增值税专用发票", 700, 100), at("发票代码：3100194130", 1200, 70),
+        at("发票号码：01234567", 1200, 120), at("开票日期：2024年05月12日", 1200, 170),
+        at("购买方", 110, 300, 90), at("名称：深圳前海买方贸易有限公司", 260, 270, 500),
+        at(f"纳税人识别号：{BUYER}", 260, 340, 500),
+        at("合计", 120, 660, 70), at("¥1,000.00", 900, 660), at("¥130.00", 1400, 660),
+        at(f"价税合计（大写） （小写）¥{total}", 120, 770, 1300),
+        at("销售方", 110, 940, 90), at("名称：上海恒达钢铁有限公司", 260, 900, 500),
+        at(f"纳税人识别号：{USCC}", 260, 970, 500),
+    ]  # fmt: skip
+
+
+def test_invoice_parties_by_nearest_header_and_amounts_by_row() -> None:
+    ex = extract_invoice(invoice_lines())
+    got = {n: f.value for n, f in ex.fields.items()}
+    assert got == {
+        "code": "3100194130", "number": "01234567", "issued_on": "2024-05-12",
+        "buyer_name": "深圳前海买方贸易有限公司", "buyer_tax_id": BUYER,
+        "seller_name": "上海恒达钢铁有限公司", "seller_tax_id": USCC,
+        "amount": "1000.00", "tax": "130.00", "total": "1130.00",
+    }  # fmt: skip
+    assert ex.for_review == []
+
+
+def test_amounts_that_do_not_add_up_are_all_for_review() -> None:
+    ex = extract_invoice(invoice_lines(total="1131.00"))
+    assert ex.for_review == ["amount", "tax", "total"]
+    assert "is not the total" in ex.fields["total"].reason
