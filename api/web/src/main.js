@@ -4,6 +4,7 @@ import { ApiError, gql, login, logout, me, token } from "./api.js";
 import { showCard } from "./card.js";
 import { CIRCLES, EXPLORE, PATH, RINGS, SEARCH, TIERS, WHAT_IF } from "./queries.js";
 import { View, scoreColour } from "./view.js";
+import { route } from "./workbench.js";
 
 const $ = (sel) => document.querySelector(sel);
 const MAX_NODES = 15000;
@@ -70,6 +71,7 @@ async function showApp() {
     state.view = new View($("#graph"), { onSelect: (node) => select(node) });
     legend();
   }
+  if (route() !== "explorer") return; // a workbench page (src/workbench.js)
   const match = location.hash.match(/e=([^&]+)/);
   if (match) open(decodeURIComponent(match[1]));
   else $("#search").focus();

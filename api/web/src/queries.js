@@ -61,3 +61,34 @@ export const WHAT_IF = `query WhatIf($ids: [ID!]!) {
     impacted { id name lossFraction tier defaulted }
   }
 }`;
+
+// ---- the workbench (src/workbench.js) ----------------------------------------------------
+
+export const REVIEW_QUEUE = `query ReviewQueue { reviewQueue(first: 100) { totalCount edges { node {
+  id enterpriseId productId amount currency decidedAmount rateBps maker createdAt reasons conditions } } } }`;
+
+// Names of up to n enterprises in one request: e0 .. e{n-1} for variables i0 .. i{n-1}.
+// (Built by concatenation: tests/web/test_queries_valid.py reads only fixed templates.)
+export const ENTERPRISE_NAMES = (n) => {
+  const idx = [...Array(n).keys()];
+  const vars = idx.map((i) => "$i" + i + ": ID!").join(", ");
+  const fields = idx.map((i) => "e" + i + ": enterprise(id: $i" + i + ") { id name }").join(" ");
+  return "query Names(" + vars + ") { " + fields + " }";
+};
+
+export const REVIEW = `mutation Review($id: ID!, $approve: Boolean!, $note: String!, $amount: BigInt,
+  $rateBps: Int, $tenorDays: Int, $conditions: [String!]) {
+  reviewApplication(id: $id, approve: $approve, note: $note, amount: $amount, rateBps: $rateBps,
+    tenorDays: $tenorDays, conditions: $conditions) {
+    id status currency decidedAmount rateBps conditions financingId checker } }`;
+
+const BUCKET = `key label count outstanding shareBps`;
+const REPORT_FINANCING = `id borrowerId borrowerName lender product maturityOn outstanding riskClass daysPastDue`;
+
+export const PORTFOLIO = `query Portfolio($asOf: Date, $lender: String, $coreId: ID, $productId: String,
+  $dueWithinDays: Int!) {
+  portfolioReport(asOf: $asOf, lender: $lender, coreId: $coreId, productId: $productId,
+    dueWithinDays: $dueWithinDays) {
+    asOf count outstanding classes { ${BUCKET} } byProduct { ${BUCKET} } byCore { ${BUCKET} }
+    due { ${REPORT_FINANCING} } overdue { count outstanding ratioBps buckets { ${BUCKET} } }
+    reconciliation { originatedCount bookOutstanding ledgerPrincipal difference differingIds reconciled } } }`;

@@ -1,0 +1,294 @@
+// The workbench's pages beside the explorer: a credit officer's review queue (approve with
+// changed terms, or reject) and the portfolio dashboard (tables, ECharts charts, XLSX / CSV
+// export). Pages are chosen by the hash: "#/review", "#/portfolio"; anything else is the
+// explorer. Every request shows progress and every failure is shown in words.
+
+import { ApiError, gql, token } from "./api.js";
+import { ENTERPRISE_NAMES, PORTFOLIO, REVIEW, REVIEW_QUEUE } from "./queries.js";
+
+const $ = (sel) => document.querySelector(sel);
+const esc = (v) => String(v ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+
+export const workbench = { page: "explorer", queue: [], report: null, charts: null };
+window.__workbench = workbench; // read by the browser tests (tests/web)
+
+// ---- money: integer minor units (fen) shown exactly, "1,234,567.89" -------------------------
+export function fen(minor) {
+  if (minor === null || minor === undefined) return "—";
+  const n = BigInt(minor);
+  const sign = n < 0n ? "-" : "";
+  const abs = n < 0n ? -n : n;
+  const whole = (abs / 100n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  return `${sign}${whole}.${(abs % 100n).toString().padStart(2, "0")}`;
+}
+
+// "1,234.5" -> 123450 (fen), exactly; null for something that is not an amount.
+export function toFen(text) {
+  const t = String(text).replace(/[,\s]/g, "");
+  const m = t.match(/^(\d+)(?:\.(\d{1,2}))?$/);
+  if (!m) return null;
+  return Number(BigInt(m[1]) * 100n + BigInt((m[2] || "").padEnd(2, "0")));
+}
+
+function message(err) {
+  if (err instanceof ApiError) {
+    if (err.code === "FORBIDDEN") return `Not allowed for your role: ${err.message}`;
+    return err.message;
+  }
+  return `Something went wrong: ${err.message || err}`;
+}
+
+// Progress shown only for what takes longer than half a second.
+async function withProgress(el, text, work) {
+  const timer = setTimeout(() => { el.textContent = text; }, 500);
+  try {
+    return await work();
+  } finally {
+    clearTimeout(timer);
+    if (el.textContent === text) el.textContent = "";
+  }
+}
+
+// ---- routing ------------------------------------------------------------------------------
+export function route() {
+  const hash = location.hash;
+  const page = hash.startsWith("#/review") ? "review" : hash.startsWith("#/portfolio") ? "portfolio" : "explorer";
+  workbench.page = page;
+  const onWorkbench = page !== "explorer";
+  $("#workbench").hidden = !onWorkbench;
+  for (const sel of [".controls", "#graph", "#card"]) {
+    const el = $(sel);
+    if (onWorkbench) el.setAttribute("inert", "");
+    else el.removeAttribute("inert");
+  }
+  $("#review-page").hidden = page !== "review";
+  $("#portfolio-page").hidden = page !== "portfolio";
+  for (const a of document.querySelectorAll(".pages a")) {
+    if (a.dataset.page === page) a.setAttribute("aria-current", "page");
+    else a.removeAttribute("aria-current");
+  }
+  if (page === "review") loadQueue();
+  if (page === "portfolio") {
+    if (!$("#pf-as-of").value) $("#pf-as-of").value = new Date().toISOString().slice(0, 10);
+    loadReport();
+  }
+  return page;
+}
+
+// ---- review queue -------------------------------------------------------------------------
+let reviewing = null;
+
+async function loadQueue() {
+  $("#review-error").textContent = "";
+  try {
+    const data = await withProgress($("#review-status"), "Loading the queue…", () => gql(REVIEW_QUEUE));
+    const apps = data.reviewQueue.edges.map((e) => e.node);
+    const names = await enterpriseNames([...new Set(apps.map((a) => a.enterpriseId))]);
+    workbench.queue = apps;
+    $("#review-status").textContent = `${data.reviewQueue.totalCount} waiting for review`;
+    $("#review-rows").innerHTML = apps.length
+      ? apps.map((a) => `<tr data-id="${esc(a.id)}">
+          <td>${esc(a.id)}</td><td>${esc(names[a.enterpriseId] || a.enterpriseId)}</td><td>${esc(a.productId)}</td>
+          <td class="num" data-minor="${a.amount}">${fen(a.amount)}</td>
+          <td class="num" data-minor="${a.decidedAmount}">${fen(a.decidedAmount)}</td>
+          <td class="num">${a.rateBps}</td><td>${esc(a.maker)}</td>
+          <td><ul class="reasons">${a.reasons.map((r) => `<li>${esc(r)}</li>`).join("")}</ul></td>
+          <td><button type="button" class="review-open" data-id="${esc(a.id)}">Review ${esc(a.id)}</button></td></tr>`).join("")
+      : '<tr><td colspan="9" class="muted">Nothing waits for your review.</td></tr>';
+  } catch (err) {
+    $("#review-error").textContent = message(err);
+  }
+}
+
+async function enterpriseNames(ids) {
+  if (!ids.length) return {};
+  const vars = Object.fromEntries(ids.map((id, i) => [`i${i}`, id]));
+  try {
+    const data = await gql(ENTERPRISE_NAMES(ids.length), vars, { allowPartial: true });
+    return Object.fromEntries(ids.map((id, i) => [id, data[`e${i}`]?.name || id]));
+  } catch {
+    return {}; // names are a nicety: the ids stand in
+  }
+}
+
+function openReview(id) {
+  const app = workbench.queue.find((a) => a.id === id);
+  if (!app) return;
+  reviewing = app;
+  for (const tr of document.querySelectorAll("#review-rows tr")) tr.classList.toggle("selected", tr.dataset.id === id);
+  $("#review-form-title").textContent = `Review ${app.id}: ${fen(app.amount)} ${app.currency} asked`;
+  $("#review-amount").value = fen(app.decidedAmount);
+  $("#review-rate").value = app.rateBps;
+  $("#review-tenor").value = "";
+  $("#review-conditions").value = "";
+  $("#review-note").value = "";
+  $("#review-result").textContent = "";
+  $("#review-form").hidden = false;
+  $("#review-amount").focus();
+}
+
+async function decide(approve) {
+  const app = reviewing;
+  if (!app) return;
+  $("#review-error").textContent = "";
+  const vars = { id: app.id, approve, note: $("#review-note").value.trim() };
+  if (approve) {
+    const amount = toFen($("#review-amount").value);
+    if (amount === null || amount <= 0) {
+      $("#review-error").textContent = "The amount must be a positive number of yuan, with at most two decimals.";
+      $("#review-amount").focus();
+      return;
+    }
+    const rate = $("#review-rate").value.trim();
+    const tenor = $("#review-tenor").value.trim();
+    if (rate && !/^\d+$/.test(rate)) {
+      $("#review-error").textContent = "The rate is a whole number of basis points.";
+      return;
+    }
+    if (tenor && !/^\d+$/.test(tenor)) {
+      $("#review-error").textContent = "The tenor is a whole number of days.";
+      return;
+    }
+    vars.amount = amount;
+    if (rate) vars.rateBps = Number(rate);
+    if (tenor) vars.tenorDays = Number(tenor);
+    vars.conditions = $("#review-conditions").value.split("\n").map((c) => c.trim()).filter(Boolean);
+  }
+  try {
+    const data = await withProgress($("#review-status"), approve ? "Approving…" : "Rejecting…",
+      () => gql(REVIEW, vars));
+    const a = data.reviewApplication;
+    $("#review-form").hidden = true;
+    reviewing = null;
+    $("#review-result").textContent = a.status === "approved"
+      ? `Approved ${a.id}: ${fen(a.decidedAmount)} ${a.currency} at ${a.rateBps} bps` +
+        `${a.conditions.length ? `, conditions: ${a.conditions.join("; ")}` : ""}; financing ${a.financingId}.`
+      : `Rejected ${a.id}.`;
+    await loadQueue();
+    $("#review-refresh").focus();
+  } catch (err) {
+    $("#review-error").textContent = message(err);
+  }
+}
+
+$("#review-rows").addEventListener("click", (e) => {
+  const button = e.target.closest("button.review-open");
+  if (button) openReview(button.dataset.id);
+});
+$("#review-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  decide(true);
+});
+$("#review-reject").addEventListener("click", () => decide(false));
+$("#review-cancel").addEventListener("click", () => {
+  $("#review-form").hidden = true;
+  reviewing = null;
+});
+$("#review-refresh").addEventListener("click", () => loadQueue());
+
+// ---- portfolio ----------------------------------------------------------------------------
+function filters() {
+  const v = (sel) => $(sel).value.trim() || null;
+  const due = $("#pf-due").value.trim();
+  return {
+    asOf: v("#pf-as-of"), lender: v("#pf-lender"), coreId: v("#pf-core"), productId: v("#pf-product"),
+    dueWithinDays: due === "" ? 30 : Number(due),
+  };
+}
+
+function bucketTable(el, head, buckets) {
+  el.innerHTML = `<thead><tr><th scope="col">${esc(head)}</th><th scope="col" class="num">Count</th>
+      <th scope="col" class="num">Outstanding (CNY)</th><th scope="col" class="num">Share</th></tr></thead>
+    <tbody>${buckets.map((b) => `<tr data-key="${esc(b.key)}"><td>${esc(b.label)}</td>
+      <td class="num count">${b.count}</td><td class="num amount" data-minor="${b.outstanding}">${fen(b.outstanding)}</td>
+      <td class="num">${(b.shareBps / 100).toFixed(2)}%</td></tr>`).join("")}</tbody>`;
+}
+
+function financingTable(el, rows) {
+  el.innerHTML = `<thead><tr><th scope="col">Financing</th><th scope="col">Borrower</th><th scope="col">Lender</th>
+      <th scope="col">Product</th><th scope="col">Maturity</th><th scope="col" class="num">Outstanding (CNY)</th>
+      <th scope="col">Class</th></tr></thead>
+    <tbody>${rows.length ? rows.map((f) => `<tr data-key="${esc(f.id)}"><td>${esc(f.id)}</td>
+      <td>${esc(f.borrowerName || f.borrowerId)}</td><td>${esc(f.lender)}</td><td>${esc(f.product)}</td>
+      <td>${esc(f.maturityOn || "—")}</td><td class="num amount" data-minor="${f.outstanding}">${fen(f.outstanding)}</td>
+      <td>${esc(f.riskClass)}</td></tr>`).join("")
+      : '<tr><td colspan="7" class="muted">Nothing matures in this window.</td></tr>'}</tbody>`;
+}
+
+async function loadReport() {
+  $("#portfolio-error").textContent = "";
+  const started = performance.now();
+  try {
+    const data = await withProgress($("#portfolio-status"), "Loading the report…", () => gql(PORTFOLIO, filters()));
+    const r = data.portfolioReport;
+    workbench.report = r;
+    $("#portfolio-body").hidden = false;
+    $("#pf-summary").textContent = `As of ${r.asOf}: ${r.count} outstanding financings, ` +
+      `${fen(r.outstanding)} CNY outstanding; overdue ${r.overdue.count} (${fen(r.overdue.outstanding)} CNY, ` +
+      `${(r.overdue.ratioBps / 100).toFixed(2)}%).`;
+    const rec = r.reconciliation;
+    const recEl = $("#pf-reconciliation");
+    recEl.className = rec.reconciled ? "ok-text" : "bad-text";
+    recEl.textContent = rec.reconciled
+      ? `Reconciled with the ledger to the fen: ${rec.originatedCount} originated financings, ` +
+        `${fen(rec.bookOutstanding)} CNY outstanding = ${fen(rec.ledgerPrincipal)} CNY principal in the ledger.`
+      : `Does not reconcile with the ledger: a difference of ${fen(rec.difference)} CNY` +
+        `${rec.differingIds.length ? ` (${rec.differingIds.join(", ")})` : ""}.`;
+    bucketTable($("#pf-classes"), "Class", r.classes);
+    bucketTable($("#pf-products"), "Product", r.byProduct);
+    bucketTable($("#pf-cores"), "Core", r.byCore);
+    financingTable($("#pf-due-list"), r.due);
+    bucketTable($("#pf-overdue"), "Days past due", r.overdue.buckets);
+    $("#portfolio-status").textContent = `Loaded in ${(performance.now() - started).toFixed(0)} ms`;
+    await drawCharts(r);
+  } catch (err) {
+    $("#portfolio-error").textContent = message(err);
+  }
+}
+
+async function drawCharts(r) {
+  const { drawPortfolio } = await import("./charts.js"); // ECharts loads with the first report
+  workbench.charts = drawPortfolio(r, {
+    classes: $("#chart-classes"), products: $("#chart-products"), cores: $("#chart-cores"), overdue: $("#chart-overdue"),
+  });
+}
+
+function query(params) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== null && v !== undefined && v !== "") q.set(k, v);
+  return q.toString();
+}
+
+async function download(path, fallbackName) {
+  $("#portfolio-error").textContent = "";
+  try {
+    await withProgress($("#portfolio-status"), "Preparing the file…", async () => {
+      const response = await fetch(`${path}?${query(filters())}`, { headers: { authorization: `Bearer ${token()}` } });
+      if (!response.ok) {
+        const body = await response.json().catch(() => ({}));
+        const detail = Array.isArray(body.detail) ? body.detail.map((d) => d.msg).join("; ") : body.detail;
+        throw new ApiError(detail || `the export failed (${response.status})`, { status: response.status });
+      }
+      const name = (response.headers.get("content-disposition") || "").match(/filename="([^"]+)"/)?.[1] || fallbackName;
+      const url = URL.createObjectURL(await response.blob());
+      const a = document.createElement("a");
+      a.href = url;
+      a.download = name;
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    });
+  } catch (err) {
+    $("#portfolio-error").textContent = message(err);
+  }
+}
+
+$("#portfolio-filters").addEventListener("submit", (e) => {
+  e.preventDefault();
+  loadReport();
+});
+$("#pf-export-xlsx").addEventListener("click", () => download("api/v1/reports/portfolio.xlsx", "portfolio.xlsx"));
+$("#pf-export-csv").addEventListener("click", () => download("api/v1/reports/portfolio/financings.csv", "portfolio-financings.csv"));
+
+window.addEventListener("hashchange", () => { if (token()) route(); });
