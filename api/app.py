@@ -40,7 +40,7 @@ from api.graphql.schema import build_schema
 from api.graphql.websocket import AuthenticatedGraphQLRouter
 from api.limits import BodyGuard, LoginThrottle, RateLimited, RateLimiter
 from api.read_timeout import ReadTimeoutDriver
-from api.routes import reports, telemetry
+from api.routes import documents, reports, telemetry
 from api.security import (
     AuthError,
     CurrentUser,
@@ -52,6 +52,7 @@ from api.sensors import SensorsRuntime
 from chainlens.logs import get_logger
 from chainlens.settings import PROJECT_ROOT, Environment, Settings, get_settings
 from decisions.monitoring import RuleHitsCollector
+from documents.ocr import MAX_BYTES as MAX_DOCUMENT_BYTES
 from graph.driver import create_driver
 
 log = get_logger(__name__)
@@ -319,7 +320,10 @@ def create_app(settings: Settings | None = None, driver: Driver | None = None) -
         BodyGuard,
         max_bytes=settings.api_max_body_bytes,
         max_depth=settings.api_max_json_depth,
-        large={telemetry.router.prefix + "/telemetry": settings.sensors_http_max_bytes},
+        large={
+            telemetry.router.prefix + "/telemetry": settings.sensors_http_max_bytes,
+            documents.router.prefix + "/documents": MAX_DOCUMENT_BYTES,
+        },
         on_reject=body_refused,
     )
     web = (WEB_DIST / "index.html").is_file()
@@ -472,6 +476,7 @@ def create_app(settings: Settings | None = None, driver: Driver | None = None) -
         prefix="/graphql",
     )
     app.include_router(telemetry.router)
+    app.include_router(documents.router)
     app.include_router(reports.router)
 
     if web:
@@ -489,6 +494,8 @@ def create_app(settings: Settings | None = None, driver: Driver | None = None) -
                 status.HTTP_503_SERVICE_UNAVAILABLE,
             )
 
-    routes = [*app.routes, *telemetry.router.routes, *reports.router.routes]
+    routes = [
+        *app.routes, *telemetry.router.routes, *reports.router.routes, *documents.router.routes,
+    ]
     templates |= {"/graphql"} | {str(p) for r in routes if (p := getattr(r, "path", None))}
     return app

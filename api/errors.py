@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from api.security import AuthError
 from decisions.errors import DecisionsError
+from documents.errors import DocumentsError
 from entity_resolution.errors import EntityResolutionError
 from finance.errors import FinanceError
 from gnn.errors import GnnError
@@ -25,6 +26,7 @@ DOMAIN_ERRORS: tuple[type[Exception], ...] = (
     GnnError,
     SensorsError,
     DecisionsError,
+    DocumentsError,
 )
 
 _CODES = {
@@ -33,6 +35,8 @@ _CODES = {
     403: "FORBIDDEN",
     404: "NOT_FOUND",
     409: "CONFLICT",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
     422: "UNPROCESSABLE",
     429: "RATE_LIMITED",
     504: "TIMEOUT",

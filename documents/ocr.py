@@ -86,6 +86,9 @@ def _pdf_pages(data: bytes) -> list[Image.Image]:
     try:
         pdf = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as e:
+        # pdfium refuses a well-formed PDF without pages at load, reporting no error (0).
+        if getattr(e, "err_code", None) == 0:
+            raise UnreadableFile("the PDF has no pages") from e
         raise UnreadableFile(f"the PDF cannot be opened: {e}") from e
     try:
         if len(pdf) == 0:

@@ -45,6 +45,8 @@ class Label(StrEnum):
     DISPOSITION = "Disposition"  # one analyst's judgement on a case; never changed once written
     # decisions: a version of a rule set (JSON Decision Model), drafted, published, retired
     RULE_SET = "RuleSet"
+    # documents: a licence or invoice read by OCR and checked against the graph
+    DOCUMENT = "Document"
     # platform
     USER = "User"
     INGEST_BATCH = "IngestBatch"
@@ -104,6 +106,8 @@ class Rel(StrEnum):
     CONCERNS = "CONCERNS"
     ON_ALERT = "ON_ALERT"
     DISPOSES = "DISPOSES"
+    # documents: (:Document)-[:PROVES]->(:Enterprise|Invoice), what the document evidences
+    PROVES = "PROVES"
 
 
 # Labels whose nodes are keyed by a unique `id` property.
@@ -317,6 +321,16 @@ class RuleSetStatus(StrEnum):
     RETIRED = "retired"
 
 
+class DocumentOutcome(StrEnum):
+    """What checking a document against the graph found (docs/documents.md)."""
+
+    VERIFIED = "verified"  # every checked field read and equal to the graph's
+    MISMATCH = "mismatch"  # a field read with confidence differs from the graph
+    FORGED = "forged"  # a sign of forgery: wrong USCC check character, re-used invoice number
+    NEEDS_REVIEW = "needs_review"  # a field needed for the check was not read with confidence
+    UNMATCHED = "unmatched"  # nothing in the graph to check it against
+
+
 class CaseSource(StrEnum):
     """Where a case came from: a loaded cases file keeps its own free-text ``source``;
     cases made by analysts through the API carry ``ANALYST``."""
@@ -454,6 +468,11 @@ PROPERTIES: dict[Label, frozenset[str]] = {
             *_LOCK, "name", "version", "status", "content", "content_hash", "note", "author",
             "created_at", "publisher", "published_at", "effective_at", "retired_by",
             "retired_at", "retire_note",
+        ),
+        Label.DOCUMENT: (
+            "kind", "file_hash", "media_type", "size_bytes", "pages", "fields", "for_review",
+            "outcome", "reasons", "invoice_key", "enterprise_id", "invoice_id", "uploaded_by",
+            "uploaded_at", "ocr_seconds",
         ),
         Label.USER: (
             "username", "password_hash", "roles", "disabled", "token_version", "created_at",
