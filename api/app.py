@@ -33,6 +33,7 @@ from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.audit import AuditLog, new_event
+from api.availability import RETRY_AFTER_S, DatabaseBreaker
 from api.deps import CurrentUserDep, DriverDep, SettingsDep, _bearer, user_of_token
 from api.errors import http_status_of, is_domain_error
 from api.graphql.context import Context
@@ -231,7 +232,10 @@ def create_app(settings: Settings | None = None, driver: Driver | None = None) -
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = driver is None
-        app.state.driver = driver if driver is not None else create_driver(settings)
+        app.state.driver = (
+            driver if driver is not None else create_driver(settings, settings.api_neo4j_retry_s)
+        )
+        app.state.breaker = DatabaseBreaker(app.state.driver, settings.neo4j_database)
         app.state.audit = AuditLog(
             app.state.driver,
             settings.neo4j_database,
@@ -433,6 +437,13 @@ def create_app(settings: Settings | None = None, driver: Driver | None = None) -
             # Authenticated by its connection_init payload (AuthenticatedGraphQLRouter).
             return Context(settings, driver, CurrentUser("anonymous", frozenset()), "-")
         request = cast(Request, connection)
+        breaker: DatabaseBreaker | None = getattr(connection.app.state, "breaker", None)
+        if breaker is not None and breaker.is_open:  # answer now, do not wait on the database
+            raise HTTPException(
+                status.HTTP_503_SERVICE_UNAVAILABLE,
+                "the database cannot be reached; retry shortly",
+                headers={"Retry-After": str(RETRY_AFTER_S)},
+            )
         credentials = await _bearer(request)
         user: CurrentUser | None = None
         if credentials is not None:
@@ -461,6 +472,7 @@ def create_app(settings: Settings | None = None, driver: Driver | None = None) -
             driver=cast(Driver, ReadTimeoutDriver(driver, settings.neo4j_tx_timeout_s)),
             user=user,
             correlation_id=getattr(request.state, "correlation_id", "-"),
+            breaker=breaker,
         )
 
     app.include_router(

@@ -11,6 +11,7 @@ from neo4j.exceptions import DriverError, Neo4jError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 
+from api.availability import unreachable
 from api.security import AuthError, CurrentUser, TokenChecker, decode_token
 from chainlens.logs import get_logger
 from chainlens.settings import Settings
@@ -46,6 +47,9 @@ async def user_of_token(connection: HTTPConnection, token: str) -> CurrentUser:
         return await run_in_threadpool(checker.verify, user, version)
     except (Neo4jError, DriverError) as e:  # cannot tell whether it is revoked: refuse, 503
         log.warning("auth.token_check_unavailable", error=repr(e))
+        breaker = getattr(connection.app.state, "breaker", None)
+        if breaker is not None and unreachable(e):
+            breaker.trip(e)
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE,
             "authentication is unavailable; retry shortly",

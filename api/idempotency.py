@@ -13,7 +13,9 @@ user to two mutations, names two requests. For one caller and one mutation:
 The claims live in Neo4j (`graph/queries/idempotency.py`), so several API processes agree. A
 repeat that arrives while the first is still running waits for its answer (up to
 ``WAIT_S``); a claim left unanswered by a process that died is retried through the domain,
-which keys its writes by the request id and so never applies them twice.
+which keys its writes by the request id and so never applies them twice. A claim this very
+process made and is no longer running (its request met an unreachable database, so the claim
+could be neither answered nor released) is retried at once rather than waited on.
 """
 
 from __future__ import annotations
@@ -21,12 +23,16 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
 import re
+import socket
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
+from api.availability import unreachable
 from api.errors import is_domain_error
 from finance.errors import FinanceError, IdempotencyConflict
 from graph.queries.idempotency import Claim, claim_key, complete_claim, read_claim, release_claim
@@ -37,6 +43,9 @@ WAIT_S = 15.0  # how long a repeat waits for the first request's answer
 POLL_S = 0.05
 
 Result = dict[str, Any]
+# This process, as written on its claims, and the claims it is running now.
+PROCESS = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+_RUNNING: set[str] = set()
 
 
 def checked_key(key: str) -> str:
@@ -81,7 +90,9 @@ async def idempotent(
     digest = fingerprint(payload)
     deadline = time.monotonic() + WAIT_S
     while True:
-        claim: Claim = await call(claim_key, owner, mutation, key, digest, datetime.now(UTC))
+        claim: Claim = await call(
+            claim_key, owner, mutation, key, digest, datetime.now(UTC), PROCESS
+        )
         if claim.payload_hash != digest:
             raise IdempotencyConflict(
                 f"request id {key} was already used for {mutation} with other arguments; "
@@ -89,8 +100,8 @@ async def idempotent(
             )
         if claim.result is not None:
             return dict(json.loads(claim.result))
-        if claim.created:
-            break
+        if claim.created or (claim.process == PROCESS and claim.id not in _RUNNING):
+            break  # ours: new, or left behind by a request of ours that met a lost database
         # Another request with this key is running (or died): wait for its answer.
         while time.monotonic() < deadline:
             await asyncio.sleep(POLL_S)
@@ -102,11 +113,16 @@ async def idempotent(
         if seen is not None and seen.result is not None:
             return dict(json.loads(seen.result))
         # Released (the first request was refused): claim it again.
+    _RUNNING.add(claim.id)
     try:
         result = await run(claim.request_id)
     except Exception as e:
-        if is_domain_error(e):  # refused before writing: the key is free again
+        # Refused before writing: the key is free again. With the database gone the claim
+        # can be neither released nor answered; a retry through this process runs it again.
+        if is_domain_error(e) and not unreachable(e):
             await call(release_claim, claim.id, digest)
         raise
+    finally:
+        _RUNNING.discard(claim.id)
     stored = await call(complete_claim, claim.id, json.dumps(result), datetime.now(UTC))
     return dict(json.loads(stored))

@@ -42,6 +42,15 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("NEO4J_PASSWORD")
     )
     neo4j_database: str = Field(default="neo4j", validation_alias=AliasChoices("NEO4J_DATABASE"))
+    # How long opening a connection may take, and how long the driver keeps retrying a
+    # transaction that failed for a transient reason (a lost connection, a leader switch).
+    # The CLI keeps the driver's 30 s. The API lets the driver retry nothing (its ledger
+    # writes retry deadlocks themselves, finance.ledger.run_write; the audit trail and the
+    # telemetry intake retry on their own) and answers 503; once one request finds the
+    # database gone, the others are refused at once until it answers (api/availability.py).
+    neo4j_connect_timeout_s: float = Field(default=3.0, gt=0)
+    neo4j_retry_s: float = Field(default=30.0, ge=0)
+    api_neo4j_retry_s: float = Field(default=0.0, ge=0)
 
     # The managed local server.
     neo4j_version: str = "5.26.30"

@@ -224,6 +224,13 @@ class Movement:
     balance_minor: int
 
 
+def _held(driver: Driver, database: str, account_id: str) -> int:
+    """What a settlement account holds: credits less debits posted, from the account's own
+    counters (one read, whatever the number of transfers)."""
+    a = fl.get_account(driver, database, account_id)
+    return a.credits_posted - a.debits_posted
+
+
 def move(
     driver: Driver, database: str, *, deposit: bool, enterprise_id: str, amount: int,
     currency: str, request_id: str, on: date | None = None,
@@ -244,10 +251,10 @@ def move(
     except LedgerRejected as e:
         if any(isinstance(r, TransferResult) and r.status == TransferStatus.EXCEEDS_CREDITS
                for r in e.results):  # fmt: skip
-            held = -fl.balance_as_of(driver, database, account).debit_balance
+            held = _held(driver, database, account)
             raise LimitExceeded(
                 f"settlement account {account} holds {held}, less than the {amount} asked"
             ) from e
         raise
-    balance = -fl.balance_as_of(driver, database, account).debit_balance
+    balance = _held(driver, database, account)
     return Movement(t.id, enterprise_id, account, t.amount, t.currency, balance)

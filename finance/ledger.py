@@ -36,6 +36,7 @@ from neo4j.exceptions import (
 
 from finance.accounts import AccountSpec
 from finance.errors import Contention, FinanceError, IdempotencyConflict, LedgerRejected, NotFound
+from graph.errors import DatabaseUnavailable
 from graph.queries import finance as q
 
 T = TypeVar("T")
@@ -542,7 +543,14 @@ def run_write(driver: Driver, database: str, fn: Callable[[ManagedTransaction], 
             conflicts += 1
             if conflicts == 3:
                 raise FinanceError(f"write conflicts persisted: {e.message}") from e
-        except (ResultFailedError, ServiceUnavailable, SessionExpired, Neo4jError) as e:
+        except (ServiceUnavailable, SessionExpired) as e:
+            # The driver has already retried for its max_transaction_retry_time: the server
+            # is gone. Answer now (503) rather than spin until the write deadline.
+            raise DatabaseUnavailable(
+                "the database cannot be reached; nothing was acknowledged: send the same "
+                "request again later"
+            ) from e
+        except (ResultFailedError, Neo4jError) as e:
             cause = e.__cause__ if isinstance(e, ResultFailedError) else e
             retryable = isinstance(cause, (Neo4jError, DriverError)) and (
                 cause.is_retryable() or _timed_out(cause)

@@ -16,13 +16,17 @@ from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_expo
 from chainlens.settings import Settings
 
 
-def create_driver(settings: Settings) -> Driver:
-    """A driver for the configured Neo4j (external URI, else the managed server)."""
+def create_driver(settings: Settings, retry_s: float | None = None) -> Driver:
+    """A driver for the configured Neo4j (external URI, else the managed server); managed
+    transactions are retried for ``retry_s`` (default ``neo4j_retry_s``) on transient
+    failures, a lost server included."""
     return GraphDatabase.driver(
         settings.effective_neo4j_uri(),
         auth=(settings.neo4j_user, settings.effective_neo4j_password().get_secret_value()),
         max_connection_pool_size=100,
         connection_acquisition_timeout=30.0,
+        connection_timeout=settings.neo4j_connect_timeout_s,
+        max_transaction_retry_time=settings.neo4j_retry_s if retry_s is None else retry_s,
     )
 
 

@@ -13,6 +13,14 @@ class Neo4jServerError(GraphError):
     """The managed Neo4j server could not be installed, started or stopped."""
 
 
+class DatabaseUnavailable(GraphError):
+    """Neo4j cannot be reached (or the connection was lost mid-request): try again later.
+    A write that met it may or may not have committed; every write is keyed, so sending the
+    same request again applies it once."""
+
+    http_status = 503
+
+
 class NotFound(GraphError):
     http_status = 404
 

@@ -485,7 +485,7 @@ PROPERTIES: dict[Label, frozenset[str]] = {
         ),
         Label.IDEMPOTENCY_KEY: (
             "owner", "mutation", "key", "request_id", "payload_hash", "result", "created_at",
-            "completed_at", "_new",
+            "completed_at", "process", "_new",
         ),
     }.items()
 }  # fmt: skip

@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
+from api.availability import DatabaseBreaker, unreachable
 from api.security import CurrentUser
 from chainlens.settings import Settings
 from graph.enterprises import Enterprise, get_enterprises
@@ -26,6 +27,7 @@ class Context(BaseContext):
     user: CurrentUser
     correlation_id: str
     loaders: dict[str, DataLoader[Any, Any]] = field(default_factory=dict)
+    breaker: DatabaseBreaker | None = None
 
     def __post_init__(self) -> None:
         super().__init__()
@@ -35,8 +37,18 @@ class Context(BaseContext):
         return self.settings.neo4j_database
 
     async def call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        """Run a blocking domain function (driver, database, ...) off the event loop."""
-        return await run_in_threadpool(partial(fn, self.driver, self.database, *args, **kwargs))
+        """Run a blocking domain function (driver, database, ...) off the event loop; while
+        the database is known to be unreachable, refuse at once (503)."""
+        if self.breaker is not None:
+            self.breaker.check()
+        try:
+            return await run_in_threadpool(
+                partial(fn, self.driver, self.database, *args, **kwargs)
+            )
+        except Exception as e:
+            if self.breaker is not None and unreachable(e):
+                self.breaker.trip(e)
+            raise
 
     def batch_loader(
         self, key: str, fetch: Callable[..., Mapping[str, V]], missing: Callable[[], V],

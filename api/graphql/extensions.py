@@ -6,11 +6,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from graphql import GraphQLError
+from neo4j.exceptions import ServiceUnavailable, SessionExpired
 from strawberry.extensions import SchemaExtension
 
 from api.errors import error_code_of, is_domain_error
 from chainlens.logs import get_logger
 from chainlens.settings import Environment
+from graph.errors import DatabaseUnavailable
 
 log = get_logger(__name__)
 
@@ -23,8 +25,19 @@ class DomainErrors(SchemaExtension):
             return
         context = self.execution_context.context
         masked: list[GraphQLError] = []
+        unavailable = False
         for error in result.errors:
             original = error.original_error
+            if isinstance(original, ServiceUnavailable | SessionExpired | DatabaseUnavailable):
+                # The database is gone (the driver gave up after its retry time): 503 at
+                # once, in words, rather than an internal error.
+                unavailable = True
+                masked.append(GraphQLError(
+                    str(original) if isinstance(original, DatabaseUnavailable)
+                    else "the database cannot be reached; try again shortly",
+                    nodes=error.nodes, path=error.path, extensions={"code": "UNAVAILABLE"},
+                ))  # fmt: skip
+                continue
             # No original error: a validation error; a GraphQLError: raised on purpose (a
             # permission check); both are the client's and keep their message.
             if original is None or isinstance(original, GraphQLError) or is_domain_error(original):
@@ -53,3 +66,7 @@ class DomainErrors(SchemaExtension):
                 )
             )
         result.errors = masked
+        response = getattr(context, "response", None)
+        if unavailable and response is not None:
+            response.status_code = 503
+            response.headers["Retry-After"] = "5"

@@ -30,15 +30,16 @@ CLAIM = f"""
 MERGE (k:{_IK} {{id: $id}})
 ON CREATE SET k.owner = $owner, k.mutation = $mutation, k.key = $key,
               k.request_id = $request_id, k.payload_hash = $payload_hash,
-              k.created_at = $now, k._new = true
+              k.created_at = $now, k.process = $process, k._new = true
 WITH k, coalesce(k._new, false) AS created
 REMOVE k._new
-RETURN k {{.owner, .request_id, .payload_hash, .result, .created_at}} AS claim, created
+RETURN k {{.owner, .request_id, .payload_hash, .result, .created_at, .process}} AS claim,
+       created
 """
 
 READ = f"""
 MATCH (k:{_IK} {{id: $id}})
-RETURN k {{.owner, .request_id, .payload_hash, .result, .created_at}} AS claim
+RETURN k {{.owner, .request_id, .payload_hash, .result, .created_at, .process}} AS claim
 """
 
 # The first answer stays: a concurrent retry that completes later cannot replace it.
@@ -68,6 +69,7 @@ class Claim:
     result: str | None
     created_at: datetime
     created: bool  # this call made it
+    process: str | None = None  # the API process that made it
 
 
 def owner_tag(owner: str) -> str:
@@ -86,18 +88,20 @@ def _claim(record: Any, node_id: str, created: bool) -> Claim:
         id=node_id, owner=c["owner"], request_id=c["request_id"],
         payload_hash=c["payload_hash"], result=c["result"],
         created_at=at.to_native() if hasattr(at, "to_native") else at, created=created,
+        process=c.get("process"),
     )  # fmt: skip
 
 
 def _claim_tx(
-    tx: ManagedTransaction, owner: str, mutation: str, key: str, payload_hash: str, now: datetime
-) -> Claim:
+    tx: ManagedTransaction, owner: str, mutation: str, key: str, payload_hash: str, now: datetime,
+    process: str | None,
+) -> Claim:  # fmt: skip
     # The plain key first: whoever holds it keeps it. Another caller gets its own request id.
     for request_id in (key, f"{key}~{owner_tag(owner)}"):
         node_id = _node_id(mutation, request_id)
         record = tx.run(
             CLAIM, id=node_id, owner=owner, mutation=mutation, key=key, request_id=request_id,
-            payload_hash=payload_hash, now=now,
+            payload_hash=payload_hash, now=now, process=process,
         ).single(strict=True)  # fmt: skip
         claim = _claim(record["claim"], node_id, record["created"])
         if claim.owner == owner:
@@ -113,11 +117,13 @@ def claim_key(
     key: str,
     payload_hash: str,
     now: datetime,
+    process: str | None = None,
 ) -> Claim:
-    """The caller's claim on ``key`` for ``mutation``: made now with ``payload_hash`` when the
-    caller never used it, the stored one otherwise (whatever its fingerprint)."""
+    """The caller's claim on ``key`` for ``mutation``: made now with ``payload_hash`` (and the
+    claiming ``process``) when the caller never used it, the stored one otherwise (whatever its
+    fingerprint)."""
     with driver.session(database=database) as session:
-        return session.execute_write(_claim_tx, owner, mutation, key, payload_hash, now)
+        return session.execute_write(_claim_tx, owner, mutation, key, payload_hash, now, process)
 
 
 def read_claim(driver: Driver, database: str, node_id: str) -> Claim | None:
