@@ -19,7 +19,9 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import CurrentUserDep, DriverDep, SettingsDep
+from api.errors import http_status_of
 from api.security import Role
+from documents.errors import DocumentsError
 from documents.fields import DocumentKind
 from documents.ocr import MAX_BYTES
 from documents.service import process_upload
@@ -104,10 +106,15 @@ async def upload_document(
     if not user.has_any(WRITERS):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "your role does not allow uploads")
     data = await _body(request)
-    row = await run_in_threadpool(
-        process_upload, driver, settings.neo4j_database, data, username=user.username,
-        kind=kind, enterprise_id=enterprise_id, invoice_id=invoice_id,
-    )  # fmt: skip
+    try:
+        row = await run_in_threadpool(
+            process_upload, driver, settings.neo4j_database, data, username=user.username,
+            kind=kind, enterprise_id=enterprise_id, invoice_id=invoice_id,
+        )  # fmt: skip
+    except DocumentsError as e:
+        # Answered here, not by the app's catch-all handler: Starlette re-raises from that
+        # one after answering, and the server then drops the keep-alive connection.
+        raise HTTPException(http_status_of(e), str(e)) from e
     return _public(row)
 
 
