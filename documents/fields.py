@@ -25,8 +25,9 @@ from enum import StrEnum
 from documents.ocr import Line
 from entity_resolution.uscc import UsccProblem, repair_uscc, validate_uscc
 
-# Under this recogniser confidence a field goes to a person (set on the generated test set:
-# every wrong value read there scored under it; see docs/documents.md).
+# Under this recogniser confidence a field goes to a person. The score is RapidOCR's mean
+# over the line's characters, so a single misread character can still score above it (two
+# such values in the 200-page bench run; docs/documents.md).
 REVIEW_BELOW = 0.95
 
 

@@ -76,7 +76,8 @@ def load_pages(data: bytes) -> tuple[MediaType, list[Image.Image]]:
                 raise UnreadableFile(f"the image has more than {MAX_PIXELS} pixels")
             img.load()
             return media, [img.convert("RGB")]
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError,
+            ValueError) as e:  # fmt: skip
         raise UnreadableFile(f"the {media.value} image cannot be decoded: {e}") from e
 
 
