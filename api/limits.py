@@ -7,8 +7,9 @@ fields around it (`first`, `limit`, taken from the literal, the variable or the 
 default), plus a weight for the fields that scan the graph. It is checked right after
 validation, before any resolver runs, so a rejected operation costs the database nothing.
 Each user also has a budget of estimated cost per minute (`CHAINLENS_GRAPHQL_COST_PER_MINUTE`,
-a token bucket): one client sending the heaviest operations the limit allows is slowed to
-that rate (429, RATE_LIMITED, with Retry-After) instead of taking the database from others.
+a token bucket) that operations of at least `CHAINLENS_GRAPHQL_COST_BUDGET_FROM` spend: one
+client sending the heaviest operations the limit allows is slowed to that rate (429,
+RATE_LIMITED, with Retry-After) instead of taking the database from others.
 """
 
 from __future__ import annotations
@@ -344,13 +345,14 @@ class CostCheckedValidation(ValidationCache):
 
     def __init__(
         self, max_cost: int, max_chars: int = 2_000, max_items: int = 1_000,
-        budget: RateLimiter | None = None,
+        budget: RateLimiter | None = None, budget_from: int = 0,
     ) -> None:  # fmt: skip
         super().__init__(maxsize=512)
         self.max_cost = max_cost
         self.max_chars = max_chars
         self.max_items = max_items
         self.budget = budget
+        self.budget_from = budget_from
 
     def on_validate(self) -> Iterator[None]:
         ctx = self.execution_context
@@ -375,7 +377,7 @@ class CostCheckedValidation(ValidationCache):
         """Take ``cost`` from the caller's budget, or the RATE_LIMITED error (HTTP 429)."""
         context = self.execution_context.context
         user = getattr(context, "user", None)
-        if self.budget is None or user is None or cost <= 0:
+        if self.budget is None or user is None or cost <= 0 or cost < self.budget_from:
             return []
         try:
             self.budget.take(f"cost:{user.username}", float(cost))
@@ -443,6 +445,7 @@ def limit_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
             settings.graphql_max_string_chars,
             settings.graphql_max_list_items,
             budget,
+            settings.graphql_cost_budget_from,
         ),
     ]
 

@@ -156,13 +156,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2,000 enterprises, 8 s a phase")
     parser.add_argument("--enterprises", type=int, default=20_000)
-    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--seconds", type=float, default=None, help="a phase (30; --quick: 8)")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--warmup", type=float, default=None, help="seconds (5; --quick: 3)")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     if args.quick:
-        args.enterprises, args.seconds = 2_000, 8.0
+        args.enterprises = 2_000
+    if args.seconds is None:
+        args.seconds = 8.0 if args.quick else 30.0
     if args.warmup is None:
         args.warmup = 3.0 if args.quick else 5.0
 

@@ -73,9 +73,11 @@ class Settings(BaseSettings):
     graphql_max_cost: int = 20_000
     # Each user's budget of estimated cost (the same units as graphql_max_cost): a token
     # bucket refilled at this rate, holding at most the burst (never less than one operation
-    # at the maximum cost). Past it, 429 with Retry-After.
+    # at the maximum cost). Past it, 429 with Retry-After. Operations estimated below
+    # graphql_cost_budget_from are not charged: the per-request rate limit governs those.
     graphql_cost_per_minute: int = 60_000
     graphql_cost_burst: int = 20_000
+    graphql_cost_budget_from: int = 1_000
     graphql_max_batch: int = 10
     rate_limit_per_minute: int = 600
     rate_limit_burst: int = 60
