@@ -116,7 +116,7 @@ def test_a_killed_database_answers_503_fast_and_loses_no_acknowledged_write(
                 for a in during if a.seconds >= 3.0]  # fmt: skip
         assert not slow, f"{len(slow)} of {len(during)} took 3 s or more: {slow[:8]}"
         cold = [a.seconds for a in answers if a.sent_at >= back_at]
-        assert cold and max(cold) < 15.0, sorted([(round(a.seconds, 1), a.kind, a.status, a.code) for a in answers if a.sent_at >= back_at and a.seconds > 3])
+        assert cold and max(cold) < 15.0, max(cold, default=None)
         assert {a.status for a in answers} <= {200, 503}, {a.status for a in answers}
         refused = [a for a in answers if a.status == 503]
         assert refused, "no request met the outage"

@@ -154,8 +154,8 @@ class Api:
         url = str(self.client.base_url).replace("http://", "ws://") + "/graphql"
         with connect(url, subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
                      open_timeout=10) as ws:  # fmt: skip
-            ws.send(json.dumps({"type": "connection_init",
-                                "payload": {"Authorization": f"Bearer {self.token(user)}"}}))  # fmt: skip
+            auth = {"Authorization": f"Bearer {self.token(user)}"}
+            ws.send(json.dumps({"type": "connection_init", "payload": auth}))
             assert json.loads(ws.recv(timeout=10))["type"] == "connection_ack"
             ws.send(json.dumps({"type": "subscribe", "id": "1",
                                 "payload": {"query": query, "variables": variables}}))  # fmt: skip
