@@ -3,7 +3,15 @@ right, buyer and seller told apart by their headers, skew, review marks and chec
 
 from __future__ import annotations
 
-from documents.fields import REVIEW_BELOW, extract_invoice, extract_licence, parse_uscc
+from dataclasses import replace
+
+from documents.fields import (
+    CHECKED_BELOW,
+    REVIEW_BELOW,
+    extract_invoice,
+    extract_licence,
+    parse_uscc,
+)
 from documents.ocr import Line
 from entity_resolution.uscc import make_uscc
 
@@ -93,3 +101,20 @@ def test_amounts_that_do_not_add_up_are_all_for_review() -> None:
     ex = extract_invoice(invoice_lines(total="1131.00"))
     assert ex.for_review == ["amount", "tax", "total"]
     assert "is not the total" in ex.fields["total"].reason
+
+
+def test_checked_values_are_accepted_down_to_the_lower_floor() -> None:
+    low = CHECKED_BELOW + 0.05
+    assert low < REVIEW_BELOW
+    lines = [
+        replace(x, score=low) if "小写" in x.text or BUYER in x.text or "买方贸易" in x.text else x
+        for x in invoice_lines()
+    ]
+    ex = extract_invoice(lines)
+    # The total agrees with amount + tax, the tax id passes its check character: accepted.
+    assert ex.fields["total"].accepted == "1130.00"
+    assert ex.fields["buyer_tax_id"].accepted == BUYER
+    # A name has no independent check.
+    assert ex.for_review == ["buyer_name"]
+    lines = [replace(x, score=CHECKED_BELOW - 0.01) if "小写" in x.text else x for x in lines]
+    assert extract_invoice(lines).for_review == ["buyer_name", "total"]
