@@ -19,6 +19,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Response, status
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from starlette.concurrency import run_in_threadpool
 
@@ -97,6 +98,15 @@ MONEY_COLUMNS = frozenset({"Outstanding", "Interest due", "Provision", "Ledger p
                            "Value"})  # fmt: skip
 
 
+def _cell(value: Cell) -> Cell:
+    """A value a worksheet can hold: text without the control characters XML forbids (a
+    filter echoed from the query string may carry them) and without lone surrogates."""
+    if not isinstance(value, str):
+        return value
+    text = value.encode("utf-8", "replace").decode("utf-8")
+    return str(ILLEGAL_CHARACTERS_RE.sub("\ufffd", text))
+
+
 def workbook(p: fr.Portfolio) -> bytes:
     wb = Workbook()
     first = True
@@ -109,7 +119,7 @@ def workbook(p: fr.Portfolio) -> bytes:
         for cell in ws[1]:
             cell.font = Font(bold=True)
         for row in rows:
-            ws.append(row)
+            ws.append([_cell(v) for v in row])
         for col, title in enumerate(head, start=1):
             if title in MONEY_COLUMNS:
                 for (cell,) in ws.iter_rows(min_row=2, min_col=col, max_col=col):
