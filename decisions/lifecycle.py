@@ -28,6 +28,7 @@ from finance.policy import EnterpriseFacts, Evaluator, Outcome
 from finance.products import Product, get_product
 from graph.model import RuleSetStatus
 from graph.queries import decisions as q
+from graph.values import native
 
 APPROVAL = "approval"
 # A published version takes effect no earlier than now (less this much clock skew):
@@ -53,13 +54,10 @@ class RuleSetVersion:
     retired_at: datetime | None
 
 
-def _dt(v: Any) -> Any:
-    return v.to_native() if hasattr(v, "to_native") else v
-
 
 def _version(row: dict[str, Any]) -> RuleSetVersion:
     names = {f.name for f in fields(RuleSetVersion)}
-    return RuleSetVersion(**{k: _dt(row.get(k)) for k in names})
+    return RuleSetVersion(**{k: native(row.get(k)) for k in names})
 
 
 def _now() -> datetime:

@@ -23,6 +23,7 @@ from finance import lifecycle as lc
 from finance.errors import FinanceError, IdempotencyConflict, NotFound
 from graph.queries import finance as fq
 from graph.queries import postloan as q
+from graph.values import native
 
 MATURITY_WARNING_DAYS = 7
 
@@ -70,16 +71,13 @@ class FollowUp:
     recorded_at: datetime
 
 
-def _native(x: Any) -> Any:
-    return x.to_native() if hasattr(x, "to_native") else x
-
 
 def _follow_up(row: dict[str, Any]) -> FollowUp:
     return FollowUp(
-        id=row["id"], financing_id=row["financing_id"], kind=row["kind"], on=_native(row["on"]),
+        id=row["id"], financing_id=row["financing_id"], kind=row["kind"], on=native(row["on"]),
         note=row["note"], outcome=row.get("outcome") or "",
-        promised_minor=row.get("promised_minor"), promised_on=_native(row.get("promised_on")),
-        recorded_by=row["recorded_by"], recorded_at=_native(row["recorded_at"]),
+        promised_minor=row.get("promised_minor"), promised_on=native(row.get("promised_on")),
+        recorded_by=row["recorded_by"], recorded_at=native(row["recorded_at"]),
     )  # fmt: skip
 
 
@@ -138,12 +136,12 @@ def end_of_day(driver: Driver, database: str, as_of: date) -> EndOfDay:
     until = as_of + timedelta(days=MATURITY_WARNING_DAYS)
     soon = [
         {
-            "id": f"maturity:{r['id']}:{_native(r['maturity_on'])}",
+            "id": f"maturity:{r['id']}:{native(r['maturity_on'])}",
             "financing_id": r["id"],
             "props": {
                 "kind": "maturity_warning", "severity": "medium", "status": "open",
                 "scope": f"financing:{r['id']}", "financing_id": r["id"],
-                "message": f"{r['id']} matures on {_native(r['maturity_on'])} with "
+                "message": f"{r['id']} matures on {native(r['maturity_on'])} with "
                 f"{_money(r['outstanding_minor'], r['currency'])} outstanding",
                 "raised_at": now, "created_at": now,
             },
@@ -152,7 +150,7 @@ def end_of_day(driver: Driver, database: str, as_of: date) -> EndOfDay:
     ]  # fmt: skip
     late = [
         {
-            "id": f"overdue:{r['id']}:{_native(r['maturity_on'])}",
+            "id": f"overdue:{r['id']}:{native(r['maturity_on'])}",
             "financing_id": r["id"],
             "props": {
                 "kind": "overdue", "severity": "high", "status": "open",

@@ -32,6 +32,7 @@ from finance.errors import FinanceError, Forbidden, IdempotencyConflict, Invalid
 from graph.enterprises import get_enterprises
 from graph.model import ProposalAction, ProposalStatus
 from graph.queries import proposals as q
+from graph.values import native
 
 # What makes two proposals with one id the same request.
 _TERMS = ("action", "line_id", "enterprise_id", "kind", "currency", "limit_minor",
@@ -59,19 +60,16 @@ class Proposal:
     decided_at: datetime | None = None
 
 
-def _native(value: Any) -> Any:
-    return value.to_native() if hasattr(value, "to_native") else value
-
 
 def _proposal(row: dict[str, Any]) -> Proposal:
     return Proposal(
         id=row["id"], action=ProposalAction(row["action"]), status=ProposalStatus(row["status"]),
         line_id=row["line_id"], limit_minor=int(row["limit_minor"]), currency=row["currency"],
-        maker=row["maker"], created_at=_native(row["created_at"]),
+        maker=row["maker"], created_at=native(row["created_at"]),
         enterprise_id=row.get("enterprise_id"), kind=row.get("kind"),
-        expires_on=_native(row.get("expires_on")), parent_id=row.get("parent_id"),
+        expires_on=native(row.get("expires_on")), parent_id=row.get("parent_id"),
         product_id=row.get("product_id"), tier=row.get("tier"), checker=row.get("checker"),
-        note=row.get("note"), decided_at=_native(row.get("decided_at")),
+        note=row.get("note"), decided_at=native(row.get("decided_at")),
     )  # fmt: skip
 
 
@@ -97,7 +95,7 @@ def _store(driver: Driver, database: str, proposal_id: str, props: dict[str, Any
                            lambda tx: q.merge_proposal(tx, proposal_id, props))  # fmt: skip
     row = dict(got["proposal"])
     if not got["created"]:
-        differ = sorted(k for k in _TERMS if _native(row.get(k)) != props.get(k))
+        differ = sorted(k for k in _TERMS if native(row.get(k)) != props.get(k))
         if differ:
             raise IdempotencyConflict(
                 f"proposal {proposal_id} was already made with other {', '.join(differ)}"

@@ -20,6 +20,7 @@ from finance import ledger
 from finance.errors import FinanceError, InvalidState, NotEligible, NotFound
 from graph.model import INVOICE_OPEN, ConfirmationOutcome, InvoiceStatus
 from graph.queries import receivables as q
+from graph.values import native
 
 MAX_NOTE = 1_000
 
@@ -63,9 +64,6 @@ class ConfirmationRequest:
     by: str
     at: datetime
 
-
-def _native(x: Any) -> Any:
-    return x.to_native() if hasattr(x, "to_native") else x
 
 
 def _check(req: ConfirmationRequest) -> None:
@@ -119,13 +117,13 @@ def confirm(driver: Driver, database: str, req: ConfirmationRequest) -> Receivab
                 )
             if req.outcome == ConfirmationOutcome.PARTLY_CONFIRMED and confirmed >= amount:
                 raise FinanceError(f"partly_confirmed needs an amount below the invoice's {amount}")
-            issued = _native(inv["issued_on"])
+            issued = native(inv["issued_on"])
             if req.due_on is not None and issued is not None and req.due_on < issued:
                 raise FinanceError(f"the due date is before the invoice's issue date {issued}")
         same = (
             inv["confirmation"] == req.outcome.value
             and int(inv["confirmed_minor"] or 0) == confirmed
-            and _native(inv["confirmed_due_on"]) == req.due_on
+            and native(inv["confirmed_due_on"]) == req.due_on
         )
         if same:
             return
@@ -158,8 +156,8 @@ def _receivable(row: dict[str, Any]) -> Receivable:
     history = [
         ConfirmationEntry(
             seq=int(h["seq"]), outcome=ConfirmationOutcome(h["outcome"]),
-            amount_minor=int(h["amount_minor"]), due_on=_native(h.get("due_on")),
-            note=h.get("note") or "", by=h["by"], at=_native(h["at"]),
+            amount_minor=int(h["amount_minor"]), due_on=native(h.get("due_on")),
+            note=h.get("note") or "", by=h["by"], at=native(h["at"]),
         )
         for h in row["history"]
     ]  # fmt: skip
@@ -167,10 +165,10 @@ def _receivable(row: dict[str, Any]) -> Receivable:
         invoice_id=inv["id"], seller_id=row["seller_id"], buyer_id=row["buyer_id"],
         amount_minor=int(inv["amount"]), currency=inv["currency"] or "CNY",
         status=inv["status"] or InvoiceStatus.ISSUED.value,
-        issued_on=_native(inv["issued_on"]), due_on=_native(inv["due_on"]),
+        issued_on=native(inv["issued_on"]), due_on=native(inv["due_on"]),
         confirmation=ConfirmationOutcome(inv["confirmation"]) if inv["confirmation"] else None,
         confirmed_minor=int(inv["confirmed_minor"] or 0),
-        confirmed_due_on=_native(inv["confirmed_due_on"]),
+        confirmed_due_on=native(inv["confirmed_due_on"]),
         financing_id=row.get("financing_id"), history=history,
     )  # fmt: skip
 

@@ -19,6 +19,7 @@ from finance import ledger
 from finance.errors import AlreadyPledged, FinanceError, InvalidState, NotEligible, NotFound
 from graph.model import InterestKind, InterestStatus
 from graph.queries import receivables as q
+from graph.values import native
 
 MAX_PARTY = 200
 MAX_DESCRIPTION = 2_000
@@ -55,9 +56,6 @@ class RegistrationRequest:
     financing_id: str | None = None
 
 
-def _native(x: Any) -> Any:
-    return x.to_native() if hasattr(x, "to_native") else x
-
 
 def _interest(r: dict[str, Any]) -> SecurityInterest:
     return SecurityInterest(
@@ -65,8 +63,8 @@ def _interest(r: dict[str, Any]) -> SecurityInterest:
         collateral_kind=r["collateral_kind"], collateral_id=r["collateral_id"],
         debtor_id=r["debtor_id"], secured_party=r["secured_party"],
         financing_id=r.get("financing_id"), description=r.get("description") or "",
-        registered_on=_native(r["registered_on"]), expires_on=_native(r["expires_on"]),
-        registered_by=r["registered_by"], discharged_on=_native(r.get("discharged_on")),
+        registered_on=native(r["registered_on"]), expires_on=native(r["expires_on"]),
+        registered_by=r["registered_by"], discharged_on=native(r.get("discharged_on")),
     )  # fmt: skip
 
 
@@ -74,7 +72,7 @@ def blocking(live: list[dict[str, Any]], on: date) -> dict[str, Any] | None:
     """The live registration that holds the collateral on ``on`` (one whose period has
     ended no longer does), or None."""
     for r in live:
-        if _native(r["expires_on"]) >= on:
+        if native(r["expires_on"]) >= on:
             return r
     return None
 
@@ -82,7 +80,7 @@ def blocking(live: list[dict[str, Any]], on: date) -> dict[str, Any] | None:
 def refusal(r: dict[str, Any], collateral_id: str) -> str:
     return (
         f"{collateral_id} is covered by live registration {r['id']} of {r['secured_party']} "
-        f"({r['kind']}, registered on {_native(r['registered_on'])}); it must be discharged "
+        f"({r['kind']}, registered on {native(r['registered_on'])}); it must be discharged "
         "first"
     )
 
@@ -92,7 +90,7 @@ def check_free(tx: ManagedTransaction, collateral_ids: list[str], secured_party:
     """Refuse collateral that a registration of another secured party holds on ``on`` (a
     financing's check, inside its write)."""
     for r in q.live_interests(tx, collateral_ids):
-        if r["secured_party"] != secured_party and _native(r["expires_on"]) >= on:
+        if r["secured_party"] != secured_party and native(r["expires_on"]) >= on:
             raise AlreadyPledged(refusal(r, r["collateral_id"]))
 
 
@@ -187,8 +185,8 @@ def discharge(
             raise NotFound(f"registration {id} does not exist")
         if r["status"] == InterestStatus.DISCHARGED:
             return
-        if on < _native(r["registered_on"]):
-            raise InvalidState(f"registration {id} starts on {_native(r['registered_on'])}")
+        if on < native(r["registered_on"]):
+            raise InvalidState(f"registration {id} starts on {native(r['registered_on'])}")
         q.update_interest(
             tx, id,
             {"status": InterestStatus.DISCHARGED.value, "discharged_on": on,

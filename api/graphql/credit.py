@@ -68,9 +68,6 @@ class CreditLine:
     usage: CreditLineUsage
 
 
-def _native(x: Any) -> Any:
-    return x.to_native() if hasattr(x, "to_native") else x
-
 
 def credit_line(row: dict[str, Any], u: cl.LineUsage) -> CreditLine:
     """The GraphQL line from its graph fields (`graph.queries.lists`) and its usage."""

@@ -18,6 +18,7 @@ from neo4j import Driver, ManagedTransaction, RoutingControl
 from graph.errors import InvalidArgument, NotFound
 from graph.model import Label, Rel
 from graph.model import declared as _declared
+from graph.values import native
 
 _C, _D, _E, _AL = Label.CASE, Label.DISPOSITION, Label.ENTERPRISE, Label.ALERT
 
@@ -108,21 +109,18 @@ class CaseRecord:
     history: tuple[DispositionRecord, ...]
 
 
-def _native(v: Any) -> Any:
-    return v.to_native() if hasattr(v, "to_native") else v
-
 
 def _case(row: dict[str, Any]) -> CaseRecord:
     c = row["case"]
     return CaseRecord(
         id=c["id"], enterprise_id=row["enterprise_id"], outcome=c.get("outcome"),
-        decided_on=_native(c.get("decided_on")), source=c.get("source"),
+        decided_on=native(c.get("decided_on")), source=c.get("source"),
         alert_id=c.get("alert_id"), note=c.get("note"), disposition=c.get("disposition"),
-        recorded_by=c.get("recorded_by"), recorded_at=_native(c.get("recorded_at")),
+        recorded_by=c.get("recorded_by"), recorded_at=native(c.get("recorded_at")),
         history=tuple(
             DispositionRecord(
                 id=d["id"], seq=int(d["seq"]), disposition=d["disposition"],
-                outcome=d.get("outcome"), note=d.get("note"), by=d["by"], at=_native(d["at"]),
+                outcome=d.get("outcome"), note=d.get("note"), by=d["by"], at=native(d["at"]),
             )
             for d in row["history"]
         ),
