@@ -58,12 +58,13 @@ SLOT = 8
 BATCH = 10_000
 
 
-def bench_settings() -> Settings:
+def bench_settings(slot: int = SLOT) -> Settings:
+    """The benchmark server of ``slot``: its own state folder and ports."""
     return Settings(
         environment=Environment.TEST,
-        state_dir=PROJECT_ROOT / ".chainlens" / f"bench-slot-{SLOT}",
-        neo4j_bolt_port=7700 + 10 * SLOT,
-        neo4j_http_port=7701 + 10 * SLOT,
+        state_dir=PROJECT_ROOT / ".chainlens" / f"bench-slot-{slot}",
+        neo4j_bolt_port=7700 + 10 * slot,
+        neo4j_http_port=7701 + 10 * slot,
         neo4j_heap="2g",
         neo4j_pagecache="2g",
     )

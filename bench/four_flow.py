@@ -31,7 +31,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from chainlens.settings import PROJECT_ROOT, Environment, Settings
+from bench.analytics import bench_settings
+from chainlens.settings import PROJECT_ROOT
 from graph.analytics.trade import Flow, four_flow_invoices
 from graph.driver import create_driver, wait_until_answers
 from graph.maintenance import clear_database
@@ -43,17 +44,6 @@ from ingest.synthetic import generate
 SLOT = 9
 BATCH = 1_000  # the most `four_flow_invoices` takes at once
 TARGET = 0.01
-
-
-def bench_settings() -> Settings:
-    return Settings(
-        environment=Environment.TEST,
-        state_dir=PROJECT_ROOT / ".chainlens" / f"bench-slot-{SLOT}",
-        neo4j_bolt_port=7700 + 10 * SLOT,
-        neo4j_http_port=7701 + 10 * SLOT,
-        neo4j_heap="2g",
-        neo4j_pagecache="2g",
-    )
 
 
 def _rows(path: Path) -> Iterator[dict[str, str]]:
@@ -87,7 +77,7 @@ def main() -> None:
     )  # fmt: skip
 
     logging.getLogger("neo4j").setLevel(logging.ERROR)
-    settings = bench_settings()
+    settings = bench_settings(SLOT)
     server = ManagedNeo4j(settings)
     started = server.start()
     driver = create_driver(settings)
