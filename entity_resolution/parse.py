@@ -26,6 +26,7 @@ from entity_resolution.normalise import chinese_name, english_words, has_cjk, pi
 
 PART_LABELS = ("REGION", "TRADE", "INDUSTRY", "FORM", "BRANCH")
 _BRACKET = re.compile(r"\(([^()]*)\)")
+_ENGLISH_FORM_WORDS = frozenset({"limited", "ltd", "co", "company", "corporation", "inc"})
 _ENGLISH_BRANCH_WORDS = {"branch", "sub", "subbranch", "office", "representative", "rep"}
 
 
@@ -45,6 +46,10 @@ class NameParts:
     branch: str  # branch designation (上海分公司, 北京海淀支行)
     branch_key: str  # pinyin of the branch without its suffix, for cross-language compare
     bank: str  # canonical bank name when the firm is a bank
+    # The place written in brackets after the trade name, or after an English legal form
+    # (微软(中国), Siemens Ltd., China): 中国 or a region's name. A firm named for its place
+    # is often the local arm of the firm of the bare name.
+    placed: str = ""
 
     @property
     def base(self) -> str:
@@ -68,6 +73,7 @@ class _State:
     bank: str = ""
     trade: str = ""
     group: bool = False  # (集团) written in brackets: an industry word like 集团 at the end
+    placed: str = ""
 
 
 if not Doc.has_extension("name_parts"):
@@ -135,8 +141,9 @@ def _rule_brackets(state: _State) -> None:
             elif inside and word in load().regions_by_roman:
                 roman = load().regions_by_roman[word]
                 _set_region(state, roman.name, roman.code)
+                state.placed = roman.name
             elif inside and word == "china":
-                continue  # Microsoft (China) Co., Ltd. = 微软(中国)有限公司
+                state.placed = "中国"  # Microsoft (China) Co., Ltd. = 微软(中国)有限公司
             elif inside and word == "group":
                 state.group = True
             else:
@@ -148,11 +155,13 @@ def _rule_brackets(state: _State) -> None:
         region = lex.regions.get(content)
         if region is not None:
             _set_region(state, region.name, region.code)
+            state.placed = region.name
             state.core = state.core.replace(f"({content})", "", 1)
         elif content in lex.legal_forms:
             state.legal_form = lex.legal_forms[content]
             state.core = state.core.replace(f"({content})", "", 1)
         elif content == "中国":
+            state.placed = content
             state.core = state.core.replace(f"({content})", "", 1)
         elif content == "集团":
             state.group = True
@@ -173,6 +182,8 @@ def _rule_bank(state: _State) -> None:
         # Not a bank: "Company of China", "Siemens Ltd., China" - the country adds nothing.
         kept = state.words
         while len(kept) > 2 and kept[-1] == "china":
+            if kept[-2] in _ENGLISH_FORM_WORDS:
+                state.placed = "中国"  # Siemens Ltd., China
             kept = kept[:-2] if kept[-2] == "of" else kept[:-1]
         for i in range(len(kept) - 2, 0, -1):
             if kept[i] == "of" and kept[i + 1] == "china":
@@ -196,7 +207,7 @@ def _rule_branch(state: _State) -> None:
             # The branch starts after the last legal-form word, else after the bank name.
             start = 0
             for i, word in enumerate(words):
-                if word in ("limited", "ltd", "co", "company", "corporation", "inc"):
+                if word in _ENGLISH_FORM_WORDS:
                     start = i + 1
             branch_words = words[start:]
             state.branch = " ".join(branch_words)
@@ -414,6 +425,7 @@ def _finish(state: _State) -> NameParts:
         branch=state.branch,
         branch_key=state.branch_key,
         bank=state.bank,
+        placed=state.placed,
     )
 
 

@@ -26,6 +26,8 @@ from rapidfuzz.distance import JaroWinkler, Levenshtein
 from rapidfuzz.fuzz import ratio
 
 from entity_resolution.forked import run_split
+from entity_resolution.lexicons import load
+from entity_resolution.parse import NameParts
 from entity_resolution.records import Prepared
 from entity_resolution.translation import cross_script_cover
 
@@ -77,6 +79,14 @@ FEATURES: tuple[str, ...] = (
     # of the Chinese trade name.
     "cross_script_translated",
     "cross_script_cover",
+    # A firm named for a place in brackets against the bare name: its local arm (Microsoft
+    # Corporation / Microsoft (China) Co., Ltd., 中国银行 / 中国银行(香港)).
+    "subsidiary_place",
+    # Names that differ only by 集团 / 控股 (`_GROUP_WORDS`): two 股份有限公司 are one firm
+    # renamed (上海汽车 / 上海汽车集团); a group and a company of other legal forms are a
+    # parent and its (listed) company (鞍钢集团有限公司 / 鞍钢股份有限公司).
+    "group_renamed",
+    "group_and_company",
 )
 # When two records have nothing but their names to compare (no identifier, phone, address,
 # legal representative or registered region on both sides) the name features get weights of
@@ -109,13 +119,14 @@ SIGNS: dict[str, int] = {
         ("uscc_same", "org_same", "regno_same", "trade_rarity", "region_name_same",
          "region_field_same", "industry_same", "phone_same", "address_same", "legal_rep_same",
          "trade_contains", "trade_abbreviation", "parts_agree", "cross_script_translated",
-         "cross_script_cover"), 1),
+         "cross_script_cover", "group_renamed"), 1),
     **dict.fromkeys(
         ("uscc_conflict", "org_conflict", "regno_conflict", "region_name_conflict",
          "region_field_conflict", "industry_conflict", "form_conflict", "phone_conflict",
          "legal_rep_conflict", "industry_differs_formal", "cross_script_other_trade",
          "names_only_region_name_conflict", "names_only_industry_conflict",
-         "names_only_industry_differs_formal", "names_only_cross_script_other_trade"), -1),
+         "names_only_industry_differs_formal", "names_only_cross_script_other_trade",
+         "subsidiary_place", "group_and_company"), -1),
 }
 
 N_FEATURES = len(FEATURES)
@@ -213,6 +224,31 @@ def _without_group_words(industry: str) -> str:
     return industry
 
 
+def _names_place(parts: NameParts, place: str) -> bool:
+    """Whether a name mentions ``place`` (中国, a region) anywhere, in its own script."""
+    if not parts.is_english:
+        return place in parts.text
+    if place == "中国":
+        return "china" in parts.text.split()
+    region = load().regions.get(place)
+    return region is not None and region.roman in parts.text.split()
+
+
+# The places a firm's arm is named for: (中国) after a foreign firm's name, and the regions
+# with registries of their own. A mainland city or province in brackets is only where the
+# firm itself is registered (拓搏国际贸易(宁波)有限公司 = 宁波拓搏国际贸易有限公司).
+_ARM_PLACES = frozenset({"中国", "香港", "澳门", "台湾"})
+
+
+def _subsidiary_place(a: NameParts, b: NameParts) -> bool:
+    """One registered name is placed in brackets (`_ARM_PLACES`) where the other is not (nor
+    names the place at all): the local arm of the firm of the bare name."""
+    if a.placed == b.placed or not (a.legal_form and b.legal_form):
+        return False
+    bare, local = (a, b) if not a.placed else (b, a)
+    return local.placed in _ARM_PLACES and not _names_place(bare, local.placed)
+
+
 def _is_subsequence(short: str, long: str) -> bool:
     it = iter(long)
     return all(ch in it for ch in short)
@@ -254,7 +290,7 @@ def pair_features(a: Prepared, b: Prepared, rarity: TradeRarity) -> list[float]:
     rn = _cmp_region(a.name_region, b.name_region)
     rf = _cmp_region(a.field_region, b.field_region)
     ind = 0
-    industry_variant = False
+    industry_variant = group_only = False
     if pa.industry_key and pb.industry_key:
         # Synonyms (技术/科技) are no evidence either way; the same word is; words that only
         # differ by 集团/控股 are a variant, not a conflict.
@@ -265,10 +301,12 @@ def pair_features(a: Prepared, b: Prepared, rarity: TradeRarity) -> list[float]:
             ga, gb = _without_group_words(pa.industry_key), _without_group_words(pb.industry_key)
             if not ga or not gb or ga.startswith(gb) or gb.startswith(ga):
                 industry_variant = True
+                group_only = ga == gb
             else:
                 ind = -1
     elif pa.industry_key or pb.industry_key:
-        industry_variant = not _without_group_words(pa.industry_key or pb.industry_key)
+        industry_variant = group_only = not _without_group_words(
+            pa.industry_key or pb.industry_key)
     # Registered names are exact: two full names (both with a legal form) that differ by a
     # trade-name extension or an industry word name two firms (华润 / 华润置地, 比亚迪 /
     # 比亚迪汽车工业); a short name (no legal form) leaves words out all the time.
@@ -318,8 +356,9 @@ def pair_features(a: Prepared, b: Prepared, rarity: TradeRarity) -> list[float]:
         or _both(ia.registration_no or "", ib.registration_no or "") or phone != 0
         or _both(a.address, b.address) or rep != 0 or rf != 0
     )
+    subsidiary = _subsidiary_place(pa, pb)
     parts_agree = (
-        (key_same or contains) and rn != -1 and ind != -1 and form != -1
+        (key_same or contains) and rn != -1 and ind != -1 and form != -1 and not subsidiary
         and not industry_differs_formal and a.branch_key == b.branch_key and pa.bank == pb.bank
     )
     common_no_id = float(key_same and rare < 0.5 and not any_id)
@@ -379,7 +418,14 @@ def pair_features(a: Prepared, b: Prepared, rarity: TradeRarity) -> list[float]:
         # of the Chinese name covered count (Moutai / 茅台酒 leaves out 酒).
         cover = zh_cover if en_cover == 1.0 else 0.0
         translated = float(cover == 1.0)
-    row.extend((translated, cover))
+    group_variant = group_only and key_same and bool(pa.legal_form) and bool(pb.legal_form)
+    row.extend((
+        translated,
+        cover,
+        float(subsidiary),
+        float(group_variant and pa.legal_form == pb.legal_form == "股份有限公司"),
+        float(group_variant and pa.legal_form != pb.legal_form),
+    ))
     if names_only:
         row.extend(row[k] for k in _NAME_ONLY_AT)
     else:

