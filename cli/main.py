@@ -310,15 +310,23 @@ def generate(
     cases: Annotated[
         bool, typer.Option(help="Also write a bank's cases file, OUT/cases/cases.csv.")
     ] = False,
+    typologies: Annotated[
+        bool,
+        typer.Option(
+            help="Also plant money-laundering typologies (fan-in, fan-out, cycles...) and "
+            "benign look-alikes, settings drawn per seed (docs/generator.md)."
+        ),
+    ] = False,
 ) -> None:
     """Generate synthetic industrial chains with ground truth, in the ingest format."""
-    from ingest.synthetic import TradeNoise
+    from ingest.synthetic import TradeNoise, Typologies
     from ingest.synthetic import generate as run_generator
 
     noise = TradeNoise() if trade_noise else None
     with progress_bars(console) as progress:
         summary = run_generator(
-            out, enterprises=enterprises, seed=seed, progress=progress, trade_noise=noise
+            out, enterprises=enterprises, seed=seed, progress=progress, trade_noise=noise,
+            typologies=Typologies() if typologies else None,
         )
     table = Table(
         "file", "rows", title=f"generated in {summary.elapsed_s:.1f}s (as of {summary.as_of})"

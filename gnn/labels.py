@@ -1,7 +1,9 @@
 """Training labels from the generator's ground truth (``OUT/truth``, docs/generator.md).
 
 Fraud positives are members of planted circular-trade rings, members of shell-company
-clusters and sellers of planted fake trade (invoices with neither goods receipt nor payment).
+clusters and sellers of planted fake trade (invoices with neither goods receipt nor payment),
+and in a world generated with typologies the members of every planted laundering typology
+(``truth/typology_members.csv``; their pattern is the typology, e.g. ``fan_in``).
 Default positives are firms whose default date falls within the horizon after the scoring
 date; firms already defaulted by then are excluded from the default task.
 """
@@ -21,9 +23,12 @@ from gnn.dataset import ChainGraph
 from gnn.errors import DatasetError
 
 FRAUD_PATTERNS = ("ring", "shell", "fake_trade")
+TYPOLOGY_PATTERNS = (
+    "fan_in", "fan_out", "scatter_gather", "gather_scatter", "cycle", "bipartite", "stack",
+)
 # How strongly each pattern is evidence of fraud: the training target of the fraud score, so
 # that an analyst's top 1% holds rings and shells before firms with one unmatched invoice.
-SEVERITY = {"ring": 1.0, "shell": 0.8, "fake_trade": 0.4}
+SEVERITY = {"ring": 1.0, "shell": 0.8, "fake_trade": 0.4, **dict.fromkeys(TYPOLOGY_PATTERNS, 1.0)}
 
 
 @dataclass
@@ -38,6 +43,8 @@ class Labels:
     """Not defaulted by as_of: the population of the default task."""
     health: NDArray[np.float64]
     """Latent financial health at the truth's as-of date (for diagnostics only)."""
+    look_alike: NDArray[np.bool_] | None = None
+    """Innocent members of planted typology look-alikes (the hard negatives), if any."""
 
     @property
     def fraud_severity(self) -> NDArray[np.float64]:
@@ -79,6 +86,13 @@ def read_labels(truth_dir: str | Path, graph: ChainGraph, horizon_days: int = 36
         rings[str(ring["ring_id"])] = members
         for i in members:
             pattern[i] = "ring"
+    typology_file = truth / "typology_members.csv"
+    if typology_file.exists():
+        with typology_file.open(encoding="utf-8") as f:
+            for row in csv.DictReader(f):
+                i = index.get(row["enterprise_id"])
+                if i is not None and pattern[i] in ("", "fake_trade"):
+                    pattern[i] = row["typology"]
     default = np.zeros(n, dtype=bool)
     alive = np.ones(n, dtype=bool)
     health = np.full(n, np.nan)
@@ -95,7 +109,13 @@ def read_labels(truth_dir: str | Path, graph: ChainGraph, horizon_days: int = 36
                     alive[i] = False
                 elif on <= end:
                     default[i] = True
+    look_alike = np.zeros(n, dtype=bool)
+    for inst in _jsonl(truth / "typology_look_alikes.jsonl"):
+        for m in _members(inst):
+            if m in index and pattern[index[m]] == "":
+                look_alike[index[m]] = True
     return Labels(
+        look_alike=look_alike,
         fraud=pattern != "",
         pattern=pattern,
         rings=rings,

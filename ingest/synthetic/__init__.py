@@ -6,5 +6,6 @@ See docs/generator.md for what is generated and the truth files.
 from __future__ import annotations
 
 from ingest.synthetic.generator import GenerationSummary, Progress, TradeNoise, generate
+from ingest.synthetic.typologies import Typologies
 
-__all__ = ["GenerationSummary", "Progress", "TradeNoise", "generate"]
+__all__ = ["GenerationSummary", "Progress", "TradeNoise", "Typologies", "generate"]

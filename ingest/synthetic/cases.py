@@ -11,6 +11,12 @@ format's ``cases`` file (docs/ingest-format.md) to ``OUT/cases/cases.csv``:
   other innocent firms, about ``cleared_ratio`` times the fraud cases;
 - ``default`` cases: firms that defaulted by the as-of date, decided 30 days after.
 
+In a world generated with typologies (``truth/typologies.jsonl``), a ``share`` of their members
+are cases too, outcome the typology (``fan_in``, ``cycle``, ...), decided 3 to 120 days after
+the instance's last payment; a trade-fraud pattern of the same firm wins over a typology.
+Members of benign look-alikes (``truth/typology_look_alikes.jsonl``) are ``cleared`` first
+(``look_alike_cleared`` of them): the false alerts that a fan-in or fan-out rule raises.
+
 Deterministic for a world and a seed. Every case has an alert id (``AL-…``) but the world has
 no such Alert nodes: they are the bank's own references.
 """
@@ -33,13 +39,19 @@ def _jsonl(path: Path) -> list[dict[str, object]]:
         return [json.loads(line) for line in f if line.strip()]
 
 
+def _members(row: dict[str, object]) -> list[str]:
+    members = row.get("members")
+    return [str(m) for m in members] if isinstance(members, list) else []
+
+
 def _csv(path: Path) -> list[dict[str, str]]:
     with path.open(encoding="utf-8") as f:
         return list(csv.DictReader(f))
 
 
 def write_cases(
-    world: Path, *, seed: int = 0, share: float = 0.7, cleared_ratio: float = 1.0
+    world: Path, *, seed: int = 0, share: float = 0.7, cleared_ratio: float = 1.0,
+    look_alike_cleared: float = 0.6,
 ) -> Path:
     """Write ``world/cases/cases.csv`` (see the module docstring); returns its path."""
     world = Path(world)
@@ -68,6 +80,11 @@ def write_cases(
             members = group.get("members")
             for m in members if isinstance(members, list) else []:
                 add(str(m), pattern, first)
+    for inst in _jsonl(truth / "typologies.jsonl"):
+        last = date.fromisoformat(str(inst["last_day"]))
+        for m in _members(inst):
+            if str(m) not in evidence:
+                evidence[str(m)] = (str(inst["typology"]), last)
     defaults = {
         r["enterprise_id"]: date.fromisoformat(r["default_on"])
         for r in _csv(truth / "defaults.csv")
@@ -78,8 +95,9 @@ def write_cases(
         if rng.random() >= share:
             continue
         pattern, first = evidence[firm]
-        start = min(first + timedelta(days=14), as_of)
-        end = min(first + timedelta(days=300), as_of)
+        lag = (14, 300) if pattern in ("ring", "shell", "fake_trade") else (3, 120)
+        start = min(first + timedelta(days=lag[0]), as_of)
+        end = min(first + timedelta(days=lag[1]), as_of)
         day = start + timedelta(days=rng.randint(0, max(0, (end - start).days)))
         rows.append((firm, pattern, day, "bank_investigation"))
     for firm in sorted(defaults):
@@ -99,7 +117,11 @@ def write_cases(
         shared.get(f"{k}:{r[k]}", 0) > 1 for k in ("address_id", "phone_id") if r.get(k))]
     fraud_cases = sum(1 for r in rows if r[1] != "default")
     wanted = round(cleared_ratio * fraud_cases)
-    chosen = rng.sample(look_alike, min(wanted, len(look_alike)))
+    alerts = sorted({str(m) for inst in _jsonl(truth / "typology_look_alikes.jsonl")
+                     for m in _members(inst) if str(m) in innocent_set})  # fmt: skip
+    chosen = rng.sample(alerts, min(round(look_alike_cleared * len(alerts)), wanted))
+    look_alike = [f for f in look_alike if f not in set(chosen)]
+    chosen += rng.sample(look_alike, min(max(0, wanted - len(chosen)), len(look_alike)))
     rest = [f for f in innocent if f not in set(chosen)]
     chosen += rng.sample(rest, min(max(0, wanted - len(chosen)), len(rest)))
     for firm in sorted(chosen):

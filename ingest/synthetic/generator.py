@@ -49,6 +49,7 @@ from ingest.synthetic.plan import (
 )
 from ingest.synthetic.records import FirmFacts, RecordIds, dirty_records
 from ingest.synthetic.regions import REGIONS, ROADS
+from ingest.synthetic.typologies import Typologies
 from ingest.synthetic.writer import CsvSink, DataWriter, decimal_str, pct_str
 
 Progress = Callable[[str, int, int], None]
@@ -101,12 +102,16 @@ def generate(
     progress: Progress | None = None,
     *,
     trade_noise: TradeNoise | None = None,
+    typologies: Typologies | None = None,
 ) -> GenerationSummary:
-    """Write a synthetic data folder (``out_dir/data``) and its ground truth (``out_dir/truth``)."""
+    """Write a synthetic data folder (``out_dir/data``) and its ground truth (``out_dir/truth``);
+    ``typologies``: also plant money-laundering typologies and their look-alikes."""
     if enterprises < MIN_ENTERPRISES:
         raise IngestError(f"at least {MIN_ENTERPRISES} enterprises are needed, got {enterprises}")
     try:
-        return _Generator(Path(out_dir), enterprises, seed, progress, trade_noise).run()
+        return _Generator(
+            Path(out_dir), enterprises, seed, progress, trade_noise, typologies
+        ).run()
     except OSError as e:
         raise IngestError(f"cannot write the generated folder {out_dir}: {e}") from e
 
@@ -141,9 +146,10 @@ class _DuplicatePledge:
 class _Generator:
     def __init__(
         self, out_dir: Path, n: int, seed: int, progress: Progress | None,
-        trade_noise: TradeNoise | None = None,
+        trade_noise: TradeNoise | None = None, typologies: Typologies | None = None,
     ) -> None:
         self.out = out_dir
+        self.typologies = typologies
         self.n = n
         self.seed = seed
         self.progress = progress or (lambda stage, done, total: None)
@@ -203,6 +209,8 @@ class _Generator:
             self._trade()
             self._rings()
             self._shell_invoices()
+            if self.typologies is not None:
+                self._typologies(self.typologies)
             self._assets()
             self._financings()
             self._close_truth_sinks()
@@ -229,6 +237,7 @@ class _Generator:
         plan = plan_enterprises(n, sum(sizes), rng, self.cal)
         plan_trade(plan, r, rng)
         used = np.zeros(n, np.bool_)
+        self.used = used  # firms in planted structures (kept out of the typologies)
         self.equity: list[EquityCycle] = choose_equity_cycles(plan, r, used)
         circles = choose_guarantee_circles(plan, r, used)
         plan_parents(plan, r, used.copy())
@@ -976,6 +985,24 @@ class _Generator:
             financing(r.choice(("order_financing", "confirmed_warehouse", "voucher_discounting")),
                       i, int(self.plan.e_value.mean() * r.uniform(0.5, 3.0)), start,
                       start + r.randint(90, 365))
+
+    def _typologies(self, cfg: Typologies) -> None:
+        """Planted laundering typologies and benign look-alikes (``ingest.synthetic.typologies``),
+        with their truth written at once."""
+        from ingest.synthetic import typologies as ty
+
+        params, found, alikes = ty.plant(self, cfg)
+        self._jsonl("typologies", [ty.truth_rows(i, self) for i in found])
+        self._jsonl("typology_look_alikes", [ty.truth_rows(i, self) for i in alikes])
+        members = CsvSink(self.truth_dir / "typology_members.csv",
+                          ("enterprise_id", "typology", "instance_id", "role"))
+        for inst in found:
+            for m, role in zip(inst.members, inst.roles, strict=True):
+                members.write([self.eid(m), inst.kind, inst.id, role])
+        members.close()
+        self.truth_counts["typology_members"] = members.rows
+        (self.truth_dir / "typology_params.json").write_text(
+            json.dumps(ty.params_dict(params), indent=1) + "\n", encoding="utf-8")
 
     # -- ground truth ----------------------------------------------------------------------
     def _truth_sink(self, name: str, fields: tuple[str, ...]) -> CsvSink:
