@@ -9,7 +9,7 @@ the credit policy's own input gathering (`finance.policy.read_facts`, whose Cyph
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any, Literal
 
@@ -119,6 +119,7 @@ assert len(BY_NAME) == len(CATALOGUE), "an indicator is declared twice"
 # Sentences that explain the terms (limit, reduction, rate): not indicators, but the
 # decision's closing reasons; the rule set's reasons come before them.
 TERMS_NOTES = "_terms_notes"
+_FACT_NAMES = tuple(f.name for f in fields(EnterpriseFacts))
 
 
 def indicators_from(
@@ -127,7 +128,11 @@ def indicators_from(
     """Every catalogue indicator for one application, plus the terms' sentences under
     `TERMS_NOTES`."""
     t = terms(product, facts, requested_minor, collateral_value_minor)
-    values = facts.as_dict()
+    # `facts.as_dict()` without its deep copy (a fifth of this function's time): the facts
+    # are frozen and the one list is copied.
+    values = {name: getattr(facts, name) for name in _FACT_NAMES}
+    values["guarantee_circle"] = list(facts.guarantee_circle)
+    values["in_guarantee_circle"] = facts.in_guarantee_circle
     values.update(
         product_id=product.id,
         product_kind=product.kind.value,
