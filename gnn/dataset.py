@@ -25,6 +25,12 @@ from numpy.typing import NDArray
 
 from gnn.cycles import CYCLE_FEATURES, cycle_features
 from gnn.errors import DatasetError
+from gnn.payments import (
+    PAYMENT_FEATURES,
+    TRADE_PAYMENT_EDGE_FEATURES,
+    payment_features,
+    trade_payment_edge_features,
+)
 
 # Columns (and DuckDB types) of each table that scoring uses; other columns are ignored.
 TABLES: dict[str, dict[str, str]] = {
@@ -110,6 +116,7 @@ ENTERPRISE_FEATURES: tuple[str, ...] = (
     *_TABLE_FEATURES,
     "standalone_pd",  # derived in numpy from the above, see standalone_pd_of
     *CYCLE_FEATURES,  # the trade graph's return walks, see gnn.cycles
+    *PAYMENT_FEATURES,  # how money moves through the firm in time, see gnn.payments
 )
 AMOUNT_FEATURES = ("sales_log_amount", "purchases_log_amount", "max_invoice_over_capital")
 DEGREE_FEATURES = ("sales_n", "purchases_n", "buyers_n", "sellers_n")
@@ -127,6 +134,8 @@ TRADE_EDGE_FEATURES: tuple[str, ...] = (
     "pay_days",
     "log_leverage",
 )
+# The trade edges' features: the invoices' above, then the payments' (gnn.payments).
+TRADE_EDGE_ALL_FEATURES = (*TRADE_EDGE_FEATURES, *TRADE_PAYMENT_EDGE_FEATURES)
 
 
 @dataclass
@@ -384,6 +393,13 @@ WHERE h.holder_kind = 'enterprise' AND coalesce(h.since, $as_of) <= $as_of AND h
 GROUP BY 1, 2 ORDER BY 1, 2
 """
 
+# One row per payment made by the scoring date: payer (the invoice's buyer), payee, amount, day.
+_PAYMENTS_SQL = """
+SELECT inv.b, inv.s, p.amount, date_diff('day', DATE '2000-01-01', p.paid_on)
+FROM payments p JOIN inv ON inv.id = p.invoice_id
+WHERE p.paid_on <= $as_of AND p.amount IS NOT NULL AND inv.b <> inv.s
+"""
+
 _PERSONS_SQL = """
 CREATE TEMP TABLE person AS
 SELECT row_number() OVER (ORDER BY pid) - 1 AS pidx, pid FROM (
@@ -436,6 +452,7 @@ def build_graph(folder: str | Path, as_of: date | None = None, *, threads: int =
             trade = _fetch(con, _TRADE_EDGES_SQL, params)
             guar = _fetch(con, _GUARANTEE_EDGES_SQL, params)
             holds = _fetch(con, _HOLDS_EE_SQL, params)
+            pay = _fetch(con, _PAYMENTS_SQL, params)
             con.execute(_PERSONS_SQL)
             n_person = int(con.execute("SELECT count(*) FROM person").fetchone()[0])  # type: ignore[index]
             pe = _fetch(con, _PERSON_EDGES_SQL, params)
@@ -453,8 +470,26 @@ def build_graph(folder: str | Path, as_of: date | None = None, *, threads: int =
         except duckdb.Error as e:
             raise DatasetError(f"cannot read the tables in {folder}: {e}") from e
 
+    if pay.size == 0:
+        pay = np.zeros((0, 4))
+    payer, payee = pay[:, 0].astype(np.int64), pay[:, 1].astype(np.int64)
+    pay_amount, pay_day = pay[:, 2], pay[:, 3].astype(np.int64)
+    trade_rel = _relation("enterprise", "enterprise", trade, TRADE_EDGE_FEATURES, 11)
+    trade_rel = Relation(
+        "enterprise",
+        "enterprise",
+        trade_rel.src,
+        trade_rel.dst,
+        np.hstack([
+            trade_rel.attr,
+            trade_payment_edge_features(
+                n, trade_rel.src, trade_rel.dst, payer, payee, pay_amount, pay_day
+            ),
+        ]),
+        TRADE_EDGE_ALL_FEATURES,
+    )  # fmt: skip
     relations = {
-        "trade": _relation("enterprise", "enterprise", trade, TRADE_EDGE_FEATURES, 11),
+        "trade": trade_rel,
         "guarantee": _relation(
             "enterprise", "enterprise", guar, ("log_amount", "log_n", "log_leverage"), 3
         ),
@@ -487,7 +522,8 @@ def build_graph(folder: str | Path, as_of: date | None = None, *, threads: int =
         n, sales.src, sales.dst, np.expm1(sales.attr[:, 0].astype(np.float64))  # log amount
     )
     standalone = standalone_pd_of(x, _TABLE_FEATURES)[:, None].astype(np.float32)
-    x = np.hstack([x, standalone, cycles])
+    money = payment_features(n, payer, payee, pay_amount, pay_day)
+    x = np.hstack([x, standalone, cycles, money])
     known = capital[capital > 0]
     equity = np.where(capital > 0, capital, np.median(known) if known.size else 1e8)
     return ChainGraph(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
@@ -26,10 +26,18 @@ from sklearn.linear_model import LogisticRegression
 
 from chainlens.logs import get_logger
 from gnn.baselines import TreeModel, debtrank_score, rule_score
-from gnn.dataset import ENTERPRISE_FEATURES, ChainGraph, build_graph, without_goods_flow
+from gnn.dataset import (
+    ENTERPRISE_FEATURES,
+    TRADE_EDGE_FEATURES,
+    ChainGraph,
+    Relation,
+    build_graph,
+    without_goods_flow,
+)
 from gnn.fit import GnnConfig, fit_gnn, logits_gnn, predict_gnn
-from gnn.labels import FRAUD_PATTERNS, Labels, read_labels, truth_as_of
+from gnn.labels import FRAUD_PATTERNS, TYPOLOGY_PATTERNS, Labels, read_labels, truth_as_of
 from gnn.metrics import Metrics, evaluate
+from gnn.payments import PAYMENT_FEATURES
 from gnn.registry import TARGETS, TaskModel, save_bundle
 from gnn.targets import cascade_pd, contagion_prior
 
@@ -430,3 +438,198 @@ def print_report(report: Report, console: Console) -> None:
             table.add_row(*cells)
         console.print(table)
     console.print(f"chosen per task: {report.chosen}; registered version: {report.version}")
+
+
+# -- laundering typologies ---------------------------------------------------------------------
+
+
+@dataclass
+class TypologyConfig:
+    """Worlds for ``typology_report``: generated with ``Typologies()``, settings drawn per seed.
+
+    Held-out seeds must never be used to choose anything (features, hyper-parameters)."""
+
+    train_seeds: tuple[int, ...] = (101, 102, 103)
+    test_seeds: tuple[int, ...] = (201, 202, 203)
+    enterprises: int = 3000
+    test_enterprises: int = 3000
+    label_share: float = 1.0  # of each training world's firms whose label the model sees
+    gnn: GnnConfig = field(default_factory=GnnConfig)
+    tree_rounds: int = 300
+    shuffle_control: bool = True
+    payment_signals: bool = True  # False: the ablation without gnn.payments' features
+
+
+def without_payment_signals(graph: ChainGraph) -> ChainGraph:
+    """A copy without the temporal payment features and the trade edges' payment features
+    (ports, cycle closures): what the models saw before ``gnn.payments``."""
+    keep = [i for i, f in enumerate(graph.feature_names) if f not in PAYMENT_FEATURES]
+    trade = graph.relations["trade"]
+    width = len(TRADE_EDGE_FEATURES)
+    relations = dict(graph.relations)
+    relations["trade"] = Relation(trade.src_type, trade.dst_type, trade.src, trade.dst,
+                                  trade.attr[:, :width], trade.attr_names[:width])  # fmt: skip
+    return replace(
+        graph,
+        x=graph.x[:, keep],
+        feature_names=tuple(graph.feature_names[i] for i in keep),
+        relations=relations,
+        meta={**graph.meta, "blank": "payments"},
+    )
+
+
+@dataclass
+class TypologyWorld:
+    seed: int
+    graph: ChainGraph
+    labels: Labels
+
+    @property
+    def population(self) -> NDArray[np.bool_]:
+        """Firms the typology task is scored on: all but the trade-fraud members (ring, shell,
+        fake trade), which are fraud of another kind, neither positives nor negatives here."""
+        return ~np.isin(self.labels.pattern, FRAUD_PATTERNS)
+
+    @property
+    def positive(self) -> NDArray[np.bool_]:
+        return np.isin(self.labels.pattern, TYPOLOGY_PATTERNS)
+
+
+def typology_world(root: Path, seed: int, enterprises: int) -> TypologyWorld:
+    """Generate (once, cached under ``root``) and load one typology world as of its as-of date:
+    with trade noise too, so that a missing shipment record does not give laundering away."""
+    from ingest.synthetic import TradeNoise, Typologies, generate
+
+    folder = root / f"typologies-seed{seed}-n{enterprises}"
+    if not (folder / "truth" / "summary.json").exists():
+        generate(folder, enterprises, seed, trade_noise=TradeNoise(), typologies=Typologies())
+    graph = build_graph(folder / "data", truth_as_of(folder / "truth"))
+    return TypologyWorld(seed, graph, read_labels(folder / "truth", graph))
+
+
+def typology_metrics(score: NDArray[np.float64], w: TypologyWorld) -> dict[str, float]:
+    """PR-AUC (and base rate) on the population; recall per typology at a budget equal to the
+    number of positives; the hard negatives' (look-alike members') false-positive rate at the
+    1% budget, i.e. the share of them among the top 1%."""
+    from sklearn.metrics import average_precision_score
+
+    from gnn.metrics import top_k_mask
+
+    pop = w.population
+    s, y = score[pop], w.positive[pop]
+    pattern = w.labels.pattern[pop]
+    order = np.argsort(-s, kind="stable")
+    at_budget = np.zeros(s.size, dtype=bool)
+    at_budget[order[: int(y.sum())]] = True
+    out: dict[str, float] = {
+        "pr_auc": float(average_precision_score(y, s)),
+        "base_rate": float(y.mean()),
+        "recall_at_budget": float(at_budget[y].mean()),
+    }
+    for t in TYPOLOGY_PATTERNS:
+        members = pattern == t
+        if members.any():
+            out[f"recall_{t}"] = float(at_budget[members].mean())
+    look = w.labels.look_alike
+    if look is not None and look[pop].any():
+        top = top_k_mask(s, 0.01)
+        out["hard_negative_fpr_1pct"] = float(top[look[pop]].mean())
+        out["ordinary_fpr_1pct"] = float(top[~y & ~look[pop]].mean())
+    return out
+
+
+def _label_mask(w: TypologyWorld, share: float, seed: int) -> NDArray[np.bool_]:
+    """The training firms whose label counts: the population, or a random ``share`` of it."""
+    if share >= 1.0:
+        return w.population
+    rng = np.random.default_rng(seed)
+    return w.population & (rng.random(w.graph.n) < share)
+
+
+def _spread(rows: list[dict[str, float]]) -> dict[str, dict[str, float]]:
+    keys = sorted({k for r in rows for k in r})
+    out = {}
+    for k in keys:
+        vals = np.asarray([r[k] for r in rows if k in r], dtype=np.float64)
+        out[k] = {"mean": float(vals.mean()), "std": float(vals.std()), "min": float(vals.min()),
+                  "max": float(vals.max())}  # fmt: skip
+    return out
+
+
+def typology_report(
+    root: Path,
+    config: TypologyConfig | None = None,
+    *,
+    console: Console | None = None,
+    progress: ProgressFn | None = None,
+) -> dict[str, Any]:
+    """Fit the GNN and the trees on the training typology worlds, score the held-out ones.
+
+    Returns per model the per-seed figures of ``typology_metrics`` and their mean, spread,
+    minimum and maximum over the held-out seeds, plus the training times."""
+    cfg = config or TypologyConfig()
+    con = console or Console(width=180)
+    say = progress or (lambda msg: con.log(msg))
+    overlap = set(cfg.train_seeds) & set(cfg.test_seeds)
+    if overlap:
+        raise ValueError(f"seeds both in training and held out: {sorted(overlap)}")
+    t0 = time.perf_counter()
+    say("typology worlds")
+    train = [typology_world(root, s, cfg.enterprises) for s in cfg.train_seeds]
+    test = [typology_world(root, s, cfg.test_enterprises) for s in cfg.test_seeds]
+    if not cfg.payment_signals:
+        for w in (*train, *test):
+            w.graph = without_payment_signals(w.graph)
+    timings = {"data_s": time.perf_counter() - t0}
+    graphs = [w.graph for w in train]
+    ys = [w.positive.astype(np.float64) for w in train]
+    masks = [_label_mask(w, cfg.label_share, w.seed) for w in train]
+    models: dict[str, Callable[[TypologyWorld], NDArray[np.float64]]] = {}
+
+    say("GNN")
+    t = time.perf_counter()
+    gnn = fit_gnn(graphs, ys, cfg.gnn, masks=masks)
+    timings["gnn_train_s"] = time.perf_counter() - t
+    models["gnn"] = lambda w: predict_gnn(gnn, w.graph)
+    say("trees + 1/2-hop")
+    t = time.perf_counter()
+    tree = TreeModel(view="full", num_rounds=cfg.tree_rounds).fit_masked(graphs, ys, masks)
+    timings["trees_train_s"] = time.perf_counter() - t
+    models["trees"] = lambda w: tree.predict(w.graph)
+    if cfg.shuffle_control:
+        say("GNN on edge-shuffled graphs")
+        shuffled = fit_gnn(graphs, ys, cfg.gnn, masks=masks, shuffle_edges_seed=1)
+        models["gnn_edges_shuffled"] = lambda w: predict_gnn(
+            shuffled, w.graph, shuffle_edges_seed=2
+        )
+    models["rules"] = lambda w: rule_score(w.graph, "fraud")
+    per_seed = {name: [typology_metrics(f(w), w) for w in test] for name, f in models.items()}
+    timings["total_s"] = time.perf_counter() - t0
+    report = {
+        "train_seeds": list(cfg.train_seeds),
+        "test_seeds": list(cfg.test_seeds),
+        "enterprises": cfg.enterprises,
+        "test_enterprises": cfg.test_enterprises,
+        "label_share": cfg.label_share,
+        "payment_signals": cfg.payment_signals,
+        "timings": timings,
+        "per_seed": per_seed,
+        "summary": {name: _spread(rows) for name, rows in per_seed.items()},
+    }
+    print_typology_report(report, con)
+    return report
+
+
+def print_typology_report(report: dict[str, Any], console: Console) -> None:
+    cols = ["pr_auc", "base_rate", "recall_at_budget", "recall_fan_in", "recall_fan_out",
+            "hard_negative_fpr_1pct", "ordinary_fpr_1pct"]  # fmt: skip
+    table = Table(title=f"laundering typologies, held-out seeds {report['test_seeds']} "
+                  f"(mean ± std over seeds)")  # fmt: skip
+    table.add_column("model")
+    for c in cols:
+        table.add_column(c, justify="right")
+    for name, summary in report["summary"].items():
+        table.add_row(name, *(
+            f"{summary[c]['mean']:.3f} ± {summary[c]['std']:.3f}" if c in summary else "-"
+            for c in cols))  # fmt: skip
+    console.print(table)

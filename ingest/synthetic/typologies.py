@@ -78,8 +78,9 @@ class Typologies:
     pass_days: tuple[int, int] = (0, 2)  # from money in to money out (within hours: 0-1)
     structured_share: Range = (0.3, 0.9)  # of transfers just below the reporting threshold
     structured_floor: Range = (0.75, 0.92)  # lowest structured amount, share of the threshold
-    goods_share: Range = (0.2, 0.8)  # of transfers invoiced as goods (not services)
-    shipped_share: Range = (0.0, 0.6)  # of goods invoices with a faked shipment record
+    goods_share: Range = (0.7, 1.0)  # of transfers invoiced as goods (not services)
+    shipped_share: Range = (0.7, 1.0)  # of goods invoices with a faked shipment record
+    lead_days: tuple[int, int] = (0, 60)  # invoice issued this long before it is paid
     fee: Range = (0.005, 0.03)  # kept by each pass-through firm
     repeats: tuple[int, int] = (1, 3)  # times an instance runs its scheme
 
@@ -99,6 +100,7 @@ class TypologyParams:
     structured_floor: float
     goods_share: float
     shipped_share: float
+    lead_days: tuple[int, int]
     fee: float
     repeats: int
     mix: dict[str, float]  # relative frequency of each typology
@@ -109,6 +111,7 @@ def draw_params(cfg: Typologies, r: random.Random) -> TypologyParams:
         return round(r.uniform(*rng), 4)
 
     lo_k = r.randint(cfg.fan_k[0], (cfg.fan_k[0] + cfg.fan_k[1]) // 2)
+    lead_lo = r.randint(cfg.lead_days[0], (cfg.lead_days[0] + cfg.lead_days[1]) // 3)
     weights = {t: round(r.uniform(0.5, 1.5), 3) for t in TYPOLOGIES}
     return TypologyParams(
         member_share=u(cfg.member_share),
@@ -122,6 +125,7 @@ def draw_params(cfg: Typologies, r: random.Random) -> TypologyParams:
         structured_floor=u(cfg.structured_floor),
         goods_share=u(cfg.goods_share),
         shipped_share=u(cfg.shipped_share),
+        lead_days=(lead_lo, r.randint(lead_lo + 5, max(lead_lo + 5, cfg.lead_days[1]))),
         fee=u(cfg.fee),
         repeats=r.randint(*cfg.repeats),
         mix=weights,
@@ -153,6 +157,11 @@ class _Planter:
         self.free = np.asarray(alive & ~plan.is_shell & ~gen.used, dtype=bool)
         self.start = gen.cal.month_start[6]
         self.end = gen.as_of - 5
+        # A firm's usual invoice (fen): what it could plausibly move without standing out.
+        size = np.zeros(gen.n)
+        np.maximum.at(size, plan.e_seller, plan.e_value)
+        np.maximum.at(size, plan.e_buyer, plan.e_value)
+        self.size = np.where(size > 0, size, np.median(plan.e_value)).tolist()
 
     # -- members ---------------------------------------------------------------------------
     def take(self, k: int, pool: list[int] | None = None) -> list[int] | None:
@@ -166,15 +175,21 @@ class _Planter:
         return out
 
     # -- one transfer ----------------------------------------------------------------------
-    def amount(self, base: int | None = None, structured: bool | None = None) -> int:
+    def amount(
+        self, payer: int, base: int | None = None, structured: bool | None = None
+    ) -> int:
+        """Just below the threshold (structured, for firms whose usual invoices reach a fifth
+        of it), else ``base``, else about the payer's usual invoice."""
         r, p = self.r, self.p
         if structured is None:
-            structured = r.random() < p.structured_share
+            structured = (
+                r.random() < p.structured_share and self.size[payer] > 0.2 * REPORTING_THRESHOLD
+            )
         if structured:
             return int(REPORTING_THRESHOLD * r.uniform(p.structured_floor, 0.995)) // 100 * 100
         if base is not None:
             return base
-        return int(r.lognormvariate(np.log(1_500_000_00), 0.6)) // 100 * 100
+        return max(100_00, int(self.size[payer] * r.lognormvariate(0.0, 0.5)) // 100 * 100)
 
     def transfer(
         self,
@@ -186,12 +201,14 @@ class _Planter:
         *,
         goods: bool | None = None,
         shipped: bool | None = None,
-        paid_after: int | None = None,
+        lead: int | None = None,
     ) -> int:
-        """Invoice ``payee -> payer`` and its payment of ``gross`` (tax included); returns
-        the day paid."""
+        """Payment of ``gross`` (tax included) from ``payer`` to ``payee`` on ``day`` (kept in
+        the planting window), against an invoice ``payee -> payer`` issued ``lead`` days before
+        (drawn from the world's ``lead_days`` when None); returns the day paid."""
         g, r, p = self.g, self.r, self.p
-        day = min(max(day, self.start), self.end)
+        paid_on = min(max(day, self.start), self.end)
+        day = paid_on - (r.randint(*p.lead_days) if lead is None else lead)
         as_goods = (r.random() < p.goods_share) if goods is None else goods
         item = g._goods_of(payee) if as_goods else None
         tax_bp = item.tax_bp if item else SERVICE_TAX_BP
@@ -204,7 +221,6 @@ class _Planter:
             qty = decimal_str(max(net / item.price, 10.0**-item.decimals), item.decimals)
         g.inv_no += 1
         inv_id = f"INV{g.inv_no:09d}"
-        paid_on = min(day + (r.randint(0, 1) if paid_after is None else paid_after), g.as_of)
         g.w.sink("invoices").write([inv_id, g.eid(payee), g.eid(payer), "",
                                     item.id if item else "", qty, net, tax, "CNY",
                                     g.iso(day), g.iso(day + 30), "paid"])  # fmt: skip
@@ -269,12 +285,12 @@ class _Planter:
                 if kind == "fan_in":
                     last, total = d, 0
                     for s in spokes:
-                        a = self.amount()
+                        a = self.amount(s)
                         last = max(last, self.transfer(inst, s, hub, a, self.burst(d)))
                         total += a
                     self.transfer(inst, hub, end, self.fee(total), self.passing(last))
                 else:
-                    amounts = [self.amount() for _ in spokes]
+                    amounts = [self.amount(hub) for _ in spokes]
                     got = self.transfer(inst, end, hub, sum(amounts) + sum(amounts) // 50, d)
                     for s, a in zip(spokes, amounts, strict=True):
                         self.transfer(inst, hub, s, a, self.passing(got) + self.burst(0))
@@ -289,7 +305,7 @@ class _Planter:
             for _ in range(p.repeats):
                 d = self.day0()
                 for mid in mids:
-                    a = self.amount()
+                    a = self.amount(src)
                     got = self.transfer(inst, src, mid, a, self.burst(d))
                     self.transfer(inst, mid, sink, self.fee(a), self.passing(got))
             return inst
@@ -306,13 +322,13 @@ class _Planter:
                 d = self.day0()
                 total, last = 0, d
                 for s in ins:
-                    a = self.amount()
+                    a = self.amount(s)
                     total += a
                     last = max(last, self.transfer(inst, s, hub, a, self.burst(d)))
                 share = self.fee(total) // k2
                 for t in outs:
                     self.transfer(
-                        inst, hub, t, self.amount(share), self.passing(last) + self.burst(0)
+                        inst, hub, t, self.amount(hub, share), self.passing(last) + self.burst(0)
                     )
             return inst
         if kind == "cycle":
@@ -323,7 +339,7 @@ class _Planter:
             inst = Instance(f"TYP-{no:05d}", kind, m, ["member"] * k)
             for _ in range(p.repeats):
                 d = self.day0()
-                a = self.amount()
+                a = self.amount(m[0])
                 for j in range(k):
                     d = self.passing(self.transfer(inst, m[j], m[(j + 1) % k], a, d))
                     a = self.fee(a)
@@ -340,7 +356,7 @@ class _Planter:
                 for s in left:
                     for t in right:
                         if r.random() < 0.85:
-                            self.transfer(inst, s, t, self.amount(), self.burst(d))
+                            self.transfer(inst, s, t, self.amount(s), self.burst(d))
             return inst
         if kind == "stack":
             widths = [r.randint(*p.layer_width) for _ in range(3)]
@@ -362,7 +378,7 @@ class _Planter:
                     for s in layers[lay]:
                         for t in layers[lay + 1]:
                             last = max(
-                                last, self.transfer(inst, s, t, self.amount(), self.burst(d))
+                                last, self.transfer(inst, s, t, self.amount(s), self.burst(d))
                             )
                     d = self.passing(last)
             return inst
@@ -392,11 +408,11 @@ class _Planter:
                         inst,
                         core,
                         s,
-                        self.amount(structured=r.random() < 0.2),
-                        d - 45,
+                        self.amount(core, structured=r.random() < 0.2),
+                        d,
                         goods=True,
                         shipped=True,
-                        paid_after=45,
+                        lead=45,
                     )
             return inst
         if kind == "distributor_collection":
@@ -419,11 +435,11 @@ class _Planter:
                         inst,
                         b,
                         hub,
-                        self.amount(structured=r.random() < 0.2),
-                        day - 30,
+                        self.amount(b, structured=r.random() < 0.2),
+                        day,
                         goods=True,
                         shipped=True,
-                        paid_after=30,
+                        lead=30,
                     )
             return inst
         if kind == "treasury_sweep":
@@ -443,9 +459,10 @@ class _Planter:
             for _ in range(r.randint(2, 4)):
                 d = self.day0()
                 for s in subs:
-                    a = self.amount(structured=r.random() < 0.2)
-                    got = self.transfer(inst, s, par, a, d, goods=False)
-                    self.transfer(inst, par, s, a, got + r.randint(1, 7), goods=False)
+                    a = self.amount(s, structured=r.random() < 0.2)
+                    got = self.transfer(inst, s, par, a, d, goods=False, lead=r.randint(0, 1))
+                    back = got + r.randint(1, 7)
+                    self.transfer(inst, par, s, a, back, goods=False, lead=r.randint(0, 1))
             return inst
         if kind == "invoice_cap_split":
             m = self.take(2)
@@ -456,15 +473,16 @@ class _Planter:
             for _ in range(r.randint(1, 3)):
                 d = self.day0()
                 for _ in range(r.randint(3, 8)):
+                    late = r.randint(0, 3)  # one invoice day, paid over a few days
                     self.transfer(
                         inst,
                         buyer,
                         seller,
-                        self.amount(structured=True),
-                        d - 20,
+                        self.amount(buyer, structured=True),
+                        d + late,
                         goods=True,
                         shipped=True,
-                        paid_after=20 + r.randint(0, 3),
+                        lead=20 + late,
                     )
             return inst
         raise ValueError(kind)
