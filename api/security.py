@@ -24,8 +24,11 @@ from neo4j import Driver
 from pwdlib import PasswordHash
 
 from chainlens.settings import Settings
+from graph.funders import get_funder
+from graph.model import DEFAULT_FUNDER
 from graph.users import (
     TokenState,
+    bind_user,
     get_token_state,
     get_user,
     remove_user,
@@ -77,10 +80,29 @@ class UserExists(ValueError):
 class CurrentUser:
     username: str
     roles: frozenset[Role]
+    funder_id: str | None = None  # the funder the user works for (None: not bound)
+    enterprise_id: str | None = None  # the firm on the chain the user acts for
 
     def has_any(self, roles: frozenset[Role]) -> bool:
         """Admins may do everything; everyone else needs one of ``roles``."""
         return Role.ADMIN in self.roles or bool(self.roles & roles)
+
+    @property
+    def book(self) -> str | None:
+        """The funder whose book this user reads and writes: its own when bound; the
+        default funder for unbound staff (the single-funder platform before funders); None
+        (every funder's) for an unbound admin and for an enterprise's user, whose reads are
+        narrowed to its own firm instead (docs/api.md#several-funders)."""
+        if self.funder_id is not None:
+            return self.funder_id
+        if self.enterprise_id is not None or Role.ADMIN in self.roles:
+            return None
+        return DEFAULT_FUNDER
+
+    @property
+    def writes_for(self) -> str:
+        """The funder a record this user creates belongs to."""
+        return self.funder_id or DEFAULT_FUNDER
 
 
 def parse_roles(values: list[str]) -> list[Role]:
@@ -128,24 +150,55 @@ def add_user(
     roles: list[Role],
     *,
     update: bool = True,
+    funder_id: str | None = None,
+    enterprise_id: str | None = None,
 ) -> bool:
-    """Create a user, or with ``update`` replace its password and roles (revoking its
-    tokens); returns whether it existed. Without ``update`` an existing user raises
-    UserExists and is left as it was. The username and password policies apply."""
+    """Create a user, or with ``update`` replace its password, roles and binding (revoking
+    its tokens); returns whether it existed. Without ``update`` an existing user raises
+    UserExists and is left as it was. The username and password policies apply; a funder
+    or enterprise it is bound to must exist."""
     check_username(username)
     problem = password_problem(password, username)
     if problem is not None:
         raise ValueError(problem)
     if not roles:
         raise ValueError("a user needs at least one role")
+    check_binding(driver, database, funder_id, enterprise_id)
     existed = save_user(
         driver, database, username, _hasher.hash(password), [r.value for r in roles],
-        update=update,
+        update=update, funder_id=funder_id, enterprise_id=enterprise_id,
     )  # fmt: skip
     if existed and not update:
         raise UserExists(f"user {username} exists; use --update to change it")
     invalidate_user(username)
     return existed
+
+
+def check_binding(
+    driver: Driver, database: str, funder_id: str | None, enterprise_id: str | None
+) -> None:
+    """ValueError unless the funder (``DEFAULT_FUNDER`` or a created one) and the enterprise
+    a user is bound to exist."""
+    if (funder_id is not None and funder_id != DEFAULT_FUNDER
+            and get_funder(driver, database, funder_id) is None):  # fmt: skip
+        raise ValueError(f"no funder {funder_id!r}; create it first (users add-funder)")
+    if enterprise_id is not None:
+        from graph.enterprises import get_enterprises
+
+        if not get_enterprises(driver, database, [enterprise_id]):
+            raise ValueError(f"no enterprise {enterprise_id!r}")
+
+
+def bind(
+    driver: Driver, database: str, username: str, funder_id: str | None,
+    enterprise_id: str | None,
+) -> bool:  # fmt: skip
+    """Bind a user to a funder and/or an enterprise (None: unbound); its tokens stop working
+    at once. False: no such user."""
+    check_binding(driver, database, funder_id, enterprise_id)
+    found = bind_user(driver, database, username, funder_id, enterprise_id)
+    invalidate_user(username)
+    return found
 
 
 def disable_user(driver: Driver, database: str, username: str, disabled: bool = True) -> bool:
@@ -180,7 +233,11 @@ def authenticate_versioned(
         raise AuthError("invalid username or password")
     if user.disabled or not _hasher.verify(password, user.password_hash):
         raise AuthError("invalid username or password")
-    return CurrentUser(user.username, frozenset(parse_roles(list(user.roles)))), user.token_version
+    current = CurrentUser(
+        user.username, frozenset(parse_roles(list(user.roles))), user.funder_id,
+        user.enterprise_id,
+    )  # fmt: skip
+    return current, user.token_version
 
 
 def issue_token(settings: Settings, user: CurrentUser, version: int = 0) -> str:
@@ -189,6 +246,8 @@ def issue_token(settings: Settings, user: CurrentUser, version: int = 0) -> str:
         "sub": user.username,
         "roles": sorted(r.value for r in user.roles),
         "ver": version,
+        "funder": user.funder_id,
+        "enterprise": user.enterprise_id,
         "iat": now,
         "exp": now + timedelta(minutes=settings.jwt_ttl_minutes),
         "iss": "chainlens",
@@ -210,9 +269,13 @@ def decode_token(settings: Settings, token: str) -> tuple[CurrentUser, int]:
         version = claims.get("ver", 0)
         if not isinstance(version, int) or isinstance(version, bool):
             raise AuthError("invalid or expired token")
+        funder, enterprise = claims.get("funder"), claims.get("enterprise")
+        if not all(x is None or isinstance(x, str) for x in (funder, enterprise)):
+            raise AuthError("invalid or expired token")
         user = CurrentUser(
-            str(claims["sub"]), frozenset(parse_roles(list(claims.get("roles", []))))
-        )
+            str(claims["sub"]), frozenset(parse_roles(list(claims.get("roles", [])))),
+            funder, enterprise,
+        )  # fmt: skip
         return user, version
     except (jwt.PyJWTError, ValueError, TypeError) as e:
         raise AuthError("invalid or expired token") from e

@@ -36,7 +36,7 @@ from finance.errors import (
 from finance.ledger import TransferResult, TransferStatus
 from finance.products import get_product
 from graph.enterprises import get_enterprises
-from graph.model import CreditLineStatus
+from graph.model import DEFAULT_FUNDER, CreditLineStatus
 from graph.queries import finance as qf
 from graph.queries import lists as ql
 
@@ -102,6 +102,8 @@ def _check_tree(spec: cl.LineSpec, existing: dict[str, Any] | None,
                 parent: dict[str, Any] | None) -> None:  # fmt: skip
     """Refuse a grant that contradicts the line already there or its parent."""
     if existing is not None:
+        if (existing.get("funder_id") or DEFAULT_FUNDER) != spec.funder_id:
+            raise IdempotencyConflict(f"credit line id {spec.id} is taken; use another id")
         same = (
             existing.get("enterprise_id") == spec.enterprise_id
             and existing.get("kind") == spec.kind.value
@@ -114,7 +116,7 @@ def _check_tree(spec: cl.LineSpec, existing: dict[str, Any] | None,
             raise IdempotencyConflict(f"credit line {spec.id} already exists with other terms")
     if spec.parent_id is None:
         return
-    if parent is None:
+    if parent is None or (parent.get("funder_id") or DEFAULT_FUNDER) != spec.funder_id:
         raise NotFound(f"parent line {spec.parent_id} does not exist")
     if parent.get("currency") != spec.currency:
         raise FinanceError(

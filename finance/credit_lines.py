@@ -31,7 +31,7 @@ from finance.accounts import (
 )
 from finance.errors import FinanceError, InvalidState, LimitExceeded, NotFound
 from finance.ledger import TransferKind, TransferRequest, TransferResult, TransferStatus
-from graph.model import CreditLineKind, CreditLineStatus
+from graph.model import DEFAULT_FUNDER, CreditLineKind, CreditLineStatus
 from graph.queries import finance as q
 
 # The graph model's vocabularies (`graph/model.py`).
@@ -50,6 +50,7 @@ class LineSpec:
     parent_id: str | None = None
     product_id: str | None = None
     tier: int | None = None  # a TIER line: the tier (1..5) of the suppliers it serves
+    funder_id: str = DEFAULT_FUNDER  # the funder that grants it (and whose book it is in)
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,7 @@ def grant_line(driver: Driver, database: str, spec: LineSpec) -> LineUsage:
             "expires_on": spec.expires_on,
             "product_id": spec.product_id,
             "tier": spec.tier,
+            "funder_id": spec.funder_id,
         }
         got = q.merge_line(tx, spec.id, spec.enterprise_id, spec.parent_id, props, now)
         if got is None:

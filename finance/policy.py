@@ -36,6 +36,7 @@ from finance.accounts import limit_id
 from finance.daycount import bps_of
 from finance.errors import NotFound
 from finance.products import Collateral, Product
+from graph.model import DEFAULT_FUNDER
 from graph.queries import finance as q
 
 POLICY_VERSION = "scf-policy/2026.12.1"
@@ -121,8 +122,10 @@ def read_facts(
     enterprise_id: str,
     currency: str = "CNY",
     today: date | None = None,
+    funder: str = DEFAULT_FUNDER,
 ) -> EnterpriseFacts:
-    """Read the graph facts about an enterprise that the policy and products use."""
+    """Read the graph facts about an enterprise that the policy and products use; the
+    credit lines are ``funder``'s (each funder decides on its own lines)."""
     row = q.enterprise_facts(driver, database, enterprise_id)
     if row is None:
         raise NotFound(f"enterprise {enterprise_id} does not exist")
@@ -136,17 +139,21 @@ def read_facts(
     core_line = tier_line = None
     if anchor:
         with driver.session(database=database) as s:
-            core_line = s.execute_read(lambda tx: q.line_of(tx, anchor, "supply_chain", currency))
+            core_line = s.execute_read(
+                lambda tx: q.line_of(tx, anchor, "supply_chain", currency, funder=funder)
+            )
             if row["tier"] and core_id:
                 # The core's sub-limit for this supplier's tier, when it set one.
                 tier_line = s.execute_read(
-                    lambda tx: q.line_of(tx, anchor, "tier", currency, None, row["tier"])
+                    lambda tx: q.line_of(tx, anchor, "tier", currency, None, row["tier"], funder)
                 )
     core_available = _available(driver, database, core_line, currency)
     if tier_line is not None:
         core_available = min(core_available, _available(driver, database, tier_line, currency))
     with driver.session(database=database) as s:
-        own_line = s.execute_read(lambda tx: q.line_of(tx, enterprise_id, "enterprise", currency))
+        own_line = s.execute_read(
+            lambda tx: q.line_of(tx, enterprise_id, "enterprise", currency, funder=funder)
+        )
     amounts = row["path_amounts"] or []
     return EnterpriseFacts(
         enterprise_id=enterprise_id,

@@ -47,6 +47,8 @@ class Label(StrEnum):
     RULE_SET = "RuleSet"
     # documents: a licence or invoice read by OCR and checked against the graph
     DOCUMENT = "Document"
+    # several funders: a bank, factoring company or finance company with its own book
+    FUNDER = "Funder"
     # platform
     USER = "User"
     INGEST_BATCH = "IngestBatch"
@@ -159,6 +161,19 @@ class ApplicationStatus(StrEnum):
     APPROVED = "approved"
     DECLINED = "declined"  # by policy
     REJECTED = "rejected"  # by the checker
+
+
+class FunderKind(StrEnum):
+    """What kind of organisation a funder is (docs/finance.md#several-funders)."""
+
+    BANK = "bank"
+    FACTORING = "factoring"  # a factoring company
+    FINANCE_COMPANY = "finance_company"  # an industrial group's finance company
+
+
+# The funder of the loaded book and of every record written before funders existed: a
+# record without `funder_id` belongs to it (queries read `coalesce(x.funder_id, $default)`).
+DEFAULT_FUNDER = "default"
 
 
 class InvoiceStatus(StrEnum):
@@ -395,7 +410,7 @@ PROPERTIES: dict[Label, frozenset[str]] = {
         Label.PRODUCT: ("name", "kind"),
         Label.CREDIT_LINE: (
             "kind", "currency", "limit_minor", "expires_on", "product_id", "tier", "status",
-            "status_at", "status_reason", "created_at",
+            "status_at", "status_reason", "created_at", "funder_id",
         ),
         Label.LINE_PROPOSAL: (
             *_LOCK, "action", "status", "line_id", "enterprise_id", "kind", "currency",
@@ -406,7 +421,7 @@ PROPERTIES: dict[Label, frozenset[str]] = {
             *_LOCK, "status", "enterprise_id", "product_id", "amount_minor", "currency",
             "collateral_ids", "maker", "maker_role", "created_at", "financing_id", "reasons",
             "decided_amount_minor", "rate_bps", "policy_version", "decided_at", "checker",
-            "reviewed_at", "review_note", "conditions", "_new",
+            "reviewed_at", "review_note", "conditions", "_new", "funder_id",
         ),
         Label.FINANCING: (
             *_LOADED, *_LOCK, "status", "origin", "lender", "product_kind", "product_id",
@@ -416,7 +431,7 @@ PROPERTIES: dict[Label, frozenset[str]] = {
             "created_at", "approved_on", "penalty_pct", "penalty_accrued", "period_accrued",
             "period_principal", "period_start", "contract_no", "signed_on", "cancel_reason",
             "written_off_by", "written_off_minor", "written_off_on", "tenor_days", "conditions",
-            "ltv_bps", "ltv_at", "closed_on",
+            "ltv_bps", "ltv_at", "closed_on", "funder_id",
         ),
         Label.VOUCHER: (
             *_LOCK, "root_id", "core_id", "face_minor", "currency", "issued_on", "due_on",
@@ -447,6 +462,7 @@ PROPERTIES: dict[Label, frozenset[str]] = {
         Label.DECISION: (
             "kind", "same", "by", "at", "record_a", "record_b", "note", "actor", "verdict",
             "reasons", "amount_minor", "rate_bps", "policy_version", "decided_at", "inputs",
+            "funder_id",
         ),
         Label.CONFIRMATION: (
             "invoice_id", "core_id", "seq", "outcome", "amount_minor", "currency", "due_on",
@@ -474,9 +490,10 @@ PROPERTIES: dict[Label, frozenset[str]] = {
             "outcome", "reasons", "invoice_key", "enterprise_id", "invoice_id", "uploaded_by",
             "uploaded_at", "ocr_seconds",
         ),
+        Label.FUNDER: ("name", "kind", "created_at", "created_by"),
         Label.USER: (
             "username", "password_hash", "roles", "disabled", "token_version", "created_at",
-            "updated_at",
+            "updated_at", "funder_id", "enterprise_id",
         ),
         Label.INGEST_BATCH: ("file", "batch_no", "rows", "folder_hash", "committed_at"),
         Label.AUDIT_EVENT: (

@@ -22,12 +22,14 @@ CALL (old, existed) {
     WITH old, existed WHERE NOT existed
     CREATE (u:User {username: $username, id: $username, created_at: datetime(),
                     password_hash: $password_hash, roles: $roles, disabled: false,
-                    token_version: 1, updated_at: datetime()})
+                    token_version: 1, updated_at: datetime(), funder_id: $funder_id,
+                    enterprise_id: $enterprise_id})
     RETURN u
   UNION
     WITH old, existed WHERE existed AND $update
     SET old.password_hash = $password_hash, old.roles = $roles, old.disabled = false,
-        old.token_version = coalesce(old.token_version, 0) + 1, old.updated_at = datetime()
+        old.token_version = coalesce(old.token_version, 0) + 1, old.updated_at = datetime(),
+        old.funder_id = $funder_id, old.enterprise_id = $enterprise_id
     RETURN old AS u
   UNION
     WITH old, existed WHERE existed AND NOT $update
@@ -41,6 +43,14 @@ SET u.disabled = $disabled, u.token_version = coalesce(u.token_version, 0) + 1,
     u.updated_at = datetime()
 RETURN u.username AS username
 """
+# Binds a user to a funder and/or an enterprise (null: unbound), revoking its tokens (their
+# claims name the old binding).
+_BIND_USER = """
+MATCH (u:User {username: $username})
+SET u.funder_id = $funder_id, u.enterprise_id = $enterprise_id,
+    u.token_version = coalesce(u.token_version, 0) + 1, u.updated_at = datetime()
+RETURN u.username AS username
+"""
 _REMOVE_USER = """
 MATCH (u:User {username: $username})
 DETACH DELETE u
@@ -48,7 +58,8 @@ RETURN count(*) AS removed
 """
 _FIELDS = """u.username AS username, u.password_hash AS password_hash, u.roles AS roles,
        coalesce(u.disabled, false) AS disabled, u.created_at AS created_at,
-       coalesce(u.token_version, 0) AS token_version"""
+       coalesce(u.token_version, 0) AS token_version, u.funder_id AS funder_id,
+       u.enterprise_id AS enterprise_id"""
 _GET_USER = f"""
 MATCH (u:User {{username: $username}})
 RETURN {_FIELDS}
@@ -73,6 +84,8 @@ class StoredUser:
     disabled: bool
     created_at: datetime | None
     token_version: int = 0
+    funder_id: str | None = None  # the funder whose book the user works in (None: unbound)
+    enterprise_id: str | None = None  # the firm on the chain the user acts for
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +106,8 @@ def _to_user(record: dict[str, object]) -> StoredUser:
         disabled=bool(record["disabled"]),
         created_at=created.to_native() if created is not None else None,  # type: ignore[attr-defined]
         token_version=int(cast(int, record["token_version"])),
+        funder_id=cast(str | None, record.get("funder_id")),
+        enterprise_id=cast(str | None, record.get("enterprise_id")),
     )
 
 
@@ -104,18 +119,36 @@ def save_user(
     roles: list[str],
     *,
     update: bool,
+    funder_id: str | None = None,
+    enterprise_id: str | None = None,
 ) -> bool:
-    """Create the user, or (``update``) replace its password and roles and revoke its tokens;
-    returns whether it existed. An existing user is left alone without ``update``."""
+    """Create the user, or (``update``) replace its password, roles and binding (funder,
+    enterprise) and revoke its tokens; returns whether it existed. An existing user is left
+    alone without ``update``."""
     records, _, _ = driver.execute_query(
         _SAVE_USER,
         username=username,
         password_hash=password_hash,
         roles=sorted(set(roles)),
         update=update,
+        funder_id=funder_id,
+        enterprise_id=enterprise_id,
         database_=database,
     )
     return bool(records[0]["existed"])
+
+
+def bind_user(
+    driver: Driver, database: str, username: str, funder_id: str | None,
+    enterprise_id: str | None,
+) -> bool:  # fmt: skip
+    """Bind a user to a funder and/or an enterprise (None unbinds), revoking its tokens;
+    False when there is no such user."""
+    records, _, _ = driver.execute_query(
+        _BIND_USER, username=username, funder_id=funder_id, enterprise_id=enterprise_id,
+        database_=database,
+    )  # fmt: skip
+    return bool(records)
 
 
 def upsert_user(

@@ -18,7 +18,7 @@ admin proposes (`proposeCreditLine`, `proposeCreditLimit`), another admin decide
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, date, datetime
 from typing import Any, cast
 
@@ -212,7 +212,7 @@ class CreditMutation:
     async def grant_credit_line(
         self, info: Info[Context, None], input: GrantCreditLineInput
     ) -> CreditLine:
-        spec = _spec(input)
+        spec = replace(_spec(input), funder_id=info.context.user.writes_for)
         await info.context.call(grant, spec, info.context.settings.credit_line_four_eyes_minor)
         return await _line_out(info, spec.id)
 

@@ -140,6 +140,8 @@ class Application:
     checker: str | None
     conditions: list[str]
     created_at: datetime | None
+    funder_id: strawberry.ID = strawberry.field(
+        description="The funder whose book it is in (`default`: the platform's first).")
 
     @strawberry.field(description="Every decision on this application, oldest first.")
     async def decisions(self, info: Info[Context, None]) -> list[Decision]:
@@ -156,7 +158,7 @@ def _app(a: lc.Application) -> Application:
         financing_id=strawberry.ID(a.financing_id) if a.financing_id else None,
         reasons=a.reasons, decided_amount=BigInt(a.decided_amount_minor), rate_bps=a.rate_bps,
         policy_version=a.policy_version, checker=a.checker, conditions=a.conditions,
-        created_at=a.created_at,
+        created_at=a.created_at, funder_id=strawberry.ID(a.funder_id),
     )  # fmt: skip
 
 
@@ -188,6 +190,8 @@ class Financing:
     provision: BigInt
     tenor_days: int | None
     conditions: list[str]
+    funder_id: strawberry.ID = strawberry.field(
+        description="The funder whose book it is in (the loaded book's is `default`).")
 
     @strawberry.field(description="Collections contacts and inspections, oldest first.")
     async def follow_ups(self, info: Info[Context, None]) -> list[FollowUp]:
@@ -240,7 +244,7 @@ def _fin(f: lc.Financing) -> Financing:
         outstanding=BigInt(f.outstanding_minor), interest_due=BigInt(f.interest_due_minor),
         start_on=f.start_on, maturity_on=f.maturity_on, accrued_through=f.accrued_through,
         days_past_due=f.dpd, risk_class=f.risk_class.value, provision=BigInt(f.provision_minor),
-        tenor_days=f.tenor_days, conditions=f.conditions,
+        tenor_days=f.tenor_days, conditions=f.conditions, funder_id=strawberry.ID(f.funder_id),
     )  # fmt: skip
 
 
@@ -530,6 +534,7 @@ class FinanceMutation:
             product_id=str(input.product_id), amount_minor=int(input.amount),
             currency=input.currency, collateral_ids=[str(c) for c in input.collateral_ids],
             maker=info.context.user.username, maker_role=_maker_role(info),
+            funder_id=info.context.user.writes_for,
         )  # fmt: skip
         # Decided by the approval rule set in force now (package decisions).
         evaluator = await info.context.call(dl.evaluator)

@@ -9,6 +9,11 @@ Who sees what: credit officers, analysts and relationship managers (and admins) 
 list; the service account (the product-matching engine) reads only the applications it made
 and the financings that came of them: the query itself is filtered by its username.
 Enterprises and alerts are for every reader.
+
+Several funders (docs/api.md#several-funders): every list of the book (applications, the
+review queue, financings, credit lines) is filtered in its query by the caller's funder
+(`CurrentUser.book`); an enterprise's user lists only its own applications and financings
+and the vouchers it issued or holds.
 """
 
 from __future__ import annotations
@@ -96,6 +101,17 @@ def _own_maker(info: Info[Context, None], maker: str | None) -> str | None:
     return user.username
 
 
+def _own_enterprise(info: Info[Context, None], asked: str | None, what: str) -> str | None:
+    """The enterprise filter: an enterprise's user's own firm (it may not ask for
+    another's), else what was asked."""
+    own = info.context.user.enterprise_id
+    if own is None:
+        return asked
+    if asked is not None and asked != own:
+        raise Forbidden(f"an enterprise's user lists only its own {what}")
+    return own
+
+
 def _application(row: dict[str, Any]) -> Application:
     return _app(lc._app(row["application"]))
 
@@ -131,7 +147,9 @@ async def list_applications(
     skip, limit = window(first, after)
     found = await info.context.call(
         ql.applications, skip=skip, limit=limit, statuses=_statuses(status, "application"),
-        maker=_own_maker(info, maker), enterprise_id=enterprise_id,
+        maker=_own_maker(info, maker),
+        enterprise_id=_own_enterprise(info, enterprise_id, "applications"),
+        funder=info.context.user.book,
     )  # fmt: skip
     return from_page(found, _application)
 
@@ -146,11 +164,12 @@ async def list_financings(
     skip, limit = window(first, after)
     found = await info.context.call(
         ql.financings, skip=skip, limit=limit, statuses=_statuses(status, "financing"),
-        borrower_id=borrower_id, lender=lender, product_id=product_id,
-        product_kind=product_kind, origin=_one_of(origin, ql.STATUSES["origin"], "origin"),
+        borrower_id=_own_enterprise(info, borrower_id, "financings"), lender=lender,
+        product_id=product_id, product_kind=product_kind,
+        origin=_one_of(origin, ql.STATUSES["origin"], "origin"),
         maturing_before=maturing_before,
         risk_class=_one_of(risk_class, ql.STATUSES["risk_class"], "riskClass"),
-        maker=_own_maker(info, None),
+        maker=_own_maker(info, None), funder=info.context.user.book,
     )  # fmt: skip
     return from_page(found, _financing)
 
@@ -171,7 +190,7 @@ async def list_credit_lines(
     return cast(Connection[CreditLine], await info.context.call(
         _lines_page, skip=skip, limit=limit, enterprise_id=enterprise_id, core_id=core_id,
         kind=_one_of(kind, ql.STATUSES["line_kind"], "kind"),
-        statuses=_statuses(status, "credit_line"),
+        statuses=_statuses(status, "credit_line"), funder=info.context.user.book,
     ))  # fmt: skip
 
 
@@ -182,7 +201,7 @@ async def list_vouchers(
     skip, limit = window(first, after)
     found = await info.context.call(
         ql.vouchers, skip=skip, limit=limit, statuses=_statuses(status, "voucher"),
-        holder_id=holder_id, issuer_id=issuer_id,
+        holder_id=holder_id, issuer_id=issuer_id, party=info.context.user.enterprise_id,
     )  # fmt: skip
     return from_page(found, _voucher_of)
 
@@ -219,7 +238,8 @@ class ListsQuery:
     ) -> Connection[Application]:
         skip, limit = window(first, after)
         found = await info.context.call(
-            ql.review_queue, skip=skip, limit=limit, checker=info.context.user.username
+            ql.review_queue, skip=skip, limit=limit, checker=info.context.user.username,
+            funder=info.context.user.book,
         )
         return from_page(found, _application)
 

@@ -30,6 +30,7 @@ from api.graphql.reports import ReportsQuery
 from api.graphql.resolution import ResolutionMutation
 from api.graphql.risk import RiskQuery, WhatIfQuery
 from api.graphql.scalars import SCALARS
+from api.graphql.scoping import ScopeGuard
 from api.graphql.sensors import SensorsMutation, SensorsQuery, SensorsSubscription
 from api.limits import limit_extensions
 from chainlens.settings import Settings
@@ -88,8 +89,9 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         query=query,
         mutation=mutation,
         subscription=subscription,
-        # Limits first (they reject before anything runs), the audit trail last.
-        extensions=[*limit_extensions(settings), DomainErrors, AuditTrail],
+        # Limits first (they reject before anything runs), then each root field's data
+        # scope (api/graphql/scoping.py), the audit trail last.
+        extensions=[*limit_extensions(settings), ScopeGuard, DomainErrors, AuditTrail],
         config=StrawberryConfig(
             scalar_map=SCALARS,
             batching_config={"max_operations": settings.graphql_max_batch},

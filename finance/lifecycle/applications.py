@@ -49,6 +49,7 @@ from finance.policy import (
 )
 from finance.products import Collateral, Product, ProductKind, get_product
 from graph.model import (
+    DEFAULT_FUNDER,
     INVOICE_OPEN,
     AssetStatus,
     FinancingOrigin,
@@ -125,14 +126,23 @@ def _line_for(
 
 
 def _approval_guard(
-    driver: Driver, database: str, product: Product, facts: EnterpriseFacts, currency: str
-) -> AbstractContextManager[object]:
+    driver: Driver, database: str, product: Product, facts: EnterpriseFacts, currency: str,
+    funder: str = DEFAULT_FUNDER,
+) -> AbstractContextManager[object]:  # fmt: skip
     """This process's stripe for the line an approval would hold (`cl.line_guard`), so that
     concurrent approvals on one line queue here rather than in the database, where their
     lock waits ran into the write timeout. The line is read before the write; should the
     write pick another one, the database's locks still keep every line right."""
-    line_id = _line_for(product, facts, currency, partial(q.line_of_read, driver, database))
+    line_id = _line_for(
+        product, facts, currency, partial(q.line_of_read, driver, database, funder=funder)
+    )
     return cl.line_guard(driver, database, line_id)
+
+
+def lender_of(funder: str) -> str:
+    """The lender (and secured party in the registry) a funder's financings name: the
+    platform's own lender for the default funder, the funder's id for the others."""
+    return OWN_LENDER if funder == DEFAULT_FUNDER else funder
 
 
 def _approve_tx(
@@ -150,11 +160,13 @@ def _approve_tx(
     """Create the financing: hold the line (pending, every level), pledge the collateral."""
     fin_id = f"F-{app['id']}"
     ccy = app["currency"]
+    funder = app.get("funder_id") or DEFAULT_FUNDER
+    lender = lender_of(funder)
     _, pledges = _check_collateral(tx, product, app["enterprise_id"], app["collateral_ids"])
     # The registry of security interests is the platform's: another secured party's live
     # registration on the collateral refuses the financing, naming that registration.
-    registry.check_free(tx, [p["id"] for p in pledges], OWN_LENDER, today)
-    line_id = _line_for(product, facts, ccy, partial(q.line_of, tx))
+    registry.check_free(tx, [p["id"] for p in pledges], lender, today)
+    line_id = _line_for(product, facts, ccy, partial(q.line_of, tx, funder=funder))
     if line_id is None:
         raise NotEligible(
             f"no {'core supply-chain' if product.line == 'core' else 'own'} credit line to draw on"
@@ -168,7 +180,8 @@ def _approve_tx(
         {
             "id": fin_id,
             "origin": FinancingOrigin.ORIGINATED.value,
-            "lender": OWN_LENDER,
+            "lender": lender,
+            "funder_id": funder,
             "product_kind": product.kind.value,
             "application_id": app["id"],
             "borrower_id": app["enterprise_id"],
@@ -200,7 +213,7 @@ def _approve_tx(
     transfer = product.kind in (ProductKind.FACTORING, ProductKind.REVERSE_FACTORING)
     registry.register_financing(
         tx, fin_id, app["enterprise_id"], pledges,
-        InterestKind.TRANSFER if transfer else InterestKind.PLEDGE, OWN_LENDER, today,
+        InterestKind.TRANSFER if transfer else InterestKind.PLEDGE, lender, today,
         today + timedelta(days=(tenor_days or product.tenor_days) + REGISTRATION_GRACE_DAYS),
         "chainlens", now,
     )  # fmt: skip
@@ -233,11 +246,17 @@ def submit_application(
         "collateral_ids": sorted(set(req.collateral_ids)),
         "maker": req.maker,
         "maker_role": req.maker_role,
+        "funder_id": req.funder_id,
     }
     existing = q.get_application(driver, database, req.id)
     if existing is not None:
-        return _same_application(existing, terms)
-    facts = read_facts(driver, database, req.enterprise_id, req.currency, today)
+        if (existing.get("funder_id") or DEFAULT_FUNDER) != req.funder_id:
+            # Another funder's: say nothing of it but that the id is taken.
+            raise IdempotencyConflict(
+                f"application id {req.id} is taken; use a new id for a new application"
+            )
+        return _same_application({**existing, "funder_id": req.funder_id}, terms)
+    facts = read_facts(driver, database, req.enterprise_id, req.currency, today, req.funder_id)
 
     def work(tx: ManagedTransaction, refused: FinanceError | None) -> None:
         got = q.merge_application(tx, req.id, req.enterprise_id, terms, now)
@@ -264,7 +283,7 @@ def submit_application(
         _decide_tx(tx, app, product, facts, outcome, now, today, actor="policy", value=value)
 
     try:
-        with _approval_guard(driver, database, product, facts, req.currency):
+        with _approval_guard(driver, database, product, facts, req.currency, req.funder_id):
             ledger.run_write(driver, database, partial(work, refused=None))
     except (NotEligible, AlreadyPledged, LimitExceeded, LedgerRejected) as refused:
         ledger.run_write(driver, database, partial(work, refused=refused))
@@ -371,7 +390,7 @@ def review_application(
     today = today or now.date()
     app0 = get_application(driver, database, application_id)
     product = get_product(app0.product_id)
-    facts = read_facts(driver, database, app0.enterprise_id, app0.currency, today)
+    facts = read_facts(driver, database, app0.enterprise_id, app0.currency, today, app0.funder_id)
 
     def work(tx: ManagedTransaction) -> None:
         app = q.lock_application(tx, application_id)
@@ -424,7 +443,7 @@ def review_application(
 
     # Only an approval holds the line.
     with (
-        _approval_guard(driver, database, product, facts, app0.currency)
+        _approval_guard(driver, database, product, facts, app0.currency, app0.funder_id)
         if approve
         else nullcontext()
     ):

@@ -20,6 +20,7 @@ from finance.errors import (
 )
 from finance.products import Product, ProductKind, get_product
 from graph.model import (
+    DEFAULT_FUNDER,
     ApplicationStatus,
     FinancingOrigin,
     FinancingStatus,
@@ -98,6 +99,7 @@ class ApplicationCreate:
     collateral_ids: list[str] = field(default_factory=list)
     maker: str = ""
     maker_role: str = "relationship_manager"
+    funder_id: str = DEFAULT_FUNDER  # whose book it goes into: the maker's funder
 
 
 @dataclass(frozen=True)
@@ -153,6 +155,7 @@ class Application:
     checker: str | None = None
     conditions: list[str] = field(default_factory=list)
     created_at: datetime | None = None
+    funder_id: str = DEFAULT_FUNDER
 
 
 @dataclass(frozen=True)
@@ -183,6 +186,7 @@ class Financing:
     provision_minor: int
     tenor_days: int | None = None
     conditions: list[str] = field(default_factory=list)
+    funder_id: str = DEFAULT_FUNDER
 
 
 def _now() -> datetime:
@@ -217,6 +221,7 @@ def _app(row: dict[str, Any]) -> Application:
         checker=row.get("checker"),
         conditions=list(row.get("conditions") or []),
         created_at=_dt(row.get("created_at")),
+        funder_id=row.get("funder_id") or DEFAULT_FUNDER,
     )
 
 
@@ -247,6 +252,7 @@ def _fin(row: dict[str, Any]) -> Financing:
         provision_minor=row.get("provision_minor") or 0,
         tenor_days=row.get("tenor_days"),
         conditions=list(row.get("conditions") or []),
+        funder_id=row.get("funder_id") or DEFAULT_FUNDER,
     )
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from neo4j import Driver, ManagedTransaction, RoutingControl
 
 from graph.model import (
+    DEFAULT_FUNDER,
     FINANCING_LIVE,
     INVOICE_OPEN,
     VOUCHER_OPEN,
@@ -304,7 +305,7 @@ RETURN l.id AS id ORDER BY id
 LINE_OF = f"""
 MATCH (l:{_LINE} {{kind: $kind}})-[:{Rel.GRANTED_TO.value}]->(e:{_E} {{id: $enterprise_id}})
 WHERE l.currency = $currency AND ($product_id IS NULL OR l.product_id = $product_id)
-  AND ($tier IS NULL OR l.tier = $tier)
+  AND ($tier IS NULL OR l.tier = $tier) AND coalesce(l.funder_id, $default) = $funder
 RETURN l.id AS id ORDER BY l.created_at LIMIT 1
 """
 
@@ -368,7 +369,9 @@ def line_of(
     currency: str,
     product_id: str | None = None,
     tier: int | None = None,
+    funder: str = DEFAULT_FUNDER,
 ) -> str | None:
+    """The first line of ``kind`` granted to an enterprise by ``funder``."""
     rec = _one(
         tx.run(
             LINE_OF,
@@ -377,6 +380,8 @@ def line_of(
             currency=currency,
             product_id=product_id,
             tier=tier,
+            funder=funder,
+            default=DEFAULT_FUNDER,
         )
     )
     return None if rec is None else rec["id"]
@@ -390,10 +395,13 @@ def line_of_read(
     currency: str,
     product_id: str | None = None,
     tier: int | None = None,
+    funder: str = DEFAULT_FUNDER,
 ) -> str | None:
     """`line_of` as a plain read, outside the write that will use the line."""
     with driver.session(database=database) as session:
-        return session.execute_read(line_of, enterprise_id, kind, currency, product_id, tier)
+        return session.execute_read(
+            line_of, enterprise_id, kind, currency, product_id, tier, funder
+        )
 
 
 def lines_of(driver: Driver, database: str, enterprise_id: str) -> list[Row]:
@@ -524,6 +532,7 @@ CREATE_DECISION = f"""
 MATCH (a:{_APP} {{id: $application_id}})
 CREATE (d:{_DEC})
 SET d = $props
+SET d.funder_id = coalesce(a.funder_id, $default)
 CREATE (d)-[:{Rel.ABOUT.value}]->(a)
 """
 
@@ -659,7 +668,8 @@ def update_application(tx: ManagedTransaction, id: str, props: Row) -> None:
 
 def create_decision(tx: ManagedTransaction, application_id: str, props: Row) -> None:
     tx.run(
-        CREATE_DECISION, application_id=application_id, props=declared(Label.DECISION, props)
+        CREATE_DECISION, application_id=application_id, props=declared(Label.DECISION, props),
+        default=DEFAULT_FUNDER,
     ).consume()
 
 

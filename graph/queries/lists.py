@@ -18,6 +18,7 @@ from neo4j import Driver, ManagedTransaction, RoutingControl
 
 from graph.enterprises import _ENTERPRISE_FIELDS, Enterprise, _to_enterprise
 from graph.model import (
+    DEFAULT_FUNDER,
     AlertStatus,
     ApplicationStatus,
     CreditLineKind,
@@ -72,6 +73,7 @@ MATCH (a:{_APP})
 WHERE ($statuses IS NULL OR a.status IN $statuses)
   AND ($maker IS NULL OR a.maker = $maker)
   AND ($enterprise_id IS NULL OR a.enterprise_id = $enterprise_id)
+  AND ($funder IS NULL OR coalesce(a.funder_id, $default_funder) = $funder)
 """
 APPLICATIONS = (
     _APPLICATIONS_WHERE
@@ -83,6 +85,7 @@ COUNT_APPLICATIONS = _APPLICATIONS_WHERE + "RETURN count(a) AS total"
 _QUEUE_WHERE = f"""
 MATCH (a:{_APP})
 WHERE a.status = $referred AND coalesce(a.maker, '') <> $checker
+  AND ($funder IS NULL OR coalesce(a.funder_id, $default_funder) = $funder)
 """
 REVIEW_QUEUE = (
     _QUEUE_WHERE
@@ -93,20 +96,25 @@ COUNT_REVIEW_QUEUE = _QUEUE_WHERE + "RETURN count(a) AS total"
 
 def applications(
     driver: Driver, database: str, *, skip: int, limit: int, statuses: Sequence[str] | None,
-    maker: str | None, enterprise_id: str | None,
+    maker: str | None, enterprise_id: str | None, funder: str | None = None,
 ) -> Page:  # fmt: skip
-    """Applications, newest first; ``maker`` is forced to the caller for the service role."""
+    """Applications, newest first; ``maker`` is forced to the caller for the service role,
+    ``funder`` to the caller's funder (None: every funder's)."""
     return _page(
         driver, database, APPLICATIONS, COUNT_APPLICATIONS, skip=skip, limit=limit,
         statuses=list(statuses) if statuses is not None else None, maker=maker,
-        enterprise_id=enterprise_id,
+        enterprise_id=enterprise_id, funder=funder, default_funder=DEFAULT_FUNDER,
     )  # fmt: skip
 
 
-def review_queue(driver: Driver, database: str, *, skip: int, limit: int, checker: str) -> Page:
+def review_queue(
+    driver: Driver, database: str, *, skip: int, limit: int, checker: str,
+    funder: str | None = None,
+) -> Page:  # fmt: skip
     return _page(
         driver, database, REVIEW_QUEUE, COUNT_REVIEW_QUEUE, skip=skip, limit=limit,
-        referred=ApplicationStatus.REFERRED.value, checker=checker,
+        referred=ApplicationStatus.REFERRED.value, checker=checker, funder=funder,
+        default_funder=DEFAULT_FUNDER,
     )  # fmt: skip
 
 
@@ -127,6 +135,7 @@ WHERE ($statuses IS NULL OR f.status IN $statuses)
   AND ($risk_class IS NULL OR coalesce(f.risk_class, 'normal') = $risk_class)
   AND ($maker IS NULL OR EXISTS {{
         MATCH (a:{_APP} {{id: f.application_id}}) WHERE a.maker = $maker }})
+  AND ($funder IS NULL OR coalesce(f.funder_id, $default_funder) = $funder)
 """
 FINANCINGS = (
     _FINANCINGS_WHERE
@@ -139,14 +148,15 @@ def financings(
     driver: Driver, database: str, *, skip: int, limit: int, statuses: Sequence[str] | None,
     borrower_id: str | None = None, lender: str | None = None, product_id: str | None = None,
     product_kind: str | None = None, origin: str | None = None, maturing_before: Any = None,
-    risk_class: str | None = None, maker: str | None = None,
+    risk_class: str | None = None, maker: str | None = None, funder: str | None = None,
 ) -> Page:  # fmt: skip
-    """Financings of both origins, soonest maturity first."""
+    """Financings of both origins, soonest maturity first; ``funder``'s only when given."""
     return _page(
         driver, database, FINANCINGS, COUNT_FINANCINGS, skip=skip, limit=limit,
         statuses=list(statuses) if statuses is not None else None, borrower_id=borrower_id,
         lender=lender, product_id=product_id, product_kind=product_kind, origin=origin,
-        maturing_before=maturing_before, risk_class=risk_class, maker=maker,
+        maturing_before=maturing_before, risk_class=risk_class, maker=maker, funder=funder,
+        default_funder=DEFAULT_FUNDER,
     )  # fmt: skip
 
 
@@ -156,7 +166,7 @@ def financings(
 
 _LINE_FIELDS = f"""
 l {{.id, .kind, .tier, .status, .status_reason, .currency, .limit_minor, .expires_on,
-    .product_id,
+    .product_id, .funder_id,
     enterprise_id: [(l)-[:{_GRANTED_TO}]->(e:{_E}) | e.id][0],
     parent_id: [(l)-[:{_PART_OF}]->(p:{_LINE}) | p.id][0]}} AS line
 """
@@ -169,6 +179,7 @@ WHERE ($enterprise_id IS NULL OR EXISTS {{ (l)-[:{_GRANTED_TO}]->(:{_E} {{id: $e
   AND ($core_id IS NULL OR EXISTS {{
         MATCH (l)-[:{_PART_OF}*0..6]->(root:{_LINE} {{kind: $supply_chain}})
               -[:{_GRANTED_TO}]->(:{_E} {{id: $core_id}}) }})
+  AND ($funder IS NULL OR coalesce(l.funder_id, $default_funder) = $funder)
 """
 CREDIT_LINES = _LINES_WHERE + f"RETURN {_LINE_FIELDS} ORDER BY l.id SKIP $skip LIMIT $limit"
 COUNT_CREDIT_LINES = _LINES_WHERE + "RETURN count(l) AS total"
@@ -182,12 +193,13 @@ RETURN {_LINE_FIELDS}
 def credit_lines(
     driver: Driver, database: str, *, skip: int, limit: int, enterprise_id: str | None,
     core_id: str | None, kind: str | None, statuses: Sequence[str] | None,
+    funder: str | None = None,
 ) -> Page:  # fmt: skip
     return _page(
         driver, database, CREDIT_LINES, COUNT_CREDIT_LINES, skip=skip, limit=limit,
         enterprise_id=enterprise_id, core_id=core_id, kind=kind,
         statuses=list(statuses) if statuses is not None else None,
-        supply_chain="supply_chain",
+        supply_chain="supply_chain", funder=funder, default_funder=DEFAULT_FUNDER,
     )  # fmt: skip
 
 
@@ -284,6 +296,8 @@ MATCH (v:{Label.VOUCHER})
 WHERE ($statuses IS NULL OR v.status IN $statuses)
   AND ($issuer_id IS NULL OR v.core_id = $issuer_id)
   AND ($holder_id IS NULL OR EXISTS {{ (v)-[:{Rel.HELD_BY}]->(:{_E} {{id: $holder_id}}) }})
+  AND ($party IS NULL OR v.core_id = $party
+       OR EXISTS {{ (v)-[:{Rel.HELD_BY}]->(:{_E} {{id: $party}}) }})
 """
 VOUCHERS = _VOUCHERS_WHERE + f"""
 WITH v ORDER BY v.due_on, v.id SKIP $skip LIMIT $limit
@@ -302,13 +316,14 @@ COUNT_VOUCHERS = _VOUCHERS_WHERE + "RETURN count(v) AS total"
 
 def vouchers(
     driver: Driver, database: str, *, skip: int, limit: int, statuses: Sequence[str] | None,
-    holder_id: str | None, issuer_id: str | None,
+    holder_id: str | None, issuer_id: str | None, party: str | None = None,
 ) -> Page:  # fmt: skip
-    """E-credit vouchers by holder and issuing core, soonest due first."""
+    """E-credit vouchers by holder and issuing core, soonest due first; with ``party``
+    only those it issued or holds (an enterprise's user's view)."""
     return _page(
         driver, database, VOUCHERS, COUNT_VOUCHERS, skip=skip, limit=limit,
         statuses=list(statuses) if statuses is not None else None, holder_id=holder_id,
-        issuer_id=issuer_id,
+        issuer_id=issuer_id, party=party,
     )  # fmt: skip
 
 

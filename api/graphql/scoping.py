@@ -1,0 +1,204 @@
+"""Whose records each root field reads or writes: every query, mutation and subscription
+declares a scope here, and `ScopeGuard` enforces it before the resolver runs.
+
+Several funders share the platform (docs/api.md#several-funders). The chain graph, risk
+scores, the registry of security interests and the product catalogue are shared; a funder's
+book (applications, financings, credit lines, decisions) is its own. The caller's funder is
+`CurrentUser.book`: its funder when bound, the default funder for unbound staff, every
+funder for an unbound admin. Enforcement is where the data is read:
+
+- ``FUNDER`` lists filter in their Cypher by the caller's funder (`graph/queries/lists.py`)
+  and writes stamp the caller's funder on what they create;
+- ``OWNED`` fields name one record of the book by an argument; the guard reads that record's
+  funder (`graph.funders.funder_of`) and answers NOT_FOUND, as for an unknown id, when it is
+  another funder's;
+- ``DEFAULT_BOOK`` fields are not split by funder yet (the ledger, the portfolio, sensors,
+  cases, platform jobs): only callers of the default funder's book or every funder's may
+  call them, so another funder's user reads nothing of them;
+- ``SHARED`` fields answer everyone alike.
+
+An enterprise's user (bound to a core or a supplier) may call a field only where its entry
+says how it is narrowed to that firm (``party``): ``"filtered"`` when the list narrows itself,
+or the argument that must name the user's own enterprise. Anything else is refused.
+
+A root field missing here is refused at run time and fails `tests/security/test_scoping.py`,
+so a new field cannot ship without a declared scope.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from strawberry.extensions import SchemaExtension
+
+from finance.errors import Forbidden, NotFound
+from graph.funders import funder_of
+from graph.model import DEFAULT_FUNDER, Label
+
+
+class Scope(StrEnum):
+    SHARED = "shared"
+    FUNDER = "funder"
+    OWNED = "owned"
+    DEFAULT_BOOK = "default_book"
+
+
+FILTERED = "filtered"  # `party`: the field narrows itself to an enterprise user's own firm
+
+
+@dataclass(frozen=True)
+class Scoping:
+    scope: Scope
+    label: Label | None = None  # OWNED: the label of the record the argument names
+    arg: str | None = None  # OWNED: the argument (dotted for an input's field)
+    party: str | None = None  # an enterprise user's narrowing: FILTERED or an argument
+
+    @property
+    def describe(self) -> str:
+        out = str(self.scope)
+        if self.scope is Scope.OWNED:
+            out += f" ({self.label} by `{self.arg}`)"
+        if self.party is not None:
+            out += "; enterprise users: " + ("own records" if self.party == FILTERED
+                                              else f"own `{self.party}`")  # fmt: skip
+        return out
+
+
+SHARED = Scoping(Scope.SHARED)
+FUNDER = Scoping(Scope.FUNDER)
+DEFAULT_BOOK = Scoping(Scope.DEFAULT_BOOK)
+
+
+def owned(label: Label, arg: str, party: str | None = None) -> Scoping:
+    return Scoping(Scope.OWNED, label, arg, party)
+
+
+def shared(party: str) -> Scoping:
+    return Scoping(Scope.SHARED, party=party)
+
+
+SCOPES: Mapping[str, Scoping] = {
+    # ---- the chain graph, risk scores, products: shared by every funder ----------------
+    **{f"Query.{name}": SHARED for name in (
+        "actualController", "chainView", "circularTrade", "controlledGroup", "enterprise",
+        "enterpriseList", "explore", "fourFlowContract", "fourFlowInvoice",
+        "guaranteeChains", "guaranteeCircle", "guaranteeCircles", "indicatorCatalogue",
+        "indicators", "ownership", "prospects", "relatedParties",
+        "riskScore", "searchEnterprises", "shortestTradePath", "stats", "tiers",
+        "tradePaths", "ultimateOwners", "whatIf", "financeProducts", "productMatches",
+        "voucherReach",
+        # the registry of security interests is public (as Zhongdeng's search is)
+        "securityInterests",
+    )},
+    # ---- a funder's book -------------------------------------------------------------
+    "Query.applications": Scoping(Scope.FUNDER, party=FILTERED),
+    "Query.reviewQueue": FUNDER,
+    "Query.financings": Scoping(Scope.FUNDER, party=FILTERED),
+    "Query.creditLinesList": FUNDER,
+    "Query.application": owned(Label.APPLICATION, "id"),
+    "Query.financing": owned(Label.FINANCING, "id"),
+    "Query.creditLine": owned(Label.CREDIT_LINE, "id"),
+    "Query.loanToValue": owned(Label.FINANCING, "financingId"),
+    "Mutation.submitApplication": FUNDER,  # written into the caller's funder's book
+    "Mutation.grantCreditLine": FUNDER,
+    "Mutation.reviewApplication": owned(Label.APPLICATION, "id"),
+    "Mutation.cancelFinancing": owned(Label.FINANCING, "financingId"),
+    "Mutation.writeOffFinancing": owned(Label.FINANCING, "financingId"),
+    "Mutation.signContract": owned(Label.FINANCING, "financingId"),
+    "Mutation.disburse": owned(Label.FINANCING, "financingId"),
+    "Mutation.repay": owned(Label.FINANCING, "financingId"),
+    "Mutation.recordFollowUp": owned(Label.FINANCING, "financingId"),
+    "Mutation.drawdown": owned(Label.CREDIT_LINE, "lineId"),
+    "Mutation.changeCreditLimit": owned(Label.CREDIT_LINE, "id"),
+    "Mutation.freezeCreditLine": owned(Label.CREDIT_LINE, "id"),
+    "Mutation.unfreezeCreditLine": owned(Label.CREDIT_LINE, "id"),
+    # ---- the chain's receivables and vouchers: shared by funders, an enterprise's own --
+    "Query.voucherList": shared(FILTERED),
+    "Query.payables": shared("coreId"),
+    "Mutation.confirmReceivable": shared("coreId"),
+    "Mutation.issueVoucher": shared("input.coreId"),
+    "Query.receivable": SHARED,
+    "Query.voucherTree": SHARED,
+    "Mutation.splitVoucher": SHARED,
+    "Mutation.transferVoucher": SHARED,
+    "Mutation.clearVoucher": SHARED,
+    # ---- not split by funder yet: the default funder's book and platform operations ---
+    **{f"Query.{name}": DEFAULT_BOOK for name in (
+        "creditLines",  # every line of an enterprise, of any funder (creditLinesList is split)
+        "accountBalance", "accountStatement", "trialBalance", "portfolioReport",
+        "creditLineProposals", "chainExposure", "groupExposure", "duplicatePledges",
+        "alerts", "alertList", "assetReadings", "assetState", "cases", "auditEvents",
+        "users", "ruleSets", "simulateRuleSet",
+    )},
+    **{f"Mutation.{name}": DEFAULT_BOOK for name in (
+        "acknowledgeAlert", "decideCreditLineProposal", "proposeCreditLimit",
+        "proposeCreditLine", "depositToSettlement", "withdrawFromSettlement",
+        "dischargeSecurityInterest", "registerSecurityInterest", "discountVoucher",
+        "draftRuleSet", "publishRuleSet", "retireRuleSet", "expireCreditLines",
+        "runEndOfDay", "issueReleaseOrder", "recordDisposition", "recordMatchDecision",
+        "registerCollateral", "registerSensor", "revalueCollateral", "setCollateralLimits",
+    )},
+    "Subscription.alertRaised": DEFAULT_BOOK,
+}
+
+ROOTS = frozenset({"Query", "Mutation", "Subscription"})
+
+
+def _arg(kwargs: Mapping[str, Any], path: str) -> Any:
+    value: Any = kwargs
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, Mapping) else getattr(value, part, None)
+    return value
+
+
+def check(name: str, user: Any, kwargs: Mapping[str, Any], owner: str | None = None) -> None:
+    """Refuse the call of root field ``name`` by ``user`` unless its scope allows it;
+    ``owner`` is the funder of the record an OWNED field names (None: no such record)."""
+    scoping = SCOPES.get(name)
+    if scoping is None:
+        raise Forbidden(f"{name} declares no data scope and is refused")
+    if user.enterprise_id is not None:
+        if scoping.party is None:
+            raise Forbidden("an enterprise's user may not call this field")
+        if scoping.party != FILTERED and str(_arg(kwargs, scoping.party)) != user.enterprise_id:
+            raise Forbidden("an enterprise's user acts only for its own enterprise")
+    book = user.book
+    if book is None:
+        return  # an unbound admin or an enterprise's user: every funder's
+    if scoping.scope is Scope.DEFAULT_BOOK and book != DEFAULT_FUNDER:
+        raise Forbidden(f"{name.split('.')[1]} is not available to a funder's users yet "
+                        "(it is not split by funder)")  # fmt: skip
+    if scoping.scope is Scope.OWNED and owner is not None and owner != book:
+        # The same answer as for an id that does not exist: nothing leaks.
+        assert scoping.label is not None
+        key = _arg(kwargs, scoping.arg or "")
+        raise NotFound(f"{scoping.label.value.lower()} {key} does not exist")
+
+
+class ScopeGuard(SchemaExtension):
+    """Checks each root field against `SCOPES` before its resolver runs."""
+
+    def resolve(self, _next: Any, root: Any, info: Any, *args: Any, **kwargs: Any) -> Any:
+        if info.path.prev is not None or info.parent_type.name not in ROOTS:
+            return _next(root, info, *args, **kwargs)
+        return self._guarded(_next, root, info, *args, **kwargs)
+
+    async def _guarded(self, _next: Any, root: Any, info: Any, *args: Any, **kwargs: Any) -> Any:
+        context = info.context
+        name = f"{info.parent_type.name}.{info.field_name}"
+        scoping = SCOPES.get(name)
+        owner = None
+        if (scoping is not None and scoping.scope is Scope.OWNED
+                and context.user.book is not None):  # fmt: skip
+            key = _arg(kwargs, scoping.arg or "")
+            if key is not None:
+                owner = await context.call(funder_of, scoping.label, str(key))
+        check(name, context.user, kwargs, owner)
+        result = _next(root, info, *args, **kwargs)
+        if inspect.isawaitable(result):
+            return await result
+        return result
