@@ -32,7 +32,7 @@ from typing import Any
 import zen
 
 from decisions.errors import RuleSetInvalid
-from decisions.indicators import BY_NAME, CATALOGUE, TERMS_NOTES
+from decisions.indicators import BY_NAME, POSTLOAN_BY_NAME, TERMS_NOTES, Indicator
 from finance.policy import Outcome, Verdict
 
 RULESETS = Path(__file__).resolve().parent / "rulesets"
@@ -88,12 +88,34 @@ def render(template: str, values: Mapping[str, Any]) -> str:
     return _TEMPLATE.vformat(template, (), dict(values))
 
 
-def sample_indicators() -> dict[str, Any]:
+@dataclass(frozen=True)
+class Stage:
+    """What a rule set of one stage may read and what its rows may say."""
+
+    name: str
+    catalogue: Mapping[str, Indicator]
+    outcomes: tuple[str, ...]
+
+
+APPROVAL_STAGE = Stage("approval", BY_NAME, OUTCOMES)
+# Post-loan early warning: an ``alert`` row raises an alert on the financing, a ``note`` row
+# is counted in the metrics only.
+POSTLOAN_STAGE = Stage("postloan", POSTLOAN_BY_NAME, ("alert", "note"))
+STAGES = {s.name: s for s in (APPROVAL_STAGE, POSTLOAN_STAGE)}
+
+
+def stage_of(name: str) -> Stage:
+    """A rule set named after a stage reads that stage's catalogue; any other name is an
+    approval rule set."""
+    return STAGES.get(name, APPROVAL_STAGE)
+
+
+def sample_indicators(catalogue: Mapping[str, Indicator] = BY_NAME) -> dict[str, Any]:
     """A value of the declared type for every indicator: what validation evaluates on."""
     by_type: dict[str, Any] = {
         "number": 0.5, "integer": 1, "boolean": True, "string": "x", "string[]": ["x"],
     }  # fmt: skip
-    return {i.name: by_type[i.type] for i in CATALOGUE}
+    return {i.name: by_type[i.type] for i in catalogue.values()}
 
 
 @dataclass(frozen=True)
@@ -129,14 +151,22 @@ class CompiledRuleSet:
     def label(self) -> str:
         return f"rules:{self.name}@{self.version}"
 
-    def evaluate(self, indicators: Mapping[str, Any]) -> Evaluation:
-        """The engine's verdict on one application's indicators."""
+    def fire(self, indicators: Mapping[str, Any]) -> tuple[Hit, ...]:
+        """The rows that fire on these indicators, in the tables' order, with their reasons
+        filled in (any stage)."""
+        return self._hits(indicators, self._run(indicators))
+
+    def _run(self, indicators: Mapping[str, Any]) -> Mapping[str, Any]:
         context = {k: v for k, v in indicators.items() if k != TERMS_NOTES}
         try:
-            result = self.engine.evaluate(KEY, context)["result"]
+            result: Mapping[str, Any] = self.engine.evaluate(KEY, context)["result"]
         except RuntimeError as e:
             raise RuleSetInvalid([f"the engine failed: {_first_line(e)}"]) from e
-        return self._evaluation(indicators, result)
+        return result
+
+    def evaluate(self, indicators: Mapping[str, Any]) -> Evaluation:
+        """The engine's verdict on one application's indicators (approval stage)."""
+        return self._evaluation(indicators, self._run(indicators))
 
     def evaluate_many(self, many: list[Mapping[str, Any]]) -> list[Evaluation]:
         """`evaluate` on many applications' indicators in one call to the engine (its
@@ -156,7 +186,7 @@ class CompiledRuleSet:
             out.append(self._evaluation(ind, answer["data"]["result"]))
         return out
 
-    def _evaluation(self, indicators: Mapping[str, Any], result: Mapping[str, Any]) -> Evaluation:
+    def _hits(self, indicators: Mapping[str, Any], result: Mapping[str, Any]) -> tuple[Hit, ...]:
         hits: list[Hit] = []
         for path in self.tables:
             for row in result.get(path) or []:
@@ -166,6 +196,10 @@ class CompiledRuleSet:
                 else:
                     said = (render(str(reason), indicators),) if reason else ()
                 hits.append(Hit(str(row.get("rule")), str(row.get("outcome")), said))
+        return tuple(hits)
+
+    def _evaluation(self, indicators: Mapping[str, Any], result: Mapping[str, Any]) -> Evaluation:
+        hits = self._hits(indicators, result)
         declines = [r for h in hits if h.outcome == "decline" for r in h.reasons]
         refers = [r for h in hits if h.outcome == "refer" for r in h.reasons]
         notes = [r for h in hits if h.outcome == "note" for r in h.reasons]
@@ -201,7 +235,7 @@ def _check_expression(
         problems.append(f"{where}: unknown indicator {', '.join(unknown)} in {text!r}")
 
 
-def _check_template(where: str, text: str, problems: list[str]) -> None:
+def _check_template(where: str, text: str, problems: list[str], stage: Stage) -> None:
     """A reason given as a string literal: its placeholders must be indicators and its
     format specs must apply to the sample values."""
     if not (len(text) >= 2 and text[0] == text[-1] and text[0] in "'\""):
@@ -212,12 +246,12 @@ def _check_template(where: str, text: str, problems: list[str]) -> None:
     except ValueError as e:
         problems.append(f"{where}: reason {body!r} is not a valid template ({e})")
         return
-    unknown = sorted(f for f in fields if f not in BY_NAME)
+    unknown = sorted(f for f in fields if f not in stage.catalogue)
     if unknown:
         problems.append(f"{where}: reason names unknown indicator {', '.join(unknown)}")
         return
     try:
-        render(body, sample_indicators())
+        render(body, sample_indicators(stage.catalogue))
     except (ValueError, TypeError, KeyError) as e:
         problems.append(f"{where}: reason {body!r} cannot be filled in ({e})")
 
@@ -247,7 +281,8 @@ def compile_rule_set(content: str | Mapping[str, Any], name: str, version: str) 
     if not isinstance(doc, dict) or not isinstance(doc.get("nodes"), list):
         raise RuleSetInvalid(["a JSON Decision Model needs a list of 'nodes' (and 'edges')"])
     problems: list[str] = []
-    known = set(BY_NAME)
+    stage = stage_of(name)
+    known = set(stage.catalogue)
     tables: list[str] = []
     rules: list[str] = []
     kinds = [n.get("type") for n in doc["nodes"] if isinstance(n, dict)]
@@ -272,7 +307,7 @@ def compile_rule_set(content: str | Mapping[str, Any], name: str, version: str) 
                                   known, problems)  # fmt: skip
                 known.add(str(ex.get("key")).split(".")[0])
         elif kind == "decisionTableNode":
-            _check_table(str(label), content_, known, problems, tables, rules)
+            _check_table(str(label), content_, known, problems, tables, rules, stage)
     if not tables and not problems:
         problems.append("a rule set needs at least one decision table")
     if len(set(rules)) != len(rules):
@@ -286,14 +321,18 @@ def compile_rule_set(content: str | Mapping[str, Any], name: str, version: str) 
     except RuntimeError as e:
         raise RuleSetInvalid([f"the engine refuses the model: {_first_line(e)}"]) from e
     compiled = CompiledRuleSet(name, version, text, tuple(tables), tuple(rules), engine)
-    trial = {**sample_indicators(), TERMS_NOTES: []}
-    compiled.evaluate(trial)  # an engine error on well-typed input surfaces here
+    trial = {**sample_indicators(stage.catalogue), TERMS_NOTES: []}
+    # An engine error on well-typed input surfaces here.
+    if stage is APPROVAL_STAGE:
+        compiled.evaluate(trial)
+    else:
+        compiled.fire(trial)
     return compiled
 
 
 def _check_table(
     label: str, content: Mapping[str, Any], known: set[str], problems: list[str],
-    tables: list[str], rules: list[str],
+    tables: list[str], rules: list[str], stage: Stage,
 ) -> None:  # fmt: skip
     where = f"table {label!r}"
     if content.get("hitPolicy") not in ("collect", "first"):
@@ -315,7 +354,8 @@ def _check_table(
         field = col.get("field")
         if field:
             _check_expression(f"{where}, column {col.get('name')!r}", str(field), known, problems)
-    sample = {**sample_indicators(), **{k: None for k in known - set(BY_NAME)}}
+    sample = {**sample_indicators(stage.catalogue),
+              **{k: None for k in known - set(stage.catalogue)}}  # fmt: skip
     for i, row in enumerate(content.get("rules") or [], start=1):
         rid = _literal(str(row.get(_col(out_fields, "rule"), ""))) or f"row {i}"
         rules.append(rid)
@@ -323,15 +363,16 @@ def _check_table(
         for col in inputs:
             cell = str(row.get(col.get("id"), "") or "")
             _check_expression(at, cell, known, problems, unary=bool(col.get("field")))
-            if cell.strip() and not col.get("field") and not _names(cell) - set(BY_NAME):
+            if cell.strip() and not col.get("field") and not _names(cell) - set(stage.catalogue):
                 _check_boolean(at, cell, sample, problems)
         for oid, field in out_fields.items():
             cell = str(row.get(oid, "") or "")
             _check_expression(f"{at}, {field}", cell, known, problems)
-            if field == "outcome" and _literal(cell) not in OUTCOMES:
-                problems.append(f"{at}: outcome must be one of {', '.join(OUTCOMES)}, got {cell!r}")
+            if field == "outcome" and _literal(cell) not in stage.outcomes:
+                problems.append(f"{at}: outcome must be one of {', '.join(stage.outcomes)}, "
+                                f"got {cell!r}")  # fmt: skip
             if field == "reason":
-                _check_template(at, cell, problems)
+                _check_template(at, cell, problems, stage)
     known.add(str(path))
 
 

@@ -116,6 +116,39 @@ CATALOGUE: tuple[Indicator, ...] = (
 BY_NAME: dict[str, Indicator] = {i.name: i for i in CATALOGUE}
 assert len(BY_NAME) == len(CATALOGUE), "an indicator is declared twice"
 
+# The post-loan early-warning stage: what a rule about a financing with money out may read
+# (`decisions.postloan.indicators`, at the end of the day).
+_PL_FIN = "the financing (graph.queries.decisions.postloan_financings)"
+_PL_CORE = "the borrower's core and its standing (graph.queries.decisions.standing)"
+POSTLOAN_CATALOGUE: tuple[Indicator, ...] = (
+    Indicator("financing_id", "string", None, _PL_FIN, "the financing"),
+    Indicator("product_kind", "string", None, _PL_FIN, "its product's kind"),
+    Indicator("dpd", "integer", "days", _PL_FIN, "days past due"),
+    Indicator("outstanding_minor", "integer", CNY, _PL_FIN, "principal outstanding"),
+    Indicator("risk_class", "string", None, _PL_FIN, "five-tier class (normal ... loss)"),
+    Indicator("days_to_maturity", "integer", "days", _PL_FIN,
+              "days from the run's date to maturity (negative once past)"),
+    Indicator("borrower_id", "string", None, _PL_FIN, "the borrower"),
+    Indicator("name", "string", None, _FACTS, "the borrower's registered name"),
+    Indicator("status", "string", None, _FACTS, "the borrower's registration status"),
+    Indicator("fraud_score", "number", "score 0..1", _FACTS, "the borrower's fraud score"),
+    Indicator("default_score", "number", "score 0..1", _FACTS, "the borrower's default score"),
+    Indicator("tier", "integer", "hops", _FACTS, "the borrower's hops to its core",
+              nullable=True),
+    Indicator("in_guarantee_circle", "boolean", None, _FACTS,
+              "whether the borrower sits in a guarantee circle"),
+    Indicator("group_exposure_minor", "integer", CNY, _FACTS,
+              "what the borrower's group owes on outstanding financings"),
+    Indicator("core_id", "string", None, _PL_CORE, "the core at the end of its chain",
+              nullable=True),
+    Indicator("core_status", "string", None, _PL_CORE,
+              "the core's registration status (active when off any chain)"),
+    Indicator("core_overdue_financings", "integer", "count", _PL_CORE,
+              "the core's own financings that are overdue (it is defaulting)"),
+)  # fmt: skip
+POSTLOAN_BY_NAME: dict[str, Indicator] = {i.name: i for i in POSTLOAN_CATALOGUE}
+assert len(POSTLOAN_BY_NAME) == len(POSTLOAN_CATALOGUE), "an indicator is declared twice"
+
 # Sentences that explain the terms (limit, reduction, rate): not indicators, but the
 # decision's closing reasons; the rule set's reasons come before them.
 TERMS_NOTES = "_terms_notes"

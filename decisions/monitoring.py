@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from prometheus_client.core import CounterMetricFamily
 from prometheus_client.registry import Collector
 
-from decisions.engine import Evaluation
+from decisions.engine import Evaluation, Hit
 
 _HITS: Counter[tuple[str, str, str]] = Counter()
 _VERDICTS: Counter[tuple[str, str]] = Counter()
@@ -52,3 +52,10 @@ class RuleHitsCollector(Collector):
         for (rs, verdict), n in sorted(v.items()):
             decided.add_metric([rs, verdict], n)
         yield decided
+
+
+def record_hits(rule_set: str, fired: Iterable[Hit]) -> None:
+    """Count the rows that fired on one case of a stage without a verdict (post-loan)."""
+    with _LOCK:
+        for hit in fired:
+            _HITS[(rule_set, hit.rule, hit.outcome)] += 1

@@ -11,6 +11,7 @@ the sensors' alerts.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
@@ -123,14 +124,24 @@ class EndOfDay:
     reviewed: int  # financings whose days past due, class and provision were updated
     maturity_warnings: int  # new alerts: maturing within MATURITY_WARNING_DAYS
     overdue_alerts: int  # new alerts: overdue
+    early_warnings: int = 0  # new alerts raised by the post-loan rules (the caller's hook)
+
+
+# The post-loan early-warning rules, given by the caller (package `decisions` reads finance,
+# not the other way round): (driver, database, as_of) -> new alerts raised.
+EarlyWarningHook = Callable[[Driver, str, date], int]
 
 
 def _money(minor: int, currency: str) -> str:
     return f"{minor / 100:,.2f} {currency}"
 
 
-def end_of_day(driver: Driver, database: str, as_of: date) -> EndOfDay:
-    """The end-of-day job and its warnings (idempotent for a day)."""
+def end_of_day(
+    driver: Driver, database: str, as_of: date, early_warning: EarlyWarningHook | None = None
+) -> EndOfDay:
+    """The end-of-day job and its warnings (idempotent for a day); then, when given, the
+    post-loan rules (`decisions.postloan.end_of_day_rules`) on the financings as they stand
+    after the day's review."""
     run = lc.run_daily(driver, database, as_of)
     now = datetime.now(UTC)
     until = as_of + timedelta(days=MATURITY_WARNING_DAYS)
@@ -163,8 +174,10 @@ def end_of_day(driver: Driver, database: str, as_of: date) -> EndOfDay:
         }
         for r in q.overdue(driver, database)
     ]  # fmt: skip
+    maturity_warnings = q.merge_financing_alerts(driver, database, soon)
+    overdue_alerts = q.merge_financing_alerts(driver, database, late)
     return EndOfDay(
         expired=run.expired, accrued=run.accrued, reviewed=run.reviewed,
-        maturity_warnings=q.merge_financing_alerts(driver, database, soon),
-        overdue_alerts=q.merge_financing_alerts(driver, database, late),
+        maturity_warnings=maturity_warnings, overdue_alerts=overdue_alerts,
+        early_warnings=early_warning(driver, database, as_of) if early_warning else 0,
     )  # fmt: skip

@@ -23,6 +23,7 @@ from api.graphql.scalars import BigInt
 from api.idempotency import idempotent
 from api.security import Role
 from decisions import lifecycle as dl
+from decisions import postloan as dp
 from finance import collateral as fc
 from finance import credit_lines as cl
 from finance import ledger as fl
@@ -229,6 +230,9 @@ class EndOfDayRun:
     reviewed: int
     maturity_warnings: int
     overdue_alerts: int
+    early_warnings: int = strawberry.field(
+        description="new early-warning alerts raised by the post-loan rule set in force"
+    )
 
 
 def _fin(f: lc.Financing) -> Financing:
@@ -594,13 +598,16 @@ class FinanceMutation:
         return _follow_up(await info.context.call(pl.record_follow_up, req))
 
     @_mutation("The end-of-day job as of a date: undrawn approvals expired, accrual, days past "
-               "due, five-tier class, provisions, and alerts before maturity and on overdue "
-               "(idempotent for a day).", CREDIT)  # fmt: skip
+               "due, five-tier class, provisions, alerts before maturity and on overdue, then "
+               "the post-loan rule set's early warnings (idempotent for a day).",
+               CREDIT)  # fmt: skip
     async def run_end_of_day(self, info: Info[Context, None], as_of: date) -> EndOfDayRun:
-        r = cast(pl.EndOfDay, await info.context.call(pl.end_of_day, as_of))
+        r = cast(pl.EndOfDay, await info.context.call(
+            pl.end_of_day, as_of, dp.end_of_day_rules))  # fmt: skip
         return EndOfDayRun(
             as_of=as_of, expired=r.expired, accrued=r.accrued, reviewed=r.reviewed,
             maturity_warnings=r.maturity_warnings, overdue_alerts=r.overdue_alerts,
+            early_warnings=r.early_warnings,
         )  # fmt: skip
 
     @_mutation("Record the signed contract of an approved financing.", CREDIT)

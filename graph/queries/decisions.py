@@ -13,7 +13,17 @@ from typing import Any
 
 from neo4j import Driver, ManagedTransaction, RoutingControl
 
-from graph.model import Label, Rel, RuleSetStatus
+from graph.model import (
+    FINANCING_OUTSTANDING,
+    EnterpriseStatus,
+    FinancingOrigin,
+    FinancingStatus,
+    Label,
+    Rel,
+    RiskClass,
+    RuleSetStatus,
+    values,
+)
 from graph.model import declared as _declared
 
 _R, _APP, _DEC = Label.RULE_SET, Label.APPLICATION, Label.DECISION
@@ -114,3 +124,38 @@ def automatic_decisions(
 
 
 __all__ = ["RuleSetStatus"]
+
+
+# Post-loan early warning: the originated financings with money out, and the standing of
+# the enterprises their rules read (status, how many of their own financings are overdue).
+POSTLOAN_FINANCINGS = f"""
+MATCH (f:{Label.FINANCING})-[:{Rel.BORROWER}]->(e:{Label.ENTERPRISE})
+WHERE f.origin = '{FinancingOrigin.ORIGINATED}' AND f.status IN $outstanding
+RETURN f.id AS financing_id, e.id AS borrower_id, f.product_kind AS product_kind,
+       coalesce(f.dpd, 0) AS dpd, coalesce(f.outstanding_minor, 0) AS outstanding_minor,
+       coalesce(f.risk_class, '{RiskClass.NORMAL}') AS risk_class, f.maturity_on AS maturity_on
+ORDER BY financing_id
+"""
+
+STANDING = f"""
+UNWIND $ids AS id
+MATCH (e:{Label.ENTERPRISE} {{id: id}})
+OPTIONAL MATCH (f:{Label.FINANCING} {{status: '{FinancingStatus.OVERDUE}'}})-[:{Rel.BORROWER}]->(e)
+RETURN id, coalesce(e.status, '{EnterpriseStatus.ACTIVE}') AS status, count(f) AS overdue
+"""
+
+
+def postloan_financings(driver: Driver, database: str) -> list[Row]:
+    records, _, _ = driver.execute_query(
+        POSTLOAN_FINANCINGS, outstanding=values(FINANCING_OUTSTANDING), database_=database,
+        routing_=RoutingControl.READ,
+    )  # fmt: skip
+    return [r.data() for r in records]
+
+
+def standing(driver: Driver, database: str, ids: list[str]) -> dict[str, Row]:
+    """Each enterprise's status and its overdue financings, by id."""
+    records, _, _ = driver.execute_query(
+        STANDING, ids=ids, database_=database, routing_=RoutingControl.READ
+    )
+    return {r["id"]: r.data() for r in records}

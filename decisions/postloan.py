@@ -1,0 +1,115 @@
+"""Post-loan early warning: the rule set ``postloan`` (same life cycle as approval; shipped
+as `decisions/rulesets/postloan.json` until a version is published) evaluated on every
+originated financing with money out, at the end of the day.
+
+Each financing's indicators (`decisions.indicators.POSTLOAN_CATALOGUE`) are read from the
+graph: the financing, its borrower's facts (`finance.policy.read_facts`: status, scores,
+tier, circle, group exposure, the core at the end of its chain) and the core's standing
+(status, its own overdue financings). A row with outcome ``alert`` raises an alert of kind
+``early_warning`` on the financing and its borrower, keyed by rule-set version, rule and
+financing (running again raises nothing twice), whose message is the rule's reason and
+whose ``evidence`` is JSON with the rule set, the rule and every indicator value. Alerts
+reach the ``alerts`` list and the ``alertRaised`` subscription like the others. Every fired
+row counts in ``chainlens_rule_hits_total``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from neo4j import Driver
+
+from decisions import lifecycle, monitoring
+from decisions.engine import CompiledRuleSet
+from finance.policy import EnterpriseFacts, read_facts
+from graph.queries import decisions as q
+from graph.queries import postloan as pq
+from graph.values import native
+
+POSTLOAN = "postloan"
+ALERT_KIND = "early_warning"
+
+
+@dataclass(frozen=True)
+class EarlyWarnings:
+    rule_set: str  # the version that ran, e.g. rules:postloan@shipped
+    financings: int  # evaluated
+    hits: dict[str, int]  # rule -> financings it fired on
+    raised: int  # new alerts
+
+
+def indicators(driver: Driver, database: str, as_of: date) -> list[dict[str, Any]]:
+    """The post-loan indicators of every originated financing with money out, now."""
+    rows = q.postloan_financings(driver, database)
+    facts: dict[str, EnterpriseFacts] = {
+        b: read_facts(driver, database, b, today=as_of)
+        for b in sorted({str(r["borrower_id"]) for r in rows})
+    }
+    cores = sorted({
+        f.core_id for f in facts.values() if f.core_id and f.core_id != f.enterprise_id
+    })
+    standing = q.standing(driver, database, cores)
+    out: list[dict[str, Any]] = []
+    for r in rows:
+        f = facts[str(r["borrower_id"])]
+        core = f.core_id if f.core_id != f.enterprise_id else None
+        st = standing.get(core or "") or {}
+        maturity = native(r["maturity_on"])
+        out.append({
+            "financing_id": r["financing_id"], "product_kind": r["product_kind"] or "",
+            "dpd": int(r["dpd"]), "outstanding_minor": int(r["outstanding_minor"]),
+            "risk_class": r["risk_class"],
+            "days_to_maturity": (maturity - as_of).days if isinstance(maturity, date) else 0,
+            "borrower_id": f.enterprise_id, "name": f.name, "status": f.status,
+            "fraud_score": f.fraud_score, "default_score": f.default_score, "tier": f.tier,
+            "in_guarantee_circle": f.in_guarantee_circle,
+            "group_exposure_minor": f.group_exposure_minor, "core_id": core,
+            "core_status": str(st.get("status") or "active"),
+            "core_overdue_financings": int(st.get("overdue") or 0),
+        })  # fmt: skip
+    return out
+
+
+def early_warnings(
+    driver: Driver, database: str, as_of: date, rule_set: CompiledRuleSet | None = None
+) -> EarlyWarnings:
+    """Evaluate the post-loan rule set in force (or ``rule_set``) on every financing with
+    money out and raise an alert for each ``alert`` row that fires."""
+    rs = rule_set or lifecycle.in_force(driver, database, POSTLOAN)
+    now = datetime.now(UTC)
+    alerts: list[dict[str, Any]] = []
+    counted: dict[str, int] = {}
+    values = indicators(driver, database, as_of)
+    for ind in values:
+        hits = rs.fire(ind)
+        monitoring.record_hits(rs.label, hits)
+        for hit in hits:
+            counted[hit.rule] = counted.get(hit.rule, 0) + 1
+            if hit.outcome != "alert":
+                continue
+            fid = str(ind["financing_id"])
+            alerts.append({
+                "id": f"{ALERT_KIND}:{rs.label}:{hit.rule}:{fid}",
+                "financing_id": fid,
+                "props": {
+                    "kind": ALERT_KIND, "severity": "high", "status": "open",
+                    "scope": f"financing:{fid}", "financing_id": fid,
+                    "message": f"{'; '.join(hit.reasons)} (rule {hit.rule} of {rs.label})",
+                    "evidence": json.dumps(
+                        {"rule_set": rs.label, "rule": hit.rule, "indicators": ind},
+                        sort_keys=True,
+                    ),
+                    "raised_at": now, "created_at": now,
+                },
+            })  # fmt: skip
+    raised = pq.merge_financing_alerts(driver, database, alerts)
+    return EarlyWarnings(rs.label, len(values), counted, raised)
+
+
+def end_of_day_rules(driver: Driver, database: str, as_of: date) -> int:
+    """The hook `finance.postloan.end_of_day` runs after its own warnings: the number of
+    early-warning alerts raised."""
+    return early_warnings(driver, database, as_of).raised

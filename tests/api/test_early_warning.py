@@ -1,0 +1,116 @@
+"""Post-loan rules at work, through HTTP: the end-of-day job (`runEndOfDay`) evaluates the
+post-loan rule set in force (the shipped one) on every financing with money out; when the
+borrower's core stops being active (a registry event) or defaults on its own financings, an
+early-warning alert is raised on the affected financing with the rule and the indicator
+values, listed by `alerts`; running the job again raises nothing twice. A post-loan rule set
+goes through the same checks as approval: its own catalogue and outcomes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from neo4j import Driver
+
+from api.security import Role
+from decisions import monitoring
+from decisions.engine import RULESETS, compile_rule_set, shipped
+from decisions.errors import RuleSetInvalid
+from finance import lifecycle
+from tests.api.conftest import gql
+from tests.finance.test_lifecycle import D0, _app, _setup
+
+pytestmark = pytest.mark.neo4j
+
+EOD = """
+mutation($asOf: Date!) {
+  runEndOfDay(asOf: $asOf) { reviewed maturityWarnings overdueAlerts earlyWarnings }
+}
+"""
+ALERTS = """
+query($financingId: String) {
+  alerts(financingId: $financingId, first: 20) {
+    edges { node { id kind severity status message financingIds enterpriseIds evidence } }
+  }
+}
+"""
+
+
+def _q(client: httpx.Client, headers: dict[str, str], query: str, **v: object) -> Any:
+    r = gql(client, headers, query, **v)
+    body = r.json()
+    assert r.status_code == 200 and "errors" not in body, body
+    return body["data"]
+
+
+def _financing(db: Driver, database: str) -> str:
+    _setup(db, database, [("INV-PL", 100_000_000)])
+    app = lifecycle.submit_application(db, database, _app("PL1", "INV-PL", 50_000_000), D0)
+    assert app.financing_id is not None, app.reasons
+    lifecycle.sign_contract(db, database, app.financing_id, "CT-PL", D0)
+    lifecycle.disburse(db, database, app.financing_id, D0)
+    return app.financing_id
+
+
+def test_a_core_leaving_the_registry_raises_an_early_warning_on_its_suppliers_financing(
+    db: Driver, database: str, client: httpx.Client, login: Callable[..., dict[str, str]]
+) -> None:
+    fid = _financing(db, database)
+    officer = login(Role.CREDIT_OFFICER)
+    quiet = _q(client, officer, EOD, asOf=D0.isoformat())["runEndOfDay"]
+    assert quiet["earlyWarnings"] == 0
+
+    # The registry reports the core (C, which T1 supplies) in liquidation.
+    db.execute_query("MATCH (c:Enterprise {id: 'C'}) SET c.status = 'liquidating'",
+                     database_=database)  # fmt: skip
+    before = monitoring.hits().get(("rules:postloan@shipped", "core_not_active", "alert"), 0)
+    run = _q(client, officer, EOD, asOf=D0.isoformat())["runEndOfDay"]
+    assert run["earlyWarnings"] == 1
+    after = monitoring.hits().get(("rules:postloan@shipped", "core_not_active", "alert"), 0)
+    assert after == before + 1  # the served app runs in this process: its counter
+
+    edges = _q(client, officer, ALERTS, financingId=fid)["alerts"]["edges"]
+    warnings = [e["node"] for e in edges if e["node"]["kind"] == "early_warning"]
+    assert len(warnings) == 1
+    w = warnings[0]
+    assert w["severity"] == "high" and w["status"] == "open"
+    assert w["financingIds"] == [fid] and "T1" in w["enterpriseIds"]
+    assert "core C of Tier One Parts is liquidating, not active" in w["message"]
+    assert "rule core_not_active of rules:postloan@shipped" in w["message"]
+    evidence = w["evidence"] if isinstance(w["evidence"], dict) else json.loads(w["evidence"])
+    evidence = evidence if "rule" in evidence else json.loads(evidence)
+    assert evidence["rule"] == "core_not_active"
+    assert evidence["rule_set"] == "rules:postloan@shipped"
+    assert evidence["indicators"]["core_id"] == "C"
+    assert evidence["indicators"]["core_status"] == "liquidating"
+    assert evidence["indicators"]["financing_id"] == fid
+    assert evidence["indicators"]["outstanding_minor"] == 50_000_000
+
+    # Again the same day: nothing raised twice.
+    assert _q(client, officer, EOD, asOf=D0.isoformat())["runEndOfDay"]["earlyWarnings"] == 0
+
+    # The core defaults on a financing of its own: a second rule fires on T1's financing.
+    db.execute_query(
+        "MATCH (c:Enterprise {id: 'C'}) CREATE (:Financing {id: 'F-CORE', status: 'overdue', "
+        "origin: 'loaded'})-[:BORROWER]->(c)", database_=database)  # fmt: skip
+    assert _q(client, officer, EOD, asOf=D0.isoformat())["runEndOfDay"]["earlyWarnings"] == 1
+    edges = _q(client, officer, ALERTS, financingId=fid)["alerts"]["edges"]
+    messages = sorted(e["node"]["message"] for e in edges if e["node"]["kind"] == "early_warning")
+    assert any("core C of Tier One Parts has 1 overdue financings" in m for m in messages)
+
+
+def test_post_loan_rule_sets_read_their_own_catalogue_and_outcomes() -> None:
+    rs = shipped("postloan")
+    assert rs.label == "rules:postloan@shipped"
+    doc = json.loads((RULESETS / "postloan.json").read_text(encoding="utf-8"))
+    rows = doc["nodes"][1]["content"]["rules"]
+    rows[0]["when"] = "limit_minor > 0"  # an approval indicator, not a post-loan one
+    rows[1]["outcome"] = "'decline'"  # post-loan rows alert or note
+    with pytest.raises(RuleSetInvalid) as e:
+        compile_rule_set(json.dumps(doc), "postloan", "t")
+    text = str(e.value)
+    assert "unknown indicator limit_minor" in text
+    assert "outcome must be one of alert, note, got \"'decline'\"" in text
