@@ -20,7 +20,9 @@ then the refers, then the notes, then the terms' own sentences (limit, reduction
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
+import random
 import re
 import string
 import threading
@@ -42,6 +44,8 @@ SHIPPED_VERSION = "shipped"
 OUTCOMES = ("decline", "refer", "note")
 NODE_TYPES = frozenset({"inputNode", "outputNode", "decisionTableNode", "expressionNode"})
 ROW_OUTPUTS = ("rule", "outcome", "reason")
+# ``unique`` (no case may match two rows) is ChainLens's: checked at draft, run as ``first``.
+HIT_POLICIES = ("collect", "first", "unique")
 _KEYWORDS = frozenset({"and", "or", "not", "in", "true", "false", "null"})
 _STRINGS = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|`(?:[^`\\]|\\.)*`")
 _NAMES = re.compile(r"(?<![\w.$#])([A-Za-z_]\w*)\b(?!\s*\()")
@@ -101,7 +105,10 @@ APPROVAL_STAGE = Stage("approval", BY_NAME, OUTCOMES)
 # Post-loan early warning: an ``alert`` row raises an alert on the financing, a ``note`` row
 # is counted in the metrics only.
 POSTLOAN_STAGE = Stage("postloan", POSTLOAN_BY_NAME, ("alert", "note"))
-STAGES = {s.name: s for s in (APPROVAL_STAGE, POSTLOAN_STAGE)}
+# Disbursement: the approval catalogue read again when the money goes out; a ``decline``
+# row stops the disbursement.
+DISBURSEMENT_STAGE = Stage("disbursement", BY_NAME, ("decline", "note"))
+STAGES = {s.name: s for s in (APPROVAL_STAGE, POSTLOAN_STAGE, DISBURSEMENT_STAGE)}
 
 
 def stage_of(name: str) -> Stage:
@@ -189,7 +196,9 @@ class CompiledRuleSet:
     def _hits(self, indicators: Mapping[str, Any], result: Mapping[str, Any]) -> tuple[Hit, ...]:
         hits: list[Hit] = []
         for path in self.tables:
-            for row in result.get(path) or []:
+            fired = result.get(path) or []
+            # A 'first' (or 'unique') table gives its one row, not a list.
+            for row in [fired] if isinstance(fired, dict) else fired:
                 reason = row.get("reason")
                 if isinstance(reason, list):
                     said = tuple(str(r) for r in reason)
@@ -316,8 +325,9 @@ def compile_rule_set(content: str | Mapping[str, Any], name: str, version: str) 
     if problems:
         raise RuleSetInvalid(problems)
     try:
-        _ENGINE.create_decision(json.dumps(doc)).validate()
-        engine = zen.ZenEngine({"loader": {"type": "static", "content": {KEY: doc}}})
+        model = _for_engine(doc)
+        _ENGINE.create_decision(json.dumps(model)).validate()
+        engine = zen.ZenEngine({"loader": {"type": "static", "content": {KEY: model}}})
     except RuntimeError as e:
         raise RuleSetInvalid([f"the engine refuses the model: {_first_line(e)}"]) from e
     compiled = CompiledRuleSet(name, version, text, tuple(tables), tuple(rules), engine)
@@ -330,13 +340,26 @@ def compile_rule_set(content: str | Mapping[str, Any], name: str, version: str) 
     return compiled
 
 
+def _for_engine(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """The model ZEN runs: a ``unique`` table (checked to have no overlapping rows) runs
+    as ``first``, which gives the same row when at most one matches."""
+    model: dict[str, Any] = json.loads(json.dumps(doc))
+    for node in model["nodes"]:
+        c = node.get("content")
+        if isinstance(c, dict) and node.get("type") == "decisionTableNode" and (
+            c.get("hitPolicy") == "unique"
+        ):
+            c["hitPolicy"] = "first"
+    return model
+
+
 def _check_table(
     label: str, content: Mapping[str, Any], known: set[str], problems: list[str],
     tables: list[str], rules: list[str], stage: Stage,
 ) -> None:  # fmt: skip
     where = f"table {label!r}"
-    if content.get("hitPolicy") not in ("collect", "first"):
-        problems.append(f"{where}: hitPolicy must be 'collect' or 'first'")
+    if content.get("hitPolicy") not in HIT_POLICIES:
+        problems.append(f"{where}: hitPolicy must be one of {', '.join(HIT_POLICIES)}")
     path = content.get("outputPath")
     if not path:
         problems.append(f"{where}: needs an outputPath (where its fired rows go)")
@@ -365,6 +388,9 @@ def _check_table(
             _check_expression(at, cell, known, problems, unary=bool(col.get("field")))
             if cell.strip() and not col.get("field") and not _names(cell) - set(stage.catalogue):
                 _check_boolean(at, cell, sample, problems)
+            field = col.get("field")
+            if cell.strip() and field and not _names(f"{field} {cell}") - set(stage.catalogue):
+                _check_unary(at, str(col.get("name")), str(field), cell, sample, problems)
         for oid, field in out_fields.items():
             cell = str(row.get(oid, "") or "")
             _check_expression(f"{at}, {field}", cell, known, problems)
@@ -373,7 +399,147 @@ def _check_table(
                                 f"got {cell!r}")  # fmt: skip
             if field == "reason":
                 _check_template(at, cell, problems, stage)
+    if content.get("hitPolicy") == "unique" and not problems:
+        _check_overlaps(where, content, stage, out_fields, problems)
     known.add(str(path))
+
+
+_NUMBERS = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?")
+
+
+def _literals(text: str) -> tuple[list[str], list[float]]:
+    """The text and number literals of an expression."""
+    strings = [m[1:-1] for m in _STRINGS.findall(text)]
+    numbers = [float(n) for n in _NUMBERS.findall(_STRINGS.sub("''", text))]
+    return strings, numbers
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "text"
+    return "list" if isinstance(value, list) else "null"
+
+
+def _check_unary(
+    where: str, column: str, field: str, cell: str, sample: Mapping[str, Any],
+    problems: list[str],
+) -> None:  # fmt: skip
+    """A cell of a column over an indicator (``fraud_score`` with ``>= 0.8``) must test
+    values of that indicator's type: a number is not compared with text, text not with a
+    number, a yes/no not with either."""
+    try:
+        value = zen.evaluate_expression(field, dict(sample))
+    except RuntimeError:
+        return  # the column's own expression is reported by its check
+    kind = _kind(value)
+    strings, numbers = _literals(cell)
+    wrong = (
+        (kind == "number" and strings and "text")
+        or (kind == "text" and numbers and not strings and "a number")
+        or (kind == "boolean" and (strings or numbers) and ("text" if strings else "a number"))
+    )
+    if wrong:
+        problems.append(f"{where}: column {column!r} ({field}) is {kind} but {cell!r} "
+                        f"compares it with {wrong}")  # fmt: skip
+        return
+    try:
+        got = zen.evaluate_unary_expression(cell, {**sample, "$": value})
+    except RuntimeError as e:
+        problems.append(f"{where}: {cell!r} fails on column {column!r} ({field}, {kind}) "
+                        f"({_first_line(e)})")  # fmt: skip
+        return
+    if not isinstance(got, bool):
+        problems.append(f"{where}: cell {cell!r} gives {type(got).__name__}, not true/false")
+
+
+_PROBES = 5_000  # the most cases an overlap check evaluates per table
+
+
+def _candidates(ind: Indicator, strings: list[str], numbers: list[float]) -> list[Any]:
+    """Values of an indicator on and around every literal of the table: where two rows'
+    conditions can meet."""
+    if ind.type == "boolean":
+        out: list[Any] = [True, False]
+    elif ind.type == "string":
+        out = [*sorted(set(strings)), "x"]
+    elif ind.type == "string[]":
+        out = [[], ["x"], ["x", "y", "z"]]
+    else:
+        step = 1 if ind.type == "integer" else 0.001
+        vals = {0.0, *numbers}
+        grid = {v + d for v in vals for d in (-step, 0, step)}
+        out = sorted(int(v) if ind.type == "integer" else v for v in grid)
+    return [*out, None] if ind.nullable else out
+
+
+def _check_overlaps(
+    where: str, content: Mapping[str, Any], stage: Stage, out_fields: Mapping[Any, Any],
+    problems: list[str],
+) -> None:  # fmt: skip
+    """Hit policy ``unique``: no case may match two rows. Every row's conditions are
+    evaluated on cases built from the indicators the table reads, on and around each
+    literal it names; two rows that both match one case are refused with that case."""
+    inputs = content.get("inputs") or []
+    rows = content.get("rules") or []
+    texts = [str(c.get("field") or "") for c in inputs] + [
+        str(r.get(c.get("id"), "") or "") for r in rows for c in inputs
+    ]
+    names = sorted(set().union(*(_names(t) for t in texts)) & set(stage.catalogue))
+    strings: list[str] = []
+    numbers: list[float] = []
+    for t in texts:
+        s_, n_ = _literals(t)
+        strings += s_
+        numbers += n_
+    values = [_candidates(stage.catalogue[n], strings, numbers) for n in names]
+    total = 1
+    for v in values:
+        total *= len(v)
+    rng = random.Random(0)
+    cases = (
+        itertools.product(*values) if total <= _PROBES
+        else (tuple(rng.choice(v) for v in values) for _ in range(_PROBES))
+    )  # fmt: skip
+    base = sample_indicators(stage.catalogue)
+    compiled = [
+        [
+            (
+                zen.compile_unary_expression(cell) if c.get("field") else
+                zen.compile_expression(cell),
+                zen.compile_expression(str(c["field"])) if c.get("field") else None,
+            )
+            for c in inputs if (cell := str(r.get(c.get("id"), "") or "")).strip()
+        ]
+        for r in rows
+    ]  # fmt: skip
+    rid = _col(out_fields, "rule")
+    ids = [_literal(str(r.get(rid, ""))) or f"row {i}" for i, r in enumerate(rows, start=1)]
+    seen: set[tuple[int, int]] = set()
+    for case in cases:
+        ctx = {**base, **dict(zip(names, case, strict=True))}
+        matched = [i for i, cells in enumerate(compiled) if _matches(cells, ctx)]
+        for a, b in itertools.combinations(matched, 2):
+            if (a, b) in seen:
+                continue
+            seen.add((a, b))
+            shown = ", ".join(f"{n}={json.dumps(ctx[n])}" for n in names)
+            problems.append(f"{where}: rules {ids[a]} and {ids[b]} overlap (both match when "
+                            f"{shown}); hit policy 'unique' allows one")  # fmt: skip
+
+
+def _matches(cells: list[tuple[Any, Any]], ctx: Mapping[str, Any]) -> bool:
+    try:
+        for cond, field in cells:
+            got = cond.evaluate({**ctx, "$": field.evaluate(ctx)} if field else ctx)
+            if got is not True:
+                return False
+    except RuntimeError:
+        return False
+    return True
 
 
 def _col(out_fields: Mapping[Any, Any], field: str) -> Any:

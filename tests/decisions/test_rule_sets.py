@@ -16,7 +16,7 @@ from neo4j import Driver
 
 from decisions import lifecycle as dl
 from decisions import monitoring
-from decisions.engine import SHIPPED_APPROVAL, compile_rule_set, shipped
+from decisions.engine import RULESETS, SHIPPED_APPROVAL, compile_rule_set, shipped
 from decisions.errors import Forbidden, InvalidState, RuleSetInvalid
 from decisions.indicators import BY_NAME, CATALOGUE
 from finance import lifecycle
@@ -153,3 +153,58 @@ def test_the_shipped_rule_set_compiles_and_names_its_rules() -> None:
     rs = shipped()
     assert rs.label == "rules:approval@shipped"
     assert rs.rules[0] == "product_rules" and "auto_approval_limit" in rs.rules
+
+
+def _dpd_table(policy: str, cells: list[str]) -> str:
+    """A post-loan rule set of one table over the ``dpd`` column."""
+    doc: dict[str, Any] = json.loads((RULESETS / "postloan.json").read_text(encoding="utf-8"))
+    table = doc["nodes"][1]["content"]
+    table["hitPolicy"] = policy
+    table["inputs"] = [{"id": "dpd", "name": "DPD", "field": "dpd"}]
+    table["rules"] = [
+        {"_id": f"r{i}", "dpd": cell, "rule": f"'r{i}'", "outcome": "'alert'",
+         "reason": "'{financing_id} is {dpd} days past due'"}
+        for i, cell in enumerate(cells, start=1)
+    ]  # fmt: skip
+    return json.dumps(doc)
+
+
+def _refused_postloan(content: str) -> str:
+    with pytest.raises(RuleSetInvalid) as e:
+        compile_rule_set(content, "postloan", "t")
+    return str(e.value)
+
+
+def test_type_mismatches_in_table_cells_are_refused() -> None:
+    # A number column tested against text: equal to nothing, or an engine error at run time.
+    msg = _refused_postloan(_dpd_table("collect", ["'late'", ">= 'late'", "> 30"]))
+    assert "rule r1: column 'DPD' (dpd) is number but \"'late'\" compares it with text" in msg
+    assert "rule r2: column 'DPD' (dpd) is number but \">= 'late'\" compares it with text" in msg
+    assert "rule r3" not in msg
+    # A text column tested against a number, in an approval table.
+    doc = _model()
+    table = next(n for n in doc["nodes"] if n["id"] == "screening")["content"]
+    table["inputs"].append({"id": "st", "name": "Status", "field": "status"})
+    _rows(doc)[1]["st"] = "> 3"
+    assert "column 'Status' (status) is text but '> 3' compares it with a number" in _refused(doc)
+
+
+def test_overlapping_rows_are_refused_where_the_hit_policy_is_unique(
+    db: Driver, database: str
+) -> None:
+    content = _dpd_table("unique", ["< 30", "[30..90]", ">= 90"])
+    msg = _refused_postloan(content)
+    assert "rules r2 and r3 overlap (both match when dpd=90); hit policy 'unique' allows one" in msg
+    with pytest.raises(RuleSetInvalid):
+        dl.draft(db, database, "postloan", content, "co1")
+    assert dl.list_versions(db, database) == []  # nothing stored, nothing to publish
+    # Without the overlap it is accepted and runs with one row per case; collect and first
+    # tables may overlap.
+    ok = compile_rule_set(_dpd_table("unique", ["< 30", "[30..90]", "> 90"]), "postloan", "t")
+    assert [h.rule for h in ok.fire({"financing_id": "F", "dpd": 90})] == ["r2"]
+    assert [h.reasons for h in ok.fire({"financing_id": "F", "dpd": 91})] == [
+        ("F is 91 days past due",)
+    ]
+    first = compile_rule_set(_dpd_table("first", ["< 30", "[30..90]", ">= 90"]), "postloan", "t")
+    assert [h.rule for h in first.fire({"financing_id": "F", "dpd": 90})] == ["r2"]
+    compile_rule_set(_dpd_table("collect", ["< 30", "[30..90]", ">= 90"]), "postloan", "t")
