@@ -161,6 +161,9 @@ class ApplicationStatus(StrEnum):
     APPROVED = "approved"
     DECLINED = "declined"  # by policy
     REJECTED = "rejected"  # by the checker
+    # offers to several funders (docs/finance.md#offers-to-several-funders)
+    OFFERED = "offered"  # a funder's offer: its line is held, waiting for the borrower
+    LAPSED = "lapsed"  # the borrower took another funder's offer; the hold is released
 
 
 class FunderKind(StrEnum):
@@ -421,7 +424,8 @@ PROPERTIES: dict[Label, frozenset[str]] = {
             *_LOCK, "status", "enterprise_id", "product_id", "amount_minor", "currency",
             "collateral_ids", "maker", "maker_role", "created_at", "financing_id", "reasons",
             "decided_amount_minor", "rate_bps", "policy_version", "decided_at", "checker",
-            "reviewed_at", "review_note", "conditions", "_new", "funder_id",
+            "reviewed_at", "review_note", "conditions", "_new", "funder_id", "offer_of",
+            "line_id", "accepted_by", "accepted_at", "lapsed_at",
         ),
         Label.FINANCING: (
             *_LOADED, *_LOCK, "status", "origin", "lender", "product_kind", "product_id",

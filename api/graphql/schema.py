@@ -25,6 +25,7 @@ from api.graphql.explorer import ExplorerQuery
 from api.graphql.extensions import DomainErrors
 from api.graphql.finance import FinanceMutation, FinanceQuery
 from api.graphql.lists import ListsQuery
+from api.graphql.offers import OffersMutation
 from api.graphql.receivables import ChainFinanceMutation, ChainFinanceQuery
 from api.graphql.reports import ReportsQuery
 from api.graphql.resolution import ResolutionMutation
@@ -61,6 +62,7 @@ MUTATION_TYPES: tuple[type, ...] = (
     CasesMutation,
     ChainFinanceMutation,
     DecisionsMutation,
+    OffersMutation,
 )
 SUBSCRIPTION_TYPES: tuple[type, ...] = (SensorsSubscription,)
 

@@ -116,6 +116,11 @@ SCOPES: Mapping[str, Scoping] = {
     "Mutation.changeCreditLimit": owned(Label.CREDIT_LINE, "id"),
     "Mutation.freezeCreditLine": owned(Label.CREDIT_LINE, "id"),
     "Mutation.unfreezeCreditLine": owned(Label.CREDIT_LINE, "id"),
+    # offers to several funders: each funder decides its own; the borrower's side (the
+    # default funder's staff, or the borrower's own user) offers and accepts
+    "Mutation.decideOffer": owned(Label.APPLICATION, "id"),
+    "Mutation.offerApplication": Scoping(Scope.DEFAULT_BOOK, party="input.enterpriseId"),
+    "Mutation.acceptOffer": Scoping(Scope.DEFAULT_BOOK, party=FILTERED),
     # ---- the chain's receivables and vouchers: shared by funders, an enterprise's own --
     "Query.voucherList": shared(FILTERED),
     "Query.payables": shared("coreId"),

@@ -154,3 +154,84 @@ def test_a_binding_change_revokes_tokens(
     assert r.status_code == 401
     with pytest.raises(ValueError, match="no funder"):
         bind(db, database, "officer-bank-a", "no-such-funder", None)
+
+
+OFFER = """mutation($input: OfferInput!) { offerApplication(input: $input) {
+  id status funderId } }"""
+DECIDE = """mutation($id: ID!, $approve: Boolean!, $rate: Int) {
+  decideOffer(id: $id, approve: $approve, rateBps: $rate) { id status rateBps funderId } }"""
+ACCEPT = """mutation($id: ID!) { acceptOffer(id: $id) { id status financingId funderId } }"""
+HELD = """query($id: ID!) { creditLine(id: $id) { held } }"""
+
+
+def test_an_application_offered_to_three_funders(
+    db: Driver, database: str, funders: dict[str, Any], client: httpx.Client
+) -> None:
+    """Three funders: bank-a and fact-b offer (holding their lines), fin-c declines; the
+    borrower's own user accepts bank-a's; fact-b's offer lapses and its hold is released."""
+    save_funder(db, database, "fin-c", "Finance C", FunderKind.FINANCE_COMPANY, "test",
+                datetime.now(UTC))  # fmt: skip
+    add_user(db, database, "officer-fin-c", PASSWORD, [Role.CREDIT_OFFICER], funder_id="fin-c")
+    add_user(db, database, "t1-user", PASSWORD, [Role.RELATIONSHIP_MANAGER], enterprise_id="T1")
+    tokens = {}
+    for name in ("officer-fin-c", "t1-user"):
+        r = client.post("/auth/token", json={"username": name, "password": PASSWORD})
+        tokens[name] = {"Authorization": f"Bearer {r.json()['access_token']}"}
+    borrower = tokens["t1-user"]
+    a, b = funders["bank-a"], funders["fact-b"]
+
+    def held(funder: dict[str, Any]) -> int:
+        return int(_data(gql(client, funder["officer"], HELD, id=funder["line"]),
+                         "creditLine")["held"])  # fmt: skip
+
+    before = {"a": held(a), "b": held(b)}
+    offers = _data(gql(client, borrower, OFFER, input={
+        "id": "REQ-1", "enterpriseId": "T1", "productId": "factoring_recourse",
+        "amount": 100_000_000, "collateralIds": ["INV-OPEN-2"],
+        "funderIds": ["bank-a", "fact-b", "fin-c"]}), "offerApplication")  # fmt: skip
+    assert {o["id"]: o["status"] for o in offers} == {
+        "REQ-1@bank-a": "submitted", "REQ-1@fact-b": "submitted", "REQ-1@fin-c": "submitted"}
+    # The same request again: the same offers, nothing new.
+    assert len(_data(gql(client, borrower, OFFER, input={
+        "id": "REQ-1", "enterpriseId": "T1", "productId": "factoring_recourse",
+        "amount": 100_000_000, "collateralIds": ["INV-OPEN-2"],
+        "funderIds": ["fact-b", "bank-a", "fin-c"]}), "offerApplication")) == 3  # fmt: skip
+    # Each funder sees and decides only its own offer.
+    r = gql(client, a["officer"], DECIDE, id="REQ-1@fact-b", approve=True)
+    assert r.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    got_a = _data(gql(client, a["officer"], DECIDE, id="REQ-1@bank-a", approve=True),
+                  "decideOffer")  # fmt: skip
+    got_b = _data(gql(client, b["officer"], DECIDE, id="REQ-1@fact-b", approve=True, rate=900),
+                  "decideOffer")  # fmt: skip
+    got_c = _data(gql(client, tokens["officer-fin-c"], DECIDE, id="REQ-1@fin-c",
+                      approve=False), "decideOffer")  # fmt: skip
+    assert (got_a["status"], got_b["status"], got_b["rateBps"], got_c["status"]) == (
+        "offered", "offered", 900, "rejected")
+    assert held(a) == before["a"] + 100_000_000 and held(b) == before["b"] + 100_000_000
+    assert _ids(_data(gql(client, b["officer"], LISTS))["applications"]) == {
+        b["app"], "REQ-1@fact-b"}
+    # The borrower's user sees its own firm's offers at every funder, and nothing else.
+    mine = _data(gql(client, borrower, """{ applications(first: 100) {
+      edges { node { id } } } }"""), "applications")  # fmt: skip
+    assert {"REQ-1@bank-a", "REQ-1@fact-b", "REQ-1@fin-c"} <= _ids(mine)
+    r = gql(client, borrower, """{ applications(enterpriseId: "C") { totalCount } }""")
+    assert r.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    r = gql(client, borrower, FIN, id=a["fin"])
+    assert r.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    # Accept bank-a's: it becomes a financing; fact-b's lapses and its hold is released.
+    after = {o["id"]: o for o in _data(gql(client, borrower, ACCEPT, id="REQ-1@bank-a"),
+                                       "acceptOffer")}  # fmt: skip
+    assert after["REQ-1@bank-a"]["status"] == "approved"
+    assert after["REQ-1@bank-a"]["financingId"]
+    assert after["REQ-1@fact-b"]["status"] == "lapsed"
+    assert after["REQ-1@fin-c"]["status"] == "rejected"
+    assert held(b) == before["b"]
+    assert held(a) == before["a"] + 100_000_000  # now the financing's hold
+    fin = _data(gql(client, a["officer"], FIN, id=after["REQ-1@bank-a"]["financingId"]),
+                "financing")  # fmt: skip
+    assert fin["funderId"] == "bank-a" and fin["lineId"] == a["line"]
+    # Accepting again answers the same; another offer of the request cannot be taken now.
+    again = _data(gql(client, borrower, ACCEPT, id="REQ-1@bank-a"), "acceptOffer")
+    assert {o["id"]: o["status"] for o in again} == {k: v["status"] for k, v in after.items()}
+    r = gql(client, borrower, ACCEPT, id="REQ-1@fact-b")
+    assert r.json()["errors"][0]["extensions"]["code"] == "CONFLICT"
