@@ -705,9 +705,11 @@ def finance_eod(
     as_of: Annotated[str | None, typer.Option(help="ISO date; default today (UTC).")] = None,
 ) -> None:
     """End of day: expire undrawn approvals, accrue interest, then days past due, penalties,
-    five-tier class, provisions; alerts for financings maturing within a week or overdue."""
+    five-tier class, provisions; alerts for financings maturing within a week or overdue;
+    then the post-loan rule set's early warnings."""
     from datetime import UTC, date, datetime
 
+    from decisions.postloan import end_of_day_rules
     from finance.postloan import end_of_day
     from graph.driver import open_driver
 
@@ -715,11 +717,12 @@ def finance_eod(
     settings = _settings()
     _ensure_neo4j(settings)
     with open_driver(settings) as driver:
-        run = end_of_day(driver, settings.neo4j_database, day)
+        run = end_of_day(driver, settings.neo4j_database, day, end_of_day_rules)
     console.print(
         f"{day}: expired {run.expired} undrawn approvals, accrued {run.accrued} financings,"
         f" reviewed delinquency of {run.reviewed}; {run.maturity_warnings} new maturity"
-        f" warnings, {run.overdue_alerts} new overdue alerts"
+        f" warnings, {run.overdue_alerts} new overdue alerts, {run.early_warnings} new early"
+        " warnings (post-loan rules)"
     )
 
 

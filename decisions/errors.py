@@ -35,3 +35,9 @@ class InvalidState(DecisionsError):
     """A life-cycle step that the rule set's status does not allow."""
 
     http_status = 409
+
+
+class DisbursementRefused(DecisionsError):
+    """The disbursement rule set in force declines to pay out a financing now."""
+
+    http_status = 409

@@ -22,6 +22,7 @@ from api.graphql.permissions import READERS, requires
 from api.graphql.scalars import BigInt
 from api.idempotency import idempotent
 from api.security import Role
+from decisions import disbursement as dd
 from decisions import lifecycle as dl
 from decisions import postloan as dp
 from finance import collateral as fc
@@ -616,11 +617,13 @@ class FinanceMutation:
     ) -> Financing:
         return _fin(await info.context.call(lc.sign_contract, str(financing_id), contract_no))
 
-    @_mutation("Disburse a contracted financing on a date.", CREDIT)
+    @_mutation("Disburse a contracted financing on a date, once the disbursement rule set in "
+               "force (the borrower's status and scores now) does not decline it.",
+               CREDIT)  # fmt: skip
     async def disburse(
         self, info: Info[Context, None], financing_id: strawberry.ID, on: date
     ) -> Financing:
-        return _fin(await info.context.call(lc.disburse, str(financing_id), on))
+        return _fin(await info.context.call(dd.disburse, str(financing_id), on))
 
     @_mutation("Apply a repayment (interest first, then principal). Retry-safe by request id, "
                "which is the caller's own: the same id again answers the first repayment, "

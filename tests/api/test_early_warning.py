@@ -3,7 +3,8 @@ post-loan rule set in force (the shipped one) on every financing with money out;
 borrower's core stops being active (a registry event) or defaults on its own financings, an
 early-warning alert is raised on the affected financing with the rule and the indicator
 values, listed by `alerts`; running the job again raises nothing twice. A post-loan rule set
-goes through the same checks as approval: its own catalogue and outcomes."""
+goes through the same checks as approval: its own catalogue and outcomes. `disburse`
+re-evaluates the disbursement rules: a fraud score risen since approval stops the payment."""
 
 from __future__ import annotations
 
@@ -114,3 +115,34 @@ def test_post_loan_rule_sets_read_their_own_catalogue_and_outcomes() -> None:
     text = str(e.value)
     assert "unknown indicator limit_minor" in text
     assert "outcome must be one of alert, note, got \"'decline'\"" in text
+
+
+DISBURSE = """
+mutation($id: ID!, $on: Date!) { disburse(financingId: $id, on: $on) { id status } }
+"""
+
+
+def test_disbursement_re_evaluates_the_disbursement_rules(
+    db: Driver, database: str, client: httpx.Client, login: Callable[..., dict[str, str]]
+) -> None:
+    _setup(db, database, [("INV-D", 100_000_000)])
+    app = lifecycle.submit_application(db, database, _app("D1", "INV-D", 50_000_000), D0)
+    fid = app.financing_id
+    assert fid is not None, app.reasons
+    lifecycle.sign_contract(db, database, fid, "CT-D", D0)
+    officer = login(Role.CREDIT_OFFICER)
+
+    # Between approval and disbursement the borrower's fraud score rises past 0.80.
+    db.execute_query("MATCH (e:Enterprise {id: 'T1'}) SET e.fraud_score = 0.91",
+                     database_=database)  # fmt: skip
+    r = gql(client, officer, DISBURSE, id=fid, on=D0.isoformat()).json()
+    assert r.get("data") is None or r["data"].get("disburse") is None
+    message = r["errors"][0]["message"]
+    assert "rules:disbursement@shipped refuses to disburse" in message
+    assert "fraud score 0.91 is at or above 0.80 at disbursement" in message
+    assert lifecycle.get_financing(db, database, fid).status == "contracted"  # nothing paid
+
+    db.execute_query("MATCH (e:Enterprise {id: 'T1'}) SET e.fraud_score = 0.1",
+                     database_=database)  # fmt: skip
+    done = _q(client, officer, DISBURSE, id=fid, on=D0.isoformat())["disburse"]
+    assert done["status"] == "active"
