@@ -16,6 +16,7 @@ from neo4j import Driver
 
 from finance.policy import EnterpriseFacts, Evaluator, Verdict, evaluate, read_facts
 from finance.products import Collateral, Product, load_products
+from graph.model import DEFAULT_FUNDER
 
 
 @dataclass(frozen=True)
@@ -96,9 +97,11 @@ def match_products(
     include_ineligible: bool = False,
     today: date | None = None,
     evaluator: Evaluator = evaluate,
+    funder: str = DEFAULT_FUNDER,
 ) -> list[ProductMatch]:
     """Eligible products for an enterprise, best first, with indicative terms and reasons
-    (with `include_ineligible`, the others follow with the rules they fail)."""
-    facts = read_facts(driver, database, enterprise_id, currency, today)
+    (with `include_ineligible`, the others follow with the rules they fail); the lines
+    weighed are ``funder``'s."""
+    facts = read_facts(driver, database, enterprise_id, currency, today, funder)
     matches = match_for_facts(facts, currency, evaluator)
     return matches if include_ineligible else [m for m in matches if m.eligible]

@@ -13,7 +13,9 @@ from strawberry.types import Info
 from api.graphql.context import Context
 from api.graphql.permissions import READERS, requires
 from api.graphql.scalars import BigInt
+from finance.errors import Forbidden
 from graph.enterprises import Neighbour
+from graph.model import DEFAULT_FUNDER
 from graph.queries import explorer as domain
 
 
@@ -73,6 +75,14 @@ class ExplorerQuery:
         per_node: int = 200,
     ) -> SubgraphType:
         chosen = [domain.Layer(x.value) for x in (layers or [Layer.TRADE])]
+        user = info.context.user
+        if domain.Layer.FINANCING in chosen and (
+            (user.book is not None and user.book != DEFAULT_FUNDER) or user.enterprise_id
+        ):
+            # Its leaves are every funder's financings and lines: the shared chain graph
+            # stops at the book (docs/api.md#several-funders).
+            raise Forbidden("the financing layer is not available to a funder's or an "
+                            "enterprise's users yet")  # fmt: skip
         g = cast(
             domain.Subgraph,
             await info.context.call(

@@ -391,7 +391,7 @@ class FinanceQuery:
         evaluator = await info.context.call(dl.evaluator, dl.APPROVAL, False)
         found = cast(list[fm.ProductMatch], await info.context.call(
             fm.match_products, str(enterprise_id), currency, include_ineligible,
-            evaluator=evaluator))
+            evaluator=evaluator, funder=info.context.user.writes_for))
         return [
             ProductMatch(
                 product_id=strawberry.ID(m.product_id), product_name=m.product_name,

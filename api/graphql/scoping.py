@@ -87,7 +87,7 @@ SCOPES: Mapping[str, Scoping] = {
         "actualController", "chainView", "circularTrade", "controlledGroup", "enterprise",
         "enterpriseList", "explore", "fourFlowContract", "fourFlowInvoice",
         "guaranteeChains", "guaranteeCircle", "guaranteeCircles", "indicatorCatalogue",
-        "indicators", "ownership", "prospects", "relatedParties",
+        "ownership", "prospects", "relatedParties",
         "riskScore", "searchEnterprises", "shortestTradePath", "stats", "tiers",
         "tradePaths", "ultimateOwners", "whatIf", "financeProducts", "productMatches",
         "voucherReach",
@@ -138,6 +138,7 @@ SCOPES: Mapping[str, Scoping] = {
         "creditLineProposals", "chainExposure", "groupExposure", "duplicatePledges",
         "alerts", "alertList", "assetReadings", "assetState", "cases", "auditEvents",
         "users", "ruleSets", "simulateRuleSet",
+        "indicators",  # the policy's facts, with the default funder's line headroom
     )},
     **{f"Mutation.{name}": DEFAULT_BOOK for name in (
         "acknowledgeAlert", "decideCreditLineProposal", "proposeCreditLimit",

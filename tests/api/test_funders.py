@@ -235,3 +235,65 @@ def test_an_application_offered_to_three_funders(
     assert {o["id"]: o["status"] for o in again} == {k: v["status"] for k, v in after.items()}
     r = gql(client, borrower, ACCEPT, id="REQ-1@fact-b")
     assert r.json()["errors"][0]["extensions"]["code"] == "CONFLICT"
+
+
+def _values(node: Any, key: str) -> list[Any]:
+    """Every value of ``key`` anywhere in a JSON answer."""
+    if isinstance(node, dict):
+        return [v for k, v in node.items() if k == key] + [
+            x for v in node.values() for x in _values(v, key)]  # fmt: skip
+    if isinstance(node, list):
+        return [x for v in node for x in _values(v, key)]
+    return []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("me", "other"), [("bank-a", "fact-b"), ("fact-b", "bank-a")])
+def test_generated_queries_never_read_the_other_funders_records(
+    funders: dict[str, Any], client: httpx.Client, me: str, other: str
+) -> None:
+    """hypothesis-graphql writes queries over every Query field, with ids drawn from both
+    funders' records; with each funder's token, no answer carries a record of the other
+    (its ids, unless the query itself named them, or its funderId) and nothing fails."""
+    import hypothesis_graphql as hg
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+    from hypothesis_graphql import nodes
+
+    from api.graphql.schema import build_schema
+    from chainlens.settings import Environment, Settings
+
+    records = {f: [funders[f][k] for k in ("app", "fin", "line")] for f in ("bank-a", "fact-b")}
+    ids = [*records["bank-a"], *records["fact-b"], "T1", "C", "INV-OPEN-1"]
+    scalars = {
+        "ID": st.sampled_from(ids).map(nodes.String),
+        "BigInt": st.integers(1, 2**40).map(nodes.Int),
+        "Date": st.dates().map(nodes.String),
+        "DateTime": st.datetimes(timezones=st.just(UTC)).map(
+            lambda d: nodes.String(d.isoformat())),
+        "JSON": st.just(nodes.String("{}")),
+    }  # fmt: skip
+    sdl = str(build_schema(Settings(environment=Environment.TEST)))
+    headers = funders[me]["officer"]
+
+    @settings(max_examples=40, deadline=None, derandomize=True,
+              suppress_health_check=list(HealthCheck))  # fmt: skip
+    @given(query=hg.queries(sdl, custom_scalars=scalars, allow_x00=False))
+    def check(query: str) -> None:
+        response = client.post("/graphql", json={"query": query}, headers=headers)
+        assert response.status_code < 500, response.text[:2000]
+        body = response.json()
+        codes = [(e.get("extensions") or {}).get("code") for e in body.get("errors") or []]
+        assert "INTERNAL" not in codes, body
+        data = body.get("data") or {}
+        assert set(_values(data, "funderId")) <= {me}, (query, data)
+        leaked = [i for i in records[other] if i in json_text(data) and i not in query]
+        assert not leaked, (query, data)
+
+    check()
+
+
+def json_text(data: Any) -> str:
+    import json
+
+    return json.dumps(data, ensure_ascii=False)
