@@ -20,7 +20,14 @@ from typing import Any
 from neo4j import Driver, ManagedTransaction
 
 from decisions import monitoring
-from decisions.engine import CompiledRuleSet, cached, compile_rule_set, shipped
+from decisions.engine import (
+    APPROVAL_STAGE,
+    CompiledRuleSet,
+    cached,
+    compile_rule_set,
+    shipped,
+    stage_of,
+)
 from decisions.errors import Forbidden, InvalidState, NotFound
 from decisions.indicators import indicators_from
 from finance.errors import FinanceError
@@ -247,6 +254,11 @@ def simulate(
         rs = cached(v.content, v.name, str(v.version))
     else:
         rs = compile_rule_set(str(content), "candidate", "unsaved")
+    if stage_of(rs.name) is not APPROVAL_STAGE:
+        raise InvalidState(
+            f"{rs.label} is a {rs.name} rule set: simulation replays approval decisions "
+            "(post-loan rule sets run over the portfolio: decisions.postloan.simulate)"
+        )
     flipped: list[SimulatedDecision] = []
     verdicts: Counter[str] = Counter()
     hits: Counter[str] = Counter()

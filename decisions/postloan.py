@@ -10,7 +10,8 @@ tier, circle, group exposure, the core at the end of its chain) and the core's s
 financing (running again raises nothing twice), whose message is the rule's reason and
 whose ``evidence`` is JSON with the rule set, the rule and every indicator value. Alerts
 reach the ``alerts`` list and the ``alertRaised`` subscription like the others. Every fired
-row counts in ``chainlens_rule_hits_total``.
+row counts in ``chainlens_rule_hits_total``. `simulate` runs a candidate over the current
+portfolio and lists the alerts it would raise, writing nothing.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any
 from neo4j import Driver
 
 from decisions import lifecycle, monitoring
-from decisions.engine import CompiledRuleSet
+from decisions.engine import CompiledRuleSet, compile_rule_set
 from finance.policy import EnterpriseFacts, read_facts
 from graph.queries import decisions as q
 from graph.queries import postloan as pq
@@ -113,3 +114,29 @@ def end_of_day_rules(driver: Driver, database: str, as_of: date) -> int:
     """The hook `finance.postloan.end_of_day` runs after its own warnings: the number of
     early-warning alerts raised."""
     return early_warnings(driver, database, as_of).raised
+
+
+@dataclass(frozen=True)
+class PortfolioSimulation:
+    rule_set: str
+    financings: int  # evaluated
+    alerts: list[tuple[str, str, str]]  # (financing, rule, reason) the rule set would raise
+    hits: dict[str, int]  # rule -> financings it fires on
+
+
+def simulate(
+    driver: Driver, database: str, content: str, as_of: date | None = None
+) -> PortfolioSimulation:
+    """Run a post-loan rule set (not yet published) over the current portfolio and report
+    the alerts it would raise; nothing is written, nothing counted."""
+    rs = compile_rule_set(content, POSTLOAN, "unsaved")
+    day = as_of or datetime.now(UTC).date()
+    alerts: list[tuple[str, str, str]] = []
+    hits: dict[str, int] = {}
+    values = indicators(driver, database, day)
+    for ind in values:
+        for hit in rs.fire(ind):
+            hits[hit.rule] = hits.get(hit.rule, 0) + 1
+            if hit.outcome == "alert":
+                alerts.append((str(ind["financing_id"]), hit.rule, "; ".join(hit.reasons)))
+    return PortfolioSimulation(rs.label, len(values), alerts, hits)

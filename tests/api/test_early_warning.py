@@ -17,9 +17,11 @@ import pytest
 from neo4j import Driver
 
 from api.security import Role
+from decisions import lifecycle as dl
 from decisions import monitoring
+from decisions import postloan as dp
 from decisions.engine import RULESETS, compile_rule_set, shipped
-from decisions.errors import RuleSetInvalid
+from decisions.errors import InvalidState, RuleSetInvalid
 from finance import lifecycle
 from tests.api.conftest import gql
 from tests.finance.test_lifecycle import D0, _app, _setup
@@ -146,3 +148,24 @@ def test_disbursement_re_evaluates_the_disbursement_rules(
                      database_=database)  # fmt: skip
     done = _q(client, officer, DISBURSE, id=fid, on=D0.isoformat())["disburse"]
     assert done["status"] == "active"
+
+
+def test_a_post_loan_draft_is_simulated_over_the_portfolio_and_not_over_approvals(
+    db: Driver, database: str
+) -> None:
+    fid = _financing(db, database)
+    doc = json.loads((RULESETS / "postloan.json").read_text(encoding="utf-8"))
+    rows = doc["nodes"][1]["content"]["rules"]
+    rows[3]["when"] = "default_score >= 0.05"  # stricter: T1's 0.1 now alerts
+    content = json.dumps(doc)
+    sim = dp.simulate(db, database, content, D0)
+    assert sim.rule_set == "rules:postloan@unsaved" and sim.financings == 1
+    assert [(a[0], a[1]) for a in sim.alerts] == [(fid, "default_score_high")]
+    assert "default score of Tier One Parts is 0.10" in sim.alerts[0][2]
+    assert not db.execute_query("MATCH (a:Alert) RETURN a", database_=database).records
+    # The same life cycle: drafted as a version of `postloan`; replaying approvals refused.
+    draft = dl.draft(db, database, "postloan", content, "co1", "stricter default score")
+    assert (draft.id, draft.status) == ("postloan@1", "draft")
+    with pytest.raises(InvalidState) as e:
+        dl.simulate(db, database, id=draft.id)
+    assert "simulation replays approval decisions" in str(e.value)
