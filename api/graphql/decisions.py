@@ -18,6 +18,7 @@ from api.graphql.scalars import BigInt
 from api.security import Role
 from decisions import indicators as di
 from decisions import lifecycle as dl
+from decisions.engine import STAGES
 from decisions.errors import DecisionsError
 
 # Risk staff: credit officers draft, publish and retire; analysts read and simulate too.
@@ -114,8 +115,12 @@ def _counts(d: dict[str, int]) -> list[KeyCount]:
 @strawberry.type
 class DecisionsQuery:
     @strawberry.field(extensions=requires(*READERS),
-                      description="Every indicator a rule may read, declared once.")  # fmt: skip
-    def indicator_catalogue(self) -> list[IndicatorDefinition]:
+                      description="Every indicator a rule of a stage may read, declared once "
+                      "(stage: approval, the default, which disbursement rules read too; or "
+                      "postloan).")  # fmt: skip
+    def indicator_catalogue(self, stage: str = "approval") -> list[IndicatorDefinition]:
+        if stage not in STAGES:
+            raise DecisionsError(f"stage must be one of {', '.join(sorted(STAGES))}")
         return [
             IndicatorDefinition(
                 name=i.name,
@@ -125,7 +130,7 @@ class DecisionsQuery:
                 description=i.description,
                 nullable=i.nullable,
             )
-            for i in di.CATALOGUE
+            for i in STAGES[stage].catalogue.values()
         ]
 
     @strawberry.field(extensions=requires(*INDICATOR_READERS),

@@ -63,6 +63,12 @@ def test_a_core_leaving_the_registry_raises_an_early_warning_on_its_suppliers_fi
 ) -> None:
     fid = _financing(db, database)
     officer = login(Role.CREDIT_OFFICER)
+    catalogue = _q(client, officer, "{ indicatorCatalogue(stage: \"postloan\") { name type } }")
+    names = {i["name"] for i in catalogue["indicatorCatalogue"]}
+    assert {"core_status", "core_overdue_financings", "dpd", "financing_id"} <= names
+    assert "limit_minor" not in names
+    wrong = gql(client, officer, "{ indicatorCatalogue(stage: \"admission\") { name } }").json()
+    assert "stage must be one of approval, disbursement, postloan" in wrong["errors"][0]["message"]
     quiet = _q(client, officer, EOD, asOf=D0.isoformat())["runEndOfDay"]
     assert quiet["earlyWarnings"] == 0
 
