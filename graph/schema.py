@@ -48,6 +48,7 @@ def schema_statements() -> list[str]:
         _index(Label.TRANSFER, "pending_id"),
         _index(Label.ACCOUNT, "owner_id"),
         _index(Label.VOUCHER, "root_id"),
+        _index(Label.APPLICATION, "offer_of"),  # offers of one request to several funders
         _index(Label.SECURITY_INTEREST, "collateral_id"),  # the registry: search by collateral
         _index(Label.SECURITY_INTEREST, "debtor_id"),
         _index(Label.SOURCE_RECORD, "source"),
