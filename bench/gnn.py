@@ -13,7 +13,7 @@ Write-back (``--write`` enterprises into ``NEO4J_URI`` or a managed server of th
 own) is timed separately. Prints medians and ratios, then one JSON line; "ratio" is GNN train time
 over tree train time.
 
-    python bench/gnn.py --typologies --quick                    # 2,000-firm worlds
+    python bench/gnn.py --typologies --quick                    # 2,000-firm worlds, 60 epochs
     python bench/gnn.py --typologies                            # 3,000-firm worlds
     python bench/gnn.py --typologies --train 100000 --label-share 0.02 --train-seeds 301
 
@@ -137,7 +137,12 @@ def _typologies(args: argparse.Namespace) -> int:
         enterprises=n_train,
         test_enterprises=n_test,
         label_share=args.label_share,
-        gnn=GnnConfig(epochs=args.epochs or (60 if args.quick else 150), threads=args.threads),
+        gnn=GnnConfig(
+            dropout=0.3,
+            weight_decay=1e-3,
+            epochs=args.epochs or (60 if args.quick else 100),
+            threads=args.threads,
+        ),
         shuffle_control=not args.no_shuffle,
     )
     report = typology_report(args.data, cfg)

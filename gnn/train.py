@@ -454,7 +454,10 @@ class TypologyConfig:
     enterprises: int = 3000
     test_enterprises: int = 3000
     label_share: float = 1.0  # of each training world's firms whose label the model sees
-    gnn: GnnConfig = field(default_factory=GnnConfig)
+    # Chosen on validation seeds 111 and 112 (PR-AUC 0.853 against 0.837 with GnnConfig()).
+    gnn: GnnConfig = field(
+        default_factory=lambda: GnnConfig(dropout=0.3, weight_decay=1e-3, epochs=100)
+    )
     tree_rounds: int = 300
     shuffle_control: bool = True
     payment_signals: bool = True  # False: the ablation without gnn.payments' features
@@ -510,7 +513,8 @@ def typology_world(root: Path, seed: int, enterprises: int) -> TypologyWorld:
 def typology_metrics(score: NDArray[np.float64], w: TypologyWorld) -> dict[str, float]:
     """PR-AUC (and base rate) on the population; recall per typology at a budget equal to the
     number of positives; the hard negatives' (look-alike members') false-positive rate at the
-    1% budget, i.e. the share of them among the top 1%."""
+    1% budget (the share of them ranked in the top 1%) and at the positives' budget, beside the
+    same rates for ordinary firms."""
     from sklearn.metrics import average_precision_score
 
     from gnn.metrics import top_k_mask
@@ -535,6 +539,8 @@ def typology_metrics(score: NDArray[np.float64], w: TypologyWorld) -> dict[str, 
         top = top_k_mask(s, 0.01)
         out["hard_negative_fpr_1pct"] = float(top[look[pop]].mean())
         out["ordinary_fpr_1pct"] = float(top[~y & ~look[pop]].mean())
+        out["hard_negative_fpr_at_budget"] = float(at_budget[look[pop]].mean())
+        out["ordinary_fpr_at_budget"] = float(at_budget[~y & ~look[pop]].mean())
     return out
 
 
@@ -622,7 +628,8 @@ def typology_report(
 
 def print_typology_report(report: dict[str, Any], console: Console) -> None:
     cols = ["pr_auc", "base_rate", "recall_at_budget", "recall_fan_in", "recall_fan_out",
-            "hard_negative_fpr_1pct", "ordinary_fpr_1pct"]  # fmt: skip
+            "hard_negative_fpr_1pct", "ordinary_fpr_1pct", "hard_negative_fpr_at_budget",
+            "ordinary_fpr_at_budget"]  # fmt: skip
     table = Table(title=f"laundering typologies, held-out seeds {report['test_seeds']} "
                   f"(mean ± std over seeds)")  # fmt: skip
     table.add_column("model")
