@@ -189,7 +189,8 @@ class ScopeGuard(SchemaExtension):
     """Checks each root field against `SCOPES` before its resolver runs."""
 
     def resolve(self, _next: Any, root: Any, info: Any, *args: Any, **kwargs: Any) -> Any:
-        if info.path.prev is not None or info.parent_type.name not in ROOTS:
+        if (info.path.prev is not None or info.parent_type.name not in ROOTS
+                or info.field_name.startswith("__")):  # introspection: the schema, not data
             return _next(root, info, *args, **kwargs)
         return self._guarded(_next, root, info, *args, **kwargs)
 
