@@ -13,7 +13,7 @@ Write-back (``--write`` enterprises into ``NEO4J_URI`` or a managed server of th
 own) is timed separately. Prints medians and ratios, then one JSON line; "ratio" is GNN train time
 over tree train time.
 
-    python bench/gnn.py --typologies --quick                    # 2,000-firm worlds, 60 epochs
+    python bench/gnn.py --typologies --quick                    # 2,000-firm worlds, 30 epochs
     python bench/gnn.py --typologies                            # 3,000-firm worlds
     python bench/gnn.py --typologies --train 100000 --label-share 0.02 --train-seeds 301
 
@@ -138,9 +138,10 @@ def _typologies(args: argparse.Namespace) -> int:
         test_enterprises=n_test,
         label_share=args.label_share,
         gnn=GnnConfig(
-            dropout=0.3,
-            weight_decay=1e-3,
-            epochs=args.epochs or (60 if args.quick else 100),
+            hidden=32,
+            dropout=0.5,
+            weight_decay=1e-2,
+            epochs=args.epochs or (30 if args.quick else 60),
             threads=args.threads,
         ),
         shuffle_control=not args.no_shuffle,
