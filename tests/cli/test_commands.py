@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 from neo4j import Driver
@@ -88,3 +89,20 @@ def test_generate_writes_data_and_truth_with_trade_noise(
     with (out / "truth" / "logistics_gaps.csv").open(encoding="utf-8") as f:
         assert next(f).strip() == "invoice_id,seller_id,buyer_id"
     assert (out / "data" / "shipments.csv").stat().st_size > 0
+
+
+def test_generate_plants_typologies_and_labels_them_as_cases(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    out = tmp_path / "aml"
+    args = ("generate", "--out", str(out), "--enterprises", "600", "--seed", "4", "--typologies",
+            "--cases")  # fmt: skip
+    result = run(cli_env, *args)
+    assert result.returncode == 0, result.stderr
+    assert "truth/typology_members" in result.stderr
+    with (out / "truth" / "typology_members.csv").open(encoding="utf-8") as f:
+        members = {r["enterprise_id"]: r["typology"] for r in csv.DictReader(f)}
+    with (out / "cases" / "cases.csv").open(encoding="utf-8") as f:
+        cases = list(csv.DictReader(f))
+    labelled = [c for c in cases if c["enterprise_id"] in members and c["outcome"] != "default"]
+    assert labelled and all(c["outcome"] == members[c["enterprise_id"]] for c in labelled)
