@@ -480,8 +480,24 @@ def resolve(
     all_records: Annotated[
         bool, typer.Option("--all", help="Re-resolve and rewrite every record's link.")
     ] = False,
+    file: Annotated[
+        Path | None,
+        typer.Option(exists=True, dir_okay=False,
+                     help="Match this CSV file (a 'name' column; name_en, uscc, phone, "
+                     "address, ... optional) against the graph instead; nothing is written "
+                     "to the graph."),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Where --file's matches go (default: FILE.matches.csv); rows that "
+                     "cannot be matched go beside it, in .rejects.csv."),
+    ] = None,
+    first: Annotated[
+        int, typer.Option(min=1, max=50, help="Candidates written per row of --file.")
+    ] = 1,
 ) -> None:
-    """(Re)run entity resolution over the graph's source records and stored decisions."""
+    """(Re)run entity resolution over the graph's source records and stored decisions, or
+    match an outside list (--file) against the graph's enterprises."""
     from entity_resolution.pipeline import resolve_graph
     from graph.driver import open_driver
     from graph.schema import apply_schema
@@ -489,6 +505,22 @@ def resolve(
 
     settings = _settings()
     _ensure_neo4j(settings)
+    if file is not None:
+        from entity_resolution.errors import InvalidRecord
+        from entity_resolution.lookup import match_file
+
+        if folder is not None or all_records:
+            raise _fail("--file matches an outside list; it cannot be combined with --folder "
+                        "or --all")
+        target = out or file.with_suffix(".matches.csv")
+        try:
+            with open_driver(settings) as driver, progress_bars(console) as progress:
+                summary = match_file(driver, settings.neo4j_database, file, target,
+                                     first=first, progress=progress)  # fmt: skip
+        except InvalidRecord as e:
+            raise _fail(str(e)) from e
+        console.print(summary.line(), soft_wrap=True)
+        return
     with open_driver(settings) as driver:
         apply_schema(driver, settings.neo4j_database)
         with progress_bars(console) as progress:

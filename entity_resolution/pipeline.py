@@ -79,17 +79,20 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def master_record(row: dict[str, Any]) -> EnterpriseRecord:
+    """An enterprise read from the graph (id, names, USCC, legal form, region code, address,
+    phone) as its master record (`M-<id>`, source `master`)."""
+    return EnterpriseRecord(
+        record_id=MASTER_PREFIX + row["id"], source=MASTER_SOURCE, name=_text(row["name"]),
+        name_en=_text(row["name_en"]), uscc=_text(row["uscc"]),
+        legal_form=_text(row["legal_form"]), region_code=_text(row["region_code"]),
+        address=_text(row["address"]), phone=_text(row["phone"]), enterprise_id=row["id"],
+    )  # fmt: skip
+
+
 def master_records(driver: Driver, database: str) -> list[EnterpriseRecord]:
     """Known enterprises as master records (`M-<id>`, source `master`)."""
-    return [
-        EnterpriseRecord(
-            record_id=MASTER_PREFIX + row["id"], source=MASTER_SOURCE, name=_text(row["name"]),
-            name_en=_text(row["name_en"]), uscc=_text(row["uscc"]),
-            legal_form=_text(row["legal_form"]), region_code=_text(row["region_code"]),
-            address=_text(row["address"]), phone=_text(row["phone"]), enterprise_id=row["id"],
-        )
-        for row in q.read_master_enterprises(driver, database)
-    ]
+    return [master_record(row) for row in q.read_master_enterprises(driver, database)]
 
 
 def _source_states(

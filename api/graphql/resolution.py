@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import strawberry
 from strawberry.dataloader import DataLoader
@@ -13,11 +13,18 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from api.graphql.context import Context
-from api.graphql.permissions import requires
+from api.graphql.permissions import READERS, requires
 from api.security import Role
-from entity_resolution import store
+from entity_resolution import lookup, store
+from entity_resolution.errors import InvalidRecord
+from entity_resolution.records import EnterpriseRecord
+
+if TYPE_CHECKING:
+    from api.graphql.core import Enterprise
 
 DECIDERS = (Role.CREDIT_OFFICER, Role.ADMIN)
+# The longest text a lookup argument may carry.
+MAX_LOOKUP_CHARS = 200
 
 
 @strawberry.type(description="Why a source record resolved to its enterprise.")
@@ -114,3 +121,62 @@ class ResolutionMutation:
             record_a=strawberry.ID(d.record_a), record_b=strawberry.ID(d.record_b),
             same=d.same, by=d.by, at=d.at,
         )  # fmt: skip
+
+
+@strawberry.type(description="An enterprise an outside record may be, scored as a resolution "
+                 "run would score the pair.")
+class MatchCandidate:
+    enterprise_id: strawberry.ID
+    name: str
+    score: float = strawberry.field(description="The match probability (0 when a cannot-link "
+                                    "rule applies).")
+    same: bool = strawberry.field(description="The score reaches the model's threshold and no "
+                                  "rule keeps the two apart: a run would link them.")
+    threshold: float
+    blocked_by: str | None = strawberry.field(description="The rule that keeps them apart.")
+    agreed: list[str] = strawberry.field(description="Features that argued for the match.")
+    disagreed: list[str] = strawberry.field(description="Features that argued against it.")
+    contributions: JSON = strawberry.field(
+        description="The largest contributions to the log-odds, by feature."
+    )
+
+    @strawberry.field(description="The enterprise itself.")
+    async def enterprise(
+        self, info: Info[Context, None]
+    ) -> Annotated[Enterprise, strawberry.lazy("api.graphql.core")] | None:
+        from api.graphql.core import Enterprise
+
+        found = await info.context.enterprise_loader.load(str(self.enterprise_id))
+        return Enterprise.from_domain(found) if found is not None else None
+
+    @classmethod
+    def from_domain(cls, c: lookup.Candidate) -> MatchCandidate:
+        r = c.result
+        return cls(
+            enterprise_id=strawberry.ID(c.enterprise_id), name=c.name, score=round(r.score, 4),
+            same=r.same, threshold=round(r.threshold, 4), blocked_by=r.blocked_by or None,
+            agreed=r.agreed, disagreed=r.disagreed, contributions=cast(JSON, r.contributions),
+        )  # fmt: skip
+
+
+@strawberry.type
+class ResolutionQuery:
+    @strawberry.field(
+        extensions=requires(*READERS, Role.ADMIN),
+        description="The enterprises of the graph a firm may be, best first: the holder of "
+        "its USCC and the best name matches, each scored by the entity-resolution model with "
+        "the reasons (the onboarding lookup). A name is required.",
+    )
+    async def match_candidates(
+        self, info: Info[Context, None], name: str, name_en: str | None = None,
+        uscc: str | None = None, phone: str | None = None, address: str | None = None,
+        first: int = 5,
+    ) -> list[MatchCandidate]:  # fmt: skip
+        given = {"name": name, "name_en": name_en or "", "uscc": uscc or "",
+                 "phone": phone or "", "address": address or ""}  # fmt: skip
+        for key, value in given.items():
+            if len(value) > MAX_LOOKUP_CHARS:
+                raise InvalidRecord(f"{key} is at most {MAX_LOOKUP_CHARS} characters")
+        record = EnterpriseRecord(record_id="lookup", source="lookup", **given)
+        found = await info.context.call(lookup.match_candidates, record, first)
+        return [MatchCandidate.from_domain(c) for c in found]

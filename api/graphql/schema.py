@@ -28,7 +28,7 @@ from api.graphql.lists import ListsQuery
 from api.graphql.offers import OffersMutation
 from api.graphql.receivables import ChainFinanceMutation, ChainFinanceQuery
 from api.graphql.reports import ReportsQuery
-from api.graphql.resolution import ResolutionMutation
+from api.graphql.resolution import ResolutionMutation, ResolutionQuery
 from api.graphql.risk import RiskQuery, WhatIfQuery
 from api.graphql.scalars import SCALARS
 from api.graphql.scoping import ScopeGuard
@@ -52,6 +52,7 @@ QUERY_TYPES: tuple[type, ...] = (
     ChainFinanceQuery,
     ReportsQuery,
     DecisionsQuery,
+    ResolutionQuery,
 )
 MUTATION_TYPES: tuple[type, ...] = (
     FinanceMutation,

@@ -87,7 +87,7 @@ SCOPES: Mapping[str, Scoping] = {
         "actualController", "chainView", "circularTrade", "controlledGroup", "enterprise",
         "enterpriseList", "explore", "fourFlowContract", "fourFlowInvoice",
         "guaranteeChains", "guaranteeCircle", "guaranteeCircles", "indicatorCatalogue",
-        "ownership", "prospects", "relatedParties",
+        "matchCandidates", "ownership", "prospects", "relatedParties",
         "riskScore", "searchEnterprises", "shortestTradePath", "stats", "tiers",
         "tradePaths", "ultimateOwners", "whatIf", "financeProducts", "productMatches",
         "voucherReach",

@@ -10,6 +10,7 @@ about the same pair replaces the old one.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -347,3 +348,46 @@ def write_same_as(
 
     with driver.session(database=database) as session:
         return session.execute_write(work)
+
+
+# Candidates for one outside record (the onboarding lookup): the enterprise holding its USCC
+# and the best full-text hits on names and English names, with the fields `match` compares.
+READ_MATCH_CANDIDATES = f"""
+CALL {{
+  MATCH (e:{_E}) WHERE $uscc <> '' AND e.uscc = $uscc
+  RETURN e, 1.0e9 AS hit
+  UNION
+  CALL db.index.fulltext.queryNodes('enterprise_names', $query) YIELD node, score
+  RETURN node AS e, score AS hit LIMIT $limit
+}}
+WITH e, max(hit) AS hit
+ORDER BY hit DESC, e.id
+LIMIT $limit
+OPTIONAL MATCH (e)-[:{Rel.LOCATED_AT.value}]->(a:{Label.ADDRESS.value})
+OPTIONAL MATCH (e)-[:{Rel.HAS_PHONE.value}]->(p:{Label.PHONE.value})
+WITH e, hit, head(collect(a.text)) AS address, head(collect(p.number)) AS phone
+RETURN e.id AS id, e.name AS name, e.name_en AS name_en, e.uscc AS uscc,
+       e.legal_form AS legal_form, e.region_code AS region_code, address, phone
+ORDER BY hit DESC, id
+"""
+# Lucene reads these as syntax; a name is searched for its words, never parsed.
+_LUCENE_SYNTAX = re.compile(r'[+\-!(){}\[\]^"~*?:\\/&|,.;\'<>=@#$%]')
+_LUCENE_WORDS = frozenset({"AND", "OR", "NOT", "TO"})
+
+
+def lucene_words(*texts: str) -> str:
+    """The words of ``texts`` as a full-text query of plain terms (any of them may match)."""
+    words = _LUCENE_SYNTAX.sub(" ", " ".join(texts)).split()
+    return " ".join(w.lower() if w in _LUCENE_WORDS else w for w in words)
+
+
+def read_match_candidates(
+    driver: Driver, database: str, query: str, uscc: str, limit: int
+) -> list[dict[str, Any]]:
+    """Up to ``limit`` enterprises an outside record may be: the holder of ``uscc`` first,
+    then the best full-text hits of ``query`` (see `lucene_words`)."""
+    records, _, _ = driver.execute_query(
+        READ_MATCH_CANDIDATES, query=query, uscc=uscc, limit=limit,
+        database_=database, routing_=RoutingControl.READ,
+    )  # fmt: skip
+    return [r.data() for r in records]
