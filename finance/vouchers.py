@@ -231,7 +231,9 @@ def transfer(
         if v["status"] != "live" or holder is None:
             raise InvalidState(f"voucher {voucher_id} is {v['status']}, not live")
         if holder == to_enterprise_id:
-            return
+            # A retry is answered by its request id (api/idempotency.py) before it gets
+            # here; another request to move a voucher its target already holds lost a race.
+            raise InvalidState(f"voucher {voucher_id} is already held by {holder}")
         if not q.supplies_to(tx, to_enterprise_id, holder):
             raise NotEligible(
                 f"{to_enterprise_id} does not supply {holder}: vouchers move tier by tier"
