@@ -41,6 +41,7 @@ def api_settings(neo4j_settings: Settings, tmp_path_factory: pytest.TempPathFact
             "rate_limit_per_minute": 100_000,
             "rate_limit_burst": 100_000,
             "graphql_cost_per_minute": 100_000_000,
+            "graphql_cost_burst": 100_000_000,
         }
     )
 

@@ -49,7 +49,7 @@ def web_url(neo4j_settings: Settings, driver: Driver, web_dist: Path) -> Iterato
     settings = neo4j_settings.model_copy(
         update={"environment": Environment.TEST, "rate_limit_per_minute": 6000,
                 "rate_limit_burst": 1000,
-                "graphql_cost_per_minute": 100_000_000}
+                "graphql_cost_per_minute": 100_000_000, "graphql_cost_burst": 100_000_000}
     )  # fmt: skip
     with serve(settings, driver) as url:
         yield url
