@@ -33,6 +33,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from functools import partial
 from pathlib import Path
@@ -68,6 +69,27 @@ def bench_settings(slot: int = SLOT) -> Settings:
         neo4j_heap="2g",
         neo4j_pagecache="2g",
     )
+
+
+@contextmanager
+def empty_bench_database(slot: int = SLOT) -> Iterator[tuple[Driver, str]]:
+    """The benchmark server of ``slot`` (started when it is not running, stopped afterwards
+    only then), cleared and with the schema applied: (driver, database)."""
+    logging.getLogger("neo4j").setLevel(logging.ERROR)
+    settings = bench_settings(slot)
+    server = ManagedNeo4j(settings)
+    started = server.start()
+    driver = create_driver(settings)
+    database = settings.neo4j_database
+    try:
+        wait_until_answers(driver, database)
+        clear_database(driver, database)
+        apply_schema(driver, database)
+        yield driver, database
+    finally:
+        driver.close()
+        if started:
+            server.stop()
 
 
 def _csv(path: Path) -> Iterator[dict[str, str]]:

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import random
 import sys
 import time
@@ -44,7 +43,7 @@ sys.path.insert(0, str(_HERE.parent))
 
 from neo4j import Driver  # noqa: E402
 
-from bench.analytics import bench_settings  # noqa: E402
+from bench.analytics import empty_bench_database  # noqa: E402
 from chainlens.settings import PROJECT_ROOT  # noqa: E402
 from decisions.engine import shipped  # noqa: E402
 from decisions.indicators import compute, indicators_from  # noqa: E402
@@ -53,10 +52,6 @@ from finance.credit_lines import LineKind, LineSpec  # noqa: E402
 from finance.matching import collateral_available  # noqa: E402
 from finance.policy import EnterpriseFacts, Outcome, evaluate, read_facts  # noqa: E402
 from finance.products import Product, load_products  # noqa: E402
-from graph.driver import create_driver, wait_until_answers  # noqa: E402
-from graph.maintenance import clear_database  # noqa: E402
-from graph.schema import apply_schema  # noqa: E402
-from graph.server import ManagedNeo4j  # noqa: E402
 from ingest.loader import ingest_folder  # noqa: E402
 from ingest.synthetic import generate  # noqa: E402
 
@@ -111,16 +106,7 @@ def main() -> None:
     if not (out / "truth" / "summary.json").exists():
         generate(out, n_firms, args.seed)
 
-    logging.getLogger("neo4j").setLevel(logging.ERROR)
-    settings = bench_settings(SLOT)
-    server = ManagedNeo4j(settings)
-    started = server.start()
-    driver = create_driver(settings)
-    database = settings.neo4j_database
-    try:
-        wait_until_answers(driver, database)
-        clear_database(driver, database)
-        apply_schema(driver, database)
+    with empty_bench_database(SLOT) as (driver, database):
         ingest_folder(driver, database, out / "data")
         _grant_lines(driver, database)
         ids = [
@@ -130,10 +116,6 @@ def main() -> None:
             ).records
         ]
         result = run(driver, database, ids, n, args.seed)  # fmt: skip
-    finally:
-        driver.close()
-        if started:
-            server.stop()
     result = {"bench": "decisions", "enterprises": n_firms, **result}
     print(f"{n:,} decisions on {n_firms:,} firms, indicators read from the graph each time:")
     print(f"  policy   {result['policy_per_s']:,}/s  p50 {result['policy']['p50_ms']} ms  "

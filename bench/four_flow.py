@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import logging
 import sys
 import time
 from collections import Counter
@@ -31,13 +30,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.analytics import bench_settings
+from bench.analytics import empty_bench_database
 from chainlens.settings import PROJECT_ROOT
 from graph.analytics.trade import Flow, four_flow_invoices
-from graph.driver import create_driver, wait_until_answers
-from graph.maintenance import clear_database
-from graph.schema import apply_schema
-from graph.server import ManagedNeo4j
 from ingest.loader import ingest_folder
 from ingest.synthetic import generate
 
@@ -76,16 +71,7 @@ def main() -> None:
         if i["id"] in shipped and i["id"] not in set(planted) and i["seller_id"] not in shells
     )  # fmt: skip
 
-    logging.getLogger("neo4j").setLevel(logging.ERROR)
-    settings = bench_settings(SLOT)
-    server = ManagedNeo4j(settings)
-    started = server.start()
-    driver = create_driver(settings)
-    database = settings.neo4j_database
-    try:
-        wait_until_answers(driver, database)
-        clear_database(driver, database)
-        apply_schema(driver, database)
+    with empty_bench_database(SLOT) as (driver, database):
         t0 = time.perf_counter()
         ingest_folder(driver, database, out / "data")
         load_s = time.perf_counter() - t0
@@ -99,10 +85,6 @@ def main() -> None:
         caught = sum(Flow.GOODS in ff.missing for batch in _batches(planted)
                      for ff in four_flow_invoices(driver, database, batch))  # fmt: skip
         check_s = time.perf_counter() - t0
-    finally:
-        driver.close()
-        if started:
-            server.stop()
     share = sum(failing.values()) / max(len(genuine), 1)
     print(f"{n:,} enterprises, loaded in {load_s:.0f} s; checked in {check_s:.0f} s")
     print(f"genuine shipped invoices {len(genuine):,}: {sum(failing.values()):,} fail the goods "
