@@ -20,6 +20,7 @@ from cli.progress import progress_bars
 
 if TYPE_CHECKING:
     from gnn.cases import CaseConfig
+    from ingest.loader import IngestSummary
 
 console = Console(stderr=True)
 model_app = typer.Typer(
@@ -53,38 +54,29 @@ def run_on_cases(
 ) -> None:  # fmt: skip
     """Load ``cases_file`` (when given) into the graph, then train or evaluate on its cases."""
     from cli.main import _ensure_neo4j
-    from gnn.cases import train_on_cases
     from gnn.errors import GnnError
+    from gnn.jobs import load_and_train
     from graph.driver import open_driver
-    from graph.schema import apply_schema
     from ingest.errors import IngestError
-    from ingest.loader import load_cases
 
     settings = get_settings()
     _ensure_neo4j(settings)
-    with open_driver(settings) as driver:
-        if cases_file is not None:
-            apply_schema(driver, settings.neo4j_database)
-            try:
-                with progress_bars(console) as progress:
-                    summary = load_cases(
-                        driver, settings.neo4j_database, cases_file, progress=progress
-                    )
-            except IngestError as e:
-                raise _fail(str(e)) from e
-            console.print(summary.table())
-            if summary.rejected:
-                console.print(f"[yellow]{summary.rejected} case rows rejected[/yellow]; see "
-                              f"{summary.folder / '_rejects'}")  # fmt: skip
-            if summary.refused_files:
-                raise _fail(f"{cases_file}: {summary.refused_files[0].error}")
+
+    def loaded(summary: IngestSummary) -> None:
+        console.print(summary.table())
+        if summary.rejected:
+            console.print(f"[yellow]{summary.rejected} case rows rejected[/yellow]; see "
+                          f"{summary.folder / '_rejects'}")  # fmt: skip
+
+    with open_driver(settings) as driver, progress_bars(console) as bars:
         try:
-            result = train_on_cases(
-                driver, settings.neo4j_database, settings.state_dir, config, register=register,
-                compare_version=compare_version, console=Console(width=200, quiet=not report),
-                progress=lambda msg: console.log(msg),
+            _, result = load_and_train(
+                driver, settings.neo4j_database, settings.state_dir, cases_file, config,
+                register=register, compare_version=compare_version,
+                console=Console(width=200, quiet=not report),
+                progress=lambda msg: console.log(msg), load_progress=bars, on_loaded=loaded,
             )  # fmt: skip
-        except GnnError as e:
+        except (GnnError, IngestError) as e:
             raise _fail(str(e)) from e
     if result.version:
         console.print(f"registered candidate model {result.version}; it scores once an admin "

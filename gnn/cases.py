@@ -512,6 +512,7 @@ def train_on_cases(
     data_hash = digest.hexdigest()[:16]
     version = None
     if register:
+        say("registering the candidate version")
         if "fraud" not in bundle_models:
             raise DatasetError("too few fraud cases to train on (see the counts above)")
         base = default_version(state_dir)

@@ -25,3 +25,9 @@ class DatasetError(GnnError):
     """Generated files or exported graph data that cannot be turned into training data."""
 
     http_status = 422
+
+
+class JobConflict(GnnError):
+    """A training job was asked for while another one is queued or running."""
+
+    http_status = 409

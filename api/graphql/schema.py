@@ -33,6 +33,7 @@ from api.graphql.risk import RiskQuery, WhatIfQuery
 from api.graphql.scalars import SCALARS
 from api.graphql.scoping import ScopeGuard
 from api.graphql.sensors import SensorsMutation, SensorsQuery, SensorsSubscription
+from api.graphql.training import TrainingMutation, TrainingQuery, TrainingSubscription
 from api.limits import limit_extensions
 from chainlens.settings import Settings
 
@@ -53,6 +54,7 @@ QUERY_TYPES: tuple[type, ...] = (
     ReportsQuery,
     DecisionsQuery,
     ResolutionQuery,
+    TrainingQuery,
 )
 MUTATION_TYPES: tuple[type, ...] = (
     FinanceMutation,
@@ -64,8 +66,9 @@ MUTATION_TYPES: tuple[type, ...] = (
     ChainFinanceMutation,
     DecisionsMutation,
     OffersMutation,
+    TrainingMutation,
 )
-SUBSCRIPTION_TYPES: tuple[type, ...] = (SensorsSubscription,)
+SUBSCRIPTION_TYPES: tuple[type, ...] = (SensorsSubscription, TrainingSubscription)
 
 
 class Schema(strawberry.Schema):

@@ -149,6 +149,10 @@ SCOPES: Mapping[str, Scoping] = {
         "registerCollateral", "registerSensor", "revalueCollateral", "setCollateralLimits",
     )},
     "Subscription.alertRaised": DEFAULT_BOOK,
+    # training jobs on the bank's cases (admins; the cases are the default funder's book)
+    "Query.trainingJob": DEFAULT_BOOK,
+    "Mutation.startTrainingJob": DEFAULT_BOOK,
+    "Subscription.trainingJobProgress": DEFAULT_BOOK,
 }
 
 ROOTS = frozenset({"Query", "Mutation", "Subscription"})

@@ -3,7 +3,9 @@ world and its cases file, `chainlens ingest` loads the world, `chainlens train -
 the cases and trains on the graph in Neo4j, `chainlens model promote` makes the candidate
 score, `chainlens score` writes scores that GraphQL shows with their model version; an
 analyst's disposition recorded through GraphQL (audited, role-checked, with its history) is
-read by the next `chainlens train --from-graph`.
+read by the next `chainlens train --from-graph`; an admin starts the next training through
+GraphQL (`startTrainingJob`), follows it (`trainingJobProgress`, `trainingJob`) and gets the
+version it registered with its model card, the latest disposition counted in its cases.
 
 A small world (300 firms) and few epochs keep it to a couple of minutes.
 """
@@ -15,6 +17,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +27,7 @@ from neo4j import Driver
 from chainlens.settings import Settings
 from graph.maintenance import clear_database
 from tests.api.conftest import api_settings, api_url  # noqa: F401  (the served app)
+from tests.api.serving import serve
 from tests.journeys.conftest import PASSWORD, Api, cli
 from tests.notifications import unknown_names
 
@@ -35,6 +39,13 @@ CASES = """query($id: ID!) { cases(enterpriseId: $id) { id outcome history { seq
 AUDIT = """{ auditEvents(kind: "graphql", first: 50) { edges { node {
   username operation fields decision } } } }"""
 FAST = ("--epochs", "15", "--tree-rounds", "30")
+JOB_FIELDS = """id status stage fraction messages requestedBy source options error modelVersion
+  modelCard report cutoff caseCounts chosen casesLoaded casesRejected"""
+START = f"""mutation($cases: TrainingCasesInput!, $options: TrainingOptionsInput) {{
+  startTrainingJob(cases: $cases, options: $options) {{ {JOB_FIELDS} }} }}"""
+JOB = f"""query($id: ID!) {{ trainingJob(id: $id) {{ {JOB_FIELDS} }} }}"""
+PROGRESS = """subscription($id: ID!) { trainingJobProgress(id: $id) {
+  id status stage fraction } }"""
 
 
 def _meta(state: Path) -> list[dict[str, Any]]:
@@ -42,9 +53,18 @@ def _meta(state: Path) -> list[dict[str, Any]]:
                   key=lambda m: m["created_at"])  # fmt: skip
 
 
+def _finished(api: Api, job_id: str, timeout: float = 600) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        job: dict[str, Any] = api.gql("ada", JOB, id=job_id)["trainingJob"]
+        if job["status"] in ("succeeded", "failed") or time.monotonic() > deadline:
+            return job
+        time.sleep(1)
+
+
 def test_cases_train_promote_score_and_a_disposition_feeds_the_next_training(
     driver: Driver, database: str, neo4j_settings: Settings, api_url: str,  # noqa: F811
-    tmp_path: Path,
+    api_settings: Settings, tmp_path: Path,  # noqa: F811
 ) -> None:  # fmt: skip
     state = tmp_path / "state"
     env = {
@@ -129,3 +149,65 @@ def test_cases_train_promote_score_and_a_disposition_feeds_the_next_training(
     fraud_before, fraud_after = first["case_counts"]["fraud"], second["case_counts"]["fraud"]
     assert fraud_after["test_positive"] == fraud_before["test_positive"] + 1
     assert second["data_hash"] != first["data_hash"]
+
+    # The next training through GraphQL: an admin's job on this state folder's registry.
+    cleared_firm = next(r for r in _enterprise_ids(world) if r not in labelled and r != firm)
+    with serve(api_settings.model_copy(update={"state_dir": state}), driver) as url, \
+            httpx.Client(base_url=url, timeout=60) as client:  # fmt: skip
+        api = Api(client)
+        cleared = api.gql("anna", RECORD, input={
+            "enterpriseId": cleared_firm, "disposition": "FALSE_POSITIVE",
+            "note": "a shared address, nothing else"})["recordDisposition"]  # fmt: skip
+        assert cleared["outcome"] == "cleared"
+        options = {"epochs": 15, "treeRounds": 30}
+        assert api.error("anna", START, cases={"source": "GRAPH"}).code == "FORBIDDEN"
+        assert api.error("ada", START, cases={"source": "FILE"}).code == "BAD_REQUEST"
+        assert api.error("ada", START, cases={"source": "GRAPH"},
+                         options={"epochs": 0}).code == "BAD_REQUEST"  # fmt: skip
+        job = api.gql("ada", START, cases={"source": "GRAPH"}, options=options)
+        job = job["startTrainingJob"]
+        assert job["status"] in ("queued", "running") and job["requestedBy"] == "ada"
+        assert json.loads(job["options"])["epochs"] == 15
+        # One job at a time.
+        busy = api.error("ada", START, cases={"source": "GRAPH"}, options=options)
+        assert busy.code == "CONFLICT" and job["id"] in busy.message
+        # Progress is pushed on the subscription, and readable by polling.
+        with api.subscribe("ada", PROGRESS, id=job["id"]) as pushed:
+            seen = [pushed()["trainingJobProgress"], pushed()["trainingJobProgress"]]
+        assert all(p["id"] == job["id"] for p in seen)
+        assert seen[1]["fraction"] >= seen[0]["fraction"]
+        done = _finished(api, job["id"])
+        assert done["status"] == "succeeded", done
+        assert done["fraction"] == 1.0 and done["stage"] == "done" and done["error"] is None
+        steps = " ".join(done["messages"])
+        for stage in ("exporting the graph", "fraud: GNN", "fraud: trees + 1/2-hop aggregates",
+                      "registering the candidate version", "registered candidate"):  # fmt: skip
+            assert stage in steps, stage
+        assert "PR-AUC" in done["report"] and "control: GNN, edges shuffled" in done["report"]
+        # The version it registered is in the registry, with its model card, as a candidate.
+        third = _meta(state)[-1]
+        assert third["version"] == done["modelVersion"] != second["version"]
+        assert third["requires_promotion"] and third["trained_on"] == "cases"
+        card = (state / "models" / third["version"] / "MODEL_CARD.md").read_text("utf-8")
+        assert done["modelCard"] == card and third["data_hash"] in card
+        # The disposition is one of its cases: the newest decision, held out as a false alert.
+        assert third["outcomes"]["cleared"] == second["outcomes"].get("cleared", 0) + 1
+        assert third["outcomes"]["shell"] == second["outcomes"]["shell"]
+        assert cleared["decidedOn"] > done["cutoff"] == third["cutoff"]
+        counts = json.loads(done["caseCounts"])
+        assert counts == third["case_counts"] and counts["fraud"]["test_cleared"] >= 1
+        assert f"test_cleared {counts['fraud']['test_cleared']}" in card
+        # A job's cases file is validated as the CLI's: a file without its columns fails the
+        # job before any training, with the reason; the next job may start at once.
+        bad = api.gql("ada", START, cases={"source": "FILE", "csv": "who,what\nx,y\n"},
+                      options=options)["startTrainingJob"]  # fmt: skip
+        failed = _finished(api, bad["id"])
+        assert failed["status"] == "failed" and failed["modelVersion"] is None
+        assert "cases.csv" in failed["error"], failed
+        assert len(_meta(state)) == 3
+        assert api.error("ada", JOB, id="train-nope").code == "NOT_FOUND"
+
+
+def _enterprise_ids(world: Path) -> list[str]:
+    with (world / "data" / "enterprises.csv").open(encoding="utf-8") as f:
+        return [r["id"] for r in csv.DictReader(f)]
