@@ -779,7 +779,12 @@ def finance_expire_lines(
 
 
 @finance_app.command("trial-balance")
-def finance_trial_balance(currency: Annotated[str | None, typer.Option()] = None) -> None:
+def finance_trial_balance(
+    currency: Annotated[str | None, typer.Option()] = None,
+    funder: Annotated[str | None, typer.Option(
+        help="One funder's book (`default` for the platform's own); every account without.")
+    ] = None,
+) -> None:  # fmt: skip
     """Posted debits and credits per chart-of-accounts code; debits must equal credits."""
     from finance.ledger import trial_balance
     from graph.driver import open_driver
@@ -787,10 +792,9 @@ def finance_trial_balance(currency: Annotated[str | None, typer.Option()] = None
     settings = _settings()
     _ensure_neo4j(settings)
     with open_driver(settings) as driver:
-        tb = trial_balance(driver, settings.neo4j_database, currency)
-    table = Table(
-        "code", "kind", "debits", "credits", "balance", title="trial balance (minor units)"
-    )
+        tb = trial_balance(driver, settings.neo4j_database, currency, funder)
+    title = "trial balance (minor units)" + (f" of {funder}" if funder else "")
+    table = Table("code", "kind", "debits", "credits", "balance", title=title)
     for line in tb.lines:
         table.add_row(
             line.code, line.kind, f"{line.debits:,}", f"{line.credits:,}", f"{line.balance:,}"

@@ -1,14 +1,27 @@
-"""The lender's chart of accounts and the ids of its ledger accounts.
+"""Each funder's chart of accounts and the ids of its ledger accounts.
 
 Codes follow the usual Chinese bank chart loosely (1xxx assets, 2xxx liabilities, 4xxx/6xxx
 income and expense, 9xxx off-balance memo). Per-financing and per-voucher sub-accounts make
 "does this financing reconcile to zero" a look at a handful of accounts.
+
+Every account belongs to one funder's book (`funder_id`; an account without one is the
+default funder's). The default funder's ids are what they always were (`1001:CNY`,
+`2011:CNY:E1`); another funder's own accounts and the settlement accounts enterprises keep
+with it end in `@<funder>` (`1001:CNY@bank-b`, `2011:CNY:E1@bank-b`). Sub-accounts of a
+financing, a discounted voucher or a credit line keep their ids (the owner's id is unique
+on the platform) and carry the owner's funder. A payment from one funder's book to
+another's is two transfers through each funder's cash (clearing) account, so that each
+funder's trial balance balances on its own.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
+
+from graph.model import DEFAULT_FUNDER
 
 
 class AccountKind(StrEnum):
@@ -74,6 +87,7 @@ class AccountSpec:
     owner_id: str = ""
     debits_must_not_exceed_credits: bool = False
     credits_must_not_exceed_debits: bool = False
+    funder_id: str = DEFAULT_FUNDER  # whose book the account is in
 
     @property
     def kind(self) -> AccountKind:
@@ -88,32 +102,51 @@ class AccountSpec:
             "owner_id": self.owner_id,
             "debits_must_not_exceed_credits": self.debits_must_not_exceed_credits,
             "credits_must_not_exceed_debits": self.credits_must_not_exceed_debits,
+            "funder_id": self.funder_id,
         }
+
+
+def book_of(row: Mapping[str, Any]) -> str:
+    """The funder whose book a stored record (financing, credit line, voucher) is in."""
+    return str(row.get("funder_id") or DEFAULT_FUNDER)
 
 
 def _id(code: AccountCode, currency: str, owner: str = "") -> str:
     return f"{code.value}:{currency}" + (f":{owner}" if owner else "")
 
 
-def lender_account(code: AccountCode, currency: str) -> AccountSpec:
-    """One of the lender's own (unowned) accounts: cash, income, expense, contras."""
-    return AccountSpec(_id(code, currency), code, currency, f"{code.name.lower()} {currency}")
+def _at(account_id: str, funder: str) -> str:
+    """The id in ``funder``'s book: unchanged for the default funder, else `<id>@<funder>`."""
+    return account_id if funder == DEFAULT_FUNDER else f"{account_id}@{funder}"
 
 
-def settlement_account(enterprise_id: str, currency: str) -> AccountSpec:
-    """An enterprise's deposit account; it cannot go overdrawn."""
+def lender_account(
+    code: AccountCode, currency: str, funder: str = DEFAULT_FUNDER
+) -> AccountSpec:
+    """One of a funder's own (unowned) accounts: cash, income, expense, contras."""
+    name = f"{code.name.lower()} {currency}" + ("" if funder == DEFAULT_FUNDER else f" of {funder}")
+    return AccountSpec(_at(_id(code, currency), funder), code, currency, name, funder_id=funder)
+
+
+def settlement_account(
+    enterprise_id: str, currency: str, funder: str = DEFAULT_FUNDER
+) -> AccountSpec:
+    """An enterprise's deposit account with a funder; it cannot go overdrawn."""
     return AccountSpec(
-        _id(AccountCode.SETTLEMENT, currency, enterprise_id),
+        _at(_id(AccountCode.SETTLEMENT, currency, enterprise_id), funder),
         AccountCode.SETTLEMENT,
         currency,
-        f"settlement of {enterprise_id}",
+        f"settlement of {enterprise_id}" + ("" if funder == DEFAULT_FUNDER else f" at {funder}"),
         owner_id=enterprise_id,
         debits_must_not_exceed_credits=True,
+        funder_id=funder,
     )
 
 
-def financing_accounts(financing_id: str, currency: str, code: AccountCode) -> list[AccountSpec]:
-    """Principal and interest receivable of one financing."""
+def financing_accounts(
+    financing_id: str, currency: str, code: AccountCode, funder: str = DEFAULT_FUNDER
+) -> list[AccountSpec]:
+    """Principal and interest receivable of one financing, in its funder's book."""
     return [
         AccountSpec(
             _id(code, currency, financing_id),
@@ -121,6 +154,7 @@ def financing_accounts(financing_id: str, currency: str, code: AccountCode) -> l
             currency,
             f"principal of {financing_id}",
             owner_id=financing_id,
+            funder_id=funder,
         ),
         AccountSpec(
             _id(AccountCode.INTEREST_RECEIVABLE, currency, financing_id),
@@ -128,6 +162,7 @@ def financing_accounts(financing_id: str, currency: str, code: AccountCode) -> l
             currency,
             f"interest of {financing_id}",
             owner_id=financing_id,
+            funder_id=funder,
         ),
     ]
 
@@ -140,8 +175,11 @@ def interest_id(financing_id: str, currency: str) -> str:
     return _id(AccountCode.INTEREST_RECEIVABLE, currency, financing_id)
 
 
-def limit_accounts(line_id: str, currency: str) -> list[AccountSpec]:
-    """A credit line's limit account (holds may not exceed the granted limit) and its use."""
+def limit_accounts(
+    line_id: str, currency: str, funder: str = DEFAULT_FUNDER
+) -> list[AccountSpec]:
+    """A credit line's limit account (holds may not exceed the granted limit) and its use,
+    in the book of the funder that grants the line."""
     return [
         AccountSpec(
             _id(AccountCode.LIMIT, currency, line_id),
@@ -150,6 +188,7 @@ def limit_accounts(line_id: str, currency: str) -> list[AccountSpec]:
             f"limit of {line_id}",
             owner_id=line_id,
             debits_must_not_exceed_credits=True,
+            funder_id=funder,
         ),
         AccountSpec(
             _id(AccountCode.LIMIT_USED, currency, line_id),
@@ -157,6 +196,7 @@ def limit_accounts(line_id: str, currency: str) -> list[AccountSpec]:
             currency,
             f"use of {line_id}",
             owner_id=line_id,
+            funder_id=funder,
         ),
     ]
 
@@ -167,6 +207,20 @@ def limit_id(line_id: str, currency: str) -> str:
 
 def limit_used_id(line_id: str, currency: str) -> str:
     return _id(AccountCode.LIMIT_USED, currency, line_id)
+
+
+def discounted_voucher_account(
+    voucher_id: str, currency: str, funder: str = DEFAULT_FUNDER
+) -> AccountSpec:
+    """What a funder that discounted a voucher piece is owed by the core at maturity."""
+    return AccountSpec(
+        _id(AccountCode.FACTORING, currency, voucher_id),
+        AccountCode.FACTORING,
+        currency,
+        f"voucher {voucher_id}",
+        owner_id=voucher_id,
+        funder_id=funder,
+    )
 
 
 def voucher_accounts(core_id: str, currency: str) -> list[AccountSpec]:
@@ -181,8 +235,8 @@ def voucher_accounts(core_id: str, currency: str) -> list[AccountSpec]:
     ]
 
 
-def standard_accounts(currency: str) -> list[AccountSpec]:
-    """The lender's own accounts for one currency."""
+def standard_accounts(currency: str, funder: str = DEFAULT_FUNDER) -> list[AccountSpec]:
+    """A funder's own accounts for one currency."""
     own = [
         AccountCode.CASH,
         AccountCode.PROVISION,
@@ -196,4 +250,4 @@ def standard_accounts(currency: str) -> list[AccountSpec]:
         AccountCode.LIMIT_SOURCE,
         AccountCode.VOUCHER_OUTSTANDING,
     ]
-    return [lender_account(code, currency) for code in own]
+    return [lender_account(code, currency, funder) for code in own]

@@ -235,10 +235,11 @@ def _held(driver: Driver, database: str, account_id: str) -> int:
 
 def move(
     driver: Driver, database: str, *, deposit: bool, enterprise_id: str, amount: int,
-    currency: str, request_id: str, on: date | None = None,
+    currency: str, request_id: str, on: date | None = None, funder: str = DEFAULT_FUNDER,
 ) -> Movement:  # fmt: skip
-    """Deposit to or withdraw from an enterprise's settlement account (retry-safe by request
-    id); a withdrawal beyond what the account holds is refused with the balance."""
+    """Deposit to or withdraw from an enterprise's settlement account with ``funder``
+    (retry-safe by request id); a withdrawal beyond what the account holds is refused with
+    the balance."""
     money(amount, "an amount")
     req = checked_request_id(request_id)
     problem = currency_problem(currency)
@@ -246,10 +247,10 @@ def move(
         raise FinanceError(problem)
     if not get_enterprises(driver, database, [enterprise_id]):
         raise NotFound(f"enterprise {enterprise_id} does not exist")
-    account = settlement_account(enterprise_id, currency).id
+    account = settlement_account(enterprise_id, currency, funder).id
     fn = settlement.deposit if deposit else settlement.withdraw
     try:
-        t = fn(driver, database, enterprise_id, amount, currency, req, on)
+        t = fn(driver, database, enterprise_id, amount, currency, req, on, funder)
     except LedgerRejected as e:
         if any(isinstance(r, TransferResult) and r.status == TransferStatus.EXCEEDS_CREDITS
                for r in e.results):  # fmt: skip

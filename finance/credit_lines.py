@@ -23,6 +23,7 @@ from neo4j import Driver, ManagedTransaction
 from finance import ledger
 from finance.accounts import (
     AccountCode,
+    book_of,
     lender_account,
     limit_accounts,
     limit_id,
@@ -107,8 +108,8 @@ def grant_line(driver: Driver, database: str, spec: LineSpec) -> LineUsage:
         ledger.ensure_accounts_tx(
             tx,
             [
-                lender_account(AccountCode.LIMIT_SOURCE, spec.currency),
-                *limit_accounts(spec.id, spec.currency),
+                lender_account(AccountCode.LIMIT_SOURCE, spec.currency, spec.funder_id),
+                *limit_accounts(spec.id, spec.currency, spec.funder_id),
             ],
         )
         ledger.require_ok(
@@ -117,7 +118,7 @@ def grant_line(driver: Driver, database: str, spec: LineSpec) -> LineUsage:
                 [
                     TransferRequest(
                         f"grant:{spec.id}",
-                        lender_account(AccountCode.LIMIT_SOURCE, spec.currency).id,
+                        lender_account(AccountCode.LIMIT_SOURCE, spec.currency, spec.funder_id).id,
                         limit_id(spec.id, spec.currency),
                         spec.limit_minor,
                         spec.currency,
@@ -152,7 +153,7 @@ def change_limit(
         delta = new_limit_minor - int(line["limit_minor"])
         if delta == 0:
             return
-        src = lender_account(AccountCode.LIMIT_SOURCE, ccy).id
+        src = lender_account(AccountCode.LIMIT_SOURCE, ccy, book_of(line)).id
         dr, cr = (src, lim.id) if delta > 0 else (lim.id, src)
         res = ledger.create_transfers_tx(
             tx,
@@ -407,8 +408,8 @@ def drawdown(
         if not path:
             raise NotFound(f"credit line {line_id} does not exist")
         ccy, borrower = path[0]["currency"], path[0]["enterprise_id"]
-        loans = lender_account(AccountCode.LOANS, ccy)
-        settle = settlement_account(borrower, ccy)
+        loans = lender_account(AccountCode.LOANS, ccy, book_of(path[0]))
+        settle = settlement_account(borrower, ccy, book_of(path[0]))
         ledger.ensure_accounts_tx(tx, [loans, settle])
         occ = occupy_tx(
             tx,

@@ -682,6 +682,7 @@ class TrialBalanceLine:
 class TrialBalance:
     currency: str | None
     lines: list[TrialBalanceLine]
+    funder_id: str | None = None  # one funder's book; None: every account on the platform
 
     @property
     def total_debits(self) -> int:
@@ -696,17 +697,21 @@ class TrialBalance:
         return self.total_debits == self.total_credits
 
 
-def trial_balance(driver: Driver, database: str, currency: str | None = None) -> TrialBalance:
-    """Posted debits and credits per chart code, from the accounts' running totals."""
+def trial_balance(
+    driver: Driver, database: str, currency: str | None = None, funder_id: str | None = None
+) -> TrialBalance:
+    """Posted debits and credits per chart code, from the accounts' running totals: of one
+    funder's book when ``funder_id`` is given (each balances on its own: payments between
+    books pass through both funders' cash accounts), else of every account."""
     by_code: dict[str, list[int]] = {}
     kinds: dict[str, str] = {}
-    for row in q.all_accounts(driver, database, currency):
+    for row in q.all_accounts(driver, database, currency, funder_id):
         acc = by_code.setdefault(row["code"], [0, 0])
         acc[0] += row["debits_posted"]
         acc[1] += row["credits_posted"]
         kinds[row["code"]] = row["kind"]
     lines = [TrialBalanceLine(c, kinds[c], d, cr) for c, (d, cr) in sorted(by_code.items())]
-    return TrialBalance(currency, lines)
+    return TrialBalance(currency, lines, funder_id)
 
 
 def recompute_totals(driver: Driver, database: str) -> dict[str, Balance]:

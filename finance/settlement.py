@@ -1,4 +1,5 @@
-"""Money in and out of enterprises' settlement accounts at the lender."""
+"""Money in and out of enterprises' settlement accounts with a funder (the default funder's
+unless one is named): the funder's cash against the enterprise's account in its book."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from neo4j import Driver, ManagedTransaction
 from finance import ledger
 from finance.accounts import AccountCode, lender_account, settlement_account
 from finance.ledger import Transfer, TransferRequest
+from graph.model import DEFAULT_FUNDER
 
 
 def _at(day: date | None) -> datetime | None:
@@ -25,12 +27,15 @@ def _move(
     code: str,
     inbound: bool,
     on: date | None,
+    funder: str,
 ) -> Transfer:
-    """One transfer between the lender's cash and the enterprise's settlement account."""
+    """One transfer between the funder's cash and the enterprise's settlement account."""
     cash, settle = (
-        lender_account(AccountCode.CASH, currency),
-        settlement_account(enterprise_id, currency),
+        lender_account(AccountCode.CASH, currency, funder),
+        settlement_account(enterprise_id, currency, funder),
     )
+    if funder != DEFAULT_FUNDER:  # request ids are each funder's own
+        transfer_id = f"{transfer_id}@{funder}"
     debit, credit = (cash, settle) if inbound else (settle, cash)
 
     def work(tx: ManagedTransaction) -> Transfer:
@@ -58,6 +63,7 @@ def deposit(
     currency: str,
     request_id: str,
     on: date | None = None,
+    funder: str = DEFAULT_FUNDER,
 ) -> Transfer:
     """Funds received for an enterprise (cash in, settlement account credited)."""
     return _move(
@@ -70,6 +76,7 @@ def deposit(
         "deposit",
         inbound=True,
         on=on,
+        funder=funder,
     )
 
 
@@ -81,6 +88,7 @@ def withdraw(
     currency: str,
     request_id: str,
     on: date | None = None,
+    funder: str = DEFAULT_FUNDER,
 ) -> Transfer:
     """Funds paid out to an enterprise's bank account; refused beyond its balance."""
     return _move(
@@ -93,4 +101,5 @@ def withdraw(
         "withdrawal",
         inbound=False,
         on=on,
+        funder=funder,
     )

@@ -3,9 +3,11 @@
 A core enterprise issues a voucher to a tier-1 supplier against its confirmed payables; the
 face occupies the core's supply-chain line (posted) and a memo of its voucher payables.
 Holders split a voucher (children sum to the parent) and pass pieces to their own
-suppliers, tier by tier; any holder may discount a piece with the lender; at maturity the
-core pays the face of every live piece: to the holder, or to the lender for discounted
-ones, and the line is freed. Lineage is graph: `SPLIT_FROM`, `HELD_BY` (now) and `HELD`
+suppliers, tier by tier; any holder may discount a piece with a funder (in that funder's
+book: the holder is paid into its settlement account with the funder); at maturity the
+core pays the face of every live piece: to the holder, or to the funder for discounted
+ones (through both funders' cash accounts when the funder is not the core's), and the line
+is freed. Lineage is graph: `SPLIT_FROM`, `HELD_BY` (now) and `HELD`
 (every holding, in order).
 """
 
@@ -21,9 +23,8 @@ from finance import credit_lines as cl
 from finance import ledger
 from finance.accounts import (
     AccountCode,
-    AccountSpec,
+    discounted_voucher_account,
     lender_account,
-    principal_id,
     settlement_account,
     voucher_accounts,
 )
@@ -36,7 +37,7 @@ from finance.errors import (
     NotFound,
 )
 from finance.ledger import TransferRequest
-from graph.model import CONFIRMED_PAYABLE, INVOICE_OPEN, InvoiceStatus
+from graph.model import CONFIRMED_PAYABLE, DEFAULT_FUNDER, INVOICE_OPEN, InvoiceStatus
 from graph.queries import finance as q
 
 
@@ -251,9 +252,11 @@ def finance_voucher(
     rate_bps: int,
     on: date,
     day_count: DayCount = DayCount.ACT_360,
+    funder_id: str = DEFAULT_FUNDER,
 ) -> tuple[Voucher, int]:
-    """Discount a live voucher with the lender: the holder receives face less discount; the
-    discount is deferred income until clearing. Returns the voucher and the proceeds."""
+    """Discount a live voucher with a funder, in that funder's book: the holder receives
+    face less discount in its settlement account with the funder; the discount is the
+    funder's deferred income until clearing. Returns the voucher and the proceeds."""
     now = datetime.now(UTC)
     out: dict[str, int] = {}
 
@@ -265,15 +268,9 @@ def finance_voucher(
         if on >= due:
             raise InvalidState(f"voucher {voucher_id} is due; it is cleared, not discounted")
         disc = discount(face, rate_bps, on, due, day_count)
-        recv = AccountSpec(
-            principal_id(voucher_id, ccy, AccountCode.FACTORING),
-            AccountCode.FACTORING,
-            ccy,
-            f"voucher {voucher_id}",
-            owner_id=voucher_id,
-        )
-        settle = settlement_account(holder, ccy)
-        deferred = lender_account(AccountCode.DEFERRED_DISCOUNT, ccy)
+        recv = discounted_voucher_account(voucher_id, ccy, funder_id)
+        settle = settlement_account(holder, ccy, funder_id)
+        deferred = lender_account(AccountCode.DEFERRED_DISCOUNT, ccy, funder_id)
         ledger.ensure_accounts_tx(tx, [recv, settle, deferred])
         key = f"vf:{voucher_id}"
         ledger.require_ok(
@@ -314,6 +311,7 @@ def finance_voucher(
                 "discount_minor": disc,
                 "rate_bps": rate_bps,
                 "financed_holder_id": holder,
+                "funder_id": funder_id,
             },
         )
         out["proceeds"] = face - disc
@@ -324,8 +322,12 @@ def finance_voucher(
 
 def clear(driver: Driver, database: str, root_id: str, on: date) -> list[Voucher]:
     """At maturity the core pays every live piece of a voucher tree from its settlement
-    account: holders receive the face, the lender collects discounted pieces and earns the
-    deferred discount; the core's line and voucher memo are released."""
+    account: holders receive the face, the funder of a discounted piece collects it and
+    earns the deferred discount; the core's line and voucher memo are released.
+
+    The core's settlement account is in the default funder's book. A piece discounted by
+    another funder is paid in two linked transfers, core -> the default funder's cash and
+    the funder's cash -> its receivable, so that each funder's trial balance balances."""
     now = datetime.now(UTC)
 
     def work(tx: ManagedTransaction) -> None:
@@ -340,6 +342,7 @@ def clear(driver: Driver, database: str, root_id: str, on: date) -> list[Voucher
         ccy, core = root["currency"], root["core_id"]
         core_settle = settlement_account(core, ccy)
         reqs: list[TransferRequest] = []
+        accounts = [core_settle, lender_account(AccountCode.DISCOUNT_INCOME, ccy)]
         total = 0
         for leaf in leaves:
             v = leaf["voucher"]
@@ -347,11 +350,21 @@ def clear(driver: Driver, database: str, root_id: str, on: date) -> list[Voucher
             total += face
             key = f"vc:{v['id']}"
             if v["status"] == "financed":
-                reqs.append(
+                funder = v.get("funder_id") or DEFAULT_FUNDER
+                recv = discounted_voucher_account(v["id"], ccy, funder).id
+                if funder == DEFAULT_FUNDER:
+                    legs = [(core_settle.id, recv, "pay")]
+                else:  # from the core's bank to the funder: through both cash accounts
+                    cash_out = lender_account(AccountCode.CASH, ccy)
+                    cash_in = lender_account(AccountCode.CASH, ccy, funder)
+                    accounts += [cash_out, cash_in,
+                                 lender_account(AccountCode.DISCOUNT_INCOME, ccy, funder)]
+                    legs = [(core_settle.id, cash_out.id, "pay"), (cash_in.id, recv, "collect")]
+                reqs += [
                     TransferRequest(
-                        f"{key}:pay",
-                        core_settle.id,
-                        principal_id(v["id"], ccy, AccountCode.FACTORING),
+                        f"{key}:{leg}",
+                        debit,
+                        credit,
                         face,
                         ccy,
                         linked=True,
@@ -359,13 +372,14 @@ def clear(driver: Driver, database: str, root_id: str, on: date) -> list[Voucher
                         ref=v["id"],
                         value_at=_at(on),
                     )
-                )
+                    for debit, credit, leg in legs
+                ]
                 if int(v.get("discount_minor") or 0):
                     reqs.append(
                         TransferRequest(
                             f"{key}:income",
-                            lender_account(AccountCode.DEFERRED_DISCOUNT, ccy).id,
-                            lender_account(AccountCode.DISCOUNT_INCOME, ccy).id,
+                            lender_account(AccountCode.DEFERRED_DISCOUNT, ccy, funder).id,
+                            lender_account(AccountCode.DISCOUNT_INCOME, ccy, funder).id,
                             int(v["discount_minor"]),
                             ccy,
                             linked=True,
@@ -390,9 +404,7 @@ def clear(driver: Driver, database: str, root_id: str, on: date) -> list[Voucher
                         value_at=_at(on),
                     )
                 )
-        ledger.ensure_accounts_tx(
-            tx, [core_settle, lender_account(AccountCode.DISCOUNT_INCOME, ccy)]
-        )
+        ledger.ensure_accounts_tx(tx, list({a.id: a for a in accounts}.values()))
         reqs.append(
             TransferRequest(
                 f"vc:{root_id}:memo",

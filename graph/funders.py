@@ -1,9 +1,9 @@
 """Funders (banks, factoring companies, finance companies) as `(:Funder)` nodes, and which
 funder owns a record of the book.
 
-A record of the book (application, financing, credit line, decision) names its funder in
-``funder_id``; a record without one belongs to ``DEFAULT_FUNDER`` (the loaded book and
-everything written before funders existed), so every read compares
+A record of the book (application, financing, credit line, decision, ledger account) names
+its funder in ``funder_id``; a record without one belongs to ``DEFAULT_FUNDER`` (the loaded
+book and everything written before funders existed), so every read compares
 ``coalesce(x.funder_id, $default)``.
 """
 
@@ -38,7 +38,7 @@ RETURN coalesce(n.funder_id, $default) AS funder_id
 """
 # Labels whose records carry `funder_id`.
 OWNED_LABELS: frozenset[Label] = frozenset(
-    {Label.APPLICATION, Label.FINANCING, Label.CREDIT_LINE, Label.DECISION}
+    {Label.APPLICATION, Label.FINANCING, Label.CREDIT_LINE, Label.DECISION, Label.ACCOUNT}
 )
 
 

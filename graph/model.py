@@ -440,11 +440,11 @@ PROPERTIES: dict[Label, frozenset[str]] = {
         Label.VOUCHER: (
             *_LOCK, "root_id", "core_id", "face_minor", "currency", "issued_on", "due_on",
             "status", "depth", "split_on", "line_id", "financed_holder_id", "financed_on",
-            "discount_minor", "rate_bps", "cleared_on",
+            "discount_minor", "rate_bps", "cleared_on", "funder_id",
         ),
         Label.ACCOUNT: (
             *_LOCK, "code", "kind", "currency", "owner_id", "flags", "debits_pending",
-            "debits_posted", "credits_pending", "credits_posted",
+            "debits_posted", "credits_pending", "credits_posted", "funder_id",
         ),
         Label.TRANSFER: (
             "kind", "debit_account_id", "credit_account_id", "amount", "currency", "code",

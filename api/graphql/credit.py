@@ -287,7 +287,8 @@ class CreditMutation:
         ids = cast(list[str], await info.context.call(cl.expire_lines, day))
         return [strawberry.ID(i) for i in ids]
 
-    @_mutation("Money received for an enterprise: cash in, its settlement account credited. "
+    @_mutation("Money received for an enterprise: cash in, its settlement account with the "
+               "caller's funder credited. "
                "Retry-safe by request id, which is the caller's own: the same id again "
                "answers the first transfer, with other arguments it is refused (CONFLICT).",
                CREDIT)  # fmt: skip
@@ -298,7 +299,8 @@ class CreditMutation:
         return await _settle(info, "depositToSettlement", True, enterprise_id, amount,
                              request_id, currency, on)  # fmt: skip
 
-    @_mutation("Money paid out of an enterprise's settlement account; refused beyond what it "
+    @_mutation("Money paid out of an enterprise's settlement account with the caller's "
+               "funder; refused beyond what it "
                "holds. Retry-safe by request id, which is the caller's own: the same id again "
                "answers the first transfer, with other arguments it is refused (CONFLICT).",
                CREDIT)  # fmt: skip
@@ -319,7 +321,8 @@ async def _settle(
     async def run(req: str) -> dict[str, Any]:
         m = cast(Movement, await info.context.call(
             move, deposit=deposit, enterprise_id=str(enterprise_id), amount=int(amount),
-            currency=currency, request_id=req, on=on))  # fmt: skip
+            currency=currency, request_id=req, on=on,
+            funder=info.context.user.writes_for))  # fmt: skip
         return asdict(m)
 
     payload = {"enterprise_id": str(enterprise_id), "amount": int(amount),

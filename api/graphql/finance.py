@@ -273,6 +273,8 @@ class TrialBalanceLine:
 @strawberry.type
 class TrialBalance:
     currency: str | None
+    funder_id: strawberry.ID | None = strawberry.field(
+        description="The funder whose book this is; null: every account on the platform.")
     lines: list[TrialBalanceLine]
     total_debits: BigInt
     total_credits: BigInt
@@ -431,14 +433,24 @@ class FinanceQuery:
             _originated_by_caller(info, maker)
         return _fin(fin)
 
-    @_field("Posted debits and credits per chart code; balanced when they agree.",
+    @_field("Posted debits and credits per chart code of one funder's book; balanced when "
+            "they agree. A funder's users read their own funder's (funderId, when given, must "
+            "be it; unbound staff's is the default funder's); an unbound caller of every "
+            "funder's book names one, or reads the whole platform without.",
             (Role.CREDIT_OFFICER, Role.ANALYST))  # fmt: skip
     async def trial_balance(
-        self, info: Info[Context, None], currency: str | None = "CNY"
-    ) -> TrialBalance:
-        tb = cast(fl.TrialBalance, await info.context.call(fl.trial_balance, currency))
+        self, info: Info[Context, None], currency: str | None = "CNY",
+        funder_id: strawberry.ID | None = None,
+    ) -> TrialBalance:  # fmt: skip
+        book = info.context.user.book
+        if book is not None and funder_id is not None and str(funder_id) != book:
+            raise Forbidden("a funder's users read only their own funder's trial balance")
+        funder = str(funder_id) if funder_id is not None else book
+        tb = cast(fl.TrialBalance,
+                  await info.context.call(fl.trial_balance, currency, funder))  # fmt: skip
         return TrialBalance(
             currency=tb.currency,
+            funder_id=strawberry.ID(tb.funder_id) if tb.funder_id is not None else None,
             lines=[TrialBalanceLine(code=x.code, kind=x.kind, debits=BigInt(x.debits),
                                     credits=BigInt(x.credits), balance=BigInt(x.balance))
                    for x in tb.lines],

@@ -225,10 +225,11 @@ class ChainFinanceMutation:
         )  # fmt: skip
         return _voucher(v)
 
-    @_mutation("Discount a live voucher with the funder: the holder is paid the face less "
-               "discount interest (the voucher_discounting product's day count; its base rate "
-               "unless rateBps is given). Retry-safe by request id (CONFLICT with other "
-               "arguments).", CREDIT)  # fmt: skip
+    @_mutation("Discount a live voucher with the caller's funder, in its book: the holder is "
+               "paid the face less discount interest into its settlement account with the "
+               "funder (the voucher_discounting product's day count; its base rate unless "
+               "rateBps is given). Retry-safe by request id (CONFLICT with other arguments).",
+               CREDIT)  # fmt: skip
     async def discount_voucher(
         self, info: Info[Context, None], id: strawberry.ID, on: date, request_id: strawberry.ID,
         rate_bps: int | None = None,
@@ -241,7 +242,8 @@ class ChainFinanceMutation:
 
         async def run(req: str) -> dict[str, Any]:
             v, proceeds = cast(tuple[fv.Voucher, int], await info.context.call(
-                fv.finance_voucher, str(id), rate, on, product.day_count))  # fmt: skip
+                fv.finance_voucher, str(id), rate, on, product.day_count,
+                info.context.user.writes_for))  # fmt: skip
             return {"proceeds": proceeds, "discount": v.face_minor - proceeds}
 
         got = await idempotent(info.context.call, info.context.user.username, "discountVoucher",

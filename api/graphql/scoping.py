@@ -3,16 +3,16 @@ declares a scope here, and `ScopeGuard` enforces it before the resolver runs.
 
 Several funders share the platform (docs/api.md#several-funders). The chain graph, risk
 scores, the registry of security interests and the product catalogue are shared; a funder's
-book (applications, financings, credit lines, decisions) is its own. The caller's funder is
-`CurrentUser.book`: its funder when bound, the default funder for unbound staff, every
-funder for an unbound admin. Enforcement is where the data is read:
+book (applications, financings, credit lines, decisions, ledger accounts) is its own. The
+caller's funder is `CurrentUser.book`: its funder when bound, the default funder for unbound
+staff, every funder for an unbound admin. Enforcement is where the data is read:
 
 - ``FUNDER`` lists filter in their Cypher by the caller's funder (`graph/queries/lists.py`)
   and writes stamp the caller's funder on what they create;
 - ``OWNED`` fields name one record of the book by an argument; the guard reads that record's
   funder (`graph.funders.funder_of`) and answers NOT_FOUND, as for an unknown id, when it is
   another funder's;
-- ``DEFAULT_BOOK`` fields are not split by funder yet (the ledger, the portfolio, sensors,
+- ``DEFAULT_BOOK`` fields are not split by funder yet (the portfolio, sensors,
   cases, platform jobs): only callers of the default funder's book or every funder's may
   call them, so another funder's user reads nothing of them;
 - ``SHARED`` fields answer everyone alike.
@@ -116,6 +116,14 @@ SCOPES: Mapping[str, Scoping] = {
     "Mutation.changeCreditLimit": owned(Label.CREDIT_LINE, "id"),
     "Mutation.freezeCreditLine": owned(Label.CREDIT_LINE, "id"),
     "Mutation.unfreezeCreditLine": owned(Label.CREDIT_LINE, "id"),
+    # the ledger: each funder's accounts (its trial balance, the settlement accounts that
+    # enterprises keep with it, a voucher it discounts) are in its own book
+    "Query.trialBalance": FUNDER,
+    "Query.accountBalance": owned(Label.ACCOUNT, "accountId"),
+    "Query.accountStatement": owned(Label.ACCOUNT, "accountId"),
+    "Mutation.depositToSettlement": FUNDER,
+    "Mutation.withdrawFromSettlement": FUNDER,
+    "Mutation.discountVoucher": FUNDER,
     # offers to several funders: each funder decides its own; the borrower's side (the
     # default funder's staff, or the borrower's own user) offers and accepts
     "Mutation.decideOffer": owned(Label.APPLICATION, "id"),
@@ -134,7 +142,7 @@ SCOPES: Mapping[str, Scoping] = {
     # ---- not split by funder yet: the default funder's book and platform operations ---
     **{f"Query.{name}": DEFAULT_BOOK for name in (
         "creditLines",  # every line of an enterprise, of any funder (creditLinesList is split)
-        "accountBalance", "accountStatement", "trialBalance", "portfolioReport",
+        "portfolioReport",
         "creditLineProposals", "chainExposure", "groupExposure", "duplicatePledges",
         "alerts", "alertList", "assetReadings", "assetState", "cases", "auditEvents",
         "users", "ruleSets", "simulateRuleSet",
@@ -142,8 +150,7 @@ SCOPES: Mapping[str, Scoping] = {
     )},
     **{f"Mutation.{name}": DEFAULT_BOOK for name in (
         "acknowledgeAlert", "decideCreditLineProposal", "proposeCreditLimit",
-        "proposeCreditLine", "depositToSettlement", "withdrawFromSettlement",
-        "dischargeSecurityInterest", "registerSecurityInterest", "discountVoucher",
+        "proposeCreditLine", "dischargeSecurityInterest", "registerSecurityInterest",
         "draftRuleSet", "publishRuleSet", "retireRuleSet", "expireCreditLines",
         "runEndOfDay", "issueReleaseOrder", "recordDisposition", "recordMatchDecision",
         "registerCollateral", "registerSensor", "revalueCollateral", "setCollateralLimits",

@@ -10,6 +10,7 @@ from neo4j import Driver, ManagedTransaction
 from finance import ledger
 from finance.accounts import (
     AccountCode,
+    book_of,
     interest_id,
     lender_account,
 )
@@ -73,7 +74,7 @@ def _accrual_requests(
             TransferRequest(
                 f"acc:{financing_id}:{until.isoformat()}",
                 interest_id(financing_id, ccy),
-                lender_account(AccountCode.INTEREST_INCOME, ccy).id,
+                lender_account(AccountCode.INTEREST_INCOME, ccy, book_of(row)).id,
                 interest,
                 ccy,
                 code="interest_accrual",
@@ -86,7 +87,7 @@ def _accrual_requests(
             TransferRequest(
                 f"pen:{financing_id}:{until.isoformat()}",
                 interest_id(financing_id, ccy),
-                lender_account(AccountCode.PENALTY_INCOME, ccy).id,
+                lender_account(AccountCode.PENALTY_INCOME, ccy, book_of(row)).id,
                 penalty,
                 ccy,
                 code="penalty_accrual",

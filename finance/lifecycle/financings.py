@@ -12,6 +12,7 @@ from finance import credit_lines as cl
 from finance import ledger
 from finance.accounts import (
     AccountCode,
+    book_of,
     financing_accounts,
     lender_account,
     principal_id,
@@ -101,15 +102,16 @@ def disburse(driver: Driver, database: str, financing_id: str, on: date) -> Fina
         product = get_product(row["product_id"])
         ccy, amount, borrower = row["currency"], row["amount_minor"], row["borrower_id"]
         code = _receivable_code(product)
-        settle = settlement_account(borrower, ccy)
+        book = book_of(row)  # the funder's: its accounts, the borrower's account with it
+        settle = settlement_account(borrower, ccy, book)
         ledger.ensure_accounts_tx(
             tx,
             [
-                *financing_accounts(financing_id, ccy, code),
+                *financing_accounts(financing_id, ccy, code, book),
                 settle,
-                lender_account(AccountCode.FEE_INCOME, ccy),
-                lender_account(AccountCode.INTEREST_INCOME, ccy),
-                lender_account(AccountCode.PENALTY_INCOME, ccy),
+                lender_account(AccountCode.FEE_INCOME, ccy, book),
+                lender_account(AccountCode.INTEREST_INCOME, ccy, book),
+                lender_account(AccountCode.PENALTY_INCOME, ccy, book),
             ],
         )
         key = f"disb:{financing_id}"
@@ -133,7 +135,7 @@ def disburse(driver: Driver, database: str, financing_id: str, on: date) -> Fina
                 TransferRequest(
                     f"{key}:fee",
                     settle.id,
-                    lender_account(AccountCode.FEE_INCOME, ccy).id,
+                    lender_account(AccountCode.FEE_INCOME, ccy, book).id,
                     fee,
                     ccy,
                     linked=True,

@@ -13,6 +13,7 @@ from finance import credit_lines as cl
 from finance import ledger
 from finance.accounts import (
     AccountCode,
+    book_of,
     interest_id,
     lender_account,
     principal_id,
@@ -96,7 +97,7 @@ def repay(
                 f"repayment {amount_minor} exceeds what is due "
                 f"({due_interest} interest + {outstanding} principal)"
             )
-        payer = settlement_account(payer_id or row["borrower_id"], ccy)
+        payer = settlement_account(payer_id or row["borrower_id"], ccy, book_of(row))
         ledger.ensure_accounts_tx(tx, [payer])
         code = _receivable_code(product)
         pay: list[TransferRequest] = []
@@ -135,7 +136,7 @@ def repay(
                 TransferRequest(
                     f"{key}:fee",
                     payer.id,
-                    lender_account(AccountCode.FEE_INCOME, ccy).id,
+                    lender_account(AccountCode.FEE_INCOME, ccy, book_of(row)).id,
                     fee,
                     ccy,
                     linked=True,
@@ -183,13 +184,13 @@ def update_delinquency(driver: Driver, database: str, financing_id: str, as_of: 
         ledger.ensure_accounts_tx(
             tx,
             [
-                lender_account(AccountCode.PROVISION, ccy),
-                lender_account(AccountCode.PROVISION_EXPENSE, ccy),
+                lender_account(AccountCode.PROVISION, ccy, book_of(row)),
+                lender_account(AccountCode.PROVISION_EXPENSE, ccy, book_of(row)),
             ],
         )
         if delta:
-            exp = lender_account(AccountCode.PROVISION_EXPENSE, ccy).id
-            prov = lender_account(AccountCode.PROVISION, ccy).id
+            exp = lender_account(AccountCode.PROVISION_EXPENSE, ccy, book_of(row)).id
+            prov = lender_account(AccountCode.PROVISION, ccy, book_of(row)).id
             dr, cr = (exp, prov) if delta > 0 else (prov, exp)
             reqs.append(
                 TransferRequest(
@@ -230,8 +231,8 @@ def write_off(
         product = get_product(row["product_id"])
         ccy = row["currency"]
         out, due = int(row["outstanding_minor"]), int(row["interest_due_minor"])
-        prov = lender_account(AccountCode.PROVISION, ccy).id
-        exp = lender_account(AccountCode.PROVISION_EXPENSE, ccy).id
+        prov = lender_account(AccountCode.PROVISION, ccy, book_of(row)).id
+        exp = lender_account(AccountCode.PROVISION_EXPENSE, ccy, book_of(row)).id
         key = f"wo:{financing_id}"
         reqs: list[TransferRequest] = []
         top_up = out + due - int(row["provision_minor"])

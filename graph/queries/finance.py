@@ -87,9 +87,11 @@ MATCH (a:{_ACC} {{id: id}})
 RETURN a {{.*}} AS account
 """
 
+# Every account, or one funder's book (an account without `funder_id` is the default's).
 ALL_ACCOUNTS = f"""
 MATCH (a:{_ACC})
-WHERE $currency IS NULL OR a.currency = $currency
+WHERE ($currency IS NULL OR a.currency = $currency)
+  AND ($funder IS NULL OR coalesce(a.funder_id, $default) = $funder)
 RETURN a {{.*}} AS account ORDER BY a.code, a.id
 """
 
@@ -213,10 +215,13 @@ def get_accounts(driver: Driver, database: str, ids: Sequence[str]) -> dict[str,
     return {r["account"]["id"]: r["account"] for r in records}
 
 
-def all_accounts(driver: Driver, database: str, currency: str | None) -> list[Row]:
+def all_accounts(
+    driver: Driver, database: str, currency: str | None, funder: str | None = None
+) -> list[Row]:
     records, _, _ = driver.execute_query(
-        ALL_ACCOUNTS, currency=currency, database_=database, routing_=RoutingControl.READ
-    )
+        ALL_ACCOUNTS, currency=currency, funder=funder, default=DEFAULT_FUNDER,
+        database_=database, routing_=RoutingControl.READ,
+    )  # fmt: skip
     return [r["account"] for r in records]
 
 

@@ -37,6 +37,10 @@ ENTERPRISE_BOOK = """{ enterprise(id: "T1") { id name
 REVIEW = """mutation($id: ID!) { reviewApplication(id: $id, approve: true) { id status } }"""
 DISBURSE = """mutation($id: ID!) { disburse(financingId: $id, on: "2026-01-05") { id } }"""
 TRIAL = """{ trialBalance { balanced } }"""
+TRIAL_OF = """query($funder: ID) { trialBalance(funderId: $funder) {
+  funderId balanced totalDebits } }"""
+ACCOUNT = """query($id: ID!) { accountBalance(accountId: $id) { creditsPosted } }"""
+PORTFOLIO = """{ portfolioReport { __typename } }"""
 
 
 def _data(response: httpx.Response, field: str | None = None) -> Any:
@@ -121,8 +125,18 @@ def test_each_funder_reads_only_its_own_book(
         assert r.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND", r.text
         r = gql(client, mine["officer"], REVIEW, id=theirs["app"])
         assert r.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND", r.text
+        # The ledger: its own trial balance (its lines' memo accounts are in its book), not
+        # the other's; the other's ledger accounts are NOT_FOUND.
+        tb = _data(gql(client, mine["officer"], TRIAL_OF), "trialBalance")
+        assert tb["funderId"] == me and tb["balanced"] and tb["totalDebits"] > 0, tb
+        r = gql(client, mine["officer"], TRIAL_OF, funder=other)
+        assert r.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN", r.text
+        r = gql(client, mine["officer"], ACCOUNT, id=f"9101:CNY:{theirs['line']}")
+        assert r.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND", r.text
+        mine_acc = _data(gql(client, mine["officer"], ACCOUNT, id=f"9101:CNY:{mine['line']}"))
+        assert mine_acc["accountBalance"]["creditsPosted"] == 2_000_000_000
         # What is not split by funder yet is refused to a funder's users.
-        r = gql(client, mine["officer"], TRIAL)
+        r = gql(client, mine["officer"], PORTFOLIO)
         assert r.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN", r.text
 
 

@@ -19,6 +19,9 @@ def test_end_of_day_and_trial_balance_on_an_empty_book(db: Driver, cli_env: dict
     tb = run(cli_env, "finance", "trial-balance")
     assert tb.returncode == 0, tb.stderr
     assert "total" in tb.stdout
+    one = run(cli_env, "finance", "trial-balance", "--funder", "bank-b")
+    assert one.returncode == 0, one.stderr
+    assert "of bank-b" in one.stdout
     bad = run(cli_env, "finance", "eod", "--as-of", "31/01/2026")
     assert bad.returncode != 0
 

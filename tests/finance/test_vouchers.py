@@ -114,3 +114,61 @@ def test_voucher_issue_limited_by_core_line(db: Driver, database: str) -> None:
     assert ledger.all_transfers(db, database) == [
         t for t in ledger.all_transfers(db, database) if t.code == "limit_grant"
     ]
+
+
+@pytest.mark.slow
+def test_each_funder_book_balances_on_its_own(db: Driver, database: str) -> None:
+    """A piece discounted by another funder (bank-b) is in bank-b's book; clearing pays it
+    through both funders' cash accounts, so each funder's trial balance is zero; a line of
+    bank-b draws into the borrower's settlement account with bank-b."""
+    build(db, database, CHAIN)
+    build(db, database, PAYABLE)
+    cl.grant_line(
+        db, database, LineSpec("SC-C", "C", LineKind.SUPPLY_CHAIN, 150_000_000, CNY,
+                               date(2030, 1, 1)),
+    )  # fmt: skip
+    cl.grant_line(
+        db,
+        database,
+        LineSpec("L-B", "T2", LineKind.ENTERPRISE, 9_000_000, CNY, date(2030, 1, 1),
+                 funder_id="bank-b"),
+    )  # fmt: skip
+    vouchers.issue(db, database, "V1", "C", "T1", 100_000_000, CNY, ["INV-P"], D0, DUE)
+    vouchers.split(db, database, "V1", [60_000_000, 40_000_000], D0 + timedelta(days=1))
+    vouchers.transfer(db, database, "V1.1", "T2", D0 + timedelta(days=2))
+    fin_on = D0 + timedelta(days=30)
+    _, proceeds = vouchers.finance_voucher(
+        db, database, "V1.1", 400, fin_on, DayCount.ACT_360, funder_id="bank-b"
+    )
+    disc = 60_000_000 - proceeds
+    assert disc == discount(60_000_000, 400, fin_on, DUE, DayCount.ACT_360) > 0
+    cl.drawdown(db, database, "L-B", 5_000_000, "dd-b", D0 + timedelta(days=31))
+    # The holder is paid with bank-b; nothing of it is in the default funder's book.
+    held_b = ledger.get_account(db, database, settlement_account("T2", CNY, "bank-b").id)
+    assert held_b.credit_balance == proceeds + 5_000_000 and held_b.id == "2011:CNY:T2@bank-b"
+    assert ledger.get_accounts(db, database, [settlement_account("T2", CNY).id]) == {}
+    for funder in ("default", "bank-b", None):
+        assert ledger.trial_balance(db, database, CNY, funder).balanced, funder
+    settlement.deposit(db, database, "C", 100_000_000, CNY, "core-pays", DUE)
+    vouchers.clear(db, database, "V1", DUE)
+    books = {f: ledger.trial_balance(db, database, CNY, f) for f in ("default", "bank-b")}
+    assert all(tb.balanced and tb.funder_id == f for f, tb in books.items())
+    whole = ledger.trial_balance(db, database, CNY)
+    assert whole.total_debits == sum(tb.total_debits for tb in books.values())
+    b_lines = {x.code: x.balance for x in books["bank-b"].lines}
+    # bank-b: collected the face in cash, paid the proceeds and the drawdown out to T2,
+    # earned the discount; its voucher receivable and deferred discount are closed.
+    assert b_lines[AccountCode.CASH.value] == 60_000_000
+    assert b_lines[AccountCode.FACTORING.value] == 0
+    assert b_lines[AccountCode.DEFERRED_DISCOUNT.value] == 0
+    assert b_lines[AccountCode.DISCOUNT_INCOME.value] == -disc
+    assert b_lines[AccountCode.SETTLEMENT.value] == -(proceeds + 5_000_000)
+    assert b_lines[AccountCode.LOANS.value] == 5_000_000
+    d_lines = {x.code: x.balance for x in books["default"].lines}
+    assert d_lines[AccountCode.CASH.value] == 100_000_000 - 60_000_000  # sent on to bank-b
+    assert d_lines.get(AccountCode.DISCOUNT_INCOME.value, 0) == 0  # the income is bank-b's
+    recv = ledger.get_account(db, database, principal_id("V1.1", CNY, AccountCode.FACTORING))
+    assert recv.debit_balance == 0
+    assert ledger.get_account(db, database, settlement_account("T1", CNY).id).credit_balance == (
+        40_000_000
+    )

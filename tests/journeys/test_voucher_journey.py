@@ -1,11 +1,13 @@
 """Journey 6, over HTTP only on the journey world: a core enterprise confirms what it owes a
 tier-1 supplier (确权), issues an e-credit voucher of 10,000,000.00 on its supply-chain line,
 the supplier splits it three ways, pieces travel up the chain to tier 2 and tier 3, the
-tier-3 holder discounts its piece with the funder, and at maturity the core pays every leaf
-and its line is released; the trial balance is zero after every step. Bad input is refused
-with a 4xx code and writes nothing. Then the registry of security interests refuses a second
-pledge of the same receivable, naming the registration that holds it, until it is
-discharged.
+tier-3 holder discounts its piece with funder B (a second funder on the platform, made with
+the CLI, whose credit officer discounts it in B's book), and at maturity the core pays every
+leaf and its line is released; the trial balance of each funder's book (the default funder's
+and B's, each read by that funder's own user) is zero after every step, and neither reads
+the other's. Bad input is refused with a 4xx code and writes nothing. Then the registry of
+security interests refuses a second pledge of the same receivable, naming the registration
+that holds it, until it is discharged.
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ from collections import defaultdict
 from datetime import timedelta
 from typing import Any
 
-from tests.journeys.conftest import Api, World
-from tests.journeys.test_credit_journey import TODAY, balanced
+from tests.journeys.conftest import PASSWORD, Api, World, cli
+from tests.journeys.test_credit_journey import TODAY
 
 FACE = 1_000_000_000  # 10,000,000.00 yuan
+FUNDER_B = "vj-factor-b"
+OFFICER_B = f"credit_officer-{FUNDER_B}"
 PAYABLES = """query($core: ID!) { payables(coreId: $core, outcome: "unanswered", first: 200) {
   totalCount edges { node { invoiceId sellerId amount status financingId } } } }"""
 CONFIRM = """mutation($inv: ID!, $core: ID!, $outcome: String!, $due: Date, $amount: BigInt,
@@ -50,6 +54,8 @@ CLEAR = """mutation($id: ID!, $on: Date!) { clearVoucher(rootId: $id, on: $on) {
   id status holderId face } }"""
 TREE = """query($id: ID!) { voucherTree(rootId: $id) { id status holderId holders face } }"""
 BALANCE = """query($id: ID!) { accountBalance(accountId: $id) { creditsPosted debitsPosted } }"""
+TRIAL = """query($funder: ID) { trialBalance(funderId: $funder) {
+  funderId balanced totalDebits totalCredits lines { code balance } } }"""
 REGISTER = """mutation($input: RegistrationInput!, $req: ID!) {
   registerSecurityInterest(input: $input, requestId: $req) {
     id kind status collateralId debtorId securedParty registeredBy } }"""
@@ -101,9 +107,11 @@ def _used(api: Api, line_id: str) -> int:
     return int(api.gql("otto", LINE, id=line_id)["creditLine"]["used"])
 
 
-def _credit(api: Api, enterprise: str) -> int:
-    """What the enterprise holds in its settlement account (2011); 0 before it has one."""
-    r = api.raw("otto", BALANCE, id=f"2011:CNY:{enterprise}").json()
+def _credit(api: Api, enterprise: str, user: str = "otto", funder: str | None = None) -> int:
+    """What the enterprise holds in its settlement account (2011) with the user's funder
+    (the default funder's unless named); 0 before it has one."""
+    account = f"2011:CNY:{enterprise}" + (f"@{funder}" if funder else "")
+    r = api.raw(user, BALANCE, id=account).json()
     if r.get("errors"):
         assert r["errors"][0]["extensions"]["code"] == "NOT_FOUND", r
         return 0
@@ -111,7 +119,34 @@ def _credit(api: Api, enterprise: str) -> int:
     return int(b["creditsPosted"]) - int(b["debitsPosted"])
 
 
-def test_confirm_issue_split_transfer_discount_clear(api: Api, world: World) -> None:
+def balanced(api: Api) -> dict[str, dict[str, int]]:
+    """Each funder's trial balance, read by its own credit officer, is zero (debits equal
+    credits); the balances per chart code of each book."""
+    books = {}
+    for user, funder in (("otto", "default"), (OFFICER_B, FUNDER_B)):
+        tb = api.gql(user, TRIAL)["trialBalance"]
+        assert tb["funderId"] == funder, tb
+        assert tb["balanced"] and tb["totalDebits"] == tb["totalCredits"], tb
+        assert api.gql(user, TRIAL, funder=funder)["trialBalance"] == tb
+        books[funder] = {x["code"]: int(x["balance"]) for x in tb["lines"]}
+    # Neither funder's user reads the other's book.
+    assert api.error("otto", TRIAL, funder=FUNDER_B).code == "FORBIDDEN"
+    assert api.error(OFFICER_B, TRIAL, funder="default").code == "FORBIDDEN"
+    return books
+
+
+def _funder_b(cli_env: dict[str, str]) -> None:
+    """Funder B and its credit officer, made with the CLI as an operator would."""
+    cli(cli_env, "users", "add-funder", FUNDER_B, "--name", "VJ Factoring B", "--kind",
+        "factoring")  # fmt: skip
+    cli(cli_env, "users", "add", OFFICER_B, "--role", "credit_officer", "--funder", FUNDER_B,
+        stdin=f"{PASSWORD}\n{PASSWORD}\n")  # fmt: skip
+
+
+def test_confirm_issue_split_transfer_discount_clear(
+    api: Api, world: World, cli_env: dict[str, str]
+) -> None:
+    _funder_b(cli_env)
     chains = _chain(world)
     assert chains, "no core with a three-tier chain and enough owed to tier 1"
     core, t1, t2, t3 = chains[0]
@@ -222,18 +257,27 @@ def test_confirm_issue_split_transfer_discount_clear(api: Api, world: World) -> 
     assert again["transferVoucher"]["holders"] == [t1, t2, t3]
     balanced(api)
 
-    # Tier 3 discounts its piece with the funder; after maturity nobody discounts.
-    late = api.error("otto", DISCOUNT, id=f"{root}.2", on=due.isoformat(), req=f"{root}-d-late")
+    # Tier 3 discounts its piece with funder B; after maturity nobody discounts.
+    late = api.error(OFFICER_B, DISCOUNT, id=f"{root}.2", on=due.isoformat(),
+                     req=f"{root}-d-late")  # fmt: skip
     assert late.code == "CONFLICT" and "due" in late.message
     assert api.error("matcher", DISCOUNT, id=f"{root}.2", on=TODAY.isoformat(),
                      req=f"{root}-d").code == "FORBIDDEN"  # fmt: skip
-    before = _credit(api, t3)
-    d = api.gql("otto", DISCOUNT, id=f"{root}.2", on=(TODAY + timedelta(days=10)).isoformat(),
+    before, before_default = _credit(api, t3, OFFICER_B, FUNDER_B), _credit(api, t3)
+    d = api.gql(OFFICER_B, DISCOUNT, id=f"{root}.2",
+                on=(TODAY + timedelta(days=10)).isoformat(),
                 req=f"{root}-d")["discountVoucher"]  # fmt: skip
     assert d["voucher"]["status"] == "financed" and d["dayCount"] == "ACT/360"
     assert d["proceeds"] + d["discount"] == parts[1] and 0 < d["discount"] < parts[1] // 50
-    assert _credit(api, t3) == before + d["proceeds"]
-    balanced(api)
+    # Paid into tier 3's account with funder B, which the default funder cannot read.
+    assert _credit(api, t3, OFFICER_B, FUNDER_B) == before + d["proceeds"]
+    assert _credit(api, t3) == before_default
+    hidden = api.error("otto", BALANCE, id=f"2011:CNY:{t3}@{FUNDER_B}")
+    assert hidden.code == "NOT_FOUND"
+    # Nor funder B the default funder's (the core's line's limit account).
+    assert api.error(OFFICER_B, BALANCE, id=f"9101:CNY:{line_id}").code == "NOT_FOUND"
+    book_b = balanced(api)[FUNDER_B]
+    assert book_b["1303"] == parts[1] and book_b["2502"] == -d["discount"]
 
     # Maturity: the core pays; every leaf holder (or the funder) is paid; the line released.
     early = api.error("matcher", CLEAR, id=root, on=(due - timedelta(days=1)).isoformat())
@@ -246,10 +290,18 @@ def test_confirm_issue_split_transfer_discount_clear(api: Api, world: World) -> 
                       f"{root}.3": "cleared"}  # fmt: skip
     assert _credit(api, t1) == t1_before + parts[2]
     assert _credit(api, t2) == t2_before + parts[0]
-    assert _credit(api, t3) == before + d["proceeds"]  # the funder collected the face
+    # Funder B collected the face (through both funders' cash accounts); tier 3 is not
+    # paid twice.
+    assert _credit(api, t3, OFFICER_B, FUNDER_B) == before + d["proceeds"]
+    assert _credit(api, t3) == before_default
     assert _used(api, line_id) == used0
     assert api.gql("matcher", CLEAR, id=root, on=due.isoformat())["clearVoucher"] == cleared
-    balanced(api)
+    books = balanced(api)
+    # Funder B's book after maturity: the receivable and the deferred discount are closed,
+    # the face is in its cash, the discount is its income.
+    b = books[FUNDER_B]
+    assert (b["1303"], b["2502"], b["6012"]) == (0, 0, -d["discount"])
+    assert b["1001"] == parts[1] and b["2011"] == -(before + d["proceeds"])
 
 
 def test_a_second_pledge_of_a_receivable_is_refused_until_discharged(
