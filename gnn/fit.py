@@ -33,6 +33,13 @@ class GnnConfig:
     weight_decay: float = 1e-5
     seed: int = 0
     threads: int = 1
+    # Ego identifiers on the trade graph (gnn/models/ego.py; Egressy et al., AAAI 2024): each
+    # firm's neighbourhood of `ego_hops` trade links, marked at its centre, through firms of
+    # at most `ego_hub_degree` counterparties, at most `ego_max_nodes` firms.
+    ego_ids: bool = False
+    ego_hops: int = 3
+    ego_hub_degree: int = 50
+    ego_max_nodes: int = 64
 
 
 @dataclass
@@ -103,7 +110,9 @@ def fit_gnn(
         hidden=cfg.hidden,
         layers=cfg.layers,
         dropout=cfg.dropout,
-    )
+        ego={"hops": cfg.ego_hops, "hub_degree": cfg.ego_hub_degree,
+             "max_nodes": cfg.ego_max_nodes} if cfg.ego_ids else None,
+    )  # fmt: skip
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=cfg.epochs)
     loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=pos_weight)

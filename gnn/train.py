@@ -462,6 +462,8 @@ class TypologyConfig:
     tree_rounds: int = 300
     shuffle_control: bool = True
     payment_signals: bool = True  # False: the ablation without gnn.payments' features
+    # Also fit the GNN with ego identifiers (gnn/models/ego.py) in the same run: "gnn_ego_ids".
+    ego_variant: bool = False
 
 
 def without_payment_signals(graph: ChainGraph) -> ChainGraph:
@@ -598,6 +600,12 @@ def typology_report(
     gnn = fit_gnn(graphs, ys, cfg.gnn, masks=masks)
     timings["gnn_train_s"] = time.perf_counter() - t
     models["gnn"] = lambda w: predict_gnn(gnn, w.graph)
+    if cfg.ego_variant:
+        say("GNN with ego identifiers")
+        t = time.perf_counter()
+        ego = fit_gnn(graphs, ys, replace(cfg.gnn, ego_ids=True), masks=masks)
+        timings["gnn_ego_ids_train_s"] = time.perf_counter() - t
+        models["gnn_ego_ids"] = lambda w: predict_gnn(ego, w.graph)
     say("trees + 1/2-hop")
     t = time.perf_counter()
     tree = TreeModel(view="full", num_rounds=cfg.tree_rounds).fit_masked(graphs, ys, masks)

@@ -15,7 +15,11 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from gnn.models.ego import EgoTradeEncoder
+
 EdgeType = tuple[str, str, str]
+# The payment (trade) relation, seller -> buyer: where ego identifiers mark each centre.
+TRADE: EdgeType = ("enterprise", "sells_to", "enterprise")
 # Edges per slice when scoring without autograd (about 256 MiB of messages at 64 hidden).
 INFERENCE_EDGE_CHUNK = 1 << 20
 
@@ -99,6 +103,7 @@ class HeteroEdgeSAGE(nn.Module):
         hidden: int = 64,
         layers: int = 2,
         dropout: float = 0.1,
+        ego: dict[str, int] | None = None,
     ) -> None:
         super().__init__()
         self.config: dict[str, Any] = {
@@ -108,6 +113,15 @@ class HeteroEdgeSAGE(nn.Module):
             "layers": layers,
             "dropout": dropout,
         }
+        # Ego identifiers on the trade graph (gnn/models/ego.py): {"hops", "hub_degree",
+        # "max_nodes"}; their encoder's centre state joins the head's input.
+        self.ego: EgoTradeEncoder | None = None
+        if ego is not None:
+            self.config["ego"] = dict(ego)
+            self.ego = EgoTradeEncoder(
+                hidden, edge_dims[TRADE], layers=ego["hops"], hops=ego["hops"],
+                hub_degree=ego["hub_degree"], max_nodes=ego["max_nodes"], dropout=dropout,
+            )  # fmt: skip
         self.edge_types = list(edge_dims)
         self.inp = nn.ModuleDict({t: nn.Linear(d, hidden) for t, d in in_dims.items()})
         self.convs = nn.ModuleList(
@@ -120,7 +134,10 @@ class HeteroEdgeSAGE(nn.Module):
             nn.ModuleDict({t: nn.LayerNorm(hidden) for t in in_dims}) for _ in range(layers)
         )
         self.dropout = dropout
-        self.head = nn.Sequential(nn.Linear(2 * hidden, hidden), nn.ReLU(), nn.Linear(hidden, 1))
+        parts = 3 if self.ego is not None else 2
+        self.head = nn.Sequential(
+            nn.Linear(parts * hidden, hidden), nn.ReLU(), nn.Linear(hidden, 1)
+        )
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> HeteroEdgeSAGE:
@@ -134,6 +151,7 @@ class HeteroEdgeSAGE(nn.Module):
             hidden=config["hidden"],
             layers=config["layers"],
             dropout=config["dropout"],
+            ego=config.get("ego"),
         )
 
     def embed(
@@ -186,5 +204,11 @@ class HeteroEdgeSAGE(nn.Module):
         edge_attr_dict: dict[EdgeType, Tensor],
     ) -> Tensor:
         h0, h = self.embed(x_dict, edge_index_dict, edge_attr_dict)
-        logits: Tensor = self.head(torch.cat([h0, h], dim=-1)).squeeze(-1)
+        parts = [h0, h]
+        if self.ego is not None:
+            if TRADE in edge_index_dict:
+                parts.append(self.ego(h0, edge_index_dict[TRADE], edge_attr_dict[TRADE]))
+            else:
+                parts.append(torch.zeros_like(h0))
+        logits: Tensor = self.head(torch.cat(parts, dim=-1)).squeeze(-1)
         return logits
