@@ -28,7 +28,8 @@ $(WEB_DEPS): $(WEB)/package-lock.json $(WEB)/package.json
 	cd $(WEB) && npm ci --no-audit --no-fund
 	@touch $(WEB_DEPS)
 
-$(WEB_OUT): $(WEB_DEPS) $(WEB)/index.html $(WEB)/vite.config.js $(wildcard $(WEB)/src/*)
+# Every page (*.html: the explorer, the rule editor) is an entry of vite.config.js.
+$(WEB_OUT): $(WEB_DEPS) $(wildcard $(WEB)/*.html) $(WEB)/vite.config.js $(wildcard $(WEB)/src/*)
 	cd $(WEB) && npm run build
 
 web: system $(WEB_OUT)

@@ -22,13 +22,15 @@ from neo4j import Driver, ManagedTransaction
 from decisions import monitoring
 from decisions.engine import (
     APPROVAL_STAGE,
+    RULESETS,
+    SHIPPED_VERSION,
     CompiledRuleSet,
     cached,
     compile_rule_set,
     shipped,
     stage_of,
 )
-from decisions.errors import Forbidden, InvalidState, NotFound
+from decisions.errors import Forbidden, InvalidState, NotFound, RuleSetInvalid
 from decisions.indicators import indicators_from
 from finance.errors import FinanceError
 from finance.policy import EnterpriseFacts, Evaluator, Outcome
@@ -282,3 +284,62 @@ def simulate(
         elif o.amount_minor != int(row["amount_minor"] or 0):
             changed += 1
     return Simulation(rs.label, replayed, skipped, flipped, changed, dict(verdicts), dict(hits))
+
+
+# --------------------------------------------------------------------------------------
+# The rule editor (api/web/rules.html): check before saving, and what is in force
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Check:
+    """What `draft` would say of a content, with nothing stored: no problems, or all."""
+
+    problems: list[str]
+    tables: int
+    rules: int
+
+
+def check(name: str, content: str) -> Check:
+    """Compile ``content`` as rule set ``name`` would be compiled at draft (the stage's
+    catalogue, its outcomes, the hit policies, the engine) and list every problem."""
+    if not name.isidentifier():
+        return Check([f"a rule set name is letters, digits and _, got {name!r}"], 0, 0)
+    try:
+        compiled = compile_rule_set(content, name, "candidate")
+    except RuleSetInvalid as e:
+        return Check(list(e.problems), 0, 0)
+    return Check([], len(compiled.tables), len(compiled.rules))
+
+
+@dataclass(frozen=True)
+class InForce:
+    """A rule set name and the content deciding now: a published version, or the one
+    shipped in the package (``version`` None) until one is."""
+
+    name: str
+    label: str | None  # None: drafted only, nothing of this name decides yet
+    content: str | None
+    version: RuleSetVersion | None
+
+
+def shipped_names() -> list[str]:
+    return sorted(p.stem for p in RULESETS.glob("*.json"))
+
+
+def all_in_force(driver: Driver, database: str) -> list[InForce]:
+    """Every rule set name (shipped or drafted) with what is in force for it now."""
+    now = _now()
+    names = set(shipped_names()) | {v.name for v in list_versions(driver, database)}
+    out: list[InForce] = []
+    for name in sorted(names):
+        row = q.in_force(driver, database, name, now)
+        if row is not None:
+            v = _version(row)
+            out.append(InForce(name, f"rules:{name}@{v.version}", v.content, v))
+        elif (RULESETS / f"{name}.json").is_file():
+            content = (RULESETS / f"{name}.json").read_text(encoding="utf-8")
+            out.append(InForce(name, f"rules:{name}@{SHIPPED_VERSION}", content, None))
+        else:
+            out.append(InForce(name, None, None, None))
+    return out

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import cast
 
 import strawberry
+from starlette.concurrency import run_in_threadpool
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
@@ -18,7 +19,7 @@ from api.graphql.scalars import BigInt
 from api.security import Role
 from decisions import indicators as di
 from decisions import lifecycle as dl
-from decisions.engine import STAGES
+from decisions.engine import STAGES, stage_of
 from decisions.errors import DecisionsError
 
 # Risk staff: credit officers draft, publish and retire; analysts read and simulate too.
@@ -102,6 +103,26 @@ class RuleSetSimulation:
     rule_hits: list[KeyCount]
 
 
+@strawberry.type(description="What drafting a content would say, with nothing stored.")
+class RuleSetCheck:
+    ok: bool
+    problems: list[str] = strawberry.field(description="Every reason it would be refused.")
+    tables: int = strawberry.field(description="Decision tables, when accepted.")
+    rules: int = strawberry.field(description="Rows of those tables, when accepted.")
+
+
+@strawberry.type(description="A rule set name and what decides under it now.")
+class RuleSetInForce:
+    name: str
+    stage: str = strawberry.field(description="The stage whose indicators it reads.")
+    label: str | None = strawberry.field(description="As decisions record it (rules:NAME@"
+                                         "VERSION, @shipped for the package's); null when "
+                                         "only drafts exist.")  # fmt: skip
+    content: str | None = strawberry.field(description="The JSON Decision Model in force.")
+    version: RuleSet | None = strawberry.field(description="The published version in force; "
+                                               "null while the shipped one is.")  # fmt: skip
+
+
 def _text(content: object) -> str | None:
     """A JSON Decision Model sent as a JSON value (an object, so that no single string
     argument outgrows the API's limit), stored as its text."""
@@ -162,6 +183,31 @@ class DecisionsQuery:
     async def rule_sets(self, info: Info[Context, None], name: str | None = None) -> list[RuleSet]:
         found = cast(list[dl.RuleSetVersion], await info.context.call(dl.list_versions, name))
         return [RuleSet.of(v) for v in found]
+
+    @strawberry.field(extensions=requires(*RULE_READERS),
+                      description="Every rule set name (shipped or drafted) with the content "
+                      "in force now: what the rule editor opens.")  # fmt: skip
+    async def rule_sets_in_force(self, info: Info[Context, None]) -> list[RuleSetInForce]:
+        found = cast(list[dl.InForce], await info.context.call(dl.all_in_force))
+        return [
+            RuleSetInForce(
+                name=f.name,
+                stage=stage_of(f.name).name,
+                label=f.label,
+                content=f.content,
+                version=None if f.version is None else RuleSet.of(f.version),
+            )
+            for f in found
+        ]
+
+    @strawberry.field(extensions=requires(*RULE_READERS),
+                      description="Check a rule set content (a JSON Decision Model sent as a "
+                      "JSON object) as draftRuleSet would, storing nothing: every problem, or "
+                      "none.")  # fmt: skip
+    async def validate_rule_set(self, name: str, content: JSON) -> RuleSetCheck:
+        c = await run_in_threadpool(dl.check, name, _text(content) or "null")
+        return RuleSetCheck(ok=not c.problems, problems=c.problems, tables=c.tables,
+                            rules=c.rules)  # fmt: skip
 
     @strawberry.field(extensions=requires(*RULE_READERS),
                       description="Run a rule set version (or unsaved content) on the inputs "

@@ -146,6 +146,7 @@ SCOPES: Mapping[str, Scoping] = {
         "creditLineProposals", "chainExposure", "groupExposure", "duplicatePledges",
         "alerts", "alertList", "assetReadings", "assetState", "cases", "auditEvents",
         "users", "ruleSets", "simulateRuleSet",
+        "ruleSetsInForce", "validateRuleSet",  # the rule editor (api/web/rules.html)
         "indicators",  # the policy's facts, with the default funder's line headroom
     )},
     **{f"Mutation.{name}": DEFAULT_BOOK for name in (

@@ -36,8 +36,9 @@ USERNAME = "web-analyst"
 
 @pytest.fixture(scope="session")
 def web_dist() -> Path:
-    """The explorer's build; built here (as `make web` does) when it is missing."""
-    if not (WEB_DIST / "index.html").is_file():
+    """The web build (the explorer, the rule editor); built here (as `make web` does) when a
+    page is missing."""
+    if not all((WEB_DIST / page).is_file() for page in ("index.html", "rules.html")):
         web = WEB_DIST.parent
         subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=web, check=True)
         subprocess.run(["npm", "run", "build"], cwd=web, check=True)
