@@ -1,6 +1,7 @@
-"""The development benchmark: labelled pairs of real firm names (tests/data/er/benchmark.csv).
+"""The development benchmark: labelled pairs of real firm names (tests/data/er/benchmark.csv)
+and of whole records (tests/data/er/records.csv: directory listings, aliases, identifiers).
 
-Each pair is two names of one firm (same = 1) or of two different firms (same = 0), with a
+Each pair is two records of one firm (same = 1) or of two different firms (same = 0), with a
 category (legal form, abbreviation, bank branch, near miss ...) and a split: thresholds and
 weights may be tuned on ``tune`` only; ``test`` is for reporting. Every pair is scored by
 `match.match_prepared` (the features, model and shipped frequencies a run uses), so the
@@ -21,33 +22,41 @@ from numpy.typing import NDArray
 
 from entity_resolution.blocking import blocking_keys
 from entity_resolution.match import match_prepared
-from entity_resolution.records import EnterpriseRecord, prepare_records
+from entity_resolution.records import RECORD_FIELDS, EnterpriseRecord, prepare_records
 from entity_resolution.score import MatchModel, TradeRarity, default_model
 
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "tests" / "data" / "er" / "benchmark.csv"
 TARGET_TNR = 0.95
 
 
+RECORDS_PATH = DEFAULT_PATH.with_name("records.csv")
+
+
 @dataclass(frozen=True, slots=True)
 class Pair:
     pair_id: str
-    name_a: str
-    name_b: str
+    a: EnterpriseRecord
+    b: EnterpriseRecord
     same: bool
     category: str
     split: str
-    uscc_a: str = ""
-    uscc_b: str = ""
 
 
 def read_pairs(path: Path = DEFAULT_PATH) -> list[Pair]:
+    """The pairs of a file whose columns are ``pair_id, same, category, split`` and the
+    record fields (`RECORD_FIELDS`) of each side with ``_a`` / ``_b`` appended (``name_a``,
+    ``phone_b``, ``aliases_a`` ...); a field missing from the file is empty."""
     with path.open(encoding="utf-8", newline="") as f:
         return [
-            Pair(row["pair_id"], row["name_a"], row["name_b"], row["same"] == "1",
-                 row["category"], row["split"], row.get("uscc_a") or "",
-                 row.get("uscc_b") or "")
+            Pair(row["pair_id"], _side(row, "a"), _side(row, "b"), row["same"] == "1",
+                 row["category"], row["split"])
             for row in csv.DictReader(f)
         ]
+
+
+def _side(row: dict[str, str], side: str) -> EnterpriseRecord:
+    values = {name: row.get(f"{name}_{side}") or "" for name in RECORD_FIELDS}
+    return EnterpriseRecord.from_fields(f"{row['pair_id']}{side}", "benchmark", values)
 
 
 def score_pairs(
@@ -56,11 +65,7 @@ def score_pairs(
     """(score, shares a blocking key) per pair."""
     model = model or default_model()
     rarity = rarity or TradeRarity.reference()
-    recs = []
-    for p in pairs:
-        recs.append(EnterpriseRecord(f"{p.pair_id}a", "benchmark", p.name_a, uscc=p.uscc_a))
-        recs.append(EnterpriseRecord(f"{p.pair_id}b", "benchmark", p.name_b, uscc=p.uscc_b))
-    prepared = prepare_records(recs)
+    prepared = prepare_records([r for p in pairs for r in (p.a, p.b)])
     scores = np.empty(len(pairs))
     blocked_together = np.zeros(len(pairs), dtype=bool)
     for k in range(len(pairs)):

@@ -24,7 +24,8 @@ import numpy as np
 
 from entity_resolution.records import Prepared
 
-PASSES: tuple[str, ...] = ("uscc", "org", "regno", "trade", "pinyin", "char", "phone", "address")
+PASSES: tuple[str, ...] = ("uscc", "org", "regno", "id", "trade", "pinyin", "words", "char",
+                          "phone", "address")
 
 
 SPLIT = "#"  # parent key SPLIT secondary key: a sub-block of a capped trade-name block
@@ -49,9 +50,10 @@ def blocking_keys(p: Prepared) -> list[str]:
         keys.append("org:" + p.ids.org_code)
     if p.ids.registration_no:
         keys.append("regno:" + p.ids.registration_no)
+    keys.extend("id:" + key for key in p.ids.typed)
     region = (p.name_region or p.field_region)[:4]
     secondary = _secondary(p, region)
-    for parts in (p.zh, p.en):
+    for parts in (p.zh, p.en, *(v.primary for v in p.variants)):
         if parts is None:
             continue
         # Trade names repeat across firms (华盛 is everywhere): with the industry the
@@ -62,6 +64,9 @@ def blocking_keys(p: Prepared) -> list[str]:
             if secondary:
                 keys.append(f"pinyin:{parts.trade_key}|{industry}{secondary}")
         if parts.is_english:
+            words = parts.trade.split()
+            if len(words) > 1:  # Acme Widgets / Widgets Acme
+                keys.append("words:" + " ".join(sorted(words)))
             continue
         trade = parts.trade
         if trade:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from entity_resolution.identifiers import typed_conflict
 from entity_resolution.records import Prepared
 
 
@@ -25,6 +26,7 @@ class _Group:
     members: list[int]
     regions: set[str]  # division-code prefixes the records give (region_code or USCC)
     regnos: set[str]  # registration numbers the records give
+    typed: set[str]  # other identifiers (SCHEME:VALUE) the records give
     forbidden: set[int] = field(default_factory=set)
 
 
@@ -52,6 +54,7 @@ class ConstrainedClusters:
                 members=[i],
                 regions={p.field_region} if p.field_region else set(),
                 regnos={p.ids.registration_no} if p.ids.registration_no else set(),
+                typed=set(p.ids.typed),
             )
 
     def find(self, i: int) -> int:
@@ -80,6 +83,8 @@ class ConstrainedClusters:
             return "registered in different regions"
         if a.regnos and b.regnos and not (a.regnos & b.regnos):
             return "different registration numbers"
+        if scheme := typed_conflict(a.typed, b.typed):
+            return f"different {scheme} identifiers"
         if a.branch != b.branch:
             return "branch and parent (or two branches) stay separate"
         if a.forbidden.intersection(b.members) or b.forbidden.intersection(a.members):
@@ -102,6 +107,7 @@ class ConstrainedClusters:
         a.forbidden |= b.forbidden
         a.regions |= b.regions
         a.regnos |= b.regnos
+        a.typed |= b.typed
         if b.branch and not a.branch:
             a.branch = b.branch
         del self.groups[rj]

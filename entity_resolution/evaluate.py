@@ -97,7 +97,7 @@ def read_generated(folder: Path) -> tuple[list[Any], list[Any], dict[str, str]]:
     from entity_resolution.records import EnterpriseRecord
 
     data = folder / "data" if (folder / "data").is_dir() else folder
-    records = [EnterpriseRecord(**{k: v or "" for k, v in row.items()})
+    records = [EnterpriseRecord.from_fields(row["record_id"], row["source"], row)
                for row in _rows(data / "enterprise_records.csv")]
     addresses = {r["id"]: r["text"] for r in _rows(data / "addresses.csv")}
     phones = {r["id"]: r["number"] for r in _rows(data / "phones.csv")}

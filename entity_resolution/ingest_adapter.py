@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from entity_resolution.records import EnterpriseRecord
+from entity_resolution.records import RECORD_FIELDS, EnterpriseRecord
 from entity_resolution.resolver import RecordLink, ResolutionIndex, resolve_records
 from entity_resolution.score import MatchModel
 
@@ -22,19 +22,8 @@ METHOD = "chainlens_er"
 
 def _ours(rec: Any) -> EnterpriseRecord:
     """ingest's record (optional fields None) as this package's record (empty strings)."""
-    return EnterpriseRecord(
-        record_id=rec.record_id,
-        source=rec.source,
-        name=rec.name,
-        name_en=rec.name_en or "",
-        uscc=rec.uscc or "",
-        legacy_org_code=rec.legacy_org_code or "",
-        registration_no=rec.registration_no or "",
-        legal_form=rec.legal_form or "",
-        region_code=rec.region_code or "",
-        address=rec.address or "",
-        phone=rec.phone or "",
-        legal_rep=rec.legal_rep or "",
+    return EnterpriseRecord.from_fields(
+        rec.record_id, rec.source, {name: getattr(rec, name) for name in RECORD_FIELDS}
     )
 
 

@@ -25,7 +25,7 @@ from neo4j import Driver
 from entity_resolution.errors import InvalidRecord
 from entity_resolution.match import MatchResult, match_prepared
 from entity_resolution.pipeline import ProgressCallback, master_record
-from entity_resolution.records import EnterpriseRecord, prepare_records
+from entity_resolution.records import RECORD_FIELDS, EnterpriseRecord, prepare_records
 from entity_resolution.score import MatchModel, TradeRarity, default_model
 from graph.queries import resolution as q
 
@@ -33,8 +33,7 @@ from graph.queries import resolution as q
 CANDIDATE_POOL = 50
 MAX_FIRST = 50
 # The columns an outside file may carry (any others are kept and written back as given).
-FILE_FIELDS = ("name", "name_en", "uscc", "legacy_org_code", "registration_no", "legal_form",
-               "region_code", "address", "phone", "legal_rep")  # fmt: skip
+FILE_FIELDS = RECORD_FIELDS
 RESULT_FIELDS = ("rank", "enterprise_id", "enterprise_name", "score", "same", "blocked_by",
                  "agreed", "disagreed")  # fmt: skip
 
@@ -63,7 +62,7 @@ def match_candidates(
     """
     if not 1 <= first <= MAX_FIRST:
         raise InvalidRecord(f"first must be between 1 and {MAX_FIRST}, not {first}")
-    query = q.lucene_words(record.name, record.name_en)
+    query = q.lucene_words(record.name, record.name_en, *record.aliases)
     if not query:
         raise InvalidRecord(f"record {record.record_id or '(unnamed)'} has no name")
     (outside,) = prepare_records([record])
@@ -133,9 +132,8 @@ def match_file(
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow([*columns, *RESULT_FIELDS])
         for done, (line, row) in enumerate(rows, start=1):
-            fields = {k: row.get(k, "") for k in FILE_FIELDS}
-            record = EnterpriseRecord(record_id=row.get("record_id") or f"line-{line}",
-                                      source=path.name, **fields)  # fmt: skip
+            record = EnterpriseRecord.from_fields(row.get("record_id") or f"line-{line}",
+                                                  path.name, row)  # fmt: skip
             if progress is not None:
                 progress("matching rows", done, len(rows))
             try:

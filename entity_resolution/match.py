@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from entity_resolution.cluster import regions_conflict
+from entity_resolution.identifiers import typed_conflict, typed_shared
 from entity_resolution.records import EnterpriseRecord, Prepared, prepare_records
 from entity_resolution.score import MatchModel, TradeRarity, default_model, pair_features
 
@@ -25,7 +26,8 @@ class MatchResult:
     ``score`` is the model's probability (0 when a cannot-link rule applies); ``same`` is
     ``score >= threshold``; ``blocked_by`` names the rule that keeps the two apart ('' when
     none); ``agreed`` / ``disagreed`` are the features that raised / lowered the log-odds and
-    ``contributions`` the largest of them.
+    ``contributions`` the largest of them; ``identified_by`` the identifier both records
+    give (an LEI, another country's company number), which makes the score 1.
     """
 
     score: float
@@ -35,6 +37,7 @@ class MatchResult:
     agreed: list[str] = field(default_factory=list)
     disagreed: list[str] = field(default_factory=list)
     contributions: dict[str, float] = field(default_factory=dict)
+    identified_by: str = ""
 
     @property
     def reasons(self) -> dict[str, Any]:
@@ -44,6 +47,8 @@ class MatchResult:
                                "contributions": self.contributions}
         if self.blocked_by:
             out["blocked_by"] = self.blocked_by
+        if self.identified_by:
+            out["identified_by"] = self.identified_by
         return out
 
 
@@ -62,6 +67,8 @@ def cannot_link(a: Prepared, b: Prepared) -> str:
         a.ids.registration_no != b.ids.registration_no
     ):
         return "different registration numbers"
+    if scheme := typed_conflict(a.ids.typed, b.ids.typed):
+        return f"different {scheme} identifiers"
     if a.branch_key != b.branch_key:
         return "branch and parent (or two branches) stay separate"
     return ""
@@ -80,13 +87,15 @@ def match_prepared(
     features = pair_features(a, b, rarity)
     prob = float(model.probabilities(np.asarray([features]))[0])
     blocked = cannot_link(a, b)
+    identified = typed_shared(a.ids.typed, b.ids.typed)
     contributions = model.explain(features, top=len(features))
     agreed = [k for k, v in contributions.items() if v > 0]
     disagreed = [k for k, v in contributions.items() if v < 0]
-    score = 0.0 if blocked else prob
+    score = 0.0 if blocked else 1.0 if identified else prob
     return MatchResult(score=score, same=score >= model.threshold, threshold=model.threshold,
                        blocked_by=blocked, agreed=agreed, disagreed=disagreed,
-                       contributions=dict(list(contributions.items())[:6]))
+                       contributions=dict(list(contributions.items())[:6]),
+                       identified_by=identified)
 
 
 def match(

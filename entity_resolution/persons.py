@@ -3,8 +3,10 @@
 A person is identified by the SHA-256 of the national ID number (never the number itself).
 Two records with the same hash are one person; two with different hashes never are. A record
 without a hash joins a person only when the name agrees (simplified script, or the same
-pinyin for a romanised name: 王思萍 / Wang Siping) *and* they share a linked enterprise, since
-common names (王伟) alone identify nobody.
+pinyin for a romanised name in either order: 王思萍 / Wang Siping / SIPING WANG / Wang
+Si-ping) *and* other facts do, since common names (王伟) alone identify nobody: a shared
+linked enterprise, or two of date of birth, email, phone (E.164) and address. Different
+dates of birth or nationalities keep two records apart.
 """
 
 from __future__ import annotations
@@ -17,7 +19,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from entity_resolution.errors import InvalidRecord
-from entity_resolution.normalise import has_cjk, normalise_person_name, pinyin_key
+from entity_resolution.normalise import (
+    has_cjk,
+    normalise_address,
+    normalise_person_name,
+    normalise_phone,
+    pinyin_key,
+)
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -30,6 +38,43 @@ class PersonRecord:
     id_hash: str = ""  # SHA-256 hex of the national ID number
     enterprise_ids: tuple[str, ...] = ()  # enterprises the source links the person to
     person_id: str = ""  # set on master records (the persons file)
+    birth_date: str = ""  # ISO date, 1990-01-31
+    nationality: str = ""  # ISO 3166-1 alpha-2
+    address: str = ""
+    phone: str = ""
+    email: str = ""
+
+
+# The fields beside the name that tell people apart, as the persons file names them.
+PERSON_FACTS = ("birth_date", "nationality", "address", "phone", "email")
+
+
+@dataclass(frozen=True, slots=True)
+class _Facts:
+    """A record's comparable facts beside its name."""
+
+    birth_date: str
+    nationality: str
+    email: str
+    phone: str
+    address: str
+
+    @classmethod
+    def of(cls, r: PersonRecord) -> _Facts:
+        return cls(r.birth_date.strip(), r.nationality.strip().upper(),
+                   r.email.strip().lower(), normalise_phone(r.phone, r.nationality),
+                   normalise_address(r.address))  # fmt: skip
+
+    def conflict(self, other: _Facts) -> str:
+        for name in ("birth_date", "nationality"):
+            mine, theirs = getattr(self, name), getattr(other, name)
+            if mine and theirs and mine != theirs:
+                return name
+        return ""
+
+    def agree(self, other: _Facts) -> list[str]:
+        return [name for name in ("birth_date", "email", "phone", "address")
+                if getattr(self, name) and getattr(self, name) == getattr(other, name)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +114,15 @@ def resolve_persons(records: Iterable[PersonRecord]) -> PersonResolution:
                 f"person record {r.record_id}: id_hash must be a SHA-256 hex digest"
             )
     parent = list(range(len(recs)))
-    hashes: list[set[str]] = [{r.id_hash.lower()} if r.id_hash else set() for r in recs]
+    facts = [_Facts.of(r) for r in recs]
+    # What a group of records may not hold two of: the groups of two hashes, two dates of
+    # birth or two nationalities never merge, not even through a record that has none.
+    apart: list[dict[str, set[str]]] = [
+        {"id_hash": {r.id_hash.lower()} if r.id_hash else set(),
+         "birth_date": {f.birth_date} if f.birth_date else set(),
+         "nationality": {f.nationality} if f.nationality else set()}
+        for r, f in zip(recs, facts, strict=True)
+    ]  # fmt: skip
     reason: dict[int, dict[str, Any]] = {}
 
     def find(i: int) -> int:
@@ -80,10 +133,12 @@ def resolve_persons(records: Iterable[PersonRecord]) -> PersonResolution:
 
     def union(i: int, j: int, why: dict[str, Any]) -> None:
         ri, rj = find(i), find(j)
-        if ri == rj or (hashes[ri] and hashes[rj] and hashes[ri] != hashes[rj]):
+        a, b = apart[ri], apart[rj]
+        if ri == rj or any(a[k] and b[k] and a[k] != b[k] for k in a):
             return
         parent[rj] = ri
-        hashes[ri] |= hashes[rj]
+        for k in a:
+            a[k] |= b[k]
         reason.setdefault(j, why)
         reason.setdefault(i, why)
 
@@ -95,22 +150,29 @@ def resolve_persons(records: Iterable[PersonRecord]) -> PersonResolution:
         for m in members[1:]:
             union(members[0], m, {"reason": "same id_hash", "matched_record":
                                   recs[members[0]].record_id})
-    # Name + shared enterprise, blocked by (pinyin of the name, enterprise).
+    # Name + shared enterprise, or name + two other facts; blocked by (the order-free pinyin
+    # of the name, the fact).
     blocks: dict[tuple[str, str], list[int]] = defaultdict(list)
     keys = [name_keys(r.name) for r in recs]
     for i, r in enumerate(recs):
-        _, key = keys[i]
-        # Romanised names lose the surname-first order: compare order-free keys.
-        order_free = _order_free(key, r.name, romanised=not keys[i][0])
-        for e in r.enterprise_ids:
-            blocks[(order_free, e)].append(i)
-    for (_, enterprise), members in blocks.items():
+        f = facts[i]
+        shared = [f"enterprise:{e}" for e in r.enterprise_ids]
+        shared += [f"{name}:{value}" for name, value in (
+            ("birth_date", f.birth_date), ("email", f.email), ("phone", f.phone)) if value]
+        for key in _order_free_keys(keys[i][1], r.name, romanised=not keys[i][0]):
+            for fact in shared:
+                blocks[(key, fact)].append(i)
+    seen: set[tuple[int, int]] = set()
+    for members in blocks.values():
         # A romanised name that could be either of two written names (Wang Wei: 王伟 or
         # 汪伟) joins neither.
         written = {keys[m][0] for m in members if keys[m][0]}
         for x in range(len(members)):
             for y in range(x + 1, len(members)):
-                i, j = members[x], members[y]
+                i, j = sorted((members[x], members[y]))
+                if (i, j) in seen or i == j:
+                    continue
+                seen.add((i, j))
                 a, b = keys[i][0], keys[j][0]
                 if a and b and a != b:
                     continue  # same pinyin, different characters: 王伟 vs 汪伟
@@ -118,8 +180,17 @@ def resolve_persons(records: Iterable[PersonRecord]) -> PersonResolution:
                     continue
                 if recs[i].id_hash and recs[j].id_hash:
                     continue  # both hashed: the hash alone decides
-                union(i, j, {"reason": "same name and linked enterprise",
-                             "matched_record": recs[i].record_id, "enterprise": enterprise})
+                if facts[i].conflict(facts[j]):
+                    continue
+                firms = sorted(set(recs[i].enterprise_ids) & set(recs[j].enterprise_ids))
+                agreed = facts[i].agree(facts[j])
+                if firms:
+                    union(i, j, {"reason": "same name and linked enterprise",
+                                 "matched_record": recs[i].record_id, "enterprise": firms[0],
+                                 "agreed": agreed})
+                elif len(agreed) >= 2:
+                    union(i, j, {"reason": "same name and personal details",
+                                 "matched_record": recs[i].record_id, "agreed": agreed})
     links: list[PersonLink] = []
     persons: dict[str, list[str]] = defaultdict(list)
     groups: dict[int, list[int]] = defaultdict(list)
@@ -127,7 +198,7 @@ def resolve_persons(records: Iterable[PersonRecord]) -> PersonResolution:
         groups[find(i)].append(i)
     for members in groups.values():
         master = next((recs[m].person_id for m in members if recs[m].person_id), "")
-        h = sorted(hashes[find(members[0])])
+        h = sorted(apart[find(members[0])]["id_hash"])
         seed = h[0] if h else min(recs[m].record_id for m in members)
         pid = master or "P-" + hashlib.blake2b(seed.encode(), digest_size=8).hexdigest()
         for m in members:
@@ -137,14 +208,23 @@ def resolve_persons(records: Iterable[PersonRecord]) -> PersonResolution:
     return PersonResolution(links, dict(persons))
 
 
-def _order_free(key: str, name: str, romanised: bool) -> str:
+def _order_free_keys(key: str, name: str, romanised: bool) -> set[str]:
+    """The name as {surname, given name} in pinyin, whatever the order it was written in.
+
+    A written name has one: its first syllable is the surname (王 + 思萍). A romanised name
+    does not say which word is the surname (Wang Siping, SIPING WANG, Wang Si Ping), so it
+    gets one key with the first word as the surname and one with the last.
+    """
     if romanised:
-        return key  # already the sorted romanised words
+        words = re.findall(r"[a-z]+", re.sub(r"[-'’]", "", name.lower()))
+        if len(words) < 2:
+            return {key}
+        return {"".join(sorted([words[0], "".join(words[1:])])),
+                "".join(sorted([words[-1], "".join(words[:-1])]))}
     syllables = re.findall(r"[a-z]+", " ".join(_syllables(name)))
-    # Surname first syllable, the given name's syllables joined: "wang", "siping".
     if not syllables:
-        return key
-    return "".join(sorted([syllables[0], "".join(syllables[1:])]))
+        return {key}
+    return {"".join(sorted([syllables[0], "".join(syllables[1:])]))}
 
 
 def _syllables(name: str) -> list[str]:

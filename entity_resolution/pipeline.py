@@ -27,8 +27,6 @@ from graph.queries import resolution as q
 ProgressCallback = Callable[[str, int, int | None], None]
 MASTER_SOURCE = "master"
 MASTER_PREFIX = "M-"
-_FIELDS = ("name", "name_en", "uscc", "legacy_org_code", "registration_no", "legal_form",
-           "region_code", "address", "phone", "legal_rep")  # fmt: skip
 _STAGE = "entity resolution"
 
 
@@ -107,10 +105,7 @@ def _source_states(
         for row in rows:
             after = row["record_id"]
             at = row["at"].to_native() if hasattr(row["at"], "to_native") else row["at"]
-            rec = EnterpriseRecord(
-                record_id=row["record_id"], source=_text(row["source"]),
-                **{k: _text(row[k]) for k in _FIELDS},
-            )  # fmt: skip
+            rec = EnterpriseRecord.from_fields(row["record_id"], _text(row["source"]), row)
             state = _State(rec, row["raw"], row["entity_id"], at, bool(row["explained"]))
             if row["source"] == MASTER_SOURCE:
                 masters[rec.record_id] = state
@@ -204,12 +199,13 @@ def resolve_person_nodes(driver: Driver, database: str) -> PersonSummary:
     conflicting hash) `SAME_AS` the canonical node of their group (smallest id)."""
     import json
 
-    from entity_resolution.persons import PersonRecord, resolve_persons
+    from entity_resolution.persons import PERSON_FACTS, PersonRecord, resolve_persons
 
     rows = q.read_persons(driver, database)
     res = resolve_persons(
         PersonRecord(record_id=r["id"], source="persons", name=r["name"],
-                     id_hash=r["id_hash"] or "", enterprise_ids=tuple(r["enterprises"]))
+                     id_hash=r["id_hash"] or "", enterprise_ids=tuple(r["enterprises"]),
+                     **{k: r[k] or "" for k in PERSON_FACTS})
         for r in rows
     )  # fmt: skip
     why = {link.record_id: link.explanation for link in res.links}

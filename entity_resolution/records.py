@@ -8,8 +8,8 @@ prepared once: identifiers validated and cross-linked, names parsed, contacts no
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, fields
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, fields, replace
 from operator import attrgetter
 from typing import Any
 
@@ -43,12 +43,46 @@ class EnterpriseRecord:
     legal_rep: str = ""
     # Set on master records (the enterprises file): the enterprise they are.
     enterprise_id: str = ""
+    # Country of registration (ISO 3166-1 alpha-2; China when empty) and the city of the
+    # address.
+    country: str = ""
+    city: str = ""
+    # Other names of the firm: former names (曾用名), abbreviations (简称), English names.
+    aliases: tuple[str, ...] = ()
+    # Other countries' numbers and LEIs, ``SCHEME:VALUE`` (`identifiers.typed_keys`).
+    identifiers: tuple[str, ...] = ()
+
+    @classmethod
+    def from_fields(
+        cls, record_id: str, source: str, values: Mapping[str, str | None], enterprise_id: str = ""
+    ) -> EnterpriseRecord:
+        """A record from text fields (a file row, a stored node): `RECORD_FIELDS`, lists
+        (aliases, identifiers) written as one text separated by ``;``."""
+        given: dict[str, Any] = {}
+        for name in RECORD_FIELDS:
+            text = values.get(name) or ""
+            given[name] = split_list(text) if name in LIST_FIELDS else text
+        return cls(record_id=record_id, source=source, enterprise_id=enterprise_id, **given)
 
     def raw_json(self) -> str:
         """The record as given, for the SourceRecord node (lineage keeps the original)."""
         return json.dumps(
             {k: v for k, v in asdict(self).items() if v}, ensure_ascii=False, sort_keys=True
         )
+
+
+# What a source says about an enterprise (every field but the record's own keys), and those
+# of them that hold several values.
+RECORD_FIELDS: tuple[str, ...] = tuple(
+    f.name for f in fields(EnterpriseRecord)
+    if f.name not in ("record_id", "source", "enterprise_id")
+)
+LIST_FIELDS = frozenset({"aliases", "identifiers"})
+
+
+def split_list(text: str) -> tuple[str, ...]:
+    """A file cell holding several values (``a; b``) as a tuple."""
+    return tuple(part.strip() for part in text.split(";") if part.strip())
 
 
 def region_prefix(code: str) -> str:
@@ -80,6 +114,8 @@ class Prepared:
     primary: NameParts  # the Chinese parse when there is one, else the English one
     name_region: str  # region prefix named in the name (宁波 -> 3302), '' when none
     branch_key: str  # which branch this record names ('' for the main entity)
+    # The record under each of its other names (aliases): the same facts, one name each.
+    variants: tuple[Prepared, ...] = ()
 
     @property
     def trade_key(self) -> str:
@@ -92,6 +128,40 @@ def _derived(zh: NameParts | None, en: NameParts | None) -> tuple[NameParts, str
     region = next((p.region_code for p in (zh, en) if p is not None and p.region_code), "")
     branch = next((p.branch_key or p.branch for p in (zh, en) if p is not None and p.branch), "")
     return primary, region, branch
+
+
+def _with_variants(p: Prepared, aliases: Sequence[NameParts]) -> Prepared:
+    """``p`` with a variant for each alias name (its only name; the facts are ``p``'s)."""
+    if not aliases:
+        return p
+    variants = []
+    for parts in aliases:
+        zh, en = (None, parts) if parts.is_english else (parts, None)
+        primary, name_region, branch_key = _derived(zh, en)
+        variants.append(replace(p, zh=zh, en=en, primary=primary, name_region=name_region,
+                                branch_key=branch_key))  # fmt: skip
+    p.variants = tuple(variants)
+    return p
+
+
+def field_region_of(country: str, region_code: str, uscc: str | None) -> str:
+    """Where a record is registered, comparable by prefix: a division-code prefix for China
+    (from region_code, else the USCC), the ISO country code for any other country."""
+    country = country.strip().upper()
+    if country and country != "CN":
+        return country
+    region = region_prefix(region_code)
+    if not region and uscc:
+        region = region_prefix(uscc[2:8])
+    return region
+
+
+def comparable_address(address: str, city: str) -> str:
+    """The address text with its city in front when the text does not name it."""
+    text, town = normalise_address(address), normalise_address(city)
+    if not text or not town or town in text:
+        return text
+    return f"{text} {town}" if " " in text else town + text
 
 
 # Below this many records a second process costs more than it saves.
@@ -116,7 +186,8 @@ def _pack(prepared: list[Prepared]) -> list[_PackedPrepared]:
     record; primary, name region, branch): several times cheaper to pickle than objects."""
     return [
         (_ids_row(p.ids), p.zh and _name_row(p.zh), p.en and _name_row(p.en), p.phone,
-         p.address, p.field_region, p.legal_rep)
+         p.address, p.field_region, p.legal_rep,
+         tuple(_name_row(v.primary) for v in p.variants))
         for p in prepared
     ]  # fmt: skip
 
@@ -133,13 +204,15 @@ def _unpack(records: Sequence[EnterpriseRecord], rows: list[_PackedPrepared]) ->
         return parts
 
     out = []
-    for rec, (ids, zh_row, en_row, phone, address, field_region, legal_rep) in zip(
+    for rec, (ids, zh_row, en_row, phone, address, field_region, legal_rep, alias_rows) in zip(
         records, rows, strict=True
     ):
         zh, en = name(zh_row), name(en_row)
         primary, name_region, branch_key = _derived(zh, en)
-        out.append(Prepared(rec, IdentifierKeys(*ids), zh, en, phone, address, field_region,
-                            legal_rep, primary, name_region, branch_key))  # fmt: skip
+        p = Prepared(rec, IdentifierKeys(*ids), zh, en, phone, address, field_region,
+                     legal_rep, primary, name_region, branch_key)  # fmt: skip
+        out.append(_with_variants(p, [parts for row in alias_rows
+                                      if (parts := name(row)) is not None]))
     return out
 
 
@@ -151,7 +224,8 @@ def _prepare(records: Sequence[EnterpriseRecord]) -> list[Prepared]:
         names.append(rec.name)
         if rec.name_en:
             names.append(rec.name_en)
-    parsed = parse_names(n for n in names if n)
+        names.extend(rec.aliases)
+    parsed = parse_names(n for n in names if n and n.strip())
     out: list[Prepared] = []
     for rec in records:
         zh = en = None
@@ -161,26 +235,25 @@ def _prepare(records: Sequence[EnterpriseRecord]) -> list[Prepared]:
             en = parsed[rec.name]
         if rec.name_en and en is None:
             en = parsed[rec.name_en]
-        ids = identifier_keys(rec.uscc, rec.legacy_org_code, rec.registration_no)
-        field_region = region_prefix(rec.region_code)
-        if not field_region and ids.uscc:
-            field_region = region_prefix(ids.uscc[2:8])
+        ids = identifier_keys(rec.uscc, rec.legacy_org_code, rec.registration_no,
+                              rec.identifiers)  # fmt: skip
         primary, name_region, branch_key = _derived(zh, en)
-        out.append(
-            Prepared(
-                record=rec,
-                ids=ids,
-                zh=zh,
-                en=en,
-                phone=normalise_phone(rec.phone),
-                address=normalise_address(rec.address),
-                field_region=field_region,
-                legal_rep=normalise_person_name(rec.legal_rep),
-                primary=primary,
-                name_region=name_region,
-                branch_key=branch_key,
-            )
+        p = Prepared(
+            record=rec,
+            ids=ids,
+            zh=zh,
+            en=en,
+            phone=normalise_phone(rec.phone, rec.country),
+            address=comparable_address(rec.address, rec.city),
+            field_region=field_region_of(rec.country, rec.region_code, ids.uscc),
+            legal_rep=normalise_person_name(rec.legal_rep),
+            primary=primary,
+            name_region=name_region,
+            branch_key=branch_key,
         )
+        own = {rec.name.strip(), rec.name_en.strip()}
+        aliases = dict.fromkeys(a.strip() for a in rec.aliases if a.strip() not in own)
+        out.append(_with_variants(p, [parsed[a] for a in aliases if a]))
     return out
 
 

@@ -26,6 +26,7 @@ from entity_resolution.blocking import BlockIndex, BlockingStats, blocking_keys,
 from entity_resolution.cluster import ConstrainedClusters, cluster, regions_conflict
 from entity_resolution.errors import UnknownRecord
 from entity_resolution.forked import available_cpus
+from entity_resolution.identifiers import typed_conflict
 from entity_resolution.records import EnterpriseRecord, Prepared, prepare_one, prepare_records
 from entity_resolution.score import (
     FEATURES,
@@ -33,10 +34,14 @@ from entity_resolution.score import (
     TradeRarity,
     default_model,
     feature_matrix,
+    identified_rows,
     pair_features,
 )
 
 DEFAULT_MAX_BLOCK = 60
+# The shape of a saved index's records; bumped when it changes (2: aliases and typed
+# identifiers, issue #21), so that an index saved before is resolved again, not misread.
+INDEX_LAYOUT = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +114,7 @@ class _IndexedEntity:
     branch: str
     regions: set[str] = field(default_factory=set)
     regnos: set[str] = field(default_factory=set)
+    typed: set[str] = field(default_factory=set)
 
     def absorb(self, p: Prepared) -> None:
         if p.ids.uscc and p.ids.uscc_valid:
@@ -119,6 +125,7 @@ class _IndexedEntity:
             self.regions.add(p.field_region)
         if p.ids.registration_no:
             self.regnos.add(p.ids.registration_no)
+        self.typed.update(p.ids.typed)
 
 
 @dataclass
@@ -134,6 +141,7 @@ class ResolutionIndex:
     entities: dict[str, _IndexedEntity] = field(default_factory=dict)
     by_record: dict[str, int] = field(default_factory=dict)
     not_same: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    layout: int = INDEX_LAYOUT
 
     def lookup(self, record: EnterpriseRecord) -> RecordLink:
         """Resolve one record against the index without adding it."""
@@ -153,6 +161,8 @@ class ResolutionIndex:
         if candidates:
             feats = np.array([pair_features(p, self.prepared[c], self.rarity) for c in candidates])
             probs = self.model.probabilities(feats)
+            probs[identified_rows([p, *(self.prepared[c] for c in candidates)],
+                                  [(0, k + 1) for k in range(len(candidates))])] = 1.0
             for k in np.argsort(-probs):
                 prob = float(probs[k])
                 if prob < self.model.threshold:
@@ -180,6 +190,8 @@ class ResolutionIndex:
         if p.field_region and regions_conflict({p.field_region}, entity.regions):
             return False
         if p.ids.registration_no and entity.regnos - {p.ids.registration_no}:
+            return False
+        if typed_conflict(p.ids.typed, entity.typed):
             return False
         forbidden = self.not_same.get(p.record.record_id, set())
         return not any(self.entity_at[self.by_record[r]] == entity.entity_id
@@ -213,6 +225,8 @@ class ResolutionIndex:
         if len(index.model.weights) != len(FEATURES):
             # Saved before the feature set changed (issue #21: 31 -> 54 features).
             raise TypeError(f"{path} was built with another feature set; resolve again")
+        if getattr(index, "layout", 0) != INDEX_LAYOUT:
+            raise TypeError(f"{path} was saved by an earlier version; resolve again")
         return index
 
 
@@ -276,6 +290,7 @@ def _resolve(
     t_block = time.perf_counter()
     feats = feature_matrix(prepared, pairs, rarity, workers)
     probs = model.probabilities(feats) if len(pairs) else np.empty(0)
+    probs[identified_rows(prepared, pairs)] = 1.0
     t_score = time.perf_counter()
     position = {r.record_id: i for i, r in enumerate(recs)}
     must: list[tuple[int, int]] = []

@@ -22,11 +22,13 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from rapidfuzz.distance import JaroWinkler, Levenshtein
+from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
 from rapidfuzz.fuzz import ratio
 
 from entity_resolution.forked import run_split
+from entity_resolution.identifiers import typed_shared
 from entity_resolution.lexicons import load
+from entity_resolution.normalise import addresses_agree
 from entity_resolution.parse import NameParts
 from entity_resolution.records import Prepared
 from entity_resolution.translation import cross_script_cover
@@ -254,8 +256,37 @@ def _is_subsequence(short: str, long: str) -> bool:
     return all(ch in it for ch in short)
 
 
+def _closeness(a: NameParts, b: NameParts) -> tuple[bool, bool, float, float]:
+    return (a.trade_key == b.trade_key, a.text == b.text,
+            JaroWinkler.similarity(a.trade_key, b.trade_key), ratio(a.text, b.text))
+
+
+def closest_names(a: Prepared, b: Prepared) -> tuple[Prepared, Prepared]:
+    """The two records under the names of theirs that are closest (their own names, or an
+    alias: a former name, an abbreviation, an English name): a firm known by several names
+    is compared by the pair that corresponds. Ties keep the records' own names."""
+    if not (a.variants or b.variants):
+        return a, b
+    return max(((x, y) for x in (a, *a.variants) for y in (b, *b.variants)),
+               key=lambda xy: _closeness(xy[0].primary, xy[1].primary))  # fmt: skip
+
+
+# The shortest Latin trade name in which one letter off is a typo rather than another word.
+_LATIN_TYPO_MIN = 6
+
+
+def _same_words(a: NameParts, b: NameParts) -> bool:
+    """Two English trade names of the same words in another order (Acme Widgets / Widgets
+    Acme): directories sort and cut names their own way."""
+    if not (a.is_english and b.is_english):
+        return False
+    wa, wb = f"{a.trade} {a.industry}".split(), f"{b.trade} {b.industry}".split()
+    return len(wa) > 1 and sorted(wa) == sorted(wb)
+
+
 def pair_features(a: Prepared, b: Prepared, rarity: TradeRarity) -> list[float]:
     """The feature vector of one pair, in the order of FEATURES."""
+    a, b = closest_names(a, b)
     ia, ib = a.ids, b.ids
     uscc_same = _both(ia.uscc or "", ib.uscc or "") and ia.uscc == ib.uscc
     uscc_conflict = _both(ia.uscc or "", ib.uscc or "") and ia.uscc != ib.uscc
@@ -279,12 +310,18 @@ def pair_features(a: Prepared, b: Prepared, rarity: TradeRarity) -> list[float]:
         if not trade_exact and len(ta) == len(tb) and Levenshtein.distance(ta, tb) == 1:
             trade_off = 1.0
         name_sim = ratio(a.zh.text, b.zh.text) / 100.0
-    key_same = float(pa.trade_key == pb.trade_key)
-    key_sim = JaroWinkler.similarity(pa.trade_key, pb.trade_key)
+    key_same = float(pa.trade_key == pb.trade_key or _same_words(pa, pb))
+    key_sim = 1.0 if key_same else JaroWinkler.similarity(pa.trade_key, pb.trade_key)
     if a.zh is None or b.zh is None:
         # Across scripts the pinyin is all there is: its equality stands for the exact
         # trade name, so an English-only record is scored like its Chinese twin.
         trade_exact, trade_sim = key_same, key_sim
+        # Two Latin names a typo apart (Widgets / Widgetz): what one character off is for a
+        # Chinese trade name of two to four.
+        if (not key_same and pa.is_english and pb.is_english
+                and min(len(pa.trade_key), len(pb.trade_key)) >= _LATIN_TYPO_MIN
+                and OSA.distance(pa.trade_key, pb.trade_key) == 1):
+            trade_off = 1.0
         name_sim = ratio(pa.trade_key + pa.industry_key, pb.trade_key + pb.industry_key) / 100.0
     rare = rarity(pa.trade_key) if key_same else 0.0
     rn = _cmp_region(a.name_region, b.name_region)
@@ -345,7 +382,7 @@ def pair_features(a: Prepared, b: Prepared, rarity: TradeRarity) -> list[float]:
     phone = 0
     if a.phone and b.phone:
         phone = 1 if a.phone == b.phone else -1
-    addr_same = float(_both(a.address, b.address) and a.address == b.address)
+    addr_same = float(_both(a.address, b.address) and addresses_agree(a.address, b.address))
     addr_sim = ratio(a.address, b.address) / 100.0 if _both(a.address, b.address) else 0.0
     rep = 0
     if a.legal_rep and b.legal_rep:
@@ -431,6 +468,18 @@ def pair_features(a: Prepared, b: Prepared, rarity: TradeRarity) -> list[float]:
     else:
         row.extend(0.0 for _ in _NAME_ONLY_AT)
     return row
+
+
+def identified_rows(prepared: Sequence[Prepared], pairs: Sequence[tuple[int, int]]) -> list[int]:
+    """The rows of ``pairs`` whose records give one identifier in common (an LEI, another
+    country's company number: `identifiers`): one legal entity, whatever the names say, so
+    their probability is 1."""
+    typed = {i for i, p in enumerate(prepared) if p.ids.typed}
+    if not typed:
+        return []
+    return [k for k, (i, j) in enumerate(pairs)
+            if i in typed and j in typed and typed_shared(prepared[i].ids.typed,
+                                                          prepared[j].ids.typed)]  # fmt: skip
 
 
 # Below this many pairs a second process costs more than it saves.

@@ -68,6 +68,9 @@ def iter_firms(
     )
     from ingest.synthetic.records import FirmFacts, RecordIds, dirty_records
     from ingest.synthetic.regions import REGIONS, ROADS
+    from ingest.synthetic.writer import FIELDS
+
+    columns = FIELDS["enterprise_records"]
 
     r = random.Random(seed)
     s2t = opencc.OpenCC("s2t")
@@ -117,7 +120,7 @@ def iter_firms(
             phone=phone, legal_rep=rep, enterprise_id=firm_id,
         )
         rows = [
-            EnterpriseRecord(*row)  # field order of enterprise_records
+            EnterpriseRecord.from_fields(row[0], row[1], dict(zip(columns, row, strict=True)))
             for row, _variants in dirty_records(facts, r, s2t, ids)
         ]
         yield firm_id, master, rows

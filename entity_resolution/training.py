@@ -102,11 +102,7 @@ def benchmark_pairs(
     from entity_resolution.benchmark import read_pairs
 
     pairs = [p for p in read_pairs() if p.split == split]
-    recs = []
-    for p in pairs:
-        recs.append(EnterpriseRecord(f"{p.pair_id}a", "benchmark", p.name_a, uscc=p.uscc_a))
-        recs.append(EnterpriseRecord(f"{p.pair_id}b", "benchmark", p.name_b, uscc=p.uscc_b))
-    prepared = prepare_records(recs)
+    prepared = prepare_records([r for p in pairs for r in (p.a, p.b)])
     x = feature_matrix(prepared, [(2 * k, 2 * k + 1) for k in range(len(pairs))], rarity)
     # A branch pair is kept apart by the cannot-link rule, not by the model: not learned from.
     keep = np.array([prepared[2 * k].branch_key == prepared[2 * k + 1].branch_key

@@ -11,8 +11,11 @@ callers decide whether to flag or reject.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+
+from entity_resolution.identifiers import typed_keys
 
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_VALUE = {c: i for i, c in enumerate(USCC_ALPHABET)}
@@ -245,16 +248,21 @@ class IdentifierKeys:
     org_code: str | None
     registration_no: str | None
     problems: tuple[str, ...]
+    # Other countries' numbers and LEIs as ``SCHEME:VALUE`` (`identifiers.typed_keys`).
+    typed: tuple[str, ...] = ()
 
 
 def identifier_keys(
-    uscc: str = "", org_code: str = "", registration_no: str = ""
+    uscc: str = "", org_code: str = "", registration_no: str = "",
+    identifiers: Iterable[str] = (),
 ) -> IdentifierKeys:
     """Normalise and cross-link a record's identifiers.
 
     A well-formed USCC whose check fails is kept (flagged, not dropped) but only a valid one
     counts as proof of identity. A legacy organisation code, given or embedded in the USCC at
     positions 9-17, links records that carry only the old code with those that carry a USCC.
+    Other identifiers (``SCHEME:VALUE``: an LEI, another country's company number) become
+    typed keys (`identifiers.typed_keys`).
     """
     problems: list[str] = []
     u_key: str | None = None
@@ -294,4 +302,6 @@ def identifier_keys(
         # Flag, do not drop: a number in a local format still links the records that carry it.
         if rc.ok or rc.code.isdigit():
             reg_key = rc.code
-    return IdentifierKeys(u_key, u_valid, org_key, reg_key, tuple(problems))
+    typed, typed_problems = typed_keys(identifiers)
+    problems.extend(typed_problems)
+    return IdentifierKeys(u_key, u_valid, org_key, reg_key, tuple(problems), typed)

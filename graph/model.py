@@ -381,7 +381,8 @@ PROPERTIES: dict[Label, frozenset[str]] = {
             "bods_record_id", "fraud_score", "default_score", "score_explanation",
             "score_model_version", "scored_at",
         ),
-        Label.PERSON: (*_LOADED, "name", "id_hash", "source", "bods_record_id"),
+        Label.PERSON: (*_LOADED, "name", "id_hash", "source", "bods_record_id", "birth_date",
+                       "nationality", "address", "phone", "email"),
         Label.ADDRESS: (*_LOADED, "text", "region_code"),
         Label.PHONE: (*_LOADED, "number"),
         Label.CONTRACT: (
@@ -408,7 +409,7 @@ PROPERTIES: dict[Label, frozenset[str]] = {
         Label.SOURCE_RECORD: (
             *_LOADED, "source", "name", "name_en", "uscc", "uscc_valid", "legacy_org_code",
             "registration_no", "legal_form", "region_code", "address", "phone", "legal_rep",
-            "raw", "problems",
+            "country", "city", "aliases", "identifiers", "raw", "problems",
         ),
         Label.PRODUCT: ("name", "kind"),
         Label.CREDIT_LINE: (

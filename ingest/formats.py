@@ -105,6 +105,9 @@ ENTERPRISES = FileSpec("enterprises", (
 ), label=Label.ENTERPRISE)  # fmt: skip
 PERSONS = FileSpec("persons", (
     _ID, _f("name", required=True), _f("id_hash", Kind.SHA256),
+    # Issue #21: what tells two people of one name apart (entity_resolution.persons).
+    FieldSpec("birth_date", Kind.DATE, not_future=True), _f("nationality"), _f("address"),
+    _f("phone"), _f("email"),
 ), label=Label.PERSON)  # fmt: skip
 ADDRESSES = FileSpec("addresses", (
     _ID, _f("text", required=True), _f("region_code", Kind.REGION),
@@ -166,6 +169,9 @@ ENTERPRISE_RECORDS = FileSpec("enterprise_records", (
     # Kept as given: dirty identifiers are the input of entity resolution, not errors.
     _f("name_en"), _f("uscc"), _f("legacy_org_code"), _f("registration_no"), _f("legal_form"),
     _f("region_code"), _f("address"), _f("phone"), _f("legal_rep"),
+    # Issue #21: the country of registration (ISO 3166-1 alpha-2), the address's city, other
+    # names and other countries' identifiers (each a list separated by ";").
+    _f("country"), _f("city"), _f("aliases"), _f("identifiers"),
 ), key=("record_id",), label=Label.SOURCE_RECORD)  # fmt: skip
 
 HOLDINGS = FileSpec("holdings", (

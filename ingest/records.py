@@ -27,6 +27,10 @@ class EnterpriseRecord:
     address: str | None = None
     phone: str | None = None
     legal_rep: str | None = None
+    country: str | None = None
+    city: str | None = None
+    aliases: str | None = None  # several, separated by ";"
+    identifiers: str | None = None  # SCHEME:VALUE, separated by ";"
     line: int = 0  # line in the source file, for messages
 
 

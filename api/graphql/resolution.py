@@ -4,6 +4,7 @@ and a mutation that records a person's match decision (it takes effect on the ne
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, cast
 
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 DECIDERS = (Role.CREDIT_OFFICER, Role.ADMIN)
 # The longest text a lookup argument may carry.
 MAX_LOOKUP_CHARS = 200
+MAX_LOOKUP_LIST = 20
 
 
 @strawberry.type(description="Why a source record resolved to its enterprise.")
@@ -170,13 +172,21 @@ class ResolutionQuery:
     async def match_candidates(
         self, info: Info[Context, None], name: str, name_en: str | None = None,
         uscc: str | None = None, phone: str | None = None, address: str | None = None,
+        country: str | None = None, city: str | None = None,
+        aliases: list[str] | None = None, identifiers: list[str] | None = None,
         first: int = 5,
     ) -> list[MatchCandidate]:  # fmt: skip
         given = {"name": name, "name_en": name_en or "", "uscc": uscc or "",
-                 "phone": phone or "", "address": address or ""}  # fmt: skip
-        for key, value in given.items():
+                 "phone": phone or "", "address": address or "", "country": country or "",
+                 "city": city or ""}  # fmt: skip
+        names, ids = tuple(aliases or ()), tuple(identifiers or ())
+        if len(names) > MAX_LOOKUP_LIST or len(ids) > MAX_LOOKUP_LIST:
+            raise InvalidRecord(f"aliases and identifiers hold at most {MAX_LOOKUP_LIST} each")
+        for key, value in [*given.items(), *(("aliases", a) for a in names),
+                           *(("identifiers", i) for i in ids)]:  # fmt: skip
             if len(value) > MAX_LOOKUP_CHARS:
                 raise InvalidRecord(f"{key} is at most {MAX_LOOKUP_CHARS} characters")
-        record = EnterpriseRecord(record_id="lookup", source="lookup", **given)
+        record = replace(EnterpriseRecord.from_fields("lookup", "lookup", given),
+                         aliases=names, identifiers=ids)
         found = await info.context.call(lookup.match_candidates, record, first)
         return [MatchCandidate.from_domain(c) for c in found]

@@ -70,7 +70,7 @@ NODE_PROPS: dict[Label, tuple[str, ...]] = {
     L.ADDRESS: ("text", "region_code"),
     L.PHONE: ("number",),
     L.GOODS: ("name", "hs_code", "category", "unit"),
-    L.PERSON: ("name", "id_hash"),
+    L.PERSON: ("name", "id_hash", "birth_date", "nationality", "address", "phone", "email"),
     L.ENTERPRISE: (
         "name",
         "name_en",
@@ -117,6 +117,10 @@ NODE_PROPS: dict[Label, tuple[str, ...]] = {
         "address",
         "phone",
         "legal_rep",
+        "country",
+        "city",
+        "aliases",
+        "identifiers",
     ),
     L.CASE: ("enterprise_id", "outcome", "decided_on", "source", "alert_id", "note"),
 }

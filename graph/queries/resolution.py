@@ -149,7 +149,8 @@ RETURN s.id AS record_id, s.source AS source, s.name AS name, s.name_en AS name_
        s.uscc AS uscc, s.legacy_org_code AS legacy_org_code,
        s.registration_no AS registration_no, s.legal_form AS legal_form,
        s.region_code AS region_code, s.address AS address, s.phone AS phone,
-       s.legal_rep AS legal_rep, s.raw AS raw, link.entity AS entity_id, link.at AS at,
+       s.legal_rep AS legal_rep, s.country AS country, s.city AS city, s.aliases AS aliases,
+       s.identifiers AS identifiers, s.raw AS raw, link.entity AS entity_id, link.at AS at,
        coalesce(link.explained, false) AS explained
 """
 
@@ -168,7 +169,9 @@ READ_PERSONS = f"""
 MATCH (p:{_P})
 WHERE p.name IS NOT NULL
 OPTIONAL MATCH (p)-[:{Rel.HOLDS.value}|{Rel.ROLE.value}|{Rel.GUARANTEES.value}]->(e:{_E})
-RETURN p.id AS id, p.name AS name, p.id_hash AS id_hash, collect(DISTINCT e.id) AS enterprises
+RETURN p.id AS id, p.name AS name, p.id_hash AS id_hash, toString(p.birth_date) AS birth_date,
+       p.nationality AS nationality, p.address AS address, p.phone AS phone, p.email AS email,
+       collect(DISTINCT e.id) AS enterprises
 ORDER BY p.id
 """
 
@@ -353,7 +356,7 @@ def write_same_as(
 # Candidates for one outside record (the onboarding lookup): the enterprise holding its USCC
 # and the best full-text hits on names and English names, with the fields `match` compares.
 READ_MATCH_CANDIDATES = f"""
-CALL {{
+CALL () {{
   MATCH (e:{_E}) WHERE $uscc <> '' AND e.uscc = $uscc
   RETURN e, 1.0e9 AS hit
   UNION

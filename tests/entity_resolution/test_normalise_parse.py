@@ -39,7 +39,7 @@ def test_bank_short_names() -> None:
 def test_pinyin_and_phone() -> None:
     assert pinyin_key("拓搏") == pinyin_key("拓博") == pinyin_key("Tuo Bo") == "tuobo"
     assert normalise_phone("+86 574-8765 4321") == normalise_phone("0574 87654321")
-    assert normalise_phone("+86 138 0013 8000") == "13800138000"
+    assert normalise_phone("+86 138 0013 8000") == "+8613800138000"
 
 
 @pytest.mark.parametrize(
