@@ -2,13 +2,16 @@
 a risk officer opens the approval rule set in GoRules' JDM editor, edits a cell of its
 screening table through the editor itself, is refused a bad edit with the engine's message
 (validateRuleSet, and again on Save: nothing stored), validates a good one and saves it as a
-draft; GraphQL then holds a new draft version with exactly that edit. An analyst sees the
-same page read only. Screenshots go to `test-artifacts/web/`.
+draft; GraphQL then holds a new draft version with exactly that edit. A stricter edit is
+simulated on a past decision (the flip listed) and published by a second officer (never its
+author), after which a new application follows it. An analyst sees the page read only.
+Screenshots go to `test-artifacts/web/`.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import httpx
@@ -18,7 +21,10 @@ from playwright.sync_api import Locator, Page, expect
 
 from api.security import Role, add_user
 from decisions.engine import RULESETS
+from finance.lifecycle import AppStatus
 from tests.api.conftest import PASSWORD
+from tests.decisions.test_rule_sets import _apply
+from tests.finance.test_lifecycle import _setup
 from tests.web.conftest import shot
 from tests.web.test_explorer import log_in
 
@@ -26,6 +32,7 @@ pytestmark = pytest.mark.neo4j
 
 OFFICER = "web-risk-officer"
 READER = "web-rule-reader"
+CHECKER = "web-risk-checker"
 SHIPPED = json.loads((RULESETS / "approval.json").read_text(encoding="utf-8"))
 # Row 3 of the screening table: the fraud decline, made stricter (0.8 -> 0.7).
 ROW = 2  # its index in the table
@@ -183,3 +190,64 @@ def test_an_analyst_sees_the_rules_read_only(
     page.click("#rules-validate")
     expect(page.locator("#rules-check")).to_contain_text("Valid: 2 decision tables")
     shot(page, "33-rules-read-only")
+
+
+def test_a_stricter_rule_is_simulated_then_published_by_a_second_officer(
+    page: Page, web_url: str, db: Driver, database: str
+) -> None:
+    _setup(db, database, [("INV-1", 100_000_000), ("INV-2", 100_000_000)])
+    before = _apply(db, database, "A1", "INV-1")  # decided by the shipped rules
+    assert (before.status, before.policy_version) == (AppStatus.APPROVED,
+                                                      "rules:approval@shipped")  # fmt: skip
+    add_user(db, database, OFFICER, PASSWORD, [Role.CREDIT_OFFICER])
+    add_user(db, database, CHECKER, PASSWORD, [Role.CREDIT_OFFICER])
+    _open_page(page, web_url, OFFICER)
+    _open_table(page, "screening")
+    rows = next(n for n in SHIPPED["nodes"] if n["id"] == "screening")["content"]["rules"]
+    neutral = next(i for i, r in enumerate(rows) if r["_id"] == "neutral_scores")
+    # A firm without risk scores goes to a person instead of a note.
+    outcome = _cell(page, neutral, 3)
+    expect(outcome).to_have_text("'note'")
+    _type_into(page, outcome, "'refer'")
+    _type_into(page, _cell(page, neutral, 4), "'no risk scores yet: a person decides'")
+    page.click("#rules-simulate")
+    expect(page.locator("#rules-simulation-summary")).to_have_text(
+        "On the latest 1 automatic decision (0 skipped): 1 would change verdict, 0 only "
+        "amount; verdicts 1 refer."
+    )  # fmt: skip
+    flip = page.locator("#rules-flipped tr[data-id='A1'] td")
+    expect(flip).to_have_text(  # the reasons: the refer first, then the terms' notes
+        ["A1", "approve", "refer", "neutral_scores",
+         re.compile(r"^no risk scores yet: a person decides; limit 500,000\.00 ")]
+    )  # fmt: skip
+    shot(page, "34-rules-simulated")
+    page.fill("#rules-note", "no scores, no autopilot")
+    page.click("#rules-save")
+    expect(page.locator("#rules-result")).to_contain_text("Saved as draft: approval version 1")
+    mine = page.locator("#rules-versions tr[data-version='1']")
+    expect(mine.locator(".awaiting")).to_have_text("awaiting another officer")
+    expect(mine.locator(".publish-version")).to_have_count(0)  # maker-checker
+
+    page.click("#logout")
+    page.fill("#username", CHECKER)
+    page.fill("#password", PASSWORD)
+    page.click("#login-button")
+    page.click("#open-approval")
+    draft = page.locator("#rules-versions tr[data-version='1']")
+    expect(draft).to_contain_text(OFFICER)
+    draft.locator(".publish-version").click()
+    expect(page.locator("#rules-published")).to_contain_text("Published approval version 1")
+    expect(page.locator("#rules-list tr[data-name='approval']")).to_contain_text("rules:approval@1")
+    expect(draft).to_contain_text("published")
+    shot(page, "35-rules-published")
+
+    query = "{ ruleSetsInForce { name label version { status author publisher note } } }"
+    in_force = {r["name"]: r for r in _gql(web_url, CHECKER, query)["ruleSetsInForce"]}
+    assert in_force["approval"]["label"] == "rules:approval@1"
+    assert in_force["approval"]["version"] == {
+        "status": "published", "author": OFFICER, "publisher": CHECKER,
+        "note": "no scores, no autopilot",
+    }  # fmt: skip
+    after = _apply(db, database, "A2", "INV-2")  # the published edit decides now
+    assert (after.status, after.policy_version) == (AppStatus.REFERRED, "rules:approval@1")
+    assert after.reasons[0] == "no risk scores yet: a person decides"

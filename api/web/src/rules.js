@@ -1,9 +1,11 @@
 // The rule editor (rules.html): risk staff open a rule set — what is in force, or any stored
 // version — in GoRules' JDM editor, edit its decision tables, validate the result with the
-// API (validateRuleSet: the same checks as a draft, nothing stored) and save it as a new
-// draft (draftRuleSet), which a second officer publishes elsewhere. Saving runs validation
-// first and stops on any problem. Credit officers (and admins) edit; analysts read and
-// validate. Written with React.createElement so that the build needs no JSX plugin.
+// API (validateRuleSet: the same checks as a draft, nothing stored), simulate it on past
+// decisions (simulateRuleSet, approval rule sets) and save it as a new draft (draftRuleSet).
+// Saving runs validation first and stops on any problem. Another officer publishes a draft
+// from the list of versions (publishRuleSet: maker-checker, the API refuses the author).
+// Credit officers (and admins) edit and publish; analysts read, validate and simulate.
+// Written with React.createElement so that the build needs no JSX plugin.
 
 import { createElement as h, Fragment, useCallback, useEffect, useRef, useState } from "react";
 import { createRoot } from "react-dom/client";
@@ -26,6 +28,17 @@ export const VALIDATE = `query ValidateRuleSet($name: String!, $content: JSON!) 
   validateRuleSet(name: $name, content: $content) { ok problems tables rules }
 }`;
 
+export const SIMULATE = `query SimulateRuleSet($content: JSON!) {
+  simulateRuleSet(content: $content, limit: 1000) {
+    ruleSet applications skipped amountChanged verdicts { key count }
+    flipped { applicationId enterpriseId recordedVerdict verdict reasons rules }
+  }
+}`;
+
+export const PUBLISH = `mutation PublishRuleSet($id: ID!) {
+  publishRuleSet(id: $id) { id name version status effectiveAt }
+}`;
+
 export const DRAFT = `mutation DraftRuleSet($name: String!, $content: JSON!, $note: String!) {
   draftRuleSet(name: $name, content: $content, note: $note) { id name version status }
 }`;
@@ -33,7 +46,7 @@ export const DRAFT = `mutation DraftRuleSet($name: String!, $content: JSON!, $no
 const EDITORS = ["credit_officer", "admin"];
 
 // What the page holds, for the browser tests (tests/web/test_rules.py).
-export const rules = { user: null, open: null, graph: null, check: null, saved: null };
+export const rules = { user: null, open: null, graph: null, check: null, simulation: null, saved: null };
 window.__rules = rules;
 
 function message(err) {
@@ -87,14 +100,20 @@ function RuleSetList({ items, open, onOpen }) {
       h("td", null, h("button", { type: "button", id: `open-${r.name}`, disabled: !r.content, onClick: () => onOpen(r.name, r.label, r.content) }, "Open"))))));
 }
 
-function Versions({ name, versions, onOpen }) {
+function Versions({ name, versions, onOpen, user, canEdit, onPublish }) {
   if (!versions.length) return h("p", { className: "muted", id: "rules-versions" }, `No stored versions of ${name} yet: the shipped one is in force.`);
   return h("table", { className: "grid", id: "rules-versions" },
     h("caption", { className: "muted" }, `Stored versions of ${name}, newest first.`),
     h("thead", null, h("tr", null, ["Version", "Status", "Author", "Note", ""].map((t, i) => h("th", { key: i, scope: "col" }, t)))),
     h("tbody", null, versions.map((v) => h("tr", { key: v.id, "data-version": v.version },
       h("td", null, v.version), h("td", null, v.status), h("td", null, v.author), h("td", null, v.note),
-      h("td", null, h("button", { type: "button", className: "open-version", onClick: () => onOpen(name, `rules:${name}@${v.version} (${v.status})`, v.content) }, "Open"))))));
+      h("td", null,
+        h("button", { type: "button", className: "open-version", onClick: () => onOpen(name, `rules:${name}@${v.version} (${v.status})`, v.content) }, "Open"),
+        v.status === "draft" && canEdit
+          ? (v.author === user.username
+            ? h("span", { className: "muted awaiting" }, " awaiting another officer")
+            : h("button", { type: "button", className: "publish-version", onClick: () => onPublish(v) }, "Publish"))
+          : null)))));
 }
 
 function Problems({ check }) {
@@ -113,9 +132,26 @@ function Problems({ check }) {
 const SETTLE_MS = 300;
 const settle = () => new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
 
+function Simulation({ sim }) {
+  if (!sim) return h("div", { id: "rules-simulation" });
+  const verdicts = sim.verdicts.map((v) => `${v.count} ${v.key}`).join(", ") || "none";
+  return h("div", { id: "rules-simulation" },
+    h("p", { id: "rules-simulation-summary" },
+      `On the latest ${sim.applications} automatic decision${sim.applications === 1 ? "" : "s"} (${sim.skipped} skipped): `
+      + `${sim.flipped.length} would change verdict, ${sim.amountChanged} only amount; verdicts ${verdicts}.`),
+    sim.flipped.length
+      ? h("table", { className: "grid", id: "rules-flipped" },
+        h("thead", null, h("tr", null, ["Application", "Recorded", "Would be", "Rules", "Reasons"].map((t) => h("th", { key: t, scope: "col" }, t)))),
+        h("tbody", null, sim.flipped.map((f) => h("tr", { key: f.applicationId, "data-id": f.applicationId },
+          h("td", null, f.applicationId), h("td", null, f.recordedVerdict), h("td", null, f.verdict),
+          h("td", null, f.rules.join(", ")), h("td", null, f.reasons.join("; "))))))
+      : null);
+}
+
 function Editor({ open, canEdit, onSaved }) {
   const graph = useRef(open.graph); // the latest content the editor reported
   const [check, setCheck] = useState(null);
+  const [sim, setSim] = useState(null);
   const [note, setNote] = useState("");
   const [busy, setBusy] = useState("");
   const [result, setResult] = useState("");
@@ -125,6 +161,7 @@ function Editor({ open, canEdit, onSaved }) {
     graph.current = g;
     rules.graph = g;
     setCheck(null);
+    setSim(null);
     setResult("");
   }, []);
 
@@ -141,6 +178,22 @@ function Editor({ open, canEdit, onSaved }) {
     } catch (err) {
       setError(message(err));
       return null;
+    } finally {
+      setBusy("");
+    }
+  };
+
+  const simulate = async () => {
+    setBusy("Simulating…");
+    setError("");
+    setSim(null);
+    try {
+      await settle();
+      const got = (await gql(SIMULATE, { content: model(graph.current, open.graph) })).simulateRuleSet;
+      setSim(got);
+      rules.simulation = got;
+    } catch (err) {
+      setError(message(err));
     } finally {
       setBusy("");
     }
@@ -166,6 +219,9 @@ function Editor({ open, canEdit, onSaved }) {
     h("div", { className: "rules-actions" },
       h("strong", { id: "rules-open" }, `${open.name} — ${open.label}`),
       h("button", { type: "button", id: "rules-validate", onClick: validate, disabled: !!busy }, "Validate"),
+      open.stage === "approval"
+        ? h("button", { type: "button", id: "rules-simulate", onClick: simulate, disabled: !!busy, title: "Run on the inputs of past automatic decisions" }, "Simulate")
+        : null,
       canEdit
         ? h(Fragment, null,
           h("label", null, "Note ", h("input", { id: "rules-note", value: note, onChange: (e) => setNote(e.target.value), autoComplete: "off" })),
@@ -175,6 +231,7 @@ function Editor({ open, canEdit, onSaved }) {
     h(Problems, { check }),
     h("p", { id: "rules-error", className: "error", role: "alert" }, error),
     h("p", { id: "rules-result", role: "status", "aria-live": "polite" }, result),
+    h(Simulation, { sim }),
     h("div", { className: "rules-editor", id: "rules-editor" },
       h(JdmConfigProvider, null,
         h(DecisionGraph, { defaultValue: open.graph, onChange: change, disabled: !canEdit }))));
@@ -186,6 +243,7 @@ function App() {
   const [open, setOpen] = useState(null);
   const [versions, setVersions] = useState([]);
   const [error, setError] = useState("");
+  const [published, setPublished] = useState("");
 
   const loadUser = useCallback(async () => {
     if (!token()) return setUser(null);
@@ -230,12 +288,27 @@ function App() {
       setError(`${label} is not valid JSON`);
       return;
     }
-    const next = { name, label, graph, key: `${name}:${label}:${Date.now()}` };
+    const stage = items.find((r) => r.name === name)?.stage || "approval";
+    const next = { name, label, stage, graph, key: `${name}:${label}:${Date.now()}` };
     rules.open = next;
     rules.graph = graph;
     setError("");
+    setPublished("");
     setOpen(next);
     loadVersions(name);
+  };
+
+  const publish = async (v) => {
+    setError("");
+    setPublished("");
+    try {
+      const p = (await gql(PUBLISH, { id: v.id })).publishRuleSet;
+      setPublished(`Published ${p.name} version ${p.version}, in force from ${new Date(p.effectiveAt).toLocaleString()}.`);
+      loadVersions(p.name);
+      loadList();
+    } catch (err) {
+      setError(message(err));
+    }
   };
 
   if (user === undefined) return h("p", { className: "muted" }, "Loading…");
@@ -256,8 +329,9 @@ function App() {
       h("aside", { className: "rules-side" },
         h("h1", null, "Rule sets"),
         h("p", { id: "rules-list-error", className: "error", role: "alert" }, error),
+        h("p", { id: "rules-published", role: "status", "aria-live": "polite" }, published),
         h(RuleSetList, { items, open, onOpen: openContent }),
-        open ? h(Versions, { name: open.name, versions, onOpen: openContent }) : null),
+        open ? h(Versions, { name: open.name, versions, onOpen: openContent, user, canEdit, onPublish: publish }) : null),
       h("section", { className: "rules-main" },
         open
           ? h(Editor, { key: open.key, open, canEdit, onSaved: () => { loadVersions(open.name); loadList(); } })
