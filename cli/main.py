@@ -573,6 +573,7 @@ def er_benchmark(
     for label, value in (
         ("pairs (same / different)", f"{out['pairs']} ({out['same']} / {out['different']})"),
         ("ROC-AUC", f"{out['roc_auc']:.4f}"),
+        ("expected calibration error (10 bins)", f"{out['calibration_error']:.4f}"),
         ("recall at a 95% true-negative rate", f"{out['recall_at_tnr95']:.4f}"),
         ("operating threshold", f"{out['operating_threshold']:.4f}"),
         ("precision at the operating threshold", f"{out['precision']:.4f}"),

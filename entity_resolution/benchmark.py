@@ -95,6 +95,20 @@ def roc_auc(scores: NDArray[np.float64], y: NDArray[np.bool_]) -> float:
     return float((rank_sum - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
 
 
+def calibration_error(
+    scores: NDArray[np.float64], y: NDArray[np.bool_], bins: int = 10
+) -> float:
+    """Expected calibration error: over ten equal-width score bins, the gap between the
+    mean score and the share of same pairs, weighted by the bin's share of pairs."""
+    which = np.minimum((scores * bins).astype(int), bins - 1)
+    error = 0.0
+    for b in range(bins):
+        k = which == b
+        if k.any():
+            error += float(k.mean()) * abs(float(scores[k].mean()) - float(y[k].mean()))
+    return error
+
+
 def threshold_at_tnr(scores: NDArray[np.float64], y: NDArray[np.bool_],
                      tnr: float = TARGET_TNR) -> float:
     """The lowest threshold (pairs at or above it are called same) that keeps at least
@@ -162,6 +176,7 @@ def evaluate(
         "same": int(y.sum()),
         "different": int((~y).sum()),
         "roc_auc": round(roc_auc(scores, y), 4),
+        "calibration_error": round(calibration_error(scores, y), 4),
         "recall_at_tnr95": at95["recall"],
         "tnr95_threshold": at95["threshold"],
         "operating_threshold": round(model.threshold, 4),
