@@ -219,7 +219,9 @@ def split(
         q.split_voucher(tx, voucher_id, children, on)
 
     ledger.run_write(driver, database, work)
-    return [get(driver, database, f"{voucher_id}.{i}") for i in range(1, len(amounts) + 1)]
+    # The pieces from one read of the tree (not one read per piece).
+    pieces = {v.id: v for v in tree(driver, database, voucher_id.split(".")[0])}
+    return [pieces[f"{voucher_id}.{i}"] for i in range(1, len(amounts) + 1)]
 
 
 def transfer(
@@ -455,11 +457,11 @@ def tree(driver: Driver, database: str, root_id: str) -> list[Voucher]:
 
 
 def get(driver: Driver, database: str, voucher_id: str) -> Voucher:
-    root = voucher_id.split(".")[0]
-    for v in tree(driver, database, root):
-        if v.id == voucher_id:
-            return v
-    raise NotFound(f"voucher {voucher_id} does not exist")
+    """One voucher with its holders (one read of it, not of its tree)."""
+    row = q.voucher_one(driver, database, voucher_id)
+    if row is None:
+        raise NotFound(f"voucher {voucher_id} does not exist")
+    return _voucher(row)
 
 
 @dataclass(frozen=True)

@@ -864,8 +864,8 @@ OPTIONAL MATCH (v)-[:{Rel.HELD_BY.value}]->(h:{_E})
 RETURN v {{.*}} AS voucher, h.id AS holder_id ORDER BY v.id
 """
 
-VOUCHER_TREE = f"""
-MATCH (v:{_V} {{root_id: $root_id}})
+# A voucher with its parent, its holder and every holder in order.
+_VOUCHER_ROW = f"""
 OPTIONAL MATCH (v)-[:{Rel.SPLIT_FROM.value}]->(p:{_V})
 OPTIONAL MATCH (v)-[:{Rel.HELD_BY.value}]->(h:{_E})
 CALL (v) {{
@@ -874,8 +874,9 @@ CALL (v) {{
   RETURN collect(e.id) AS holders
 }}
 RETURN v {{.*}} AS voucher, p.id AS parent_id, h.id AS holder_id, holders
-ORDER BY v.id
 """
+VOUCHER_TREE = f"MATCH (v:{_V} {{root_id: $root_id}})\n{_VOUCHER_ROW}ORDER BY v.id\n"
+VOUCHER_ONE = f"MATCH (v:{_V} {{id: $id}})\n{_VOUCHER_ROW}"
 
 # How far down the chain the core's credit reached: every enterprise that ever held one of
 # its vouchers, with its tier (SUPPLIES hops to the core).
@@ -942,6 +943,14 @@ def voucher_tree(driver: Driver, database: str, root_id: str) -> list[Row]:
         VOUCHER_TREE, root_id=root_id, database_=database, routing_=RoutingControl.READ
     )
     return [r.data() for r in records]
+
+
+def voucher_one(driver: Driver, database: str, id: str) -> Row | None:
+    """One voucher as `voucher_tree` answers it; None when there is none."""
+    records, _, _ = driver.execute_query(
+        VOUCHER_ONE, id=id, database_=database, routing_=RoutingControl.READ
+    )
+    return records[0].data() if records else None
 
 
 def voucher_reach(driver: Driver, database: str, core_id: str) -> list[Row]:
