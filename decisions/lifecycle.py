@@ -13,8 +13,8 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from dataclasses import dataclass, fields
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, fields, replace
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from neo4j import Driver, ManagedTransaction
@@ -33,7 +33,7 @@ from decisions.engine import (
 from decisions.errors import Forbidden, InvalidState, NotFound, RuleSetInvalid
 from decisions.indicators import indicators_from
 from finance.errors import FinanceError
-from finance.policy import EnterpriseFacts, Evaluator, Outcome
+from finance.policy import EnterpriseFacts, Evaluator, Outcome, Verdict
 from finance.products import Product, get_product
 from graph.model import RuleSetStatus
 from graph.queries import decisions as q
@@ -61,6 +61,7 @@ class RuleSetVersion:
     effective_at: datetime | None
     retired_by: str | None
     retired_at: datetime | None
+    challenger_share: float | None = None  # while (or since) it ran as challenger
 
 
 
@@ -122,16 +123,19 @@ def publish(
         row = q.lock(tx, id)
         if row is None:
             raise NotFound(f"no rule set {id!r}")
-        if row["status"] != RuleSetStatus.DRAFT:
+        if row["status"] not in (RuleSetStatus.DRAFT, RuleSetStatus.CHALLENGER):
             raise InvalidState(f"rule set {id} is {row['status']}, not a draft")
         if row["author"] == publisher:
             raise Forbidden(f"{publisher} drafted rule set {id} and cannot publish it")
         # Checked again: the engine in this process must accept what it will run.
         compile_rule_set(row["content"], row["name"], str(row["version"]))
-        return q.update(tx, id, {
+        props: dict[str, Any] = {
             "status": RuleSetStatus.PUBLISHED.value, "publisher": publisher,
             "published_at": now, "effective_at": at,
-        })  # fmt: skip
+        }  # fmt: skip
+        if row["status"] == RuleSetStatus.CHALLENGER:  # its challenge ends: it is champion
+            props |= {"challenger_stopped_by": publisher, "challenger_stopped_at": now}
+        return q.update(tx, id, props)
 
     return _version(_run_write(driver, database, work))
 
@@ -165,26 +169,273 @@ def in_force(
     return cached(str(row["content"]), name, str(row["version"]))
 
 
-def evaluator_of(rule_set: CompiledRuleSet, record: bool = True) -> Evaluator:
+def evaluator_of(
+    rule_set: CompiledRuleSet, record: bool = True, challenger: Challenger | None = None,
+    application_id: str | None = None,
+) -> Evaluator:  # fmt: skip
     """An evaluator for `finance.lifecycle.submit_application` (and product matching) that
-    decides with ``rule_set``; with ``record``, its hits count in the metrics."""
+    decides with ``rule_set``; with ``record``, its hits count in the metrics and the rows
+    that fired are recorded on the decision. With a ``challenger`` running, application
+    ``application_id`` is assigned an arm (`arm`); on the challenger's arm the challenger
+    runs on the same indicators and its verdict, reasons and rules are recorded beside the
+    champion's, which decides."""
 
     def decide(
         product: Product, facts: EnterpriseFacts, requested_minor: int, value_minor: int
     ) -> Outcome:
-        got = rule_set.evaluate(indicators_from(product, facts, requested_minor, value_minor))
-        if record:
-            monitoring.record(rule_set.label, got)
-        return got.outcome
+        indicators = indicators_from(product, facts, requested_minor, value_minor)
+        got = rule_set.evaluate(indicators)
+        if not record:
+            return got.outcome
+        monitoring.record(rule_set.label, got)
+        extra: dict[str, Any] = {"rules": [h.rule for h in got.hits]}
+        if challenger is not None and application_id is not None:
+            side = arm(application_id, challenger.share)
+            extra |= {"arm": side, "challenger_version": challenger.rule_set.label}
+            if side == CHALLENGER_ARM:
+                other = challenger.rule_set.evaluate(indicators)
+                monitoring.record(challenger.rule_set.label, other)
+                extra |= {
+                    "challenger_verdict": other.outcome.verdict.value,
+                    "challenger_reasons": list(other.outcome.reasons),
+                    "challenger_rules": [h.rule for h in other.hits],
+                    "challenger_amount_minor": other.outcome.amount_minor,
+                }  # fmt: skip
+        return replace(got.outcome, record=extra)
 
     return decide
 
 
 def evaluator(
-    driver: Driver, database: str, name: str = APPROVAL, record: bool = True
-) -> Evaluator:
-    """The evaluator of the version in force now."""
-    return evaluator_of(in_force(driver, database, name), record)
+    driver: Driver, database: str, name: str = APPROVAL, record: bool = True,
+    application_id: str | None = None,
+) -> Evaluator:  # fmt: skip
+    """The evaluator of the version in force now; given the application's id, with the
+    challenger of ``name`` running beside it on its share of applications."""
+    running = challenger(driver, database, name) if application_id is not None else None
+    return evaluator_of(in_force(driver, database, name), record, running, application_id)
+
+
+# --------------------------------------------------------------------------------------
+# Champion/challenger: a draft run beside the version in force on a share of live traffic
+# --------------------------------------------------------------------------------------
+
+CHAMPION_ARM, CHALLENGER_ARM = "champion", "challenger"
+
+
+@dataclass(frozen=True)
+class Challenger:
+    version: RuleSetVersion
+    rule_set: CompiledRuleSet
+    share: float
+
+
+def arm(application_id: str, share: float) -> str:
+    """The arm of an application: the first 8 bytes of the SHA-256 of its id, read as a
+    fraction of 2**64, below ``share`` is the challenger's. It depends on the id alone, so
+    a replay assigns the same arm, and an application in a 20% share is in a 50% one too."""
+    h = int.from_bytes(hashlib.sha256(application_id.encode()).digest()[:8], "big")
+    return CHALLENGER_ARM if h / 2**64 < share else CHAMPION_ARM
+
+
+def challenger(driver: Driver, database: str, name: str = APPROVAL) -> Challenger | None:
+    """The challenger of ``name`` running now, compiled once per process."""
+    row = q.challenger_of(driver, database, name)
+    if row is None:
+        return None
+    v = _version(row)
+    return Challenger(
+        v, cached(v.content, v.name, str(v.version)), float(row["challenger_share"])
+    )
+
+
+def start_challenger(
+    driver: Driver, database: str, id: str, by: str, share: float
+) -> RuleSetVersion:
+    """Run draft ``id`` as the challenger of its name on ``share`` (0 < share <= 1) of live
+    applications: never by its author (maker-checker, as publishing); one challenger per
+    name at a time. The version in force still decides every application."""
+    if not 0 < share <= 1:
+        raise InvalidState(f"the challenger's share is a fraction in (0, 1], got {share}")
+    now = _now()
+
+    def work(tx: ManagedTransaction) -> dict[str, Any]:
+        row = q.lock(tx, id)
+        if row is None:
+            raise NotFound(f"no rule set {id!r}")
+        if row["status"] != RuleSetStatus.DRAFT:
+            raise InvalidState(f"rule set {id} is {row['status']}, not a draft")
+        if stage_of(row["name"]) is not APPROVAL_STAGE:
+            raise InvalidState(
+                f"rule set {id} is a {row['name']} rule set: a challenger decides applications "
+                "beside the approval rules"
+            )
+        if row["author"] == by:
+            raise Forbidden(f"{by} drafted rule set {id} and cannot start it as challenger")
+        running = q.challenger_of_tx(tx, row["name"])
+        if running is not None:
+            raise InvalidState(
+                f"rule set {running['id']} is already the challenger of {row['name']}: "
+                "stop it first"
+            )
+        compile_rule_set(row["content"], row["name"], str(row["version"]))
+        return q.update(tx, id, {
+            "status": RuleSetStatus.CHALLENGER.value, "challenger_share": float(share),
+            "challenger_by": by, "challenger_at": now,
+        })  # fmt: skip
+
+    return _version(_run_write(driver, database, work))
+
+
+def stop_challenger(driver: Driver, database: str, name: str, by: str) -> RuleSetVersion:
+    """Stop the challenger of ``name``: it is a draft again (to publish, or challenge
+    later); the decisions keep what it recorded."""
+    now = _now()
+
+    def work(tx: ManagedTransaction) -> dict[str, Any]:
+        running = q.challenger_of_tx(tx, name)
+        if running is None:
+            raise NotFound(f"no challenger of {name!r} is running")
+        q.lock(tx, running["id"])
+        return q.update(tx, running["id"], {
+            "status": RuleSetStatus.DRAFT.value, "challenger_stopped_by": by,
+            "challenger_stopped_at": now,
+        })  # fmt: skip
+
+    return _version(_run_write(driver, database, work))
+
+
+@dataclass(frozen=True)
+class ArmCount:
+    arm: str
+    rule_set: str  # the version whose verdict is counted
+    verdict: str
+    count: int
+
+
+@dataclass(frozen=True)
+class Difference:
+    application_id: str
+    enterprise_id: str
+    product_id: str
+    decided_at: datetime
+    champion: str
+    verdict: str
+    amount_minor: int
+    reasons: list[str]
+    rules: list[str]
+    challenger: str
+    challenger_verdict: str
+    challenger_amount_minor: int
+    challenger_reasons: list[str]
+    challenger_rules: list[str]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    challenger: str  # its label, rules:<name>@<version>
+    share: float | None
+    running: bool
+    decisions: int  # recorded while it ran, both arms
+    counts: list[ArmCount]  # per arm: the champion's verdicts, and on its arm the challenger's
+    differences: list[Difference]  # its arm's decisions where the two verdicts differ
+
+
+def compare(driver: Driver, database: str, id: str, limit: int = 200) -> Comparison:
+    """What the decisions recorded of challenger ``id``: counts by outcome per arm and the
+    decisions where its verdict differs from the champion's."""
+    v = get(driver, database, id)
+    label = f"rules:{v.name}@{v.version}"
+    row = q.get(driver, database, id) or {}
+    counts: Counter[tuple[str, str, str]] = Counter()
+    total = 0
+    for r in q.challenge_counts(driver, database, label):
+        n = int(r["n"])
+        total += n
+        counts[(str(r["arm"]), str(r["champion"]), str(r["verdict"]))] += n
+        if r["challenger_verdict"] is not None:
+            counts[(str(r["arm"]), label, str(r["challenger_verdict"]))] += n
+    diffs = [
+        Difference(
+            str(r["application_id"]), str(r["enterprise_id"]), str(r["product_id"]),
+            native(r["decided_at"]), str(r["champion"]), str(r["verdict"]),
+            int(r["amount_minor"] or 0), list(r["reasons"] or []), list(r["rules"] or []),
+            str(r["challenger"]), str(r["challenger_verdict"]),
+            int(r["challenger_amount_minor"] or 0), list(r["challenger_reasons"] or []),
+            list(r["challenger_rules"] or []),
+        )
+        for r in q.challenge_differences(driver, database, label, limit)
+    ]
+    share = row.get("challenger_share")
+    return Comparison(
+        label, None if share is None else float(share),
+        v.status == RuleSetStatus.CHALLENGER, total,
+        [ArmCount(a, rs, verdict, n) for (a, rs, verdict), n in sorted(counts.items())],
+        diffs,
+    )  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------
+# Rates over time, from the stored decisions
+# --------------------------------------------------------------------------------------
+
+BUCKETS = ("day", "week")
+
+
+@dataclass(frozen=True)
+class RuleRate:
+    rule: str
+    hits: int
+    rate: float  # hits / decisions that recorded their rules
+
+
+@dataclass(frozen=True)
+class RateBucket:
+    start: date  # the bucket's first day (a Monday for weeks)
+    decisions: int
+    approved: int
+    referred: int
+    declined: int
+    with_rules: int  # decisions that recorded the rows that fired (the hit rates' base)
+    rules: list[RuleRate]
+
+    def rate(self, n: int) -> float:
+        return n / self.decisions if self.decisions else 0.0
+
+
+def rates(
+    driver: Driver, database: str, name: str, start: datetime, end: datetime,
+    bucket: str = "day",
+) -> list[RateBucket]:  # fmt: skip
+    """Per day or week in [start, end): the automatic decisions made by a version of rule
+    set ``name``, their verdicts, and how often each rule fired."""
+    if bucket not in BUCKETS:
+        raise InvalidState(f"bucket must be one of {', '.join(BUCKETS)}")
+    if start.tzinfo is None or end.tzinfo is None:
+        raise InvalidState("the window's times need a time zone")
+    if end <= start:
+        raise InvalidState("the window ends before it starts")
+    verdicts, hits = q.decision_rates(driver, database, name, start, end, bucket)
+    per: dict[date, Counter[str]] = {}
+    for r in verdicts:
+        c = per.setdefault(native(r["bucket"]), Counter())
+        c[str(r["verdict"])] += int(r["n"])
+        c["_decisions"] += int(r["n"])
+        c["_with_rules"] += int(r["with_rules"])
+    fired: dict[date, dict[str, int]] = {}
+    for r in hits:
+        fired.setdefault(native(r["bucket"]), {})[str(r["rule"])] = int(r["hits"])
+    out: list[RateBucket] = []
+    for day in sorted(per):
+        c = per[day]
+        base = c["_with_rules"]
+        out.append(RateBucket(
+            day, c["_decisions"], c[Verdict.APPROVE.value], c[Verdict.REFER.value],
+            c[Verdict.DECLINE.value], base,
+            [RuleRate(rule, n, n / base if base else 0.0)
+             for rule, n in sorted(fired.get(day, {}).items())],
+        ))  # fmt: skip
+    return out
 
 
 # --------------------------------------------------------------------------------------

@@ -198,6 +198,9 @@ class Outcome:
     reasons: list[str] = field(default_factory=list)
     policy_version: str = POLICY_VERSION  # or the rule set's version that decided
     inputs: Mapping[str, Any] | None = None  # what a rule set read, stored with the decision
+    # further properties of the decision, written as given (declared in graph/model.py):
+    # the rules that fired, a challenger's verdict recorded beside this one
+    record: Mapping[str, Any] | None = None
 
 
 def _money(minor: int) -> str:

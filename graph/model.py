@@ -335,6 +335,7 @@ class RuleSetStatus(StrEnum):
     with an effective time, retired. Content never changes once drafted."""
 
     DRAFT = "draft"
+    CHALLENGER = "challenger"  # a draft run beside the version in force on a share of traffic
     PUBLISHED = "published"
     RETIRED = "retired"
 
@@ -468,6 +469,10 @@ PROPERTIES: dict[Label, frozenset[str]] = {
             "kind", "same", "by", "at", "record_a", "record_b", "note", "actor", "verdict",
             "reasons", "amount_minor", "rate_bps", "policy_version", "decided_at", "inputs",
             "funder_id",
+            # an automatic decision by a rule set: the rows that fired; with a challenger
+            # running, the arm of the application and the challenger's verdict beside it
+            "rules", "arm", "challenger_version", "challenger_verdict", "challenger_reasons",
+            "challenger_rules", "challenger_amount_minor",
         ),
         Label.CONFIRMATION: (
             "invoice_id", "core_id", "seq", "outcome", "amount_minor", "currency", "due_on",
@@ -489,6 +494,8 @@ PROPERTIES: dict[Label, frozenset[str]] = {
             *_LOCK, "name", "version", "status", "content", "content_hash", "note", "author",
             "created_at", "publisher", "published_at", "effective_at", "retired_by",
             "retired_at", "retire_note",
+            "challenger_share", "challenger_by", "challenger_at", "challenger_stopped_by",
+            "challenger_stopped_at",
         ),
         Label.DOCUMENT: (
             "kind", "file_hash", "media_type", "size_bytes", "pages", "fields", "for_review",

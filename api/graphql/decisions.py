@@ -5,8 +5,9 @@ second officer with an effective time, retire."""
 from __future__ import annotations
 
 import json
-from datetime import datetime
-from typing import cast
+from datetime import date, datetime
+from enum import Enum
+from typing import Annotated, cast
 
 import strawberry
 from starlette.concurrency import run_in_threadpool
@@ -61,6 +62,9 @@ class RuleSet:
     effective_at: datetime | None
     retired_by: str | None
     retired_at: datetime | None
+    challenger_share: float | None = strawberry.field(
+        description="The share of live applications it runs on as challenger (status "
+        "challenger), or ran on.")
 
     @classmethod
     def of(cls, v: dl.RuleSetVersion) -> RuleSet:
@@ -69,6 +73,7 @@ class RuleSet:
             content=v.content, note=v.note or "", author=v.author, created_at=v.created_at,
             publisher=v.publisher, published_at=v.published_at, effective_at=v.effective_at,
             retired_by=v.retired_by, retired_at=v.retired_at,
+            challenger_share=v.challenger_share,
         )  # fmt: skip
 
 
@@ -121,6 +126,93 @@ class RuleSetInForce:
     content: str | None = strawberry.field(description="The JSON Decision Model in force.")
     version: RuleSet | None = strawberry.field(description="The published version in force; "
                                                "null while the shipped one is.")  # fmt: skip
+
+
+@strawberry.type(description="Decisions of one arm of a challenge counted by one version's "
+                 "verdict.")  # fmt: skip
+class ArmVerdictCount:
+    arm: str = strawberry.field(description="champion or challenger: the application's arm.")
+    rule_set: str = strawberry.field(description="The version whose verdict is counted.")
+    verdict: str
+    count: int
+
+
+@strawberry.type(description="A decision on the challenger's arm where its verdict differs "
+                 "from the champion's (which decided).")  # fmt: skip
+class ChallengeDifference:
+    application_id: strawberry.ID
+    enterprise_id: strawberry.ID
+    product_id: str
+    decided_at: datetime
+    champion: str
+    verdict: str
+    amount: BigInt
+    reasons: list[str]
+    rules: list[str]
+    challenger: str
+    challenger_verdict: str
+    challenger_amount: BigInt
+    challenger_reasons: list[str]
+    challenger_rules: list[str]
+
+
+@strawberry.type(description="A challenger against the champions it ran beside, from the "
+                 "recorded decisions.")  # fmt: skip
+class ChallengerComparison:
+    challenger: str = strawberry.field(description="rules:NAME@VERSION")
+    share: float | None
+    running: bool
+    decisions: int = strawberry.field(description="Decisions made while it ran, both arms.")
+    counts: list[ArmVerdictCount]
+    differences: list[ChallengeDifference]
+
+
+@strawberry.enum(description="The width of a bucket of decisionRates.")
+class RateBucketWidth(Enum):
+    DAY = "day"
+    WEEK = "week"
+
+
+@strawberry.type(description="How often one rule fired in a bucket.")
+class RuleHitRate:
+    rule: str
+    hits: int
+    rate: float = strawberry.field(description="Hits per decision that recorded its rules.")
+
+
+@strawberry.type(description="A rule set's automatic decisions in one day or week.")
+class DecisionRates:
+    start: date = strawberry.field(description="The bucket's first day (a Monday for weeks).")
+    decisions: int
+    approved: int
+    referred: int
+    declined: int
+    approval_rate: float
+    referral_rate: float
+    decline_rate: float
+    with_rules: int = strawberry.field(description="Decisions that recorded the rows that "
+                                       "fired: the base of the hit rates.")  # fmt: skip
+    rule_hits: list[RuleHitRate]
+
+
+def _comparison(c: dl.Comparison) -> ChallengerComparison:
+    return ChallengerComparison(
+        challenger=c.challenger, share=c.share, running=c.running, decisions=c.decisions,
+        counts=[ArmVerdictCount(arm=a.arm, rule_set=a.rule_set, verdict=a.verdict,
+                                count=a.count) for a in c.counts],
+        differences=[
+            ChallengeDifference(
+                application_id=strawberry.ID(d.application_id),
+                enterprise_id=strawberry.ID(d.enterprise_id), product_id=d.product_id,
+                decided_at=d.decided_at, champion=d.champion, verdict=d.verdict,
+                amount=BigInt(d.amount_minor), reasons=d.reasons, rules=d.rules,
+                challenger=d.challenger, challenger_verdict=d.challenger_verdict,
+                challenger_amount=BigInt(d.challenger_amount_minor),
+                challenger_reasons=d.challenger_reasons, challenger_rules=d.challenger_rules,
+            )
+            for d in c.differences
+        ],
+    )  # fmt: skip
 
 
 def _text(content: object) -> str | None:
@@ -236,6 +328,43 @@ class DecisionsQuery:
             ],
         )  # fmt: skip
 
+    @strawberry.field(extensions=requires(*RULE_READERS),
+                      description="A challenger (a rule set version run beside the one in "
+                      "force on a share of live applications) compared with the champion on "
+                      "the decisions recorded while it ran: counts by verdict per arm, and "
+                      "the decisions where the two verdicts differ, newest first.")  # fmt: skip
+    async def challenger_comparison(
+        self, info: Info[Context, None], id: strawberry.ID, first: int = 100
+    ) -> ChallengerComparison:
+        if not 1 <= first <= 1000:
+            raise DecisionsError("first must be between 1 and 1000")
+        c = await info.context.call(dl.compare, str(id), first)
+        return _comparison(cast(dl.Comparison, c))
+
+    @strawberry.field(extensions=requires(*RULE_READERS),
+                      description="Per day or week of [from, to): the automatic decisions "
+                      "made by a version of rule set `name`, approval, referral and decline "
+                      "rates, and each rule's hit rate, from the stored decisions.")  # fmt: skip
+    async def decision_rates(
+        self, info: Info[Context, None],
+        from_: Annotated[datetime, strawberry.argument(name="from")], to: datetime,
+        name: str = "approval",
+        bucket: RateBucketWidth = RateBucketWidth.DAY,
+    ) -> list[DecisionRates]:  # fmt: skip
+        found = cast(list[dl.RateBucket], await info.context.call(
+            dl.rates, name, from_, to, bucket.value))  # fmt: skip
+        return [
+            DecisionRates(
+                start=b.start, decisions=b.decisions, approved=b.approved,
+                referred=b.referred, declined=b.declined,
+                approval_rate=b.rate(b.approved), referral_rate=b.rate(b.referred),
+                decline_rate=b.rate(b.declined), with_rules=b.with_rules,
+                rule_hits=[RuleHitRate(rule=r.rule, hits=r.hits, rate=r.rate)
+                           for r in b.rules],
+            )
+            for b in found
+        ]  # fmt: skip
+
 
 @strawberry.type
 class DecisionsMutation:
@@ -267,4 +396,23 @@ class DecisionsMutation:
         self, info: Info[Context, None], id: strawberry.ID, note: str = ""
     ) -> RuleSet:
         v = await info.context.call(dl.retire, str(id), info.context.user.username, note)
+        return RuleSet.of(cast(dl.RuleSetVersion, v))
+
+    @strawberry.mutation(extensions=requires(*RULE_EDITORS),
+                         description="Run a draft (not your own) as the challenger of its "
+                         "rule set on a share (0 < share <= 1) of live applications, chosen "
+                         "by a hash of the application id: the version in force still "
+                         "decides; the challenger's verdict is recorded beside it.")  # fmt: skip
+    async def start_challenger(
+        self, info: Info[Context, None], id: strawberry.ID, share: float
+    ) -> RuleSet:
+        v = await info.context.call(dl.start_challenger, str(id), info.context.user.username,
+                                    share)  # fmt: skip
+        return RuleSet.of(cast(dl.RuleSetVersion, v))
+
+    @strawberry.mutation(extensions=requires(*RULE_EDITORS),
+                         description="Stop the challenger of a rule set name: it is a draft "
+                         "again; the decisions keep what it recorded.")  # fmt: skip
+    async def stop_challenger(self, info: Info[Context, None], name: str) -> RuleSet:
+        v = await info.context.call(dl.stop_challenger, name, info.context.user.username)
         return RuleSet.of(cast(dl.RuleSetVersion, v))

@@ -111,16 +111,35 @@ class Decision:
     policy_version: str
     decided_at: datetime
     inputs: strawberry.scalars.JSON
+    rules: list[str] | None = strawberry.field(
+        default=None, description="The rule set's rows that fired (automatic decisions by a "
+        "rule set).")  # fmt: skip
+    arm: str | None = strawberry.field(
+        default=None, description="champion or challenger: the application's arm while a "
+        "challenger ran (null when none did).")  # fmt: skip
+    challenger_version: str | None = None
+    challenger_verdict: str | None = strawberry.field(
+        default=None, description="The challenger's verdict (its arm only); the champion's "
+        "decided.")  # fmt: skip
+    challenger_amount: BigInt | None = None
+    challenger_reasons: list[str] | None = None
+    challenger_rules: list[str] | None = None
 
 
 def _decision(d: dict[str, Any]) -> Decision:
     at = d["decided_at"]
+    ca = d.get("challenger_amount_minor")
     return Decision(
         id=strawberry.ID(d["id"]), kind=d["kind"], actor=d["actor"], verdict=d["verdict"],
         reasons=list(d["reasons"]), amount=BigInt(d["amount_minor"]), rate_bps=d["rate_bps"],
         policy_version=d["policy_version"],
         decided_at=at.to_native() if hasattr(at, "to_native") else at,
         inputs=json.loads(d.get("inputs") or "{}"),
+        rules=d.get("rules"), arm=d.get("arm"), challenger_version=d.get("challenger_version"),
+        challenger_verdict=d.get("challenger_verdict"),
+        challenger_amount=None if ca is None else BigInt(ca),
+        challenger_reasons=d.get("challenger_reasons"),
+        challenger_rules=d.get("challenger_rules"),
     )  # fmt: skip
 
 
@@ -553,8 +572,9 @@ class FinanceMutation:
             maker=info.context.user.username, maker_role=_maker_role(info),
             funder_id=info.context.user.writes_for,
         )  # fmt: skip
-        # Decided by the approval rule set in force now (package decisions).
-        evaluator = await info.context.call(dl.evaluator)
+        # Decided by the approval rule set in force now (package decisions), with its
+        # challenger, if one runs, beside it on the application's arm.
+        evaluator = await info.context.call(dl.evaluator, dl.APPROVAL, True, str(input.id))
         return _app(await info.context.call(lc.submit_application, req, evaluator=evaluator))
 
     @_mutation("Approve or reject a referred application (not your own); an approval may "

@@ -147,6 +147,7 @@ SCOPES: Mapping[str, Scoping] = {
         "alerts", "alertList", "assetReadings", "assetState", "cases", "auditEvents",
         "users", "ruleSets", "simulateRuleSet",
         "ruleSetsInForce", "validateRuleSet",  # the rule editor (api/web/rules.html)
+        "challengerComparison", "decisionRates",  # champion/challenger, rates over time
         "indicators",  # the policy's facts, with the default funder's line headroom
     )},
     **{f"Mutation.{name}": DEFAULT_BOOK for name in (
@@ -155,6 +156,7 @@ SCOPES: Mapping[str, Scoping] = {
         "draftRuleSet", "publishRuleSet", "retireRuleSet", "expireCreditLines",
         "runEndOfDay", "issueReleaseOrder", "recordDisposition", "recordMatchDecision",
         "registerCollateral", "registerSensor", "revalueCollateral", "setCollateralLimits",
+        "startChallenger", "stopChallenger",
     )},
     "Subscription.alertRaised": DEFAULT_BOOK,
     # training jobs on the bank's cases (admins; the cases are the default funder's book)

@@ -350,6 +350,7 @@ def _decide_tx(
                 facts, outcome.inputs, requested_minor=app["amount_minor"],
                 collateral_value_minor=value,
             ),
+            **(outcome.record or {}),
         },
     )
 

@@ -159,3 +159,90 @@ def standing(driver: Driver, database: str, ids: list[str]) -> dict[str, Row]:
         STANDING, ids=ids, database_=database, routing_=RoutingControl.READ
     )
     return {r["id"]: r.data() for r in records}
+
+
+# Champion/challenger (issue 26): the draft run beside the version in force on a share of
+# live applications, and what the decisions recorded of it.
+CHALLENGER_OF = f"""
+MATCH (r:{_R} {{name: $name, status: $status}})
+RETURN r {{.*}} AS rule_set ORDER BY r.version DESC LIMIT 1
+"""
+
+CHALLENGE_COUNTS = f"""
+MATCH (d:{_DEC} {{kind: 'automatic'}})
+WHERE d.challenger_version = $label
+RETURN d.arm AS arm, d.policy_version AS champion, d.verdict AS verdict,
+       d.challenger_verdict AS challenger_verdict, count(*) AS n
+ORDER BY arm, champion, verdict, challenger_verdict
+"""
+
+CHALLENGE_DIFFERENCES = f"""
+MATCH (d:{_DEC} {{kind: 'automatic'}})-[:{Rel.ABOUT}]->(a:{_APP})
+WHERE d.challenger_version = $label AND d.challenger_verdict IS NOT NULL
+  AND d.challenger_verdict <> d.verdict
+RETURN a.id AS application_id, a.enterprise_id AS enterprise_id, a.product_id AS product_id,
+       d.arm AS arm, d.decided_at AS decided_at,
+       d.policy_version AS champion, d.verdict AS verdict, d.amount_minor AS amount_minor,
+       d.reasons AS reasons, coalesce(d.rules, []) AS rules,
+       d.challenger_version AS challenger, d.challenger_verdict AS challenger_verdict,
+       d.challenger_amount_minor AS challenger_amount_minor,
+       d.challenger_reasons AS challenger_reasons, d.challenger_rules AS challenger_rules
+ORDER BY decided_at DESC, application_id LIMIT $limit
+"""
+
+# Rates over time: the automatic decisions of a rule set name (every version: the recorded
+# policy_version starts with `rules:<name>@`) per bucket (`$unit`: 'day' or 'week').
+DECISION_RATES = f"""
+MATCH (d:{_DEC} {{kind: 'automatic'}})
+WHERE d.decided_at >= $from AND d.decided_at < $to AND d.policy_version STARTS WITH $prefix
+RETURN date.truncate($unit, d.decided_at) AS bucket, d.verdict AS verdict, count(*) AS n,
+       count(d.rules) AS with_rules
+ORDER BY bucket, verdict
+"""
+
+RULE_HITS_BY_BUCKET = f"""
+MATCH (d:{_DEC} {{kind: 'automatic'}})
+WHERE d.decided_at >= $from AND d.decided_at < $to AND d.policy_version STARTS WITH $prefix
+  AND d.rules IS NOT NULL
+WITH date.truncate($unit, d.decided_at) AS bucket, d
+UNWIND d.rules AS rule
+RETURN bucket, rule, count(*) AS hits
+ORDER BY bucket, rule
+"""
+
+
+def _read(driver: Driver, database: str, query: str, **params: Any) -> list[Row]:
+    records, _, _ = driver.execute_query(
+        query, params, database_=database, routing_=RoutingControl.READ
+    )
+    return [r.data() for r in records]
+
+
+def challenger_of(driver: Driver, database: str, name: str) -> Row | None:
+    """The version of ``name`` running as challenger, if any."""
+    rows = _read(driver, database, CHALLENGER_OF, name=name, status=RuleSetStatus.CHALLENGER.value)
+    return dict(rows[0]["rule_set"]) if rows else None
+
+
+def challenger_of_tx(tx: ManagedTransaction, name: str) -> Row | None:
+    rec = tx.run(CHALLENGER_OF, name=name, status=RuleSetStatus.CHALLENGER.value).single()
+    return None if rec is None else dict(rec["rule_set"])
+
+
+def challenge_counts(driver: Driver, database: str, label: str) -> list[Row]:
+    return _read(driver, database, CHALLENGE_COUNTS, label=label)
+
+
+def challenge_differences(driver: Driver, database: str, label: str, limit: int) -> list[Row]:
+    return _read(driver, database, CHALLENGE_DIFFERENCES, label=label, limit=limit)
+
+
+def decision_rates(
+    driver: Driver, database: str, name: str, start: datetime, end: datetime, unit: str
+) -> tuple[list[Row], list[Row]]:
+    """(verdict counts, rule hits) per bucket of the automatic decisions of ``name``."""
+    params = {"from": start, "to": end, "prefix": f"rules:{name}@", "unit": unit}
+    return (
+        _read(driver, database, DECISION_RATES, **params),
+        _read(driver, database, RULE_HITS_BY_BUCKET, **params),
+    )
