@@ -41,7 +41,7 @@ from api.graphql.schema import build_schema
 from api.graphql.websocket import AuthenticatedGraphQLRouter
 from api.limits import BodyGuard, LoginThrottle, RateLimited, RateLimiter
 from api.read_timeout import ReadTimeoutDriver
-from api.routes import documents, reports, telemetry
+from api.routes import contracts, documents, reports, telemetry
 from api.security import (
     AuthError,
     CurrentUser,
@@ -481,6 +481,9 @@ def create_app(settings: Settings | None = None, driver: Driver | None = None) -
             context_getter=graphql_context,
             graphql_ide="graphiql" if dev else None,
             allow_queries_via_get=False,
+            # uploadSignedContract takes its PDF as a multipart request; authentication is a
+            # bearer header, never a cookie, so a cross-site form cannot send one.
+            multipart_uploads_enabled=True,
             settings=settings,
             limiter=limiter,
             app_state=app.state,
@@ -489,6 +492,7 @@ def create_app(settings: Settings | None = None, driver: Driver | None = None) -
     )
     app.include_router(telemetry.router)
     app.include_router(documents.router)
+    app.include_router(contracts.router)
     app.include_router(reports.router)
 
     if web:
@@ -508,6 +512,7 @@ def create_app(settings: Settings | None = None, driver: Driver | None = None) -
 
     routes = [
         *app.routes, *telemetry.router.routes, *reports.router.routes, *documents.router.routes,
+        *contracts.router.routes,
     ]
     templates |= {"/graphql"} | {str(p) for r in routes if (p := getattr(r, "path", None))}
     return app

@@ -125,6 +125,12 @@ class Settings(BaseSettings):
     sensors_registry_refresh_s: float = 30.0  # API intake: reload the device registry this often
     sensors_alert_poll_s: float = 1.0  # alertRaised subscription: graph poll interval
 
+    # Documents: contracts rendered to PDF and signed under the project's CA (docs/documents.md).
+    signing_dir: Path | None = None  # default: state_dir / "signing" (CA and signer, PEM)
+    signing_key_passphrase: SecretStr | None = None  # default: generated into the state folder
+    # An uploaded signed contract PDF; 400 beyond (below api_max_body_bytes, the /graphql limit)
+    contract_pdf_max_bytes: int = Field(default=768 * 1024, ge=1024)
+
     log_level: str = "INFO"
     log_json: bool = False
 
@@ -165,6 +171,15 @@ class Settings(BaseSettings):
         if self.jwt_secret is not None:
             return self.jwt_secret
         return self._state_secret("jwt-secret")
+
+    def effective_signing_dir(self) -> Path:
+        return self.signing_dir or self.state_dir / "signing"
+
+    def effective_signing_passphrase(self) -> SecretStr:
+        """The passphrase of the signing keys: configured, else generated into the state folder."""
+        if self.signing_key_passphrase is not None:
+            return self.signing_key_passphrase
+        return self._state_secret("signing-key-passphrase")
 
     def _state_secret(self, name: str) -> SecretStr:
         """A secret generated into the state folder, read once per settings object: token

@@ -108,7 +108,7 @@ class Rel(StrEnum):
     CONCERNS = "CONCERNS"
     ON_ALERT = "ON_ALERT"
     DISPOSES = "DISPOSES"
-    # documents: (:Document)-[:PROVES]->(:Enterprise|Invoice), what the document evidences
+    # documents: (:Document)-[:PROVES]->(:Enterprise|Invoice|Contract), what it evidences
     PROVES = "PROVES"
 
 
@@ -350,6 +350,13 @@ class DocumentOutcome(StrEnum):
     UNMATCHED = "unmatched"  # nothing in the graph to check it against
 
 
+class SignatureStatus(StrEnum):
+    """A signed contract PDF checked by pyHanko's validator (docs/documents.md)."""
+
+    VALID = "valid"  # every signature intact, valid, trusted, for this contract, unchanged
+    INVALID = "invalid"  # anything else; the reason says what
+
+
 class CaseSource(StrEnum):
     """Where a case came from: a loaded cases file keeps its own free-text ``source``;
     cases made by analysts through the API carry ``ANALYST``."""
@@ -501,6 +508,9 @@ PROPERTIES: dict[Label, frozenset[str]] = {
             "kind", "file_hash", "media_type", "size_bytes", "pages", "fields", "for_review",
             "outcome", "reasons", "invoice_key", "enterprise_id", "invoice_id", "uploaded_by",
             "uploaded_at", "ocr_seconds",
+            # a signed contract PDF (kind `signed_contract`) and its verification
+            "contract_id", "signature_status", "signer", "signed_at", "signature_reason",
+            "signatures",
         ),
         Label.FUNDER: ("name", "kind", "created_at", "created_by"),
         Label.USER: (

@@ -16,6 +16,9 @@ command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v node >/dev/null 2>&1 || need+=(nodejs npm)
 # CJK glyphs, so that Chinese names render in the explorer's browser tests and screenshots.
 dpkg -s fonts-noto-cjk >/dev/null 2>&1 || need+=(fonts-noto-cjk)
+# Pango (and with it HarfBuzz and fontconfig): WeasyPrint lays out the contract PDFs.
+dpkg -s libpango-1.0-0 >/dev/null 2>&1 || need+=(libpango-1.0-0)
+dpkg -s libpangoft2-1.0-0 >/dev/null 2>&1 || need+=(libpangoft2-1.0-0)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

@@ -18,6 +18,7 @@ from api.graphql.analytics import AnalyticsQuery
 from api.graphql.audit import AuditQuery, AuditTrail
 from api.graphql.cases import CasesMutation, CasesQuery
 from api.graphql.collateral import CollateralMutation
+from api.graphql.contracts import ContractsMutation, ContractsQuery
 from api.graphql.core import CoreQuery
 from api.graphql.credit import CreditMutation, CreditQuery
 from api.graphql.decisions import DecisionsMutation, DecisionsQuery
@@ -55,6 +56,7 @@ QUERY_TYPES: tuple[type, ...] = (
     DecisionsQuery,
     ResolutionQuery,
     TrainingQuery,
+    ContractsQuery,
 )
 MUTATION_TYPES: tuple[type, ...] = (
     FinanceMutation,
@@ -67,6 +69,7 @@ MUTATION_TYPES: tuple[type, ...] = (
     DecisionsMutation,
     OffersMutation,
     TrainingMutation,
+    ContractsMutation,
 )
 SUBSCRIPTION_TYPES: tuple[type, ...] = (SensorsSubscription, TrainingSubscription)
 

@@ -163,6 +163,10 @@ SCOPES: Mapping[str, Scoping] = {
     "Query.trainingJob": DEFAULT_BOOK,
     "Mutation.startTrainingJob": DEFAULT_BOOK,
     "Subscription.trainingJobProgress": DEFAULT_BOOK,
+    # signed contracts (docs/documents.md): a chain Contract's signed PDFs, verified against
+    # the platform's trust root; contracts are the shared chain graph, not a funder's book
+    "Query.signedContractDocuments": SHARED,
+    "Mutation.uploadSignedContract": SHARED,
 }
 
 ROOTS = frozenset({"Query", "Mutation", "Subscription"})

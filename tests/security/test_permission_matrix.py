@@ -49,6 +49,8 @@ SCALAR_LITERALS = {
     "Date": '"2026-01-02"',
     "DateTime": '"2026-01-02T00:00:00+00:00"',
     "JSON": '"{}"',
+    # A literal is no file: uploadSignedContract answers BAD_REQUEST to the allowed roles.
+    "Upload": '"x"',
 }
 NAMED_LITERALS = {"currency": '"CNY"'}  # ISO 4217 is checked before any resolver
 
