@@ -4,7 +4,7 @@ import { ApiError, gql, login, logout, me, token } from "./api.js";
 import { showCard } from "./card.js";
 import { CIRCLES, EXPLORE, PATH, RINGS, SEARCH, TIERS, WHAT_IF } from "./queries.js";
 import { View, scoreColour } from "./view.js";
-import { route } from "./workbench.js";
+import { route, stopAlerts } from "./workbench.js";
 
 const $ = (sel) => document.querySelector(sel);
 const MAX_NODES = 15000;
@@ -97,10 +97,11 @@ $("#login-form").addEventListener("submit", async (event) => {
 
 $("#logout").addEventListener("click", () => {
   logout();
+  stopAlerts();
   location.hash = "";
   showLogin();
 });
-window.addEventListener("chainlens:logged-out", showLogin);
+window.addEventListener("chainlens:logged-out", () => { stopAlerts(); showLogin(); });
 
 // ---- search --------------------------------------------------------------------------------
 let searchTimer = null;

@@ -64,6 +64,11 @@ export const WHAT_IF = `query WhatIf($ids: [ID!]!) {
 
 // ---- the workbench (src/workbench.js) ----------------------------------------------------
 
+const ALERT_FIELDS = `id kind severity status message raisedAt assetId enterpriseIds financingIds acknowledgedBy`;
+export const ALERTS = `query Alerts { alerts(first: 100) { edges { node { ${ALERT_FIELDS} } } } }`;
+export const ALERT_RAISED = `subscription AlertRaised { alertRaised { ${ALERT_FIELDS} } }`;
+export const ACKNOWLEDGE = `mutation Acknowledge($id: ID!) { acknowledgeAlert(id: $id) { ${ALERT_FIELDS} } }`;
+
 export const REVIEW_QUEUE = `query ReviewQueue { reviewQueue(first: 100) { totalCount edges { node {
   id enterpriseId productId amount currency decidedAmount rateBps maker createdAt reasons conditions } } } }`;
 

@@ -1,15 +1,19 @@
 // The workbench's pages beside the explorer: a credit officer's review queue (approve with
-// changed terms, or reject) and the portfolio dashboard (tables, ECharts charts, XLSX / CSV
-// export). Pages are chosen by the hash: "#/review", "#/portfolio"; anything else is the
-// explorer. Every request shows progress and every failure is shown in words.
+// changed terms, or reject), the portfolio dashboard (tables, ECharts charts, XLSX / CSV
+// export) and the alerts inbox (newest first, new alerts pushed by the alertRaised
+// subscription, acknowledge). Pages are chosen by the hash: "#/review", "#/portfolio",
+// "#/alerts"; anything else is the explorer. Every request shows progress and every failure
+// is shown in words.
+
+import { createClient } from "graphql-ws";
 
 import { ApiError, gql, token } from "./api.js";
-import { ENTERPRISE_NAMES, PORTFOLIO, REVIEW, REVIEW_QUEUE } from "./queries.js";
+import { ACKNOWLEDGE, ALERT_RAISED, ALERTS, ENTERPRISE_NAMES, PORTFOLIO, REVIEW, REVIEW_QUEUE } from "./queries.js";
 
 const $ = (sel) => document.querySelector(sel);
 const esc = (v) => String(v ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 
-export const workbench = { page: "explorer", queue: [], report: null, charts: null };
+export const workbench = { page: "explorer", queue: [], report: null, charts: null, alerts: [], live: false, pushed: [] };
 window.__workbench = workbench; // read by the browser tests (tests/web)
 
 // ---- money: integer minor units (fen) shown exactly, "1,234,567.89" -------------------------
@@ -52,7 +56,7 @@ async function withProgress(el, text, work) {
 // ---- routing ------------------------------------------------------------------------------
 export function route() {
   const hash = location.hash;
-  const page = hash.startsWith("#/review") ? "review" : hash.startsWith("#/portfolio") ? "portfolio" : "explorer";
+  const page = ["review", "portfolio", "alerts"].find((p) => hash.startsWith(`#/${p}`)) || "explorer";
   workbench.page = page;
   const onWorkbench = page !== "explorer";
   $("#workbench").hidden = !onWorkbench;
@@ -63,11 +67,13 @@ export function route() {
   }
   $("#review-page").hidden = page !== "review";
   $("#portfolio-page").hidden = page !== "portfolio";
+  $("#alerts-page").hidden = page !== "alerts";
   for (const a of document.querySelectorAll(".pages a")) {
     if (a.dataset.page === page) a.setAttribute("aria-current", "page");
     else a.removeAttribute("aria-current");
   }
   if (page === "review") loadQueue();
+  if (page === "alerts") loadAlerts();
   if (page === "portfolio") {
     if (!$("#pf-as-of").value) $("#pf-as-of").value = new Date().toISOString().slice(0, 10);
     loadReport();
@@ -292,3 +298,88 @@ $("#pf-export-xlsx").addEventListener("click", () => download("api/v1/reports/po
 $("#pf-export-csv").addEventListener("click", () => download("api/v1/reports/portfolio/financings.csv", "portfolio-financings.csv"));
 
 window.addEventListener("hashchange", () => { if (token()) route(); });
+
+// ---- alerts inbox -------------------------------------------------------------------------
+let alertsClient = null;
+
+function alertRow(a) {
+  const concerns = [...a.financingIds.map((f) => `financing ${f}`), ...a.enterpriseIds.map((e) => `enterprise ${e}`),
+    ...(a.assetId ? [`asset ${a.assetId}`] : [])].join(", ");
+  const ack = a.status === "open"
+    ? `<button type="button" class="alert-ack" data-id="${esc(a.id)}">Acknowledge ${esc(a.id)}</button>`
+    : esc(a.acknowledgedBy ? `by ${a.acknowledgedBy}` : "");
+  return `<tr data-id="${esc(a.id)}" data-kind="${esc(a.kind)}" class="severity-${esc(a.severity)}">
+    <td>${esc(new Date(a.raisedAt).toLocaleString())}</td><td>${esc(a.severity)}</td><td>${esc(a.kind)}</td>
+    <td>${esc(concerns)}</td><td>${esc(a.message)}</td><td class="alert-status">${esc(a.status)}</td><td>${ack}</td></tr>`;
+}
+
+function drawAlerts() {
+  const open = workbench.alerts.filter((a) => a.status === "open").length;
+  $("#alerts-status").textContent = `${open} open of ${workbench.alerts.length} shown`;
+  $("#alert-rows").innerHTML = workbench.alerts.length
+    ? workbench.alerts.map(alertRow).join("")
+    : '<tr><td colspan="7" class="muted">No alerts.</td></tr>';
+}
+
+async function loadAlerts() {
+  $("#alerts-error").textContent = "";
+  listen();
+  try {
+    const data = await withProgress($("#alerts-status"), "Loading alerts…", () => gql(ALERTS));
+    const pushedMeanwhile = workbench.alerts.filter((a) => !data.alerts.edges.some((e) => e.node.id === a.id));
+    workbench.alerts = [...pushedMeanwhile, ...data.alerts.edges.map((e) => e.node)];
+    drawAlerts();
+  } catch (err) {
+    $("#alerts-error").textContent = message(err);
+  }
+}
+
+// New alerts arrive over the alertRaised subscription (graphql-transport-ws; the token in
+// connection_init), for as long as the session lasts; the client reconnects by itself.
+function listen() {
+  if (alertsClient) return;
+  const url = new URL("graphql", location.href);
+  url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+  alertsClient = createClient({
+    url: url.href,
+    connectionParams: () => ({ Authorization: `Bearer ${token()}` }),
+    retryAttempts: Infinity,
+    shouldRetry: () => Boolean(token()),
+    on: {
+      connected: () => { workbench.live = true; $("#alerts-live").textContent = "Live: new alerts appear here as they are raised."; },
+      closed: () => { workbench.live = false; $("#alerts-live").textContent = "Not connected to live alerts; retrying…"; },
+    },
+  });
+  alertsClient.subscribe({ query: ALERT_RAISED }, {
+    next: ({ data, errors }) => {
+      if (errors?.length) { $("#alerts-error").textContent = errors[0].message; return; }
+      const a = data.alertRaised;
+      workbench.pushed.push({ id: a.id, at: performance.now() });
+      workbench.alerts = [a, ...workbench.alerts.filter((x) => x.id !== a.id)];
+      if (workbench.page === "alerts") drawAlerts();
+    },
+    error: (err) => { $("#alerts-error").textContent = `Live alerts stopped: ${err.message || err.reason || "connection refused"}`; },
+    complete: () => {},
+  });
+}
+
+export function stopAlerts() {
+  if (alertsClient) alertsClient.dispose();
+  alertsClient = null;
+  workbench.live = false;
+}
+
+$("#alert-rows").addEventListener("click", async (e) => {
+  const button = e.target.closest("button.alert-ack");
+  if (!button) return;
+  button.disabled = true;
+  $("#alerts-error").textContent = "";
+  try {
+    const { acknowledgeAlert: a } = await gql(ACKNOWLEDGE, { id: button.dataset.id });
+    workbench.alerts = workbench.alerts.map((x) => (x.id === a.id ? a : x));
+    drawAlerts();
+  } catch (err) {
+    button.disabled = false;
+    $("#alerts-error").textContent = message(err);
+  }
+});
