@@ -37,7 +37,7 @@ class GnnConfig:
     # firm's neighbourhood of `ego_hops` trade links, marked at its centre, through firms of
     # at most `ego_hub_degree` counterparties, at most `ego_max_nodes` firms.
     ego_ids: bool = False
-    ego_hops: int = 3
+    ego_hops: int = 2  # chosen on validation seeds 111, 112: 0.907 against 0.856 with 3
     ego_hub_degree: int = 50
     ego_max_nodes: int = 64
 

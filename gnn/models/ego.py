@@ -133,7 +133,7 @@ class EgoTradeEncoder(nn.Module):
     state, ``[N, hidden]`` (see the module docstring)."""
 
     def __init__(
-        self, hidden: int, edge_dim: int, *, layers: int = 3, hops: int = 3,
+        self, hidden: int, edge_dim: int, *, layers: int = 2, hops: int = 2,
         hub_degree: int = 50, max_nodes: int = 64, dropout: float = 0.1,
     ) -> None:  # fmt: skip
         super().__init__()
