@@ -51,8 +51,9 @@ class BadSignedPdf(DocumentsError):
 
 @dataclass(frozen=True)
 class SignatureCheck:
-    """What verification found: the status, who signed and when (the signer's own claimed
-    time, there is no timestamp authority), and why, for a person."""
+    """What verification found: the status, who signed (the signers' common names in signing
+    order, joined by "; ") and when (the first signature's own claimed time, there is no
+    timestamp authority), and why, for a person."""
 
     status: SignatureStatus
     signer: str | None
@@ -91,19 +92,7 @@ def make_identity(folder: Path, passphrase: str, signer_name: str = SIGNER_NAME)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), False)
         .sign(ca_key, hashes.SHA256())
     )  # fmt: skip
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name(signer_name)).issuer_name(ca_cert.subject)
-        .public_key(key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(hours=1))
-        .not_valid_after(now + dt.timedelta(days=SIGNER_DAYS))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(_usage(sign=True, ca=False), critical=True)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False)
-        .sign(ca_key, hashes.SHA256())
-    )  # fmt: skip
+    key, cert = _issue_signer(ca_key, ca_cert, signer_name)
     encryption = serialization.BestAvailableEncryption(passphrase.encode())
     folder.mkdir(parents=True, exist_ok=True)
     for name, data in (
@@ -117,6 +106,27 @@ def make_identity(folder: Path, passphrase: str, signer_name: str = SIGNER_NAME)
         fd = os.open(folder / name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+
+
+def _issue_signer(
+    ca_key: ec.EllipticCurvePrivateKey, ca_cert: x509.Certificate, signer_name: str
+) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+    """A new signer key and its certificate issued by the CA."""
+    now = dt.datetime.now(dt.UTC)
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(_name(signer_name)).issuer_name(ca_cert.subject)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(hours=1))
+        .not_valid_after(now + dt.timedelta(days=SIGNER_DAYS))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(_usage(sign=True, ca=False), critical=True)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False)
+        .sign(ca_key, hashes.SHA256())
+    )  # fmt: skip
+    return key, cert
 
 
 def _asn1_cert(cert: x509.Certificate) -> asn1_x509.Certificate:
@@ -160,6 +170,21 @@ class SigningIdentity:
             raise DocumentsError("the signer's key must be an EC key")
         return cls(ca_cert=ca, signer_cert=cert, signer_key=key)
 
+    @classmethod
+    def countersigner(cls, folder: Path, passphrase: str, signer_name: str) -> SigningIdentity:
+        """Another signer (a borrower, say) issued now by the folder's CA; kept in memory."""
+        try:
+            ca_key = serialization.load_pem_private_key(
+                (folder / "ca-key.pem").read_bytes(), passphrase.encode()
+            )
+            ca = x509.load_pem_x509_certificate((folder / "ca-cert.pem").read_bytes())
+        except (OSError, ValueError, TypeError) as e:
+            raise DocumentsError(f"the CA in {folder} cannot be read: {e}") from e
+        if not isinstance(ca_key, ec.EllipticCurvePrivateKey):
+            raise DocumentsError("the CA's key must be an EC key")
+        key, cert = _issue_signer(ca_key, ca, signer_name)
+        return cls(ca_cert=ca, signer_cert=cert, signer_key=key)
+
     @property
     def signer_name(self) -> str:
         names = self.signer_cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
@@ -187,14 +212,18 @@ def signature_reason(contract_id: str) -> str:
     return f"ChainLens contract {contract_id}"
 
 
-def sign_pdf(pdf: bytes, identity: SigningIdentity, contract_id: str) -> bytes:
-    """``pdf`` with a PAdES signature (B-B) by the identity's signer over the whole file."""
+def sign_pdf(
+    pdf: bytes, identity: SigningIdentity, contract_id: str, field_name: str = FIELD_NAME
+) -> bytes:
+    """``pdf`` with a PAdES signature (B-B) by the identity's signer over the whole file, in a
+    new signature field ``field_name`` (a countersignature is a second field, appended as an
+    incremental update that the first signature's validation accepts)."""
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers
 
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
     meta = signers.PdfSignatureMetadata(
-        field_name=FIELD_NAME, reason=signature_reason(contract_id), md_algorithm="sha256",
+        field_name=field_name, reason=signature_reason(contract_id), md_algorithm="sha256",
         subfilter=fields.SigSeedSubFilter.PADES,
     )  # fmt: skip
     out = signers.sign_pdf(writer, meta, signer=identity._pyhanko_signer())
@@ -267,7 +296,8 @@ def verify_signed_pdf(
     if not signatures:
         return invalid("the PDF carries no signature")
     root = _asn1_cert(trust_root)
-    first: tuple[str | None, str | None] = (None, None)
+    names: list[str] = []
+    first_at: str | None = None
     for n, sig in enumerate(signatures, start=1):
         label = f"signature {n} ({sig.field_name})"
         try:
@@ -279,7 +309,8 @@ def verify_signed_pdf(
         signer = status.signing_cert.subject.native.get("common_name")
         at = status.signer_reported_dt.isoformat() if status.signer_reported_dt else None
         if n == 1:
-            first = (signer, at)
+            first_at = at
+        names.append(str(signer))
         if not status.intact:
             return invalid(f"{label}: the signed bytes were changed after signing (their "
                            "digest does not match the signature)", signer, at, n)  # fmt: skip
@@ -303,7 +334,7 @@ def verify_signed_pdf(
             return invalid(f"{label} was made for {reason!s}, not for contract {contract_id}",
                            signer, at, n)  # fmt: skip
     return SignatureCheck(
-        SignatureStatus.VALID, first[0], first[1],
+        SignatureStatus.VALID, "; ".join(names), first_at,
         f"{len(signatures)} signature(s) intact, valid and trusted; no change after signing",
         len(signatures),
     )  # fmt: skip

@@ -35,9 +35,11 @@ class SignedContractDocument:
     id: strawberry.ID
     contract_id: strawberry.ID
     status: str = strawberry.field(description="`valid` or `invalid`.")
-    signer: str | None = strawberry.field(description="The signer certificate's common name.")
+    signer: str | None = strawberry.field(
+        description="The signers' common names, in signing order, joined by `; `."
+    )
     signed_at: str | None = strawberry.field(
-        description="The signing time the signer claims (ISO 8601; no timestamp authority)."
+        description="The time the first signer states (ISO 8601; no timestamp authority)."
     )
     reason: str = strawberry.field(description="Why it is valid or invalid, for a person.")
     signatures: int

@@ -149,3 +149,28 @@ def test_bad_files_are_refused(signed: bytes) -> None:
     with pytest.raises(BadSignedPdf, match="at most 1024 bytes"):
         check_pdf(signed, 1024)
     assert BadSignedPdf.http_status == 400
+
+
+def test_a_countersignature_by_another_signer_of_the_ca_verifies(
+    identity: SigningIdentity, signed: bytes, tmp_path: Path
+) -> None:
+    folder = tmp_path / "signing"
+    platform = SigningIdentity.ensure(folder, "pw")
+    borrower = SigningIdentity.countersigner(folder, "pw", "深圳前海华润贸易有限公司")
+    once = sign_pdf(render_contract_pdf(FACTS), platform, FACTS.id)
+    twice = sign_pdf(once, borrower, FACTS.id, field_name="Borrower")
+    assert twice.startswith(once)  # an incremental update
+    got = verify_signed_pdf(twice, platform.ca_cert, FACTS.id)
+    assert got.status is SignatureStatus.VALID, got.reason
+    assert got.signatures == 2
+    assert got.signer == "ChainLens Contract Signer; 深圳前海华润贸易有限公司"
+
+
+def test_a_byte_changed_in_the_signature_dictionary_fails(
+    identity: SigningIdentity, signed: bytes
+) -> None:
+    data = bytearray(signed)
+    at = data.index(b"/ByteRange") + len(b"/ByteRange") + 3  # a digit of the byte range
+    data[at] = ord("9") if data[at] != ord("9") else ord("8")
+    got = verify_signed_pdf(bytes(data), identity.ca_cert, FACTS.id)
+    assert got.status is SignatureStatus.INVALID, got.reason
