@@ -52,6 +52,8 @@ class AccountCode(StrEnum):
     LIMIT_SOURCE = "9102"  # memo contra of granted limits
     LIMIT_USED = "9103"  # memo: a credit line's occupation
     VOUCHER_OUTSTANDING = "9201"  # memo contra of VOUCHER_PAYABLE
+    VOUCHER_HELD = "9202"  # memo: the voucher claims an enterprise holds, one per holder
+    VOUCHER_HELD_CONTRA = "9203"  # memo contra of VOUCHER_HELD, one per issuing core
 
 
 KIND_OF: dict[AccountCode, AccountKind] = {
@@ -73,6 +75,8 @@ KIND_OF: dict[AccountCode, AccountKind] = {
     AccountCode.LIMIT_SOURCE: AccountKind.MEMO,
     AccountCode.LIMIT_USED: AccountKind.MEMO,
     AccountCode.VOUCHER_OUTSTANDING: AccountKind.MEMO,
+    AccountCode.VOUCHER_HELD: AccountKind.MEMO,
+    AccountCode.VOUCHER_HELD_CONTRA: AccountKind.MEMO,
 }
 
 
@@ -233,6 +237,30 @@ def voucher_accounts(core_id: str, currency: str) -> list[AccountSpec]:
             owner_id=core_id,
         ),
     ]
+
+
+def voucher_held_account(holder_id: str, currency: str) -> AccountSpec:
+    """The voucher claims an enterprise holds (memo, in the issuing funder's book): debited
+    when a voucher or a piece reaches it, credited when it leaves (a transfer, a split into
+    pieces, clearing). Its statement shows every hop of every voucher it held."""
+    return AccountSpec(
+        _id(AccountCode.VOUCHER_HELD, currency, holder_id),
+        AccountCode.VOUCHER_HELD,
+        currency,
+        f"vouchers held by {holder_id}",
+        owner_id=holder_id,
+    )
+
+
+def voucher_held_contra(core_id: str, currency: str) -> AccountSpec:
+    """The contra of the claims on one core's vouchers in holders' hands (memo)."""
+    return AccountSpec(
+        _id(AccountCode.VOUCHER_HELD_CONTRA, currency, core_id),
+        AccountCode.VOUCHER_HELD_CONTRA,
+        currency,
+        f"vouchers of {core_id} in holders' hands",
+        owner_id=core_id,
+    )
 
 
 def standard_accounts(currency: str, funder: str = DEFAULT_FUNDER) -> list[AccountSpec]:

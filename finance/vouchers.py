@@ -27,6 +27,8 @@ from finance.accounts import (
     lender_account,
     settlement_account,
     voucher_accounts,
+    voucher_held_account,
+    voucher_held_contra,
 )
 from finance.daycount import DayCount, discount
 from finance.errors import (
@@ -135,6 +137,8 @@ def issue(
             [
                 *voucher_accounts(core_id, currency),
                 lender_account(AccountCode.VOUCHER_OUTSTANDING, currency),
+                voucher_held_account(holder_id, currency),
+                voucher_held_contra(core_id, currency),
             ],
         )
         occ = cl.occupy_tx(
@@ -157,8 +161,21 @@ def issue(
             code="voucher_issue",
             ref=voucher_id,
             value_at=_at(issued_on),
+            linked=True,
         )
-        cl.raise_for(ledger.create_transfers_tx(tx, [*occ, memo], now), line_id, face_minor)
+        held = TransferRequest(  # the first holder's claim
+            f"vi:{voucher_id}:held",
+            voucher_held_account(holder_id, currency).id,
+            voucher_held_contra(core_id, currency).id,
+            face_minor,
+            currency,
+            code="voucher_issue",
+            ref=voucher_id,
+            value_at=_at(issued_on),
+        )
+        cl.raise_for(
+            ledger.create_transfers_tx(tx, [*occ, memo, held], now), line_id, face_minor
+        )
         q.create_voucher(
             tx,
             {
@@ -186,16 +203,36 @@ def issue(
     return get(driver, database, voucher_id)
 
 
+def _hop_key(prefix: str, voucher_id: str, request_id: str | None, fallback: str) -> str:
+    """The ledger key of one hop: the voucher and the caller's request id (the same request
+    again finds its postings), or `fallback` (what makes the hop unique) without one."""
+    return f"{prefix}:{voucher_id}:{request_id or fallback}"
+
+
 def split(
-    driver: Driver, database: str, voucher_id: str, amounts: list[int], on: date
+    driver: Driver,
+    database: str,
+    voucher_id: str,
+    amounts: list[int],
+    on: date,
+    request_id: str | None = None,
 ) -> list[Voucher]:
-    """Split a live voucher into children (ids `<id>.1`, `<id>.2`, ...) summing to it."""
+    """Split a live voucher into children (ids `<id>.1`, `<id>.2`, ...) summing to it.
+
+    In the same transaction as the lineage, the holder's voucher claim (9202) gives up the
+    parent and takes each piece, through the core's contra (9203), so that the holder's
+    statement shows the split. Keyed by `request_id`: the same request again, once the
+    split is done, answers the pieces and posts nothing."""
     if len(amounts) < 2 or any(a <= 0 for a in amounts):
         raise FinanceError("a split needs at least two positive amounts")
+    now = datetime.now(UTC)
 
     def work(tx: ManagedTransaction) -> None:
-        v, _holder, _ = _locked(tx, voucher_id)
-        if v["status"] != "live":
+        v, holder, _ = _locked(tx, voucher_id)
+        key = _hop_key("vs", voucher_id, request_id, "split")
+        if v["status"] == "split" and request_id and q.get_transfers_tx(tx, [f"{key}:0"]):
+            return  # this request split it already
+        if v["status"] != "live" or holder is None:
             raise InvalidState(f"voucher {voucher_id} is {v['status']}, not live")
         if sum(amounts) != v["face_minor"]:
             raise FinanceError(
@@ -216,6 +253,24 @@ def split(
             }
             for i, a in enumerate(amounts, start=1)
         ]
+        ccy = v["currency"]
+        held = voucher_held_account(holder, ccy)
+        contra = voucher_held_contra(v["core_id"], ccy)
+        ledger.ensure_accounts_tx(tx, [held, contra])
+        reqs = [
+            TransferRequest(
+                f"{key}:0", contra.id, held.id, int(v["face_minor"]), ccy, linked=True,
+                code="voucher_split", ref=voucher_id, value_at=_at(on),
+            ),
+            *(
+                TransferRequest(
+                    f"{key}:{i}", held.id, contra.id, a, ccy, linked=i < len(amounts),
+                    code="voucher_split", ref=f"{voucher_id}.{i}", value_at=_at(on),
+                )
+                for i, a in enumerate(amounts, start=1)
+            ),
+        ]  # fmt: skip
+        ledger.require_ok(ledger.create_transfers_tx(tx, reqs, now))
         q.split_voucher(tx, voucher_id, children, on)
 
     ledger.run_write(driver, database, work)
@@ -225,22 +280,49 @@ def split(
 
 
 def transfer(
-    driver: Driver, database: str, voucher_id: str, to_enterprise_id: str, on: date
+    driver: Driver,
+    database: str,
+    voucher_id: str,
+    to_enterprise_id: str,
+    on: date,
+    request_id: str | None = None,
 ) -> Voucher:
-    """Pass a live voucher from its holder to one of the holder's suppliers (up the chain)."""
+    """Pass a live voucher from its holder to one of the holder's suppliers (up the chain).
+
+    In the same transaction as the lineage edge, the claim moves from the old holder's
+    voucher account (9202) to the new holder's. Keyed by `request_id`: the same request
+    again, once the voucher moved, answers it and posts nothing."""
+    now = datetime.now(UTC)
 
     def work(tx: ManagedTransaction) -> None:
         v, holder, holdings = _locked(tx, voucher_id)
+        key = _hop_key("vt", voucher_id, request_id, str(holdings + 1))
         if v["status"] != "live" or holder is None:
             raise InvalidState(f"voucher {voucher_id} is {v['status']}, not live")
         if holder == to_enterprise_id:
-            # A retry is answered by its request id (api/idempotency.py) before it gets
-            # here; another request to move a voucher its target already holds lost a race.
+            if request_id and q.get_transfers_tx(tx, [key]):
+                return  # this request moved it already
+            # Another request to move a voucher its target already holds lost a race.
             raise InvalidState(f"voucher {voucher_id} is already held by {holder}")
         if not q.supplies_to(tx, to_enterprise_id, holder):
             raise NotEligible(
                 f"{to_enterprise_id} does not supply {holder}: vouchers move tier by tier"
             )
+        ccy = v["currency"]
+        new, old = voucher_held_account(to_enterprise_id, ccy), voucher_held_account(holder, ccy)
+        ledger.ensure_accounts_tx(tx, [new, old])
+        ledger.require_ok(
+            ledger.create_transfers_tx(
+                tx,
+                [
+                    TransferRequest(
+                        key, new.id, old.id, int(v["face_minor"]), ccy,
+                        code="voucher_transfer", ref=voucher_id, value_at=_at(on),
+                    )
+                ],
+                now,
+            )
+        )  # fmt: skip
         q.move_voucher(tx, voucher_id, to_enterprise_id, holdings + 1, on)
 
     ledger.run_write(driver, database, work)
@@ -344,13 +426,23 @@ def clear(driver: Driver, database: str, root_id: str, on: date) -> list[Voucher
         ccy, core = root["currency"], root["core_id"]
         core_settle = settlement_account(core, ccy)
         reqs: list[TransferRequest] = []
-        accounts = [core_settle, lender_account(AccountCode.DISCOUNT_INCOME, ccy)]
+        contra = voucher_held_contra(core, ccy)
+        accounts = [core_settle, lender_account(AccountCode.DISCOUNT_INCOME, ccy), contra]
         total = 0
         for leaf in leaves:
             v = leaf["voucher"]
             face = int(v["face_minor"])
             total += face
             key = f"vc:{v['id']}"
+            if leaf["holder_id"]:  # the holder's claim ends (the memo of who holds what)
+                held = voucher_held_account(leaf["holder_id"], ccy)
+                accounts.append(held)
+                reqs.append(
+                    TransferRequest(
+                        f"{key}:held", contra.id, held.id, face, ccy, linked=True,
+                        code="voucher_clear", ref=v["id"], value_at=_at(on),
+                    )
+                )  # fmt: skip
             if v["status"] == "financed":
                 funder = v.get("funder_id") or DEFAULT_FUNDER
                 recv = discounted_voucher_account(v["id"], ccy, funder).id

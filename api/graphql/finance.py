@@ -716,7 +716,8 @@ class FinanceMutation:
         parts = [int(a) for a in amounts]
 
         async def run(req: str) -> dict[str, Any]:
-            got = cast(list[fv.Voucher], await info.context.call(fv.split, str(id), parts, on))
+            got = cast(list[fv.Voucher], await info.context.call(
+                fv.split, str(id), parts, on, req))
             return {"ids": [v.id for v in got]}
 
         done = await idempotent(info.context.call, info.context.user.username, "splitVoucher",
@@ -734,7 +735,7 @@ class FinanceMutation:
         payload = {"id": str(id), "to": str(to_enterprise_id), "on": on}
 
         async def run(req: str) -> dict[str, Any]:
-            await info.context.call(fv.transfer, str(id), str(to_enterprise_id), on)
+            await info.context.call(fv.transfer, str(id), str(to_enterprise_id), on, req)
             return {"id": str(id)}
 
         await idempotent(info.context.call, info.context.user.username, "transferVoucher",

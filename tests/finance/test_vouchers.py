@@ -10,7 +10,13 @@ from neo4j import Driver
 
 from finance import credit_lines as cl
 from finance import ledger, settlement, vouchers
-from finance.accounts import AccountCode, lender_account, principal_id, settlement_account
+from finance.accounts import (
+    AccountCode,
+    lender_account,
+    principal_id,
+    settlement_account,
+    voucher_held_account,
+)
 from finance.credit_lines import LineKind, LineSpec
 from finance.daycount import DayCount, discount
 from finance.errors import InvalidState, LimitExceeded, NotEligible
@@ -29,6 +35,13 @@ CREATE (i)-[:BUYER]->(c)
 
 
 @pytest.mark.slow
+def _held(db: Driver, database: str) -> dict[str, int]:
+    """The voucher claims each tier holds (memo 9202, a debit balance)."""
+    ids = {e: voucher_held_account(e, CNY).id for e in ("T1", "T2", "T3")}
+    got = ledger.get_accounts(db, database, list(ids.values()))
+    return {e: got[i].debit_balance if i in got else 0 for e, i in ids.items()}
+
+
 def test_voucher_issue_split_transfer_finance_clear(db: Driver, database: str) -> None:
     build(db, database, CHAIN)
     build(db, database, PAYABLE)
@@ -52,6 +65,9 @@ def test_voucher_issue_split_transfer_finance_clear(db: Driver, database: str) -
     assert t3.holders == ["T2", "T3"]
     with pytest.raises(InvalidState):
         vouchers.split(db, database, "V1", [50_000_000, 50_000_000], D0 + timedelta(days=5))
+    # Every hop posted: the claims each holder has are the live pieces it holds.
+    assert _held(db, database) == {"T1": 40_000_000, "T2": 25_000_000, "T3": 35_000_000}
+    assert ledger.trial_balance(db, database, CNY).balanced
     fin_on = D0 + timedelta(days=30)
     fv, proceeds = vouchers.finance_voucher(db, database, "V1.1.1", 350, fin_on)
     disc = discount(35_000_000, 350, fin_on, DUE, DayCount.ACT_360)
@@ -93,12 +109,50 @@ def test_voucher_issue_split_transfer_finance_clear(db: Driver, database: str) -
     assert cl.usage(db, database, "SC-C").used_minor == 0
     memo = ledger.get_account(db, database, f"{AccountCode.VOUCHER_PAYABLE.value}:{CNY}:C")
     assert memo.credit_balance == 0
+    assert _held(db, database) == {"T1": 0, "T2": 0, "T3": 0}
     assert ledger.trial_balance(db, database, CNY).balanced
     # Clearing again changes nothing.
     vouchers.clear(db, database, "V1", DUE)
     assert ledger.get_account(db, database, settlement_account("T1", CNY).id).credit_balance == (
         40_000_000
     )
+
+
+def test_each_hop_posts_once_per_request(db: Driver, database: str) -> None:
+    """A split and a transfer post in the transaction of their lineage edge, keyed by the
+    request id: the same request again answers the same and posts nothing; another request
+    to move the voucher where it already is fails and posts nothing."""
+    build(db, database, CHAIN)
+    build(db, database, PAYABLE)
+    cl.grant_line(
+        db,
+        database,
+        LineSpec("SC-C", "C", LineKind.SUPPLY_CHAIN, 150_000_000, CNY, date(2030, 1, 1)),
+    )
+    vouchers.issue(db, database, "V1", "C", "T1", 100_000_000, CNY, ["INV-P"], D0, DUE)
+    day1, day2 = D0 + timedelta(days=1), D0 + timedelta(days=2)
+    first = vouchers.split(db, database, "V1", [60_000_000, 40_000_000], day1, "req-s")
+    assert vouchers.split(db, database, "V1", [60_000_000, 40_000_000], day1, "req-s") == first
+    with pytest.raises(InvalidState):
+        vouchers.split(db, database, "V1", [60_000_000, 40_000_000], day1, "req-other")
+    moved = vouchers.transfer(db, database, "V1.1", "T2", day2, "req-t")
+    assert vouchers.transfer(db, database, "V1.1", "T2", day2, "req-t") == moved
+    with pytest.raises(InvalidState, match="already held"):
+        vouchers.transfer(db, database, "V1.1", "T2", day2, "req-late")
+    hops = [(t.id, t.debit_account_id, t.credit_account_id, t.amount)
+            for t in ledger.all_transfers(db, database)
+            if t.code in ("voucher_split", "voucher_transfer")]  # fmt: skip
+    t1, t2, contra = "9202:CNY:T1", "9202:CNY:T2", "9203:CNY:C"
+    assert sorted(hops) == [
+        ("vs:V1:req-s:0", contra, t1, 100_000_000),
+        ("vs:V1:req-s:1", t1, contra, 60_000_000),
+        ("vs:V1:req-s:2", t1, contra, 40_000_000),
+        ("vt:V1.1:req-t", t2, t1, 60_000_000),
+    ]
+    lines = ledger.statement(db, database, t2)
+    assert [(x.code, x.ref, x.debit) for x in lines] == [("voucher_transfer", "V1.1", 60_000_000)]
+    assert _held(db, database) == {"T1": 40_000_000, "T2": 60_000_000, "T3": 0}
+    assert ledger.trial_balance(db, database, CNY).balanced
 
 
 def test_voucher_issue_limited_by_core_line(db: Driver, database: str) -> None:

@@ -19,6 +19,7 @@ from tests.journeys.test_voucher_journey import (
     _chain,
     _sc_line,
     _used,
+    hops,
 )
 
 FACE = 50_000_000  # 500,000.00 yuan
@@ -84,4 +85,9 @@ def test_one_of_a_hundred_simultaneous_transfers_wins(api: Api, world: World) ->
     (node,) = api.gql("anna", TREE, id=root)["voucherTree"]
     assert (node["holderId"], node["holders"], node["status"]) == (t2, [t1, t2], "live")
     assert _used(api, line_id) == used0 + FACE
+    # The ledger posted exactly the one hop that the lineage shows: the claim left tier 1
+    # for tier 2 once, by the winning request.
+    assert hops(api, t2, root) == [("voucher_transfer", root, FACE)]
+    assert hops(api, t1, root) == [("voucher_issue", root, FACE),
+                                   ("voucher_transfer", root, -FACE)]  # fmt: skip
     balanced(api)

@@ -53,6 +53,8 @@ DEPOSIT = """mutation($e: ID!, $amount: BigInt!, $req: ID!, $on: Date) {
 CLEAR = """mutation($id: ID!, $on: Date!) { clearVoucher(rootId: $id, on: $on) {
   id status holderId face } }"""
 TREE = """query($id: ID!) { voucherTree(rootId: $id) { id status holderId holders face } }"""
+STATEMENT = """query($id: ID!) { accountStatement(accountId: $id) {
+  transferId code ref debit credit } }"""
 BALANCE = """query($id: ID!) { accountBalance(accountId: $id) { creditsPosted debitsPosted } }"""
 TRIAL = """query($funder: ID) { trialBalance(funderId: $funder) {
   funderId balanced totalDebits totalCredits lines { code balance } } }"""
@@ -117,6 +119,14 @@ def _credit(api: Api, enterprise: str, user: str = "otto", funder: str | None = 
         return 0
     b = r["data"]["accountBalance"]
     return int(b["creditsPosted"]) - int(b["debitsPosted"])
+
+
+def hops(api: Api, holder: str, root: str) -> list[tuple[str, str, int]]:
+    """The holder's voucher-claim statement (9202, memo) for one voucher tree: (code, ref,
+    debit − credit) per posting, in order."""
+    lines = api.gql("otto", STATEMENT, id=f"9202:CNY:{holder}")["accountStatement"]
+    return [(x["code"], x["ref"], int(x["debit"]) - int(x["credit"])) for x in lines
+            if x["ref"] == root or x["ref"].startswith(f"{root}.")]  # fmt: skip
 
 
 def balanced(api: Api) -> dict[str, dict[str, int]]:
@@ -255,6 +265,19 @@ def test_confirm_issue_split_transfer_discount_clear(
     assert (b["holderId"], b["holders"]) == (t3, [t1, t2, t3])
     again = api.gql("matcher", TRANSFER, id=f"{root}.2", to=t3, on=nxt, req=f"{root}-t3")
     assert again["transferVoucher"]["holders"] == [t1, t2, t3]
+    # Each hop is a posting of the holders' voucher claims (memo 9202, one per holder): the
+    # leaf's holder's statement shows the piece arriving, its previous holders' show it
+    # passing through; the retried transfer posted nothing more.
+    leaf = f"{root}.2"
+    assert hops(api, t3, root) == [("voucher_transfer", leaf, parts[1])]
+    assert hops(api, t2, root) == [("voucher_transfer", f"{root}.1", parts[0]),
+                                   ("voucher_transfer", leaf, parts[1]),
+                                   ("voucher_transfer", leaf, -parts[1])]  # fmt: skip
+    assert hops(api, t1, root) == [
+        ("voucher_issue", root, FACE), ("voucher_split", root, -FACE),
+        *(("voucher_split", f"{root}.{i}", p) for i, p in enumerate(parts, start=1)),
+        ("voucher_transfer", f"{root}.1", -parts[0]), ("voucher_transfer", leaf, -parts[1]),
+    ]  # fmt: skip
     balanced(api)
 
     # Tier 3 discounts its piece with funder B; after maturity nobody discounts.
@@ -296,6 +319,10 @@ def test_confirm_issue_split_transfer_discount_clear(
     assert _credit(api, t3) == before_default
     assert _used(api, line_id) == used0
     assert api.gql("matcher", CLEAR, id=root, on=due.isoformat())["clearVoucher"] == cleared
+    # Clearing ends every claim: no holder holds anything of this voucher any more.
+    for holder in (t1, t2, t3):
+        assert sum(x[2] for x in hops(api, holder, root)) == 0
+    assert hops(api, t3, root)[-1] == ("voucher_clear", leaf, -parts[1])
     books = balanced(api)
     # Funder B's book after maturity: the receivable and the deferred discount are closed,
     # the face is in its cash, the discount is its income.
