@@ -9,7 +9,7 @@ first, then by amount (larger first) and rate (lower first).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from neo4j import Driver
@@ -17,6 +17,7 @@ from neo4j import Driver
 from finance.policy import EnterpriseFacts, Evaluator, Verdict, evaluate, read_facts
 from finance.products import Collateral, Product, load_products
 from graph.model import DEFAULT_FUNDER
+from graph.queries import finance as q
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,8 @@ class ProductMatch:
     tenor_days: int
     currency: str
     reasons: list[str]
+    # What the offer was sized on, to pledge or assign when applying (`with_collateral`).
+    collateral_ids: tuple[str, ...] = ()
 
 
 def collateral_available(product: Product, facts: EnterpriseFacts) -> int:
@@ -104,4 +107,18 @@ def match_products(
     weighed are ``funder``'s."""
     facts = read_facts(driver, database, enterprise_id, currency, today, funder)
     matches = match_for_facts(facts, currency, evaluator)
-    return matches if include_ineligible else [m for m in matches if m.eligible]
+    chosen = matches if include_ineligible else [m for m in matches if m.eligible]
+    return with_collateral(chosen, q.pledgeable(driver, database, enterprise_id))
+
+
+def with_collateral(
+    matches: list[ProductMatch], pledgeable: dict[str, list[str]]
+) -> list[ProductMatch]:
+    """Each eligible match with the ids of the enterprise's collateral of its product's
+    kind (what `collateral_available` summed), so that an application can name them."""
+    products = load_products()
+    return [
+        replace(m, collateral_ids=tuple(pledgeable.get(products[m.product_id].collateral, ())))
+        if m.eligible else m
+        for m in matches
+    ]

@@ -76,6 +76,10 @@ class ProductMatch:
     tenor_days: int
     currency: str
     reasons: list[str]
+    collateral_ids: list[strawberry.ID] = strawberry.field(
+        description="What the offer was sized on (open receivables, orders, warehouse "
+        "receipts, assets or vouchers, by the product's collateral): name them in "
+        "submitApplication's collateralIds. Empty for an ineligible product.")
 
 
 @strawberry.type
@@ -419,6 +423,7 @@ class FinanceQuery:
                 kind=m.kind, eligible=m.eligible, verdict=m.verdict,
                 amount=BigInt(m.amount_minor), rate_bps=m.rate_bps, tenor_days=m.tenor_days,
                 currency=m.currency, reasons=m.reasons,
+                collateral_ids=[strawberry.ID(c) for c in m.collateral_ids],
             )
             for m in found
         ]

@@ -425,6 +425,25 @@ LIVE_FINANCING = str(values(FINANCING_LIVE))
 _OPEN_INVOICE = str(values(INVOICE_OPEN))
 _OPEN_VOUCHER = str(values(VOUCHER_OPEN))
 
+# What an enterprise could pledge or assign now (matching sizes offers on it): open receivables
+# not assigned to a live financing, its active contracts as seller (orders), its active assets
+# not pledged to a live financing, the live vouchers it holds.
+_OPEN_RECEIVABLES = f"""
+  OPTIONAL MATCH (i:{_INV})-[:{Rel.SELLER.value}]->(e)
+  WHERE coalesce(i.status, '{InvoiceStatus.ISSUED}') IN {_OPEN_INVOICE}
+    AND NOT EXISTS {{ (i)-[:{Rel.ASSIGNED_TO.value}]->(f:{_FIN})
+                     WHERE f.status IN {LIVE_FINANCING} }}"""
+_OPEN_ORDERS = f"""
+  OPTIONAL MATCH (e)-[pr:{Rel.PARTY.value}]->(c:{Label.CONTRACT.value})
+  WHERE pr.role = 'seller' AND c.status = '{ContractStatus.ACTIVE}'"""
+_FREE_ASSETS = f"""
+  OPTIONAL MATCH (e)-[:{Rel.OWNS.value}]->(a:{_ASSET})
+  WHERE coalesce(a.status, '{AssetStatus.ACTIVE}') = '{AssetStatus.ACTIVE}'
+    AND NOT EXISTS {{ (a)-[:{Rel.PLEDGED_TO.value}]->(f:{_FIN})
+                     WHERE f.status IN {LIVE_FINANCING} }}"""
+_HELD_VOUCHERS = f"""
+  OPTIONAL MATCH (v:{_V})-[:{Rel.HELD_BY.value}]->(e) WHERE v.status = 'live'"""
+
 ENTERPRISE_FACTS = f"""
 MATCH (e:{_E} {{id: $id}})
 CALL (e) {{
@@ -445,25 +464,15 @@ CALL (e) {{
   UNWIND CASE WHEN c IS NULL THEN [null] ELSE nodes(c) END AS m
   RETURN [x IN collect(DISTINCT m.id) WHERE x IS NOT NULL] AS circle
 }}
-CALL (e) {{
-  OPTIONAL MATCH (i:{_INV})-[:{Rel.SELLER.value}]->(e)
-  WHERE coalesce(i.status, '{InvoiceStatus.ISSUED}') IN {_OPEN_INVOICE}
-    AND NOT EXISTS {{ (i)-[:{Rel.ASSIGNED_TO.value}]->(f:{_FIN})
-                     WHERE f.status IN {LIVE_FINANCING} }}
+CALL (e) {{{_OPEN_RECEIVABLES}
   OPTIONAL MATCH (i)-[:{Rel.BUYER.value}]->(b:{_E})
   RETURN coalesce(sum(i.amount), 0) AS receivables,
          coalesce(sum(CASE WHEN b.is_core = true THEN i.amount END), 0) AS receivables_core
 }}
-CALL (e) {{
-  OPTIONAL MATCH (e)-[pr:{Rel.PARTY.value}]->(c:{Label.CONTRACT.value})
-  WHERE pr.role = 'seller' AND c.status = '{ContractStatus.ACTIVE}'
+CALL (e) {{{_OPEN_ORDERS}
   RETURN coalesce(sum(c.amount), 0) AS open_orders
 }}
-CALL (e) {{
-  OPTIONAL MATCH (e)-[:{Rel.OWNS.value}]->(a:{_ASSET})
-  WHERE coalesce(a.status, '{AssetStatus.ACTIVE}') = '{AssetStatus.ACTIVE}'
-    AND NOT EXISTS {{ (a)-[:{Rel.PLEDGED_TO.value}]->(f:{_FIN})
-                     WHERE f.status IN {LIVE_FINANCING} }}
+CALL (e) {{{_FREE_ASSETS}
   WITH a, coalesce(a.value_minor, toInteger(coalesce(a.quantity, 0) * coalesce(a.unit_value, 0)))
        AS value
   RETURN coalesce(sum(CASE WHEN a.kind = 'warehouse_receipt' THEN value END), 0) AS receipts,
@@ -471,8 +480,7 @@ CALL (e) {{
          count(CASE WHEN EXISTS {{ (:{Label.SENSOR.value})-[:{Rel.MONITORS.value}]->(a) }}
                     THEN 1 END) AS monitored
 }}
-CALL (e) {{
-  OPTIONAL MATCH (v:{_V})-[:{Rel.HELD_BY.value}]->(e) WHERE v.status = 'live'
+CALL (e) {{{_HELD_VOUCHERS}
   RETURN coalesce(sum(v.face_minor), 0) AS vouchers
 }}
 CALL (e) {{
@@ -489,6 +497,38 @@ RETURN e {{.id, .name, .status, .is_core, .fraud_score, .default_score}} AS ente
        receivables, receivables_core, open_orders, receipts, movables, monitored, vouchers,
        group_size, group_exposure
 """
+
+
+PLEDGEABLE = f"""
+MATCH (e:{_E} {{id: $id}})
+CALL (e) {{{_OPEN_RECEIVABLES}
+  RETURN collect(i.id) AS invoice
+}}
+CALL (e) {{{_OPEN_ORDERS}
+  RETURN collect(c.id) AS orders
+}}
+CALL (e) {{{_FREE_ASSETS}
+  RETURN collect(CASE WHEN a.kind = 'warehouse_receipt' THEN a.id END) AS warehouse_receipt,
+         collect(CASE WHEN a.kind <> 'warehouse_receipt' THEN a.id END) AS asset
+}}
+CALL (e) {{{_HELD_VOUCHERS}
+  RETURN collect(v.id) AS voucher
+}}
+RETURN invoice, orders, warehouse_receipt, asset, voucher
+"""
+
+
+def pledgeable(driver: Driver, database: str, enterprise_id: str) -> dict[str, list[str]]:
+    """The ids of what an enterprise could pledge or assign now, by collateral kind
+    (``invoice``, ``order``, ``warehouse_receipt``, ``asset``, ``voucher``), sorted."""
+    records, _, _ = driver.execute_query(
+        PLEDGEABLE, id=enterprise_id, database_=database, routing_=RoutingControl.READ
+    )
+    if not records:
+        return {}
+    row = records[0].data()
+    row["order"] = row.pop("orders")
+    return {kind: sorted(ids) for kind, ids in row.items()}
 
 
 def enterprise_facts(driver: Driver, database: str, enterprise_id: str) -> Row | None:

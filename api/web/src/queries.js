@@ -64,6 +64,15 @@ export const WHAT_IF = `query WhatIf($ids: [ID!]!) {
 
 // ---- the workbench (src/workbench.js) ----------------------------------------------------
 
+export const CORES = `query Cores { enterpriseList(isCore: true, first: 200) { edges { node { id name } } } }`;
+export const PROSPECTS = `query Prospects($core: ID!, $direction: TierDirection!) {
+  prospects(coreId: $core, direction: $direction, first: 50) {
+    id name tier volume12m invoices12m monthsOfHistory fraudScore defaultScore reason } }`;
+export const PRODUCT_MATCHES = `query Matches($id: ID!) { productMatches(enterpriseId: $id) {
+  productId productName kind verdict amount rateBps tenorDays currency reasons collateralIds } }`;
+export const SUBMIT_APPLICATION = `mutation Apply($input: ApplicationInput!) { submitApplication(input: $input) {
+  id status decidedAmount rateBps reasons financingId } }`;
+
 const ALERT_FIELDS = `id kind severity status message raisedAt assetId enterpriseIds financingIds acknowledgedBy`;
 export const ALERTS = `query Alerts { alerts(first: 100) { edges { node { ${ALERT_FIELDS} } } } }`;
 export const ALERT_RAISED = `subscription AlertRaised { alertRaised { ${ALERT_FIELDS} } }`;

@@ -1,14 +1,18 @@
 // The workbench's pages beside the explorer: a credit officer's review queue (approve with
 // changed terms, or reject), the portfolio dashboard (tables, ECharts charts, XLSX / CSV
-// export) and the alerts inbox (newest first, new alerts pushed by the alertRaised
-// subscription, acknowledge). Pages are chosen by the hash: "#/review", "#/portfolio",
-// "#/alerts"; anything else is the explorer. Every request shows progress and every failure
+// export), a relationship manager's prospects (firms around a core, the products that match
+// and why, an application started from a match) and the alerts inbox (newest first, new
+// alerts pushed by the alertRaised subscription, acknowledge). Pages are chosen by the hash:
+// "#/review", "#/portfolio", "#/prospects", "#/alerts"; anything else is the explorer. Every request shows progress and every failure
 // is shown in words.
 
 import { createClient } from "graphql-ws";
 
 import { ApiError, gql, token } from "./api.js";
-import { ACKNOWLEDGE, ALERT_RAISED, ALERTS, ENTERPRISE_NAMES, PORTFOLIO, REVIEW, REVIEW_QUEUE } from "./queries.js";
+import {
+  ACKNOWLEDGE, ALERT_RAISED, ALERTS, CORES, ENTERPRISE_NAMES, PORTFOLIO, PRODUCT_MATCHES, PROSPECTS,
+  REVIEW, REVIEW_QUEUE, SUBMIT_APPLICATION,
+} from "./queries.js";
 
 const $ = (sel) => document.querySelector(sel);
 const esc = (v) => String(v ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
@@ -56,7 +60,7 @@ async function withProgress(el, text, work) {
 // ---- routing ------------------------------------------------------------------------------
 export function route() {
   const hash = location.hash;
-  const page = ["review", "portfolio", "alerts"].find((p) => hash.startsWith(`#/${p}`)) || "explorer";
+  const page = ["review", "portfolio", "prospects", "alerts"].find((p) => hash.startsWith(`#/${p}`)) || "explorer";
   workbench.page = page;
   const onWorkbench = page !== "explorer";
   $("#workbench").hidden = !onWorkbench;
@@ -68,12 +72,14 @@ export function route() {
   $("#review-page").hidden = page !== "review";
   $("#portfolio-page").hidden = page !== "portfolio";
   $("#alerts-page").hidden = page !== "alerts";
+  $("#prospects-page").hidden = page !== "prospects";
   for (const a of document.querySelectorAll(".pages a")) {
     if (a.dataset.page === page) a.setAttribute("aria-current", "page");
     else a.removeAttribute("aria-current");
   }
   if (page === "review") loadQueue();
   if (page === "alerts") loadAlerts();
+  if (page === "prospects") loadCores();
   if (page === "portfolio") {
     if (!$("#pf-as-of").value) $("#pf-as-of").value = new Date().toISOString().slice(0, 10);
     loadReport();
@@ -383,3 +389,115 @@ $("#alert-rows").addEventListener("click", async (e) => {
     $("#alerts-error").textContent = message(err);
   }
 });
+
+// ---- prospects: firms around a core, their product matches, an application ----------------
+const prospecting = { prospects: [], matches: [], firm: null, match: null };
+workbench.prospecting = prospecting;
+
+async function loadCores() {
+  if ($("#pr-core").options.length) return;
+  $("#prospects-error").textContent = "";
+  try {
+    const data = await withProgress($("#prospects-status"), "Loading the core enterprises…", () => gql(CORES));
+    const cores = data.enterpriseList.edges.map((e) => e.node);
+    $("#pr-core").innerHTML = cores.map((c) => `<option value="${esc(c.id)}">${esc(c.name || c.id)}</option>`).join("");
+    $("#prospects-status").textContent = `${cores.length} core enterprises`;
+  } catch (err) {
+    $("#prospects-error").textContent = message(err);
+  }
+}
+
+async function findProspects() {
+  $("#prospects-error").textContent = "";
+  $("#pr-matches").hidden = true;
+  $("#pr-apply-form").hidden = true;
+  try {
+    const vars = { core: $("#pr-core").value, direction: $("#pr-direction").value };
+    const data = await withProgress($("#prospects-status"), "Finding prospects…", () => gql(PROSPECTS, vars));
+    prospecting.prospects = data.prospects;
+    const score = (v) => (v === null || v === undefined ? "—" : Number(v).toFixed(2));
+    $("#prospects-status").textContent = `${data.prospects.length} prospects`;
+    $("#pr-rows").innerHTML = data.prospects.length
+      ? data.prospects.map((p) => `<tr data-id="${esc(p.id)}"><td>${esc(p.name || p.id)}</td><td>${p.tier}</td>
+          <td class="num" data-minor="${p.volume12m}">${fen(p.volume12m)}</td><td class="num">${p.invoices12m}</td>
+          <td class="num">${p.monthsOfHistory}</td><td>${score(p.fraudScore)} / ${score(p.defaultScore)}</td><td>${esc(p.reason)}</td>
+          <td><button type="button" class="pr-products" data-id="${esc(p.id)}">Products for ${esc(p.name || p.id)}</button></td></tr>`).join("")
+      : '<tr><td colspan="8" class="muted">No prospects around this core with these settings.</td></tr>';
+  } catch (err) {
+    $("#prospects-error").textContent = message(err);
+  }
+}
+
+async function showMatches(id) {
+  const firm = prospecting.prospects.find((p) => p.id === id);
+  if (!firm) return;
+  prospecting.firm = firm;
+  $("#prospects-error").textContent = "";
+  $("#pr-apply-form").hidden = true;
+  for (const tr of document.querySelectorAll("#pr-rows tr")) tr.classList.toggle("selected", tr.dataset.id === id);
+  try {
+    const data = await withProgress($("#prospects-status"), "Matching products…", () => gql(PRODUCT_MATCHES, { id }));
+    prospecting.matches = data.productMatches;
+    $("#pr-matches-title").textContent = `Products for ${firm.name || firm.id}`;
+    $("#pr-match-rows").innerHTML = data.productMatches.length
+      ? data.productMatches.map((m) => `<tr data-product="${esc(m.productId)}"><td>${esc(m.productName)}</td><td>${esc(m.verdict)}</td>
+          <td class="num" data-minor="${m.amount}">${fen(m.amount)}</td><td class="num">${m.rateBps}</td><td class="num">${m.tenorDays}</td>
+          <td>${m.collateralIds.length} item(s)</td><td><ul class="reasons">${m.reasons.map((r) => `<li>${esc(r)}</li>`).join("")}</ul></td>
+          <td><button type="button" class="pr-start" data-product="${esc(m.productId)}">Start an application for ${esc(m.productName)}</button></td></tr>`).join("")
+      : '<tr><td colspan="8" class="muted">No product fits this firm now.</td></tr>';
+    $("#pr-matches").hidden = false;
+  } catch (err) {
+    $("#prospects-error").textContent = message(err);
+  }
+}
+
+function startApplication(productId) {
+  const match = prospecting.matches.find((m) => m.productId === productId);
+  if (!match) return;
+  prospecting.match = match;
+  $("#pr-apply-title").textContent = `${match.productName} for ${prospecting.firm.name || prospecting.firm.id}`;
+  $("#pr-amount").value = fen(match.amount);
+  $("#pr-collateral").innerHTML = match.collateralIds.length
+    ? match.collateralIds.map((c) => `<label><input type="checkbox" name="pr-collateral" value="${esc(c)}" checked /> ${esc(c)}</label>`).join("")
+    : '<p class="muted">This product needs no collateral.</p>';
+  $("#pr-apply-error").textContent = "";
+  $("#pr-result").textContent = "";
+  $("#pr-apply-form").hidden = false;
+  $("#pr-amount").focus();
+}
+
+async function submitApplication() {
+  const match = prospecting.match;
+  const amount = toFen($("#pr-amount").value);
+  if (amount === null || amount <= 0) {
+    $("#pr-apply-error").textContent = "The amount must be a positive number of yuan, with at most two decimals.";
+    $("#pr-amount").focus();
+    return;
+  }
+  const collateralIds = [...document.querySelectorAll("input[name='pr-collateral']:checked")].map((i) => i.value);
+  const input = { id: `APP-${crypto.randomUUID()}`, enterpriseId: prospecting.firm.id, productId: match.productId,
+    amount, currency: match.currency, collateralIds };
+  $("#pr-submit").disabled = true;
+  $("#pr-apply-error").textContent = "";
+  try {
+    const { submitApplication: app } = await withProgress($("#pr-result"), "Submitting…", () => gql(SUBMIT_APPLICATION, { input }));
+    prospecting.application = app;
+    $("#pr-result").textContent = `Application ${app.id}: ${app.status}, ${fen(app.decidedAmount)} ${match.currency} at ${app.rateBps} bps. ${app.reasons.join("; ")}`;
+    $("#pr-apply-form").hidden = true;
+  } catch (err) {
+    $("#pr-apply-error").textContent = message(err);
+  } finally {
+    $("#pr-submit").disabled = false;
+  }
+}
+
+$("#prospects-form").addEventListener("submit", (e) => { e.preventDefault(); findProspects(); });
+$("#pr-rows").addEventListener("click", (e) => {
+  const button = e.target.closest("button.pr-products");
+  if (button) showMatches(button.dataset.id);
+});
+$("#pr-match-rows").addEventListener("click", (e) => {
+  const button = e.target.closest("button.pr-start");
+  if (button) startApplication(button.dataset.product);
+});
+$("#pr-apply-form").addEventListener("submit", (e) => { e.preventDefault(); submitApplication(); });
