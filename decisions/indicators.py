@@ -1,23 +1,31 @@
 """The indicator catalogue: every fact an approval rule set may read, declared once.
 
 Each indicator has a name (what a rule's expression writes), a type, a unit, its source
-(where the value comes from) and a sentence for the reader. The values are computed from
-the credit policy's own input gathering (`finance.policy.read_facts`, whose Cypher lives in
-`graph.queries.finance`), the product (`finance.products`) and the terms the product allows
-(`finance.policy.terms`), at the moment of the decision.
+(where the value comes from: the named query), its freshness (as of when the value holds)
+and a sentence for the reader. The values are computed from the credit policy's own input
+gathering (`finance.policy.read_facts`, whose Cypher lives in `graph.queries.finance`), the
+product (`finance.products`), the terms the product allows (`finance.policy.terms`) and the
+point-in-time reads of `point_in_time` (`graph.queries.decisions.POINT_IN_TIME`: open
+alerts, days past due, registry conflicts, documents, the scores' model version; the
+four-flow check of the invoices offered), at the moment of the decision.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 from neo4j import Driver
 
+from finance.lifecycle.applications import lender_of
 from finance.matching import collateral_available
 from finance.policy import EnterpriseFacts, product_rule_failures, read_facts, terms
 from finance.products import Product, get_product
+from graph.analytics.trade import four_flow_invoices
+from graph.model import DEFAULT_FUNDER
+from graph.queries import decisions as q
 
 IndicatorType = Literal["number", "integer", "boolean", "string", "string[]"]
 
@@ -26,7 +34,15 @@ _LINES = "credit line (graph.queries.finance.line_of) and its limit account in t
 _PRODUCT = "finance/products/<id>.yaml"
 _TERMS = "finance.policy.terms (product caps, trade share, line room, pricing)"
 _APP = "the application"
+_PIT = "graph.queries.decisions.POINT_IN_TIME"
+_FLOW = "graph.queries.analytics.FOUR_FLOW_INVOICE (graph.analytics.trade.four_flow_invoices)"
 CNY = "minor units of the currency"
+# Freshness: as of when a value holds.
+AT_DECISION = "read from the graph at the decision"
+AS_OF_AT = "point in time: what existed at the decision's time (by the records' times)"
+AS_SCORED = "as last written by risk scoring (scored_at)"
+AS_OF_EOD = "as the latest end-of-day job set it"
+NOW_ONLY = "as the graph holds it at the decision (the records carry no history)"
 
 
 @dataclass(frozen=True)
@@ -37,6 +53,7 @@ class Indicator:
     source: str
     description: str
     nullable: bool = False
+    freshness: str = AT_DECISION
 
 
 CATALOGUE: tuple[Indicator, ...] = (
@@ -111,6 +128,42 @@ CATALOGUE: tuple[Indicator, ...] = (
     Indicator("limit_reason", "string", None, _TERMS, "the cap that set the limit"),
     Indicator("rate_bps", "integer", "bps", _TERMS, "the price"),
     Indicator("tenor_days", "integer", "days", _PRODUCT, "the product's tenor"),
+    # Point in time (issue 26): collateral, alerts, repayment, registry, documents, model.
+    Indicator("loan_to_value", "number", "ratio", _APP,
+              "the amount asked over the collateral value (null when there is no collateral "
+              "value)", nullable=True),
+    Indicator("score_model_version", "string", None, _PIT,
+              "the model version that wrote the fraud and default scores (null when not "
+              "scored)", nullable=True, freshness=AS_SCORED),
+    Indicator("open_alerts", "integer", "count", _PIT,
+              "alerts about the enterprise open at the decision's time (raised by then, not "
+              "acknowledged or cleared by then)", freshness=AS_OF_AT),
+    Indicator("open_critical_alerts", "integer", "count", _PIT,
+              "of those, the ones of severity critical", freshness=AS_OF_AT),
+    Indicator("max_dpd", "integer", "days", _PIT,
+              "the most days past due among its financings with money out",
+              freshness=AS_OF_EOD),
+    Indicator("overdue_financings", "integer", "count", _PIT,
+              "its financings that are overdue", freshness=AS_OF_EOD),
+    Indicator("registry_conflicts", "integer", "count", _PIT,
+              "live registrations of another secured party on the collateral offered, on "
+              "the decision's date", freshness=AS_OF_AT),
+    Indicator("registry_conflict_ids", "string[]", None, _PIT,
+              "those registrations' numbers", freshness=AS_OF_AT),
+    Indicator("documents", "integer", "count", _PIT,
+              "documents checked against the graph that prove the enterprise or an invoice "
+              "offered, uploaded by the decision's time", freshness=AS_OF_AT),
+    Indicator("documents_verified", "integer", "count", _PIT,
+              "of those, the ones verified (every checked field equal to the graph's)",
+              freshness=AS_OF_AT),
+    Indicator("documents_failed", "integer", "count", _PIT,
+              "of those, the ones found mismatched or forged", freshness=AS_OF_AT),
+    Indicator("four_flow_score", "number", "score 0..1", _FLOW,
+              "the mean four-flow score (share of contract, goods, invoice and payment flows "
+              "present and consistent) of the invoices offered; null when none is",
+              nullable=True, freshness=NOW_ONLY),
+    Indicator("four_flow_invoices", "integer", "count", _FLOW,
+              "the invoices offered that the four-flow score covers", freshness=NOW_ONLY),
 )  # fmt: skip
 
 BY_NAME: dict[str, Indicator] = {i.name: i for i in CATALOGUE}
@@ -120,6 +173,7 @@ assert len(BY_NAME) == len(CATALOGUE), "an indicator is declared twice"
 # (`decisions.postloan.indicators`, at the end of the day).
 _PL_FIN = "the financing (graph.queries.decisions.postloan_financings)"
 _PL_CORE = "the borrower's core and its standing (graph.queries.decisions.standing)"
+_PL_EXTRA = "graph.queries.decisions.POSTLOAN_EXTRA"
 POSTLOAN_CATALOGUE: tuple[Indicator, ...] = (
     Indicator("financing_id", "string", None, _PL_FIN, "the financing"),
     Indicator("product_kind", "string", None, _PL_FIN, "its product's kind"),
@@ -145,6 +199,14 @@ POSTLOAN_CATALOGUE: tuple[Indicator, ...] = (
               "the core's registration status (active when off any chain)"),
     Indicator("core_overdue_financings", "integer", "count", _PL_CORE,
               "the core's own financings that are overdue (it is defaulting)"),
+    Indicator("open_alerts", "integer", "count", _PL_EXTRA,
+              "alerts open about the financing or its borrower (early warnings excepted)"),
+    Indicator("open_critical_alerts", "integer", "count", _PL_EXTRA,
+              "of those, the ones of severity critical"),
+    Indicator("registry_conflicts", "integer", "count", _PL_EXTRA,
+              "live registrations of a secured party other than its lender on its collateral"),
+    Indicator("registry_conflict_ids", "string[]", None, _PL_EXTRA,
+              "those registrations' numbers"),
 )  # fmt: skip
 POSTLOAN_BY_NAME: dict[str, Indicator] = {i.name: i for i in POSTLOAN_CATALOGUE}
 assert len(POSTLOAN_BY_NAME) == len(POSTLOAN_CATALOGUE), "an indicator is declared twice"
@@ -155,11 +217,52 @@ TERMS_NOTES = "_terms_notes"
 _FACT_NAMES = tuple(f.name for f in fields(EnterpriseFacts))
 
 
-def indicators_from(
-    product: Product, facts: EnterpriseFacts, requested_minor: int, collateral_value_minor: int
+# The point-in-time indicators when nothing was read (a replay of facts alone, a decision
+# recorded before they existed): no alert, nothing overdue, no conflict, no document.
+POINT_IN_TIME_NONE: Mapping[str, Any] = {
+    "score_model_version": None, "open_alerts": 0, "open_critical_alerts": 0, "max_dpd": 0,
+    "overdue_financings": 0, "registry_conflicts": 0, "registry_conflict_ids": [],
+    "documents": 0, "documents_verified": 0, "documents_failed": 0,
+    "four_flow_score": None, "four_flow_invoices": 0,
+}  # fmt: skip
+
+
+def point_in_time(
+    driver: Driver,
+    database: str,
+    enterprise_id: str,
+    collateral_ids: Sequence[str] = (),
+    funder: str = DEFAULT_FUNDER,
+    at: datetime | None = None,
 ) -> dict[str, Any]:
+    """The indicators `read_facts` does not read, as they stood at ``at`` (now): open
+    alerts, days past due, registry conflicts on the collateral (registrations of a secured
+    party other than ``funder``'s lender), documents, the scores' model version, and the
+    four-flow score of the invoices among ``collateral_ids``."""
+    at = at or datetime.now(UTC)
+    ids = sorted(set(collateral_ids))
+    row = q.point_in_time(
+        driver, database, enterprise_id, ids, lender_of(funder), at, at.astimezone(UTC).date(),
+        at.astimezone(UTC).isoformat(timespec="milliseconds"),
+    )  # fmt: skip
+    out = dict(POINT_IN_TIME_NONE)
+    if row is not None:
+        out.update({k: row[k] for k in out if k in row})
+        out["registry_conflict_ids"] = sorted(row["registry_conflict_ids"])
+        out["registry_conflicts"] = len(out["registry_conflict_ids"])
+    flows = four_flow_invoices(driver, database, ids[:1000]) if ids else []
+    if flows:
+        out["four_flow_score"] = round(sum(f.score for f in flows) / len(flows), 4)
+        out["four_flow_invoices"] = len(flows)
+    return out
+
+
+def indicators_from(
+    product: Product, facts: EnterpriseFacts, requested_minor: int, collateral_value_minor: int,
+    point: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:  # fmt: skip
     """Every catalogue indicator for one application, plus the terms' sentences under
-    `TERMS_NOTES`."""
+    `TERMS_NOTES`; ``point`` is what `point_in_time` read (none read: `POINT_IN_TIME_NONE`)."""
     t = terms(product, facts, requested_minor, collateral_value_minor)
     # `facts.as_dict()` without its deep copy (a fifth of this function's time): the facts
     # are frozen and the one list is copied.
@@ -178,7 +281,12 @@ def indicators_from(
         limit_reason=t.limit_reason,
         rate_bps=t.rate_bps,
         tenor_days=t.tenor_days,
-    )
+        loan_to_value=(
+            round(requested_minor / collateral_value_minor, 4)
+            if collateral_value_minor > 0 else None
+        ),
+    )  # fmt: skip
+    values.update(POINT_IN_TIME_NONE if point is None else point)
     values[TERMS_NOTES] = t.notes
     return values
 
@@ -192,15 +300,20 @@ def compute(
     collateral_value_minor: int | None = None,
     currency: str = "CNY",
     today: date | None = None,
+    collateral_ids: Sequence[str] = (),
+    funder: str = DEFAULT_FUNDER,
+    at: datetime | None = None,
 ) -> dict[str, Any]:
-    """The indicators of an enterprise applying for a product, read from the graph now.
-    Without a collateral value, what the firm could pledge for the product is used (as
-    product matching does)."""
+    """The indicators of an enterprise applying for a product (offering ``collateral_ids``),
+    read from the graph now (or as of ``at`` where the records have times). Without a
+    collateral value, what the firm could pledge for the product is used (as product
+    matching does)."""
     product = get_product(product_id)
-    facts = read_facts(driver, database, enterprise_id, currency, today)
+    facts = read_facts(driver, database, enterprise_id, currency, today, funder)
     value = (
         collateral_available(product, facts)
         if collateral_value_minor is None
         else collateral_value_minor
     )
-    return indicators_from(product, facts, amount_minor, value)
+    point = point_in_time(driver, database, enterprise_id, collateral_ids, funder, at)
+    return indicators_from(product, facts, amount_minor, value, point)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -31,11 +32,11 @@ from decisions.engine import (
     stage_of,
 )
 from decisions.errors import Forbidden, InvalidState, NotFound, RuleSetInvalid
-from decisions.indicators import indicators_from
+from decisions.indicators import POINT_IN_TIME_NONE, indicators_from, point_in_time
 from finance.errors import FinanceError
 from finance.policy import EnterpriseFacts, Evaluator, Outcome, Verdict
 from finance.products import Product, get_product
-from graph.model import RuleSetStatus
+from graph.model import DEFAULT_FUNDER, RuleSetStatus
 from graph.queries import decisions as q
 from graph.values import native
 
@@ -171,19 +172,27 @@ def in_force(
 
 def evaluator_of(
     rule_set: CompiledRuleSet, record: bool = True, challenger: Challenger | None = None,
-    application_id: str | None = None,
+    application_id: str | None = None, point: Callable[[str], Mapping[str, Any]] | None = None,
 ) -> Evaluator:  # fmt: skip
     """An evaluator for `finance.lifecycle.submit_application` (and product matching) that
     decides with ``rule_set``; with ``record``, its hits count in the metrics and the rows
     that fired are recorded on the decision. With a ``challenger`` running, application
     ``application_id`` is assigned an arm (`arm`); on the challenger's arm the challenger
     runs on the same indicators and its verdict, reasons and rules are recorded beside the
-    champion's, which decides."""
+    champion's, which decides. ``point`` reads an enterprise's point-in-time indicators
+    (`decisions.indicators.point_in_time`), once per enterprise; without it they are
+    `POINT_IN_TIME_NONE`."""
+    seen: dict[str, Mapping[str, Any]] = {}
 
     def decide(
         product: Product, facts: EnterpriseFacts, requested_minor: int, value_minor: int
     ) -> Outcome:
-        indicators = indicators_from(product, facts, requested_minor, value_minor)
+        at_time = None
+        if point is not None:
+            at_time = seen.get(facts.enterprise_id)
+            if at_time is None:
+                at_time = seen[facts.enterprise_id] = point(facts.enterprise_id)
+        indicators = indicators_from(product, facts, requested_minor, value_minor, at_time)
         got = rule_set.evaluate(indicators)
         if not record:
             return got.outcome
@@ -208,12 +217,19 @@ def evaluator_of(
 
 def evaluator(
     driver: Driver, database: str, name: str = APPROVAL, record: bool = True,
-    application_id: str | None = None,
+    application_id: str | None = None, collateral_ids: Sequence[str] = (),
+    funder: str = DEFAULT_FUNDER,
 ) -> Evaluator:  # fmt: skip
     """The evaluator of the version in force now; given the application's id, with the
-    challenger of ``name`` running beside it on its share of applications."""
+    challenger of ``name`` running beside it on its share of applications. The
+    point-in-time indicators are read at the decision for the collateral offered."""
     running = challenger(driver, database, name) if application_id is not None else None
-    return evaluator_of(in_force(driver, database, name), record, running, application_id)
+    at = _now()
+
+    def point(enterprise_id: str) -> Mapping[str, Any]:
+        return point_in_time(driver, database, enterprise_id, collateral_ids, funder, at)
+
+    return evaluator_of(in_force(driver, database, name), record, running, application_id, point)
 
 
 # --------------------------------------------------------------------------------------
@@ -481,7 +497,8 @@ def _indicators_of(row: dict[str, Any]) -> dict[str, Any] | None:
     if not isinstance(inputs, dict):
         return None
     if "limit_minor" in inputs:
-        return inputs
+        # Recorded before the point-in-time indicators existed: none of them was read.
+        return {**POINT_IN_TIME_NONE, "loan_to_value": None, **inputs}
     if "requested_minor" not in inputs or "collateral_value_minor" not in inputs:
         return None
     try:

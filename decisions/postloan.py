@@ -5,7 +5,9 @@ originated financing with money out, at the end of the day.
 Each financing's indicators (`decisions.indicators.POSTLOAN_CATALOGUE`) are read from the
 graph: the financing, its borrower's facts (`finance.policy.read_facts`: status, scores,
 tier, circle, group exposure, the core at the end of its chain) and the core's standing
-(status, its own overdue financings). A row with outcome ``alert`` raises an alert of kind
+(status, its own overdue financings), the alerts open about the financing or its borrower
+and the live registrations of another secured party on its collateral
+(`graph.queries.decisions.POSTLOAN_EXTRA`). A row with outcome ``alert`` raises an alert of kind
 ``early_warning`` on the financing and its borrower, keyed by rule-set version, rule and
 financing (running again raises nothing twice), whose message is the rule's reason and
 whose ``evidence`` is JSON with the rule set, the rule and every indicator value. Alerts
@@ -53,6 +55,9 @@ def indicators(driver: Driver, database: str, as_of: date) -> list[dict[str, Any
         f.core_id for f in facts.values() if f.core_id and f.core_id != f.enterprise_id
     })
     standing = q.standing(driver, database, cores)
+    extra = q.postloan_extra(
+        driver, database, [str(r["financing_id"]) for r in rows], as_of, ALERT_KIND
+    )
     out: list[dict[str, Any]] = []
     for r in rows:
         f = facts[str(r["borrower_id"])]
@@ -70,6 +75,13 @@ def indicators(driver: Driver, database: str, as_of: date) -> list[dict[str, Any
             "group_exposure_minor": f.group_exposure_minor, "core_id": core,
             "core_status": str(st.get("status") or "active"),
             "core_overdue_financings": int(st.get("overdue") or 0),
+        })  # fmt: skip
+        x = extra.get(str(r["financing_id"])) or {}
+        conflicts = sorted(x.get("registry_conflict_ids") or [])
+        out[-1].update({
+            "open_alerts": int(x.get("open_alerts") or 0),
+            "open_critical_alerts": int(x.get("open_critical_alerts") or 0),
+            "registry_conflicts": len(conflicts), "registry_conflict_ids": conflicts,
         })  # fmt: skip
     return out
 

@@ -37,6 +37,7 @@ class IndicatorDefinition:
     source: str
     description: str
     nullable: bool
+    freshness: str = strawberry.field(description="As of when its value holds.")
 
 
 @strawberry.type(description="An indicator's value for one application, JSON-encoded.")
@@ -242,22 +243,30 @@ class DecisionsQuery:
                 source=i.source,
                 description=i.description,
                 nullable=i.nullable,
+                freshness=i.freshness,
             )
             for i in STAGES[stage].catalogue.values()
         ]
 
     @strawberry.field(extensions=requires(*INDICATOR_READERS),
                       description="The indicators of an enterprise applying for a product, "
-                      "read from the graph now (collateral: what it could pledge unless "
-                      "given).")  # fmt: skip
+                      "read from the graph now, or as of `at` where the records have times "
+                      "(collateral value: what it could pledge unless given; collateralIds: "
+                      "the invoices or assets offered, for the registry conflicts, documents "
+                      "and four-flow score).")  # fmt: skip
     async def indicators(
         self, info: Info[Context, None], enterprise_id: strawberry.ID,
         product_id: strawberry.ID, amount: BigInt, collateral_value: BigInt | None = None,
-        currency: str = "CNY",
+        currency: str = "CNY", collateral_ids: list[strawberry.ID] | None = None,
+        at: datetime | None = None,
     ) -> list[IndicatorValue]:  # fmt: skip
+        if at is not None and at.tzinfo is None:
+            raise DecisionsError("at needs a timezone")
         values = cast(dict[str, object], await info.context.call(
             di.compute, str(enterprise_id), str(product_id), int(amount),
             None if collateral_value is None else int(collateral_value), currency,
+            None if at is None else at.date(), [str(c) for c in collateral_ids or []],
+            info.context.user.writes_for, at,
         ))  # fmt: skip
         return [
             IndicatorValue(

@@ -579,7 +579,9 @@ class FinanceMutation:
         )  # fmt: skip
         # Decided by the approval rule set in force now (package decisions), with its
         # challenger, if one runs, beside it on the application's arm.
-        evaluator = await info.context.call(dl.evaluator, dl.APPROVAL, True, str(input.id))
+        evaluator = await info.context.call(
+            dl.evaluator, dl.APPROVAL, True, str(input.id), req.collateral_ids, req.funder_id
+        )
         return _app(await info.context.call(lc.submit_application, req, evaluator=evaluator))
 
     @_mutation("Approve or reject a referred application (not your own); an approval may "

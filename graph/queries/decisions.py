@@ -8,16 +8,19 @@ it, unless it was retired by then.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from neo4j import Driver, ManagedTransaction, RoutingControl
 
 from graph.model import (
     FINANCING_OUTSTANDING,
+    AlertStatus,
+    DocumentOutcome,
     EnterpriseStatus,
     FinancingOrigin,
     FinancingStatus,
+    InterestStatus,
     Label,
     Rel,
     RiskClass,
@@ -246,3 +249,98 @@ def decision_rates(
         _read(driver, database, DECISION_RATES, **params),
         _read(driver, database, RULE_HITS_BY_BUCKET, **params),
     )
+
+
+# The indicators of issue 26 that `finance.policy.read_facts` does not read, point in time
+# for an enterprise applying with some collateral (`decisions.indicators.point_in_time`):
+# alerts open at `$at` (raised by then, not acknowledged or cleared by then), its financings
+# with money out (days past due as the end-of-day job last set them), live registrations of
+# another secured party on the collateral on `$today`, and the documents uploaded by `$at`
+# that prove the enterprise or an invoice offered (`uploaded_at` is ISO text: `$at_text`).
+# The model version is the scores' (as read_facts reads the scores, as last written).
+SEVERITY_CRITICAL = "critical"  # sensors.model.Severity.CRITICAL (graph does not import sensors)
+
+POINT_IN_TIME = f"""
+MATCH (e:{Label.ENTERPRISE} {{id: $id}})
+CALL (e) {{
+  OPTIONAL MATCH (al:{Label.ALERT})-[:{Rel.ABOUT}]->(e)
+  WHERE datetime(coalesce(al.raised_at, al.created_at)) <= $at
+    AND (al.status = '{AlertStatus.OPEN}' OR datetime(al.acknowledged_at) > $at)
+    AND (al.cleared_at IS NULL OR datetime(al.cleared_at) > $at)
+  RETURN count(al) AS open_alerts,
+         count(CASE WHEN al.severity = $critical THEN 1 END) AS open_critical_alerts
+}}
+CALL (e) {{
+  OPTIONAL MATCH (f:{Label.FINANCING})-[:{Rel.BORROWER}]->(e)
+  WHERE f.status IN $outstanding
+  RETURN coalesce(max(f.dpd), 0) AS max_dpd,
+         count(CASE WHEN f.status = '{FinancingStatus.OVERDUE}' THEN 1 END) AS overdue_financings
+}}
+CALL (e) {{
+  OPTIONAL MATCH (r:{Label.SECURITY_INTEREST})
+  WHERE r.collateral_id IN $collateral AND r.secured_party <> $party
+    AND r.registered_on <= $today AND r.expires_on >= $today
+    AND (r.status = '{InterestStatus.LIVE}' OR r.discharged_on > $today)
+  RETURN [x IN collect(r.id) WHERE x IS NOT NULL] AS registry_conflict_ids
+}}
+CALL (e) {{
+  OPTIONAL MATCH (d:{Label.DOCUMENT})-[:{Rel.PROVES}]->(x)
+  WHERE (x = e OR (x:{Label.INVOICE} AND x.id IN $collateral)) AND d.uploaded_at <= $at_text
+  WITH DISTINCT d
+  RETURN count(d) AS documents,
+         count(CASE WHEN d.outcome = '{DocumentOutcome.VERIFIED}' THEN 1 END) AS documents_verified,
+         count(CASE WHEN d.outcome IN $failed THEN 1 END) AS documents_failed
+}}
+RETURN e.score_model_version AS score_model_version, open_alerts, open_critical_alerts,
+       max_dpd, overdue_financings, registry_conflict_ids, documents, documents_verified,
+       documents_failed
+"""
+
+
+def point_in_time(
+    driver: Driver, database: str, enterprise_id: str, collateral_ids: list[str], party: str,
+    at: datetime, today: date, at_text: str,
+) -> Row | None:  # fmt: skip
+    rows = _read(
+        driver, database, POINT_IN_TIME, id=enterprise_id, collateral=collateral_ids,
+        party=party, at=at, today=today, at_text=at_text, critical=SEVERITY_CRITICAL,
+        outstanding=values(FINANCING_OUTSTANDING),
+        failed=[DocumentOutcome.MISMATCH.value, DocumentOutcome.FORGED.value],
+    )  # fmt: skip
+    return rows[0] if rows else None
+
+
+# Post-loan: per financing, the alerts open now about it or its borrower (not the
+# early warnings the rules raise themselves) and the live registrations of a secured party
+# other than its lender on its collateral, on `$today`.
+POSTLOAN_EXTRA = f"""
+UNWIND $ids AS fid
+MATCH (f:{Label.FINANCING} {{id: fid}})-[:{Rel.BORROWER}]->(e:{Label.ENTERPRISE})
+CALL (f, e) {{
+  OPTIONAL MATCH (al:{Label.ALERT})-[:{Rel.ABOUT}]->(x)
+  WHERE (x = f OR x = e) AND al.status = '{AlertStatus.OPEN}' AND al.cleared_at IS NULL
+    AND al.kind <> $own_kind
+  WITH DISTINCT al
+  RETURN count(al) AS open_alerts,
+         count(CASE WHEN al.severity = $critical THEN 1 END) AS open_critical_alerts
+}}
+CALL (f) {{
+  OPTIONAL MATCH (c)-[:{Rel.PLEDGED_TO}|{Rel.ASSIGNED_TO}]->(f)
+  OPTIONAL MATCH (r:{Label.SECURITY_INTEREST})-[:{Rel.COVERS}]->(c)
+  WHERE r.secured_party <> coalesce(f.lender, '') AND r.registered_on <= $today
+    AND r.expires_on >= $today
+    AND (r.status = '{InterestStatus.LIVE}' OR r.discharged_on > $today)
+  RETURN [x IN collect(DISTINCT r.id) WHERE x IS NOT NULL] AS registry_conflict_ids
+}}
+RETURN fid AS financing_id, open_alerts, open_critical_alerts, registry_conflict_ids
+"""
+
+
+def postloan_extra(
+    driver: Driver, database: str, financing_ids: list[str], today: date, own_kind: str
+) -> dict[str, Row]:
+    rows = _read(
+        driver, database, POSTLOAN_EXTRA, ids=financing_ids, today=today, own_kind=own_kind,
+        critical=SEVERITY_CRITICAL,
+    )  # fmt: skip
+    return {str(r["financing_id"]): r for r in rows}
