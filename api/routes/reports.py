@@ -1,10 +1,12 @@
-"""`GET /api/v1/reports/portfolio.xlsx` and `GET /api/v1/reports/portfolio/{table}.csv`: the
-portfolio report (`finance/reports.py`) as files a person can take to a meeting.
+"""`GET /api/v1/reports/portfolio.xlsx`, `GET /api/v1/reports/portfolio.pdf` and
+`GET /api/v1/reports/portfolio/{table}.csv`: the portfolio report (`finance/reports.py`) as
+files a person can take to a meeting.
 
 Both take the filters of the GraphQL field `portfolioReport` as query parameters (`asOf`,
 `currency`, `lender`, `coreId`, `productId`, `dueWithinDays`) and the same roles (credit
 officer, analyst, admin), with a bearer token like every other route. The workbook holds one
-sheet per table; a CSV holds one table. Amounts are in currency units with two decimals
+sheet per table; the PDF the whole set, one section per table (Jinja2, WeasyPrint, Noto CJK);
+a CSV holds one table. Amounts are in currency units with two decimals
 (the report's integer minor units divided by 100, exactly: the XLSX cells are decimals).
 """
 
@@ -13,11 +15,12 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Response, status
+from jinja2 import Environment, StrictUndefined
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
@@ -131,6 +134,63 @@ def workbook(p: fr.Portfolio) -> bytes:
     return out.getvalue()
 
 
+_PDF_ENV = Environment(autoescape=True, undefined=StrictUndefined)
+_PDF_TEMPLATE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Portfolio {{ as_of }}</title>
+<style>
+  @page { size: A4 landscape; margin: 14mm 12mm;
+          @bottom-center { content: counter(page) " / " counter(pages); font-size: 7pt; } }
+  body { font-family: "Noto Sans CJK SC", sans-serif; font-size: 8pt; }
+  h1 { font-size: 14pt; margin: 0 0 2mm; }
+  h2 { font-size: 10pt; margin: 5mm 0 1mm; text-transform: capitalize; }
+  table { border-collapse: collapse; width: 100%; }
+  th, td { border: 0.4pt solid #999; padding: 0.8mm 1.2mm; text-align: left; }
+  th { background: #eee; }
+  td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+  td:first-child { white-space: nowrap; }
+  .muted { color: #555; }
+</style></head><body>
+<h1>Portfolio report, as of {{ as_of }}</h1>
+<p class="muted">Amounts in currency units, two decimals; made {{ made }}.</p>
+{% for name, head, rows in sections %}
+<h2>{{ name }}</h2>
+<table><thead><tr>{% for h in head %}<th>{{ h }}</th>{% endfor %}</tr></thead>
+<tbody>{% for row in rows %}<tr>{% for text, num in row %}
+<td{% if num %} class="num"{% endif %}>{{ text }}</td>{% endfor %}</tr>
+{% else %}<tr><td colspan="{{ head | length }}" class="muted">None.</td></tr>{% endfor %}</tbody>
+</table>
+{% endfor %}
+</body></html>"""
+
+
+def _pdf_cell(value: Cell) -> tuple[str, bool]:
+    """(text, right-aligned): money and shares with two decimals and thousands separators."""
+    if value is None:
+        return "", False
+    if isinstance(value, Decimal):
+        return f"{value:,.2f}", True
+    if isinstance(value, int):
+        return str(value), True
+    return str(_cell(value)), False
+
+
+def report_html(p: fr.Portfolio, made: datetime) -> str:
+    sections = [(name, head, [[_pdf_cell(c) for c in row] for row in rows])
+                for name, (head, rows) in tables(p).items()]  # fmt: skip
+    return _PDF_ENV.from_string(_PDF_TEMPLATE).render(
+        as_of=p.filter.as_of.isoformat(), made=made.isoformat(timespec="seconds"),
+        sections=sections)  # fmt: skip
+
+
+def report_pdf(p: fr.Portfolio) -> bytes:
+    """The whole report as one PDF (WeasyPrint; fonts found by fontconfig)."""
+    from weasyprint import HTML
+
+    pdf = HTML(string=report_html(p, datetime.now(UTC))).write_pdf()
+    assert pdf is not None
+    return bytes(pdf)
+
+
 def csv_text(table: Table) -> str:
     head, rows = table
     out = io.StringIO()
@@ -184,6 +244,23 @@ async def portfolio_xlsx(
     body = await run_in_threadpool(workbook, p)
     return Response(body, media_type=XLSX, headers={
         "Content-Disposition": f'attachment; filename="{_filename(p, ".xlsx")}"'})  # fmt: skip
+
+
+@router.get("/portfolio.pdf", response_class=Response,
+            responses={200: {"content": {"application/pdf": {}}},
+                       403: {"description": "Role."}})  # fmt: skip
+async def portfolio_pdf(
+    user: CurrentUserDep, driver: DriverDep, settings: SettingsDep, as_of: AsOf = None,
+    currency: Currency = "CNY", lender: Lender = None, core_id: CoreId = None,
+    product_id: ProductId = None, due_within_days: DueWithin = 30,
+) -> Response:  # fmt: skip
+    """The whole portfolio report as one PDF, a section per table."""
+    _allowed(user)
+    p = await _report(driver, settings, as_of, currency, lender, core_id, product_id,
+                      due_within_days)  # fmt: skip
+    body = await run_in_threadpool(report_pdf, p)
+    return Response(body, media_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{_filename(p, ".pdf")}"'})  # fmt: skip
 
 
 TABLES = ("summary", "classes", "products", "cores", "due", "overdue", "financings")

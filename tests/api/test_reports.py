@@ -113,6 +113,16 @@ def test_portfolio_report_reconciles_with_the_ledger(
     assert "dueWithinDays must be 0 to 366" in bad["message"]
 
 
+def _pdf_text(data: bytes) -> str:
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(data)
+    try:
+        return "\n".join(doc[i].get_textpage().get_text_range() for i in range(len(doc)))
+    finally:
+        doc.close()
+
+
 def test_portfolio_downloads_match_graphql_and_need_a_reader(
     book: Book, client: httpx.Client, login: Callable[..., dict[str, str]]
 ) -> None:
@@ -143,6 +153,24 @@ def test_portfolio_downloads_match_graphql_and_need_a_reader(
                 for b in r["classes"]]  # fmt: skip
     assert [(x[0], int(x[2]), x[3]) for x in lines[1:]] == expected
     assert client.get("/api/v1/reports/portfolio/nope.csv", headers=analyst).status_code == 404
+
+    # The whole set as one PDF: every table's heading, and every class's outstanding and each
+    # financing's, as text of the pages (read back with pdfium).
+    pdf_got = client.get("/api/v1/reports/portfolio.pdf", params=params, headers=analyst)
+    assert pdf_got.status_code == 200, pdf_got.text
+    assert pdf_got.headers["content-type"] == "application/pdf"
+    assert f"portfolio-{TODAY.isoformat()}.pdf" in pdf_got.headers["content-disposition"]
+    text = _pdf_text(pdf_got.content)
+    assert f"Portfolio report, as of {TODAY.isoformat()}" in text
+    text = "".join(text.split())  # a long cell wraps onto lines of its own
+    for table in ("summary", "classes", "products", "cores", "due", "overdue", "financings"):
+        assert table.capitalize() in text, table
+    for b in r["classes"]:
+        if b["count"]:
+            assert f"{Decimal(b['outstanding']) / 100:,.2f}" in text, b
+    for f in r["financings"]:
+        assert f["id"] in text and f"{Decimal(f['outstanding']) / 100:,.2f}" in text, f
+    assert client.get("/api/v1/reports/portfolio.pdf").status_code == 401
 
     # Who may read: credit officers, analysts and admins; a token is needed.
     assert client.get("/api/v1/reports/portfolio.xlsx").status_code == 401

@@ -302,6 +302,7 @@ $("#portfolio-filters").addEventListener("submit", (e) => {
 });
 $("#pf-export-xlsx").addEventListener("click", () => download("api/v1/reports/portfolio.xlsx", "portfolio.xlsx"));
 $("#pf-export-csv").addEventListener("click", () => download("api/v1/reports/portfolio/financings.csv", "portfolio-financings.csv"));
+$("#pf-export-pdf").addEventListener("click", () => download("api/v1/reports/portfolio.pdf", "portfolio.pdf"));
 
 window.addEventListener("hashchange", () => { if (token()) route(); });
 
