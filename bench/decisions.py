@@ -10,8 +10,10 @@ at random) two ways, alternating which goes first:
 
 - policy: `finance.policy.read_facts` (the graph) + `collateral_available` +
   `finance.policy.evaluate` (today's Python thresholds);
-- rule set: `decisions.indicators.compute` (the same graph reads, then the catalogue's
-  indicators: terms, product rules) + the shipped approval rule set through GoRules ZEN
+- rule set: `decisions.indicators.compute` (the same graph reads plus the point-in-time
+  query `graph.queries.decisions.POINT_IN_TIME`: alerts, days past due, registry, documents,
+  model version; then the catalogue's indicators: terms, product rules) + the shipped
+  approval rule set through GoRules ZEN
   (`CompiledRuleSet.evaluate`).
 
 Each decision reads its indicators from the graph; nothing is cached between decisions.
