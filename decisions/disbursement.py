@@ -1,7 +1,8 @@
 """Disbursement re-evaluates: before the money goes out, the rule set ``disbursement`` in
 force (shipped as `decisions/rulesets/disbursement.json`: the borrower still active, fraud
 and default scores below the decline thresholds) runs on the approval catalogue's
-indicators read from the graph now, for the financing's borrower, product and amount. A
+indicators read from the graph now, for the financing's borrower, product, amount and the
+collateral pledged to it (registry conflicts, documents, four-flow score). A
 ``decline`` row refuses the disbursement (`DisbursementRefused`, with the reasons and the
 version) and nothing is paid; every fired row counts in the metrics. Financings loaded from
 a lender's book (no product) are not checked."""
@@ -17,6 +18,7 @@ from decisions.engine import Hit
 from decisions.errors import DisbursementRefused
 from decisions.indicators import compute
 from finance import lifecycle as lc
+from graph.queries import finance as fq
 
 DISBURSEMENT = "disbursement"
 
@@ -28,8 +30,11 @@ def check(driver: Driver, database: str, financing_id: str, on: date) -> tuple[H
     if fin.product_id is None:
         return ()
     rs = lifecycle.in_force(driver, database, DISBURSEMENT)
+    with driver.session(database=database) as s:
+        pledged = s.execute_read(fq.collateral_of_financing, financing_id)
     ind = compute(driver, database, fin.borrower_id, fin.product_id, fin.amount_minor,
-                  currency=fin.currency, today=on)  # fmt: skip
+                  currency=fin.currency, today=on, collateral_ids=[str(c["id"]) for c in pledged],
+                  funder=fin.funder_id)  # fmt: skip
     hits = rs.fire(ind)
     monitoring.record_hits(rs.label, hits)
     declines = [r for h in hits if h.outcome == "decline" for r in h.reasons]
