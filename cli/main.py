@@ -755,7 +755,8 @@ def finance_eod(
         f"{day}: expired {run.expired} undrawn approvals, accrued {run.accrued} financings,"
         f" reviewed delinquency of {run.reviewed}; {run.maturity_warnings} new maturity"
         f" warnings, {run.overdue_alerts} new overdue alerts, {run.early_warnings} new early"
-        " warnings (post-loan rules)"
+        f" warnings (post-loan rules); {run.overdue_vouchers} voucher pieces overdue,"
+        f" {run.voucher_alerts} new voucher alerts"
     )
 
 

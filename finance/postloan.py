@@ -4,9 +4,11 @@ inspections) and the end-of-day job with its warnings.
 `end_of_day` is `lifecycle.run_daily` (expire undrawn approvals, accrue, days past due,
 five-tier class, provisions) followed by the warnings a credit team acts on: an alert for
 each financing that matures within `MATURITY_WARNING_DAYS`, and one for each financing that
-is overdue. Alerts are keyed (one per financing and maturity date), so running the job again
-raises nothing twice; they reach the `alertRaised` subscription and the `alerts` list like
-the sensors' alerts.
+is overdue; then e-credit vouchers unpaid at maturity become `overdue` with a
+`voucher_overdue` alert about the voucher, its core and its holders
+(`vouchers.mark_overdue`). Alerts are keyed (one per financing, or voucher tree, and
+maturity date), so running the job again raises nothing twice; they reach the `alertRaised`
+subscription and the `alerts` list like the sensors' alerts.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any
 
 from neo4j import Driver, ManagedTransaction
 
-from finance import ledger
+from finance import ledger, vouchers
 from finance import lifecycle as lc
 from finance.errors import FinanceError, IdempotencyConflict, NotFound
 from graph.queries import finance as fq
@@ -125,6 +127,8 @@ class EndOfDay:
     maturity_warnings: int  # new alerts: maturing within MATURITY_WARNING_DAYS
     overdue_alerts: int  # new alerts: overdue
     early_warnings: int = 0  # new alerts raised by the post-loan rules (the caller's hook)
+    overdue_vouchers: int = 0  # voucher pieces found unpaid past maturity, marked overdue
+    voucher_alerts: int = 0  # new alerts: vouchers unpaid at maturity (one per tree)
 
 
 # The post-loan early-warning rules, given by the caller (package `decisions` reads finance,
@@ -176,8 +180,10 @@ def end_of_day(
     ]  # fmt: skip
     maturity_warnings = q.merge_financing_alerts(driver, database, soon)
     overdue_alerts = q.merge_financing_alerts(driver, database, late)
+    unpaid = vouchers.mark_overdue(driver, database, as_of)
     return EndOfDay(
         expired=run.expired, accrued=run.accrued, reviewed=run.reviewed,
         maturity_warnings=maturity_warnings, overdue_alerts=overdue_alerts,
         early_warnings=early_warning(driver, database, as_of) if early_warning else 0,
+        overdue_vouchers=unpaid.pieces, voucher_alerts=unpaid.alerts,
     )  # fmt: skip

@@ -39,8 +39,15 @@ from finance.errors import (
     NotFound,
 )
 from finance.ledger import TransferRequest
-from graph.model import CONFIRMED_PAYABLE, DEFAULT_FUNDER, INVOICE_OPEN, InvoiceStatus
+from graph.model import (
+    CONFIRMED_PAYABLE,
+    DEFAULT_FUNDER,
+    INVOICE_OPEN,
+    VOUCHER_UNPAID_AT_MATURITY,
+    InvoiceStatus,
+)
 from graph.queries import finance as q
+from graph.queries import postloan as pq
 
 
 @dataclass(frozen=True)
@@ -53,7 +60,7 @@ class Voucher:
     currency: str
     issued_on: date
     due_on: date
-    status: str  # live, split, financed, cleared
+    status: str  # live, split, financed, overdue, cleared
     holder_id: str | None
     holders: list[str]  # every holder in order
 
@@ -443,7 +450,7 @@ def clear(driver: Driver, database: str, root_id: str, on: date) -> list[Voucher
                         code="voucher_clear", ref=v["id"], value_at=_at(on),
                     )
                 )  # fmt: skip
-            if v["status"] == "financed":
+            if v.get("financed_on") is not None:  # discounted (financed, or overdue since)
                 funder = v.get("funder_id") or DEFAULT_FUNDER
                 recv = discounted_voucher_account(v["id"], ccy, funder).id
                 if funder == DEFAULT_FUNDER:
@@ -521,9 +528,57 @@ def clear(driver: Driver, database: str, root_id: str, on: date) -> list[Voucher
         for leaf in leaves:
             q.update_voucher(tx, leaf["voucher"]["id"], {"status": "cleared", "cleared_on": on})
         q.update_voucher(tx, root_id, {"cleared_on": on})
+        pq.clear_voucher_alerts(tx, root_id, now)  # paid late: its overdue alert says when
 
     ledger.run_write(driver, database, work)
     return tree(driver, database, root_id)
+
+
+@dataclass(frozen=True)
+class OverdueRun:
+    pieces: int  # open pieces marked overdue
+    alerts: int  # new alerts (one per voucher tree and maturity)
+
+
+def mark_overdue(driver: Driver, database: str, as_of: date) -> OverdueRun:
+    """The end-of-day step for vouchers: every tree whose maturity has passed (`due_on` on or
+    before `as_of`, the day's end) with pieces not paid (live or discounted) has those pieces
+    marked `overdue`, and raises one `voucher_overdue` alert about the root, its core and
+    the holders of the unpaid pieces. Each tree in its own transaction under the root's
+    lock, as `clear` takes it, so a tree cleared meanwhile is left alone; idempotent."""
+    now = datetime.now(UTC)
+    unpaid = {str(s) for s in VOUCHER_UNPAID_AT_MATURITY}
+    pieces = alerts = 0
+    for root_id in pq.due_unpaid_voucher_roots(driver, database, as_of):
+
+        def work(tx: ManagedTransaction, root_id: str = root_id) -> tuple[int, int]:
+            root, _, _ = _locked(tx, root_id)
+            due = _d(root["due_on"])
+            if as_of < due:
+                return 0, 0
+            late = [x for x in q.voucher_leaves(tx, root_id) if x["voucher"]["status"] in unpaid]
+            if not late:
+                return 0, 0
+            pq.mark_vouchers_overdue(tx, [x["voucher"]["id"] for x in late], as_of)
+            ccy = root["currency"]
+            owed = sum(int(x["voucher"]["face_minor"]) for x in late)
+            holders = sorted({x["holder_id"] for x in late if x["holder_id"]})
+            new = pq.merge_voucher_alert(
+                tx, f"voucher_overdue:{root_id}:{due}", root_id, holders,
+                {
+                    "kind": "voucher_overdue", "severity": "high", "status": "open",
+                    "scope": f"voucher:{root_id}", "voucher_id": root_id,
+                    "message": f"voucher {root_id} of {root['core_id']} was not paid at "
+                    f"maturity {due}: {owed / 100:,.2f} {ccy} owed on {len(late)} "
+                    f"piece(s) to {', '.join(holders)}",
+                    "raised_at": now, "created_at": now,
+                },
+            )  # fmt: skip
+            return len(late), int(new)
+
+        n, a = ledger.run_write(driver, database, work)
+        pieces, alerts = pieces + n, alerts + a
+    return OverdueRun(pieces, alerts)
 
 
 def _voucher(row: dict[str, Any]) -> Voucher:

@@ -225,10 +225,17 @@ class VoucherStatus(StrEnum):
     SPLIT = "split"  # replaced by its pieces
     FINANCED = "financed"  # discounted with a funder, still the core's payable
     CLEARED = "cleared"  # paid by the core at maturity
+    OVERDUE = "overdue"  # past maturity and not paid: still owed, cleared when the core pays
 
 
 # Vouchers that are still the issuing core's open payable.
-VOUCHER_OPEN: frozenset[VoucherStatus] = frozenset({VoucherStatus.LIVE, VoucherStatus.FINANCED})
+VOUCHER_OPEN: frozenset[VoucherStatus] = frozenset(
+    {VoucherStatus.LIVE, VoucherStatus.FINANCED, VoucherStatus.OVERDUE}
+)
+# What the end-of-day job marks overdue once its maturity has passed unpaid.
+VOUCHER_UNPAID_AT_MATURITY: frozenset[VoucherStatus] = frozenset(
+    {VoucherStatus.LIVE, VoucherStatus.FINANCED}
+)
 
 
 class InterestKind(StrEnum):
@@ -449,7 +456,7 @@ PROPERTIES: dict[Label, frozenset[str]] = {
         Label.VOUCHER: (
             *_LOCK, "root_id", "core_id", "face_minor", "currency", "issued_on", "due_on",
             "status", "depth", "split_on", "line_id", "financed_holder_id", "financed_on",
-            "discount_minor", "rate_bps", "cleared_on", "funder_id",
+            "discount_minor", "rate_bps", "cleared_on", "funder_id", "overdue_on",
         ),
         Label.ACCOUNT: (
             *_LOCK, "code", "kind", "currency", "owner_id", "flags", "debits_pending",
@@ -463,7 +470,7 @@ PROPERTIES: dict[Label, frozenset[str]] = {
             "kind", "scope", "severity", "status", "message", "evidence", "first_evidence_at",
             "raised_at", "created_at", "cleared_at", "acknowledged_at", "acknowledged_by",
             "acknowledged_note", "asset_id", "sensor_id", "financing_id", "ltv_at", "ltv_bps",
-            "max_ltv_bps", "shortfall_minor", "_new",
+            "max_ltv_bps", "shortfall_minor", "_new", "voucher_id",
         ),
         Label.RELEASE_ORDER: ("quantity", "valid_from", "valid_to"),
         Label.FOLLOW_UP: (

@@ -257,6 +257,12 @@ class EndOfDayRun:
     early_warnings: int = strawberry.field(
         description="new early-warning alerts raised by the post-loan rule set in force"
     )
+    overdue_vouchers: int = strawberry.field(
+        description="e-credit voucher pieces unpaid at maturity, marked overdue by this run"
+    )
+    voucher_alerts: int = strawberry.field(
+        description="new voucher_overdue alerts (one per voucher tree and maturity)"
+    )
 
 
 def _fin(f: lc.Financing) -> Financing:
@@ -638,7 +644,8 @@ class FinanceMutation:
         return _follow_up(await info.context.call(pl.record_follow_up, req))
 
     @_mutation("The end-of-day job as of a date: undrawn approvals expired, accrual, days past "
-               "due, five-tier class, provisions, alerts before maturity and on overdue, then "
+               "due, five-tier class, provisions, alerts before maturity and on overdue, "
+               "e-credit vouchers unpaid at maturity marked overdue (with an alert), then "
                "the post-loan rule set's early warnings (idempotent for a day).",
                CREDIT)  # fmt: skip
     async def run_end_of_day(self, info: Info[Context, None], as_of: date) -> EndOfDayRun:
@@ -647,7 +654,8 @@ class FinanceMutation:
         return EndOfDayRun(
             as_of=as_of, expired=r.expired, accrued=r.accrued, reviewed=r.reviewed,
             maturity_warnings=r.maturity_warnings, overdue_alerts=r.overdue_alerts,
-            early_warnings=r.early_warnings,
+            early_warnings=r.early_warnings, overdue_vouchers=r.overdue_vouchers,
+            voucher_alerts=r.voucher_alerts,
         )  # fmt: skip
 
     @_mutation("Record the signed contract of an approved financing.", CREDIT)

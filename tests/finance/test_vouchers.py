@@ -226,3 +226,57 @@ def test_each_funder_book_balances_on_its_own(db: Driver, database: str) -> None
     assert ledger.get_account(db, database, settlement_account("T1", CNY).id).credit_balance == (
         40_000_000
     )
+
+
+def test_unpaid_at_maturity_is_overdue_until_the_core_pays(db: Driver, database: str) -> None:
+    """At maturity without payment the open pieces (live and discounted) become overdue with
+    one alert about the voucher, its core and its holders; a later payment clears them with
+    the usual postings."""
+    build(db, database, CHAIN)
+    build(db, database, PAYABLE)
+    cl.grant_line(
+        db,
+        database,
+        LineSpec("SC-C", "C", LineKind.SUPPLY_CHAIN, 150_000_000, CNY, date(2030, 1, 1)),
+    )
+    vouchers.issue(db, database, "V1", "C", "T1", 100_000_000, CNY, ["INV-P"], D0, DUE)
+    vouchers.split(db, database, "V1", [60_000_000, 40_000_000], D0 + timedelta(days=1))
+    vouchers.transfer(db, database, "V1.1", "T2", D0 + timedelta(days=2))
+    _, proceeds = vouchers.finance_voucher(db, database, "V1.2", 350, D0 + timedelta(days=30))
+    assert vouchers.mark_overdue(db, database, DUE - timedelta(days=1)) == vouchers.OverdueRun(0, 0)
+    assert vouchers.mark_overdue(db, database, DUE) == vouchers.OverdueRun(2, 1)
+    assert vouchers.mark_overdue(db, database, DUE + timedelta(days=1)) == vouchers.OverdueRun(0, 0)
+    status = {v.id: v.status for v in vouchers.tree(db, database, "V1")}
+    assert status == {"V1": "split", "V1.1": "overdue", "V1.2": "overdue"}
+    alerts, _, _ = db.execute_query(
+        "MATCH (al:Alert {kind: 'voucher_overdue'})-[:ABOUT]->(e:Enterprise) "
+        "RETURN al.id AS id, al.cleared_at AS cleared, collect(e.id) AS about",
+        database_=database,
+    )
+    assert [(a["id"], sorted(a["about"]), a["cleared"]) for a in alerts] == [
+        (f"voucher_overdue:V1:{DUE}", ["C", "T1", "T2"], None)
+    ]
+    with pytest.raises(InvalidState):  # an overdue piece is neither moved nor discounted
+        vouchers.transfer(db, database, "V1.1", "T3", DUE + timedelta(days=1))
+    with pytest.raises(NotEligible, match="too little"):
+        vouchers.clear(db, database, "V1", DUE + timedelta(days=3))
+    settlement.deposit(db, database, "C", 100_000_000, CNY, "core-pays-late", DUE)
+    cleared = vouchers.clear(db, database, "V1", DUE + timedelta(days=5))
+    assert {v.id: v.status for v in cleared} == {
+        "V1": "split", "V1.1": "cleared", "V1.2": "cleared"
+    }
+    bal = {
+        e: ledger.get_account(db, database, settlement_account(e, CNY).id).credit_balance
+        for e in ("C", "T2")
+    }
+    assert bal == {"C": 0, "T2": 60_000_000}
+    recv = ledger.get_account(db, database, principal_id("V1.2", CNY, AccountCode.FACTORING))
+    assert recv.debit_balance == 0 and proceeds < 40_000_000
+    assert cl.usage(db, database, "SC-C").used_minor == 0
+    assert _held(db, database) == {"T1": 0, "T2": 0, "T3": 0}
+    assert ledger.trial_balance(db, database, CNY).balanced
+    (after,), _, _ = db.execute_query(
+        "MATCH (al:Alert {kind: 'voucher_overdue'}) RETURN al.cleared_at AS cleared",
+        database_=database,
+    )
+    assert after["cleared"] is not None

@@ -5,7 +5,10 @@ tier-3 holder discounts its piece with funder B (a second funder on the platform
 the CLI, whose credit officer discounts it in B's book), and at maturity the core pays every
 leaf and its line is released; the trial balance of each funder's book (the default funder's
 and B's, each read by that funder's own user) is zero after every step, and neither reads
-the other's. Bad input is refused with a 4xx code and writes nothing. Then the registry of
+the other's. Each hop shows on the holders' voucher-claim statements (9202). Bad input is
+refused with a 4xx code and writes nothing. A second voucher is left unpaid at maturity: the
+end-of-day job marks it overdue and alerts its core and holders, and the core's late payment
+clears it. Then the registry of
 security interests refuses a second pledge of the same receivable, naming the registration
 that holds it, until it is discharged.
 """
@@ -364,3 +367,92 @@ def test_a_second_pledge_of_a_receivable_is_refused_until_discharged(
     assert (b["status"], b["securedParty"]) == ("live", "Funder B")
     by_debtor = api.gql("anna", SEARCH, debtor=inv["seller_id"])["securityInterests"]
     assert {e["node"]["id"] for e in by_debtor["edges"]} >= {first["id"], b["id"]}
+
+
+EOD = """mutation($on: Date!) { runEndOfDay(asOf: $on) { overdueVouchers voucherAlerts } }"""
+ALERTS = """query($e: ID!) { alertList(enterpriseId: $e, kind: "voucher_overdue", first: 20) {
+  edges { node { id kind severity status message enterpriseIds clearedAt } } } }"""
+
+
+def test_a_voucher_unpaid_at_maturity_is_overdue_until_paid(api: Api, world: World) -> None:
+    """Overdue at maturity, over HTTP: the core does not pay at maturity, the end-of-day job
+    marks the voucher's open pieces overdue and raises one alert about the core and the
+    holders; clearing stays refused while the core cannot pay, and a later payment clears
+    every piece with its postings (holders paid, line released, books balanced)."""
+    from tests.journeys.test_voucher_concurrency import _pair
+
+    face = 30_000_000  # 300,000.00 yuan
+    taken = {_chain(world)[0][1], _pair(world, taken=_chain(world)[0][1])[1]}
+    cores = {e["id"] for e in world.rows("enterprises") if e["is_core"] == "true"}
+    suppliers: dict[str, set[str]] = defaultdict(set)
+    for i in world.rows("invoices"):
+        if i["status"] != "void":
+            suppliers[i["buyer_id"]].add(i["seller_id"])
+    found = None
+    for i in sorted(world.rows("invoices"), key=lambda i: -int(i["amount"])):
+        core, t1 = i["buyer_id"], i["seller_id"]
+        if (core in cores and t1 not in cores | taken and int(i["amount"]) > face
+                and i["status"] == "issued" and suppliers[t1] - cores - {core}):
+            open_ = {n["node"]["invoiceId"] for n in api.gql(
+                "matcher", PAYABLES, core=core)["payables"]["edges"]
+                if n["node"]["financingId"] is None}  # fmt: skip
+            if i["id"] in open_:
+                found = (core, t1, min(suppliers[t1] - cores - {core}), i["id"])
+                break
+    assert found, "no unconfirmed payable of a core to another tier-1 supplier"
+    core, t1, t2, invoice = found
+    due = TODAY + timedelta(days=20)
+    api.gql("matcher", CONFIRM, inv=invoice, core=core, outcome="partly_confirmed",
+            due=due.isoformat(), amount=face)  # fmt: skip
+    line_id = _sc_line(api, core)
+    used0 = _used(api, line_id)
+    root = f"VO-{core}-{t1}"
+    api.gql("matcher", ISSUE, input={
+        "id": root, "coreId": core, "holderId": t1, "face": face, "invoiceIds": [invoice],
+        "issuedOn": TODAY.isoformat(), "dueOn": due.isoformat(),
+    })  # fmt: skip
+    on = (TODAY + timedelta(days=1)).isoformat()
+    parts = [face // 3, face - face // 3]
+    api.gql("matcher", SPLIT, id=root, amounts=parts, on=on, req=f"{root}-split")
+    api.gql("matcher", TRANSFER, id=f"{root}.1", to=t2, on=on, req=f"{root}-t")
+
+    # The day before maturity nothing is overdue; at maturity's end, unpaid, both pieces are.
+    before = api.gql("otto", EOD, on=(due - timedelta(days=1)).isoformat())["runEndOfDay"]
+    assert before == {"overdueVouchers": 0, "voucherAlerts": 0}
+    run = api.gql("otto", EOD, on=due.isoformat())["runEndOfDay"]
+    assert run == {"overdueVouchers": 2, "voucherAlerts": 1}
+    again = api.gql("otto", EOD, on=(due + timedelta(days=1)).isoformat())["runEndOfDay"]
+    assert again == {"overdueVouchers": 0, "voucherAlerts": 0}
+    tree = {x["id"]: x["status"] for x in api.gql("anna", TREE, id=root)["voucherTree"]}
+    assert tree == {root: "split", f"{root}.1": "overdue", f"{root}.2": "overdue"}
+    for who in (core, t1, t2):  # one alert, about the core and every holder
+        (alert,) = [e["node"] for e in api.gql("otto", ALERTS, e=who)["alertList"]["edges"]
+                    if root in e["node"]["message"]]  # fmt: skip
+        assert (alert["severity"], alert["status"], alert["clearedAt"]) == ("high", "open", None)
+        assert set(alert["enterpriseIds"]) == {core, t1, t2}
+    # Overdue pieces are not passed on; the core still cannot pay: refused, nothing written.
+    moved = api.error("matcher", TRANSFER, id=f"{root}.2", to=t2, on=due.isoformat(),
+                      req=f"{root}-late")  # fmt: skip
+    assert moved.code == "CONFLICT"
+    later = (due + timedelta(days=4)).isoformat()
+    t1_before, t2_before = _credit(api, t1), _credit(api, t2)
+    core_funds = _credit(api, core)
+    if core_funds < face:
+        broke = api.error("matcher", CLEAR, id=root, on=later)
+        assert broke.code == "UNPROCESSABLE" and "too little" in broke.message
+        assert {x["status"] for x in api.gql("anna", TREE, id=root)["voucherTree"]} == {
+            "split", "overdue"}
+    # Paid late: the core's deposit arrives and the voucher clears with its postings.
+    api.gql("otto", DEPOSIT, e=core, amount=face, req=f"{root}-pay", on=later)
+    cleared = api.gql("matcher", CLEAR, id=root, on=later)["clearVoucher"]
+    assert {x["id"]: x["status"] for x in cleared} == {
+        root: "split", f"{root}.1": "cleared", f"{root}.2": "cleared"}
+    assert _credit(api, t1) == t1_before + parts[1]
+    assert _credit(api, t2) == t2_before + parts[0]
+    assert _used(api, line_id) == used0
+    for holder in (t1, t2):
+        assert sum(x[2] for x in hops(api, holder, root)) == 0
+    (alert,) = [e["node"] for e in api.gql("otto", ALERTS, e=core)["alertList"]["edges"]
+                if root in e["node"]["message"]]  # fmt: skip
+    assert alert["clearedAt"] is not None
+    balanced(api)
