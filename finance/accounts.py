@@ -53,7 +53,7 @@ class AccountCode(StrEnum):
     LIMIT_USED = "9103"  # memo: a credit line's occupation
     VOUCHER_OUTSTANDING = "9201"  # memo contra of VOUCHER_PAYABLE
     VOUCHER_HELD = "9202"  # memo: the voucher claims an enterprise holds, one per holder
-    VOUCHER_HELD_CONTRA = "9203"  # memo contra of VOUCHER_HELD, one per issuing core
+    VOUCHER_HELD_CONTRA = "9203"  # memo contra of VOUCHER_HELD, one per voucher tree
 
 
 KIND_OF: dict[AccountCode, AccountKind] = {
@@ -252,14 +252,15 @@ def voucher_held_account(holder_id: str, currency: str) -> AccountSpec:
     )
 
 
-def voucher_held_contra(core_id: str, currency: str) -> AccountSpec:
-    """The contra of the claims on one core's vouchers in holders' hands (memo)."""
+def voucher_held_contra(root_id: str, currency: str) -> AccountSpec:
+    """The contra of the claims on one voucher tree in holders' hands (memo), one per root
+    voucher, so that splits of different trees do not meet at one account."""
     return AccountSpec(
-        _id(AccountCode.VOUCHER_HELD_CONTRA, currency, core_id),
+        _id(AccountCode.VOUCHER_HELD_CONTRA, currency, root_id),
         AccountCode.VOUCHER_HELD_CONTRA,
         currency,
-        f"vouchers of {core_id} in holders' hands",
-        owner_id=core_id,
+        f"voucher {root_id} in holders' hands",
+        owner_id=root_id,
     )
 
 

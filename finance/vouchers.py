@@ -145,7 +145,7 @@ def issue(
                 *voucher_accounts(core_id, currency),
                 lender_account(AccountCode.VOUCHER_OUTSTANDING, currency),
                 voucher_held_account(holder_id, currency),
-                voucher_held_contra(core_id, currency),
+                voucher_held_contra(voucher_id, currency),
             ],
         )
         occ = cl.occupy_tx(
@@ -173,7 +173,7 @@ def issue(
         held = TransferRequest(  # the first holder's claim
             f"vi:{voucher_id}:held",
             voucher_held_account(holder_id, currency).id,
-            voucher_held_contra(core_id, currency).id,
+            voucher_held_contra(voucher_id, currency).id,
             face_minor,
             currency,
             code="voucher_issue",
@@ -227,7 +227,7 @@ def split(
     """Split a live voucher into children (ids `<id>.1`, `<id>.2`, ...) summing to it.
 
     In the same transaction as the lineage, the holder's voucher claim (9202) gives up the
-    parent and takes each piece, through the core's contra (9203), so that the holder's
+    parent and takes each piece, through the tree's contra (9203), so that the holder's
     statement shows the split. Keyed by `request_id`: the same request again, once the
     split is done, answers the pieces and posts nothing."""
     if len(amounts) < 2 or any(a <= 0 for a in amounts):
@@ -262,7 +262,7 @@ def split(
         ]
         ccy = v["currency"]
         held = voucher_held_account(holder, ccy)
-        contra = voucher_held_contra(v["core_id"], ccy)
+        contra = voucher_held_contra(v["root_id"], ccy)
         ledger.ensure_accounts_tx(tx, [held, contra])
         reqs = [
             TransferRequest(
@@ -433,7 +433,7 @@ def clear(driver: Driver, database: str, root_id: str, on: date) -> list[Voucher
         ccy, core = root["currency"], root["core_id"]
         core_settle = settlement_account(core, ccy)
         reqs: list[TransferRequest] = []
-        contra = voucher_held_contra(core, ccy)
+        contra = voucher_held_contra(root_id, ccy)
         accounts = [core_settle, lender_account(AccountCode.DISCOUNT_INCOME, ccy), contra]
         total = 0
         for leaf in leaves:

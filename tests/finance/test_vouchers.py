@@ -142,7 +142,7 @@ def test_each_hop_posts_once_per_request(db: Driver, database: str) -> None:
     hops = [(t.id, t.debit_account_id, t.credit_account_id, t.amount)
             for t in ledger.all_transfers(db, database)
             if t.code in ("voucher_split", "voucher_transfer")]  # fmt: skip
-    t1, t2, contra = "9202:CNY:T1", "9202:CNY:T2", "9203:CNY:C"
+    t1, t2, contra = "9202:CNY:T1", "9202:CNY:T2", "9203:CNY:V1"
     assert sorted(hops) == [
         ("vs:V1:req-s:0", contra, t1, 100_000_000),
         ("vs:V1:req-s:1", t1, contra, 60_000_000),
