@@ -154,13 +154,27 @@ async function open(id) {
   state.focal = id;
   const generation = ++state.generation; // answers for an older view are dropped
   status("Loading…");
+  // The card is asked for beside the graph, not after it: a deep link shows both sooner.
+  const card = enterpriseCard(id).catch(fail);
   try {
     await load([id], Number($("#hops").value), { generation });
     if (generation !== state.generation) return;
-    await select(id);
+    state.selected = id;
+    state.view.select(id);
+    refreshButtons();
+    await card;
   } catch (err) {
     fail(err);
   }
+}
+
+function enterpriseCard(id) {
+  return showCard($("#card"), id, {
+    onHighlight: (members) => {
+      const n = state.view.setHighlight(members, state.view.edgesAmong(members, ["GUARANTEES"]));
+      status(`guarantee circle: ${n} of ${members.length} members in view`);
+    },
+  });
 }
 
 async function load(ids, hops, { around = null, generation = state.generation } = {}) {
@@ -189,12 +203,7 @@ async function select(node) {
     return;
   }
   try {
-    await showCard($("#card"), node, {
-      onHighlight: (members) => {
-        const n = state.view.setHighlight(members, state.view.edgesAmong(members, ["GUARANTEES"]));
-        status(`guarantee circle: ${n} of ${members.length} members in view`);
-      },
-    });
+    await enterpriseCard(node);
   } catch (err) {
     fail(err);
   }
