@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated
@@ -230,6 +230,15 @@ def _filename(p: fr.Portfolio, suffix: str) -> str:
     return f"portfolio-{p.filter.as_of.isoformat()}{suffix}"
 
 
+async def _attachment(
+    p: fr.Portfolio, render: Callable[[fr.Portfolio], bytes], media: str, suffix: str
+) -> Response:
+    """The report rendered (in a worker thread) as a file to download."""
+    body = await run_in_threadpool(render, p)
+    return Response(body, media_type=media, headers={
+        "Content-Disposition": f'attachment; filename="{_filename(p, suffix)}"'})  # fmt: skip
+
+
 @router.get("/portfolio.xlsx", response_class=Response,
             responses={200: {"content": {XLSX: {}}}, 403: {"description": "Role."}})  # fmt: skip
 async def portfolio_xlsx(
@@ -241,9 +250,7 @@ async def portfolio_xlsx(
     _allowed(user)
     p = await _report(driver, settings, as_of, currency, lender, core_id, product_id,
                       due_within_days)  # fmt: skip
-    body = await run_in_threadpool(workbook, p)
-    return Response(body, media_type=XLSX, headers={
-        "Content-Disposition": f'attachment; filename="{_filename(p, ".xlsx")}"'})  # fmt: skip
+    return await _attachment(p, workbook, XLSX, ".xlsx")
 
 
 @router.get("/portfolio.pdf", response_class=Response,
@@ -258,9 +265,7 @@ async def portfolio_pdf(
     _allowed(user)
     p = await _report(driver, settings, as_of, currency, lender, core_id, product_id,
                       due_within_days)  # fmt: skip
-    body = await run_in_threadpool(report_pdf, p)
-    return Response(body, media_type="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="{_filename(p, ".pdf")}"'})  # fmt: skip
+    return await _attachment(p, report_pdf, "application/pdf", ".pdf")
 
 
 TABLES = ("summary", "classes", "products", "cores", "due", "overdue", "financings")

@@ -1,8 +1,9 @@
 """Every page passes axe-core's contrast check (issue #23), in headless Chromium on the book of
 `tests/api/portfolio_world.py`: the login form, the explorer with an enterprise's card, the
 review queue with its form open, the portfolio dashboard, the prospects page, the alerts
-inbox, and the rule editor with a rule set open. axe-core comes from npm through the lock file (api/web/node_modules); its report
-for every page goes to `test-artifacts/web/axe-*.json`, beside a screenshot.
+inbox, and the rule editor with a rule set open. axe-core comes from npm through the lock
+file (api/web/node_modules); its report for every page goes to
+`test-artifacts/web/axe-*.json`, beside a screenshot.
 
 No WCAG 2 A/AA rule may find anything - contrast (4.5:1 for text, 3:1 for large text)
 included - except one, inside the third-party rule editor only: React Flow draws each node
@@ -13,31 +14,21 @@ control with too little contrast added to a page is found (the check can fail).
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
-from neo4j import Driver
 from playwright.sync_api import Page, expect
 
 from api.app import WEB_DIST
-from api.security import Role, add_user
 from tests.api.conftest import PASSWORD
-from tests.api.portfolio_world import Book, load_book
+from tests.api.portfolio_world import Book
 from tests.web.conftest import ARTIFACTS, shot
 from tests.web.test_explorer import log_in
+from tests.web.test_workbench import OFFICER, book  # noqa: F401  (the book fixture)
 
 pytestmark = pytest.mark.neo4j
 
 AXE = WEB_DIST.parent / "node_modules" / "axe-core" / "axe.min.js"
-OFFICER = "web-a11y-officer"
-
-
-@pytest.fixture
-def book(db: Driver, database: str, tmp_path: Path) -> Book:
-    book = load_book(db, database, tmp_path / "world")
-    add_user(db, database, OFFICER, PASSWORD, [Role.CREDIT_OFFICER])
-    return book
 
 
 def _axe(page: Page, name: str) -> dict[str, Any]:
@@ -83,7 +74,9 @@ def _inside(target: list[str], where: str) -> bool:
     return any(where.lstrip(".") in part or "data-id" in part for part in target)
 
 
-def test_every_page_passes_the_contrast_check(page: Page, web_url: str, book: Book) -> None:
+def test_every_page_passes_the_contrast_check(
+    page: Page, web_url: str, book: Book  # noqa: F811
+) -> None:
     failures: dict[str, list[dict[str, Any]]] = {}
 
     def check(name: str) -> None:
