@@ -1,6 +1,7 @@
 """The workbench in headless Chromium on the book of `tests/api/portfolio_world.py` (the
 chain loaded by the real ingest, financings through the real life cycle): a credit officer
-approves a referred application with changed terms from the review page, using the keyboard;
+approves a referred application with changed terms from the review page, using the keyboard,
+with the collateral offered and the borrower's card beside the form;
 the dashboard's five-tier counts and balances equal GraphQL's and the ledger's; the XLSX
 export opens with openpyxl and says what the page says. Screenshots and the workbook go to
 `test-artifacts/web/`.
@@ -72,6 +73,12 @@ def test_officer_approves_a_referred_application_with_changed_terms(
     page.keyboard.press("Enter")
     expect(page.locator("#review-form")).to_be_visible()
     expect(page.locator("#review-amount")).to_be_focused()
+    # Beside the form: the collateral offered and the borrower's card with its scores.
+    expect(page.locator("#review-collateral")).to_have_text("Collateral offered: INV-OPEN-2")
+    expect(page.locator("#review-card-name")).to_have_text("宁波一级零部件有限公司")
+    expect(page.locator('#review-card [data-section="scores"] .body')).not_to_contain_text(
+        "Loading")
+    expect(page.locator("#review-card .show-circle")).to_have_count(0)
     # A bad amount is refused in words, before anything is sent.
     page.fill("#review-amount", "four million")
     page.click("#review-approve")

@@ -87,13 +87,15 @@ function renderSection(name, data) {
   }
 }
 
-export async function showCard(element, id, { onHighlight } = {}) {
+// `nameId`: the id of the card's heading (the explorer's card is "card-name"; another card on
+// the same page needs its own). Without `onHighlight` the circle has no highlight button.
+export async function showCard(element, id, { onHighlight, nameId = "card-name" } = {}) {
   element.hidden = false;
   element.innerHTML = '<p class="muted">Loading…</p>';
   const { enterprise: e } = await gql(CARD, { id });
   element.dataset.enterprise = e.id;
   element.innerHTML = `
-    <h2 id="card-name">${esc(e.name)}</h2>
+    <h2 id="${nameId}">${esc(e.name)}</h2>
     <div class="muted">${esc(e.nameEn)}</div>
     ${e.isCore ? '<span class="pill">core enterprise</span>' : ""}
     <h3>Firmographics</h3>
@@ -118,7 +120,8 @@ export async function showCard(element, id, { onHighlight } = {}) {
     }
   }));
   for (const button of element.querySelectorAll(".show-circle")) {
-    button.addEventListener("click", () => onHighlight && onHighlight(button.dataset.members.split(",")));
+    if (onHighlight) button.addEventListener("click", () => onHighlight(button.dataset.members.split(",")));
+    else button.remove();
   }
   return e;
 }

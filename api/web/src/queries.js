@@ -79,7 +79,7 @@ export const ALERT_RAISED = `subscription AlertRaised { alertRaised { ${ALERT_FI
 export const ACKNOWLEDGE = `mutation Acknowledge($id: ID!) { acknowledgeAlert(id: $id) { ${ALERT_FIELDS} } }`;
 
 export const REVIEW_QUEUE = `query ReviewQueue { reviewQueue(first: 100) { totalCount edges { node {
-  id enterpriseId productId amount currency decidedAmount rateBps maker createdAt reasons conditions } } } }`;
+  id enterpriseId productId amount currency decidedAmount rateBps maker createdAt reasons conditions collateralIds } } } }`;
 
 // Names of up to n enterprises in one request: e0 .. e{n-1} for variables i0 .. i{n-1}.
 // (Built by concatenation: tests/web/test_queries_valid.py reads only fixed templates.)

@@ -9,6 +9,7 @@
 import { createClient } from "graphql-ws";
 
 import { ApiError, gql, token } from "./api.js";
+import { showCard } from "./card.js";
 import {
   ACKNOWLEDGE, ALERT_RAISED, ALERTS, CORES, ENTERPRISE_NAMES, PORTFOLIO, PRODUCT_MATCHES, PROSPECTS,
   REVIEW, REVIEW_QUEUE, SUBMIT_APPLICATION,
@@ -136,7 +137,19 @@ function openReview(id) {
   $("#review-note").value = "";
   $("#review-result").textContent = "";
   $("#review-form").hidden = false;
+  showBorrower(app);
   $("#review-amount").focus();
+}
+
+// Beside the form: what the application offers as collateral, and the borrower's card (the
+// explorer's: firmographics, scores with their explanations, exposure, circle, controller).
+function showBorrower(app) {
+  $("#review-borrower").hidden = false;
+  $("#review-collateral").textContent = app.collateralIds.length
+    ? `Collateral offered: ${app.collateralIds.join(", ")}` : "No collateral offered.";
+  showCard($("#review-card"), app.enterpriseId, { nameId: "review-card-name" }).catch((err) => {
+    $("#review-card").textContent = message(err);
+  });
 }
 
 async function decide(approve) {
@@ -171,6 +184,7 @@ async function decide(approve) {
       () => gql(REVIEW, vars));
     const a = data.reviewApplication;
     $("#review-form").hidden = true;
+    $("#review-borrower").hidden = true;
     reviewing = null;
     $("#review-result").textContent = a.status === "approved"
       ? `Approved ${a.id}: ${fen(a.decidedAmount)} ${a.currency} at ${a.rateBps} bps` +
@@ -194,6 +208,7 @@ $("#review-form").addEventListener("submit", (e) => {
 $("#review-reject").addEventListener("click", () => decide(false));
 $("#review-cancel").addEventListener("click", () => {
   $("#review-form").hidden = true;
+  $("#review-borrower").hidden = true;
   reviewing = null;
 });
 $("#review-refresh").addEventListener("click", () => loadQueue());
