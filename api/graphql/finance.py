@@ -217,6 +217,9 @@ class Financing:
     conditions: list[str]
     funder_id: strawberry.ID = strawberry.field(
         description="The funder whose book it is in (the loaded book's is `default`).")
+    ledger_accounts: list[strawberry.ID] = strawberry.field(
+        description="Its principal and interest receivable accounts (accountStatement "
+        "reads their postings); none for a financing loaded from a lender's book.")
 
     @strawberry.field(description="Collections contacts and inspections, oldest first.")
     async def follow_ups(self, info: Info[Context, None]) -> list[FollowUp]:
@@ -279,6 +282,7 @@ def _fin(f: lc.Financing) -> Financing:
         start_on=f.start_on, maturity_on=f.maturity_on, accrued_through=f.accrued_through,
         days_past_due=f.dpd, risk_class=f.risk_class.value, provision=BigInt(f.provision_minor),
         tenor_days=f.tenor_days, conditions=f.conditions, funder_id=strawberry.ID(f.funder_id),
+        ledger_accounts=[strawberry.ID(a) for a in lc.ledger_accounts(f)],
     )  # fmt: skip
 
 

@@ -41,6 +41,7 @@ from finance.lifecycle.states import (
     decisions,
     get_application,
     get_financing,
+    ledger_accounts,
     require_serviced,
     require_state,
 )
@@ -51,7 +52,7 @@ __all__ = [
     "FIN_TRANSITIONS", "OWN_LENDER", "PROVISION_BPS", "AppStatus", "Application",
     "ApplicationCreate", "DailyRun", "FinStatus", "Financing", "Repayment", "ReviewTerms",
     "RiskClass", "_app", "_fin", "accrue", "accrue_all", "cancel", "classify", "decisions",
-    "disburse", "expire_approvals", "get_application", "get_financing", "repay",
+    "disburse", "expire_approvals", "get_application", "get_financing", "ledger_accounts", "repay",
     "require_serviced", "require_state", "review_application", "run_daily", "sign_contract",
     "submit_application", "update_delinquency", "write_off",
 ]  # fmt: skip

@@ -11,6 +11,8 @@ from neo4j import Driver
 
 from finance.accounts import (
     AccountCode,
+    interest_id,
+    principal_id,
 )
 from finance.daycount import DayCount
 from finance.errors import (
@@ -282,6 +284,15 @@ def _receivable_code(product: Product) -> AccountCode:
         ProductKind.VOUCHER_DISCOUNTING,
     }
     return AccountCode.FACTORING if product.kind in factoring else AccountCode.LOANS
+
+
+def ledger_accounts(fin: Financing) -> list[str]:
+    """The ledger accounts of an originated financing: its principal receivable (loans or
+    factoring, by product) and its interest receivable; none for one loaded from a book."""
+    if fin.origin == FinancingOrigin.LOADED or not fin.product_id:
+        return []
+    code = _receivable_code(get_product(fin.product_id))
+    return [principal_id(fin.id, fin.currency, code), interest_id(fin.id, fin.currency)]
 
 
 def require_serviced(row: dict[str, Any]) -> None:

@@ -1,8 +1,8 @@
 """Every page passes axe-core's contrast check (issue #23), in headless Chromium on the book of
 `tests/api/portfolio_world.py`: the login form, the explorer with an enterprise's card, the
-review queue with its form open, the portfolio dashboard, the prospects page, the alerts
-inbox, and the rule editor with a rule set open. axe-core comes from npm through the lock
-file (api/web/node_modules); its report for every page goes to
+review queue with its form open, the portfolio dashboard, a financing's page, the prospects
+page, the alerts inbox, and the rule editor with a rule set open. axe-core comes from npm
+through the lock file (api/web/node_modules); its report for every page goes to
 `test-artifacts/web/axe-*.json`, beside a screenshot.
 
 No WCAG 2 A/AA rule may find anything - contrast (4.5:1 for text, 3:1 for large text)
@@ -106,6 +106,10 @@ def test_every_page_passes_the_contrast_check(
         "() => document.querySelector('#chart-classes').dataset.rendered === '5'", timeout=10_000
     )
     check("portfolio")
+
+    page.locator("#pf-due-list a").first.click()
+    expect(page.locator("#fin-postings tr").first).to_be_visible(timeout=10_000)
+    check("financing")
 
     page.click("#nav-prospects")
     expect(page.locator("#pr-core option").first).to_be_attached()

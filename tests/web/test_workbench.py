@@ -201,3 +201,39 @@ def test_dashboard_equals_the_ledger_and_its_xlsx_export(
                "portfolio_charts_ms": round(charts_ms, 1)}  # fmt: skip
     (ARTIFACTS / "workbench-timings.json").write_text(json.dumps(timings, indent=2))
     assert table_ms < 2000, timings
+
+
+FINANCING = """query($id: ID!) { financing(id: $id) { id status outstanding riskClass daysPastDue
+  ledgerAccounts } }"""
+STATEMENT = """query($id: ID!) { accountStatement(accountId: $id) { transferId debit credit } }"""
+
+
+def test_a_financing_page_from_the_portfolio(page: Page, web_url: str, book: Book) -> None:
+    """From the portfolio's due list to a financing's page: its terms and class equal
+    GraphQL's, and its ledger postings are its accounts' statements, disbursement and the
+    part repayment included; a financing loaded from a lender's book says it has no ledger."""
+    fid = book.financings["P-NORMAL"]
+    log_in(page, web_url, (OFFICER, PASSWORD))
+    _go(page, "#nav-portfolio")
+    link = page.locator(f"#pf-due-list a[href='#/financing/{fid}']")
+    expect(link).to_be_visible(timeout=10_000)
+    link.click()
+    expect(page.locator("#financing-title")).to_have_text(f"Financing {fid}")
+    fin = _gql(web_url, FINANCING, id=fid)["financing"]
+    expect(page.locator("#fin-terms [data-field='Status']")).to_have_text(fin["status"])
+    expect(page.locator("#fin-terms [data-field='Risk class']")).to_have_text(fin["riskClass"])
+    expect(page.locator("#fin-terms [data-field='Outstanding']")).to_contain_text(
+        f"{Decimal(fin['outstanding']) / 100:,.2f}")
+    expect(page.locator("#fin-ltv")).to_contain_text("Loan-to-value")
+    statements = [_gql(web_url, STATEMENT, id=a)["accountStatement"]
+                  for a in fin["ledgerAccounts"]]  # fmt: skip
+    transfers = sorted(line["transferId"] for s in statements for line in s)
+    assert len(fin["ledgerAccounts"]) == 2 and len(transfers) >= 3  # disburse, accrue, repay
+    rows = page.locator("#fin-postings tr[data-transfer]")
+    expect(rows).to_have_count(len(transfers))
+    assert sorted(rows.evaluate_all("(rs) => rs.map((r) => r.dataset.transfer)")) == transfers
+    shot(page, "25-financing")
+
+    page.evaluate("() => { location.hash = '#/financing/FL-1'; }")
+    expect(page.locator("#financing-title")).to_have_text("Financing FL-1")
+    expect(page.locator("#fin-postings")).to_contain_text("no ledger here")

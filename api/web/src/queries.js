@@ -73,6 +73,17 @@ export const PRODUCT_MATCHES = `query Matches($id: ID!) { productMatches(enterpr
 export const SUBMIT_APPLICATION = `mutation Apply($input: ApplicationInput!) { submitApplication(input: $input) {
   id status decidedAmount rateBps reasons financingId } }`;
 
+export const FINANCING_PAGE = `query FinancingPage($id: ID!) { financing(id: $id) {
+  id status origin lender productKind productId borrowerId currency amount rateBps dayCount tenorDays
+  startOn maturityOn accruedThrough outstanding interestDue daysPastDue riskClass provision conditions
+  funderId ledgerAccounts followUps { kind on note outcome recordedBy } } }`;
+export const FINANCING_LTV = `query FinancingLtv($id: ID!) { loanToValue(financingId: $id) {
+  exposure collateralValue ltvBps maxLtvBps } }`;
+export const FINANCING_ALERTS = `query FinancingAlerts($id: ID!) { alertList(financingId: $id, first: 50) {
+  totalCount edges { node { id kind severity status raisedAt message } } } }`;
+export const STATEMENT = `query Statement($id: ID!) { accountStatement(accountId: $id) {
+  transferId valueAt code debit credit balance } }`;
+
 const ALERT_FIELDS = `id kind severity status message raisedAt assetId enterpriseIds financingIds acknowledgedBy`;
 export const ALERTS = `query Alerts { alerts(first: 100) { edges { node { ${ALERT_FIELDS} } } } }`;
 export const ALERT_RAISED = `subscription AlertRaised { alertRaised { ${ALERT_FIELDS} } }`;

@@ -11,8 +11,9 @@ import { createClient } from "graphql-ws";
 import { ApiError, gql, token } from "./api.js";
 import { showCard } from "./card.js";
 import {
-  ACKNOWLEDGE, ALERT_RAISED, ALERTS, CORES, ENTERPRISE_NAMES, PORTFOLIO, PRODUCT_MATCHES, PROSPECTS,
-  REVIEW, REVIEW_QUEUE, SUBMIT_APPLICATION,
+  ACKNOWLEDGE, ALERT_RAISED, ALERTS, CORES, ENTERPRISE_NAMES, FINANCING_ALERTS, FINANCING_LTV,
+  FINANCING_PAGE, PORTFOLIO, PRODUCT_MATCHES, PROSPECTS, REVIEW, REVIEW_QUEUE, STATEMENT,
+  SUBMIT_APPLICATION,
 } from "./queries.js";
 
 const $ = (sel) => document.querySelector(sel);
@@ -61,7 +62,7 @@ async function withProgress(el, text, work) {
 // ---- routing ------------------------------------------------------------------------------
 export function route() {
   const hash = location.hash;
-  const page = ["review", "portfolio", "prospects", "alerts"].find((p) => hash.startsWith(`#/${p}`)) || "explorer";
+  const page = ["review", "portfolio", "prospects", "alerts", "financing"].find((p) => hash.startsWith(`#/${p}`)) || "explorer";
   workbench.page = page;
   const onWorkbench = page !== "explorer";
   $("#workbench").hidden = !onWorkbench;
@@ -74,6 +75,7 @@ export function route() {
   $("#portfolio-page").hidden = page !== "portfolio";
   $("#alerts-page").hidden = page !== "alerts";
   $("#prospects-page").hidden = page !== "prospects";
+  $("#financing-page").hidden = page !== "financing";
   for (const a of document.querySelectorAll(".pages a")) {
     if (a.dataset.page === page) a.setAttribute("aria-current", "page");
     else a.removeAttribute("aria-current");
@@ -81,6 +83,7 @@ export function route() {
   if (page === "review") loadQueue();
   if (page === "alerts") loadAlerts();
   if (page === "prospects") loadCores();
+  if (page === "financing") loadFinancing(decodeURIComponent(hash.slice("#/financing/".length)));
   if (page === "portfolio") {
     if (!$("#pf-as-of").value) $("#pf-as-of").value = new Date().toISOString().slice(0, 10);
     loadReport();
@@ -235,7 +238,7 @@ function financingTable(el, rows) {
   el.innerHTML = `<thead><tr><th scope="col">Financing</th><th scope="col">Borrower</th><th scope="col">Lender</th>
       <th scope="col">Product</th><th scope="col">Maturity</th><th scope="col" class="num">Outstanding (CNY)</th>
       <th scope="col">Class</th></tr></thead>
-    <tbody>${rows.length ? rows.map((f) => `<tr data-key="${esc(f.id)}"><td>${esc(f.id)}</td>
+    <tbody>${rows.length ? rows.map((f) => `<tr data-key="${esc(f.id)}"><td><a href="#/financing/${encodeURIComponent(f.id)}">${esc(f.id)}</a></td>
       <td>${esc(f.borrowerName || f.borrowerId)}</td><td>${esc(f.lender)}</td><td>${esc(f.product)}</td>
       <td>${esc(f.maturityOn || "—")}</td><td class="num amount" data-minor="${f.outstanding}">${fen(f.outstanding)}</td>
       <td>${esc(f.riskClass)}</td></tr>`).join("")
@@ -517,3 +520,61 @@ $("#pr-match-rows").addEventListener("click", (e) => {
   if (button) startApplication(button.dataset.product);
 });
 $("#pr-apply-form").addEventListener("submit", (e) => { e.preventDefault(); submitApplication(); });
+
+// ---- a financing: terms, class, loan-to-value, alerts, follow-ups, ledger postings ---------
+async function loadFinancing(id) {
+  $("#financing-error").textContent = "";
+  $("#financing-title").textContent = `Financing ${id}`;
+  try {
+    const { financing: f } = await withProgress($("#financing-status"), "Loading the financing…",
+      () => gql(FINANCING_PAGE, { id }));
+    workbench.financing = f;
+    const rows = [["Status", f.status], ["Origin", `${f.origin} (${f.lender}, book of ${f.funderId})`],
+      ["Borrower", f.borrowerId], ["Product", f.productId || f.productKind || "—"],
+      ["Amount", `${fen(f.amount)} ${f.currency}`], ["Rate", `${f.rateBps} bps, ${f.dayCount || "—"}`],
+      ["Term", `${f.startOn || "—"} to ${f.maturityOn || "—"} (${f.tenorDays ?? "—"} days)`],
+      ["Outstanding", `${fen(f.outstanding)} ${f.currency}`], ["Interest due", `${fen(f.interestDue)} (accrued through ${f.accruedThrough || "—"})`],
+      ["Days past due", String(f.daysPastDue)], ["Risk class", f.riskClass], ["Provision", fen(f.provision)],
+      ["Conditions", f.conditions.join("; ") || "—"]];
+    $("#fin-terms").innerHTML = rows.map(([k, v]) => `<tr><th scope="row">${esc(k)}</th><td data-field="${esc(k)}">${esc(v)}</td></tr>`).join("");
+    $("#fin-follow-ups").innerHTML = f.followUps.length
+      ? f.followUps.map((u) => `<li>${esc(u.on)} ${esc(u.kind)}: ${esc(u.note)} (${esc(u.outcome)}, ${esc(u.recordedBy)})</li>`).join("")
+      : '<li class="muted">No follow-ups.</li>';
+    await Promise.all([financingLtv(id), financingAlerts(id), financingPostings(f)]);
+    $("#financing-status").textContent = "";
+  } catch (err) {
+    $("#financing-error").textContent = message(err);
+  }
+}
+
+async function financingLtv(id) {
+  try {
+    const { loanToValue: l } = await gql(FINANCING_LTV, { id });
+    $("#fin-ltv").textContent = `Loan-to-value ${l.ltvBps === null ? "—" : (l.ltvBps / 100).toFixed(2) + " %"} ` +
+      `(exposure ${fen(l.exposure)}, collateral ${fen(l.collateralValue)}; limit ${l.maxLtvBps === null ? "—" : (l.maxLtvBps / 100).toFixed(2) + " %"})`;
+  } catch (err) {
+    $("#fin-ltv").textContent = `Loan-to-value: ${message(err)}`;
+  }
+}
+
+async function financingAlerts(id) {
+  const { alertList: a } = await gql(FINANCING_ALERTS, { id });
+  $("#fin-alerts").innerHTML = a.edges.length
+    ? a.edges.map(({ node: n }) => `<li data-id="${esc(n.id)}">${esc(new Date(n.raisedAt).toLocaleString())} ${esc(n.severity)} ${esc(n.kind)}: ${esc(n.message)} (${esc(n.status)})</li>`).join("")
+    : '<li class="muted">No alerts.</li>';
+}
+
+async function financingPostings(f) {
+  if (!f.ledgerAccounts.length) {
+    $("#fin-postings").innerHTML = '<tr><td colspan="6" class="muted">Loaded from a lender\'s book: no ledger here.</td></tr>';
+    return;
+  }
+  const statements = await Promise.all(f.ledgerAccounts.map((account) => gql(STATEMENT, { id: account })));
+  const lines = statements.flatMap((s, k) => s.accountStatement.map((l) => ({ ...l, account: f.ledgerAccounts[k] })));
+  lines.sort((a, b) => a.valueAt.localeCompare(b.valueAt));
+  $("#fin-postings").innerHTML = lines.length
+    ? lines.map((l) => `<tr data-transfer="${esc(l.transferId)}"><td>${esc(new Date(l.valueAt).toLocaleDateString())}</td><td>${esc(l.account)}</td>
+        <td>${esc(l.code)}</td><td class="num" data-minor="${l.debit}">${fen(l.debit)}</td><td class="num" data-minor="${l.credit}">${fen(l.credit)}</td>
+        <td class="num" data-minor="${l.balance}">${fen(l.balance)}</td></tr>`).join("")
+    : '<tr><td colspan="6" class="muted">No postings yet.</td></tr>';
+}
