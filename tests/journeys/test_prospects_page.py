@@ -1,7 +1,9 @@
-"""A relationship manager starts an application from a prospect, in headless Chromium, on the
-journey world (issue #23): the prospects page lists the firms around a core with their trade,
-the products that match one of them and why, and submits an application for a match with the
-collateral it was sized on; GraphQL then holds the application, made by that manager.
+"""From a prospect to the portfolio, in headless Chromium, on the journey world (issue #23): a
+relationship manager's prospects page lists the firms around a core with their trade, the
+products that match one of them and why, and submits an application for a match with the
+collateral it was sized on; the policy refers it; a credit officer finds it in the review
+queue, approves it with changed terms from the page; the portfolio page's five classes then
+equal `portfolioReport` and its reconciliation with the ledger.
 
 The firm and product are chosen the way a manager would read the same pages, through
 GraphQL, after the core got its supply-chain line (as in the credit journey); the browser
@@ -22,6 +24,9 @@ from tests.web.conftest import browser, page, shot, web_dist  # noqa: F401  (bro
 PROSPECTS = """query($core: ID!) { prospects(coreId: $core, first: 50) { id name } }"""
 MATCHES = """query($id: ID!) { productMatches(enterpriseId: $id) {
   productId productName verdict amount collateralIds } }"""
+DECIDED = """query($id: ID!) { application(id: $id) { status decidedAmount rateBps checker } }"""
+REPORT = """{ portfolioReport { classes { key count outstanding }
+  reconciliation { reconciled } } }"""
 LINES = """query($id: ID!) { creditLines(enterpriseId: $id) { id kind } }"""
 APPLICATION = """query($id: ID!) { application(id: $id) {
   id enterpriseId productId maker status collateralIds amount } }"""
@@ -32,7 +37,7 @@ def _a_prospect_with_a_match(api: Api, world: World) -> tuple[str, dict[str, Any
     names its collateral. Reverse factoring draws on the core's supply-chain line, so the
     core gets one first (four eyes, as in the credit journey) unless it has one."""
     cores = [r["id"] for r in world.rows("enterprises") if r.get("is_core") == "true"]
-    for core in cores:
+    for core in cores:  # the first that has a referred match: a person decides it later
         prospects = api.gql("rita", PROSPECTS, core=core)["prospects"]
         if not prospects:
             continue
@@ -41,12 +46,12 @@ def _a_prospect_with_a_match(api: Api, world: World) -> tuple[str, dict[str, Any
             grant_core_line(api, core)
         for prospect in prospects:
             for match in api.gql("rita", MATCHES, id=prospect["id"])["productMatches"]:
-                if match["verdict"] in ("approve", "refer") and match["collateralIds"]:
+                if match["verdict"] == "refer" and match["collateralIds"]:
                     return core, prospect, match
-    raise AssertionError("no prospect of the journey world has a product match with collateral")
+    raise AssertionError("no prospect of the journey world has a referred match with collateral")
 
 
-def test_relationship_manager_starts_an_application_from_a_prospect(
+def test_from_a_prospect_to_an_approval_and_the_portfolio(
     page: Page, api: Api, api_url: str, world: World, web_dist: Path  # noqa: F811
 ) -> None:
     core, prospect, match = _a_prospect_with_a_match(api, world)
@@ -90,6 +95,39 @@ def test_relationship_manager_starts_an_application_from_a_prospect(
     app = api.gql("rita", APPLICATION, id=found.group(1))["application"]
     assert (app["enterpriseId"], app["productId"], app["maker"]) == (
         prospect["id"], match["productId"], "rita")
-    assert app["status"] == found.group(2)
+    assert app["status"] == found.group(2) == "referred"
     assert app["amount"] == match["amount"] // 100 * 100
     assert sorted(app["collateralIds"]) == sorted(match["collateralIds"])
+
+    # A credit officer approves it from the review page, for less and at another rate.
+    page.click("#logout")
+    page.fill("#username", "otto")
+    page.fill("#password", PASSWORD)
+    page.click("#login-button")
+    page.click("#nav-review")
+    page.locator(f"button.review-open[data-id='{app['id']}']").click()
+    expect(page.locator("#review-card-name")).to_have_text(prospect["name"])
+    amount = app["amount"] // 2 // 100 * 100
+    page.fill("#review-amount", f"{amount // 100}")
+    page.fill("#review-rate", "720")
+    page.fill("#review-conditions", "The core confirms the receivables in writing")
+    page.click("#review-approve")
+    expect(page.locator("#review-result")).to_contain_text(f"Approved {app['id']}",
+                                                           timeout=20_000)  # fmt: skip
+    shot(page, "53-referred-approved")
+    decided = api.gql("otto", DECIDED, id=app["id"])["application"]
+    assert (decided["status"], decided["decidedAmount"], decided["rateBps"],
+            decided["checker"]) == ("approved", amount, 720, "otto")  # fmt: skip
+
+    # The portfolio page: five classes equal to the report, reconciled with the ledger.
+    page.click("#nav-portfolio")
+    expect(page.locator("#pf-classes tbody tr")).to_have_count(5, timeout=15_000)
+    report = api.gql("otto", REPORT)["portfolioReport"]
+    shown = page.evaluate("""() => Object.fromEntries([...document.querySelectorAll(
+        '#pf-classes tbody tr')].map((tr) => [tr.dataset.key, [
+        Number(tr.querySelector('.count').textContent),
+        Number(tr.querySelector('.amount').dataset.minor)]]))""")
+    assert shown == {b["key"]: [b["count"], b["outstanding"]] for b in report["classes"]}
+    assert report["reconciliation"]["reconciled"], report["reconciliation"]
+    expect(page.locator("#pf-reconciliation")).to_contain_text("Reconciled with the ledger")
+    shot(page, "54-portfolio")
