@@ -110,6 +110,8 @@ class Rel(StrEnum):
     DISPOSES = "DISPOSES"
     # documents: (:Document)-[:PROVES]->(:Enterprise|Invoice|Contract), what it evidences
     PROVES = "PROVES"
+    # the workbench: (:User)-[:WATCHES {since}]->(:Enterprise), a user's watch list
+    WATCHES = "WATCHES"
 
 
 # Labels whose nodes are keyed by a unique `id` property.
@@ -560,6 +562,7 @@ REL_PROPERTIES: dict[Rel, frozenset[str]] = {
         Rel.HELD_BY: ("since",),
         Rel.CONCERNS: _LOADED,
         Rel.ON_ALERT: _LOADED,
+        Rel.WATCHES: ("since",),
     }.items()
 }  # fmt: skip
 

@@ -35,6 +35,7 @@ from api.graphql.scalars import SCALARS
 from api.graphql.scoping import ScopeGuard
 from api.graphql.sensors import SensorsMutation, SensorsQuery, SensorsSubscription
 from api.graphql.training import TrainingMutation, TrainingQuery, TrainingSubscription
+from api.graphql.watchlist import WatchListMutation, WatchListQuery
 from api.limits import limit_extensions
 from chainlens.settings import Settings
 
@@ -57,6 +58,7 @@ QUERY_TYPES: tuple[type, ...] = (
     ResolutionQuery,
     TrainingQuery,
     ContractsQuery,
+    WatchListQuery,
 )
 MUTATION_TYPES: tuple[type, ...] = (
     FinanceMutation,
@@ -70,6 +72,7 @@ MUTATION_TYPES: tuple[type, ...] = (
     OffersMutation,
     TrainingMutation,
     ContractsMutation,
+    WatchListMutation,
 )
 SUBSCRIPTION_TYPES: tuple[type, ...] = (SensorsSubscription, TrainingSubscription)
 

@@ -167,6 +167,11 @@ SCOPES: Mapping[str, Scoping] = {
     # the platform's trust root; contracts are the shared chain graph, not a funder's book
     "Query.signedContractDocuments": SHARED,
     "Mutation.uploadSignedContract": SHARED,
+    # the caller's own watch list of chain firms, with their alerts (alerts are the default
+    # book's, so the list is too)
+    "Query.watchList": DEFAULT_BOOK,
+    "Mutation.watchEnterprise": DEFAULT_BOOK,
+    "Mutation.unwatchEnterprise": DEFAULT_BOOK,
 }
 
 ROOTS = frozenset({"Query", "Mutation", "Subscription"})

@@ -131,3 +131,44 @@ def test_from_a_prospect_to_an_approval_and_the_portfolio(
     assert report["reconciliation"]["reconciled"], report["reconciliation"]
     expect(page.locator("#pf-reconciliation")).to_contain_text("Reconciled with the ledger")
     shot(page, "54-portfolio")
+
+
+WATCH_LIST = """{ watchList { id openAlerts } }"""
+OPEN_ALERTS = """query($id: ID!) { alertList(enterpriseId: $id, status: ["open"], first: 1) {
+  totalCount } }"""
+
+
+def test_a_watch_list_of_prospects_with_their_alerts(
+    page: Page, api: Api, api_url: str, world: World, web_dist: Path  # noqa: F811
+) -> None:
+    """The relationship manager watches a prospect from the prospects page; the watch list
+    shows it with its open alerts (as many as alertList counts); nobody else's list has it;
+    "Stop watching" takes it off."""
+    core, prospect, _ = _a_prospect_with_a_match(api, world)
+    page.goto(api_url + "/")
+    page.fill("#username", "rita")
+    page.fill("#password", PASSWORD)
+    page.click("#login-button")
+    page.click("#nav-prospects")
+    expect(page.locator(f"#pr-core option[value='{core}']")).to_have_count(1)
+    page.select_option("#pr-core", core)
+    page.click("#pr-find")
+    watch = page.locator(f"#pr-rows button.pr-watch[data-id='{prospect['id']}']")
+    watch.click()
+    expect(watch).to_have_text("Watched")
+
+    page.click("#nav-watchlist")
+    row = page.locator(f"#watch-rows tr[data-id='{prospect['id']}']")
+    expect(row).to_be_visible(timeout=10_000)
+    opened = api.gql("rita", OPEN_ALERTS, id=prospect["id"])["alertList"]["totalCount"]
+    expect(row.locator(".open-alerts")).to_have_text(str(opened))
+    assert {f["id"]: f["openAlerts"] for f in api.gql("rita", WATCH_LIST)["watchList"]} == {
+        prospect["id"]: opened}
+    assert api.gql("otto", WATCH_LIST)["watchList"] == []  # each user's own list
+    assert api.error("rita", "mutation { watchEnterprise(enterpriseId: \"NOPE\") { id } }"
+                     ).code == "NOT_FOUND"  # fmt: skip
+    shot(page, "55-watch-list")
+
+    row.locator("button.unwatch").click()
+    expect(page.locator("#watch-rows")).to_contain_text("You watch no firm yet")
+    assert api.gql("rita", WATCH_LIST)["watchList"] == []

@@ -1,9 +1,9 @@
 """Every page passes axe-core's contrast check (issue #23), in headless Chromium on the book of
 `tests/api/portfolio_world.py`: the login form, the explorer with an enterprise's card, the
 review queue with its form open, the portfolio dashboard, a financing's page, the prospects
-page, the alerts inbox, and the rule editor with a rule set open. axe-core comes from npm
-through the lock file (api/web/node_modules); its report for every page goes to
-`test-artifacts/web/axe-*.json`, beside a screenshot.
+page, the watch list, the alerts inbox, and the rule editor with a rule set open. axe-core
+comes from npm through the lock file (api/web/node_modules); its report for every page goes
+to `test-artifacts/web/axe-*.json`, beside a screenshot.
 
 No WCAG 2 A/AA rule may find anything - contrast (4.5:1 for text, 3:1 for large text)
 included - except one, inside the third-party rule editor only: React Flow draws each node
@@ -116,6 +116,10 @@ def test_every_page_passes_the_contrast_check(
     page.click("#pr-find")
     expect(page.locator("#pr-rows tr").first).to_be_visible(timeout=10_000)
     check("prospects")
+
+    page.click("#nav-watchlist")
+    expect(page.locator("#watch-rows tr").first).to_be_visible()
+    check("watchlist")
 
     page.click("#nav-alerts")
     expect(page.locator("#alert-rows tr").first).to_be_visible()

@@ -84,6 +84,11 @@ export const FINANCING_ALERTS = `query FinancingAlerts($id: ID!) { alertList(fin
 export const STATEMENT = `query Statement($id: ID!) { accountStatement(accountId: $id) {
   transferId valueAt code debit credit balance } }`;
 
+const WATCHED = `id name since fraudScore defaultScore openAlerts latestAlerts { id kind severity raisedAt }`;
+export const WATCH_LIST = `query WatchList { watchList { ${WATCHED} } }`;
+export const WATCH = `mutation Watch($id: ID!) { watchEnterprise(enterpriseId: $id) { ${WATCHED} } }`;
+export const UNWATCH = `mutation Unwatch($id: ID!) { unwatchEnterprise(enterpriseId: $id) { ${WATCHED} } }`;
+
 const ALERT_FIELDS = `id kind severity status message raisedAt assetId enterpriseIds financingIds acknowledgedBy`;
 export const ALERTS = `query Alerts { alerts(first: 100) { edges { node { ${ALERT_FIELDS} } } } }`;
 export const ALERT_RAISED = `subscription AlertRaised { alertRaised { ${ALERT_FIELDS} } }`;

@@ -13,7 +13,7 @@ import { showCard } from "./card.js";
 import {
   ACKNOWLEDGE, ALERT_RAISED, ALERTS, CORES, ENTERPRISE_NAMES, FINANCING_ALERTS, FINANCING_LTV,
   FINANCING_PAGE, PORTFOLIO, PRODUCT_MATCHES, PROSPECTS, REVIEW, REVIEW_QUEUE, STATEMENT,
-  SUBMIT_APPLICATION,
+  SUBMIT_APPLICATION, UNWATCH, WATCH, WATCH_LIST,
 } from "./queries.js";
 
 const $ = (sel) => document.querySelector(sel);
@@ -62,7 +62,7 @@ async function withProgress(el, text, work) {
 // ---- routing ------------------------------------------------------------------------------
 export function route() {
   const hash = location.hash;
-  const page = ["review", "portfolio", "prospects", "alerts", "financing"].find((p) => hash.startsWith(`#/${p}`)) || "explorer";
+  const page = ["review", "portfolio", "prospects", "alerts", "financing", "watchlist"].find((p) => hash.startsWith(`#/${p}`)) || "explorer";
   workbench.page = page;
   const onWorkbench = page !== "explorer";
   $("#workbench").hidden = !onWorkbench;
@@ -76,6 +76,7 @@ export function route() {
   $("#alerts-page").hidden = page !== "alerts";
   $("#prospects-page").hidden = page !== "prospects";
   $("#financing-page").hidden = page !== "financing";
+  $("#watchlist-page").hidden = page !== "watchlist";
   for (const a of document.querySelectorAll(".pages a")) {
     if (a.dataset.page === page) a.setAttribute("aria-current", "page");
     else a.removeAttribute("aria-current");
@@ -83,6 +84,7 @@ export function route() {
   if (page === "review") loadQueue();
   if (page === "alerts") loadAlerts();
   if (page === "prospects") loadCores();
+  if (page === "watchlist") loadWatchList();
   if (page === "financing") loadFinancing(decodeURIComponent(hash.slice("#/financing/".length)));
   if (page === "portfolio") {
     if (!$("#pf-as-of").value) $("#pf-as-of").value = new Date().toISOString().slice(0, 10);
@@ -440,7 +442,8 @@ async function findProspects() {
       ? data.prospects.map((p) => `<tr data-id="${esc(p.id)}"><td>${esc(p.name || p.id)}</td><td>${p.tier}</td>
           <td class="num" data-minor="${p.volume12m}">${fen(p.volume12m)}</td><td class="num">${p.invoices12m}</td>
           <td class="num">${p.monthsOfHistory}</td><td>${score(p.fraudScore)} / ${score(p.defaultScore)}</td><td>${esc(p.reason)}</td>
-          <td><button type="button" class="pr-products" data-id="${esc(p.id)}">Products for ${esc(p.name || p.id)}</button></td></tr>`).join("")
+          <td><button type="button" class="pr-products" data-id="${esc(p.id)}">Products for ${esc(p.name || p.id)}</button>
+            <button type="button" class="pr-watch" data-id="${esc(p.id)}">Watch ${esc(p.name || p.id)}</button></td></tr>`).join("")
       : '<tr><td colspan="8" class="muted">No prospects around this core with these settings.</td></tr>';
   } catch (err) {
     $("#prospects-error").textContent = message(err);
@@ -511,9 +514,19 @@ async function submitApplication() {
 }
 
 $("#prospects-form").addEventListener("submit", (e) => { e.preventDefault(); findProspects(); });
-$("#pr-rows").addEventListener("click", (e) => {
+$("#pr-rows").addEventListener("click", async (e) => {
   const button = e.target.closest("button.pr-products");
   if (button) showMatches(button.dataset.id);
+  const watch = e.target.closest("button.pr-watch");
+  if (!watch) return;
+  watch.disabled = true;
+  try {
+    await gql(WATCH, { id: watch.dataset.id });
+    watch.textContent = "Watched";
+  } catch (err) {
+    watch.disabled = false;
+    $("#prospects-error").textContent = message(err);
+  }
 });
 $("#pr-match-rows").addEventListener("click", (e) => {
   const button = e.target.closest("button.pr-start");
@@ -578,3 +591,39 @@ async function financingPostings(f) {
         <td class="num" data-minor="${l.balance}">${fen(l.balance)}</td></tr>`).join("")
     : '<tr><td colspan="6" class="muted">No postings yet.</td></tr>';
 }
+
+// ---- the watch list: the firms the user follows, with their open alerts -------------------
+function drawWatchList(firms) {
+  const score = (v) => (v === null || v === undefined ? "—" : Number(v).toFixed(2));
+  $("#watchlist-status").textContent = `${firms.length} firms watched`;
+  $("#watch-rows").innerHTML = firms.length
+    ? firms.map((f) => `<tr data-id="${esc(f.id)}"><td><a href="#e=${encodeURIComponent(f.id)}">${esc(f.name || f.id)}</a></td>
+        <td>${esc(f.since ? new Date(f.since).toLocaleDateString() : "—")}</td><td>${score(f.fraudScore)} / ${score(f.defaultScore)}</td>
+        <td class="num open-alerts">${f.openAlerts}</td>
+        <td>${f.latestAlerts.map((a) => `${esc(a.severity)} ${esc(a.kind)}`).join("; ") || "—"}</td>
+        <td><button type="button" class="unwatch" data-id="${esc(f.id)}">Stop watching ${esc(f.name || f.id)}</button></td></tr>`).join("")
+    : '<tr><td colspan="6" class="muted">You watch no firm yet: "Watch" on the prospects page adds one.</td></tr>';
+}
+
+async function loadWatchList() {
+  $("#watchlist-error").textContent = "";
+  try {
+    const data = await withProgress($("#watchlist-status"), "Loading your watch list…", () => gql(WATCH_LIST));
+    drawWatchList(data.watchList);
+  } catch (err) {
+    $("#watchlist-error").textContent = message(err);
+  }
+}
+
+$("#watch-rows").addEventListener("click", async (e) => {
+  const button = e.target.closest("button.unwatch");
+  if (!button) return;
+  button.disabled = true;
+  try {
+    const { unwatchEnterprise } = await gql(UNWATCH, { id: button.dataset.id });
+    drawWatchList(unwatchEnterprise);
+  } catch (err) {
+    button.disabled = false;
+    $("#watchlist-error").textContent = message(err);
+  }
+});
