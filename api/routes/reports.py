@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 from jinja2 import Environment, StrictUndefined
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -239,32 +239,33 @@ async def _attachment(
         "Content-Disposition": f'attachment; filename="{_filename(p, suffix)}"'})  # fmt: skip
 
 
-@router.get("/portfolio.xlsx", response_class=Response,
-            responses={200: {"content": {XLSX: {}}}, 403: {"description": "Role."}})  # fmt: skip
-async def portfolio_xlsx(
+async def _portfolio(
     user: CurrentUserDep, driver: DriverDep, settings: SettingsDep, as_of: AsOf = None,
     currency: Currency = "CNY", lender: Lender = None, core_id: CoreId = None,
     product_id: ProductId = None, due_within_days: DueWithin = 30,
-) -> Response:  # fmt: skip
-    """The portfolio report as a workbook, one sheet per table."""
+) -> fr.Portfolio:  # fmt: skip
+    """The report every download route serves: the caller may read reports, the filters
+    (query parameters) are valid."""
     _allowed(user)
-    p = await _report(driver, settings, as_of, currency, lender, core_id, product_id,
-                      due_within_days)  # fmt: skip
+    return await _report(driver, settings, as_of, currency, lender, core_id, product_id,
+                         due_within_days)  # fmt: skip
+
+
+PortfolioDep = Annotated[fr.Portfolio, Depends(_portfolio)]
+
+
+@router.get("/portfolio.xlsx", response_class=Response,
+            responses={200: {"content": {XLSX: {}}}, 403: {"description": "Role."}})  # fmt: skip
+async def portfolio_xlsx(p: PortfolioDep) -> Response:
+    """The portfolio report as a workbook, one sheet per table."""
     return await _attachment(p, workbook, XLSX, ".xlsx")
 
 
 @router.get("/portfolio.pdf", response_class=Response,
             responses={200: {"content": {"application/pdf": {}}},
                        403: {"description": "Role."}})  # fmt: skip
-async def portfolio_pdf(
-    user: CurrentUserDep, driver: DriverDep, settings: SettingsDep, as_of: AsOf = None,
-    currency: Currency = "CNY", lender: Lender = None, core_id: CoreId = None,
-    product_id: ProductId = None, due_within_days: DueWithin = 30,
-) -> Response:  # fmt: skip
+async def portfolio_pdf(p: PortfolioDep) -> Response:
     """The whole portfolio report as one PDF, a section per table."""
-    _allowed(user)
-    p = await _report(driver, settings, as_of, currency, lender, core_id, product_id,
-                      due_within_days)  # fmt: skip
     return await _attachment(p, report_pdf, "application/pdf", ".pdf")
 
 
@@ -274,18 +275,11 @@ TABLES = ("summary", "classes", "products", "cores", "due", "overdue", "financin
 @router.get("/portfolio/{table}.csv", response_class=Response,
             responses={200: {"content": {"text/csv": {}}}, 403: {"description": "Role."},
                        404: {"description": "No such table."}})  # fmt: skip
-async def portfolio_csv(
-    table: str, user: CurrentUserDep, driver: DriverDep, settings: SettingsDep,
-    as_of: AsOf = None, currency: Currency = "CNY", lender: Lender = None,
-    core_id: CoreId = None, product_id: ProductId = None, due_within_days: DueWithin = 30,
-) -> Response:  # fmt: skip
+async def portfolio_csv(table: str, p: PortfolioDep) -> Response:
     """One table of the portfolio report as CSV (UTF-8)."""
-    _allowed(user)
     if table not in TABLES:
         raise HTTPException(status.HTTP_404_NOT_FOUND,
                             f"table must be one of {', '.join(TABLES)}")  # fmt: skip
-    p = await _report(driver, settings, as_of, currency, lender, core_id, product_id,
-                      due_within_days)  # fmt: skip
     name = _filename(p, f"-{table}.csv")
     return Response(
         csv_text(tables(p)[table]),
