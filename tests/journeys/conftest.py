@@ -29,12 +29,14 @@ from typing import Any
 import httpx
 import pytest
 from neo4j import Driver
+from playwright.sync_api import Browser, Page
 from websockets.sync.client import connect
 
 from chainlens.settings import Settings
 from graph.maintenance import clear_database
 from tests.api.conftest import api_settings, api_url  # noqa: F401  (the served app)
 from tests.notifications import unknown_names
+from tests.web.conftest import launch, open_page
 
 PASSWORD = "Journey-Passw0rd-for-tests-2026"
 ENTERPRISES = 600
@@ -191,3 +193,14 @@ def no_unknown_names() -> Iterator[None]:
     with unknown_names() as found:
         yield
     assert found.seen == [], "\n".join(found.seen)
+
+
+# ---- a browser for the journeys that use the pages (closed when the package ends) ----------
+@pytest.fixture(scope="package")
+def browser() -> Iterator[Browser]:
+    yield from launch()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    yield from open_page(browser)

@@ -15,12 +15,12 @@ from pathlib import Path
 from playwright.sync_api import Page, expect
 
 from tests.journeys.conftest import PASSWORD, World
-from tests.web.conftest import ARTIFACTS, browser, page, web_dist  # noqa: F401
+from tests.web.conftest import ARTIFACTS, web_dist  # noqa: F401  (the web build)
 
 LIMIT_MS = 2000.0
 
 
-def _log_in(page: Page, url: str, user: str) -> None:  # noqa: F811
+def _log_in(page: Page, url: str, user: str) -> None:
     page.goto(url + "/")
     page.fill("#username", user)
     page.fill("#password", PASSWORD)
@@ -28,14 +28,14 @@ def _log_in(page: Page, url: str, user: str) -> None:  # noqa: F811
     expect(page.locator("#app")).to_be_visible()
 
 
-def _hash_page(page: Page, hash_: str, ready: str) -> float:  # noqa: F811
+def _hash_page(page: Page, hash_: str, ready: str) -> float:
     """Milliseconds from setting the hash to ``ready`` (a JS condition) holding."""
     page.evaluate("(h) => { window.__t0 = performance.now(); location.hash = h; }", hash_)
     page.wait_for_function(ready, timeout=10_000)
     return float(page.evaluate("() => performance.now() - window.__t0"))
 
 
-def _load(page: Page, url: str, ready: str) -> float:  # noqa: F811
+def _load(page: Page, url: str, ready: str) -> float:
     """Milliseconds from the navigation's start to ``ready`` holding: a fresh document (a
     URL differing from the current one only by its hash would not load one)."""
     page.goto("about:blank")

@@ -19,7 +19,7 @@ from playwright.sync_api import Page, expect
 
 from tests.journeys.conftest import PASSWORD, Api, World
 from tests.journeys.test_credit_journey import grant_core_line
-from tests.web.conftest import browser, page, shot, web_dist  # noqa: F401  (browser fixtures)
+from tests.web.conftest import shot, web_dist  # noqa: F401  (the web build)
 
 PROSPECTS = """query($core: ID!) { prospects(coreId: $core, first: 50) { id name } }"""
 MATCHES = """query($id: ID!) { productMatches(enterpriseId: $id) {

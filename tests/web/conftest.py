@@ -56,16 +56,18 @@ def web_url(neo4j_settings: Settings, driver: Driver, web_dist: Path) -> Iterato
         yield url
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
+def launch() -> Iterator[Browser]:
+    """Debian's Chromium under Playwright's sync API. That API keeps an event loop running in
+    the thread while it is open, so a browser must not outlive its package: this one is the
+    last package's (tests/web, for the session); tests/journeys has its own."""
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()
 
 
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
+def open_page(browser: Browser) -> Iterator[Page]:
+    """A fresh context and page; any JavaScript error in the page fails the test."""
     context = browser.new_context(viewport={"width": 1400, "height": 860}, locale="zh-CN")
     pg = context.new_page()
     errors: list[str] = []
@@ -73,6 +75,16 @@ def page(browser: Browser) -> Iterator[Page]:
     yield pg
     context.close()
     assert not errors, f"JavaScript errors in the page: {errors}"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    yield from launch()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    yield from open_page(browser)
 
 
 @pytest.fixture
