@@ -12,20 +12,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page
 
 from tests.journeys.conftest import PASSWORD, World
 from tests.web.conftest import ARTIFACTS, web_dist  # noqa: F401  (the web build)
+from tests.web.test_explorer import log_in
 
 LIMIT_MS = 2000.0
-
-
-def _log_in(page: Page, url: str, user: str) -> None:
-    page.goto(url + "/")
-    page.fill("#username", user)
-    page.fill("#password", PASSWORD)
-    page.click("#login-button")
-    expect(page.locator("#app")).to_be_visible()
 
 
 def _hash_page(page: Page, hash_: str, ready: str) -> float:
@@ -49,7 +42,7 @@ def test_every_page_shows_its_content_within_two_seconds(
 ) -> None:
     core = next(r["id"] for r in world.rows("enterprises") if r.get("is_core") == "true")
     timings: dict[str, float] = {}
-    _log_in(page, api_url, "otto")
+    log_in(page, api_url, ("otto", PASSWORD))
     # The first load after the server started compiles its Cypher plans: warm it once, as an
     # officer who opened the app before does.
     _load(page, f"{api_url}/#e={core}", "() => window.__explorer?.view?.firstPaint")
@@ -72,7 +65,7 @@ def test_every_page_shows_its_content_within_two_seconds(
         "() => document.querySelectorAll('#rules-list tr[data-name]').length > 0")
     page.goto(api_url + "/")
     page.click("#logout")
-    _log_in(page, api_url, "rita")
+    log_in(page, api_url, ("rita", PASSWORD))
     timings["prospects"] = _hash_page(
         page, "#/prospects", "() => document.querySelectorAll('#pr-core option').length > 0")
     page.select_option("#pr-core", core)

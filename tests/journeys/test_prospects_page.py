@@ -20,6 +20,7 @@ from playwright.sync_api import Page, expect
 from tests.journeys.conftest import PASSWORD, Api, World
 from tests.journeys.test_credit_journey import grant_core_line
 from tests.web.conftest import shot, web_dist  # noqa: F401  (the web build)
+from tests.web.test_explorer import log_in
 
 PROSPECTS = """query($core: ID!) { prospects(coreId: $core, first: 50) { id name } }"""
 MATCHES = """query($id: ID!) { productMatches(enterpriseId: $id) {
@@ -55,11 +56,7 @@ def test_from_a_prospect_to_an_approval_and_the_portfolio(
     page: Page, api: Api, api_url: str, world: World, web_dist: Path  # noqa: F811
 ) -> None:
     core, prospect, match = _a_prospect_with_a_match(api, world)
-    page.goto(api_url + "/")
-    page.fill("#username", "rita")
-    page.fill("#password", PASSWORD)
-    page.click("#login-button")
-    expect(page.locator("#app")).to_be_visible()
+    log_in(page, api_url, ("rita", PASSWORD))
 
     page.click("#nav-prospects")
     expect(page.locator(f"#pr-core option[value='{core}']")).to_have_count(1)
@@ -101,9 +98,7 @@ def test_from_a_prospect_to_an_approval_and_the_portfolio(
 
     # A credit officer approves it from the review page, for less and at another rate.
     page.click("#logout")
-    page.fill("#username", "otto")
-    page.fill("#password", PASSWORD)
-    page.click("#login-button")
+    log_in(page, api_url, ("otto", PASSWORD))
     page.click("#nav-review")
     page.locator(f"button.review-open[data-id='{app['id']}']").click()
     expect(page.locator("#review-card-name")).to_have_text(prospect["name"])
@@ -145,10 +140,7 @@ def test_a_watch_list_of_prospects_with_their_alerts(
     shows it with its open alerts (as many as alertList counts); nobody else's list has it;
     "Stop watching" takes it off."""
     core, prospect, _ = _a_prospect_with_a_match(api, world)
-    page.goto(api_url + "/")
-    page.fill("#username", "rita")
-    page.fill("#password", PASSWORD)
-    page.click("#login-button")
+    log_in(page, api_url, ("rita", PASSWORD))
     page.click("#nav-prospects")
     expect(page.locator(f"#pr-core option[value='{core}']")).to_have_count(1)
     page.select_option("#pr-core", core)
