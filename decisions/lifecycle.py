@@ -15,11 +15,17 @@ import json
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 from neo4j import Driver, ManagedTransaction
 
+from chainlens.versioning import (
+    PAST_TOLERANCE,  # noqa: F401  (the clock skew allowed)
+    checker_problem,
+    content_hash,
+    effective_problem,
+)
 from decisions import monitoring
 from decisions.engine import (
     APPROVAL_STAGE,
@@ -41,9 +47,6 @@ from graph.queries import decisions as q
 from graph.values import native
 
 APPROVAL = "approval"
-# A published version takes effect no earlier than now (less this much clock skew):
-# decisions already made stay those of the version that made them.
-PAST_TOLERANCE = timedelta(seconds=5)
 
 
 @dataclass(frozen=True)
@@ -90,7 +93,7 @@ def draft(
     compile_rule_set(content, name, "draft")
     props = {
         "status": RuleSetStatus.DRAFT.value, "content": content, "author": author,
-        "content_hash": hashlib.sha256(content.encode()).hexdigest(), "note": note,
+        "content_hash": content_hash(content), "note": note,
         "created_at": _now(),
     }  # fmt: skip
     row = _run_write(driver, database, lambda tx: q.create_draft(tx, name, props))
@@ -115,10 +118,9 @@ def publish(
     (now when not given; never in the past)."""
     now = _now()
     at = effective_at or now
-    if at.tzinfo is None:
-        raise InvalidState("the effective time needs a time zone")
-    if at < now - PAST_TOLERANCE:
-        raise InvalidState(f"the effective time {at.isoformat()} is in the past")
+    problem = effective_problem(at, now)
+    if problem is not None:
+        raise InvalidState(problem)
 
     def work(tx: ManagedTransaction) -> dict[str, Any]:
         row = q.lock(tx, id)
@@ -126,8 +128,9 @@ def publish(
             raise NotFound(f"no rule set {id!r}")
         if row["status"] not in (RuleSetStatus.DRAFT, RuleSetStatus.CHALLENGER):
             raise InvalidState(f"rule set {id} is {row['status']}, not a draft")
-        if row["author"] == publisher:
-            raise Forbidden(f"{publisher} drafted rule set {id} and cannot publish it")
+        refused = checker_problem(row["author"], publisher, f"rule set {id}")
+        if refused is not None:
+            raise Forbidden(refused)
         # Checked again: the engine in this process must accept what it will run.
         compile_rule_set(row["content"], row["name"], str(row["version"]))
         props: dict[str, Any] = {
@@ -286,8 +289,9 @@ def start_challenger(
                 f"rule set {id} is a {row['name']} rule set: a challenger decides applications "
                 "beside the approval rules"
             )
-        if row["author"] == by:
-            raise Forbidden(f"{by} drafted rule set {id} and cannot start it as challenger")
+        refused = checker_problem(row["author"], by, f"rule set {id}", "start it as challenger")
+        if refused is not None:
+            raise Forbidden(refused)
         running = q.challenger_of_tx(tx, row["name"])
         if running is not None:
             raise InvalidState(

@@ -27,45 +27,14 @@ from graph.model import (
     RuleSetStatus,
     values,
 )
-from graph.model import declared as _declared
+from graph.queries.versions import Versions
 
 _R, _APP, _DEC = Label.RULE_SET, Label.APPLICATION, Label.DECISION
 Row = dict[str, Any]
 
-# The name is locked through its latest version (`_v`) so that two drafts of one name get
-# consecutive versions; the uniqueness constraint on `id` backs it.
-CREATE_DRAFT = f"""
-OPTIONAL MATCH (prev:{_R} {{name: $name}})
-WITH prev ORDER BY prev.version DESC LIMIT 1
-FOREACH (_ IN CASE WHEN prev IS NULL THEN [] ELSE [1] END | SET prev._v = coalesce(prev._v, 0) + 1)
-WITH coalesce(prev.version, 0) + 1 AS v
-CREATE (r:{_R} {{id: $name + '@' + toString(v)}})
-SET r += $props, r.name = $name, r.version = v
-RETURN r {{.*}} AS rule_set
-"""
-
-GET = f"MATCH (r:{_R} {{id: $id}}) RETURN r {{.*}} AS rule_set"
-
-LOCK = f"""
-MATCH (r:{_R} {{id: $id}})
-SET r._v = coalesce(r._v, 0) + 1
-RETURN r {{.*}} AS rule_set
-"""
-
-UPDATE = f"MATCH (r:{_R} {{id: $id}}) SET r += $props RETURN r {{.*}} AS rule_set"
-
-LIST = f"""
-MATCH (r:{_R})
-WHERE $name IS NULL OR r.name = $name
-RETURN r {{.*}} AS rule_set ORDER BY r.name, r.version DESC
-"""
-
-IN_FORCE = f"""
-MATCH (r:{_R} {{name: $name}})
-WHERE r.published_at IS NOT NULL AND r.effective_at <= $at
-  AND (r.retired_at IS NULL OR r.retired_at > $at)
-RETURN r {{.*}} AS rule_set ORDER BY r.effective_at DESC, r.version DESC LIMIT 1
-"""
+# A version is keyed `<name>@<version>`; the life-cycle statements are those of every
+# versioned definition (`graph.queries.versions`).
+_VERSIONS = Versions(_R, "name", "rule_set")
 
 AUTOMATIC_DECISIONS = f"""
 MATCH (d:{_DEC} {{kind: 'automatic'}})-[:{Rel.ABOUT}]->(a:{_APP})
@@ -78,41 +47,27 @@ ORDER BY d.decided_at DESC LIMIT $limit
 
 
 def create_draft(tx: ManagedTransaction, name: str, props: Row) -> Row:
-    rec = tx.run(CREATE_DRAFT, name=name, props=_declared(_R, props)).single()
-    assert rec is not None
-    return dict(rec["rule_set"])
+    return _VERSIONS.create_draft(tx, name, props)
 
 
 def get(driver: Driver, database: str, id: str) -> Row | None:
-    records, _, _ = driver.execute_query(
-        GET, id=id, database_=database, routing_=RoutingControl.READ
-    )
-    return dict(records[0]["rule_set"]) if records else None
+    return _VERSIONS.get(driver, database, id)
 
 
 def lock(tx: ManagedTransaction, id: str) -> Row | None:
-    rec = tx.run(LOCK, id=id).single()
-    return None if rec is None else dict(rec["rule_set"])
+    return _VERSIONS.lock(tx, id)
 
 
 def update(tx: ManagedTransaction, id: str, props: Row) -> Row:
-    rec = tx.run(UPDATE, id=id, props=_declared(_R, props)).single()
-    assert rec is not None
-    return dict(rec["rule_set"])
+    return _VERSIONS.update(tx, id, props)
 
 
 def list_rule_sets(driver: Driver, database: str, name: str | None = None) -> list[Row]:
-    records, _, _ = driver.execute_query(
-        LIST, name=name, database_=database, routing_=RoutingControl.READ
-    )
-    return [dict(r["rule_set"]) for r in records]
+    return _VERSIONS.list_versions(driver, database, name)
 
 
 def in_force(driver: Driver, database: str, name: str, at: datetime) -> Row | None:
-    records, _, _ = driver.execute_query(
-        IN_FORCE, name=name, at=at, database_=database, routing_=RoutingControl.READ
-    )
-    return dict(records[0]["rule_set"]) if records else None
+    return _VERSIONS.in_force(driver, database, name, at)
 
 
 def automatic_decisions(
