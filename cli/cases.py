@@ -16,22 +16,17 @@ from rich.console import Console
 from rich.table import Table
 
 from chainlens.settings import get_settings
+from cli.common import console, fail
 from cli.progress import progress_bars
 
 if TYPE_CHECKING:
     from gnn.cases import CaseConfig
     from ingest.loader import IngestSummary
 
-console = Console(stderr=True)
 model_app = typer.Typer(
     help="The model registry: list versions, show a model card, promote a version.",
     no_args_is_help=True,
 )
-
-
-def _fail(message: str) -> typer.Exit:
-    console.print(f"[red]error:[/red] {message}")
-    return typer.Exit(code=1)
 
 
 def case_config(
@@ -53,14 +48,14 @@ def run_on_cases(
     compare_version: str | None = None,
 ) -> None:  # fmt: skip
     """Load ``cases_file`` (when given) into the graph, then train or evaluate on its cases."""
-    from cli.main import _ensure_neo4j
+    from cli.common import ensure_neo4j
     from gnn.errors import GnnError
     from gnn.jobs import load_and_train
     from graph.driver import open_driver
     from ingest.errors import IngestError
 
     settings = get_settings()
-    _ensure_neo4j(settings)
+    ensure_neo4j(settings)
 
     def loaded(summary: IngestSummary) -> None:
         console.print(summary.table())
@@ -77,7 +72,7 @@ def run_on_cases(
                 progress=lambda msg: console.log(msg), load_progress=bars, on_loaded=loaded,
             )  # fmt: skip
         except (GnnError, IngestError) as e:
-            raise _fail(str(e)) from e
+            raise fail(str(e)) from e
     if result.version:
         console.print(f"registered candidate model {result.version}; it scores once an admin "
                       f"runs `chainlens model promote {result.version}`")  # fmt: skip
@@ -138,7 +133,7 @@ def model_show(version: str) -> None:
 
     folder = registry_dir(get_settings().state_dir) / version
     if not (folder / "meta.json").exists():
-        raise _fail(f"no model version {version!r}")
+        raise fail(f"no model version {version!r}")
     card = folder / "MODEL_CARD.md"
     Console().print(card.read_text(encoding="utf-8") if card.exists()
                     else (folder / "meta.json").read_text(encoding="utf-8"))  # fmt: skip
@@ -156,7 +151,7 @@ def model_promote(
     try:
         record = promote(get_settings().state_dir, version, getpass.getuser(), note)
     except ModelNotFound as e:
-        raise _fail(str(e)) from e
+        raise fail(str(e)) from e
     console.print(f"promoted {record['version']} (by {record['by']} at {record['at']})")
 
 

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -19,13 +17,16 @@ from rich.console import Console
 from rich.table import Table
 
 from chainlens.logs import configure_logging
-from chainlens.settings import Settings, get_settings
+from chainlens.settings import get_settings
 from cli.cases import evaluate, model_app
+from cli.common import console, ensure_neo4j, fail, load_settings
+from cli.finance import finance_app
 from cli.progress import progress_bars
+from cli.users import users_app
 from graph.errors import GraphError
 
 if TYPE_CHECKING:
-    from neo4j import Driver
+    pass
 
 app = typer.Typer(
     help="ChainLens: industrial-chain intelligence for supply-chain finance.",
@@ -34,7 +35,6 @@ app = typer.Typer(
 )
 neo4j_app = typer.Typer(help="The managed local Neo4j server.", no_args_is_help=True)
 db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
-users_app = typer.Typer(help="API users and their roles.", no_args_is_help=True)
 app.add_typer(neo4j_app, name="neo4j")
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
@@ -49,11 +49,6 @@ er_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(er_app, name="er")
-finance_app = typer.Typer(
-    help="Finance: end of day, credit lines, settlement deposits and withdrawals, line "
-    "expiry, trial balance.",
-    no_args_is_help=True,
-)
 app.add_typer(finance_app, name="finance")
 bods_app = typer.Typer(
     help="Beneficial Ownership Data Standard (BODS 0.4) imports.", no_args_is_help=True
@@ -61,8 +56,6 @@ bods_app = typer.Typer(
 app.add_typer(bods_app, name="bods")
 app.add_typer(model_app, name="model")
 app.command()(evaluate)
-
-console = Console(stderr=True)
 
 
 @app.callback()
@@ -73,39 +66,18 @@ def main(
     configure_logging("DEBUG" if verbose else settings.log_level, json=settings.log_json)
 
 
-def _settings() -> Settings:
-    return get_settings()
-
-
-def _fail(message: str) -> typer.Exit:
-    console.print(f"[red]error:[/red] {message}")
-    return typer.Exit(code=1)
-
-
-def _ensure_neo4j(settings: Settings) -> None:
-    """Start the managed server when no external Neo4j is configured."""
-    if not settings.managed_neo4j:
-        return
-    from graph.server import ManagedNeo4j
-
-    server = ManagedNeo4j(settings)
-    if server.pid() is None:
-        with console.status("starting Neo4j (first start takes up to a minute)…"):
-            server.start()
-
-
 # ---- neo4j -------------------------------------------------------------------------------
 @neo4j_app.command("install")
 def neo4j_install() -> None:
     """Fetch the Neo4j community server's jars from Maven Central (once)."""
     from graph.server import ManagedNeo4j
 
-    server = ManagedNeo4j(_settings())
+    server = ManagedNeo4j(load_settings())
     try:
         with console.status("fetching Neo4j from Maven Central…"):
             fetched = server.install()
     except GraphError as e:
-        raise _fail(str(e)) from e
+        raise fail(str(e)) from e
     console.print(f"Neo4j {'installed' if fetched else 'already installed'} in {server.home}")
 
 
@@ -114,15 +86,15 @@ def neo4j_start() -> None:
     """Start the managed server (a no-op when it runs already) and wait until it answers."""
     from graph.server import ManagedNeo4j
 
-    settings = _settings()
+    settings = load_settings()
     if not settings.managed_neo4j:
-        raise _fail("NEO4J_URI is set: ChainLens uses that server and starts nothing")
+        raise fail("NEO4J_URI is set: ChainLens uses that server and starts nothing")
     server = ManagedNeo4j(settings)
     try:
         with console.status("starting Neo4j…"):
             started = server.start()
     except GraphError as e:
-        raise _fail(str(e)) from e
+        raise fail(str(e)) from e
     status = server.status()
     console.print(f"Neo4j {'started' if started else 'was already running'}: {status.describe()}")
     console.print(f"  Bolt {status.bolt_uri}   Browser {status.http_url}/browser/")
@@ -134,7 +106,7 @@ def neo4j_stop() -> None:
     """Stop the managed server cleanly (SIGTERM, then wait)."""
     from graph.server import ManagedNeo4j
 
-    stopped = ManagedNeo4j(_settings()).stop()
+    stopped = ManagedNeo4j(load_settings()).stop()
     console.print("Neo4j stopped" if stopped else "Neo4j was not running")
 
 
@@ -143,7 +115,7 @@ def neo4j_status() -> None:
     """Whether the managed server is installed, running and answering."""
     from graph.server import ManagedNeo4j
 
-    settings = _settings()
+    settings = load_settings()
     if not settings.managed_neo4j:
         console.print(f"external Neo4j at {settings.neo4j_uri}")
         return
@@ -162,8 +134,8 @@ def db_init() -> None:
     from graph.driver import open_driver
     from graph.schema import apply_schema
 
-    settings = _settings()
-    _ensure_neo4j(settings)
+    settings = load_settings()
+    ensure_neo4j(settings)
     with open_driver(settings) as driver:
         count = apply_schema(driver, settings.neo4j_database)
     console.print(f"schema applied: {count} constraints and indexes")
@@ -182,198 +154,12 @@ def db_prune_audit(
     from graph.driver import open_driver
     from graph.queries.audit import prune_audit_events
 
-    settings = _settings()
-    _ensure_neo4j(settings)
+    settings = load_settings()
+    ensure_neo4j(settings)
     cut_off = datetime.now(UTC) - timedelta(days=keep_days)
     with open_driver(settings) as driver:
         deleted = prune_audit_events(driver, settings.neo4j_database, cut_off)
     console.print(f"audit events before {cut_off:%Y-%m-%d %H:%M} UTC deleted: {deleted}")
-
-
-# ---- users ---------------------------------------------------------------------------------
-@users_app.command("add")
-def users_add(
-    username: str,
-    role: Annotated[list[str], typer.Option("--role", "-r", help="Repeat for several roles.")],
-    password: Annotated[
-        str | None,
-        typer.Option(
-            help="Read from CHAINLENS_NEW_PASSWORD or prompted when not given.",
-            envvar="CHAINLENS_NEW_PASSWORD",
-        ),
-    ] = None,
-    update: Annotated[
-        bool,
-        typer.Option(
-            "--update",
-            help="Replace the password and roles of an existing user (its tokens stop working).",
-        ),
-    ] = False,
-    funder: Annotated[
-        str | None, typer.Option(help="The funder whose book the user works in.")
-    ] = None,
-    enterprise: Annotated[
-        str | None, typer.Option(help="The enterprise (core or supplier) the user acts for.")
-    ] = None,
-) -> None:
-    """Create a user; with --update, change an existing one. The password is stored
-    argon2-hashed and must pass the policy (docs/api.md, "Security"). --funder and
-    --enterprise bind it (docs/api.md, "Several funders")."""
-    from api.security import UserExists, add_user, check_username, parse_roles
-    from graph.driver import open_driver
-
-    try:
-        check_username(username)
-        roles = parse_roles(role)
-    except ValueError as e:
-        raise _fail(str(e)) from e
-    if password is None:
-        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
-    settings = _settings()
-    _ensure_neo4j(settings)
-    with open_driver(settings) as driver:
-        try:
-            existed = add_user(
-                driver, settings.neo4j_database, username, password, roles, update=update,
-                funder_id=funder, enterprise_id=enterprise,
-            )  # fmt: skip
-        except UserExists as e:
-            raise _fail(str(e)) from e
-        except ValueError as e:
-            raise _fail(str(e)) from e
-    verb = "updated (older tokens revoked)" if existed else "created"
-    console.print(f"user {username} {verb} with roles {', '.join(r.value for r in roles)}")
-
-
-def _set_user_disabled(username: str, disabled: bool) -> None:
-    from api.security import disable_user
-    from graph.driver import open_driver
-
-    settings = _settings()
-    _ensure_neo4j(settings)
-    with open_driver(settings) as driver:
-        if not disable_user(driver, settings.neo4j_database, username, disabled):
-            raise _fail(f"no user {username}")
-    state = "disabled (its tokens are revoked)" if disabled else "enabled"
-    console.print(f"user {username} {state}")
-
-
-@users_app.command("disable")
-def users_disable(username: str) -> None:
-    """Disable a user: it cannot log in, and its tokens stop working."""
-    _set_user_disabled(username, True)
-
-
-@users_app.command("enable")
-def users_enable(username: str) -> None:
-    """Enable a disabled user again (it logs in anew; old tokens stay revoked)."""
-    _set_user_disabled(username, False)
-
-
-@users_app.command("remove")
-def users_remove(username: str) -> None:
-    """Delete a user; its tokens stop working."""
-    from api.security import delete_user
-    from graph.driver import open_driver
-
-    settings = _settings()
-    _ensure_neo4j(settings)
-    with open_driver(settings) as driver:
-        if not delete_user(driver, settings.neo4j_database, username):
-            raise _fail(f"no user {username}")
-    console.print(f"user {username} removed")
-
-
-@users_app.command("list")
-def users_list() -> None:
-    """Every user with its roles and status (never a password hash)."""
-    from graph.driver import open_driver
-    from graph.users import list_users
-
-    settings = _settings()
-    _ensure_neo4j(settings)
-    with open_driver(settings) as driver:
-        users = list_users(driver, settings.neo4j_database)
-    table = Table("username", "roles", "funder", "enterprise", "status", "created",
-                  "token version")  # fmt: skip
-    for u in users:
-        created = f"{u.created_at:%Y-%m-%d %H:%M}" if u.created_at else "-"
-        status = "disabled" if u.disabled else "active"
-        table.add_row(u.username, ", ".join(u.roles), u.funder_id or "-",
-                      u.enterprise_id or "-", status, created, str(u.token_version))  # fmt: skip
-    Console().print(table)
-
-
-@users_app.command("add-funder")
-def users_add_funder(
-    funder_id: str,
-    name: Annotated[str, typer.Option(help="The funder's name.")],
-    kind: Annotated[str, typer.Option(help="bank, factoring or finance_company.")] = "bank",
-) -> None:
-    """Create a funder (a bank, factoring company or finance company) with its own book;
-    the same id again changes nothing."""
-    from datetime import UTC, datetime
-
-    from api.security import check_username
-    from graph.driver import open_driver
-    from graph.funders import save_funder
-    from graph.model import FunderKind
-
-    try:
-        check_username(funder_id)  # the same alphabet as usernames: safe in ids and claims
-        funder_kind = FunderKind(kind)
-    except ValueError as e:
-        kinds = ", ".join(k.value for k in FunderKind)
-        raise _fail(f"funder id must be 1-64 letters, digits, '._@-'; kind one of {kinds}") from e
-    if not name.strip():
-        raise _fail("a funder needs a name")
-    settings = _settings()
-    _ensure_neo4j(settings)
-    with open_driver(settings) as driver:
-        f, created = save_funder(driver, settings.neo4j_database, funder_id, name.strip(),
-                                 funder_kind, "cli", datetime.now(UTC))  # fmt: skip
-    console.print(f"funder {f.id} ({f.kind.value}, {f.name}) "
-                  f"{'created' if created else 'exists already'}")  # fmt: skip
-
-
-@users_app.command("funders")
-def users_funders() -> None:
-    """Every funder on the platform (the default funder owns the loaded book)."""
-    from graph.driver import open_driver
-    from graph.funders import list_funders
-
-    settings = _settings()
-    _ensure_neo4j(settings)
-    with open_driver(settings) as driver:
-        funders = list_funders(driver, settings.neo4j_database)
-    table = Table("id", "kind", "name")
-    for f in funders:
-        table.add_row(f.id, f.kind.value, f.name)
-    Console().print(table)
-
-
-@users_app.command("bind")
-def users_bind(
-    username: str,
-    funder: Annotated[str | None, typer.Option(help="The funder; omitted: none.")] = None,
-    enterprise: Annotated[str | None, typer.Option(help="The enterprise; omitted: none.")] = None,
-) -> None:
-    """Bind a user to a funder and/or an enterprise (both omitted: unbind); its tokens stop
-    working."""
-    from api.security import bind
-    from graph.driver import open_driver
-
-    settings = _settings()
-    _ensure_neo4j(settings)
-    with open_driver(settings) as driver:
-        try:
-            found = bind(driver, settings.neo4j_database, username, funder, enterprise)
-        except ValueError as e:
-            raise _fail(str(e)) from e
-    if not found:
-        raise _fail(f"no user {username}")
-    console.print(f"user {username} bound to funder {funder or '-'}, "
-                  f"enterprise {enterprise or '-'} (older tokens revoked)")  # fmt: skip
 
 
 # ---- data ----------------------------------------------------------------------------------
@@ -407,7 +193,11 @@ def generate(
     noise = TradeNoise() if trade_noise else None
     with progress_bars(console) as progress:
         summary = run_generator(
-            out, enterprises=enterprises, seed=seed, progress=progress, trade_noise=noise,
+            out,
+            enterprises=enterprises,
+            seed=seed,
+            progress=progress,
+            trade_noise=noise,
             typologies=Typologies() if typologies else None,
         )
     table = Table(
@@ -436,7 +226,6 @@ def ingest(
     ] = None,
 ) -> None:
     """Validate and load a folder in the ingest format; bad rows go to _rejects/."""
-    from datetime import date
 
     from entity_resolution.pipeline import resolve_graph
     from graph.driver import open_driver
@@ -444,8 +233,8 @@ def ingest(
     from ingest.errors import FolderRefused
     from ingest.loader import ingest_folder
 
-    settings = _settings()
-    _ensure_neo4j(settings)
+    settings = load_settings()
+    ensure_neo4j(settings)
     with open_driver(settings) as driver:
         apply_schema(driver, settings.neo4j_database)
         with progress_bars(console) as progress:
@@ -460,14 +249,13 @@ def ingest(
                     as_of=date.fromisoformat(as_of) if as_of else None,
                 )
             except FolderRefused as e:
-                raise _fail(str(e)) from e
+                raise fail(str(e)) from e
             resolved = resolve_graph(driver, settings.neo4j_database, progress=progress)
     console.print(summary.table())
     console.print(resolved.line(), soft_wrap=True)
     if summary.rejected:
         console.print(
-            f"[yellow]{summary.rejected} rows rejected[/yellow]; "
-            f"see {summary.folder / '_rejects'}"
+            f"[yellow]{summary.rejected} rows rejected[/yellow]; see {summary.folder / '_rejects'}"
         )
 
 
@@ -482,15 +270,20 @@ def resolve(
     ] = False,
     file: Annotated[
         Path | None,
-        typer.Option(exists=True, dir_okay=False,
-                     help="Match this CSV file (a 'name' column; name_en, uscc, phone, "
-                     "address, ... optional) against the graph instead; nothing is written "
-                     "to the graph."),
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            help="Match this CSV file (a 'name' column; name_en, uscc, phone, "
+            "address, ... optional) against the graph instead; nothing is written "
+            "to the graph.",
+        ),
     ] = None,
     out: Annotated[
         Path | None,
-        typer.Option(help="Where --file's matches go (default: FILE.matches.csv); rows that "
-                     "cannot be matched go beside it, in .rejects.csv."),
+        typer.Option(
+            help="Where --file's matches go (default: FILE.matches.csv); rows that "
+            "cannot be matched go beside it, in .rejects.csv."
+        ),
     ] = None,
     first: Annotated[
         int, typer.Option(min=1, max=50, help="Candidates written per row of --file.")
@@ -503,22 +296,23 @@ def resolve(
     from graph.schema import apply_schema
     from ingest.loader import ingest_folder
 
-    settings = _settings()
-    _ensure_neo4j(settings)
+    settings = load_settings()
+    ensure_neo4j(settings)
     if file is not None:
         from entity_resolution.errors import InvalidRecord
         from entity_resolution.lookup import match_file
 
         if folder is not None or all_records:
-            raise _fail("--file matches an outside list; it cannot be combined with --folder "
-                        "or --all")
+            raise fail(
+                "--file matches an outside list; it cannot be combined with --folder or --all"
+            )
         target = out or file.with_suffix(".matches.csv")
         try:
             with open_driver(settings) as driver, progress_bars(console) as progress:
                 summary = match_file(driver, settings.neo4j_database, file, target,
                                      first=first, progress=progress)  # fmt: skip
         except InvalidRecord as e:
-            raise _fail(str(e)) from e
+            raise fail(str(e)) from e
         console.print(summary.line(), soft_wrap=True)
         return
     with open_driver(settings) as driver:
@@ -551,8 +345,11 @@ def er_evaluate(
 def er_benchmark(
     file: Annotated[
         Path | None,
-        typer.Argument(exists=True, dir_okay=False,
-                       help="Labelled pairs (default: tests/data/er/benchmark.csv)."),
+        typer.Argument(
+            exists=True,
+            dir_okay=False,
+            help="Labelled pairs (default: tests/data/er/benchmark.csv).",
+        ),
     ] = None,
     split: Annotated[
         str, typer.Option(help="Which part to score: test, tune or all (tune on tune only).")
@@ -566,7 +363,7 @@ def er_benchmark(
     from entity_resolution.benchmark import DEFAULT_PATH, evaluate, read_pairs
 
     if split not in ("test", "tune", "all"):
-        raise _fail(f"--split must be test, tune or all, not {split!r}")
+        raise fail(f"--split must be test, tune or all, not {split!r}")
     out = evaluate(read_pairs(file or DEFAULT_PATH), split)
     con = Console()
     head = Table("figure", "value", title=f"benchmark, {split} part")
@@ -583,14 +380,28 @@ def er_benchmark(
     ):
         head.add_row(label, value)
     con.print(head)
-    cats = Table("category", "pairs", "same", "diff.", "recall", "TNR", "recall @TNR.95",
-                 "mean score", title="per category (recall, TNR at the operating threshold)")
+    cats = Table(
+        "category",
+        "pairs",
+        "same",
+        "diff.",
+        "recall",
+        "TNR",
+        "recall @TNR.95",
+        "mean score",
+        title="per category (recall, TNR at the operating threshold)",
+    )
     for name, row in out["categories"].items():
-        cats.add_row(name, str(row["pairs"]), str(row["same"]), str(row["different"]),
-                     f"{row['recall']:.4f}" if "recall" in row else "-",
-                     f"{row['tnr']:.4f}" if "tnr" in row else "-",
-                     f"{row['recall_at_tnr95']:.4f}" if "recall_at_tnr95" in row else "-",
-                     f"{row['mean_score']:.4f}")
+        cats.add_row(
+            name,
+            str(row["pairs"]),
+            str(row["same"]),
+            str(row["different"]),
+            f"{row['recall']:.4f}" if "recall" in row else "-",
+            f"{row['tnr']:.4f}" if "tnr" in row else "-",
+            f"{row['recall_at_tnr95']:.4f}" if "recall_at_tnr95" in row else "-",
+            f"{row['mean_score']:.4f}",
+        )
     con.print(cats)
     print(json.dumps(out, ensure_ascii=False))
 
@@ -606,8 +417,8 @@ def serve(
 
     from api.app import create_app
 
-    settings = _settings()
-    _ensure_neo4j(settings)
+    settings = load_settings()
+    ensure_neo4j(settings)
     uvicorn.run(
         create_app(settings),
         host=host or settings.api_host,
@@ -623,7 +434,7 @@ def schema() -> None:
 
     from api.graphql.schema import build_schema
 
-    sys.stdout.write(print_schema(build_schema(_settings())) + "\n")
+    sys.stdout.write(print_schema(build_schema(load_settings())) + "\n")
 
 
 @app.command()
@@ -632,8 +443,8 @@ def stats() -> None:
     from graph.driver import open_driver
     from graph.enterprises import graph_stats
 
-    settings = _settings()
-    _ensure_neo4j(settings)
+    settings = load_settings()
+    ensure_neo4j(settings)
     with open_driver(settings) as driver:
         s = graph_stats(driver, settings.neo4j_database)
     table = Table("kind", "name", "count")
@@ -651,11 +462,11 @@ def sensors_broker_start() -> None:
     from sensors.broker import start_daemon
     from sensors.errors import BrokerError
 
-    settings = _settings()
+    settings = load_settings()
     try:
         pid = start_daemon(settings.state_dir / "mosquitto", settings.mqtt_port, settings.mqtt_host)
     except BrokerError as e:
-        raise _fail(str(e)) from e
+        raise fail(str(e)) from e
     console.print(f"mosquitto running (pid {pid}) on {settings.mqtt_host}:{settings.mqtt_port}")
 
 
@@ -664,7 +475,7 @@ def sensors_broker_stop() -> None:
     """Stop the broker that `broker start` started."""
     from sensors.broker import stop_daemon
 
-    stopped = stop_daemon(_settings().state_dir / "mosquitto")
+    stopped = stop_daemon(load_settings().state_dir / "mosquitto")
     console.print("mosquitto stopped" if stopped else "mosquitto was not running")
 
 
@@ -673,7 +484,7 @@ def sensors_broker_status() -> None:
     """Whether the broker runs (exit code 3 when not)."""
     from sensors.broker import daemon_pid
 
-    settings = _settings()
+    settings = load_settings()
     pid = daemon_pid(settings.state_dir / "mosquitto")
     if pid is None:
         console.print("mosquitto not running")
@@ -693,8 +504,8 @@ def sensors_intake(
     from sensors.intake import run_mqtt_intake
     from sensors.valuation import bind_hook
 
-    settings = _settings()
-    _ensure_neo4j(settings)
+    settings = load_settings()
+    ensure_neo4j(settings)
     console.print(f"intake on {settings.mqtt_host}:{settings.mqtt_port}; Ctrl-C to stop")
     acked, accepted = run_mqtt_intake(
         settings,
@@ -718,10 +529,10 @@ def sensors_simulate(
     from sensors.registry import register_scenario
     from sensors.simulator import build_scenario, publish
 
-    settings = _settings()
+    settings = load_settings()
     scenario = build_scenario(seed=seed, days=days)
     if register:
-        _ensure_neo4j(settings)
+        ensure_neo4j(settings)
         with open_driver(settings) as driver:
             register_scenario(driver, settings.neo4j_database, scenario)
         console.print(f"registered {len(scenario.registry.sensors)} sensors")
@@ -732,270 +543,15 @@ def sensors_simulate(
     console.print(f"published {n:,} readings")
 
 
-# ---- finance and ownership -----------------------------------------------------------------
-@finance_app.command("eod")
-def finance_eod(
-    as_of: Annotated[str | None, typer.Option(help="ISO date; default today (UTC).")] = None,
-) -> None:
-    """End of day: expire undrawn approvals, accrue interest, then days past due, penalties,
-    five-tier class, provisions; alerts for financings maturing within a week or overdue;
-    then the post-loan rule set's early warnings."""
-    from datetime import UTC, date, datetime
-
-    from decisions.postloan import end_of_day_rules
-    from finance.postloan import end_of_day
-    from graph.driver import open_driver
-
-    day = date.fromisoformat(as_of) if as_of else datetime.now(UTC).date()
-    settings = _settings()
-    _ensure_neo4j(settings)
-    with open_driver(settings) as driver:
-        run = end_of_day(driver, settings.neo4j_database, day, end_of_day_rules)
-    console.print(
-        f"{day}: expired {run.expired} undrawn approvals, accrued {run.accrued} financings,"
-        f" reviewed delinquency of {run.reviewed}; {run.maturity_warnings} new maturity"
-        f" warnings, {run.overdue_alerts} new overdue alerts, {run.early_warnings} new early"
-        f" warnings (post-loan rules); {run.overdue_vouchers} voucher pieces overdue,"
-        f" {run.voucher_alerts} new voucher alerts"
-    )
-
-
-@finance_app.command("expire-lines")
-def finance_expire_lines(
-    today: Annotated[str | None, typer.Option(help="ISO date; default today (UTC).")] = None,
-) -> None:
-    """Expire credit lines whose end date has passed."""
-    from datetime import UTC, date, datetime
-
-    from finance.credit_lines import expire_lines
-    from graph.driver import open_driver
-
-    day = date.fromisoformat(today) if today else datetime.now(UTC).date()
-    settings = _settings()
-    _ensure_neo4j(settings)
-    with open_driver(settings) as driver:
-        expired = expire_lines(driver, settings.neo4j_database, day)
-    console.print(
-        f"{len(expired)} credit lines expired" + (f": {', '.join(expired)}" if expired else "")
-    )
-
-
-@finance_app.command("trial-balance")
-def finance_trial_balance(
-    currency: Annotated[str | None, typer.Option()] = None,
-    funder: Annotated[str | None, typer.Option(
-        help="One funder's book (`default` for the platform's own); every account without.")
-    ] = None,
-) -> None:  # fmt: skip
-    """Posted debits and credits per chart-of-accounts code; debits must equal credits."""
-    from finance.ledger import trial_balance
-    from graph.driver import open_driver
-
-    settings = _settings()
-    _ensure_neo4j(settings)
-    with open_driver(settings) as driver:
-        tb = trial_balance(driver, settings.neo4j_database, currency, funder)
-    title = "trial balance (minor units)" + (f" of {funder}" if funder else "")
-    table = Table("code", "kind", "debits", "credits", "balance", title=title)
-    for line in tb.lines:
-        table.add_row(
-            line.code, line.kind, f"{line.debits:,}", f"{line.credits:,}", f"{line.balance:,}"
-        )
-    table.add_row("total", "", f"{tb.total_debits:,}", f"{tb.total_credits:,}", "")
-    Console().print(table)
-    if not tb.balanced:
-        raise _fail("the ledger does not balance")
-
-
-line_app = typer.Typer(
-    help="Credit lines: grant, change the limit, freeze, unfreeze, list.", no_args_is_help=True
-)
-finance_app.add_typer(line_app, name="line")
-
-
-def _refuse(message: str) -> typer.Exit:
-    """Bad input or a refused step: the message on stderr, exit code 2."""
-    console.print(f"[red]error:[/red] {message}")
-    return typer.Exit(code=2)
-
-
-def _iso_day(value: str, option: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError as e:
-        raise _refuse(f"{option} takes a date as YYYY-MM-DD, not {value!r}") from e
-
-
-@contextmanager
-def _credit_admin() -> Iterator[tuple[Driver, str]]:
-    """The driver for a credit-administration command; domain refusals exit with code 2."""
-    from finance.errors import FinanceError
-    from graph.driver import open_driver
-
-    settings = _settings()
-    _ensure_neo4j(settings)
-    with open_driver(settings) as driver:
-        try:
-            yield driver, settings.neo4j_database
-        except (FinanceError, GraphError) as e:
-            if getattr(e, "http_status", 500) >= 500:
-                raise _fail(str(e)) from e
-            raise _refuse(str(e)) from e
-
-
-def _print_lines(driver: Driver, database: str, ids: list[str], title: str) -> None:
-    from api.graphql.credit import read_lines
-
-    table = Table(
-        "line", "kind", "tier", "granted to", "part of", "status", "limit", "used", "held",
-        "available", "expires", title=f"{title} (minor units)",
-    )  # fmt: skip
-    for x in read_lines(driver, database, ids):
-        table.add_row(
-            str(x.id), x.kind, str(x.tier or ""), str(x.enterprise_id or ""),
-            str(x.parent_id or ""), x.status, f"{x.limit:,}", f"{x.used:,}", f"{x.held:,}",
-            f"{x.available:,}", str(x.expires_on or ""),
-        )  # fmt: skip
-    Console().print(table)
-
-
-@line_app.command("grant")
-def finance_line_grant(
-    line_id: Annotated[str, typer.Argument(metavar="ID")],
-    enterprise: Annotated[str, typer.Option(help="Granted to (a tier line: the core).")],
-    kind: Annotated[str, typer.Option(help="group, enterprise, supply_chain, tier, product.")],
-    limit: Annotated[int, typer.Option(help="Limit in minor units (fen).")],
-    expires: Annotated[str, typer.Option(help="Expiry date, YYYY-MM-DD.")],
-    currency: Annotated[str, typer.Option()] = "CNY",
-    parent: Annotated[str | None, typer.Option(help="The line it is part of.")] = None,
-    product: Annotated[str | None, typer.Option(help="Product of a product sub-limit.")] = None,
-    tier: Annotated[int | None, typer.Option(help="1-5, for a tier sub-limit.")] = None,
-) -> None:
-    """Grant a credit line and fund its limit in the ledger (the same id again: no change).
-    Above CHAINLENS_CREDIT_LINE_FOUR_EYES_MINOR a line needs two people: propose it through
-    the API (proposeCreditLine) for another admin to approve."""
-    from finance.administration import grant, line_spec
-    from finance.errors import FinanceError
-
-    try:
-        spec = line_spec(
-            id=line_id, enterprise_id=enterprise, kind=kind, limit=limit, currency=currency,
-            expires_on=_iso_day(expires, "--expires"), parent_id=parent, product_id=product,
-            tier=tier,
-        )  # fmt: skip
-    except FinanceError as e:
-        raise _refuse(str(e)) from e
-    with _credit_admin() as (driver, database):
-        grant(driver, database, spec, _settings().credit_line_four_eyes_minor)
-        _print_lines(driver, database, [line_id], "granted")
-
-
-@line_app.command("limit")
-def finance_line_limit(
-    line_id: Annotated[str, typer.Argument(metavar="ID")],
-    new_limit: Annotated[int, typer.Argument(metavar="NEW", help="New limit, minor units.")],
-    request_id: Annotated[str, typer.Option(help="Idempotency key: a retry changes nothing.")],
-) -> None:
-    """Raise or cut a line's limit; a cut below what is used or held is refused."""
-    from finance.administration import change_limit
-
-    with _credit_admin() as (driver, database):
-        change_limit(driver, database, line_id, new_limit, request_id,
-                     _settings().credit_line_four_eyes_minor)  # fmt: skip
-        _print_lines(driver, database, [line_id], "limit changed")
-
-
-def _set_frozen(line_id: str, frozen: bool, reason: str) -> None:
-    from finance.administration import set_frozen
-
-    with _credit_admin() as (driver, database):
-        set_frozen(driver, database, line_id, frozen, reason)
-        _print_lines(driver, database, [line_id], "frozen" if frozen else "unfrozen")
-
-
-@line_app.command("freeze")
-def finance_line_freeze(
-    line_id: Annotated[str, typer.Argument(metavar="ID")],
-    reason: Annotated[str, typer.Option(help="Why (kept on the line).")],
-) -> None:
-    """Freeze a line: nothing new may occupy it or any line below it."""
-    _set_frozen(line_id, True, reason)
-
-
-@line_app.command("unfreeze")
-def finance_line_unfreeze(
-    line_id: Annotated[str, typer.Argument(metavar="ID")],
-    reason: Annotated[str, typer.Option(help="Why (kept on the line).")],
-) -> None:
-    """Unfreeze a frozen line."""
-    _set_frozen(line_id, False, reason)
-
-
-@line_app.command("list")
-def finance_line_list(
-    enterprise: Annotated[str | None, typer.Option(help="Lines granted to it.")] = None,
-    core: Annotated[str | None, typer.Option(help="A core's chain: its supply-chain lines "
-                                             "and every line part of them.")] = None,
-) -> None:  # fmt: skip
-    """Credit lines with their limit, use, holds and availability (at most 200)."""
-    from graph.queries.lists import credit_lines
-
-    if enterprise is None and core is None:
-        raise _refuse("name --enterprise or --core")
-    with _credit_admin() as (driver, database):
-        found = credit_lines(
-            driver, database, skip=0, limit=200, enterprise_id=enterprise, core_id=core,
-            kind=None, statuses=None,
-        )  # fmt: skip
-        ids = [r["line"]["id"] for r in found.rows]
-        _print_lines(driver, database, ids, f"{found.total} credit lines")
-
-
-def _settle(deposit: bool, enterprise: str, amount: int, request_id: str, currency: str) -> None:
-    from finance.administration import move
-
-    with _credit_admin() as (driver, database):
-        m = move(
-            driver, database, deposit=deposit, enterprise_id=enterprise, amount=amount,
-            currency=currency, request_id=request_id,
-        )  # fmt: skip
-    what = "deposited to" if deposit else "withdrawn from"
-    Console().print(
-        f"{m.amount_minor:,} {m.currency} {what} {m.account_id} (transfer {m.transfer_id}); "
-        f"balance {m.balance_minor:,}"
-    )
-
-
-@finance_app.command("deposit")
-def finance_deposit(
-    enterprise: Annotated[str, typer.Argument(metavar="ENTERPRISE")],
-    amount: Annotated[int, typer.Argument(metavar="AMOUNT", help="Minor units (fen).")],
-    request_id: Annotated[str, typer.Option(help="Idempotency key: a retry moves nothing.")],
-    currency: Annotated[str, typer.Option()] = "CNY",
-) -> None:
-    """Money received for an enterprise: cash in, its settlement account credited."""
-    _settle(True, enterprise, amount, request_id, currency)
-
-
-@finance_app.command("withdraw")
-def finance_withdraw(
-    enterprise: Annotated[str, typer.Argument(metavar="ENTERPRISE")],
-    amount: Annotated[int, typer.Argument(metavar="AMOUNT", help="Minor units (fen).")],
-    request_id: Annotated[str, typer.Option(help="Idempotency key: a retry moves nothing.")],
-    currency: Annotated[str, typer.Option()] = "CNY",
-) -> None:
-    """Money paid out of an enterprise's settlement account; refused beyond what it holds."""
-    _settle(False, enterprise, amount, request_id, currency)
-
-
+# ---- ownership ------------------------------------------------------------------------------
 @bods_app.command("import")
 def bods_import(path: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) -> None:
     """Import ownership statements (BODS 0.4 JSON array or JSON Lines)."""
     from graph.driver import open_driver
     from ingest.bods import import_file
 
-    settings = _settings()
-    _ensure_neo4j(settings)
+    settings = load_settings()
+    ensure_neo4j(settings)
     with open_driver(settings) as driver:
         summary = import_file(driver, settings.neo4j_database, path)
     console.print(
@@ -1025,8 +581,12 @@ def train(
     epochs: int = 150,
     cases: Annotated[
         Path | None,
-        typer.Option("--cases", exists=True, dir_okay=False,
-                     help="Load this cases file into the graph and train on the graph's cases."),
+        typer.Option(
+            "--cases",
+            exists=True,
+            dir_okay=False,
+            help="Load this cases file into the graph and train on the graph's cases.",
+        ),
     ] = None,
     from_graph: Annotated[
         bool, typer.Option("--from-graph", help="Train on the cases already in the graph.")
@@ -1061,7 +621,7 @@ def train(
     )
     out = Console(width=180, quiet=not report)
     result = train_and_report(
-        _settings().state_dir, config, console=out, progress=lambda msg: console.log(msg)
+        load_settings().state_dir, config, console=out, progress=lambda msg: console.log(msg)
     )
     chosen = ", ".join(f"{task}: {kind}" for task, kind in result.chosen.items())
     console.print(f"registered model {result.version} ({chosen})")
@@ -1073,13 +633,12 @@ def score(
     as_of: Annotated[str | None, typer.Option(help="ISO date; default the latest invoice.")] = None,
 ) -> None:
     """Score every enterprise (fraud, default) and write scores with explanations back."""
-    from datetime import date
 
     from gnn.scoring import score_graph
     from graph.driver import open_driver
 
-    settings = _settings()
-    _ensure_neo4j(settings)
+    settings = load_settings()
+    ensure_neo4j(settings)
     with open_driver(settings) as driver, progress_bars(console) as progress:
         summary = score_graph(
             driver,
@@ -1115,8 +674,8 @@ def demo(
     from ingest.loader import ingest_folder
     from ingest.synthetic import generate as run_generator
 
-    settings = _settings()
-    _ensure_neo4j(settings)
+    settings = load_settings()
+    ensure_neo4j(settings)
     out = settings.state_dir / "demo" / f"chain-{enterprises}-{seed}"
     with progress_bars(console) as progress:
         if not (out / "data" / "manifest.json").exists():
