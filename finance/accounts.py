@@ -227,40 +227,53 @@ def discounted_voucher_account(
     )
 
 
-def voucher_accounts(core_id: str, currency: str) -> list[AccountSpec]:
+def voucher_accounts(
+    core_id: str, currency: str, funder: str = DEFAULT_FUNDER
+) -> list[AccountSpec]:
+    """The memo of a core's outstanding vouchers issued on ``funder``'s lines, in its book."""
     return [
         AccountSpec(
-            _id(AccountCode.VOUCHER_PAYABLE, currency, core_id),
+            _at(_id(AccountCode.VOUCHER_PAYABLE, currency, core_id), funder),
             AccountCode.VOUCHER_PAYABLE,
             currency,
-            f"vouchers payable by {core_id}",
+            f"vouchers payable by {core_id}"
+            + ("" if funder == DEFAULT_FUNDER else f" at {funder}"),
             owner_id=core_id,
+            funder_id=funder,
         ),
     ]
 
 
-def voucher_held_account(holder_id: str, currency: str) -> AccountSpec:
-    """The voucher claims an enterprise holds (memo, in the issuing funder's book): debited
-    when a voucher or a piece reaches it, credited when it leaves (a transfer, a split into
-    pieces, clearing). Its statement shows every hop of every voucher it held."""
+def voucher_held_account(
+    holder_id: str, currency: str, funder: str = DEFAULT_FUNDER
+) -> AccountSpec:
+    """The voucher claims an enterprise holds (memo, in the issuing funder's book: the
+    funder whose line the voucher occupies): debited when a voucher or a piece reaches it,
+    credited when it leaves (a transfer, a split into pieces, clearing). Its statement shows
+    every hop of every voucher of that funder it held."""
     return AccountSpec(
-        _id(AccountCode.VOUCHER_HELD, currency, holder_id),
+        _at(_id(AccountCode.VOUCHER_HELD, currency, holder_id), funder),
         AccountCode.VOUCHER_HELD,
         currency,
-        f"vouchers held by {holder_id}",
+        f"vouchers held by {holder_id}" + ("" if funder == DEFAULT_FUNDER else f" at {funder}"),
         owner_id=holder_id,
+        funder_id=funder,
     )
 
 
-def voucher_held_contra(root_id: str, currency: str) -> AccountSpec:
+def voucher_held_contra(
+    root_id: str, currency: str, funder: str = DEFAULT_FUNDER
+) -> AccountSpec:
     """The contra of the claims on one voucher tree in holders' hands (memo), one per root
-    voucher, so that splits of different trees do not meet at one account."""
+    voucher, so that splits of different trees do not meet at one account; in the issuing
+    funder's book (the id is the root's, unique on the platform)."""
     return AccountSpec(
         _id(AccountCode.VOUCHER_HELD_CONTRA, currency, root_id),
         AccountCode.VOUCHER_HELD_CONTRA,
         currency,
         f"voucher {root_id} in holders' hands",
         owner_id=root_id,
+        funder_id=funder,
     )
 
 

@@ -1,14 +1,16 @@
 """E-credit vouchers (电子债权凭证): issue, split, transfer up the chain, discount, clear.
 
 A core enterprise issues a voucher to a tier-1 supplier against its confirmed payables; the
-face occupies the core's supply-chain line (posted) and a memo of its voucher payables.
+face occupies the core's supply-chain line of one funder (posted) and a memo of its voucher
+payables. That funder's book (`line_funder_id`) is the voucher's: the memos of its hops, the
+core's payment and the holders' at maturity are posted there.
 Holders split a voucher (children sum to the parent) and pass pieces to their own
 suppliers, tier by tier; any holder may discount a piece with a funder (in that funder's
 book: the holder is paid into its settlement account with the funder); at maturity the
-core pays the face of every live piece: to the holder, or to the funder for discounted
-ones (through both funders' cash accounts when the funder is not the core's), and the line
-is freed. Lineage is graph: `SPLIT_FROM`, `HELD_BY` (now) and `HELD`
-(every holding, in order).
+core pays the face of every live piece from its settlement account with the line's funder:
+to the holder's account there, or to the funder for discounted ones (through both funders'
+cash accounts when that is another funder), and the line is freed. Lineage is graph:
+`SPLIT_FROM`, `HELD_BY` (now) and `HELD` (every holding, in order).
 """
 
 from __future__ import annotations
@@ -63,10 +65,16 @@ class Voucher:
     status: str  # live, split, financed, overdue, cleared
     holder_id: str | None
     holders: list[str]  # every holder in order
+    line_funder_id: str = DEFAULT_FUNDER  # whose line it occupies: the book of its postings
 
 
 def _d(x: Any) -> date:
     return x.to_native() if hasattr(x, "to_native") else x  # type: ignore[no-any-return]
+
+
+def _book(v: dict[str, Any]) -> str:
+    """The funder whose line a voucher (or a piece) occupies; older vouchers: the default."""
+    return str(v.get("line_funder_id") or DEFAULT_FUNDER)
 
 
 def _at(day: date) -> datetime:
@@ -91,9 +99,11 @@ def issue(
     invoice_ids: list[str],
     issued_on: date,
     due_on: date,
+    funder_id: str = DEFAULT_FUNDER,
 ) -> Voucher:
     """Issue against confirmed payables of `core_id` to `holder_id`, occupying the core's
-    supply-chain line; re-issuing the same id returns the voucher."""
+    supply-chain line granted by `funder_id`, and posting in that funder's book; re-issuing
+    the same id returns the voucher."""
     if not voucher_id or "." in voucher_id:
         raise FinanceError("a voucher id is not empty and has no dots (pieces are <id>.<n>)")
     if face_minor <= 0 or due_on <= issued_on:
@@ -107,7 +117,7 @@ def issue(
             terms = (v["core_id"], int(v["face_minor"]), v["currency"], _d(v["issued_on"]),
                      _d(v["due_on"]))  # fmt: skip
             same = terms == (core_id, face_minor, currency, issued_on, due_on)
-            if not same or v["root_id"] != voucher_id:
+            if not same or v["root_id"] != voucher_id or _book(v) != funder_id:
                 raise IdempotencyConflict(f"voucher {voucher_id} exists with other terms")
             return
         if not invoice_ids:
@@ -136,16 +146,17 @@ def issue(
             total += int(r["confirmed_minor"])
         if face_minor > total:
             raise NotEligible(f"face {face_minor} exceeds the confirmed payables {total}")
-        line_id = q.line_of(tx, core_id, "supply_chain", currency)
+        line_id = q.line_of(tx, core_id, "supply_chain", currency, funder=funder_id)
         if line_id is None:
-            raise NotEligible(f"{core_id} has no supply-chain credit line in {currency}")
+            of = "" if funder_id == DEFAULT_FUNDER else f" from {funder_id}"
+            raise NotEligible(f"{core_id} has no supply-chain credit line in {currency}{of}")
         ledger.ensure_accounts_tx(
             tx,
             [
-                *voucher_accounts(core_id, currency),
-                lender_account(AccountCode.VOUCHER_OUTSTANDING, currency),
-                voucher_held_account(holder_id, currency),
-                voucher_held_contra(voucher_id, currency),
+                *voucher_accounts(core_id, currency, funder_id),
+                lender_account(AccountCode.VOUCHER_OUTSTANDING, currency, funder_id),
+                voucher_held_account(holder_id, currency, funder_id),
+                voucher_held_contra(voucher_id, currency, funder_id),
             ],
         )
         occ = cl.occupy_tx(
@@ -161,8 +172,8 @@ def issue(
         )
         memo = TransferRequest(
             f"vi:{voucher_id}:memo",
-            lender_account(AccountCode.VOUCHER_OUTSTANDING, currency).id,
-            voucher_accounts(core_id, currency)[0].id,
+            lender_account(AccountCode.VOUCHER_OUTSTANDING, currency, funder_id).id,
+            voucher_accounts(core_id, currency, funder_id)[0].id,
             face_minor,
             currency,
             code="voucher_issue",
@@ -172,8 +183,8 @@ def issue(
         )
         held = TransferRequest(  # the first holder's claim
             f"vi:{voucher_id}:held",
-            voucher_held_account(holder_id, currency).id,
-            voucher_held_contra(voucher_id, currency).id,
+            voucher_held_account(holder_id, currency, funder_id).id,
+            voucher_held_contra(voucher_id, currency, funder_id).id,
             face_minor,
             currency,
             code="voucher_issue",
@@ -196,6 +207,7 @@ def issue(
                 "due_on": due_on,
                 "status": "live",
                 "depth": 0,
+                "line_funder_id": funder_id,
             },
             core_id,
             holder_id,
@@ -204,7 +216,8 @@ def issue(
         )
 
     # Issues on one core's line queue in this process, as drawdowns and approvals do.
-    line_id = q.line_of_read(driver, database, core_id, "supply_chain", currency)
+    line_id = q.line_of_read(driver, database, core_id, "supply_chain", currency,
+                             funder=funder_id)  # fmt: skip
     with cl.line_guard(driver, database, line_id):
         ledger.run_write(driver, database, work)
     return get(driver, database, voucher_id)
@@ -253,6 +266,7 @@ def split(
                     k: v[k]
                     for k in ("root_id", "core_id", "line_id", "currency", "issued_on", "due_on")
                 },
+                "line_funder_id": _book(v),
                 "id": f"{voucher_id}.{i}",
                 "face_minor": a,
                 "status": "live",
@@ -260,9 +274,9 @@ def split(
             }
             for i, a in enumerate(amounts, start=1)
         ]
-        ccy = v["currency"]
-        held = voucher_held_account(holder, ccy)
-        contra = voucher_held_contra(v["root_id"], ccy)
+        ccy, book = v["currency"], _book(v)
+        held = voucher_held_account(holder, ccy, book)
+        contra = voucher_held_contra(v["root_id"], ccy, book)
         ledger.ensure_accounts_tx(tx, [held, contra])
         reqs = [
             TransferRequest(
@@ -315,8 +329,9 @@ def transfer(
             raise NotEligible(
                 f"{to_enterprise_id} does not supply {holder}: vouchers move tier by tier"
             )
-        ccy = v["currency"]
-        new, old = voucher_held_account(to_enterprise_id, ccy), voucher_held_account(holder, ccy)
+        ccy, book = v["currency"], _book(v)
+        new = voucher_held_account(to_enterprise_id, ccy, book)
+        old = voucher_held_account(holder, ccy, book)
         ledger.ensure_accounts_tx(tx, [new, old])
         ledger.require_ok(
             ledger.create_transfers_tx(
@@ -416,9 +431,11 @@ def clear(driver: Driver, database: str, root_id: str, on: date) -> list[Voucher
     account: holders receive the face, the funder of a discounted piece collects it and
     earns the deferred discount; the core's line and voucher memo are released.
 
-    The core's settlement account is in the default funder's book. A piece discounted by
-    another funder is paid in two linked transfers, core -> the default funder's cash and
-    the funder's cash -> its receivable, so that each funder's trial balance balances."""
+    Everything is paid in the book of the funder whose line the voucher occupies: from the
+    core's settlement account with that funder to the holders' accounts with it. A piece
+    discounted by another funder is paid in two linked transfers, core -> the line funder's
+    cash and the discounting funder's cash -> its receivable, so that each funder's trial
+    balance balances."""
     now = datetime.now(UTC)
 
     def work(tx: ManagedTransaction) -> None:
@@ -430,11 +447,11 @@ def clear(driver: Driver, database: str, root_id: str, on: date) -> list[Voucher
         leaves = q.voucher_leaves(tx, root_id)
         if not leaves:
             return
-        ccy, core = root["currency"], root["core_id"]
-        core_settle = settlement_account(core, ccy)
+        ccy, core, book = root["currency"], root["core_id"], _book(root)
+        core_settle = settlement_account(core, ccy, book)
         reqs: list[TransferRequest] = []
-        contra = voucher_held_contra(root_id, ccy)
-        accounts = [core_settle, lender_account(AccountCode.DISCOUNT_INCOME, ccy), contra]
+        contra = voucher_held_contra(root_id, ccy, book)
+        accounts = [core_settle, lender_account(AccountCode.DISCOUNT_INCOME, ccy, book), contra]
         total = 0
         for leaf in leaves:
             v = leaf["voucher"]
@@ -442,7 +459,7 @@ def clear(driver: Driver, database: str, root_id: str, on: date) -> list[Voucher
             total += face
             key = f"vc:{v['id']}"
             if leaf["holder_id"]:  # the holder's claim ends (the memo of who holds what)
-                held = voucher_held_account(leaf["holder_id"], ccy)
+                held = voucher_held_account(leaf["holder_id"], ccy, book)
                 accounts.append(held)
                 reqs.append(
                     TransferRequest(
@@ -453,10 +470,10 @@ def clear(driver: Driver, database: str, root_id: str, on: date) -> list[Voucher
             if v.get("financed_on") is not None:  # discounted (financed, or overdue since)
                 funder = v.get("funder_id") or DEFAULT_FUNDER
                 recv = discounted_voucher_account(v["id"], ccy, funder).id
-                if funder == DEFAULT_FUNDER:
+                if funder == book:
                     legs = [(core_settle.id, recv, "pay")]
                 else:  # from the core's bank to the funder: through both cash accounts
-                    cash_out = lender_account(AccountCode.CASH, ccy)
+                    cash_out = lender_account(AccountCode.CASH, ccy, book)
                     cash_in = lender_account(AccountCode.CASH, ccy, funder)
                     accounts += [cash_out, cash_in,
                                  lender_account(AccountCode.DISCOUNT_INCOME, ccy, funder)]
@@ -490,7 +507,7 @@ def clear(driver: Driver, database: str, root_id: str, on: date) -> list[Voucher
                         )
                     )
             else:
-                holder = settlement_account(leaf["holder_id"], ccy)
+                holder = settlement_account(leaf["holder_id"], ccy, book)
                 ledger.ensure_accounts_tx(tx, [holder])
                 reqs.append(
                     TransferRequest(
@@ -509,8 +526,8 @@ def clear(driver: Driver, database: str, root_id: str, on: date) -> list[Voucher
         reqs.append(
             TransferRequest(
                 f"vc:{root_id}:memo",
-                voucher_accounts(core, ccy)[0].id,
-                lender_account(AccountCode.VOUCHER_OUTSTANDING, ccy).id,
+                voucher_accounts(core, ccy, book)[0].id,
+                lender_account(AccountCode.VOUCHER_OUTSTANDING, ccy, book).id,
                 total,
                 ccy,
                 linked=True,
@@ -595,6 +612,7 @@ def _voucher(row: dict[str, Any]) -> Voucher:
         status=v["status"],
         holder_id=row.get("holder_id"),
         holders=list(row.get("holders") or []),
+        line_funder_id=_book(v),
     )
 
 

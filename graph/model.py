@@ -473,6 +473,7 @@ PROPERTIES: dict[Label, frozenset[str]] = {
             "raised_at", "created_at", "cleared_at", "acknowledged_at", "acknowledged_by",
             "acknowledged_note", "asset_id", "sensor_id", "financing_id", "ltv_at", "ltv_bps",
             "max_ltv_bps", "shortfall_minor", "_new", "voucher_id",
+            "line_funder_id",  # the funder whose line it occupies (`funder_id`: discounted by)
         ),
         Label.RELEASE_ORDER: ("quantity", "valid_from", "valid_to"),
         Label.FOLLOW_UP: (

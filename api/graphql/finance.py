@@ -362,6 +362,9 @@ def _voucher(v: fv.Voucher) -> Voucher:
 
 
 @strawberry.type
+    line_funder_id: strawberry.ID = strawberry.field(
+        description="The funder whose supply-chain line it occupies: its hops, the core's "
+                    "payment and the holders' at maturity are in that funder's book.")  # fmt: skip
 class TierHolders:
     tier: int
     enterprise_ids: list[str]
@@ -371,6 +374,7 @@ class TierHolders:
 class VoucherReach:
     core_id: strawberry.ID
     max_tier: int
+        line_funder_id=strawberry.ID(v.line_funder_id),
     tiers: list[TierHolders]
 
 

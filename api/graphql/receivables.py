@@ -27,7 +27,7 @@ from api.security import Role
 from finance import receivables as fr
 from finance import registry as reg
 from finance import vouchers as fv
-from finance.errors import FinanceError
+from finance.errors import FinanceError, Forbidden
 from finance.products import get_product
 from graph.model import ConfirmationOutcome, InterestKind
 
@@ -136,6 +136,12 @@ class IssueVoucherInput:
     issued_on: date
     due_on: date
     currency: str = "CNY"
+    funder_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The funder whose supply-chain line of the core it occupies and in whose "
+                    "book it is posted; the caller's funder when omitted. A funder's users "
+                    "(and unbound staff, whose book is the default funder's) issue only on "
+                    "their own funder's lines.")  # fmt: skip
 
 
 @strawberry.input
@@ -216,12 +222,19 @@ class ChainFinanceMutation:
         return _receivable(await info.context.call(fr.confirm, req))
 
     @_mutation("Issue an e-credit voucher against the core's confirmed payables to a tier-1 "
-               "supplier, occupying the core's supply-chain line. The same id again answers "
-               "the voucher; with other terms it is refused (CONFLICT).", OPERATORS)  # fmt: skip
+               "supplier, occupying the core's supply-chain line of a funder (funderId; the "
+               "caller's own by default) and posting in that funder's book. The same id "
+               "again answers the voucher; with other terms it is refused (CONFLICT).",
+               OPERATORS)  # fmt: skip
     async def issue_voucher(self, info: Info[Context, None], input: IssueVoucherInput) -> Voucher:
+        user = info.context.user
+        funder = str(input.funder_id) if input.funder_id is not None else user.writes_for
+        if user.book is not None and funder != user.book:
+            raise Forbidden("a funder's users issue vouchers only on their own funder's lines")
         v = await info.context.call(
             fv.issue, str(input.id), str(input.core_id), str(input.holder_id), int(input.face),
             input.currency, [str(i) for i in input.invoice_ids], input.issued_on, input.due_on,
+            funder,
         )  # fmt: skip
         return _voucher(v)
 
