@@ -22,7 +22,7 @@ from neo4j import Driver
 from finance.lifecycle.applications import lender_of
 from finance.matching import collateral_available
 from finance.policy import EnterpriseFacts, product_rule_failures, read_facts, terms
-from finance.products import Product, get_product
+from finance.products import Product, in_force
 from graph.analytics.trade import four_flow_invoices
 from graph.model import DEFAULT_FUNDER
 from graph.queries import decisions as q
@@ -308,7 +308,7 @@ def compute(
     read from the graph now (or as of ``at`` where the records have times). Without a
     collateral value, what the firm could pledge for the product is used (as product
     matching does)."""
-    product = get_product(product_id)
+    product = in_force(driver, database, product_id, at)
     facts = read_facts(driver, database, enterprise_id, currency, today, funder)
     value = (
         collateral_available(product, facts)

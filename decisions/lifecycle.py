@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import Any
 
 from neo4j import Driver, ManagedTransaction
@@ -41,7 +42,7 @@ from decisions.errors import Forbidden, InvalidState, NotFound, RuleSetInvalid
 from decisions.indicators import POINT_IN_TIME_NONE, indicators_from, point_in_time
 from finance.errors import FinanceError
 from finance.policy import EnterpriseFacts, Evaluator, Outcome, Verdict
-from finance.products import Product, get_product
+from finance.products import Product, recorded
 from graph.model import DEFAULT_FUNDER, RuleSetStatus
 from graph.queries import decisions as q
 from graph.values import native
@@ -491,9 +492,12 @@ class Simulation:
 _FACT_FIELDS = {f.name for f in fields(EnterpriseFacts)}
 
 
-def _indicators_of(row: dict[str, Any]) -> dict[str, Any] | None:
+def _indicators_of(
+    row: dict[str, Any], product_of: Callable[[str, str | None], Product]
+) -> dict[str, Any] | None:
     """The indicators a recorded decision read: stored as they were when a rule set decided;
-    rebuilt from the facts, the product and the amounts when the Python policy decided."""
+    rebuilt from the facts, the product version it recorded (``product_of``) and the amounts
+    when the Python policy decided."""
     try:
         inputs = json.loads(row["inputs"] or "null")
     except ValueError:
@@ -506,7 +510,7 @@ def _indicators_of(row: dict[str, Any]) -> dict[str, Any] | None:
     if "requested_minor" not in inputs or "collateral_value_minor" not in inputs:
         return None
     try:
-        product = get_product(str(row["product_id"]))
+        product = product_of(str(row["product_id"]), row.get("product_version"))
         facts = EnterpriseFacts(**{k: v for k, v in inputs.items() if k in _FACT_FIELDS})
     except (FinanceError, TypeError):
         return None
@@ -538,7 +542,7 @@ def simulate(
     hits: Counter[str] = Counter()
     replayed = skipped = changed = 0
     for row in q.automatic_decisions(driver, database, limit, since):
-        ind = _indicators_of(row)
+        ind = _indicators_of(row, partial(recorded, driver, database))
         if ind is None:
             skipped += 1
             continue

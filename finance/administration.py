@@ -34,7 +34,7 @@ from finance.errors import (
     NotFound,
 )
 from finance.ledger import TransferResult, TransferStatus
-from finance.products import get_product
+from finance.products import in_force
 from graph.enterprises import get_enterprises
 from graph.model import DEFAULT_FUNDER, CreditLineStatus
 from graph.queries import finance as qf
@@ -89,8 +89,8 @@ def line_spec(
         raise FinanceError(f"a new line expires after today, not on {expires_on}")
     if line_kind == cl.LineKind.PRODUCT and product_id is None:
         raise FinanceError("a product sub-limit names its product")
-    if product_id is not None:
-        get_product(product_id)  # NOT_FOUND for an unknown product
+    if product_id is not None and not ID_PATTERN.fullmatch(product_id):
+        raise NotFound(f"no product {product_id[:70]!r}")  # checked in force by check_grant
     return cl.LineSpec(
         id=id, enterprise_id=enterprise_id, kind=line_kind, limit_minor=money(limit, "a limit"),
         currency=currency, expires_on=expires_on, parent_id=parent_id, product_id=product_id,
@@ -147,7 +147,10 @@ def one_pair_of_eyes(limit: int, four_eyes_minor: int | None, what: str) -> None
 
 
 def check_grant(driver: Driver, database: str, spec: cl.LineSpec) -> None:
-    """Refuse a grant that contradicts the line already there or its parent."""
+    """Refuse a grant that contradicts the line already there or its parent, or names a
+    product not offered now (shipped or configured: `finance.products.catalogue`)."""
+    if spec.product_id is not None:
+        in_force(driver, database, spec.product_id)  # NOT_FOUND for an unknown product
     rows = ql.credit_lines_by_id(driver, database, [spec.id, *filter(None, [spec.parent_id])])
     _check_tree(spec, rows.get(spec.id), rows.get(spec.parent_id or ""))
 

@@ -15,7 +15,7 @@ from neo4j import Driver, ManagedTransaction
 
 from finance import ledger
 from finance.errors import FinanceError, NotFound
-from finance.products import get_product
+from finance.products.factory import recorded_tx
 from graph.model import FINANCING_OUTSTANDING
 from graph.queries import finance as q
 
@@ -45,7 +45,9 @@ def _ltv(tx: ManagedTransaction, financing_id: str, lock: bool = True) -> LoanTo
         raise NotFound(f"financing {financing_id} does not exist")
     # A loaded financing's limit is its lender's, not known here: its LTV has no maximum.
     product_id = row.get("product_id")
-    max_ltv = get_product(product_id).max_ltv_bps if product_id else None
+    max_ltv = (
+        recorded_tx(tx, product_id, row.get("product_version")).max_ltv_bps if product_id else None
+    )
     value = sum(int(c["value"] or 0) for c in q.collateral_of_financing(tx, financing_id))
     principal = (
         row["outstanding_minor"] if row["status"] in FINANCING_OUTSTANDING else row["amount_minor"]

@@ -9,13 +9,14 @@ first, then by amount (larger first) and rate (lower first).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 
 from neo4j import Driver
 
 from finance.policy import EnterpriseFacts, Evaluator, Verdict, evaluate, read_facts
-from finance.products import Collateral, Product, load_products
+from finance.products import Collateral, Product, catalogue, load_products
 from graph.model import DEFAULT_FUNDER
 from graph.queries import finance as q
 
@@ -34,6 +35,7 @@ class ProductMatch:
     reasons: list[str]
     # What the offer was sized on, to pledge or assign when applying (`with_collateral`).
     collateral_ids: tuple[str, ...] = ()
+    product_version: str = ""  # the version of the product matched (product:<id>@<n>)
 
 
 def collateral_available(product: Product, facts: EnterpriseFacts) -> int:
@@ -49,10 +51,12 @@ def collateral_available(product: Product, facts: EnterpriseFacts) -> int:
 
 
 def match_for_facts(
-    facts: EnterpriseFacts, currency: str = "CNY", evaluator: Evaluator = evaluate
-) -> list[ProductMatch]:
+    facts: EnterpriseFacts, currency: str = "CNY", evaluator: Evaluator = evaluate,
+    products: Mapping[str, Product] | None = None,
+) -> list[ProductMatch]:  # fmt: skip
+    """Every product of ``products`` (the shipped catalogue when not given) on ``facts``."""
     matches: list[ProductMatch] = []
-    for product in load_products().values():
+    for product in (load_products() if products is None else products).values():
         failed = product.failed_rules(facts.as_dict())
         if failed:
             matches.append(
@@ -67,6 +71,7 @@ def match_for_facts(
                     product.tenor_days,
                     currency,
                     [f"{facts.name} {r.reason}" for r in failed],
+                    product_version=product.version,
                 )
             )
             continue
@@ -85,6 +90,7 @@ def match_for_facts(
                 outcome.tenor_days,
                 currency,
                 outcome.reasons,
+                product_version=product.version,
             )
         )
     order = {Verdict.APPROVE.value: 0, Verdict.REFER.value: 1, Verdict.DECLINE.value: 2}
@@ -104,19 +110,21 @@ def match_products(
 ) -> list[ProductMatch]:
     """Eligible products for an enterprise, best first, with indicative terms and reasons
     (with `include_ineligible`, the others follow with the rules they fail); the lines
-    weighed are ``funder``'s."""
+    weighed are ``funder``'s; each product at its version in force now."""
     facts = read_facts(driver, database, enterprise_id, currency, today, funder)
-    matches = match_for_facts(facts, currency, evaluator)
+    products = catalogue(driver, database)
+    matches = match_for_facts(facts, currency, evaluator, products)
     chosen = matches if include_ineligible else [m for m in matches if m.eligible]
-    return with_collateral(chosen, q.pledgeable(driver, database, enterprise_id))
+    return with_collateral(chosen, q.pledgeable(driver, database, enterprise_id), products)
 
 
 def with_collateral(
-    matches: list[ProductMatch], pledgeable: dict[str, list[str]]
-) -> list[ProductMatch]:
+    matches: list[ProductMatch], pledgeable: dict[str, list[str]],
+    products: Mapping[str, Product] | None = None,
+) -> list[ProductMatch]:  # fmt: skip
     """Each eligible match with the ids of the enterprise's collateral of its product's
     kind (what `collateral_available` summed), so that an application can name them."""
-    products = load_products()
+    products = load_products() if products is None else products
     return [
         replace(m, collateral_ids=tuple(pledgeable.get(products[m.product_id].collateral, ())))
         if m.eligible else m

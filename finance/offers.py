@@ -33,7 +33,7 @@ from finance.lifecycle.states import (
     get_application,
 )
 from finance.policy import POLICY_VERSION, read_facts
-from finance.products import get_product
+from finance.products import in_force, recorded
 from graph.funders import get_funder
 from graph.model import DEFAULT_FUNDER
 from graph.queries import finance as q
@@ -78,7 +78,7 @@ def offer(driver: Driver, database: str, req: OfferRequest) -> list[Application]
         raise FinanceError("the amount asked must be positive")
     if "@" in req.id:
         raise FinanceError("a request id must not contain '@'")
-    get_product(req.product_id)
+    in_force(driver, database, req.product_id)  # NOT_FOUND for a product not offered
     for f in funders:
         if f != DEFAULT_FUNDER and get_funder(driver, database, f) is None:
             raise NotFound(f"funder {f} does not exist")
@@ -119,7 +119,9 @@ def decide_offer(
     row0 = q.get_application(driver, database, application_id) or {}
     if not row0.get("offer_of"):
         raise InvalidState(f"application {application_id} is not an offer to several funders")
-    product = get_product(app0.product_id)
+    # The version in force when the funder decides; recorded on its offer, which the
+    # financing takes on acceptance.
+    product = in_force(driver, database, app0.product_id)
     amount = amount_minor if amount_minor is not None else app0.amount_minor
     rate = rate_bps if rate_bps is not None else product.pricing.base_rate_bps
     if approve and not 0 < amount <= app0.amount_minor:
@@ -151,7 +153,8 @@ def decide_offer(
                                  ref=application_id, on=today, now=now)  # fmt: skip
             cl.raise_for(ledger.create_transfers_tx(tx, holds, now), line_id, amount)
             props.update(decided_amount_minor=amount, rate_bps=rate, line_id=line_id,
-                         policy_version=POLICY_VERSION)  # fmt: skip
+                         policy_version=POLICY_VERSION,
+                         product_version=product.version)  # fmt: skip
         q.update_application(tx, application_id, props)
         q.create_decision(tx, application_id, {
             "id": f"D-{application_id}-offer", "kind": "offer", "actor": checker,
@@ -182,7 +185,7 @@ def accept_offer(
     request = row0.get("offer_of")
     if not request or (enterprise_id is not None and app0.enterprise_id != enterprise_id):
         raise NotFound(f"offer {application_id} does not exist")
-    product = get_product(app0.product_id)
+    product = recorded(driver, database, app0.product_id, app0.product_version)
     now = _now()
     today = today or now.date()
     facts = read_facts(driver, database, app0.enterprise_id, app0.currency, today,

@@ -45,6 +45,8 @@ class Label(StrEnum):
     DISPOSITION = "Disposition"  # one analyst's judgement on a case; never changed once written
     # decisions: a version of a rule set (JSON Decision Model), drafted, published, retired
     RULE_SET = "RuleSet"
+    # the product factory: a version of a product definition, drafted, published, retired
+    PRODUCT_VERSION = "ProductVersion"
     # documents: a licence or invoice read by OCR and checked against the graph
     DOCUMENT = "Document"
     # several funders: a bank, factoring company or finance company with its own book
@@ -349,6 +351,16 @@ class RuleSetStatus(StrEnum):
     RETIRED = "retired"
 
 
+class ProductVersionStatus(StrEnum):
+    """A product version's life cycle (the product factory, docs/finance.md#the-product-
+    factory): drafted, published by another person with an effective time, retired. Content
+    never changes once drafted."""
+
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    RETIRED = "retired"
+
+
 class DocumentOutcome(StrEnum):
     """What checking a document against the graph found (docs/documents.md)."""
 
@@ -444,6 +456,7 @@ PROPERTIES: dict[Label, frozenset[str]] = {
             "decided_amount_minor", "rate_bps", "policy_version", "decided_at", "checker",
             "reviewed_at", "review_note", "conditions", "_new", "funder_id", "offer_of",
             "line_id", "accepted_by", "accepted_at", "lapsed_at",
+            "product_version",  # the product version that decided it (product:<id>@<n>)
         ),
         Label.FINANCING: (
             *_LOADED, *_LOCK, "status", "origin", "lender", "product_kind", "product_id",
@@ -454,6 +467,7 @@ PROPERTIES: dict[Label, frozenset[str]] = {
             "period_principal", "period_start", "contract_no", "signed_on", "cancel_reason",
             "written_off_by", "written_off_minor", "written_off_on", "tenor_days", "conditions",
             "ltv_bps", "ltv_at", "closed_on", "funder_id",
+            "product_version",  # the product version that priced it; servicing reads it
         ),
         Label.VOUCHER: (
             *_LOCK, "root_id", "core_id", "face_minor", "currency", "issued_on", "due_on",
@@ -513,6 +527,11 @@ PROPERTIES: dict[Label, frozenset[str]] = {
             "retired_at", "retire_note",
             "challenger_share", "challenger_by", "challenger_at", "challenger_stopped_by",
             "challenger_stopped_at",
+        ),
+        Label.PRODUCT_VERSION: (
+            *_LOCK, "product_id", "version", "status", "content", "content_hash", "note",
+            "author", "created_at", "publisher", "published_at", "effective_at", "retired_by",
+            "retired_at", "retire_note",
         ),
         Label.DOCUMENT: (
             "kind", "file_hash", "media_type", "size_bytes", "pages", "fields", "for_review",

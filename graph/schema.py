@@ -57,6 +57,7 @@ def schema_statements() -> list[str]:
         _index(Label.ALERT, "created_at"),
         _index(Label.AUDIT_EVENT, "at"),  # api: the admin reads the audit log by time
         _index(Label.DOCUMENT, "invoice_key"),  # documents: an invoice number seen before
+        _index(Label.PRODUCT_VERSION, "product_id"),  # the product factory: a product's versions
         _rel_index(Rel.GUARANTEES, "id"),
         # Full-text search over names, English names and USCCs for `searchEnterprises`.
         "CREATE FULLTEXT INDEX enterprise_names IF NOT EXISTS "

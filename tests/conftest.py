@@ -16,6 +16,7 @@ import pytest
 from neo4j import Driver
 
 from chainlens.settings import Settings
+from finance.products import factory as product_versions
 from graph.driver import create_driver, wait_until_answers
 from graph.maintenance import clear_database
 from graph.schema import apply_schema
@@ -53,4 +54,5 @@ def driver(neo4j_settings: Settings, database: str) -> Iterator[Driver]:
 @pytest.fixture
 def db(driver: Driver, database: str) -> Driver:
     clear_database(driver, database)
+    product_versions.clear_cache()  # the product versions it read are gone with the graph
     return driver

@@ -33,7 +33,7 @@ from finance import matching as fm
 from finance import postloan as pl
 from finance import vouchers as fv
 from finance.errors import FinanceError, Forbidden
-from finance.products import load_products
+from finance.products import Product, catalogue
 
 MATCHERS = (Role.SERVICE, Role.RELATIONSHIP_MANAGER, Role.CREDIT_OFFICER, Role.ANALYST)
 CREDIT = (Role.CREDIT_OFFICER,)
@@ -62,6 +62,9 @@ class FinanceProduct:
     tenor_days: int
     day_count: str
     base_rate_bps: int
+    version: str = strawberry.field(
+        description="The version in force (product:<id>@<n>, or @shipped for the "
+        "definition shipped with ChainLens): productVersions lists them.")
 
 
 @strawberry.type(description="A product an enterprise fits, with indicative terms and why.")
@@ -80,6 +83,8 @@ class ProductMatch:
         description="What the offer was sized on (open receivables, orders, warehouse "
         "receipts, assets or vouchers, by the product's collateral): name them in "
         "submitApplication's collateralIds. Empty for an ineligible product.")
+    product_version: str = strawberry.field(
+        description="The version of the product in force, whose terms these are.")
 
 
 @strawberry.type
@@ -167,6 +172,9 @@ class Application:
     created_at: datetime | None
     funder_id: strawberry.ID = strawberry.field(
         description="The funder whose book it is in (`default`: the platform's first).")
+    product_version: str | None = strawberry.field(
+        default=None, description="The product version in force when it was decided "
+        "(product:<id>@<n>, or @shipped): its review and financing keep these terms.")
 
     @strawberry.field(description="Every decision on this application, oldest first.")
     async def decisions(self, info: Info[Context, None]) -> list[Decision]:
@@ -184,6 +192,7 @@ def _app(a: lc.Application) -> Application:
         reasons=a.reasons, decided_amount=BigInt(a.decided_amount_minor), rate_bps=a.rate_bps,
         policy_version=a.policy_version, checker=a.checker, conditions=a.conditions,
         created_at=a.created_at, funder_id=strawberry.ID(a.funder_id),
+        product_version=a.product_version,
     )  # fmt: skip
 
 
@@ -220,6 +229,9 @@ class Financing:
     ledger_accounts: list[strawberry.ID] = strawberry.field(
         description="Its principal and interest receivable accounts (accountStatement "
         "reads their postings); none for a financing loaded from a lender's book.")
+    product_version: str | None = strawberry.field(
+        default=None, description="The product version that priced it; its servicing "
+        "(fees, accrual) keeps that version whatever is published later.")
 
     @strawberry.field(description="Collections contacts and inspections, oldest first.")
     async def follow_ups(self, info: Info[Context, None]) -> list[FollowUp]:
@@ -283,6 +295,7 @@ def _fin(f: lc.Financing) -> Financing:
         days_past_due=f.dpd, risk_class=f.risk_class.value, provision=BigInt(f.provision_minor),
         tenor_days=f.tenor_days, conditions=f.conditions, funder_id=strawberry.ID(f.funder_id),
         ledger_accounts=[strawberry.ID(a) for a in lc.ledger_accounts(f)],
+        product_version=f.product_version,
     )  # fmt: skip
 
 
@@ -407,16 +420,18 @@ class ApplicationInput:
 
 @strawberry.type
 class FinanceQuery:
-    @_field("The product catalogue.", READERS)
-    def finance_products(self) -> list[FinanceProduct]:
+    @_field("The product catalogue: every product at its version in force now.", READERS)
+    async def finance_products(self, info: Info[Context, None]) -> list[FinanceProduct]:
+        products = cast(dict[str, Product], await info.context.call(catalogue))
         return [
             FinanceProduct(
                 id=strawberry.ID(p.id), name=p.name, kind=p.kind.value,
                 description=p.description, recourse=p.recourse, collateral=p.collateral.value,
                 advance_rate_bps=p.advance_rate_bps, tenor_days=p.tenor_days,
                 day_count=p.day_count.value, base_rate_bps=p.pricing.base_rate_bps,
+                version=p.version,
             )
-            for p in load_products().values()
+            for p in products.values()
         ]
 
     @_field("Products an enterprise is eligible for, best first, with terms and reasons.",
@@ -438,6 +453,7 @@ class FinanceQuery:
                 amount=BigInt(m.amount_minor), rate_bps=m.rate_bps, tenor_days=m.tenor_days,
                 currency=m.currency, reasons=m.reasons,
                 collateral_ids=[strawberry.ID(c) for c in m.collateral_ids],
+                product_version=m.product_version,
             )
             for m in found
         ]

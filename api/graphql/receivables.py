@@ -28,7 +28,7 @@ from finance import receivables as fr
 from finance import registry as reg
 from finance import vouchers as fv
 from finance.errors import FinanceError, Forbidden
-from finance.products import get_product
+from finance.products import Product, in_force
 from graph.model import ConfirmationOutcome, InterestKind
 
 OPERATORS = (Role.CREDIT_OFFICER, Role.SERVICE)
@@ -247,7 +247,8 @@ class ChainFinanceMutation:
         self, info: Info[Context, None], id: strawberry.ID, on: date, request_id: strawberry.ID,
         rate_bps: int | None = None,
     ) -> Discount:  # fmt: skip
-        product = get_product(DISCOUNT_PRODUCT)
+        # The discounting product in force prices it (its rate and day count).
+        product = cast(Product, await info.context.call(in_force, DISCOUNT_PRODUCT))
         rate = product.pricing.base_rate_bps if rate_bps is None else rate_bps
         if not 0 < rate <= 10_000:
             raise FinanceError("rateBps must be between 1 and 10000")

@@ -27,6 +27,7 @@ from api.graphql.extensions import DomainErrors
 from api.graphql.finance import FinanceMutation, FinanceQuery
 from api.graphql.lists import ListsQuery
 from api.graphql.offers import OffersMutation
+from api.graphql.products import ProductsMutation, ProductsQuery
 from api.graphql.receivables import ChainFinanceMutation, ChainFinanceQuery
 from api.graphql.reports import ReportsQuery
 from api.graphql.resolution import ResolutionMutation, ResolutionQuery
@@ -59,6 +60,7 @@ QUERY_TYPES: tuple[type, ...] = (
     TrainingQuery,
     ContractsQuery,
     WatchListQuery,
+    ProductsQuery,
 )
 MUTATION_TYPES: tuple[type, ...] = (
     FinanceMutation,
@@ -73,6 +75,7 @@ MUTATION_TYPES: tuple[type, ...] = (
     TrainingMutation,
     ContractsMutation,
     WatchListMutation,
+    ProductsMutation,
 )
 SUBSCRIPTION_TYPES: tuple[type, ...] = (SensorsSubscription, TrainingSubscription)
 

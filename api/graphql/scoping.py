@@ -172,6 +172,14 @@ SCOPES: Mapping[str, Scoping] = {
     "Query.watchList": DEFAULT_BOOK,
     "Mutation.watchEnterprise": DEFAULT_BOOK,
     "Mutation.unwatchEnterprise": DEFAULT_BOOK,
+    # the product factory (docs/finance.md#the-product-factory): the catalogue is shared, so
+    # every funder reads its versions; editing it is the platform's (the default book's
+    # credit officers), as rule sets are
+    "Query.productVersions": SHARED,
+    "Query.productVersion": SHARED,
+    "Mutation.draftProduct": DEFAULT_BOOK,
+    "Mutation.publishProduct": DEFAULT_BOOK,
+    "Mutation.retireProduct": DEFAULT_BOOK,
 }
 
 ROOTS = frozenset({"Query", "Mutation", "Subscription"})

@@ -47,7 +47,7 @@ from finance.policy import (
     evaluate,
     read_facts,
 )
-from finance.products import Collateral, Product, ProductKind, get_product
+from finance.products import Collateral, Product, ProductKind, in_force, recorded
 from graph.model import (
     DEFAULT_FUNDER,
     INVOICE_OPEN,
@@ -203,6 +203,7 @@ def _approve_tx(
             "penalty_pct": product.penalty_rate_multiplier_pct,
             "tenor_days": tenor_days or product.tenor_days,
             "conditions": list(conditions),
+            "product_version": product.version,  # servicing reads this version, not a newer
         },
         app["enterprise_id"],
         app["id"],
@@ -235,7 +236,7 @@ def submit_application(
         raise Forbidden(f"role {req.maker_role} cannot submit applications")
     if req.amount_minor <= 0:
         raise FinanceError("the amount asked must be positive")
-    product = get_product(req.product_id)
+    product = in_force(driver, database, req.product_id)  # recorded on the application
     now = _now()
     today = today or now.date()
     terms = {
@@ -327,6 +328,7 @@ def _decide_tx(
         "rate_bps": outcome.rate_bps,
         "policy_version": outcome.policy_version,
         "decided_at": now,
+        "product_version": product.version,
     }
     if status == AppStatus.APPROVED:
         props["financing_id"] = _approve_tx(
@@ -390,7 +392,8 @@ def review_application(
     now = _now()
     today = today or now.date()
     app0 = get_application(driver, database, application_id)
-    product = get_product(app0.product_id)
+    # The version that decided it at submission: a version published since does not apply.
+    product = recorded(driver, database, app0.product_id, app0.product_version)
     facts = read_facts(driver, database, app0.enterprise_id, app0.currency, today, app0.funder_id)
 
     def work(tx: ManagedTransaction) -> None:

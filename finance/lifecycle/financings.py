@@ -34,7 +34,7 @@ from finance.lifecycle.states import (
     get_financing,
     require_serviced,
 )
-from finance.products import get_product
+from finance.products import recorded
 from graph.queries import finance as q
 
 
@@ -99,7 +99,7 @@ def disburse(driver: Driver, database: str, financing_id: str, on: date) -> Fina
     now = _now()
 
     def fn(tx: ManagedTransaction, row: dict[str, Any]) -> dict[str, Any]:
-        product = get_product(row["product_id"])
+        product = recorded(driver, database, row["product_id"], row.get("product_version"))
         ccy, amount, borrower = row["currency"], row["amount_minor"], row["borrower_id"]
         code = _receivable_code(product)
         book = book_of(row)  # the funder's: its accounts, the borrower's account with it

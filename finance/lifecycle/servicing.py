@@ -44,7 +44,7 @@ from finance.lifecycle.states import (
     _receivable_code,
     classify,
 )
-from finance.products import get_product
+from finance.products import recorded
 from graph.model import (
     RiskClass,
 )
@@ -80,7 +80,7 @@ def repay(
         if done:  # a retry of a repayment already applied
             paid.update(interest=0, principal=0, fee=0)
             return {}
-        product = get_product(row["product_id"])
+        product = recorded(driver, database, row["product_id"], row.get("product_version"))
         ccy = row["currency"]
         interest, penalty, props = _accrual(row, on)
         reqs = _accrual_requests(financing_id, row, interest, penalty, on)
@@ -228,7 +228,7 @@ def write_off(
             raise InvalidState(
                 f"financing {financing_id} is {cls.value}; only doubtful or loss can be written off"
             )
-        product = get_product(row["product_id"])
+        product = recorded(driver, database, row["product_id"], row.get("product_version"))
         ccy = row["currency"]
         out, due = int(row["outstanding_minor"]), int(row["interest_due_minor"])
         prov = lender_account(AccountCode.PROVISION, ccy, book_of(row)).id

@@ -20,7 +20,7 @@ from finance.errors import (
     InvalidState,
     NotFound,
 )
-from finance.products import Product, ProductKind, get_product
+from finance.products import Product, ProductKind, load_products
 from graph.model import (
     DEFAULT_FUNDER,
     ApplicationStatus,
@@ -158,6 +158,7 @@ class Application:
     conditions: list[str] = field(default_factory=list)
     created_at: datetime | None = None
     funder_id: str = DEFAULT_FUNDER
+    product_version: str | None = None  # the product version that decided it; None: shipped
 
 
 @dataclass(frozen=True)
@@ -189,6 +190,7 @@ class Financing:
     tenor_days: int | None = None
     conditions: list[str] = field(default_factory=list)
     funder_id: str = DEFAULT_FUNDER
+    product_version: str | None = None  # the product version that priced it; None: shipped
 
 
 def _now() -> datetime:
@@ -224,6 +226,7 @@ def _app(row: dict[str, Any]) -> Application:
         conditions=list(row.get("conditions") or []),
         created_at=_dt(row.get("created_at")),
         funder_id=row.get("funder_id") or DEFAULT_FUNDER,
+        product_version=row.get("product_version"),
     )
 
 
@@ -233,8 +236,7 @@ def _fin(row: dict[str, Any]) -> Financing:
         id=row["id"],
         origin=FinancingOrigin(row.get("origin") or FinancingOrigin.ORIGINATED),
         lender=row.get("lender") or OWN_LENDER,
-        product_kind=row.get("product_kind")
-        or (get_product(product_id).kind.value if product_id else None),
+        product_kind=row.get("product_kind") or _shipped_kind(product_id),
         application_id=row.get("application_id"),
         borrower_id=row["borrower_id"],
         product_id=product_id,
@@ -255,7 +257,15 @@ def _fin(row: dict[str, Any]) -> Financing:
         tenor_days=row.get("tenor_days"),
         conditions=list(row.get("conditions") or []),
         funder_id=row.get("funder_id") or DEFAULT_FUNDER,
+        product_version=row.get("product_version"),
     )
+
+
+def _shipped_kind(product_id: str | None) -> str | None:
+    """The kind of a shipped product, for a financing that did not record its own (every
+    financing written since products were versioned records it)."""
+    shipped = load_products().get(product_id or "")
+    return None if shipped is None else shipped.kind.value
 
 
 def get_application(driver: Driver, database: str, application_id: str) -> Application:
@@ -277,21 +287,23 @@ def decisions(driver: Driver, database: str, application_id: str) -> list[dict[s
     return q.decisions_of(driver, database, application_id)
 
 
-def _receivable_code(product: Product) -> AccountCode:
-    factoring = {
-        ProductKind.FACTORING,
-        ProductKind.REVERSE_FACTORING,
-        ProductKind.VOUCHER_DISCOUNTING,
-    }
-    return AccountCode.FACTORING if product.kind in factoring else AccountCode.LOANS
+_FACTORING_KINDS = frozenset(
+    {ProductKind.FACTORING, ProductKind.REVERSE_FACTORING, ProductKind.VOUCHER_DISCOUNTING}
+)
+
+
+def _receivable_code(product: Product | str) -> AccountCode:
+    """Factoring or loans, by a product or a product kind."""
+    kind = product.kind if isinstance(product, Product) else product
+    return AccountCode.FACTORING if kind in _FACTORING_KINDS else AccountCode.LOANS
 
 
 def ledger_accounts(fin: Financing) -> list[str]:
     """The ledger accounts of an originated financing: its principal receivable (loans or
     factoring, by product) and its interest receivable; none for one loaded from a book."""
-    if fin.origin == FinancingOrigin.LOADED or not fin.product_id:
+    if fin.origin == FinancingOrigin.LOADED or not fin.product_id or not fin.product_kind:
         return []
-    code = _receivable_code(get_product(fin.product_id))
+    code = _receivable_code(fin.product_kind)
     return [principal_id(fin.id, fin.currency, code), interest_id(fin.id, fin.currency)]
 
 

@@ -1,9 +1,13 @@
-"""The product factory: products are declarative YAML definitions in this folder.
+"""The product factory: products are declarative definitions, shipped as YAML in this folder
+and versioned as data in the graph (`finance.products.factory`).
 
 `load_products()` reads and validates every `*.yaml` here (the explicit registry is the
-folder: one file per product). Eligibility rules compare a named fact about the enterprise
-(see `finance.policy.EnterpriseFacts`) with a value and carry the sentence a credit officer
-reads when the rule fails.
+folder: one file per product): the shipped definitions, the first version of each product
+(``product:<id>@shipped``). `get_product()` reads that shipped catalogue only, for pure code
+with no driver; whatever decides, prices or services with a driver reads the version in force
+(`in_force`, `catalogue`) or the version a record names (`recorded`). Eligibility rules compare
+a named fact about the enterprise (see `finance.policy.EnterpriseFacts`) with a value and
+carry the sentence a credit officer reads when the rule fails.
 """
 
 from __future__ import annotations
@@ -20,6 +24,12 @@ from finance.daycount import DayCount
 from finance.errors import FinanceError, NotFound
 
 HERE = Path(__file__).resolve().parent
+SHIPPED = "shipped"  # the version of a definition shipped in this folder
+
+
+def shipped_label(product_id: str) -> str:
+    """The version label of a product's shipped definition."""
+    return f"product:{product_id}@{SHIPPED}"
 
 
 class ProductKind(StrEnum):
@@ -115,6 +125,9 @@ class Product(BaseModel):
     penalty_rate_multiplier_pct: int = 150
     max_amount_minor: int
     eligibility: list[Rule] = []
+    # Which version this is (product:<id>@<n>, or @shipped): set by the loaders, never part
+    # of a definition's content.
+    version: str = Field(default="", exclude=True)
 
     def failed_rules(self, facts: dict[str, Any]) -> list[Rule]:
         return [r for r in self.eligibility if not r.holds(facts)]
@@ -122,7 +135,8 @@ class Product(BaseModel):
 
 def load_product_file(path: Path) -> Product:
     try:
-        return Product.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        product = Product.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        return product.model_copy(update={"version": shipped_label(product.id)})
     except (ValidationError, yaml.YAMLError) as e:
         raise FinanceError(f"product definition {path.name} is invalid: {e}") from e
 
@@ -138,7 +152,19 @@ def load_products(folder: Path = HERE) -> dict[str, Product]:
 
 
 def get_product(product_id: str) -> Product:
+    """A shipped definition, for code with no driver: a published version is not seen here
+    (see `in_force`)."""
     try:
         return load_products()[product_id]
     except KeyError as e:
         raise NotFound(f"no product {product_id!r}") from e
+
+
+# The versions as data; imported last, as they build on the definitions above.
+from finance.products.factory import catalogue, in_force, recorded  # noqa: E402
+
+__all__ = [
+    "SHIPPED", "Collateral", "Fees", "Pricing", "Product", "ProductKind", "Rule", "catalogue",
+    "get_product", "in_force", "load_product_file", "load_products", "recorded",
+    "shipped_label",
+]  # fmt: skip

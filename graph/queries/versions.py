@@ -102,6 +102,10 @@ RETURN r {{.*}} AS {self.alias} ORDER BY r.{self.key}, r.effective_at, r.version
         )
         return dict(records[0][self.alias]) if records else None
 
+    def get_tx(self, tx: ManagedTransaction, id: str) -> Row | None:
+        rec = tx.run(self.get_query, id=id).single()
+        return None if rec is None else dict(rec[self.alias])
+
     def lock(self, tx: ManagedTransaction, id: str) -> Row | None:
         rec = tx.run(self.lock_query, id=id).single()
         return None if rec is None else dict(rec[self.alias])
