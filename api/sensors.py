@@ -32,7 +32,7 @@ from sensors.intake import Intake, IntakeConfig, accept_batch
 from sensors.model import AlertRecord, BatchResult
 from sensors.registry import load_registry
 from sensors.service import watch_alerts
-from sensors.sink import GraphSink
+from sensors.sink import GraphSink, bind_alert_hook
 from sensors.valuation import bind_hook
 
 log = get_logger(__name__)
@@ -101,7 +101,8 @@ class SensorsRuntime:
     def _open(self) -> Intake:
         database = self.settings.neo4j_database
         registry = load_registry(self.driver, database)
-        from finance.collateral import on_valuation  # the API may import every domain
+        from decisions.postloan import on_collateral_event  # the API may import every domain
+        from finance.collateral import on_valuation
 
         engine = CollateralEngine(
             registry,
@@ -110,7 +111,10 @@ class SensorsRuntime:
             only_fed_assets=True,
         )
         config = IntakeConfig.from_settings(self.settings, writer=f"http-{os.getpid()}")
-        intake = Intake(registry, config, engine=engine, sink=GraphSink(self.driver, database))
+        sink = GraphSink(
+            self.driver, database, [bind_alert_hook(on_collateral_event, self.driver, database)]
+        )
+        intake = Intake(registry, config, engine=engine, sink=sink)
         intake.open()
         self._loaded_at = time.monotonic()
         log.info("sensors.http_intake.opened", writer=config.writer, sensors=len(registry.sensors))

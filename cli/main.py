@@ -499,9 +499,12 @@ def sensors_intake(
     idle_exit_s: Annotated[float | None, typer.Option(help="Exit after this long idle.")] = None,
 ) -> None:
     """Run the MQTT intake in the foreground (Ctrl-C stops it): store, acknowledge, derive,
-    alert, and value collateral, with finance's margin calls on falling values."""
+    alert, and value collateral, with finance's margin calls on falling values and the
+    post-loan rules on the financings a new alert touches."""
+    from decisions.postloan import on_collateral_event
     from finance.collateral import on_valuation
     from sensors.intake import run_mqtt_intake
+    from sensors.sink import bind_alert_hook
     from sensors.valuation import bind_hook
 
     settings = load_settings()
@@ -513,6 +516,9 @@ def sensors_intake(
         wall_clock=wall_clock,
         idle_exit_s=idle_exit_s,
         hooks=lambda driver, database: [bind_hook(on_valuation, driver, database)],
+        alert_hooks=lambda driver, database: [
+            bind_alert_hook(on_collateral_event, driver, database)
+        ],
     )
     console.print(f"acknowledged {acked:,} readings, stored {accepted:,} new")
 

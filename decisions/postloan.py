@@ -19,6 +19,7 @@ portfolio and lists the alerts it would raise, writing nothing.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -27,6 +28,7 @@ from neo4j import Driver
 
 from decisions import lifecycle, monitoring
 from decisions.engine import CompiledRuleSet, compile_rule_set
+from decisions.errors import DecisionsError
 from finance.policy import EnterpriseFacts, read_facts
 from graph.queries import decisions as q
 from graph.queries import postloan as pq
@@ -44,9 +46,12 @@ class EarlyWarnings:
     raised: int  # new alerts
 
 
-def indicators(driver: Driver, database: str, as_of: date) -> list[dict[str, Any]]:
-    """The post-loan indicators of every originated financing with money out, now."""
-    rows = q.postloan_financings(driver, database)
+def indicators(
+    driver: Driver, database: str, as_of: date, financing_ids: list[str] | None = None
+) -> list[dict[str, Any]]:
+    """The post-loan indicators of every originated financing with money out (of those among
+    ``financing_ids``, when given), now."""
+    rows = q.postloan_financings(driver, database, financing_ids)
     facts: dict[str, EnterpriseFacts] = {
         b: read_facts(driver, database, b, today=as_of)
         for b in sorted({str(r["borrower_id"]) for r in rows})
@@ -87,15 +92,17 @@ def indicators(driver: Driver, database: str, as_of: date) -> list[dict[str, Any
 
 
 def early_warnings(
-    driver: Driver, database: str, as_of: date, rule_set: CompiledRuleSet | None = None
-) -> EarlyWarnings:
+    driver: Driver, database: str, as_of: date, rule_set: CompiledRuleSet | None = None,
+    financing_ids: list[str] | None = None,
+) -> EarlyWarnings:  # fmt: skip
     """Evaluate the post-loan rule set in force (or ``rule_set``) on every financing with
-    money out and raise an alert for each ``alert`` row that fires."""
+    money out (those among ``financing_ids``, when given) and raise an alert for each
+    ``alert`` row that fires."""
     rs = rule_set or lifecycle.in_force(driver, database, POSTLOAN)
     now = datetime.now(UTC)
     alerts: list[dict[str, Any]] = []
     counted: dict[str, int] = {}
-    values = indicators(driver, database, as_of)
+    values = indicators(driver, database, as_of, financing_ids)
     for ind in values:
         hits = rs.fire(ind)
         monitoring.record_hits(rs.label, hits)
@@ -128,9 +135,25 @@ def end_of_day_rules(driver: Driver, database: str, as_of: date) -> int:
     return early_warnings(driver, database, as_of).raised
 
 
+def on_collateral_event(
+    driver: Driver, database: str, collateral_ids: Sequence[str], as_of: date | None = None
+) -> EarlyWarnings:
+    """An event about collateral as it arrives — a sensor alert on an asset, a registration
+    in the registry of security interests — runs the post-loan rule set in force at once on
+    the financings it touches (those the collateral secures, and those of the enterprise
+    that owns it), instead of waiting for the end of the day. Alerts are keyed as at the end
+    of the day, so the end of the day raises none of them twice."""
+    ids = q.financings_of_collateral(driver, database, sorted(set(collateral_ids)))
+    day = as_of or datetime.now(UTC).date()
+    if not ids:
+        return EarlyWarnings(lifecycle.in_force(driver, database, POSTLOAN).label, 0, {}, 0)
+    return early_warnings(driver, database, day, financing_ids=ids)
+
+
 @dataclass(frozen=True)
 class PortfolioSimulation:
     rule_set: str
+    as_of: date
     financings: int  # evaluated
     alerts: list[tuple[str, str, str]]  # (financing, rule, reason) the rule set would raise
     hits: dict[str, int]  # rule -> financings it fires on
@@ -141,7 +164,29 @@ def simulate(
 ) -> PortfolioSimulation:
     """Run a post-loan rule set (not yet published) over the current portfolio and report
     the alerts it would raise; nothing is written, nothing counted."""
-    rs = compile_rule_set(content, POSTLOAN, "unsaved")
+    return _simulate(driver, database, compile_rule_set(content, POSTLOAN, "unsaved"), as_of)
+
+
+def simulate_version(
+    driver: Driver, database: str, id: str | None, content: str | None,
+    as_of: date | None = None,
+) -> PortfolioSimulation:  # fmt: skip
+    """`simulate` for a stored post-loan version (``id``) or unsaved ``content``."""
+    if (id is None) == (content is None):
+        raise DecisionsError("simulate takes a rule set version or content, not both")
+    if id is None:
+        return simulate(driver, database, str(content), as_of)
+    v = lifecycle.get(driver, database, id)
+    if v.name != POSTLOAN:
+        raise DecisionsError(f"{v.id} is not a post-loan rule set (simulateRuleSet replays "
+                           "approval decisions)")  # fmt: skip
+    rs = compile_rule_set(v.content, POSTLOAN, str(v.version))
+    return _simulate(driver, database, rs, as_of)
+
+
+def _simulate(
+    driver: Driver, database: str, rs: CompiledRuleSet, as_of: date | None
+) -> PortfolioSimulation:
     day = as_of or datetime.now(UTC).date()
     alerts: list[tuple[str, str, str]] = []
     hits: dict[str, int] = {}
@@ -151,4 +196,4 @@ def simulate(
             hits[hit.rule] = hits.get(hit.rule, 0) + 1
             if hit.outcome == "alert":
                 alerts.append((str(ind["financing_id"]), hit.rule, "; ".join(hit.reasons)))
-    return PortfolioSimulation(rs.label, len(values), alerts, hits)
+    return PortfolioSimulation(rs.label, day, len(values), alerts, hits)

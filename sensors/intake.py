@@ -35,7 +35,7 @@ from sensors.engine import CollateralEngine, RuleConfig
 from sensors.errors import InvalidBatch, StoreError
 from sensors.model import BatchResult, Reading, Registry, Rejection, RejectReason, from_us
 from sensors.mqtt import SUBSCRIPTION, FastClient, connect, sensor_of_raw, subscribe
-from sensors.sink import MemorySink, Sink
+from sensors.sink import MemorySink, OnAlerts, Sink
 from sensors.store import ReadingStore, load_table, query
 from sensors.validation import decode, validate
 from sensors.valuation import OnValuation
@@ -459,6 +459,9 @@ cli = typer.Typer(add_completion=False, help="Run the MQTT telemetry intake.")
 
 HookFactory = Callable[[Any, str], Sequence[OnValuation]]
 """Given the driver and database, the valuation hooks to register (the CLI binds finance's)."""
+AlertHookFactory = Callable[[Any, str], Sequence[OnAlerts]]
+"""Given the driver and database, the hooks run after alerts are written (the CLI binds the
+post-loan rules)."""
 
 
 def run_mqtt_intake(
@@ -474,10 +477,12 @@ def run_mqtt_intake(
     wall_clock: bool = False,
     idle_exit_s: float | None = None,
     hooks: HookFactory | None = None,
+    alert_hooks: AlertHookFactory | None = None,
 ) -> tuple[int, int]:
     """Run the MQTT intake in the foreground until SIGTERM/SIGINT (or idle); returns
     (acknowledged, accepted). Without `registry_file` the registry comes from Neo4j and
-    alerts, state and valuations go there, and `hooks` are bound to that driver."""
+    alerts, state and valuations go there, and `hooks` and `alert_hooks` are bound to that
+    driver."""
     config = IntakeConfig.from_settings(settings)
     if data_dir is not None:
         config = IntakeConfig(
@@ -501,7 +506,10 @@ def run_mqtt_intake(
         driver = create_driver(settings)
         registry = load_registry(driver, settings.neo4j_database)
         reload = partial(load_registry, driver, settings.neo4j_database)
-        sink = GraphSink(driver, settings.neo4j_database)
+        sink = GraphSink(
+            driver, settings.neo4j_database,
+            alert_hooks(driver, settings.neo4j_database) if alert_hooks is not None else (),
+        )  # fmt: skip
         if hooks is not None:
             on_valuation = hooks(driver, settings.neo4j_database)
     engine = CollateralEngine(registry, RuleConfig(), on_valuation=on_valuation)

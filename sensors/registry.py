@@ -43,7 +43,9 @@ def register_collateral(
             {
                 "id": a.id,
                 "kind": a.kind,
-                "quantity": str(a.quantity),
+                # A number, as ingest writes it: finance values assets by quantity times
+                # unit value in Cypher (a string here failed every read of the owner's facts).
+                "quantity": float(a.quantity),
                 "unit": a.unit,
                 "unit_value": a.unit_value,
                 "currency": a.currency,

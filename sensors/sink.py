@@ -4,15 +4,18 @@ runs without a graph)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from neo4j import Driver
 
+from chainlens.logs import get_logger
 from graph.queries import sensors as q
 from sensors.model import AlertEvent, AssetState, from_us
 from sensors.valuation import Valuation
+
+log = get_logger(__name__)
 
 
 class Sink(Protocol):
@@ -60,10 +63,33 @@ class MemorySink:
         return {a.scope: k for k, a in self.alerts.items() if k not in self.cleared}
 
 
+OnAlerts = Callable[[Sequence[str]], object]
+"""`on_alerts(asset_ids)`: called after a batch of alerts is written, with the assets they are
+about (the API and the CLI bind the post-loan rules to it)."""
+
+
+def bind_alert_hook(fn: Callable[..., Any], driver: Any, database: str) -> OnAlerts:
+    """An `OnAlerts` from a domain function `fn(driver, database, asset_ids)`
+    (`decisions.postloan.on_collateral_event`), bound by the entry point that owns the
+    driver. A failing hook is logged, not raised: the alerts are stored already."""
+
+    def hook(asset_ids: Sequence[str]) -> None:
+        try:
+            fn(driver, database, asset_ids)
+        except Exception as e:
+            log.error("sensors.alerts.hook_failed", hook=getattr(fn, "__qualname__", repr(fn)),
+                      assets=len(asset_ids), error=str(e))  # fmt: skip
+
+    return hook
+
+
 class GraphSink:
-    def __init__(self, driver: Driver, database: str) -> None:
+    def __init__(
+        self, driver: Driver, database: str, on_alerts: Sequence[OnAlerts] = ()
+    ) -> None:
         self.driver = driver
         self.database = database
+        self.on_alerts = tuple(on_alerts)
 
     def write_alerts(self, alerts: Sequence[AlertEvent]) -> None:
         q.upsert_alerts(
@@ -85,6 +111,10 @@ class GraphSink:
                 for a in alerts
             ],
         )
+        assets = sorted({a.asset_id for a in alerts if a.asset_id})
+        if assets:
+            for hook in self.on_alerts:
+                hook(assets)
 
     def clear_alerts(self, cleared: Sequence[tuple[str, datetime]]) -> None:
         q.clear_alerts(

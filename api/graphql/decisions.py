@@ -20,6 +20,7 @@ from api.graphql.scalars import BigInt
 from api.security import Role
 from decisions import indicators as di
 from decisions import lifecycle as dl
+from decisions import postloan as dp
 from decisions.engine import STAGES, stage_of
 from decisions.errors import DecisionsError
 
@@ -196,6 +197,24 @@ class DecisionRates:
     rule_hits: list[RuleHitRate]
 
 
+@strawberry.type(description="An early warning a post-loan rule set would raise.")
+class SimulatedWarning:
+    financing_id: strawberry.ID
+    rule: str
+    reason: str
+
+
+@strawberry.type(description="A post-loan rule set run over the current portfolio, writing "
+                 "nothing: the alerts it would raise and how often each rule fires.")  # fmt: skip
+class PostloanSimulation:
+    rule_set: str = strawberry.field(description="rules:postloan@VERSION, or @unsaved.")
+    as_of: date
+    financings: int = strawberry.field(description="Financings with money out evaluated.")
+    rule_hits: list[KeyCount] = strawberry.field(
+        description="Financings each rule fires on (alert and note rows).")
+    warnings: list[SimulatedWarning]
+
+
 def _comparison(c: dl.Comparison) -> ChallengerComparison:
     return ChallengerComparison(
         challenger=c.challenger, share=c.share, running=c.running, decisions=c.decisions,
@@ -335,6 +354,24 @@ class DecisionsQuery:
                 )
                 for f in s.flipped
             ],
+        )  # fmt: skip
+
+    @strawberry.field(extensions=requires(*RULE_READERS),
+                      description="Run a post-loan rule set version (or unsaved content) over "
+                      "the current portfolio as of a day (today): the early warnings it "
+                      "would raise. Nothing is written or counted.")  # fmt: skip
+    async def simulate_postloan_rules(
+        self, info: Info[Context, None], id: strawberry.ID | None = None,
+        content: JSON | None = None, as_of: date | None = None,
+    ) -> PostloanSimulation:  # fmt: skip
+        version = None if id is None else str(id)
+        s = cast(dp.PortfolioSimulation, await info.context.call(
+            dp.simulate_version, version, _text(content), as_of))  # fmt: skip
+        return PostloanSimulation(
+            rule_set=s.rule_set, as_of=s.as_of, financings=s.financings,
+            rule_hits=_counts(s.hits),
+            warnings=[SimulatedWarning(financing_id=strawberry.ID(f), rule=r, reason=why)
+                      for f, r, why in s.alerts],
         )  # fmt: skip
 
     @strawberry.field(extensions=requires(*RULE_READERS),

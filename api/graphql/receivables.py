@@ -24,6 +24,7 @@ from api.graphql.permissions import READERS, requires
 from api.graphql.scalars import BigInt
 from api.idempotency import idempotent
 from api.security import Role
+from decisions import postloan as postloan_rules
 from finance import receivables as fr
 from finance import registry as reg
 from finance import vouchers as fv
@@ -278,7 +279,8 @@ class ChainFinanceMutation:
 
     @_mutation("Register a pledge or a receivable transfer in the registry of security "
                "interests. Refused (CONFLICT), naming the registration that holds it, when the "
-               "collateral is covered by a live one. Retry-safe by request id.",
+               "collateral is covered by a live one. The post-loan rules then run on the "
+               "financings the collateral secures. Retry-safe by request id.",
                CREDIT)  # fmt: skip
     async def register_security_interest(
         self, info: Info[Context, None], input: RegistrationInput, request_id: strawberry.ID,
@@ -305,6 +307,11 @@ class ChainFinanceMutation:
         async def run(_: str) -> dict[str, Any]:
             x = cast(reg.SecurityInterest, await info.context.call(reg.register, req))
             return {"id": x.id}
+            # A registration is an event about the collateral: the post-loan rules run now on
+            # the financings it secures, as of the day it takes effect (a registration that
+            # takes effect later is left to that day's end-of-day run).
+            await info.context.call(postloan_rules.on_collateral_event, [req.collateral_id],
+                                    min(req.registered_on, _now().date()))  # fmt: skip
 
         got = await idempotent(info.context.call, user, "registerSecurityInterest",
                                str(request_id), payload, run)  # fmt: skip

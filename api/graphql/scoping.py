@@ -145,7 +145,7 @@ SCOPES: Mapping[str, Scoping] = {
         "portfolioReport",
         "creditLineProposals", "chainExposure", "groupExposure", "duplicatePledges",
         "alerts", "alertList", "assetReadings", "assetState", "cases", "auditEvents",
-        "users", "ruleSets", "simulateRuleSet",
+        "users", "ruleSets", "simulateRuleSet", "simulatePostloanRules",
         "ruleSetsInForce", "validateRuleSet",  # the rule editor (api/web/rules.html)
         "challengerComparison", "decisionRates",  # champion/challenger, rates over time
         "indicators",  # the policy's facts, with the default funder's line headroom

@@ -27,6 +27,7 @@ from graph.model import (
     RuleSetStatus,
     values,
 )
+from graph.queries.finance import _collateral_node as collateral_node
 from graph.queries.versions import Versions
 
 _R, _APP, _DEC = Label.RULE_SET, Label.APPLICATION, Label.DECISION
@@ -90,6 +91,7 @@ __all__ = ["RuleSetStatus"]
 POSTLOAN_FINANCINGS = f"""
 MATCH (f:{Label.FINANCING})-[:{Rel.BORROWER}]->(e:{Label.ENTERPRISE})
 WHERE f.origin = '{FinancingOrigin.ORIGINATED}' AND f.status IN $outstanding
+  AND ($ids IS NULL OR f.id IN $ids)
 RETURN f.id AS financing_id, e.id AS borrower_id, f.product_kind AS product_kind,
        coalesce(f.dpd, 0) AS dpd, coalesce(f.outstanding_minor, 0) AS outstanding_minor,
        coalesce(f.risk_class, '{RiskClass.NORMAL}') AS risk_class, f.maturity_on AS maturity_on
@@ -104,12 +106,41 @@ RETURN id, coalesce(e.status, '{EnterpriseStatus.ACTIVE}') AS status, count(f) A
 """
 
 
-def postloan_financings(driver: Driver, database: str) -> list[Row]:
+def postloan_financings(driver: Driver, database: str, ids: list[str] | None = None) -> list[Row]:
+    """The originated financings with money out (only ``ids`` among them, when given)."""
     records, _, _ = driver.execute_query(
-        POSTLOAN_FINANCINGS, outstanding=values(FINANCING_OUTSTANDING), database_=database,
-        routing_=RoutingControl.READ,
+        POSTLOAN_FINANCINGS, outstanding=values(FINANCING_OUTSTANDING), ids=ids,
+        database_=database, routing_=RoutingControl.READ,
     )  # fmt: skip
     return [r.data() for r in records]
+
+
+# The financings an event about collateral touches: those it is pledged or assigned to, and
+# those of the enterprise that owns it (a sensor alert is about the owner too).
+FINANCINGS_OF_COLLATERAL = f"""
+UNWIND $ids AS cid
+{collateral_node("cid")}
+CALL (c) {{
+  MATCH (c)-[:{Rel.PLEDGED_TO}|{Rel.ASSIGNED_TO}]->(f:{Label.FINANCING})
+  RETURN f
+  UNION
+  MATCH (f:{Label.FINANCING})-[:{Rel.BORROWER}]->(:{Label.ENTERPRISE})-[:{Rel.OWNS}]->(c)
+  RETURN f
+}}
+WITH DISTINCT f
+WHERE f.origin = '{FinancingOrigin.ORIGINATED}' AND f.status IN $outstanding
+RETURN f.id AS id ORDER BY id
+"""
+
+
+def financings_of_collateral(driver: Driver, database: str, collateral_ids: list[str]) -> list[str]:
+    """The originated financings with money out that ``collateral_ids`` secure, or whose
+    borrower owns one of them."""
+    rows = _read(
+        driver, database, FINANCINGS_OF_COLLATERAL, ids=collateral_ids,
+        outstanding=values(FINANCING_OUTSTANDING),
+    )  # fmt: skip
+    return [str(r["id"]) for r in rows]
 
 
 def standing(driver: Driver, database: str, ids: list[str]) -> dict[str, Row]:

@@ -156,22 +156,52 @@ def test_disbursement_re_evaluates_the_disbursement_rules(
     assert done["status"] == "active"
 
 
+SIMULATE_POSTLOAN = """query($id: ID, $content: JSON, $asOf: Date) {
+  simulatePostloanRules(id: $id, content: $content, asOf: $asOf) {
+    ruleSet asOf financings ruleHits { key count } warnings { financingId rule reason } } }"""
+DRAFT = """mutation($content: JSON!) { draftRuleSet(name: "postloan", content: $content,
+  note: "stricter default score") { id status } }"""
+
+
 def test_a_post_loan_draft_is_simulated_over_the_portfolio_and_not_over_approvals(
-    db: Driver, database: str
+    db: Driver, database: str, client: httpx.Client, login: Callable[..., dict[str, str]]
 ) -> None:
     fid = _financing(db, database)
     doc = json.loads((RULESETS / "postloan.json").read_text(encoding="utf-8"))
     rows = doc["nodes"][1]["content"]["rules"]
     rows[3]["when"] = "default_score >= 0.05"  # stricter: T1's 0.1 now alerts
-    content = json.dumps(doc)
-    sim = dp.simulate(db, database, content, D0)
-    assert sim.rule_set == "rules:postloan@unsaved" and sim.financings == 1
-    assert [(a[0], a[1]) for a in sim.alerts] == [(fid, "default_score_high")]
-    assert "default score of Tier One Parts is 0.10" in sim.alerts[0][2]
+    analyst, officer = login(Role.ANALYST), login(Role.CREDIT_OFFICER)
+    sim = _q(client, analyst, SIMULATE_POSTLOAN, content=doc, asOf=D0.isoformat())[
+        "simulatePostloanRules"]  # fmt: skip
+    assert (sim["ruleSet"], sim["asOf"], sim["financings"]) == (
+        "rules:postloan@unsaved", D0.isoformat(), 1)
+    assert [(w["financingId"], w["rule"]) for w in sim["warnings"]] == [
+        (fid, "default_score_high")]
+    assert "default score of Tier One Parts is 0.10" in sim["warnings"][0]["reason"]
+    assert {"key": "default_score_high", "count": 1} in sim["ruleHits"]
     assert not db.execute_query("MATCH (a:Alert) RETURN a", database_=database).records
-    # The same life cycle: drafted as a version of `postloan`; replaying approvals refused.
-    draft = dl.draft(db, database, "postloan", content, "co1", "stricter default score")
-    assert (draft.id, draft.status) == ("postloan@1", "draft")
+    # The shipped rules raise nothing on it.
+    shipped_sim = dp.simulate(db, database, (RULESETS / "postloan.json").read_text(), D0)
+    assert shipped_sim.alerts == []
+    # The same life cycle: drafted as a version of `postloan`, simulated by its id over the
+    # portfolio; replaying approvals with it is refused, as is an approval version here.
+    draft = _q(client, officer, DRAFT, content=doc)["draftRuleSet"]
+    assert (draft["id"], draft["status"]) == ("postloan@1", "draft")
+    by_id = _q(client, analyst, SIMULATE_POSTLOAN, id=draft["id"], asOf=D0.isoformat())[
+        "simulatePostloanRules"]  # fmt: skip
+    assert by_id["ruleSet"] == "rules:postloan@1" and by_id["warnings"] == sim["warnings"]
     with pytest.raises(InvalidState) as e:
-        dl.simulate(db, database, id=draft.id)
+        dl.simulate(db, database, id=draft["id"])
     assert "simulation replays approval decisions" in str(e.value)
+    approval = dl.draft(db, database, "approval", (RULESETS / "approval.json").read_text(),
+                        "co1", "unchanged")  # fmt: skip
+    for v, says in (({"id": "approval@9"}, "no rule set 'approval@9'"),
+                    ({"id": approval.id}, "approval@1 is not a post-loan rule set"),
+                    ({}, "a rule set version or content, not both"),
+                    ({"id": draft["id"], "content": doc}, "not both")):  # fmt: skip
+        r = gql(client, analyst, SIMULATE_POSTLOAN, **v).json()
+        assert says in r["errors"][0]["message"], r
+    bad = gql(client, analyst, SIMULATE_POSTLOAN, content={"nodes": []}).json()
+    assert bad["errors"], bad
+    rm = login(Role.RELATIONSHIP_MANAGER)
+    assert gql(client, rm, SIMULATE_POSTLOAN, content=doc).json()["errors"]

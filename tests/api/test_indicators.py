@@ -4,14 +4,16 @@ known times, an overdue financing, documents checked against the graph, and an i
 another secured party has registered a pledge on. `indicators` shows each value, as of now
 and as of earlier times (an alert raised later, or a registration made later, did not
 exist then); `submitApplication` records them with the decision, a rule reading one flips
-that decision in a simulation; and the shipped post-loan rules raise an early warning when a
-registry conflict appears on a financing's collateral and when a critical alert is open."""
+that decision in a simulation; and the shipped post-loan rules raise an early warning as
+soon as a registry conflict appears on a financing's collateral and as soon as a sensor
+opens a critical alert, with nothing left for the end of the day."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -20,7 +22,11 @@ from neo4j import Driver
 
 from api.security import Role
 from decisions.engine import SHIPPED_APPROVAL
+from decisions.postloan import on_collateral_event
 from finance import lifecycle
+from sensors.model import AlertEvent, AlertKind, AssetInfo, Severity
+from sensors.registry import register_collateral
+from sensors.sink import GraphSink, bind_alert_hook
 from tests.api.conftest import gql
 from tests.finance.test_lifecycle import D0, _app, _setup
 
@@ -198,7 +204,7 @@ def test_a_registry_conflict_and_a_critical_alert_raise_early_warnings(
         "kind": "transfer", "collateralId": "INV-PL", "securedParty": "Other Factor",
         "registeredOn": D0.isoformat(), "expiresOn": (D0 + timedelta(days=90)).isoformat(),
     })["registerSecurityInterest"]  # fmt: skip
-    assert _q(client, officer, EOD, asOf=D0.isoformat())["runEndOfDay"]["earlyWarnings"] == 1
+    # The registration is an event: the warning is raised at once, not at the end of the day.
     edges = _q(client, officer, ALERTS, financingId=fid)["alerts"]["edges"]
     (w,) = [e["node"] for e in edges if e["node"]["kind"] == "early_warning"]
     assert f"1 live registrations of another secured party ({other['id']})" in w["message"]
@@ -208,13 +214,19 @@ def test_a_registry_conflict_and_a_critical_alert_raise_early_warnings(
     assert evidence["indicators"]["registry_conflict_ids"] == [other["id"]]
     assert _q(client, officer, EOD, asOf=D0.isoformat())["runEndOfDay"]["earlyWarnings"] == 0
 
-    # A critical alert about the borrower (a sensor on its stock, say) is open.
-    db.execute_query(ALERT, rows=[{
-        "id": "AL-herd", "severity": "critical", "status": "open",
-        "raised_at": datetime.now(UTC), "acknowledged_at": None,
-    }], database_=database)  # fmt: skip
-    assert _q(client, officer, EOD, asOf=D0.isoformat())["runEndOfDay"]["earlyWarnings"] == 1
+    # A sensor on the borrower's herd raises a critical alert: the intake's sink runs the
+    # post-loan rules at once (the hook the API and `chainlens sensors intake` bind).
+    register_collateral(db, database, [
+        AssetInfo("HERD-PL", "livestock", Decimal(50), "head", owner_id="T1"),
+    ])  # fmt: skip
+    at = datetime.now(UTC)
+    sink = GraphSink(db, database, [bind_alert_hook(on_collateral_event, db, database)])
+    sink.write_alerts([AlertEvent(
+        "AL-herd", "herd_count_drop:HERD-PL", AlertKind.HERD_COUNT_DROP, Severity.CRITICAL,
+        "HERD-PL", None, at, at, "12 head missing from HERD-PL", {"missing": 12},
+    )])  # fmt: skip
     edges = _q(client, officer, ALERTS, financingId=fid)["alerts"]["edges"]
     messages = [e["node"]["message"] for e in edges if e["node"]["kind"] == "early_warning"]
     assert any("1 critical alerts are open about" in m and "critical_alerts_open" in m
                for m in messages), messages  # fmt: skip
+    assert _q(client, officer, EOD, asOf=D0.isoformat())["runEndOfDay"]["earlyWarnings"] == 0
