@@ -1,5 +1,5 @@
-"""`chainlens finance`: end of day, line expiry, the trial balance, credit lines (grant,
-limit, freeze, list) and settlement deposits and withdrawals."""
+"""`chainlens finance`: end of day, line expiry, the trial balance, disbursement, credit
+lines (grant, limit, freeze, list) and settlement deposits and withdrawals."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ if TYPE_CHECKING:
     from neo4j import Driver
 
 finance_app = typer.Typer(
-    help="Finance: end of day, credit lines, settlement deposits and withdrawals, line "
-    "expiry, trial balance.",
+    help="Finance: end of day, disbursement, credit lines, settlement deposits and "
+    "withdrawals, line expiry, trial balance.",
     no_args_is_help=True,
 )
 
@@ -98,6 +98,27 @@ def finance_trial_balance(
         raise fail("the ledger does not balance")
 
 
+@finance_app.command("disburse")
+def finance_disburse(
+    financing_id: Annotated[str, typer.Argument(metavar="FINANCING")],
+    on: Annotated[str | None, typer.Option(help="Value date, YYYY-MM-DD; default today.")] = None,
+) -> None:
+    """Pay out a contracted financing, as the API's `disburse` does: the disbursement rule set
+    in force runs first on the borrower's indicators read now, and a declining rule refuses
+    the payment (exit code 2, with its reasons); nothing is paid then."""
+    from datetime import UTC, datetime
+
+    from decisions.disbursement import disburse
+
+    day = iso_day(on, "--on") if on else datetime.now(UTC).date()
+    with _credit_admin() as (driver, database):
+        fin = disburse(driver, database, financing_id, day)
+    Console().print(
+        f"{fin.id} disbursed on {day}: {fin.status}, {fin.outstanding_minor:,} {fin.currency} "
+        f"outstanding, maturity {fin.maturity_on}"
+    )
+
+
 line_app = typer.Typer(
     help="Credit lines: grant, change the limit, freeze, unfreeze, list.", no_args_is_help=True
 )
@@ -107,6 +128,7 @@ finance_app.add_typer(line_app, name="line")
 @contextmanager
 def _credit_admin() -> Iterator[tuple[Driver, str]]:
     """The driver for a credit-administration command; domain refusals exit with code 2."""
+    from decisions.errors import DecisionsError
     from finance.errors import FinanceError
     from graph.driver import open_driver
 
@@ -115,7 +137,7 @@ def _credit_admin() -> Iterator[tuple[Driver, str]]:
     with open_driver(settings) as driver:
         try:
             yield driver, settings.neo4j_database
-        except (FinanceError, GraphError) as e:
+        except (FinanceError, DecisionsError, GraphError) as e:
             if getattr(e, "http_status", 500) >= 500:
                 raise fail(str(e)) from e
             raise refuse(str(e)) from e
