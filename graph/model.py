@@ -449,6 +449,7 @@ PROPERTIES: dict[Label, frozenset[str]] = {
             *_LOCK, "action", "status", "line_id", "enterprise_id", "kind", "currency",
             "limit_minor", "expires_on", "parent_id", "product_id", "tier", "maker", "created_at",
             "checker", "note", "decided_at", "_new",
+            "funder_id",  # whose book the line is (or goes) in
         ),
         Label.APPLICATION: (
             *_LOCK, "status", "enterprise_id", "product_id", "amount_minor", "currency",
@@ -473,6 +474,7 @@ PROPERTIES: dict[Label, frozenset[str]] = {
             *_LOCK, "root_id", "core_id", "face_minor", "currency", "issued_on", "due_on",
             "status", "depth", "split_on", "line_id", "financed_holder_id", "financed_on",
             "discount_minor", "rate_bps", "cleared_on", "funder_id", "overdue_on",
+            "line_funder_id",  # the funder whose line it occupies (`funder_id`: discounted by)
         ),
         Label.ACCOUNT: (
             *_LOCK, "code", "kind", "currency", "owner_id", "flags", "debits_pending",
@@ -487,7 +489,6 @@ PROPERTIES: dict[Label, frozenset[str]] = {
             "raised_at", "created_at", "cleared_at", "acknowledged_at", "acknowledged_by",
             "acknowledged_note", "asset_id", "sensor_id", "financing_id", "ltv_at", "ltv_bps",
             "max_ltv_bps", "shortfall_minor", "_new", "voucher_id",
-            "line_funder_id",  # the funder whose line it occupies (`funder_id`: discounted by)
         ),
         Label.RELEASE_ORDER: ("quantity", "valid_from", "valid_to"),
         Label.FOLLOW_UP: (

@@ -362,6 +362,9 @@ class Voucher:
     status: str
     holder_id: strawberry.ID | None
     holders: list[str]
+    line_funder_id: strawberry.ID = strawberry.field(
+        description="The funder whose supply-chain line it occupies: its hops, the core's "
+                    "payment and the holders' at maturity are in that funder's book.")  # fmt: skip
 
 
 def _voucher(v: fv.Voucher) -> Voucher:
@@ -371,13 +374,11 @@ def _voucher(v: fv.Voucher) -> Voucher:
         core_id=strawberry.ID(v.core_id), face=BigInt(v.face_minor), currency=v.currency,
         issued_on=v.issued_on, due_on=v.due_on, status=v.status,
         holder_id=strawberry.ID(v.holder_id) if v.holder_id else None, holders=v.holders,
+        line_funder_id=strawberry.ID(v.line_funder_id),
     )  # fmt: skip
 
 
 @strawberry.type
-    line_funder_id: strawberry.ID = strawberry.field(
-        description="The funder whose supply-chain line it occupies: its hops, the core's "
-                    "payment and the holders' at maturity are in that funder's book.")  # fmt: skip
 class TierHolders:
     tier: int
     enterprise_ids: list[str]
@@ -387,7 +388,6 @@ class TierHolders:
 class VoucherReach:
     core_id: strawberry.ID
     max_tier: int
-        line_funder_id=strawberry.ID(v.line_funder_id),
     tiers: list[TierHolders]
 
 
