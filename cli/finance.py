@@ -172,8 +172,10 @@ def finance_line_grant(
     tier: Annotated[int | None, typer.Option(help="1-5, for a tier sub-limit.")] = None,
 ) -> None:
     """Grant a credit line and fund its limit in the ledger (the same id again: no change).
-    Above CHAINLENS_CREDIT_LINE_FOUR_EYES_MINOR a line needs two people: propose it through
-    the API (proposeCreditLine) for another admin to approve."""
+    The admission rules run first on the enterprise: a decline refuses the line, a referral
+    (like a line above CHAINLENS_CREDIT_LINE_FOUR_EYES_MINOR) needs two people: propose it
+    through the API (proposeCreditLine) for another admin to approve."""
+    from decisions.admission import check_grant
     from finance.administration import grant, line_spec
     from finance.errors import FinanceError
 
@@ -186,6 +188,7 @@ def finance_line_grant(
     except FinanceError as e:
         raise refuse(str(e)) from e
     with _credit_admin() as (driver, database):
+        check_grant(driver, database, spec)
         grant(driver, database, spec, load_settings().credit_line_four_eyes_minor)
         _print_lines(driver, database, [line_id], "granted")
 

@@ -34,7 +34,13 @@ from typing import Any
 import zen
 
 from decisions.errors import RuleSetInvalid
-from decisions.indicators import BY_NAME, POSTLOAN_BY_NAME, TERMS_NOTES, Indicator
+from decisions.indicators import (
+    ADMISSION_BY_NAME,
+    BY_NAME,
+    POSTLOAN_BY_NAME,
+    TERMS_NOTES,
+    Indicator,
+)
 from finance.policy import Outcome, Verdict
 
 RULESETS = Path(__file__).resolve().parent / "rulesets"
@@ -108,7 +114,12 @@ POSTLOAN_STAGE = Stage("postloan", POSTLOAN_BY_NAME, ("alert", "note"))
 # Disbursement: the approval catalogue read again when the money goes out; a ``decline``
 # row stops the disbursement.
 DISBURSEMENT_STAGE = Stage("disbursement", BY_NAME, ("decline", "note"))
-STAGES = {s.name: s for s in (APPROVAL_STAGE, POSTLOAN_STAGE, DISBURSEMENT_STAGE)}
+# Admission (准入): the enterprise alone, before a credit line is granted to it; a ``decline``
+# row refuses the grant, a ``refer`` row sends it to a second admin (a proposal).
+ADMISSION_STAGE = Stage("admission", ADMISSION_BY_NAME, ("decline", "refer", "note"))
+STAGES = {
+    s.name: s for s in (APPROVAL_STAGE, POSTLOAN_STAGE, DISBURSEMENT_STAGE, ADMISSION_STAGE)
+}
 
 
 def stage_of(name: str) -> Stage:

@@ -41,3 +41,10 @@ class DisbursementRefused(DecisionsError):
     """The disbursement rule set in force declines to pay out a financing now."""
 
     http_status = 409
+
+
+class AdmissionRefused(DecisionsError):
+    """The admission rule set in force declines an enterprise as a borrower, or refers it
+    where a grant without a second admin was asked."""
+
+    http_status = 409

@@ -211,6 +211,19 @@ POSTLOAN_CATALOGUE: tuple[Indicator, ...] = (
 POSTLOAN_BY_NAME: dict[str, Indicator] = {i.name: i for i in POSTLOAN_CATALOGUE}
 assert len(POSTLOAN_BY_NAME) == len(POSTLOAN_CATALOGUE), "an indicator is declared twice"
 
+# The admission stage (准入): whether an enterprise may be a borrower at all, read before a
+# credit line is granted to it — the enterprise's own facts and point-in-time indicators,
+# without a product, an amount or collateral (`decisions.admission.indicators`).
+ADMISSION_NAMES: tuple[str, ...] = (
+    "enterprise_id", "name", "status", "is_core", "fraud_score", "default_score",
+    "scores_are_neutral", "tier", "core_id", "path_trade_minor", "months_trading",
+    "guarantee_circle", "in_guarantee_circle", "receivables_minor",
+    "receivables_from_core_minor", "group_size", "group_exposure_minor",
+    "score_model_version", "open_alerts", "open_critical_alerts", "max_dpd",
+    "overdue_financings", "documents", "documents_verified", "documents_failed",
+)  # fmt: skip
+ADMISSION_BY_NAME: dict[str, Indicator] = {n: BY_NAME[n] for n in ADMISSION_NAMES}
+
 # Sentences that explain the terms (limit, reduction, rate): not indicators, but the
 # decision's closing reasons; the rule set's reasons come before them.
 TERMS_NOTES = "_terms_notes"

@@ -149,6 +149,7 @@ def one_pair_of_eyes(limit: int, four_eyes_minor: int | None, what: str) -> None
 def check_grant(driver: Driver, database: str, spec: cl.LineSpec) -> None:
     """Refuse a grant that contradicts the line already there or its parent, or names a
     product not offered now (shipped or configured: `finance.products.catalogue`)."""
+    cl.check_spec(spec)
     if spec.product_id is not None:
         in_force(driver, database, spec.product_id)  # NOT_FOUND for an unknown product
     rows = ql.credit_lines_by_id(driver, database, [spec.id, *filter(None, [spec.parent_id])])

@@ -78,14 +78,19 @@ def _native_date(x: Any) -> date | None:
     return x.to_native() if hasattr(x, "to_native") else x  # type: ignore[no-any-return]
 
 
-def grant_line(driver: Driver, database: str, spec: LineSpec) -> LineUsage:
-    """Create a line and fund its limit account; granting the same id again is a no-op."""
+def check_spec(spec: LineSpec) -> None:
+    """Refuse a line whose terms contradict each other (no graph read)."""
     if spec.limit_minor <= 0:
         raise FinanceError("a credit line's limit must be positive")
     if (spec.kind == LineKind.TIER) != (spec.tier is not None):
         raise FinanceError("a tier sub-limit, and only a tier sub-limit, names its tier")
     if spec.kind == LineKind.TIER and (spec.parent_id is None or not 1 <= (spec.tier or 0) <= 5):
         raise FinanceError("a tier sub-limit has a tier from 1 to 5 and a supply-chain parent")
+
+
+def grant_line(driver: Driver, database: str, spec: LineSpec) -> LineUsage:
+    """Create a line and fund its limit account; granting the same id again is a no-op."""
+    check_spec(spec)
     now = _now()
 
     def work(tx: ManagedTransaction) -> None:

@@ -7,6 +7,10 @@ first proposal; with other terms it is a conflict. Deciding checks that the chec
 maker, then applies the change through `finance.administration` (keyed by the line id or by
 the proposal's request id, so a retried approval applies it once) and records the decision.
 Deciding a decided proposal again the same way returns it; the other way is refused.
+
+A proposal is in the book of one funder (`funder_id`: the proposer's for a grant, the line's
+for a limit) and applies there: the approved line is that funder's. Who may see and decide
+it is the API's concern (`api/graphql/scoping.py`: a funder's proposals are its own).
 """
 
 from __future__ import annotations
@@ -30,13 +34,13 @@ from finance.administration import (
 )
 from finance.errors import FinanceError, Forbidden, IdempotencyConflict, InvalidState, NotFound
 from graph.enterprises import get_enterprises
-from graph.model import ProposalAction, ProposalStatus
+from graph.model import DEFAULT_FUNDER, ProposalAction, ProposalStatus
 from graph.queries import proposals as q
 from graph.values import native
 
 # What makes two proposals with one id the same request.
 _TERMS = ("action", "line_id", "enterprise_id", "kind", "currency", "limit_minor",
-          "expires_on", "parent_id", "product_id", "tier", "maker")  # fmt: skip
+          "expires_on", "parent_id", "product_id", "tier", "maker", "funder_id")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -58,7 +62,7 @@ class Proposal:
     checker: str | None = None
     note: str | None = None
     decided_at: datetime | None = None
-
+    funder_id: str = DEFAULT_FUNDER  # whose book the line is (or goes) in
 
 
 def _proposal(row: dict[str, Any]) -> Proposal:
@@ -70,6 +74,7 @@ def _proposal(row: dict[str, Any]) -> Proposal:
         expires_on=native(row.get("expires_on")), parent_id=row.get("parent_id"),
         product_id=row.get("product_id"), tier=row.get("tier"), checker=row.get("checker"),
         note=row.get("note"), decided_at=native(row.get("decided_at")),
+        funder_id=row.get("funder_id") or DEFAULT_FUNDER,
     )  # fmt: skip
 
 
@@ -78,7 +83,7 @@ def _spec(p: Proposal) -> cl.LineSpec:
     return cl.LineSpec(
         id=p.line_id, enterprise_id=p.enterprise_id, kind=cl.LineKind(p.kind),
         limit_minor=p.limit_minor, currency=p.currency, expires_on=p.expires_on,
-        parent_id=p.parent_id, product_id=p.product_id, tier=p.tier,
+        parent_id=p.parent_id, product_id=p.product_id, tier=p.tier, funder_id=p.funder_id,
     )  # fmt: skip
 
 
@@ -93,7 +98,7 @@ def _store(driver: Driver, database: str, proposal_id: str, props: dict[str, Any
     props = {**props, "status": ProposalStatus.PENDING.value, "created_at": datetime.now(UTC)}
     got = ledger.run_write(driver, database,
                            lambda tx: q.merge_proposal(tx, proposal_id, props))  # fmt: skip
-    row = dict(got["proposal"])
+    row = {"funder_id": DEFAULT_FUNDER, **dict(got["proposal"])}  # older: the default's
     if not got["created"]:
         differ = sorted(k for k in _TERMS if native(row.get(k)) != props.get(k))
         if differ:
@@ -106,7 +111,8 @@ def _store(driver: Driver, database: str, proposal_id: str, props: dict[str, Any
 def propose_grant(
     driver: Driver, database: str, proposal_id: str, spec: cl.LineSpec, maker: str
 ) -> Proposal:
-    """Propose a new line (checked now as a grant would be, and again when approved)."""
+    """Propose a new line in ``spec.funder_id``'s book (checked now as a grant would be,
+    and again when approved)."""
     _checked_id(proposal_id)
     if not get_enterprises(driver, database, [spec.enterprise_id]):
         raise NotFound(f"enterprise {spec.enterprise_id} does not exist")
@@ -117,6 +123,7 @@ def propose_grant(
         "currency": spec.currency, "limit_minor": spec.limit_minor,
         "expires_on": spec.expires_on, "parent_id": spec.parent_id,
         "product_id": spec.product_id, "tier": spec.tier, "maker": maker,
+        "funder_id": spec.funder_id,
     })  # fmt: skip
 
 
@@ -130,6 +137,7 @@ def propose_limit(
     return _store(driver, database, proposal_id, {
         "action": ProposalAction.LIMIT.value, "line_id": line_id, "currency": row["currency"],
         "limit_minor": checked, "maker": maker,
+        "funder_id": row.get("funder_id") or DEFAULT_FUNDER,
     })  # fmt: skip
 
 
@@ -176,7 +184,9 @@ def decide(
 
 
 def proposals(
-    driver: Driver, database: str, status: str | None, skip: int, limit: int
+    driver: Driver, database: str, status: str | None, skip: int, limit: int,
+    funder: str | None = None,
 ) -> tuple[list[Proposal], int]:
-    rows, total = q.proposals(driver, database, status, skip, limit)
+    """A page of proposals of one funder's book (every funder's when ``funder`` is None)."""
+    rows, total = q.proposals(driver, database, status, skip, limit, funder)
     return [_proposal(r) for r in rows], total

@@ -49,6 +49,7 @@ class ReportFilter:
     core_id: str | None = None
     product_id: str | None = None  # a product id, or a loaded financing's product kind
     due_within_days: int = 30
+    funder: str | None = None  # whose book (None: every funder's, the platform's)
 
     def __post_init__(self) -> None:
         if not 0 <= self.due_within_days <= MAX_DUE_WITHIN_DAYS:
@@ -236,6 +237,6 @@ def portfolio(driver: Driver, database: str, flt: ReportFilter) -> Portfolio:
     rows = q.portfolio_rows(
         driver, database, principal_codes=[c.value for c in PRINCIPAL_CODES],
         currency=flt.currency, lender=flt.lender, core_id=flt.core_id,
-        product_id=flt.product_id,
+        product_id=flt.product_id, funder=flt.funder,
     )  # fmt: skip
     return build([_line(r, flt.as_of) for r in rows], flt)

@@ -38,8 +38,9 @@ RETURN coalesce(n.funder_id, $default) AS funder_id
 """
 # Labels whose records carry `funder_id`.
 OWNED_LABELS: frozenset[Label] = frozenset(
-    {Label.APPLICATION, Label.FINANCING, Label.CREDIT_LINE, Label.DECISION, Label.ACCOUNT}
-)
+    {Label.APPLICATION, Label.FINANCING, Label.CREDIT_LINE, Label.DECISION, Label.ACCOUNT,
+     Label.LINE_PROPOSAL}
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ from api.graphql.context import Context
 from api.graphql.pagination import Connection, First, check_first, connection, page
 from api.graphql.permissions import READERS, requires
 from api.graphql.scalars import BigInt
+from api.graphql.scoping import book_to_read
 from api.security import Role
 from graph.analytics import exposure as ex
 from graph.analytics import guarantees as gu
@@ -607,22 +608,28 @@ class AnalyticsQuery:
                      await info.context.call(tr.duplicate_pledges, conflicting_only))  # fmt: skip
         return page(found, first, after, _pledge)
 
-    @_field("Exposure of the group an enterprise belongs to.")
+    @_field("Exposure of the group an enterprise belongs to: the caller's funder's "
+            "financings and vouchers (funderId, when given, must be it; an unbound admin "
+            "names one, or sums every funder's without one), guarantees of the chain graph.")
     async def group_exposure(
         self, info: Info[Context, None], id: strawberry.ID, first: First = 50,
-        after: str | None = None,
+        after: str | None = None, funder_id: strawberry.ID | None = None,
     ) -> Exposure:  # fmt: skip
         check_first(first)
-        e = cast(ex.Exposure, await info.context.call(ex.group_exposure, str(id)))
+        funder = book_to_read(info.context.user, str(funder_id) if funder_id else None)
+        e = cast(ex.Exposure, await info.context.call(ex.group_exposure, str(id), funder))
         return _exposure(e, first, after)
 
-    @_field("Exposure of a core enterprise's chain (up and down tiers).")
+    @_field("Exposure of a core enterprise's chain (up and down tiers), of the caller's "
+            "funder's book as groupExposure.")
     async def chain_exposure(
         self, info: Info[Context, None], id: strawberry.ID, up: int = 5, down: int = 3,
-        first: First = 50, after: str | None = None,
+        first: First = 50, after: str | None = None, funder_id: strawberry.ID | None = None,
     ) -> Exposure:  # fmt: skip
         check_first(first)
-        e = cast(ex.Exposure, await info.context.call(ex.chain_exposure, str(id), up, down))
+        funder = book_to_read(info.context.user, str(funder_id) if funder_id else None)
+        e = cast(ex.Exposure, await info.context.call(ex.chain_exposure, str(id), up, down,
+                                                      funder))  # fmt: skip
         return _exposure(e, first, after)
 
     @_field("Ranked tier-2..5 prospects around a core, each with its reason.", PROSPECTORS)

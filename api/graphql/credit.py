@@ -167,6 +167,9 @@ class CreditLineProposal:
     checker: str | None
     note: str | None
     decided_at: datetime | None
+    funder_id: strawberry.ID = strawberry.field(
+        description="The funder whose book the line is (or goes) in: the proposer's for a "
+                    "grant, the line's for a new limit.")  # fmt: skip
 
     @strawberry.field(description="The line, once the proposal is approved.")
     async def line(self, info: Info[Context, None]) -> CreditLine | None:
@@ -185,14 +188,16 @@ class CreditLineProposal:
             enterprise_id=opt(p.enterprise_id), kind=p.kind, tier=p.tier,
             parent_id=opt(p.parent_id), expires_on=p.expires_on, maker=p.maker,
             created_at=p.created_at, checker=p.checker, note=p.note, decided_at=p.decided_at,
+            funder_id=strawberry.ID(p.funder_id),
         )  # fmt: skip
 
 
 @strawberry.type
 class CreditQuery:
     @strawberry.field(extensions=requires(*CREDIT),
-                      description="Credit-line proposals, oldest first (by status: pending, "
-                                  "approved, rejected).")  # fmt: skip
+                      description="Credit-line proposals of the caller's funder's book, "
+                                  "oldest first (by status: pending, approved, rejected); an "
+                                  "unbound admin reads every funder's.")  # fmt: skip
     async def credit_line_proposals(
         self, info: Info[Context, None], status: str | None = None, first: First = 50,
         after: After = None,
@@ -201,7 +206,8 @@ class CreditQuery:
             raise InvalidArgument(f"status must be one of pending, approved, rejected, "
                                   f"got {status[:40]!r}")  # fmt: skip
         skip, limit = window(first, after)
-        found, total = await info.context.call(fp.proposals, status, skip, limit)
+        found, total = await info.context.call(fp.proposals, status, skip, limit,
+                                               info.context.user.book)  # fmt: skip
         return _connection([CreditLineProposal.of(p) for p in found], skip, total)
 
 
@@ -222,7 +228,8 @@ class CreditMutation:
     async def propose_credit_line(
         self, info: Info[Context, None], id: strawberry.ID, input: GrantCreditLineInput
     ) -> CreditLineProposal:
-        got = await info.context.call(fp.propose_grant, str(id), _spec(input),
+        spec = replace(_spec(input), funder_id=info.context.user.writes_for)
+        got = await info.context.call(fp.propose_grant, str(id), spec,
                                       info.context.user.username)  # fmt: skip
         return CreditLineProposal.of(got)
 

@@ -18,6 +18,7 @@ from api.graphql.context import Context
 from api.graphql.permissions import READERS, requires
 from api.graphql.scalars import BigInt
 from api.security import Role
+from decisions import admission as da
 from decisions import indicators as di
 from decisions import lifecycle as dl
 from decisions import postloan as dp
@@ -197,6 +198,18 @@ class DecisionRates:
     rule_hits: list[RuleHitRate]
 
 
+@strawberry.type(description="Whether an enterprise may be a borrower (准入): the admission "
+                 "rule set in force on its own indicators.")  # fmt: skip
+class AdmissionAssessment:
+    enterprise_id: strawberry.ID
+    rule_set: str = strawberry.field(description="rules:admission@VERSION")
+    verdict: str = strawberry.field(description="admit, refer (a line needs a second admin: "
+                                    "propose it) or decline (no line may be granted).")  # fmt: skip
+    reasons: list[str] = strawberry.field(description="Declines, then referrals, then notes.")
+    rules: list[str] = strawberry.field(description="The rows that fired.")
+    indicators: list[IndicatorValue]
+
+
 @strawberry.type(description="An early warning a post-loan rule set would raise.")
 class SimulatedWarning:
     financing_id: strawberry.ID
@@ -353,6 +366,29 @@ class DecisionsQuery:
                     amount=BigInt(f.amount_minor), reasons=f.reasons, rules=f.rules,
                 )
                 for f in s.flipped
+            ],
+        )  # fmt: skip
+
+    @strawberry.field(extensions=requires(*INDICATOR_READERS),
+                      description="Admission (准入): the admission rule set in force on an "
+                      "enterprise's own indicators, read now (or as of `at` where the records "
+                      "have times). grantCreditLine and proposeCreditLine run it: a decline "
+                      "refuses the line, a referral needs a proposal. Nothing is "
+                      "written.")  # fmt: skip
+    async def admission(
+        self, info: Info[Context, None], enterprise_id: strawberry.ID, at: datetime | None = None,
+    ) -> AdmissionAssessment:  # fmt: skip
+        if at is not None and at.tzinfo is None:
+            raise DecisionsError("at needs a timezone")
+        a = cast(da.Admission, await info.context.call(
+            da.assess, str(enterprise_id), info.context.user.writes_for, at, False))  # fmt: skip
+        return AdmissionAssessment(
+            enterprise_id=strawberry.ID(a.enterprise_id), rule_set=a.rule_set,
+            verdict=a.verdict, reasons=list(a.reasons), rules=list(a.rules),
+            indicators=[
+                IndicatorValue(name=i.name, type=i.type, unit=i.unit,
+                               value=json.dumps(a.indicators.get(i.name), ensure_ascii=False))
+                for i in di.ADMISSION_BY_NAME.values()
             ],
         )  # fmt: skip
 

@@ -12,6 +12,7 @@ from strawberry.types import Info
 from api.graphql.context import Context
 from api.graphql.permissions import requires
 from api.graphql.scalars import BigInt
+from api.graphql.scoping import book_to_read
 from api.security import Role
 from finance import reports as fr
 
@@ -72,6 +73,8 @@ class LedgerReconciliation:
 class PortfolioReport:
     as_of: date
     currency: str | None
+    funder_id: strawberry.ID | None = strawberry.field(
+        description="The funder whose book it covers; null: every funder's (the platform).")
     due_within_days: int
     count: int
     outstanding: BigInt
@@ -108,6 +111,7 @@ def to_graphql(p: fr.Portfolio) -> PortfolioReport:
     r = p.reconciliation
     return PortfolioReport(
         as_of=p.filter.as_of, currency=p.filter.currency,
+        funder_id=strawberry.ID(p.filter.funder) if p.filter.funder is not None else None,
         due_within_days=p.filter.due_within_days, count=p.count,
         outstanding=BigInt(p.outstanding_minor), classes=[_bucket(b) for b in p.classes],
         by_product=[_bucket(b) for b in p.by_product], by_core=[_bucket(b) for b in p.by_core],
@@ -127,14 +131,15 @@ def to_graphql(p: fr.Portfolio) -> PortfolioReport:
 
 def report_filter(
     as_of: date | None, currency: str | None, lender: str | None, core_id: str | None,
-    product_id: str | None, due_within_days: int,
+    product_id: str | None, due_within_days: int, funder: str | None = None,
 ) -> fr.ReportFilter:  # fmt: skip
     """The filter of a request; `as_of` defaults to today (UTC)."""
     return fr.ReportFilter(
         as_of=as_of or datetime.now(UTC).date(), currency=currency or None,
         lender=lender or None, core_id=core_id or None, product_id=product_id or None,
-        due_within_days=due_within_days,
+        due_within_days=due_within_days, funder=funder,
     )  # fmt: skip
+
 
 
 def _field(description: str, roles: tuple[Role, ...]) -> Any:
@@ -145,15 +150,18 @@ def _field(description: str, roles: tuple[Role, ...]) -> Any:
 class ReportsQuery:
     @_field("The portfolio report: five-tier distribution, balances by product and by core, "
             "the due list (maturing within `dueWithinDays` of `asOf`), overdue statistics and "
-            "the reconciliation with the ledger; filtered by funder (lender), core and "
-            "product. Also at /api/v1/reports/portfolio.xlsx and .csv.",
+            "the reconciliation with the ledger; filtered by lender, core and product. Of the "
+            "caller's funder's book (funderId, when given, must be it; unbound staff's is the "
+            "default funder's); an unbound admin names a funder, or reads every funder's "
+            "without one. Also at /api/v1/reports/portfolio.xlsx, .pdf and .csv.",
             REPORT_READERS)  # fmt: skip
     async def portfolio_report(
         self, info: Info[Context, None], as_of: date | None = None,
         currency: str | None = "CNY", lender: str | None = None,
         core_id: strawberry.ID | None = None, product_id: str | None = None,
-        due_within_days: int = 30,
+        due_within_days: int = 30, funder_id: strawberry.ID | None = None,
     ) -> PortfolioReport:  # fmt: skip
+        funder = book_to_read(info.context.user, str(funder_id) if funder_id else None)
         flt = report_filter(as_of, currency, lender, str(core_id) if core_id else None,
-                            product_id, due_within_days)  # fmt: skip
+                            product_id, due_within_days, funder)  # fmt: skip
         return to_graphql(cast(fr.Portfolio, await info.context.call(fr.portfolio, flt)))

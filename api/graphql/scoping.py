@@ -119,6 +119,18 @@ SCOPES: Mapping[str, Scoping] = {
     # the ledger: each funder's accounts (its trial balance, the settlement accounts that
     # enterprises keep with it, a voucher it discounts) are in its own book
     "Query.trialBalance": FUNDER,
+    # the portfolio report: the caller's funder's financings (an unbound admin names one)
+    "Query.portfolioReport": FUNDER,
+    # four eyes on credit lines: a proposal is in its funder's book (the proposer's for a
+    # grant, the line's for a limit) and decided by that funder's admins
+    "Query.creditLineProposals": FUNDER,
+    # exposures: the shared chain's firms and guarantees, the caller's funder's financings
+    # and vouchers (an unbound admin names a funder, or sums every funder's)
+    "Query.groupExposure": FUNDER,
+    "Query.chainExposure": FUNDER,
+    "Mutation.proposeCreditLine": FUNDER,
+    "Mutation.proposeCreditLimit": owned(Label.CREDIT_LINE, "lineId"),
+    "Mutation.decideCreditLineProposal": owned(Label.LINE_PROPOSAL, "id"),
     "Query.accountBalance": owned(Label.ACCOUNT, "accountId"),
     "Query.accountStatement": owned(Label.ACCOUNT, "accountId"),
     "Mutation.depositToSettlement": FUNDER,
@@ -142,8 +154,7 @@ SCOPES: Mapping[str, Scoping] = {
     # ---- not split by funder yet: the default funder's book and platform operations ---
     **{f"Query.{name}": DEFAULT_BOOK for name in (
         "creditLines",  # every line of an enterprise, of any funder (creditLinesList is split)
-        "portfolioReport",
-        "creditLineProposals", "chainExposure", "groupExposure", "duplicatePledges",
+        "duplicatePledges",
         "alerts", "alertList", "assetReadings", "assetState", "cases", "auditEvents",
         "users", "ruleSets", "simulateRuleSet", "simulatePostloanRules",
         "ruleSetsInForce", "validateRuleSet",  # the rule editor (api/web/rules.html)
@@ -151,8 +162,7 @@ SCOPES: Mapping[str, Scoping] = {
         "indicators",  # the policy's facts, with the default funder's line headroom
     )},
     **{f"Mutation.{name}": DEFAULT_BOOK for name in (
-        "acknowledgeAlert", "decideCreditLineProposal", "proposeCreditLimit",
-        "proposeCreditLine", "dischargeSecurityInterest", "registerSecurityInterest",
+        "acknowledgeAlert", "dischargeSecurityInterest", "registerSecurityInterest",
         "draftRuleSet", "publishRuleSet", "retireRuleSet", "expireCreditLines",
         "runEndOfDay", "issueReleaseOrder", "recordDisposition", "recordMatchDecision",
         "registerCollateral", "registerSensor", "revalueCollateral", "setCollateralLimits",
@@ -183,6 +193,16 @@ SCOPES: Mapping[str, Scoping] = {
 }
 
 ROOTS = frozenset({"Query", "Mutation", "Subscription"})
+
+
+def book_to_read(user: Any, funder_id: str | None) -> str | None:
+    """The funder's book a `FUNDER` read that takes `funderId` covers (portfolio report,
+    exposures): the caller's (`funderId`, when given, must be it; unbound staff's is the
+    default funder's); an unbound admin names any funder, or reads every funder's (None)."""
+    book: str | None = user.book
+    if book is not None and funder_id is not None and funder_id != book:
+        raise Forbidden("a funder's users read only their own funder's book")
+    return funder_id if funder_id is not None else book
 
 
 def _arg(kwargs: Mapping[str, Any], path: str) -> Any:

@@ -28,9 +28,10 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import CurrentUserDep, DriverDep, SettingsDep
 from api.graphql.reports import REPORT_READERS, report_filter
+from api.graphql.scoping import book_to_read
 from api.security import CurrentUser, Role
 from finance import reports as fr
-from finance.errors import FinanceError
+from finance.errors import FinanceError, Forbidden
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 
@@ -205,14 +206,18 @@ def csv_text(table: Table) -> str:
 def _allowed(user: CurrentUser) -> None:
     if not user.has_any(frozenset((*REPORT_READERS, Role.ADMIN))):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "your role does not allow reports")
+    if user.enterprise_id is not None:  # as portfolioReport's scope refuses them
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "an enterprise's user reads no report")
 
 
 async def _report(
     driver: DriverDep, settings: SettingsDep, as_of: date | None, currency: str | None,
     lender: str | None, core_id: str | None, product_id: str | None, due_within_days: int,
+    funder: str | None = None,
 ) -> fr.Portfolio:  # fmt: skip
     try:
-        flt = report_filter(as_of, currency, lender, core_id, product_id, due_within_days)
+        flt = report_filter(as_of, currency, lender, core_id, product_id, due_within_days,
+                            funder)  # fmt: skip
     except FinanceError as e:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, str(e)) from e
     return await run_in_threadpool(fr.portfolio, driver, settings.neo4j_database, flt)
@@ -224,6 +229,7 @@ Lender = Annotated[str | None, Query(max_length=200)]
 CoreId = Annotated[str | None, Query(alias="coreId", max_length=200)]
 ProductId = Annotated[str | None, Query(alias="productId", max_length=200)]
 DueWithin = Annotated[int, Query(alias="dueWithinDays", ge=0, le=fr.MAX_DUE_WITHIN_DAYS)]
+FunderId = Annotated[str | None, Query(alias="funderId", max_length=200)]
 
 
 def _filename(p: fr.Portfolio, suffix: str) -> str:
@@ -242,13 +248,18 @@ async def _attachment(
 async def _portfolio(
     user: CurrentUserDep, driver: DriverDep, settings: SettingsDep, as_of: AsOf = None,
     currency: Currency = "CNY", lender: Lender = None, core_id: CoreId = None,
-    product_id: ProductId = None, due_within_days: DueWithin = 30,
+    product_id: ProductId = None, due_within_days: DueWithin = 30, funder_id: FunderId = None,
 ) -> fr.Portfolio:  # fmt: skip
     """The report every download route serves: the caller may read reports, the filters
-    (query parameters) are valid."""
+    (query parameters) are valid, and it covers the caller's funder's book (as
+    portfolioReport does)."""
     _allowed(user)
+    try:
+        funder = book_to_read(user, funder_id)
+    except Forbidden as e:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, str(e)) from e
     return await _report(driver, settings, as_of, currency, lender, core_id, product_id,
-                         due_within_days)  # fmt: skip
+                         due_within_days, funder)  # fmt: skip
 
 
 PortfolioDep = Annotated[fr.Portfolio, Depends(_portfolio)]

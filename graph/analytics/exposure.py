@@ -1,6 +1,10 @@
 """Aggregated exposure per controlling group and per core-enterprise chain: outstanding
 financings, guarantees given outside the set and e-credit vouchers, ready for the finance
-modules (limits per group, concentration per chain)."""
+modules (limits per group, concentration per chain).
+
+The firms and guarantees are the shared chain graph; the financings and vouchers are of one
+funder's book when ``funder`` is given (a financing's `funder_id`, a voucher's
+`line_funder_id`; without one, the default funder's), of every funder's when it is None."""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from neo4j import Driver, ManagedTransaction
 
 from graph.analytics import ownership, tiers
 from graph.analytics._common import OUTSTANDING_FINANCING, check_range, read_tx, tx_rows
-from graph.model import VOUCHER_OPEN, values
+from graph.model import DEFAULT_FUNDER, VOUCHER_OPEN, values
 from graph.queries.analytics import EXPOSURE_OF
 
 # Voucher statuses that no longer expose anyone.
@@ -67,9 +71,12 @@ class Exposure:
         return sum(m.total for m in self.members)
 
 
-def _exposure(tx: ManagedTransaction, ids: list[str]) -> list[MemberExposure]:
+def _exposure(
+    tx: ManagedTransaction, ids: list[str], funder: str | None = None
+) -> list[MemberExposure]:
     rows = tx_rows(tx, EXPOSURE_OF, ids=ids, outstanding=OUTSTANDING_FINANCING,
-                   open_vouchers=values(VOUCHER_OPEN))  # fmt: skip
+                   open_vouchers=values(VOUCHER_OPEN), funder=funder,
+                   default=DEFAULT_FUNDER)  # fmt: skip
     members = [
         MemberExposure(
             id=r["id"], name=r["name"], financings=int(r["financings"]),
@@ -83,7 +90,9 @@ def _exposure(tx: ManagedTransaction, ids: list[str]) -> list[MemberExposure]:
     return members
 
 
-def group_exposure(driver: Driver, database: str, enterprise_id: str) -> Exposure:
+def group_exposure(
+    driver: Driver, database: str, enterprise_id: str, funder: str | None = None
+) -> Exposure:
     """Exposure of the whole group `enterprise_id` belongs to (all firms under its actual
     controller, the controller included when it is an enterprise). One read transaction: the
     group and its exposure come from one snapshot, in one session."""
@@ -93,13 +102,14 @@ def group_exposure(driver: Driver, database: str, enterprise_id: str) -> Exposur
         ids = {m.id for m in group.members} | {enterprise_id}
         if group.controller_kind is ownership.HolderKind.ENTERPRISE:
             ids.add(group.controller_id)
-        return Exposure("group", group.controller_id, _exposure(tx, sorted(ids)))
+        return Exposure("group", group.controller_id, _exposure(tx, sorted(ids), funder))
 
     return read_tx(driver, database, work)
 
 
 def chain_exposure(
-    driver: Driver, database: str, core_id: str, up: int = tiers.MAX_DEPTH, down: int = 3
+    driver: Driver, database: str, core_id: str, up: int = tiers.MAX_DEPTH, down: int = 3,
+    funder: str | None = None,
 ) -> Exposure:
     """Exposure of a core enterprise's chain: the core and its `up` + `down` tiers."""
     check_range("up", up, 1, tiers.MAX_DEPTH)
@@ -109,4 +119,5 @@ def chain_exposure(
     if len(ids) > MAX_MEMBERS:
         ids = set(sorted(ids)[:MAX_MEMBERS])
     return Exposure("chain", core_id,
-                    read_tx(driver, database, lambda tx: _exposure(tx, sorted(ids))))  # fmt: skip
+                    read_tx(driver, database,
+                            lambda tx: _exposure(tx, sorted(ids), funder)))  # fmt: skip

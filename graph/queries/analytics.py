@@ -317,7 +317,7 @@ UNWIND $ids AS eid
 MATCH (e:{_E} {{id: eid}})
 CALL (e) {{
   OPTIONAL MATCH (f:{Label.FINANCING.value})-[:{Rel.BORROWER.value}]->(e)
-  WHERE f.status IN $outstanding
+  WHERE f.status IN $outstanding AND ($funder IS NULL OR coalesce(f.funder_id, $default) = $funder)
   RETURN count(f) AS financings, coalesce(sum(f.outstanding_minor), 0) AS financed
 }}
 CALL (e) {{
@@ -333,11 +333,13 @@ CALL (e) {{
 CALL (e) {{
   OPTIONAL MATCH (v:{Label.VOUCHER.value})-[:{Rel.ISSUED_BY.value}]->(e)
   WHERE v.status IN $open_vouchers
+    AND ($funder IS NULL OR coalesce(v.line_funder_id, $default) = $funder)
   RETURN coalesce(sum(v.face_minor), 0) AS vouchers_issued
 }}
 CALL (e) {{
   OPTIONAL MATCH (v:{Label.VOUCHER.value})-[:{Rel.HELD_BY.value}]->(e)
   WHERE v.status IN $open_vouchers
+    AND ($funder IS NULL OR coalesce(v.line_funder_id, $default) = $funder)
   RETURN coalesce(sum(v.face_minor), 0) AS vouchers_held
 }}
 RETURN eid AS id, e.name AS name, financings, financed, guarantees_given,

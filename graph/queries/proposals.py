@@ -7,7 +7,7 @@ from typing import Any
 
 from neo4j import Driver, ManagedTransaction, RoutingControl
 
-from graph.model import Label, ProposalStatus
+from graph.model import DEFAULT_FUNDER, Label, ProposalStatus
 from graph.model import declared as _declared
 
 _P = Label.LINE_PROPOSAL
@@ -36,11 +36,14 @@ RETURN p {{.*}} AS proposal
 PROPOSALS = f"""
 MATCH (p:{_P})
 WHERE ($status IS NULL OR p.status = $status)
+  AND ($funder IS NULL OR coalesce(p.funder_id, $default) = $funder)
 RETURN p {{.*}} AS proposal ORDER BY p.created_at, p.id SKIP $skip LIMIT $limit
 """
 
 COUNT = f"""
-MATCH (p:{_P}) WHERE ($status IS NULL OR p.status = $status) RETURN count(p) AS n
+MATCH (p:{_P}) WHERE ($status IS NULL OR p.status = $status)
+  AND ($funder IS NULL OR coalesce(p.funder_id, $default) = $funder)
+RETURN count(p) AS n
 """
 
 
@@ -69,14 +72,17 @@ def get_proposal(driver: Driver, database: str, id: str) -> dict[str, Any] | Non
 
 
 def proposals(
-    driver: Driver, database: str, status: str | None, skip: int, limit: int
+    driver: Driver, database: str, status: str | None, skip: int, limit: int,
+    funder: str | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
-    """A page of proposals, oldest first, and how many match in all."""
+    """A page of proposals, oldest first, and how many match in all; of one funder's book
+    (a proposal without `funder_id` is the default funder's), or every funder's."""
     records, _, _ = driver.execute_query(
-        PROPOSALS, status=status, skip=skip, limit=limit, database_=database,
-        routing_=RoutingControl.READ,
+        PROPOSALS, status=status, skip=skip, limit=limit, funder=funder,
+        default=DEFAULT_FUNDER, database_=database, routing_=RoutingControl.READ,
     )  # fmt: skip
     counted, _, _ = driver.execute_query(
-        COUNT, status=status, database_=database, routing_=RoutingControl.READ
-    )
+        COUNT, status=status, funder=funder, default=DEFAULT_FUNDER, database_=database,
+        routing_=RoutingControl.READ,
+    )  # fmt: skip
     return [dict(r["proposal"]) for r in records], int(counted[0]["n"])

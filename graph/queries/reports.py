@@ -15,7 +15,7 @@ from typing import Any
 
 from neo4j import Driver, RoutingControl
 
-from graph.model import FINANCING_OUTSTANDING, CreditLineKind, Label, Rel
+from graph.model import DEFAULT_FUNDER, FINANCING_OUTSTANDING, CreditLineKind, Label, Rel
 
 Row = dict[str, Any]
 
@@ -32,6 +32,7 @@ WHERE f.status IN $statuses
   AND ($currency IS NULL OR f.currency = $currency)
   AND ($lender IS NULL OR f.lender = $lender)
   AND ($product_id IS NULL OR coalesce(f.product_id, f.product_kind) = $product_id)
+  AND ($funder IS NULL OR coalesce(f.funder_id, $default) = $funder)
 OPTIONAL MATCH (b:{_E} {{id: f.borrower_id}})
 OPTIONAL MATCH (:{_LINE} {{id: f.line_id}})-[:{_PART_OF}*0..6]->(root:{_LINE})
                -[:{_GRANTED_TO}]->(core:{_E})
@@ -59,8 +60,11 @@ ORDER BY f.id
 def portfolio_rows(
     driver: Driver, database: str, *, principal_codes: Sequence[str], currency: str | None,
     lender: str | None = None, core_id: str | None = None, product_id: str | None = None,
+    funder: str | None = None,
 ) -> list[Row]:  # fmt: skip
-    """Outstanding financings (active and overdue) matching the filters, by id."""
+    """Outstanding financings (active and overdue) matching the filters, by id; of one
+    funder's book (a financing without `funder_id` is the default funder's), or of every
+    funder's when ``funder`` is None."""
     records, _, _ = driver.execute_query(
         PORTFOLIO_ROWS,
         statuses=sorted(FINANCING_OUTSTANDING),
@@ -70,6 +74,8 @@ def portfolio_rows(
         lender=lender,
         core_id=core_id,
         product_id=product_id,
+        funder=funder,
+        default=DEFAULT_FUNDER,
         database_=database,
         routing_=RoutingControl.READ,
     )

@@ -18,7 +18,7 @@ from api.security import Role, add_user
 from graph.funders import save_funder
 from graph.model import FunderKind
 from tests.api.conftest import PASSWORD, gql
-from tests.api.credit_world import expires, load_world
+from tests.api.credit_world import as_date, expires, load_world
 
 pytestmark = pytest.mark.neo4j
 
@@ -40,7 +40,26 @@ TRIAL = """{ trialBalance { balanced } }"""
 TRIAL_OF = """query($funder: ID) { trialBalance(funderId: $funder) {
   funderId balanced totalDebits } }"""
 ACCOUNT = """query($id: ID!) { accountBalance(accountId: $id) { creditsPosted } }"""
-PORTFOLIO = """{ portfolioReport { __typename } }"""
+ALERTS = """{ alertList { __typename } }"""
+PROPOSALS = """{ creditLineProposals { edges { node { id funderId status } } } }"""
+PROPOSE = """mutation($id: ID!, $input: GrantCreditLineInput!) {
+  proposeCreditLine(id: $id, input: $input) { id status funderId maker } }"""
+PROPOSE_LIMIT = """mutation($id: ID!, $line: ID!, $limit: BigInt!) {
+  proposeCreditLimit(id: $id, lineId: $line, newLimit: $limit) { id funderId } }"""
+DECIDE_PROPOSAL = """mutation($id: ID!) {
+  decideCreditLineProposal(id: $id, approve: true, note: "ok") {
+    id status checker line { id limit } } }"""
+LINE_FULL = """query($id: ID!) { creditLine(id: $id) { id limit } }"""
+SIGN = """mutation($id: ID!) { signContract(financingId: $id, contractNo: "CT-F") { id } }"""
+DISBURSE_ON = """mutation($id: ID!, $on: Date!) { disburse(financingId: $id, on: $on) {
+  id status } }"""
+REPORT = """query($funder: ID) { portfolioReport(funderId: $funder) {
+  funderId count financings { id } } }"""
+EOD = """mutation($on: Date!) { runEndOfDay(asOf: $on) { accrued reviewed } }"""
+EXPOSURE = """query($funder: ID) { groupExposure(id: "T1", funderId: $funder) {
+  financings financed } chainExposure(id: "T1", up: 1, down: 1, funderId: $funder) {
+  financings } }"""
+TRIAL_LINES = """{ trialBalance { funderId balanced lines { code balance } } }"""
 
 
 def _data(response: httpx.Response, field: str | None = None) -> Any:
@@ -136,7 +155,7 @@ def test_each_funder_reads_only_its_own_book(
         mine_acc = _data(gql(client, mine["officer"], ACCOUNT, id=f"9101:CNY:{mine['line']}"))
         assert mine_acc["accountBalance"]["creditsPosted"] == 2_000_000_000
         # What is not split by funder yet is refused to a funder's users.
-        r = gql(client, mine["officer"], PORTFOLIO)
+        r = gql(client, mine["officer"], ALERTS)
         assert r.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN", r.text
 
 
@@ -311,3 +330,116 @@ def json_text(data: Any) -> str:
     import json
 
     return json.dumps(data, ensure_ascii=False)
+
+
+def test_each_funders_portfolio_report_and_end_of_day(
+    funders: dict[str, Any], client: httpx.Client
+) -> None:
+    """The portfolio report (GraphQL and the downloads) and the exposures are the caller's
+    funder's book; the end-of-day job, run once by the platform, accrues every funder's
+    financings in each funder's own book."""
+    for funder in ("bank-a", "fact-b"):
+        me = funders[funder]
+        _data(gql(client, me["officer"], SIGN, id=me["fin"]))
+        got = _data(gql(client, me["officer"], DISBURSE_ON, id=me["fin"],
+                        on=as_date(0).isoformat()), "disburse")  # fmt: skip
+        assert got["status"] == "active", got
+    fins = {f: funders[f]["fin"] for f in ("bank-a", "fact-b")}
+    for me, other in (("bank-a", "fact-b"), ("fact-b", "bank-a")):
+        officer = funders[me]["officer"]
+        report = _data(gql(client, officer, REPORT), "portfolioReport")
+        assert report["funderId"] == me
+        assert {x["id"] for x in report["financings"]} == {fins[me]}, report
+        assert _data(gql(client, officer, REPORT, funder=me), "portfolioReport") == report
+        r = gql(client, officer, REPORT, funder=other)
+        assert r.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN", r.text
+        # The downloads serve the same book.
+        csv_ = client.get("/api/v1/reports/portfolio/financings.csv", headers=officer)
+        assert csv_.status_code == 200, csv_.text
+        assert fins[me] in csv_.text and fins[other] not in csv_.text
+        refused = client.get("/api/v1/reports/portfolio.xlsx", headers=officer,
+                             params={"funderId": other})  # fmt: skip
+        assert refused.status_code == 403, refused.text
+    # The default funder's staff: the loaded book only; an unbound admin: any funder's, or
+    # the whole platform without one.
+    default = _data(gql(client, funders["default_officer"], REPORT), "portfolioReport")
+    assert default["funderId"] == "default" and default["count"] >= 1
+    assert not {x["id"] for x in default["financings"]} & set(fins.values())
+    admin = funders["platform_admin"]
+    every = _data(gql(client, admin, REPORT), "portfolioReport")
+    assert every["funderId"] is None
+    assert every["count"] == default["count"] + 2
+    one = _data(gql(client, admin, REPORT, funder="fact-b"), "portfolioReport")
+    assert {x["id"] for x in one["financings"]} == {fins["fact-b"]}
+
+    # Exposures: the borrower T1's group and chain, each funder's financings only.
+    seen = {}
+    for who, key in ((funders["bank-a"]["officer"], "bank-a"),
+                     (funders["fact-b"]["officer"], "fact-b"),
+                     (funders["default_officer"], "default"), (admin, "every")):  # fmt: skip
+        seen[key] = _data(gql(client, who, EXPOSURE))
+    assert seen["bank-a"]["groupExposure"]["financings"] == 1
+    assert seen["fact-b"]["groupExposure"]["financings"] == 1
+    assert seen["bank-a"]["chainExposure"]["financings"] == 1
+    assert seen["every"]["groupExposure"]["financings"] == (
+        seen["default"]["groupExposure"]["financings"] + 2)
+    assert _data(gql(client, admin, EXPOSURE, funder="bank-a")) == seen["bank-a"]
+    r = gql(client, funders["bank-a"]["officer"], EXPOSURE, funder="default")
+    assert r.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN", r.text
+
+    # End of day, once for the platform: each funder's financing accrues in its own book.
+    run = _data(gql(client, funders["default_officer"], EOD, on=as_date(10).isoformat()),
+                "runEndOfDay")  # fmt: skip
+    assert run["accrued"] >= 2 and run["reviewed"] >= 2, run
+    r = gql(client, funders["bank-a"]["officer"], EOD, on=as_date(10).isoformat())
+    assert r.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN", r.text
+    for funder in ("bank-a", "fact-b"):
+        tb = _data(gql(client, funders[funder]["officer"], TRIAL_LINES), "trialBalance")
+        assert tb["funderId"] == funder and tb["balanced"], tb
+        codes = {x["code"]: int(x["balance"]) for x in tb["lines"]}
+        assert codes.get("1132", 0) > 0 and codes.get("6011", 0) < 0, codes  # accrued interest
+        assert codes["1132"] == -codes["6011"]
+
+
+def test_credit_line_proposals_are_each_funders_own(
+    funders: dict[str, Any], client: httpx.Client
+) -> None:
+    """Above the four-eyes threshold a funder's line is proposed by its credit officer and
+    decided by its admin, in its own book; another funder neither lists nor decides it."""
+    big = 20_000_000_000  # above the default threshold of 100,000,000.00
+    a, b = funders["bank-a"], funders["fact-b"]
+    refused = gql(client, a["admin"], GRANT, input={
+        "id": "L-bank-a-BIG", "enterpriseId": "T2", "kind": "enterprise", "limit": big,
+        "expiresOn": expires()})  # fmt: skip
+    assert "errors" in refused.json(), refused.text
+    p = _data(gql(client, a["officer"], PROPOSE, id="P-bank-a-1", input={
+        "id": "L-bank-a-BIG", "enterpriseId": "T2", "kind": "enterprise", "limit": big,
+        "expiresOn": expires()}), "proposeCreditLine")  # fmt: skip
+    assert (p["status"], p["funderId"]) == ("pending", "bank-a"), p
+    raise_ = _data(gql(client, a["officer"], PROPOSE_LIMIT, id="P-bank-a-2", line=a["line"],
+                       limit=big), "proposeCreditLimit")  # fmt: skip
+    assert raise_["funderId"] == "bank-a"
+    # Another funder's proposals and lines: not listed, NOT_FOUND by id, nothing written.
+    assert _ids(_data(gql(client, b["admin"], PROPOSALS), "creditLineProposals")) == set()
+    r = gql(client, b["admin"], DECIDE_PROPOSAL, id="P-bank-a-1")
+    assert r.json()["errors"][0].get("extensions", {}).get("code") == "NOT_FOUND", r.text
+    r = gql(client, b["officer"], PROPOSE_LIMIT, id="P-fact-b-x", line=a["line"], limit=big)
+    assert r.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND", r.text
+    default = _data(gql(client, funders["default_officer"], PROPOSALS), "creditLineProposals")
+    assert not _ids(default) & {"P-bank-a-1", "P-bank-a-2"}
+    mine = _data(gql(client, a["admin"], PROPOSALS), "creditLineProposals")
+    assert _ids(mine) == {"P-bank-a-1", "P-bank-a-2"}
+    every = _data(gql(client, funders["platform_admin"], PROPOSALS), "creditLineProposals")
+    assert {"P-bank-a-1", "P-bank-a-2"} <= _ids(every)
+    # Bank A's admin decides: the line is bank A's, its limit in bank A's book.
+    for pid in ("P-bank-a-1", "P-bank-a-2"):
+        d = _data(gql(client, a["admin"], DECIDE_PROPOSAL, id=pid), "decideCreditLineProposal")
+        assert d["status"] == "approved" and d["line"]["limit"] == big, d
+    line = _data(gql(client, a["officer"], LINE_FULL, id="L-bank-a-BIG"), "creditLine")
+    assert line["limit"] == big
+    r = gql(client, b["officer"], LINE_FULL, id="L-bank-a-BIG")
+    assert r.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND", r.text
+    acc = _data(gql(client, a["officer"], ACCOUNT, id="9101:CNY:L-bank-a-BIG"))
+    assert acc["accountBalance"]["creditsPosted"] == big
+    tb = _data(gql(client, a["officer"], TRIAL_OF), "trialBalance")
+    assert tb["funderId"] == "bank-a" and tb["balanced"], tb

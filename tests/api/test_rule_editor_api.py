@@ -85,11 +85,12 @@ def test_in_force_is_the_shipped_version_until_one_is_published(
     checker = login(Role.CREDIT_OFFICER, username="rule-checker")
     listed = _data(gql(client, maker, IN_FORCE))["ruleSetsInForce"]
     assert [(r["name"], r["stage"], r["label"], r["version"]) for r in listed] == [
+        ("admission", "admission", "rules:admission@shipped", None),
         ("approval", "approval", "rules:approval@shipped", None),
         ("disbursement", "disbursement", "rules:disbursement@shipped", None),
         ("postloan", "postloan", "rules:postloan@shipped", None),
     ]
-    assert json.loads(listed[0]["content"]) == _shipped("approval")
+    assert json.loads(listed[1]["content"]) == _shipped("approval")
 
     doc = _shipped("approval")
     v = _data(gql(client, maker, DRAFT, name="approval", content=doc))["draftRuleSet"]
