@@ -6,7 +6,8 @@ bad rows go to `DIR/_rejects/NAME.rejects.jsonl` and good rows are written in `U
 batches. Each batch is committed together with an `IngestBatch {id: folder-hash/file/no}`
 marker, so a re-run after a crash (of the loader or of Neo4j) re-validates everything, which
 is deterministic, and skips the batches already committed. Afterwards the derived SUPPLIES
-edges are recomputed from all invoices in the graph.
+edges are recomputed from all invoices in the graph, and the pledges of the loaded book's live
+financings are registered in the registry of security interests (keyed: once).
 
     python -m ingest.loader DIR [--batch-size N] [--no-resume]
 """
@@ -30,8 +31,9 @@ from typing import IO, Any
 from neo4j import Driver
 
 from chainlens.logs import get_logger
-from graph.model import Label
+from graph.model import FinancingOrigin, Label
 from graph.queries import ingest as q
+from graph.queries import receivables as rq
 from ingest.book import financing_row
 from ingest.errors import FileRefused, FolderRefused
 from ingest.formats import BY_NAME, FILES, FORMAT_VERSION, FileSpec, Manifest, referenced_files
@@ -68,12 +70,24 @@ class FileSummary:
     elapsed_s: float = 0.0
 
 
+# Loaded financings whose invoices were sold to the lender (a transfer), not pledged.
+TRANSFER_KINDS = ("factoring", "reverse_factoring")
+
+
 @dataclass(frozen=True, slots=True)
 class SuppliesSummary:
     sellers: int
     edges: int
     as_of: date | None
     elapsed_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrySummary:
+    """The loaded book's pledges in the registry of security interests after the run."""
+
+    covered: int  # collateral of live loaded financings that a registration covers
+    registered: int  # of which registered by this run (0 on a second ingest)
 
 
 @dataclass(slots=True)
@@ -84,6 +98,7 @@ class IngestSummary:
     files: list[FileSummary] = field(default_factory=list)
     ignored_files: list[str] = field(default_factory=list)
     supplies: SuppliesSummary | None = None
+    registry: RegistrySummary | None = None
     elapsed_s: float = 0.0
 
     @property
@@ -144,6 +159,10 @@ class IngestSummary:
             t.add_row(
                 "SUPPLIES", "", f"{s.edges:,}", "", "", f"{s.sellers:,} sellers, as of {s.as_of}"
             )
+        if self.registry is not None:
+            r = self.registry
+            t.add_row("registry", "", f"{r.covered:,}", "", "",
+                      f"pledges registered, {r.registered:,} new")  # fmt: skip
         for name in self.ignored_files:
             t.add_row(name, "", "", "", "", "ignored: not a file of the format")
         return t
@@ -524,6 +543,9 @@ def ingest_folder(
     invoices = next((f for f in summary.files if f.name == "invoices"), None)
     if invoices is not None and invoices.error is None:
         summary.supplies = recompute_supplies(driver, database, as_of=as_of, progress=progress)
+    pledges = next((f for f in summary.files if f.name == "pledges"), None)
+    if pledges is not None and pledges.error is None:
+        summary.registry = register_pledges(driver, database)
     summary.elapsed_s = time.perf_counter() - started
     log.info("ingest.done", loaded=summary.loaded, rejected=summary.rejected,
              seconds=round(summary.elapsed_s, 2))  # fmt: skip
@@ -628,6 +650,19 @@ def recompute_supplies(
             if progress is not None:
                 progress("supplies", min(i + batch_size, len(sellers)), len(sellers))
     return SuppliesSummary(len(sellers), edges, as_of, time.perf_counter() - started)
+
+
+def register_pledges(driver: Driver, database: str) -> RegistrySummary:
+    """Register the loaded book's pledges in the registry of security interests (in the role
+    of Zhongdeng), so that a financing at any funder on the platform is refused collateral a
+    loaded lender holds, naming the registration; idempotent (keyed by financing and
+    collateral)."""
+    covered, registered = rq.register_loaded_pledges(
+        driver, database, loaded=FinancingOrigin.LOADED.value, transfers=TRANSFER_KINDS,
+        by="ingest", now=datetime.now(UTC),
+    )  # fmt: skip
+    log.info("ingest.registry", covered=covered, registered=registered)
+    return RegistrySummary(covered, registered)
 
 
 def clear_rejects(folder: Path) -> None:

@@ -8,11 +8,20 @@ second sees the first.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from neo4j import Driver, ManagedTransaction, RoutingControl
 
-from graph.model import FINANCING_LIVE, InterestStatus, Label, Rel, declared, values
+from graph.model import (
+    FINANCING_LIVE,
+    InterestKind,
+    InterestStatus,
+    Label,
+    Rel,
+    declared,
+    values,
+)
 
 _E = Label.ENTERPRISE.value
 _INV = Label.INVOICE.value
@@ -242,3 +251,60 @@ RETURN r {{.*}} AS interest ORDER BY r.id
 def live_interests(tx: ManagedTransaction, collateral_ids: Sequence[str]) -> list[Row]:
     """Registrations that hold any of these collateral ids (read inside a write)."""
     return [dict(r["interest"]) for r in tx.run(LIVE_INTERESTS, ids=list(collateral_ids))]
+
+
+# The loaded book's pledges in the registry (after `chainlens ingest`): for each invoice or
+# asset pledged or assigned to a live financing loaded from a lender's book, the first such
+# pledge (by date, then id) is registered for that lender, keyed `RSI-<financing>-<collateral>`
+# as a financing's own registrations are, unless another registration holds the collateral
+# (a second pledge of the same collateral in the book is what `duplicatePledges` reports, not
+# a second registration). The period runs from the pledge to a year after the later of the
+# financing's maturity and the day of the ingest (a loaded book's live loan may be past its
+# maturity); the registration lapses with the financing. MERGE on the key: a second ingest
+# registers nothing new.
+REGISTER_LOADED_PLEDGES = f"""
+MATCH (c)-[p:{Rel.ASSIGNED_TO.value}|{Rel.PLEDGED_TO.value}]->(f:{Label.FINANCING.value})
+WHERE (c:{_INV} OR c:{_ASSET}) AND p.id IS NOT NULL AND f.origin = $loaded
+  AND f.status IN $live
+WITH c, p, f ORDER BY p.pledged_on, p.id
+WITH c, collect({{p: p, f: f}})[0] AS first
+WITH c, first.p AS p, first.f AS f, 'RSI-' + first.f.id + '-' + c.id AS key
+WHERE NOT EXISTS {{ MATCH (r:{_SI})-[:{Rel.COVERS.value}]->(c) WHERE r.id <> key AND {_HOLDS} }}
+OPTIONAL MATCH (c)-[:{Rel.SELLER.value}]->(seller:{_E})
+OPTIONAL MATCH (owner:{_E})-[:{Rel.OWNS.value}]->(c)
+OPTIONAL MATCH (asset:{_ASSET} {{id: c.id}})
+WITH c, p, f, key, coalesce(seller, owner) AS debtor, asset
+WHERE debtor IS NOT NULL
+OPTIONAL MATCH (old:{_SI} {{id: key}})
+WITH c, p, f, key, debtor, asset, old IS NULL AS created
+MERGE (r:{_SI} {{id: key}})
+ON CREATE SET
+  r.kind = CASE WHEN c:{_INV} AND f.product_kind IN $transfers THEN $transfer ELSE $pledge END,
+  r.status = {_LIVE},
+  r.collateral_kind = CASE WHEN c:{_INV} THEN 'invoice' ELSE coalesce(asset.kind, 'asset') END,
+  r.collateral_id = c.id, r.debtor_id = debtor.id, r.secured_party = f.lender,
+  r.financing_id = f.id,
+  r.description = 'loaded book: collateral of financing ' + f.id + ' (' + f.lender + ')',
+  r.registered_on = p.pledged_on,
+  r.expires_on = CASE WHEN f.maturity_on > $today THEN f.maturity_on ELSE $today END
+                 + duration({{years: 1}}),
+  r.registered_by = $by, r.registered_at = $now
+MERGE (r)-[:{Rel.COVERS.value}]->(c)
+MERGE (r)-[:{Rel.DEBTOR.value}]->(debtor)
+RETURN count(r) AS covered, sum(CASE WHEN created THEN 1 ELSE 0 END) AS registered
+"""
+
+
+def register_loaded_pledges(
+    driver: Driver, database: str, *, loaded: str, transfers: Sequence[str], by: str,
+    now: datetime,
+) -> tuple[int, int]:  # fmt: skip
+    """Register the loaded book's pledges; returns (registrations covering them, of which
+    new)."""
+    records, _, _ = driver.execute_query(
+        REGISTER_LOADED_PLEDGES, loaded=loaded, live=values(FINANCING_LIVE),
+        transfers=list(transfers), transfer=InterestKind.TRANSFER.value,
+        pledge=InterestKind.PLEDGE.value, by=by, now=now, today=now.date(), database_=database,
+    )  # fmt: skip
+    row = records[0] if records else None
+    return (int(row["covered"]), int(row["registered"])) if row else (0, 0)

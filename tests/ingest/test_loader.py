@@ -29,9 +29,11 @@ GOOD_NODES = {
     "Address": 2, "Asset": 1, "Contract": 1, "Enterprise": 4, "Financing": 1, "Goods": 2,
     "IngestBatch": 19, "Invoice": 4, "Payment": 1, "Person": 2, "Phone": 1, "Sensor": 1,
     "Shipment": 1, "SourceRecord": 2, "Warehouse": 1,
+    "SecurityInterest": 2,  # the live loaded financing's two pledges, registered
 }  # fmt: skip
 GOOD_RELS = {
-    "ASSIGNED_TO": 1, "BORROWER": 1, "BUYER": 4, "DELIVERS": 1, "FOR": 2, "FROM": 1,
+    "ASSIGNED_TO": 1, "BORROWER": 1, "BUYER": 4, "COVERS": 2, "DEBTOR": 2, "DELIVERS": 1,
+    "FOR": 2, "FROM": 1,
     "GUARANTEES": 2, "HAS_PHONE": 2, "HOLDS": 2, "INPUT_TO": 1, "INSTALLED_AT": 1,
     "LOCATED_AT": 3, "MONITORS": 1, "OF": 2, "OPERATES": 1, "OWNS": 1, "PAID_BY": 1,
     "PAID_TO": 1, "PARTY": 2, "PLEDGED_TO": 1, "ROLE": 1, "SELLER": 4, "SETTLES": 1,
@@ -76,6 +78,8 @@ def test_good_folder_builds_the_documented_graph(
     assert count_by_label(db, database) == GOOD_NODES
     assert count_by_relationship(db, database) == GOOD_RELS
     assert not (good_folder / "_rejects").exists()
+    assert summary.registry is not None
+    assert (summary.registry.covered, summary.registry.registered) == (2, 2)
 
     e1 = _one(db, database, "MATCH (e:Enterprise {id: 'E1'}) RETURN properties(e)")
     assert e1["registered_capital"] == 500_000_000_000 and e1["is_core"] is True
@@ -139,6 +143,7 @@ def test_same_input_twice_gives_the_same_graph(
     again = ingest_folder(db, database, good_folder, batch_size=3, resume=False)
     assert again.file("invoices").batches_written == 2
     assert _dump(db, database) == first
+    assert again.registry is not None and again.registry.registered == 0  # registered once
     resumed = ingest_folder(db, database, good_folder, batch_size=3)
     assert resumed.file("invoices").batches_written == 0
     assert resumed.file("invoices").batches_skipped == 2 and resumed.loaded == 32
