@@ -21,7 +21,13 @@ from neo4j import Driver
 
 from finance.lifecycle.applications import lender_of
 from finance.matching import collateral_available
-from finance.policy import EnterpriseFacts, product_rule_failures, read_facts, terms
+from finance.policy import (
+    NEUTRAL_SCORE,
+    EnterpriseFacts,
+    product_rule_failures,
+    read_facts,
+    terms,
+)
 from finance.products import Product, in_force
 from graph.analytics.trade import four_flow_invoices
 from graph.model import DEFAULT_FUNDER
@@ -40,7 +46,8 @@ CNY = "minor units of the currency"
 # Freshness: as of when a value holds.
 AT_DECISION = "read from the graph at the decision"
 AS_OF_AT = "point in time: what existed at the decision's time (by the records' times)"
-AS_SCORED = "as last written by risk scoring (scored_at)"
+AS_SCORED_AT = ("point in time: the latest scoring run by the decision's time (the scores' "
+                "history); as last written for enterprises scored before it was kept")
 AS_OF_EOD = "as the latest end-of-day job set it"
 NOW_ONLY = "as the graph holds it at the decision (the records carry no history)"
 
@@ -63,11 +70,14 @@ CATALOGUE: tuple[Indicator, ...] = (
     Indicator("status", "string", None, _FACTS, "registration status (active, revoked, ...)"),
     Indicator("is_core", "boolean", None, _FACTS, "whether it is a core enterprise"),
     Indicator("fraud_score", "number", "score 0..1", _FACTS,
-              "fraud score written by risk scoring; 0.2 (neutral) when not scored"),
+              "fraud score written by risk scoring; 0.2 (neutral) when not scored",
+              freshness=AS_SCORED_AT),
     Indicator("default_score", "number", "score 0..1", _FACTS,
-              "default score written by risk scoring; 0.2 (neutral) when not scored"),
+              "default score written by risk scoring; 0.2 (neutral) when not scored",
+              freshness=AS_SCORED_AT),
     Indicator("scores_are_neutral", "boolean", None, _FACTS,
-              "true when either score is missing and the neutral 0.2 is used"),
+              "true when either score is missing and the neutral 0.2 is used",
+              freshness=AS_SCORED_AT),
     Indicator("tier", "integer", "hops", _FACTS,
               "hops on SUPPLIES to the nearest core (0 for a core, null off any chain)",
               nullable=True),
@@ -134,7 +144,7 @@ CATALOGUE: tuple[Indicator, ...] = (
               "value)", nullable=True),
     Indicator("score_model_version", "string", None, _PIT,
               "the model version that wrote the fraud and default scores (null when not "
-              "scored)", nullable=True, freshness=AS_SCORED),
+              "scored)", nullable=True, freshness=AS_SCORED_AT),
     Indicator("open_alerts", "integer", "count", _PIT,
               "alerts about the enterprise open at the decision's time (raised by then, not "
               "acknowledged or cleared by then)", freshness=AS_OF_AT),
@@ -263,11 +273,32 @@ def point_in_time(
         out.update({k: row[k] for k in out if k in row})
         out["registry_conflict_ids"] = sorted(row["registry_conflict_ids"])
         out["registry_conflicts"] = len(out["registry_conflict_ids"])
+        out.update(_scores_then(row, at))
     flows = four_flow_invoices(driver, database, ids[:1000]) if ids else []
     if flows:
         out["four_flow_score"] = round(sum(f.score for f in flows) / len(flows), 4)
         out["four_flow_invoices"] = len(flows)
     return out
+
+
+def _scores_then(row: Mapping[str, Any], at: datetime) -> dict[str, Any]:
+    """The scores as they stood at ``at``: the latest run of the enterprise's history by
+    then; none by then (scored only later) is the neutral score; an enterprise scored
+    before the history was kept (no `Score` node) keeps its scores as last written."""
+    then = row.get("scored_then")
+    if then is not None:
+        return {
+            "fraud_score": float(then["fraud_score"]),
+            "default_score": float(then["default_score"]),
+            "scores_are_neutral": False,
+            "score_model_version": then["model_version"],
+        }
+    scored_at = row.get("scored_at")
+    later = scored_at is not None and scored_at.to_native() > at
+    if row.get("has_history") or later:
+        return {"fraud_score": NEUTRAL_SCORE, "default_score": NEUTRAL_SCORE,
+                "scores_are_neutral": True, "score_model_version": None}  # fmt: skip
+    return {}
 
 
 def indicators_from(

@@ -43,6 +43,9 @@ class Label(StrEnum):
     # risk cases: a bank's own labels (the cases file, analysts' dispositions)
     CASE = "Case"
     DISPOSITION = "Disposition"  # one analyst's judgement on a case; never changed once written
+    # risk scoring: one run's scores of one enterprise, kept so that decisions read the scores
+    # as they stood at a past time (the enterprise holds the latest)
+    SCORE = "Score"
     # decisions: a version of a rule set (JSON Decision Model), drafted, published, retired
     RULE_SET = "RuleSet"
     # the product factory: a version of a product definition, drafted, published, retired
@@ -114,6 +117,7 @@ class Rel(StrEnum):
     PROVES = "PROVES"
     # the workbench: (:User)-[:WATCHES {since}]->(:Enterprise), a user's watch list
     WATCHES = "WATCHES"
+    SCORED = "SCORED"  # (:Enterprise)-[:SCORED]->(:Score): its scoring history
 
 
 # Labels whose nodes are keyed by a unique `id` property.
@@ -522,6 +526,7 @@ PROPERTIES: dict[Label, frozenset[str]] = {
         Label.DISPOSITION: (
             "case_id", "seq", "disposition", "outcome", "note", "by", "at",
         ),
+        Label.SCORE: ("fraud_score", "default_score", "model_version", "scored_at"),
         Label.RULE_SET: (
             *_LOCK, "name", "version", "status", "content", "content_hash", "note", "author",
             "created_at", "publisher", "published_at", "effective_at", "retired_by",

@@ -262,8 +262,8 @@ def _counts(d: dict[str, int]) -> list[KeyCount]:
 class DecisionsQuery:
     @strawberry.field(extensions=requires(*READERS),
                       description="Every indicator a rule of a stage may read, declared once "
-                      "(stage: approval, the default, which disbursement rules read too; or "
-                      "postloan).")  # fmt: skip
+                      "(stage: approval, the default, which disbursement rules read too; "
+                      "admission; or postloan).")  # fmt: skip
     def indicator_catalogue(self, stage: str = "approval") -> list[IndicatorDefinition]:
         if stage not in STAGES:
             raise DecisionsError(f"stage must be one of {', '.join(sorted(STAGES))}")

@@ -278,9 +278,16 @@ CALL (e) {{
          count(CASE WHEN d.outcome = '{DocumentOutcome.VERIFIED}' THEN 1 END) AS documents_verified,
          count(CASE WHEN d.outcome IN $failed THEN 1 END) AS documents_failed
 }}
+CALL (e) {{
+  OPTIONAL MATCH (e)-[:{Rel.SCORED}]->(s:{Label.SCORE})
+  WHERE s.scored_at <= $at
+  WITH s ORDER BY s.scored_at DESC LIMIT 1
+  RETURN s {{.fraud_score, .default_score, .model_version}} AS scored_then
+}}
 RETURN e.score_model_version AS score_model_version, open_alerts, open_critical_alerts,
        max_dpd, overdue_financings, registry_conflict_ids, documents, documents_verified,
-       documents_failed
+       documents_failed, scored_then, e.scored_at AS scored_at,
+       EXISTS {{ (e)-[:{Rel.SCORED}]->(:{Label.SCORE}) }} AS has_history
 """
 
 

@@ -94,6 +94,8 @@ RETURN e.id AS borrower, f.lender AS lender,
        sum(f.outstanding_minor) AS amount, count(f) AS financings
 """
 
+# The latest scores on the enterprise, and the run's in its history (a `Score` keyed by the
+# enterprise, the model version and the run's time), for point-in-time reads.
 WRITE_SCORES = f"""
 UNWIND $rows AS row
 MATCH (e:{_E} {{id: row.id}})
@@ -102,6 +104,10 @@ SET e.fraud_score = row.fraud_score,
     e.score_model_version = $model_version,
     e.scored_at = $scored_at,
     e.score_explanation = row.explanation
+MERGE (s:{Label.SCORE.value} {{id: row.id + '@' + $model_version + '@' + $run}})
+ON CREATE SET s.fraud_score = row.fraud_score, s.default_score = row.default_score,
+              s.model_version = $model_version, s.scored_at = $scored_at
+MERGE (e)-[:{Rel.SCORED.value}]->(s)
 """
 
 READ_SCORES = f"""
@@ -226,7 +232,8 @@ def financings_for(
 def _write_batch(
     tx: ManagedTransaction, rows: list[dict[str, Any]], model_version: str, scored_at: datetime
 ) -> None:
-    tx.run(WRITE_SCORES, rows=rows, model_version=model_version, scored_at=scored_at).consume()
+    tx.run(WRITE_SCORES, rows=rows, model_version=model_version, scored_at=scored_at,
+           run=scored_at.isoformat()).consume()  # fmt: skip
 
 
 def write_scores(
@@ -242,8 +249,9 @@ def write_scores(
 
     Each row: ``id, fraud_score, default_score, explanation``; the model version and the
     scoring time are the run's, sent once per batch (packing a timezone-aware time per row
-    took most of the client's time at a million rows). Setting the same values again
-    changes nothing, so a re-run is idempotent.
+    took most of the client's time at a million rows). Each run's scores are also kept in
+    the enterprise's history (`Score`), keyed by model version and time. Setting the same
+    values again changes nothing, so a re-run is idempotent.
     """
     written = 0
     with driver.session(database=database) as session:

@@ -67,8 +67,13 @@ def test_a_core_leaving_the_registry_raises_an_early_warning_on_its_suppliers_fi
     names = {i["name"] for i in catalogue["indicatorCatalogue"]}
     assert {"core_status", "core_overdue_financings", "dpd", "financing_id"} <= names
     assert "limit_minor" not in names
-    wrong = gql(client, officer, "{ indicatorCatalogue(stage: \"admission\") { name } }").json()
-    assert "stage must be one of approval, disbursement, postloan" in wrong["errors"][0]["message"]
+    admission = _q(client, officer, "{ indicatorCatalogue(stage: \"admission\") { name } }")
+    names = {i["name"] for i in admission["indicatorCatalogue"]}
+    assert {"status", "overdue_financings", "documents_failed"} <= names
+    assert not names & {"limit_minor", "requested_minor", "dpd"}
+    wrong = gql(client, officer, "{ indicatorCatalogue(stage: \"closing\") { name } }").json()
+    assert ("stage must be one of admission, approval, disbursement, postloan"
+            in wrong["errors"][0]["message"])  # fmt: skip
     quiet = _q(client, officer, EOD, asOf=D0.isoformat())["runEndOfDay"]
     assert quiet["earlyWarnings"] == 0
 

@@ -24,6 +24,7 @@ from api.security import Role
 from decisions.engine import SHIPPED_APPROVAL
 from decisions.postloan import on_collateral_event
 from finance import lifecycle
+from graph.queries.risk import write_scores
 from sensors.model import AlertEvent, AlertKind, AssetInfo, Severity
 from sensors.registry import register_collateral
 from sensors.sink import GraphSink, bind_alert_hook
@@ -230,3 +231,44 @@ def test_a_registry_conflict_and_a_critical_alert_raise_early_warnings(
     assert any("1 critical alerts are open about" in m and "critical_alerts_open" in m
                for m in messages), messages  # fmt: skip
     assert _q(client, officer, EOD, asOf=D0.isoformat())["runEndOfDay"]["earlyWarnings"] == 0
+
+
+ADMISSION_AT = """query($at: DateTime) { admission(enterpriseId: "T1", at: $at) {
+  verdict rules indicators { name value } } }"""
+
+
+def test_scores_are_read_as_they_stood_at_the_decisions_time(
+    db: Driver, database: str, client: httpx.Client, login: Callable[..., dict[str, str]]
+) -> None:
+    """Two scoring runs a day apart (through `graph.queries.risk.write_scores`, as
+    `chainlens score` writes them): `indicators` and `admission` as of a time read the run in
+    force then — neutral before the first, the first run's between them, the second's now."""
+    _setup(db, database, [("INV-S", 100_000_000)])
+    now = datetime.now(UTC)
+    first, second = now - timedelta(days=2), now - timedelta(days=1)
+    row = {"id": "T1", "explanation": "{}"}
+    write_scores(db, database, [{**row, "fraud_score": 0.1, "default_score": 0.15}],
+                 model_version="fraud-gnn@1", scored_at=first)  # fmt: skip
+    write_scores(db, database, [{**row, "fraud_score": 0.92, "default_score": 0.3}],
+                 model_version="fraud-gnn@2", scored_at=second)  # fmt: skip
+    write_scores(db, database, [{**row, "fraud_score": 0.92, "default_score": 0.3}],
+                 model_version="fraud-gnn@2", scored_at=second)  # a re-run: idempotent
+    records, _, _ = db.execute_query(
+        "MATCH (:Enterprise {id: 'T1'})-[:SCORED]->(s:Score) RETURN count(s) AS n",
+        database_=database)  # fmt: skip
+    assert records[0]["n"] == 2
+    analyst = login(Role.ANALYST)
+
+    def seen(at: datetime | None) -> tuple[Any, ...]:
+        v = _values(client, analyst, at=None if at is None else at.isoformat())
+        return (v["fraud_score"], v["default_score"], v["scores_are_neutral"],
+                v["score_model_version"])  # fmt: skip
+
+    assert seen(first - timedelta(hours=1)) == (0.2, 0.2, True, None)
+    assert seen(first + timedelta(hours=1)) == (0.1, 0.15, False, "fraud-gnn@1")
+    assert seen(None) == (0.92, 0.3, False, "fraud-gnn@2")
+    # Admission reads the same history: declined now (0.92 >= 0.80), admitted back then.
+    then = _q(client, analyst, ADMISSION_AT, at=(first + timedelta(hours=1)).isoformat())
+    assert "fraud_decline" not in then["admission"]["rules"]
+    today = _q(client, analyst, ADMISSION_AT, at=None)["admission"]
+    assert (today["verdict"], "fraud_decline" in today["rules"]) == ("decline", True)
