@@ -23,6 +23,7 @@ from api.security import Role, add_user
 from decisions.engine import RULESETS
 from finance.lifecycle import AppStatus
 from tests.api.conftest import PASSWORD
+from tests.api.test_early_warning import _financing
 from tests.decisions.test_rule_sets import _apply
 from tests.finance.test_lifecycle import _setup
 from tests.web.conftest import shot
@@ -251,3 +252,74 @@ def test_a_stricter_rule_is_simulated_then_published_by_a_second_officer(
     after = _apply(db, database, "A2", "INV-2")  # the published edit decides now
     assert (after.status, after.policy_version) == (AppStatus.REFERRED, "rules:approval@1")
     assert after.reasons[0] == "no risk scores yet: a person decides"
+
+
+POSTLOAN = json.loads((RULESETS / "postloan.json").read_text(encoding="utf-8"))
+
+
+def test_a_post_loan_edit_is_compared_simulated_and_published_later_then_retired(
+    page: Page, web_url: str, db: Driver, database: str
+) -> None:
+    """The post-loan rule set: a stricter default-score row is compared with the version in
+    force (the one changed cell listed), simulated over the portfolio (the disbursed
+    financing it would warn about), kept from being lost by opening another rule set, saved;
+    a second officer publishes it from a later time (the shipped version stays in force
+    until then) and retires it."""
+    fid = _financing(db, database)
+    add_user(db, database, OFFICER, PASSWORD, [Role.CREDIT_OFFICER])
+    add_user(db, database, CHECKER, PASSWORD, [Role.CREDIT_OFFICER])
+    _open_page(page, web_url, OFFICER)
+    page.click("#open-postloan")
+    expect(page.locator("#rules-open")).to_have_text("postloan — rules:postloan@shipped")
+    _open_table(page, "early warning")
+    rows = POSTLOAN["nodes"][1]["content"]["rules"]
+    row = next(i for i, r in enumerate(rows) if r["_id"] == "default_score_high")
+    _type_into(page, _cell(page, row, 1), "default_score >= 0.05")
+
+    page.click("#rules-compare")
+    expect(page.locator("#rules-diff-summary")).to_have_text(
+        "1 change against the version in force:")
+    expect(page.locator("#rules-diff li")).to_have_text([
+        'early warning: row default_score_high when "default_score >= 0.7" → '
+        '"default_score >= 0.05"'])  # fmt: skip
+    page.click("#rules-simulate")
+    expect(page.locator("#rules-warnings-summary")).to_contain_text(
+        "On 1 financing with money out as of ")
+    expect(page.locator("#rules-warnings-summary")).to_contain_text(
+        "1 early warning would be raised; rows fired: default_score_high 1.")
+    expect(page.locator(f"#rules-warnings tr[data-id='{fid}'] td")).to_have_text(
+        [fid, "default_score_high", re.compile(r"default score of Tier One Parts is 0\.10")])
+    shot(page, "36-rules-postloan-simulated")
+
+    # Unsaved: opening another rule set asks first; declining keeps the edit.
+    assert page.evaluate("window.__rules.dirty") is True
+    page.once("dialog", lambda d: d.dismiss())
+    page.click("#open-approval")
+    expect(page.locator("#rules-open")).to_have_text("postloan — rules:postloan@shipped")
+    page.fill("#rules-note", "warn early on rising default scores")
+    page.click("#rules-save")
+    expect(page.locator("#rules-result")).to_contain_text("Saved as draft: postloan version 1")
+    assert page.evaluate("window.__rules.dirty") is False
+
+    page.click("#logout")
+    page.fill("#username", CHECKER)
+    page.fill("#password", PASSWORD)
+    page.click("#login-button")
+    page.click("#open-postloan")
+    draft = page.locator("#rules-versions tr[data-version='1']")
+    draft.locator(".effective-at").fill("2099-01-01T09:30")
+    draft.locator(".publish-version").click()
+    expect(page.locator("#rules-published")).to_contain_text("Published postloan version 1")
+    expect(draft.locator(".status")).to_have_text("published")
+    expect(draft.locator(".effective")).to_contain_text("2099-01-01")
+    # Not in force before its time: the shipped version still decides.
+    expect(page.locator("#rules-list tr[data-name='postloan']")).to_contain_text(
+        "rules:postloan@shipped")
+    shot(page, "37-rules-published-later")
+    draft.locator(".retire-version").click()
+    expect(page.locator("#rules-published")).to_have_text("Retired postloan version 1.")
+    expect(draft.locator(".status")).to_have_text("retired")
+    (stored,) = _gql(web_url, CHECKER, VERSIONS, name="postloan")["ruleSets"]
+    assert (stored["status"], stored["author"]) == ("retired", OFFICER)
+    assert json.loads(stored["content"])["nodes"][1]["content"]["rules"][row]["when"] == (
+        "default_score >= 0.05")
