@@ -33,6 +33,7 @@ from api.graphql.permissions import requires
 from api.graphql.scalars import BigInt
 from api.idempotency import idempotent
 from api.security import Role
+from decisions import admission
 from finance import credit_lines as cl
 from finance import proposals as fp
 from finance.administration import Movement, change_limit, grant, line_spec, move, set_frozen
@@ -214,21 +215,26 @@ class CreditQuery:
 @strawberry.type
 class CreditMutation:
     @_mutation("Grant a credit line and fund its limit in the ledger (admins); above the "
-               "four-eyes threshold, propose it instead.", ADMINS)  # fmt: skip
+               "four-eyes threshold, propose it instead. The admission rules run first on the "
+               "enterprise: a decline refuses it, a referral must be proposed.",
+               ADMINS)  # fmt: skip
     async def grant_credit_line(
         self, info: Info[Context, None], input: GrantCreditLineInput
     ) -> CreditLine:
         spec = replace(_spec(input), funder_id=info.context.user.writes_for)
+        await info.context.call(admission.check_grant, spec)
         await info.context.call(grant, spec, info.context.settings.credit_line_four_eyes_minor)
         return await _line_out(info, spec.id)
 
     @_mutation("Propose a credit line for another admin to approve (credit officers and "
-               "admins); the same id and terms again return the first proposal.",
+               "admins); the same id and terms again return the first proposal. Refused when "
+               "the admission rules decline the enterprise.",
                CREDIT)  # fmt: skip
     async def propose_credit_line(
         self, info: Info[Context, None], id: strawberry.ID, input: GrantCreditLineInput
     ) -> CreditLineProposal:
         spec = replace(_spec(input), funder_id=info.context.user.writes_for)
+        await info.context.call(admission.check_grant, spec, proposed=True)
         got = await info.context.call(fp.propose_grant, str(id), spec,
                                       info.context.user.username)  # fmt: skip
         return CreditLineProposal.of(got)

@@ -306,12 +306,12 @@ class ChainFinanceMutation:
 
         async def run(_: str) -> dict[str, Any]:
             x = cast(reg.SecurityInterest, await info.context.call(reg.register, req))
-            return {"id": x.id}
             # A registration is an event about the collateral: the post-loan rules run now on
             # the financings it secures, as of the day it takes effect (a registration that
             # takes effect later is left to that day's end-of-day run).
             await info.context.call(postloan_rules.on_collateral_event, [req.collateral_id],
                                     min(req.registered_on, _now().date()))  # fmt: skip
+            return {"id": x.id}
 
         got = await idempotent(info.context.call, user, "registerSecurityInterest",
                                str(request_id), payload, run)  # fmt: skip

@@ -160,6 +160,7 @@ SCOPES: Mapping[str, Scoping] = {
         "ruleSetsInForce", "validateRuleSet",  # the rule editor (api/web/rules.html)
         "challengerComparison", "decisionRates",  # champion/challenger, rates over time
         "indicators",  # the policy's facts, with the default funder's line headroom
+        "admission",  # the admission rules on an enterprise's facts (its arrears at any funder)
     )},
     **{f"Mutation.{name}": DEFAULT_BOOK for name in (
         "acknowledgeAlert", "dischargeSecurityInterest", "registerSecurityInterest",
