@@ -188,8 +188,9 @@ def finance_line_grant(
     except FinanceError as e:
         raise refuse(str(e)) from e
     with _credit_admin() as (driver, database):
-        check_grant(driver, database, spec)
-        grant(driver, database, spec, load_settings().credit_line_four_eyes_minor)
+        four_eyes = load_settings().credit_line_four_eyes_minor
+        check_grant(driver, database, spec, four_eyes_minor=four_eyes)
+        grant(driver, database, spec, four_eyes)
         _print_lines(driver, database, [line_id], "granted")
 
 

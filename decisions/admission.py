@@ -81,14 +81,20 @@ def assess(
 
 
 def check_grant(
-    driver: Driver, database: str, spec: LineSpec, *, proposed: bool = False
-) -> Admission | None:
+    driver: Driver, database: str, spec: LineSpec, *, proposed: bool = False,
+    four_eyes_minor: int | None = None,
+) -> Admission | None:  # fmt: skip
     """Admission before a line is granted to ``spec.enterprise_id``: a decline refuses it, a
     referral refuses a direct grant (``proposed``: a proposal for a second admin passes).
-    The grant's own checks come first (bad terms are said as such, not as an admission);
-    granting a line that exists already (a retry) is not assessed again."""
+    The grant's own checks come first — its terms, and a direct grant above
+    ``four_eyes_minor`` — so that they are said as such, not as an admission. A sub-limit
+    (a line with a parent) carves a line already granted and is not assessed; nor is a line
+    that exists already (a retry)."""
+    if not proposed:
+        administration.one_pair_of_eyes(spec.limit_minor, four_eyes_minor,
+                                        f"a {spec.kind.value} line")  # fmt: skip
     administration.check_grant(driver, database, spec)
-    if ql.credit_lines_by_id(driver, database, [spec.id]):
+    if spec.parent_id is not None or ql.credit_lines_by_id(driver, database, [spec.id]):
         return None
     a = assess(driver, database, spec.enterprise_id, spec.funder_id)
     if a.verdict == DECLINE or (a.verdict == REFER and not proposed):

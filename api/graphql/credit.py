@@ -222,8 +222,9 @@ class CreditMutation:
         self, info: Info[Context, None], input: GrantCreditLineInput
     ) -> CreditLine:
         spec = replace(_spec(input), funder_id=info.context.user.writes_for)
-        await info.context.call(admission.check_grant, spec)
-        await info.context.call(grant, spec, info.context.settings.credit_line_four_eyes_minor)
+        four_eyes = info.context.settings.credit_line_four_eyes_minor
+        await info.context.call(admission.check_grant, spec, four_eyes_minor=four_eyes)
+        await info.context.call(grant, spec, four_eyes)
         return await _line_out(info, spec.id)
 
     @_mutation("Propose a credit line for another admin to approve (credit officers and "

@@ -7,9 +7,10 @@ telemetry, as the `service` account); the admin grants the owner its own line; t
 relationship manager applies for a warehouse-receipt pledge on the asset, which is approved
 (by a credit officer when the policy refers it), contracted and disbursed. Goods then leave
 without a release order: a `stock_without_release` alert and a `margin_call` alert about the
-financing follow. A release order is refused while the financing is live, naming it; after
-repayment in full the financing is closed, a release order is accepted, and goods leaving
-under it raise no new stock alert.
+financing follow, and the critical alert runs the post-loan rules at once: an
+`early_warning` (`critical_alerts_open`) on the financing. A release order is refused while
+the financing is live, naming it; after repayment in full the financing is closed, a release
+order is accepted, and goods leaving under it raise no new stock alert.
 
 Readings carry event times of the last few hours (the intake takes readings up to
 5 minutes ahead and up to its two-day deduplication horizon back), in order, five minutes
@@ -239,7 +240,10 @@ def test_a_warehouse_receipt_pledge_watched_by_a_scale(api: Api, world: World) -
     left_t = PLEDGED_T // 4
     weights(api, 9, [left_t * 1000.0] * 8)
     alerts = kinds_of(api.gql("otto", FIN_ALERTS, id=fin_id)["alerts"]["edges"])
-    assert set(alerts) == {"stock_without_release", "margin_call"}, alerts
+    assert set(alerts) == {"stock_without_release", "margin_call", "early_warning"}, alerts
+    (warning,) = alerts["early_warning"]
+    assert "critical_alerts_open" in warning["message"], warning["message"]
+    assert warning["financingIds"] == [fin_id]
     (stock,) = alerts["stock_without_release"]
     assert stock["severity"] == "critical" and stock["assetId"] == ASSET
     assert stock["financingIds"] == [fin_id]
@@ -299,7 +303,8 @@ def test_a_warehouse_receipt_pledge_watched_by_a_scale(api: Api, world: World) -
     stock_alerts = api.gql("otto", ASSET_ALERTS, id=ASSET, kind="stock_without_release")
     assert [e["node"]["id"] for e in stock_alerts["alerts"]["edges"]] == [stock["id"]]
     after = kinds_of(api.gql("otto", FIN_ALERTS, id=fin_id)["alerts"]["edges"])
-    assert {k: len(v) for k, v in after.items()} == {"stock_without_release": 1, "margin_call": 1}
+    assert {k: len(v) for k, v in after.items()} == {
+        "stock_without_release": 1, "margin_call": 1, "early_warning": 1}
     state = api.gql("anna", STATE, id=ASSET)["assetState"]
     assert state["weightKg"] == 0.0 and state["valueMinor"] == 0
 
