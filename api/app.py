@@ -233,7 +233,9 @@ def create_app(settings: Settings | None = None, driver: Driver | None = None) -
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = driver is None
         app.state.driver = (
-            driver if driver is not None else create_driver(settings, settings.api_neo4j_retry_s)
+            driver if driver is not None
+            else create_driver(settings, settings.api_neo4j_retry_s,
+                               settings.api_neo4j_acquire_timeout_s)
         )
         app.state.breaker = DatabaseBreaker(app.state.driver, settings.neo4j_database)
         app.state.audit = AuditLog(

@@ -13,14 +13,22 @@ import threading
 import time
 
 from neo4j import Driver
-from neo4j.exceptions import ServiceUnavailable, SessionExpired
+from neo4j.exceptions import (
+    ConnectionAcquisitionTimeoutError,
+    ServiceUnavailable,
+    SessionExpired,
+)
 
 from chainlens.logs import get_logger
 from graph.errors import DatabaseUnavailable
 
 log = get_logger(__name__)
 
-UNREACHABLE = (ServiceUnavailable, SessionExpired, DatabaseUnavailable)
+# No connection within the API's acquisition timeout counts too: a server that is starting
+# accepts connections and leaves their HELLO unanswered until it is ready.
+UNREACHABLE = (
+    ServiceUnavailable, SessionExpired, DatabaseUnavailable, ConnectionAcquisitionTimeoutError,
+)  # fmt: skip
 RETRY_AFTER_S = 2
 
 

@@ -51,6 +51,12 @@ class Settings(BaseSettings):
     neo4j_connect_timeout_s: float = Field(default=3.0, gt=0)
     neo4j_retry_s: float = Field(default=30.0, ge=0)
     api_neo4j_retry_s: float = Field(default=0.0, ge=0)
+    # How long a request may wait for a connection: taking one from the pool, or opening one,
+    # its HELLO included — a server that is starting accepts connections and answers HELLO
+    # only once it is ready, which the CLI's 30 s waits out but the API must not (the
+    # request answers 503 instead, and the breaker opens).
+    neo4j_acquire_timeout_s: float = Field(default=30.0, gt=0)
+    api_neo4j_acquire_timeout_s: float = Field(default=5.0, gt=0)
 
     # The managed local server.
     neo4j_version: str = "5.26.30"

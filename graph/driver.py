@@ -16,15 +16,20 @@ from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_expo
 from chainlens.settings import Settings
 
 
-def create_driver(settings: Settings, retry_s: float | None = None) -> Driver:
+def create_driver(
+    settings: Settings, retry_s: float | None = None, acquire_s: float | None = None
+) -> Driver:
     """A driver for the configured Neo4j (external URI, else the managed server); managed
     transactions are retried for ``retry_s`` (default ``neo4j_retry_s``) on transient
-    failures, a lost server included."""
+    failures, a lost server included; getting a connection (from the pool, or a new one up
+    to its HELLO) waits at most ``acquire_s`` (default ``neo4j_acquire_timeout_s``)."""
     return GraphDatabase.driver(
         settings.effective_neo4j_uri(),
         auth=(settings.neo4j_user, settings.effective_neo4j_password().get_secret_value()),
         max_connection_pool_size=100,
-        connection_acquisition_timeout=30.0,
+        connection_acquisition_timeout=(
+            settings.neo4j_acquire_timeout_s if acquire_s is None else acquire_s
+        ),
         connection_timeout=settings.neo4j_connect_timeout_s,
         max_transaction_retry_time=settings.neo4j_retry_s if retry_s is None else retry_s,
     )
