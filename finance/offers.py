@@ -162,6 +162,7 @@ def decide_offer(
             "reasons": [note or (f"offered by {checker}" if approve else "declined")],
             "amount_minor": amount if approve else 0, "rate_bps": rate,
             "policy_version": POLICY_VERSION, "decided_at": now,
+            "product_version": product.version,
         })  # fmt: skip
 
     ledger.run_write(driver, database, work)

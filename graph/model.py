@@ -509,6 +509,8 @@ PROPERTIES: dict[Label, frozenset[str]] = {
             # running, the arm of the application and the challenger's verdict beside it
             "rules", "arm", "challenger_version", "challenger_verdict", "challenger_reasons",
             "challenger_rules", "challenger_amount_minor",
+            # the product version the decision applied (product:<id>@<n>, or @shipped)
+            "product_version",
         ),
         Label.CONFIRMATION: (
             "invoice_id", "core_id", "seq", "outcome", "amount_minor", "currency", "due_on",

@@ -133,6 +133,9 @@ class Decision:
     challenger_amount: BigInt | None = None
     challenger_reasons: list[str] | None = None
     challenger_rules: list[str] | None = None
+    product_version: str | None = strawberry.field(
+        default=None, description="The product version it applied (product:<id>@<n>, or "
+        "@shipped); null for decisions made before products were versioned.")  # fmt: skip
 
 
 def _decision(d: dict[str, Any]) -> Decision:
@@ -149,6 +152,7 @@ def _decision(d: dict[str, Any]) -> Decision:
         challenger_amount=None if ca is None else BigInt(ca),
         challenger_reasons=d.get("challenger_reasons"),
         challenger_rules=d.get("challenger_rules"),
+        product_version=d.get("product_version"),
     )  # fmt: skip
 
 

@@ -347,6 +347,7 @@ def _decide_tx(
             "amount_minor": outcome.amount_minor,
             "rate_bps": outcome.rate_bps,
             "policy_version": outcome.policy_version,
+            "product_version": product.version,
             "decided_at": now,
             "inputs": _inputs_json(
                 facts, outcome.inputs, requested_minor=app["amount_minor"],
@@ -440,6 +441,7 @@ def review_application(
                 "amount_minor": amount if approve else 0,
                 "rate_bps": rate,
                 "policy_version": app.get("policy_version") or POLICY_VERSION,
+                "product_version": product.version,
                 "decided_at": now,
                 "inputs": _inputs_json(facts),
             },

@@ -41,7 +41,7 @@ AUTOMATIC_DECISIONS = f"""
 MATCH (d:{_DEC} {{kind: 'automatic'}})-[:{Rel.ABOUT}]->(a:{_APP})
 WHERE $since IS NULL OR d.decided_at >= $since
 RETURN a.id AS application_id, a.enterprise_id AS enterprise_id, a.product_id AS product_id,
-       a.product_version AS product_version, d.verdict AS verdict,
+       coalesce(d.product_version, a.product_version) AS product_version, d.verdict AS verdict,
        d.amount_minor AS amount_minor, d.reasons AS reasons,
        d.policy_version AS policy_version, d.decided_at AS decided_at, d.inputs AS inputs
 ORDER BY d.decided_at DESC LIMIT $limit

@@ -159,6 +159,11 @@ def test_applications_and_financings_keep_the_version_that_decided_them(
         db, database, "P3", "co1", "credit_officer", True, today=D0
     )
     assert reviewed.product_version == SHIPPED
+    # Each decision records the product version it applied, as it records the policy's.
+    assert [d["product_version"] for d in lifecycle.decisions(db, database, "P3")] == [
+        SHIPPED, SHIPPED,
+    ]  # fmt: skip
+    assert [d["product_version"] for d in lifecycle.decisions(db, database, "P2")] == [v1.id]
     fin3 = lifecycle.get_financing(db, database, "F-P3")
     assert (fin3.product_version, fin3.tenor_days) == (SHIPPED, 90)
 

@@ -30,7 +30,8 @@ GREEN = "journey_green_factoring"
 GRANT = """mutation($input: GrantCreditLineInput!) { grantCreditLine(input: $input) { id } }"""
 SUBMIT = """mutation($input: ApplicationInput!) { submitApplication(input: $input) {
   id status rateBps productVersion financingId } }"""
-APPLICATION = """query($id: ID!) { application(id: $id) { status rateBps productVersion } }"""
+APPLICATION = """query($id: ID!) { application(id: $id) { status rateBps productVersion
+  decisions { kind productVersion } } }"""
 FINANCING = """query($id: ID!) { financing(id: $id) { rateBps tenorDays productVersion } }"""
 CATALOGUE = """query { financeProducts { id version } }"""
 MATCHES = """query($e: ID!) { productMatches(enterpriseId: $e, includeIneligible: true) {
@@ -160,6 +161,9 @@ def test_a_new_version_and_a_new_product_published_by_another_and_followed(
             assert early["status"] == "approved", early
         again = api.gql("anna", APPLICATION, id=early["id"])["application"]
         assert (again["productVersion"], again["rateBps"]) == (SHIPPED, probe["rateBps"])
+        assert {d["productVersion"] for d in again["decisions"]} == {SHIPPED}
+        decided = api.gql("anna", APPLICATION, id=late["id"])["application"]["decisions"]
+        assert decided == [{"kind": "automatic", "productVersion": v["id"]}]
         fin = api.gql("otto", FINANCING, id=early["financingId"])["financing"]
         assert (fin["productVersion"], fin["rateBps"]) == (SHIPPED, probe["rateBps"])
 
