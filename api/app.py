@@ -40,6 +40,7 @@ from api.graphql.context import Context
 from api.graphql.schema import build_schema
 from api.graphql.websocket import AuthenticatedGraphQLRouter
 from api.limits import BodyGuard, LoginThrottle, RateLimited, RateLimiter
+from api.read_cache import WritesEmptyReadCache
 from api.read_timeout import ReadTimeoutDriver
 from api.routes import contracts, documents, reports, telemetry
 from api.security import (
@@ -54,6 +55,7 @@ from chainlens.logs import get_logger
 from chainlens.settings import PROJECT_ROOT, Environment, Settings, get_settings
 from decisions.monitoring import RuleHitsCollector
 from documents.ocr import MAX_BYTES as MAX_DOCUMENT_BYTES
+from graph.cache import ReadCache
 from graph.driver import create_driver
 
 log = get_logger(__name__)
@@ -276,6 +278,9 @@ def create_app(settings: Settings | None = None, driver: Driver | None = None) -
         openapi_url=None if settings.environment is Environment.PRODUCTION else "/openapi.json",
     )
     app.state.settings = settings
+    # Enterprise cards and other hot reads; every write this process serves empties it.
+    read_cache = ReadCache(settings.read_cache_ttl_s, settings.read_cache_entries)
+    app.state.read_cache = read_cache
     if driver is not None:
         app.state.driver = driver
     metrics = Metrics()
@@ -334,6 +339,7 @@ def create_app(settings: Settings | None = None, driver: Driver | None = None) -
     )
     web = (WEB_DIST / "index.html").is_file()
     templates: set[str] = set()
+    app.add_middleware(WritesEmptyReadCache, cache=read_cache)
     app.add_middleware(RequestObserver, metrics=metrics, templates=templates, web=web, dev=dev)
 
     @app.exception_handler(RequestValidationError)
@@ -437,7 +443,8 @@ def create_app(settings: Settings | None = None, driver: Driver | None = None) -
         settings, driver = connection.app.state.settings, connection.app.state.driver
         if connection.scope["type"] == "websocket":
             # Authenticated by its connection_init payload (AuthenticatedGraphQLRouter).
-            return Context(settings, driver, CurrentUser("anonymous", frozenset()), "-")
+            return Context(settings, driver, CurrentUser("anonymous", frozenset()), "-",
+                           read_cache=connection.app.state.read_cache)
         request = cast(Request, connection)
         breaker: DatabaseBreaker | None = getattr(connection.app.state, "breaker", None)
         if breaker is not None and breaker.is_open:  # answer now, do not wait on the database
@@ -475,6 +482,7 @@ def create_app(settings: Settings | None = None, driver: Driver | None = None) -
             user=user,
             correlation_id=getattr(request.state, "correlation_id", "-"),
             breaker=breaker,
+            read_cache=connection.app.state.read_cache,
         )
 
     app.include_router(

@@ -113,6 +113,11 @@ class Settings(BaseSettings):
     # How long a user's token version and status are trusted in process: a change made by this
     # process applies at once, one made by another (the CLI) within this many seconds.
     token_version_cache_s: float = 1.0
+    # The API's read cache of enterprise cards (graph/cache.py): a write this process answers
+    # empties it at once; one made by another process (the CLI's ingest, a second worker)
+    # shows within this many seconds. 0 turns the cache off.
+    read_cache_ttl_s: float = Field(default=30.0, ge=0)
+    read_cache_entries: int = Field(default=10_000, ge=0)
 
     # Credit administration: a line granted, or a limit raised, above this many minor units
     # needs a second approver (`proposeCreditLine`, `decideCreditLineProposal`).

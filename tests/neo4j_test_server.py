@@ -21,8 +21,11 @@ def slot_number() -> int:
 
 
 def slot_settings() -> Settings:
+    # The API's read cache is off: tests write the graph directly between requests, as
+    # another process would, and expect the next request to see it (within the cache's TTL
+    # it would not). tests/api/test_read_cache.py turns it on to test its invalidation.
     if os.environ.get("NEO4J_URI"):
-        return Settings(environment=Environment.TEST)
+        return Settings(environment=Environment.TEST, read_cache_ttl_s=0)
     slot = slot_number()
     return Settings(
         environment=Environment.TEST,
@@ -31,6 +34,7 @@ def slot_settings() -> Settings:
         neo4j_http_port=7701 + 10 * slot,
         neo4j_heap="768m",
         neo4j_pagecache="256m",
+        read_cache_ttl_s=0,
     )
 
 

@@ -617,7 +617,10 @@ class AnalyticsQuery:
     ) -> Exposure:  # fmt: skip
         check_first(first)
         funder = book_to_read(info.context.user, str(funder_id) if funder_id else None)
-        e = cast(ex.Exposure, await info.context.call(ex.group_exposure, str(id), funder))
+        # The enterprise card's; cached per enterprise and book until this process writes.
+        e = cast(ex.Exposure, await info.context.cached(
+            ("group_exposure", str(id), funder),
+            lambda: info.context.call(ex.group_exposure, str(id), funder)))  # fmt: skip
         return _exposure(e, first, after)
 
     @_field("Exposure of a core enterprise's chain (up and down tiers), of the caller's "

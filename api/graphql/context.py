@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, TypeVar, cast
@@ -15,6 +15,7 @@ from strawberry.fastapi import BaseContext
 from api.availability import DatabaseBreaker, unreachable
 from api.security import CurrentUser
 from chainlens.settings import Settings
+from graph.cache import ReadCache
 from graph.enterprises import Enterprise, get_enterprises
 
 V = TypeVar("V")
@@ -28,6 +29,7 @@ class Context(BaseContext):
     correlation_id: str
     loaders: dict[str, DataLoader[Any, Any]] = field(default_factory=dict)
     breaker: DatabaseBreaker | None = None
+    read_cache: ReadCache | None = None
 
     def __post_init__(self) -> None:
         super().__init__()
@@ -49,6 +51,14 @@ class Context(BaseContext):
             if self.breaker is not None and unreachable(e):
                 self.breaker.trip(e)
             raise
+
+    async def cached(self, key: Hashable, load: Callable[[], Awaitable[V]]) -> V:
+        """``load()``'s answer from the app's read cache (`graph/cache.py`), which every
+        write this process serves empties; ``key`` must name everything the answer depends
+        on, the caller's scope (its funder's book) included."""
+        if self.read_cache is None:
+            return await load()
+        return await self.read_cache.aread(key, load)
 
     def batch_loader(
         self, key: str, fetch: Callable[..., Mapping[str, V]], missing: Callable[[], V],

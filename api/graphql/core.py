@@ -9,9 +9,10 @@ import strawberry
 from neo4j.exceptions import ClientError
 from strawberry.scalars import JSON
 from strawberry.types import Info
+from strawberry.types.nodes import SelectedField
 
 from api.graphql.context import Context
-from api.graphql.explorer import neighbourhood_loader
+from api.graphql.explorer import enterprise_card_loader, neighbourhood_loader
 from api.graphql.pagination import After, Connection, First, PageInfo
 from api.graphql.permissions import BOOK_READERS, LINE_READERS, READERS, requires
 from api.graphql.resolution import SourceRecordMatch, branch_links, source_records
@@ -37,6 +38,19 @@ MAX_SEARCH_CHARS = 200
 # not these, so a name containing "AND" would break the query (they are matched lowercased,
 # which is what the index's analyzer does with every word anyway).
 _LUCENE_WORDS = frozenset({"AND", "OR", "NOT", "TO"})
+
+
+def _neighbourhood_limit(info: Info[Context, None]) -> int | None:
+    """The `limit` of the one `neighbourhood` the enterprise field selects directly, when
+    it is valid; None otherwise (none, several, or in fragments: loaded on their own)."""
+    picked = [
+        s for s in info.selected_fields[0].selections
+        if isinstance(s, SelectedField) and s.name == "neighbourhood"
+    ]  # fmt: skip
+    if len(picked) != 1:
+        return None
+    limit = picked[0].arguments.get("limit", 100)
+    return limit if isinstance(limit, int) and 1 <= limit <= domain.MAX_NEIGHBOURS else None
 
 
 def lucene_safe(text: str) -> str:
@@ -72,13 +86,23 @@ class Enterprise:
     is_core: bool
     fraud_score: float | None
     default_score: float | None
+    # The neighbourhood read with the enterprise in one query (the card): (limit, rows).
+    preloaded: strawberry.Private[tuple[int, list[domain.Neighbour]] | None] = None
 
     @strawberry.field(description="Relationships touching this enterprise, heaviest first.")
     async def neighbourhood(self, info: Info[Context, None], limit: int = 100) -> list[Neighbour]:
         if not 1 <= limit <= domain.MAX_NEIGHBOURS:
             raise InvalidArgument(f"limit must be between 1 and {domain.MAX_NEIGHBOURS}")
-        # Batched: a list of enterprises loads all their neighbourhoods in one round trip.
-        rows = await neighbourhood_loader(info.context, limit).load(str(self.id))
+        eid = str(self.id)
+        if self.preloaded is not None and self.preloaded[0] == limit:
+            rows = self.preloaded[1]
+        else:
+            # Batched: a list of enterprises loads all their neighbourhoods in one round
+            # trip; cached until this process serves a write.
+            rows = await info.context.cached(
+                ("neighbourhood", eid, limit),
+                lambda: neighbourhood_loader(info.context, limit).load(eid),
+            )
         return [
             Neighbour(
                 relationship=n.relationship,
@@ -223,10 +247,26 @@ class Stats:
 class CoreQuery:
     @strawberry.field(extensions=requires(*READERS), description="One enterprise by its id.")
     async def enterprise(self, info: Info[Context, None], id: strawberry.ID) -> Enterprise:
-        found = await info.context.enterprise_loader.load(str(id))
-        if found is None:
+        eid = str(id)
+        limit = _neighbourhood_limit(info)
+        if limit is None:
+            found = await info.context.cached(
+                ("enterprise", eid), lambda: info.context.enterprise_loader.load(eid)
+            )
+            if found is None:
+                raise NotFound(f"no enterprise with id {id!r}")
+            return Enterprise.from_domain(found)
+        # The card: the enterprise and its neighbourhood in one round trip, cached together
+        # until this process serves a write.
+        card = await info.context.cached(
+            ("enterprise_card", eid, limit),
+            lambda: enterprise_card_loader(info.context, limit).load(eid),
+        )
+        if card is None:
             raise NotFound(f"no enterprise with id {id!r}")
-        return Enterprise.from_domain(found)
+        out = Enterprise.from_domain(card[0])
+        out.preloaded = (limit, card[1])
+        return out
 
     @strawberry.field(
         extensions=requires(*READERS),

@@ -14,7 +14,7 @@ from api.graphql.context import Context
 from api.graphql.permissions import READERS, requires
 from api.graphql.scalars import BigInt
 from finance.errors import Forbidden
-from graph.enterprises import Neighbour
+from graph.enterprises import Enterprise, Neighbour
 from graph.model import DEFAULT_FUNDER
 from graph.queries import explorer as domain
 
@@ -123,3 +123,13 @@ def neighbourhood_loader(context: Context, limit: int) -> DataLoader[str, list[N
     return context.batch_loader(
         f"neighbourhood:{limit}", domain.neighbourhoods, list, limit, max_batch_size=200
     )
+
+
+def enterprise_card_loader(
+    context: Context, limit: int
+) -> DataLoader[str, tuple[Enterprise, list[Neighbour]] | None]:
+    """Enterprises with their neighbourhoods in one round trip (the enterprise card)."""
+    return context.batch_loader(
+        f"enterprise_card:{limit}", domain.enterprise_cards, lambda: None, limit,
+        max_batch_size=200,
+    )  # fmt: skip

@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from graphql import GraphQLError
 from neo4j.exceptions import ServiceUnavailable, SessionExpired
 from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
+from strawberry.types.graphql import OperationType
 
 from api.errors import error_code_of, is_domain_error
 from chainlens.logs import get_logger
@@ -70,3 +72,25 @@ class DomainErrors(SchemaExtension):
         if unavailable and response is not None:
             response.status_code = 503
             response.headers["Retry-After"] = "5"
+
+
+class ReadCacheInvalidation(SchemaExtension):
+    """A mutation empties the app's read cache (`graph/cache.py`) when its operation ends,
+    before its answer is sent, whether it succeeded or not (a mutation that failed half-way
+    may have committed a part): the next read sees what it wrote."""
+
+    def on_operation(self) -> Iterator[None]:
+        try:
+            yield
+        finally:
+            ec = self.execution_context
+            cache = getattr(ec.context, "read_cache", None)
+            if cache is not None and _is_mutation(ec):
+                cache.invalidate()
+
+
+def _is_mutation(ec: ExecutionContext) -> bool:
+    try:
+        return ec.operation_type is OperationType.MUTATION
+    except Exception:  # a document that did not parse or names no operation: nothing ran
+        return False

@@ -23,7 +23,7 @@ from api.graphql.core import CoreQuery
 from api.graphql.credit import CreditMutation, CreditQuery
 from api.graphql.decisions import DecisionsMutation, DecisionsQuery
 from api.graphql.explorer import ExplorerQuery
-from api.graphql.extensions import DomainErrors
+from api.graphql.extensions import DomainErrors, ReadCacheInvalidation
 from api.graphql.finance import FinanceMutation, FinanceQuery
 from api.graphql.lists import ListsQuery
 from api.graphql.offers import OffersMutation
@@ -105,8 +105,9 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         mutation=mutation,
         subscription=subscription,
         # Limits first (they reject before anything runs), then each root field's data
-        # scope (api/graphql/scoping.py), the audit trail last.
-        extensions=[*limit_extensions(settings), ScopeGuard, DomainErrors, AuditTrail],
+        # scope (api/graphql/scoping.py), the audit trail; a mutation empties the read cache.
+        extensions=[*limit_extensions(settings), ScopeGuard, DomainErrors, AuditTrail,
+                    ReadCacheInvalidation],
         config=StrawberryConfig(
             scalar_map=SCALARS,
             batching_config={"max_operations": settings.graphql_max_batch},

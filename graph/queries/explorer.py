@@ -14,7 +14,13 @@ from typing import Any
 
 from neo4j import Driver, RoutingControl
 
-from graph.enterprises import Neighbour, _plain
+from graph.enterprises import (
+    _ENTERPRISE_FIELDS,
+    Enterprise,
+    Neighbour,
+    _plain,
+    _to_enterprise,
+)
 from graph.errors import InvalidArgument
 from graph.model import Label, Rel
 
@@ -50,20 +56,34 @@ _NODE_FIELDS = """
   default_score: n.default_score, status: n.status, uscc: n.uscc
 """
 
-# The batched neighbourhood of many enterprises, heaviest relationships first, capped per id.
-NEIGHBOURHOODS = f"""
-UNWIND $ids AS eid
-MATCH (e:{Label.ENTERPRISE.value} {{id: eid}})
-CALL (e) {{
+# The neighbourhood of `e`, heaviest relationships first, capped at $limit.
+_NEIGHBOURS_OF_E = """
+CALL (e) {
   MATCH (e)-[r]-(other)
   WITH r, other, startNode(r) = e AS outgoing
   ORDER BY coalesce(r.amount_12m, r.amount, r.pct, 0) DESC
   LIMIT $limit
-  RETURN collect({{type: type(r), outgoing: outgoing, label: labels(other)[0], id: other.id,
+  RETURN collect({type: type(r), outgoing: outgoing, label: labels(other)[0], id: other.id,
                   name: coalesce(other.name, other.text, other.number, other.id),
-                  properties: properties(r)}}) AS rows
-}}
+                  properties: properties(r)}) AS rows
+}
+"""
+
+# The batched neighbourhood of many enterprises, capped per id.
+NEIGHBOURHOODS = f"""
+UNWIND $ids AS eid
+MATCH (e:{Label.ENTERPRISE.value} {{id: eid}})
+{_NEIGHBOURS_OF_E}
 RETURN eid, rows
+"""
+
+# The enterprise card's firmographics, scores and neighbourhood, of many enterprises in one
+# round trip (what `enterprise(id) { ... neighbourhood(limit) }` asks for).
+ENTERPRISE_CARDS = f"""
+UNWIND $ids AS eid
+MATCH (e:{Label.ENTERPRISE.value} {{id: eid}})
+{_NEIGHBOURS_OF_E}
+RETURN eid, e {{ {_ENTERPRISE_FIELDS} }} AS enterprise, rows
 """
 
 
@@ -250,6 +270,20 @@ def explore(
     return out
 
 
+def _neighbours(rows: list[dict[str, Any]]) -> list[Neighbour]:
+    return [
+        Neighbour(
+            relationship=str(x["type"]),
+            outgoing=bool(x["outgoing"]),
+            label=str(x["label"]),
+            id=str(x["id"]),
+            name=str(x["name"]),
+            properties=_plain(x["properties"]),
+        )
+        for x in rows
+    ]
+
+
 def neighbourhoods(
     driver: Driver, database: str, ids: Sequence[str], limit: int = 100
 ) -> dict[str, list[Neighbour]]:
@@ -266,15 +300,24 @@ def neighbourhoods(
     )
     found: dict[str, list[Neighbour]] = {i: [] for i in ids}
     for r in records:
-        found[str(r["eid"])] = [
-            Neighbour(
-                relationship=str(x["type"]),
-                outgoing=bool(x["outgoing"]),
-                label=str(x["label"]),
-                id=str(x["id"]),
-                name=str(x["name"]),
-                properties=_plain(x["properties"]),
-            )
-            for x in r["rows"]
-        ]
+        found[str(r["eid"])] = _neighbours(r["rows"])
     return found
+
+
+def enterprise_cards(
+    driver: Driver, database: str, ids: Sequence[str], limit: int = 100
+) -> dict[str, tuple[Enterprise, list[Neighbour]]]:
+    """Enterprises with their neighbourhoods (`limit` each) in one round trip, for the
+    enterprise card; unknown ids are left out."""
+    if not 1 <= limit <= MAX_NEIGHBOURS:
+        raise InvalidArgument(f"limit must be between 1 and {MAX_NEIGHBOURS}")
+    records, _, _ = driver.execute_query(
+        ENTERPRISE_CARDS,
+        ids=list(dict.fromkeys(ids)),
+        limit=limit,
+        database_=database,
+        routing_=RoutingControl.READ,
+    )
+    return {
+        str(r["eid"]): (_to_enterprise(r["enterprise"]), _neighbours(r["rows"])) for r in records
+    }
