@@ -3,8 +3,9 @@ and write through the API. Every request in flight or sent while the server is d
 starting answers within 3 s — 200, or 503 (UNAVAILABLE) — instead of hanging on the driver's
 retries or on a server that accepts connections long before it answers; no acknowledged write
 is lost; once the server answers again the same API serves again (the first requests on the
-cold server are slower, and only bounded here), and a write that was refused, sent again with
-its request id, is applied exactly once."""
+cold server are slower, and only bounded here: reads by 15 s, deposits by the ledger's write
+deadline), and a write that was refused, sent again with its request id, is applied exactly
+once."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from neo4j import Driver
 
 from api.security import Role
 from chainlens.settings import Settings
+from finance.ledger import WRITE_DEADLINE_S
 from tests.api.serving import serve, token_headers
 from tests.neo4j_test_server import slot_server
 
@@ -46,7 +48,7 @@ class Answer:
 def _client(url: str, headers: dict[str, str], k: int, stop: threading.Event,
             out: list[Answer], lock: threading.Lock) -> None:  # fmt: skip
     mine: list[Answer] = []
-    with httpx.Client(base_url=url, timeout=30, headers=headers) as http:
+    with httpx.Client(base_url=url, timeout=60, headers=headers) as http:
         n = 0
         while not stop.is_set():
             n += 1
@@ -115,8 +117,17 @@ def test_a_killed_database_answers_503_fast_and_loses_no_acknowledged_write(
         slow = [(round(a.sent_at - killed_at, 1), round(a.seconds, 1), a.status)
                 for a in during if a.seconds >= 3.0]  # fmt: skip
         assert not slow, f"{len(slow)} of {len(during)} took 3 s or more: {slow[:8]}"
-        cold = [a.seconds for a in answers if a.sent_at >= back_at]
-        assert cold and max(cold) < 15.0, max(cold, default=None)
+        # On the cold server reads are bounded by the read timeout and the connection wait;
+        # the 20 clients' deposits to one settlement account queue on its lock and retry
+        # within the ledger's write deadline (finance.ledger.WRITE_DEADLINE_S), never longer.
+        cold = [a for a in answers if a.sent_at >= back_at]
+        assert cold, "no request after the restart"
+        for kind, bound in (("read", 15.0), ("write", WRITE_DEADLINE_S + 5.0)):
+            slowest = sorted((a for a in cold if a.kind == kind), key=lambda a: -a.seconds)[:5]
+            assert not slowest or slowest[0].seconds < bound, [
+                (a.status, a.code, round(a.sent_at - restarted_at, 1), round(a.seconds, 1))
+                for a in slowest
+            ]  # fmt: skip
         assert {a.status for a in answers} <= {200, 503}, {a.status for a in answers}
         refused = [a for a in answers if a.status == 503]
         assert refused, "no request met the outage"
