@@ -47,7 +47,9 @@ RULESETS = Path(__file__).resolve().parent / "rulesets"
 SHIPPED_APPROVAL = RULESETS / "approval.json"
 SHIPPED_VERSION = "shipped"
 
-OUTCOMES = ("decline", "refer", "note")
+# Approval rows: decline, refer, a note, or a condition the approval carries (the financing's
+# conditions, e.g. the core confirms the receivables in writing before disbursement).
+OUTCOMES = ("decline", "refer", "note", "condition")
 NODE_TYPES = frozenset({"inputNode", "outputNode", "decisionTableNode", "expressionNode"})
 ROW_OUTPUTS = ("rule", "outcome", "reason")
 # ``unique`` (no case may match two rows) is ChainLens's: checked at draft, run as ``first``.
@@ -223,6 +225,7 @@ class CompiledRuleSet:
         declines = [r for h in hits if h.outcome == "decline" for r in h.reasons]
         refers = [r for h in hits if h.outcome == "refer" for r in h.reasons]
         notes = [r for h in hits if h.outcome == "note" for r in h.reasons]
+        conditions = [r for h in hits if h.outcome == "condition" for r in h.reasons]
         closing = notes + list(indicators.get(TERMS_NOTES) or [])
         amount, rate = int(indicators["limit_minor"]), int(indicators["rate_bps"])
         tenor = int(indicators["tenor_days"])
@@ -232,7 +235,8 @@ class CompiledRuleSet:
             verdict, reasons = Verdict.REFER, refers + closing
         else:
             verdict, reasons = Verdict.APPROVE, closing
-        outcome = Outcome(verdict, amount, rate, tenor, reasons, self.label, dict(indicators))
+        outcome = Outcome(verdict, amount, rate, tenor, reasons, self.label, dict(indicators),
+                          conditions=[] if verdict is Verdict.DECLINE else conditions)  # fmt: skip
         return Evaluation(outcome, tuple(hits))
 
 

@@ -201,6 +201,8 @@ class Outcome:
     # further properties of the decision, written as given (declared in graph/model.py):
     # the rules that fired, a challenger's verdict recorded beside this one
     record: Mapping[str, Any] | None = None
+    # conditions the approval carries (a rule set's ``condition`` rows): the financing's
+    conditions: list[str] = field(default_factory=list)
 
 
 def _money(minor: int) -> str:

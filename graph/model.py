@@ -504,7 +504,7 @@ PROPERTIES: dict[Label, frozenset[str]] = {
         Label.DECISION: (
             "kind", "same", "by", "at", "record_a", "record_b", "note", "actor", "verdict",
             "reasons", "amount_minor", "rate_bps", "policy_version", "decided_at", "inputs",
-            "funder_id",
+            "funder_id", "conditions",
             # an automatic decision by a rule set: the rows that fired; with a challenger
             # running, the arm of the application and the challenger's verdict beside it
             "rules", "arm", "challenger_version", "challenger_verdict", "challenger_reasons",

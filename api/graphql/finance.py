@@ -136,6 +136,9 @@ class Decision:
     product_version: str | None = strawberry.field(
         default=None, description="The product version it applied (product:<id>@<n>, or "
         "@shipped); null for decisions made before products were versioned.")  # fmt: skip
+    conditions: list[str] | None = strawberry.field(
+        default=None, description="The conditions the rule set's condition rows attached "
+        "(automatic decisions; the application and its financing carry them).")  # fmt: skip
 
 
 def _decision(d: dict[str, Any]) -> Decision:
@@ -152,7 +155,7 @@ def _decision(d: dict[str, Any]) -> Decision:
         challenger_amount=None if ca is None else BigInt(ca),
         challenger_reasons=d.get("challenger_reasons"),
         challenger_rules=d.get("challenger_rules"),
-        product_version=d.get("product_version"),
+        product_version=d.get("product_version"), conditions=d.get("conditions"),
     )  # fmt: skip
 
 

@@ -329,10 +329,12 @@ def _decide_tx(
         "policy_version": outcome.policy_version,
         "decided_at": now,
         "product_version": product.version,
+        "conditions": list(outcome.conditions),
     }
     if status == AppStatus.APPROVED:
         props["financing_id"] = _approve_tx(
-            tx, app, product, facts, outcome.amount_minor, outcome.rate_bps, now, today
+            tx, app, product, facts, outcome.amount_minor, outcome.rate_bps, now, today,
+            conditions=outcome.conditions,
         )
     q.update_application(tx, app["id"], props)
     q.create_decision(
@@ -348,6 +350,7 @@ def _decide_tx(
             "rate_bps": outcome.rate_bps,
             "policy_version": outcome.policy_version,
             "product_version": product.version,
+            "conditions": list(outcome.conditions),
             "decided_at": now,
             "inputs": _inputs_json(
                 facts, outcome.inputs, requested_minor=app["amount_minor"],
@@ -415,15 +418,17 @@ def review_application(
                 f"the approved amount must be positive and at most the "
                 f"{app['amount_minor']} asked, got {amount}"
             )
+        # The rule set's conditions stand; the checker's come after them.
+        conditions = list(dict.fromkeys([*(app.get("conditions") or []), *terms.conditions]))
         props: dict[str, Any] = {
             "checker": checker, "reviewed_at": now, "review_note": note,
-            "status": verdict.value, "conditions": list(terms.conditions),
+            "status": verdict.value, "conditions": conditions,
         }  # fmt: skip
         if approve:
             props.update(decided_amount_minor=amount, rate_bps=rate)
             props["financing_id"] = _approve_tx(
                 tx, app, product, facts, amount, rate, now, today,
-                tenor_days=terms.tenor_days, conditions=terms.conditions,
+                tenor_days=terms.tenor_days, conditions=conditions,
             )  # fmt: skip
         q.update_application(tx, application_id, props)
         q.create_decision(

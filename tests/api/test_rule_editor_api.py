@@ -60,7 +60,7 @@ def test_validate_lists_every_problem_and_stores_nothing(
         "table 'screening', rule fraud_decline: unknown indicator fraud_scor in "
         "'fraud_scor >= 0.7'",
         "table 'screening', rule fraud_refer: outcome must be one of decline, refer, note, "
-        "got \"'maybe'\"",
+        "condition, got \"'maybe'\"",
     ]
     # The stage follows the name: an approval row's outcome is not a post-loan one.
     got = _data(gql(client, analyst, VALIDATE, name="postloan", content=_shipped("approval")))

@@ -75,7 +75,7 @@ def test_bad_rule_sets_are_refused_with_clear_messages() -> None:
     assert "gives float, not true/false" in _refused(doc)
     doc = _model()
     _rows(doc)[2]["outcome"] = "'maybe'"
-    assert "outcome must be one of decline, refer, note" in _refused(doc)
+    assert "outcome must be one of decline, refer, note, condition" in _refused(doc)
     doc = _model()
     _rows(doc)[2]["reason"] = "'fraud {fraud_level:.2f}'"
     assert "reason names unknown indicator fraud_level" in _refused(doc)
