@@ -48,7 +48,8 @@ AT_DECISION = "read from the graph at the decision"
 AS_OF_AT = "point in time: what existed at the decision's time (by the records' times)"
 AS_SCORED_AT = ("point in time: the latest scoring run by the decision's time (the scores' "
                 "history); as last written for enterprises scored before it was kept")
-AS_OF_EOD = "as the latest end-of-day job set it"
+AS_OF_EOD = ("point in time: as the end-of-day jobs set it by the decision's day (a "
+             "financing loaded from a book: as loaded)")
 NOW_ONLY = "as the graph holds it at the decision (the records carry no history)"
 
 

@@ -468,6 +468,7 @@ PROPERTIES: dict[Label, frozenset[str]] = {
             "application_id", "borrower_id", "currency", "amount_minor", "outstanding_minor",
             "interest_due_minor", "rate_bps", "day_count", "line_id", "line_path", "start_on",
             "maturity_on", "accrued_through", "dpd", "risk_class", "provision_minor",
+            "dpd_on", "dpd_values",  # days past due when they changed (end of day), in order
             "created_at", "approved_on", "penalty_pct", "penalty_accrued", "period_accrued",
             "period_principal", "period_start", "contract_no", "signed_on", "cancel_reason",
             "written_off_by", "written_off_minor", "written_off_on", "tenor_days", "conditions",

@@ -258,10 +258,19 @@ CALL (e) {{
          count(CASE WHEN al.severity = $critical THEN 1 END) AS open_critical_alerts
 }}
 CALL (e) {{
+  // Its financings with money out then: paid out by then and out now, or closed or written
+  // off since. Their days past due then: the end of day's history (the last change by
+  // then), or as last written without one.
   OPTIONAL MATCH (f:{Label.FINANCING})-[:{Rel.BORROWER}]->(e)
-  WHERE f.status IN $outstanding
-  RETURN coalesce(max(f.dpd), 0) AS max_dpd,
-         count(CASE WHEN f.status = '{FinancingStatus.OVERDUE}' THEN 1 END) AS overdue_financings
+  WHERE (f.status IN $outstanding OR f.closed_on > $today OR f.written_off_on > $today)
+    AND (f.start_on IS NULL OR f.start_on <= $today)
+  WITH f, CASE WHEN f.dpd_on IS NULL THEN coalesce(f.dpd, 0)
+               ELSE coalesce(last([i IN range(0, size(f.dpd_on) - 1)
+                                   WHERE f.dpd_on[i] <= $today | f.dpd_values[i]]), 0)
+          END AS dpd_then
+  RETURN coalesce(max(dpd_then), 0) AS max_dpd,
+         count(CASE WHEN (f.dpd_on IS NULL AND f.status = '{FinancingStatus.OVERDUE}')
+                      OR (f.dpd_on IS NOT NULL AND dpd_then > 0) THEN 1 END) AS overdue_financings
 }}
 CALL (e) {{
   OPTIONAL MATCH (r:{Label.SECURITY_INTEREST})

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -272,3 +272,37 @@ def test_scores_are_read_as_they_stood_at_the_decisions_time(
     assert "fraud_decline" not in then["admission"]["rules"]
     today = _q(client, analyst, ADMISSION_AT, at=None)["admission"]
     assert (today["verdict"], "fraud_decline" in today["rules"]) == ("decline", True)
+
+
+def test_days_past_due_are_read_as_they_stood_at_the_decisions_time(
+    db: Driver, database: str, client: httpx.Client, login: Callable[..., dict[str, str]]
+) -> None:
+    """The end of day keeps a financing's days past due as they change; `indicators` as of a
+    past day reads them then: none before it was paid out, 0 before maturity, 10 days in,
+    and the latest now."""
+    _setup(db, database, [("INV-D", 100_000_000)])
+    app = lifecycle.submit_application(db, database, _app("PD1", "INV-D", 50_000_000), D0)
+    fid = app.financing_id
+    assert fid is not None, app.reasons
+    lifecycle.sign_contract(db, database, fid, "CT-PD", D0)
+    maturity = lifecycle.disburse(db, database, fid, D0).maturity_on
+    assert maturity is not None
+    for day in (maturity - timedelta(days=1), maturity + timedelta(days=10),
+                maturity + timedelta(days=10), maturity + timedelta(days=40)):  # twice: once
+        lifecycle.update_delinquency(db, database, fid, day)
+    records, _, _ = db.execute_query(
+        "MATCH (f:Financing {id: $id}) RETURN f.dpd_on AS days, f.dpd_values AS dpd",
+        id=fid, database_=database)  # fmt: skip
+    assert records[0]["dpd"] == [0, 10, 40]
+    analyst = login(Role.ANALYST)
+
+    def dpd_at(day: date) -> tuple[int, int]:
+        at = datetime(day.year, day.month, day.day, 12, tzinfo=UTC).isoformat()
+        v = _values(client, analyst, at=at)
+        return v["max_dpd"], v["overdue_financings"]
+
+    assert dpd_at(D0 - timedelta(days=1)) == (0, 0)  # not paid out yet
+    assert dpd_at(maturity + timedelta(days=5)) == (0, 0)
+    assert dpd_at(maturity + timedelta(days=20)) == (10, 1)
+    v = _values(client, analyst)
+    assert (v["max_dpd"], v["overdue_financings"]) == (40, 1)
