@@ -49,8 +49,13 @@ def _neighbourhood_limit(info: Info[Context, None]) -> int | None:
     ]  # fmt: skip
     if len(picked) != 1:
         return None
-    limit = picked[0].arguments.get("limit", 100)
-    return limit if isinstance(limit, int) and 1 <= limit <= domain.MAX_NEIGHBOURS else None
+    # A literal argument comes as its source text ("20"), a variable as its value.
+    given = picked[0].arguments.get("limit", 100)
+    try:
+        limit = int(given)
+    except (TypeError, ValueError):
+        return None
+    return limit if 1 <= limit <= domain.MAX_NEIGHBOURS else None
 
 
 def lucene_safe(text: str) -> str:

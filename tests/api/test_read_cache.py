@@ -23,7 +23,7 @@ from api.security import Role
 from chainlens.settings import Settings
 from graph.cache import ReadCache
 from tests.api.conftest import gql
-from tests.api.serving import serve, token_headers
+from tests.api.serving import CountingDriver, serve, token_headers
 from tests.finance.conftest import CHAIN, build
 
 pytestmark = pytest.mark.neo4j
@@ -34,6 +34,8 @@ CARD = """query Card($id: ID!) {
     neighbourhood(limit: 20) { relationship outgoing id name } }
   groupExposure(id: $id, first: 5) { financings financed total }
 }"""
+ENTERPRISE_PART = """query($id: ID!) { enterprise(id: $id) { id name
+  neighbourhood(limit: 20) { relationship id } } }"""
 GRANT = """mutation($input: GrantCreditLineInput!) { grantCreditLine(input: $input) { id } }"""
 
 
@@ -114,3 +116,27 @@ def test_a_write_request_outside_graphql_empties_the_cache() -> None:
     cache.put("card", 2, cache.generation)
     assert client.post("/broken").status_code == 500  # a failed write may have written a part
     assert cache.get("card") == (False, None)
+
+
+def test_the_cards_enterprise_and_neighbourhood_are_one_round_trip_then_none(
+    api_settings: Settings, db: Driver, database: str
+) -> None:
+    build(db, database, CHAIN)
+    # The audit trail and the token check stay out of the window being counted.
+    settings = api_settings.model_copy(update={"read_cache_ttl_s": 60.0, "audit_flush_s": 3600.0,
+                                               "token_version_cache_s": 3600.0})  # fmt: skip
+    proxy = CountingDriver(db)
+    with serve(settings, proxy) as url, httpx.Client(base_url=url, timeout=30) as client:
+        reader = token_headers(client, db, database, "card-counter", Role.ANALYST)
+        gql(client, reader, ENTERPRISE_PART, id="C")  # the token's first check, outside
+        counts = []
+        for _ in range(2):
+            proxy.reset()
+            body = gql(client, reader, ENTERPRISE_PART, id="T1").json()
+            assert "errors" not in body, body
+            counts.append(proxy.calls)
+    assert body["data"]["enterprise"]["name"] == "Tier One Parts"
+    assert {("SUPPLIES", "C"), ("SUPPLIES", "T2")} <= {
+        (n["relationship"], n["id"]) for n in body["data"]["enterprise"]["neighbourhood"]
+    }
+    assert counts == [1, 0]  # one query, then the cache
