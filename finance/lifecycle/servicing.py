@@ -209,7 +209,7 @@ def update_delinquency(driver: Driver, database: str, financing_id: str, as_of: 
         # Its days past due over time, a change per day it changed, so that decisions read
         # them as they stood at a past time (graph.queries.decisions.POINT_IN_TIME).
         days, values = list(row.get("dpd_on") or []), list(row.get("dpd_values") or [])
-        if (not values or values[-1] != dpd) and (not days or _d(days[-1]) < as_of):
+        if (not values or values[-1] != dpd) and (not days or (_d(days[-1]) or date.min) < as_of):
             props.update(dpd_on=[*days, as_of], dpd_values=[*values, dpd])
         if dpd > 0:
             props["status"] = FinStatus.OVERDUE.value
