@@ -3,7 +3,7 @@ and write through the API. Every request in flight or sent while the server is d
 starting answers within 3 s — 200, or 503 (UNAVAILABLE) — instead of hanging on the driver's
 retries or on a server that accepts connections long before it answers; no acknowledged write
 is lost; once the server answers again the same API serves again (the first requests on the
-cold server are slower, and only bounded here: reads by 15 s, deposits by the ledger's write
+cold server are slower, and only bounded here: reads by 25 s, deposits by the ledger's write
 deadline), and a write that was refused, sent again with its request id, is applied exactly
 once."""
 
@@ -122,7 +122,7 @@ def test_a_killed_database_answers_503_fast_and_loses_no_acknowledged_write(
         # within the ledger's write deadline (finance.ledger.WRITE_DEADLINE_S), never longer.
         cold = [a for a in answers if a.sent_at >= back_at]
         assert cold, "no request after the restart"
-        for kind, bound in (("read", 15.0), ("write", WRITE_DEADLINE_S + 5.0)):
+        for kind, bound in (("read", 25.0), ("write", WRITE_DEADLINE_S + 5.0)):
             slowest = sorted((a for a in cold if a.kind == kind), key=lambda a: -a.seconds)[:5]
             assert not slowest or slowest[0].seconds < bound, [
                 (a.status, a.code, round(a.sent_at - restarted_at, 1), round(a.seconds, 1))
