@@ -224,6 +224,14 @@ def ingest(
     as_of: Annotated[
         str | None, typer.Option(help="ISO date ending SUPPLIES' 12-month window.")
     ] = None,
+    initial: Annotated[
+        bool,
+        typer.Option(
+            "--initial",
+            help="First load into an empty database through neo4j-admin's offline importer "
+            "(the managed server is stopped for it); re-run it after an interruption.",
+        ),
+    ] = False,
 ) -> None:
     """Validate and load a folder in the ingest format; bad rows go to _rejects/."""
 
@@ -234,6 +242,9 @@ def ingest(
     from ingest.loader import ingest_folder
 
     settings = load_settings()
+    if initial:
+        _ingest_initial(folder, batch_size, date.fromisoformat(as_of) if as_of else None)
+        return
     ensure_neo4j(settings)
     with open_driver(settings) as driver:
         apply_schema(driver, settings.neo4j_database)
@@ -256,6 +267,45 @@ def ingest(
     if summary.rejected:
         console.print(
             f"[yellow]{summary.rejected} rows rejected[/yellow]; see {summary.folder / '_rejects'}"
+        )
+
+
+def _ingest_initial(folder: Path, batch_size: int, as_of: date | None) -> None:
+    """`ingest --initial`: neo4j-admin import, then schema, registrations and resolution."""
+    from neo4j import Driver
+    from neo4j.exceptions import DriverError, Neo4jError
+
+    from cli.common import refuse
+    from entity_resolution.pipeline import resolve_graph
+    from ingest.errors import FolderRefused
+    from ingest.initial import InitialRefused, initial_load
+    from ingest.loader import ProgressCallback
+
+    resolved: list[str] = []
+
+    def post_load(driver: Driver, database: str, progress: ProgressCallback | None) -> None:
+        resolved.append(resolve_graph(driver, database, progress=progress).line())
+
+    settings = load_settings()
+    with progress_bars(console) as progress:
+        try:
+            summary = initial_load(
+                settings, folder, batch_size=batch_size, as_of=as_of, progress=progress,
+                post_load=post_load,
+            )  # fmt: skip
+        except (InitialRefused, FolderRefused) as e:
+            raise refuse(str(e)) from e
+        except (GraphError, Neo4jError, DriverError) as e:
+            raise fail(f"{e}\nRe-run `chainlens ingest --initial {folder}` to resume.") from e
+    if not summary.already_loaded:
+        console.print(summary.ingest.table())
+    console.print(summary.line(), soft_wrap=True)
+    for line in resolved:
+        console.print(line, soft_wrap=True)
+    if summary.ingest.rejected and not summary.already_loaded:
+        console.print(
+            f"[yellow]{summary.ingest.rejected} rows rejected[/yellow]; "
+            f"see {summary.ingest.folder / '_rejects'}"
         )
 
 

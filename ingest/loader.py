@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import partial
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from neo4j import Driver
 
@@ -179,6 +179,17 @@ def _notes(f: FileSummary) -> str:
     return "; ".join(notes)
 
 
+class RowSink(Protocol):
+    """Where validated rows go instead of Neo4j (`ingest.initial` writes import files).
+
+    `rows` are what the transactional path would send: node rows as converted for the graph
+    (financings in the graph's shape, USCCs split, records resolved), relationship files'
+    rows as validated; `mark` is the batch's `IngestBatch` marker."""
+
+    def write(self, spec: FileSpec, source_file: str, rows: list[dict[str, Any]],
+              mark: q.BatchMark) -> None: ...  # fmt: skip
+
+
 # ---- discovery ----------------------------------------------------------------------------
 @dataclass(slots=True)
 class _Found:
@@ -282,7 +293,7 @@ class _FileLoader:
         self.prefix = f"{loader.folder_hash}/{self.file_key}/"
         self.committed = (
             q.committed_batches(loader.driver, loader.database, self.prefix)
-            if loader.resume
+            if loader.resume and loader.driver is not None
             else set()
         )
         self.batch_no = 0
@@ -362,9 +373,16 @@ class _FileLoader:
         good = self._resolve_in_graph(chunk)
         self.batch_no += 1
         batch_id = f"{self.prefix}{self.batch_no}"
-        if batch_id in self.committed:
+        if self.o.sink is not None:
+            mark = q.BatchMark(
+                batch_id, self.o.folder_hash, self.file_key, self.batch_no, len(good)
+            )
+            self.o.sink.write(self.spec, self.path.name, self._sink_rows(good), mark)
+            self.summary.batches_written += 1
+        elif batch_id in self.committed:
             self.summary.batches_skipped += 1
         else:
+            assert self.o.driver is not None
             statements = self._statements([p.row for p in good])
             mark = q.BatchMark(
                 batch_id, self.o.folder_hash, self.file_key, self.batch_no, len(good)
@@ -386,10 +404,13 @@ class _FileLoader:
                 wanted.setdefault(target, set()).add(ref_id)
         if not wanted:
             return chunk
+        driver = self.o.driver
+        # Without a driver (a first load into an empty database) the graph holds nothing.
         found = {
-            target: q.existing_ids(self.o.driver, self.o.database, _label(target), ids)
+            target: q.existing_ids(driver, self.o.database, _label(target), ids)
+            if driver is not None else set()
             for target, ids in wanted.items()
-        }
+        }  # fmt: skip
         good: list[_Pending] = []
         for p in chunk:
             missing = next(((f, t, i) for f, t, i in p.unresolved if i not in found[t]), None)
@@ -403,6 +424,14 @@ class _FileLoader:
                 f"(or it was rejected) and no {_label(target)} node with that id in the graph",
             )  # fmt: skip
         return good
+
+    def _sink_rows(self, good: list[_Pending]) -> list[dict[str, Any]]:
+        rows = [p.row for p in good]
+        if self.spec.label is None:
+            return [r.values for r in rows]
+        if self.spec.name == "enterprise_records":
+            return self._records(rows)
+        return [self._node_row(r.values) for r in rows]
 
     def _statements(self, rows: list[Row]) -> list[q.Statement]:
         name = self.spec.name
@@ -479,7 +508,7 @@ class _Writer:
 class _FolderLoader:
     """What every file of one run shares: connection, batch size, ids loaded so far."""
 
-    driver: Driver
+    driver: Driver | None  # None: validate only, rows go to `sink`
     database: str
     folder: Path
     batch_size: int
@@ -487,6 +516,7 @@ class _FolderLoader:
     resolver: RecordResolver
     resume: bool
     folder_hash: str = ""
+    sink: RowSink | None = None
     loaded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     folder_ids: dict[str, set[str]] = field(default_factory=dict)
     writer: _Writer = field(default_factory=_Writer)
@@ -514,21 +544,7 @@ def ingest_folder(
     invoices, over a 12-month window ending at `as_of` (default: the latest invoice date).
     """
     started = time.perf_counter()
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise FolderRefused(f"{folder} is not a folder")
-    if batch_size < 1:
-        raise FolderRefused(f"batch_size must be positive, got {batch_size}")
-    found, ignored = _discover(folder)
-    if not found and (folder / "data").is_dir():
-        # A folder written by `chainlens generate`: its files are in data/, truth beside it.
-        folder = folder / "data"
-        found, ignored = _discover(folder)
-    if not found:
-        raise FolderRefused(
-            f"{folder} holds no file of the ingest format (expected e.g. enterprises.csv; "
-            f"see docs/ingest-format.md)"
-        )
+    folder, found, ignored = _open_folder(folder, batch_size)
     manifest = read_manifest(folder)
     state = _FolderLoader(
         driver, database, folder, batch_size, progress, resolver or IdentityResolver(), resume
@@ -549,6 +565,62 @@ def ingest_folder(
     summary.elapsed_s = time.perf_counter() - started
     log.info("ingest.done", loaded=summary.loaded, rejected=summary.rejected,
              seconds=round(summary.elapsed_s, 2))  # fmt: skip
+    return summary
+
+
+def _open_folder(folder: Path, batch_size: int) -> tuple[Path, list[_Found], list[str]]:
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FolderRefused(f"{folder} is not a folder")
+    if batch_size < 1:
+        raise FolderRefused(f"batch_size must be positive, got {batch_size}")
+    found, ignored = _discover(folder)
+    if not found and (folder / "data").is_dir():
+        # A folder written by `chainlens generate`: its files are in data/, truth beside it.
+        folder = folder / "data"
+        found, ignored = _discover(folder)
+    if not found:
+        raise FolderRefused(
+            f"{folder} holds no file of the ingest format (expected e.g. enterprises.csv; "
+            f"see docs/ingest-format.md)"
+        )
+    return folder, found, ignored
+
+
+def data_folder(folder: Path, batch_size: int = 5000) -> tuple[Path, str]:
+    """The folder whose files load (`DIR` or a generated `DIR/data`) and its folder hash
+    (the files' digests and the batch size: what names the `IngestBatch` markers)."""
+    folder, found, _ = _open_folder(folder, batch_size)
+    return folder, _folder_hash(found, batch_size)
+
+
+def validate_folder(
+    folder: Path,
+    sink: RowSink,
+    *,
+    batch_size: int = 5000,
+    progress: ProgressCallback | None = None,
+    resolver: RecordResolver | None = None,
+    loaded_at: datetime | None = None,
+) -> IngestSummary:
+    """Validate every file of `folder` as `ingest_folder` does, for a database known to be
+    empty (a reference must name a row of this folder), and hand the good rows to `sink`
+    batch by batch instead of writing them; rejects go to `folder/_rejects/` as usual."""
+    started = time.perf_counter()
+    folder, found, ignored = _open_folder(folder, batch_size)
+    state = _FolderLoader(
+        None, "", folder, batch_size, progress, resolver or IdentityResolver(), False,
+        sink=sink,
+    )  # fmt: skip
+    if loaded_at is not None:
+        state.loaded_at = loaded_at
+    state.folder_hash = _folder_hash(found, batch_size)
+    summary = IngestSummary(folder, state.folder_hash, read_manifest(folder), ignored_files=ignored)
+    try:
+        _load_files(state, summary, found)
+    finally:
+        state.writer.close()
+    summary.elapsed_s = time.perf_counter() - started
     return summary
 
 
