@@ -13,27 +13,28 @@ and `chainlens finance line|deposit|withdraw` both call these.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from neo4j import Driver
+from neo4j import Driver, ManagedTransaction
 
 from chainlens.money import currency_problem, money_problem
 from finance import credit_lines as cl
 from finance import ledger as fl
 from finance import settlement
-from finance.accounts import settlement_account
+from finance.accounts import AccountSpec
+from finance.batching import Prepared, run_alone
 from finance.errors import (
     FinanceError,
     Forbidden,
     IdempotencyConflict,
     InvalidState,
-    LedgerRejected,
     LimitExceeded,
     NotFound,
 )
-from finance.ledger import TransferResult, TransferStatus
+from finance.ledger import TransferRequest, TransferResult, TransferStatus
 from finance.products import in_force
 from graph.enterprises import get_enterprises
 from graph.model import DEFAULT_FUNDER, CreditLineStatus
@@ -230,11 +231,61 @@ class Movement:
     balance_minor: int
 
 
-def _held(driver: Driver, database: str, account_id: str) -> int:
-    """What a settlement account holds: credits less debits posted, from the account's own
-    counters (one read, whatever the number of transfers)."""
-    a = fl.get_account(driver, database, account_id)
-    return a.credits_posted - a.debits_posted
+@dataclass(frozen=True)
+class MovementJob:
+    """A checked deposit or withdrawal as a ledger job (`finance.batching`): committed alone
+    by `move`, or with others by the API's group committer."""
+
+    deposit: bool
+    enterprise_id: str
+    amount: int
+    currency: str
+    request_id: str
+    on: date | None
+    funder: str
+
+    def _parts(self) -> tuple[AccountSpec, AccountSpec, TransferRequest]:
+        tid = (settlement.deposit_id if self.deposit else settlement.withdrawal_id)(self.request_id)
+        code = "deposit" if self.deposit else "withdrawal"
+        return settlement.movement(self.enterprise_id, self.amount, self.currency, tid, code,
+                                   self.deposit, self.on, self.funder)  # fmt: skip
+
+    @property
+    def key(self) -> str:
+        return self._parts()[2].id
+
+    def prepare(self, tx: ManagedTransaction, now: datetime) -> Prepared:
+        cash, settle, req = self._parts()
+        # A withdrawal opens no account: from one never credited it is refused (holds 0).
+        return Prepared([cash, settle] if self.deposit else [cash], [req])
+
+    def finish(self, results: list[TransferResult], accounts: Mapping[str, fl.Account]) -> Movement:
+        _, settle, _ = self._parts()
+        a = accounts.get(settle.id)
+        held = a.credits_posted - a.debits_posted if a is not None else 0
+        refused = {TransferStatus.EXCEEDS_CREDITS, TransferStatus.ACCOUNT_NOT_FOUND}
+        if not self.deposit and any(r.status in refused for r in results):
+            raise LimitExceeded(
+                f"settlement account {settle.id} holds {held}, less than the {self.amount} asked"
+            )
+        t = fl.require_ok(results)[0]
+        return Movement(t.id, self.enterprise_id, settle.id, t.amount, t.currency, held)
+
+
+def movement_job(
+    driver: Driver, database: str, *, deposit: bool, enterprise_id: str, amount: int,
+    currency: str, request_id: str, on: date | None = None, funder: str = DEFAULT_FUNDER,
+) -> MovementJob:  # fmt: skip
+    """A deposit to or withdrawal from an enterprise's settlement account with ``funder``,
+    checked (amount, request id, currency, the enterprise) and ready to commit."""
+    money(amount, "an amount")
+    req = checked_request_id(request_id)
+    problem = currency_problem(currency)
+    if problem is not None:
+        raise FinanceError(problem)
+    if not get_enterprises(driver, database, [enterprise_id]):
+        raise NotFound(f"enterprise {enterprise_id} does not exist")
+    return MovementJob(deposit, enterprise_id, amount, currency, req, on, funder)
 
 
 def move(
@@ -243,25 +294,8 @@ def move(
 ) -> Movement:  # fmt: skip
     """Deposit to or withdraw from an enterprise's settlement account with ``funder``
     (retry-safe by request id); a withdrawal beyond what the account holds is refused with
-    the balance."""
-    money(amount, "an amount")
-    req = checked_request_id(request_id)
-    problem = currency_problem(currency)
-    if problem is not None:
-        raise FinanceError(problem)
-    if not get_enterprises(driver, database, [enterprise_id]):
-        raise NotFound(f"enterprise {enterprise_id} does not exist")
-    account = settlement_account(enterprise_id, currency, funder).id
-    fn = settlement.deposit if deposit else settlement.withdraw
-    try:
-        t = fn(driver, database, enterprise_id, amount, currency, req, on, funder)
-    except LedgerRejected as e:
-        if any(isinstance(r, TransferResult) and r.status == TransferStatus.EXCEEDS_CREDITS
-               for r in e.results):  # fmt: skip
-            held = _held(driver, database, account)
-            raise LimitExceeded(
-                f"settlement account {account} holds {held}, less than the {amount} asked"
-            ) from e
-        raise
-    balance = _held(driver, database, account)
-    return Movement(t.id, enterprise_id, account, t.amount, t.currency, balance)
+    the balance (what the account holds as the transaction left it)."""
+    job = movement_job(driver, database, deposit=deposit, enterprise_id=enterprise_id,
+                       amount=amount, currency=currency, request_id=request_id, on=on,
+                       funder=funder)  # fmt: skip
+    return run_alone(driver, database, job)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
@@ -30,6 +30,7 @@ from finance.accounts import (
     limit_used_id,
     settlement_account,
 )
+from finance.batching import Prepared, run_alone
 from finance.errors import FinanceError, InvalidState, LimitExceeded, NotFound
 from finance.ledger import TransferKind, TransferRequest, TransferResult, TransferStatus
 from graph.model import DEFAULT_FUNDER, CreditLineKind, CreditLineStatus
@@ -395,6 +396,60 @@ def line_guard(driver: Driver, database: str, line_id: str | None) -> Iterator[N
         yield
 
 
+@dataclass(frozen=True)
+class DrawdownJob:
+    """A drawdown as a ledger job (`finance.batching`): committed alone by `drawdown`, or
+    with others by the API's group committer. Its chain occupies every level of the line
+    and pays out, so it commits whole or not at all."""
+
+    line_id: str
+    amount_minor: int
+    request_id: str
+    on: date | None = None
+
+    @property
+    def key(self) -> str:
+        return f"dd:{self.request_id}"
+
+    @property
+    def payout_id(self) -> str:
+        return f"dd:{self.request_id}:payout"
+
+    def prepare(self, tx: ManagedTransaction, now: datetime) -> Prepared:
+        path = q.line_path(tx, self.line_id)
+        if not path:
+            raise NotFound(f"credit line {self.line_id} does not exist")
+        ccy, borrower = path[0]["currency"], path[0]["enterprise_id"]
+        loans = lender_account(AccountCode.LOANS, ccy, book_of(path[0]))
+        settle = settlement_account(borrower, ccy, book_of(path[0]))
+        occ = occupy_tx(
+            tx,
+            self.line_id,
+            self.amount_minor,
+            self.key,
+            pending=False,
+            ref=self.request_id,
+            on=self.on or now.date(),
+            now=now,
+            linked_tail=True,
+            path=path,
+        )
+        payout = TransferRequest(
+            self.payout_id,
+            loans.id,
+            settle.id,
+            self.amount_minor,
+            ccy,
+            code="disbursement",
+            ref=self.request_id,
+        )
+        return Prepared([loans, settle], [*occ, payout])
+
+    def finish(self, results: list[TransferResult], accounts: Mapping[str, Any]) -> Drawdown:
+        raise_for(results, self.line_id, self.amount_minor)
+        return Drawdown(self.request_id, self.line_id, self.amount_minor, self.payout_id)
+
+
 def drawdown(
     driver: Driver,
     database: str,
@@ -405,41 +460,5 @@ def drawdown(
 ) -> Drawdown:
     """Occupy `amount_minor` on a line (and its ancestors) and pay it into the borrower's
     settlement account, all or nothing; retrying the same request id changes nothing."""
-    now = _now()
-    day = on or now.date()
-
-    def work(tx: ManagedTransaction) -> Drawdown:
-        path = q.line_path(tx, line_id)
-        if not path:
-            raise NotFound(f"credit line {line_id} does not exist")
-        ccy, borrower = path[0]["currency"], path[0]["enterprise_id"]
-        loans = lender_account(AccountCode.LOANS, ccy, book_of(path[0]))
-        settle = settlement_account(borrower, ccy, book_of(path[0]))
-        ledger.ensure_accounts_tx(tx, [loans, settle])
-        occ = occupy_tx(
-            tx,
-            line_id,
-            amount_minor,
-            f"dd:{request_id}",
-            pending=False,
-            ref=request_id,
-            on=day,
-            now=now,
-            linked_tail=True,
-            path=path,
-        )
-        payout = TransferRequest(
-            f"dd:{request_id}:payout",
-            loans.id,
-            settle.id,
-            amount_minor,
-            ccy,
-            code="disbursement",
-            ref=request_id,
-        )
-        results = ledger.create_transfers_tx(tx, [*occ, payout], now)
-        raise_for(results, line_id, amount_minor)
-        return Drawdown(request_id, line_id, amount_minor, payout.id)
-
     with line_guard(driver, database, line_id):
-        return ledger.run_write(driver, database, work)
+        return run_alone(driver, database, DrawdownJob(line_id, amount_minor, request_id, on))

@@ -60,3 +60,10 @@ class Forbidden(FinanceError):
     """Four-eyes and role rules (the maker cannot check)."""
 
     http_status = 403
+
+
+class Busy(FinanceError):
+    """More ledger writes are waiting than the process takes (`finance.batching`): nothing
+    was written, and the same request (same id) can be sent again shortly."""
+
+    http_status = 503

@@ -8,13 +8,53 @@ from datetime import UTC, date, datetime
 from neo4j import Driver, ManagedTransaction
 
 from finance import ledger
-from finance.accounts import AccountCode, lender_account, settlement_account
+from finance.accounts import AccountCode, AccountSpec, lender_account, settlement_account
 from finance.ledger import Transfer, TransferRequest
 from graph.model import DEFAULT_FUNDER
 
 
 def _at(day: date | None) -> datetime | None:
     return None if day is None else datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def movement(
+    enterprise_id: str,
+    amount_minor: int,
+    currency: str,
+    transfer_id: str,
+    code: str,
+    inbound: bool,
+    on: date | None,
+    funder: str,
+) -> tuple[AccountSpec, AccountSpec, TransferRequest]:
+    """The funder's cash account, the enterprise's settlement account with it, and the one
+    transfer between them (a deposit when ``inbound``, else a withdrawal)."""
+    cash, settle = (
+        lender_account(AccountCode.CASH, currency, funder),
+        settlement_account(enterprise_id, currency, funder),
+    )
+    if funder != DEFAULT_FUNDER:  # request ids are each funder's own
+        transfer_id = f"{transfer_id}@{funder}"
+    debit, credit = (cash, settle) if inbound else (settle, cash)
+    req = TransferRequest(
+        transfer_id,
+        debit.id,
+        credit.id,
+        amount_minor,
+        currency,
+        code=code,
+        ref=enterprise_id,
+        value_at=_at(on),
+    )
+    return cash, settle, req
+
+
+def deposit_id(request_id: str) -> str:
+    return f"dep:{request_id}"
+
+
+def withdrawal_id(request_id: str) -> str:
+    return f"wd:{request_id}"
 
 
 def _move(
@@ -30,26 +70,12 @@ def _move(
     funder: str,
 ) -> Transfer:
     """One transfer between the funder's cash and the enterprise's settlement account."""
-    cash, settle = (
-        lender_account(AccountCode.CASH, currency, funder),
-        settlement_account(enterprise_id, currency, funder),
+    cash, settle, req = movement(
+        enterprise_id, amount_minor, currency, transfer_id, code, inbound, on, funder
     )
-    if funder != DEFAULT_FUNDER:  # request ids are each funder's own
-        transfer_id = f"{transfer_id}@{funder}"
-    debit, credit = (cash, settle) if inbound else (settle, cash)
 
     def work(tx: ManagedTransaction) -> Transfer:
         ledger.ensure_accounts_tx(tx, [cash, settle])
-        req = TransferRequest(
-            transfer_id,
-            debit.id,
-            credit.id,
-            amount_minor,
-            currency,
-            code=code,
-            ref=enterprise_id,
-            value_at=_at(on),
-        )
         return ledger.require_ok(ledger.create_transfers_tx(tx, [req]))[0]
 
     return ledger.run_write(driver, database, work)
@@ -72,7 +98,7 @@ def deposit(
         enterprise_id,
         amount_minor,
         currency,
-        f"dep:{request_id}",
+        deposit_id(request_id),
         "deposit",
         inbound=True,
         on=on,
@@ -97,7 +123,7 @@ def withdraw(
         enterprise_id,
         amount_minor,
         currency,
-        f"wd:{request_id}",
+        withdrawal_id(request_id),
         "withdrawal",
         inbound=False,
         on=on,
