@@ -1,18 +1,26 @@
 """The portfolio report: the five-tier distribution, balances by product and by core, the
-due list and overdue statistics of the outstanding book, reconciled with the ledger.
+due list and overdue statistics of the outstanding book, reconciled with the ledger; the
+loan-purpose distribution and the exposure by chain (each core's supply-chain lines against
+what its chain owes); and the flows of a period: disbursements and cash recovered
+(principal repaid and interest received), by month and by product.
 
-Every figure is summed from one list of outstanding financings (active and overdue) read in
+Every stock figure is summed from one list of outstanding financings (active and overdue) read in
 one query (`graph/queries/reports.py`), so the tables of a report always agree with each
 other. Money is integer minor units (fen for CNY). A financing ChainLens originated carries
 its principal in a ledger sub-account; the report compares that balance with the
 financing's `outstanding_minor` and lists every financing where they differ. A financing
 loaded from a lender's book has no ledger account here and is reported as its lender said.
+
+The flows are read from the ledger itself: the posted transfers on each financing's
+principal and interest sub-accounts whose value date falls in the period (a loaded
+financing's disbursement is its start date and amount, marked as the book's). Each
+originated financing paid out in the period is checked against its recorded amount.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -20,7 +28,9 @@ from neo4j import Driver
 
 from finance.accounts import AccountCode
 from finance.errors import FinanceError
-from graph.model import FinancingOrigin, FinancingStatus, RiskClass
+from finance.ledger import TransferKind
+from finance.products import ProductKind, load_products
+from graph.model import CreditLineStatus, FinancingOrigin, FinancingStatus, RiskClass
 from graph.queries import reports as q
 
 # Principal receivable codes: loans and factoring (discounted receivables).
@@ -36,6 +46,7 @@ DPD_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
 )
 
 MAX_DUE_WITHIN_DAYS = 366
+MAX_PERIOD_DAYS = 3 * 366
 NO_CORE = ""  # the key of financings with no core's supply-chain line
 
 
@@ -50,12 +61,26 @@ class ReportFilter:
     product_id: str | None = None  # a product id, or a loaded financing's product kind
     due_within_days: int = 30
     funder: str | None = None  # whose book (None: every funder's, the platform's)
+    from_on: date | None = None  # the flows' period, inclusive: from (default: 1 January)
+    to_on: date | None = None  # ... to (default: as_of)
 
     def __post_init__(self) -> None:
         if not 0 <= self.due_within_days <= MAX_DUE_WITHIN_DAYS:
             raise FinanceError(
                 f"dueWithinDays must be 0 to {MAX_DUE_WITHIN_DAYS}, got {self.due_within_days}"
             )
+        start, end = self.period
+        if start > end:
+            raise FinanceError(f"the period starts ({start}) after it ends ({end})")
+        if (end - start).days > MAX_PERIOD_DAYS:
+            raise FinanceError(f"a period is at most {MAX_PERIOD_DAYS} days, got "
+                               f"{(end - start).days}")  # fmt: skip
+
+    @property
+    def period(self) -> tuple[date, date]:
+        """The flows' period, both days included."""
+        end = self.to_on or self.as_of
+        return self.from_on or date(end.year, 1, 1), end
 
 
 @dataclass(frozen=True)
@@ -125,6 +150,69 @@ class Portfolio:
     overdue: OverdueStats
     reconciliation: Reconciliation
     financings: list[FinancingLine] = field(default_factory=list)
+    by_purpose: list[Bucket] = field(default_factory=list)
+    chains: list[ChainExposure] = field(default_factory=list)
+    flows: Flows | None = None
+
+
+@dataclass(frozen=True)
+class ChainExposure:
+    """A core's chain: the supply-chain lines granted to the core against what the
+    financings drawn on them owe."""
+
+    core_id: str
+    core_name: str
+    limit_minor: int  # the core's root supply-chain lines (0: none in this book)
+    outstanding_minor: int
+    overdue_minor: int
+    count: int  # outstanding financings
+    borrowers: int
+    utilisation_bps: int | None  # outstanding over limit; None without a limit
+    share_bps: int  # of the report's total outstanding
+
+
+@dataclass(frozen=True)
+class Movement:
+    """One movement of a financing in the period: a disbursement, principal repaid or
+    interest received; from the ledger (a transfer) or from a loaded book (its start)."""
+
+    financing_id: str
+    flow: str  # FLOW_DISBURSEMENT, FLOW_PRINCIPAL or FLOW_INTEREST
+    on: date
+    amount_minor: int
+    source: str  # "ledger" or "book"
+    code: str  # the transfer's code ("loaded" for a book's disbursement)
+    transfer_id: str | None
+    product: str
+    borrower_id: str
+    core_id: str
+    core_name: str
+    currency: str
+
+
+@dataclass(frozen=True)
+class FlowTotals:
+    count: int  # movements
+    financings: int
+    amount_minor: int
+    by_month: list[Bucket]  # key YYYY-MM, every month of the period, in order
+    by_product: list[Bucket]
+
+
+@dataclass(frozen=True)
+class Flows:
+    """Disbursements and cash recovered in ``period``; ``differing_ids``: financings paid
+    out in the period whose ledger disbursement differs from their recorded amount."""
+
+    period: tuple[date, date]
+    disbursed: FlowTotals
+    recovered: FlowTotals  # principal and interest together
+    principal_minor: int
+    interest_minor: int
+    ledger_disbursed_minor: int  # the ledger's part (originated financings)
+    book_disbursed_minor: int  # loaded financings, as their lender said
+    differing_ids: list[str]
+    movements: list[Movement]
 
 
 CLASS_LABELS: dict[RiskClass, str] = {
@@ -208,6 +296,122 @@ def _reconcile(lines: list[FinancingLine]) -> Reconciliation:
     return Reconciliation(len(mine), book, ledger, book - ledger, differing)
 
 
+# The loan purpose of a financing is what its product finances.
+PURPOSES: dict[str, str] = {
+    ProductKind.FACTORING: "Working capital against receivables sold (保理)",
+    ProductKind.REVERSE_FACTORING: "Suppliers paid early on the core's credit (反向保理)",
+    ProductKind.RECEIVABLES_PLEDGE: "Working capital against receivables pledged (应收账款质押)",
+    ProductKind.WAREHOUSE_RECEIPT_PLEDGE: "Inventory in a warehouse (仓单质押)",
+    ProductKind.MOVABLE_ASSET_PLEDGE: "Inventory and movable assets (动产质押)",
+    ProductKind.ORDER_FINANCING: "Purchases to fulfil a confirmed order (订单融资)",
+    ProductKind.CONFIRMED_WAREHOUSE: "Purchases prepaid for a dealer (保兑仓)",
+    ProductKind.VOUCHER_DISCOUNTING: "Early cash from a core's e-voucher (凭证贴现)",
+}
+_KIND_OF_PRODUCT: dict[str, str] = {pid: p.kind.value for pid, p in load_products().items()}
+
+
+def purpose_of(product: str) -> str:
+    """The purpose key of a product id or a loaded financing's product kind: its kind."""
+    return _KIND_OF_PRODUCT.get(product, product)
+
+
+FLOW_DISBURSEMENT, FLOW_PRINCIPAL, FLOW_INTEREST = "disbursement", "principal", "interest"
+# Ledger codes of each flow (finance/lifecycle, finance/vouchers): what pays a financing
+# out, what repays its principal, what pays its interest.
+DISBURSEMENT_CODES = ("disbursement", "voucher_discount")
+PRINCIPAL_IN_CODES = ("principal_repayment", "voucher_clear")
+INTEREST_IN_CODES = ("interest_repayment",)
+PAID_OUT = tuple(sorted({FinancingStatus.ACTIVE, FinancingStatus.OVERDUE,
+                         FinancingStatus.CLOSED, FinancingStatus.WRITTEN_OFF}))  # fmt: skip
+LINE_STATUSES = (CreditLineStatus.ACTIVE, CreditLineStatus.FROZEN)
+
+
+def _months(start: date, end: date) -> list[str]:
+    out, y, m = [], start.year, start.month
+    while (y, m) <= (end.year, end.month):
+        out.append(f"{y:04d}-{m:02d}")
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
+
+
+def _flow_totals(moves: list[Movement], period: tuple[date, date]) -> FlowTotals:
+    total = sum(x.amount_minor for x in moves)
+    by_month = []
+    for key in _months(*period):
+        inside = [x for x in moves if x.on.strftime("%Y-%m") == key]
+        amount = sum(x.amount_minor for x in inside)
+        by_month.append(Bucket(key, key, len(inside), amount, _share(amount, total)))
+    by_product = [
+        Bucket(b.key, b.label, b.count, b.outstanding_minor, b.share_bps)
+        for b in _group_amounts(moves, total)
+    ]
+    return FlowTotals(len(moves), len({x.financing_id for x in moves}), total, by_month,
+                      by_product)  # fmt: skip
+
+
+def _group_amounts(moves: list[Movement], total: int) -> list[Bucket]:
+    counts: dict[str, int] = {}
+    sums: dict[str, int] = {}
+    for x in moves:
+        counts[x.product] = counts.get(x.product, 0) + 1
+        sums[x.product] = sums.get(x.product, 0) + x.amount_minor
+    order = sorted(counts, key=lambda k: (-sums[k], k))
+    return [Bucket(k, k or "unknown", counts[k], sums[k], _share(sums[k], total)) for k in order]
+
+
+def build_flows(rows: list[dict[str, Any]], period: tuple[date, date]) -> Flows:
+    """The flows of already-read movement rows (`graph.queries.reports.flow_rows`)."""
+    moves = [
+        Movement(
+            financing_id=r["id"], flow=r["flow"], on=_date(r["on"]) or period[0],
+            amount_minor=int(r["amount"]), source=r["source"], code=r["code"],
+            transfer_id=r["transfer_id"], product=r["product_id"] or r["product_kind"] or "",
+            borrower_id=r["borrower_id"] or "", core_id=r["core_id"] or NO_CORE,
+            core_name=r["core_name"] or "", currency=r["currency"],
+        )
+        for r in rows
+    ]  # fmt: skip
+    out = [x for x in moves if x.flow == FLOW_DISBURSEMENT]
+    back = [x for x in moves if x.flow != FLOW_DISBURSEMENT]
+    recorded = {r["id"]: int(r["amount_minor"]) for r in rows if r["source"] == "ledger"}
+    paid: dict[str, int] = {}
+    for x in out:
+        if x.source == "ledger":
+            paid[x.financing_id] = paid.get(x.financing_id, 0) + x.amount_minor
+    # A voucher's discount pays out less than its face: only plain disbursements compare.
+    plain = {x.financing_id for x in out if x.code == DISBURSEMENT_CODES[0]}
+    differing = sorted(i for i in plain if paid[i] != recorded[i])
+    return Flows(
+        period=period, disbursed=_flow_totals(out, period), recovered=_flow_totals(back, period),
+        principal_minor=sum(x.amount_minor for x in back if x.flow == FLOW_PRINCIPAL),
+        interest_minor=sum(x.amount_minor for x in back if x.flow == FLOW_INTEREST),
+        ledger_disbursed_minor=sum(x.amount_minor for x in out if x.source == "ledger"),
+        book_disbursed_minor=sum(x.amount_minor for x in out if x.source == "book"),
+        differing_ids=differing, movements=moves,
+    )  # fmt: skip
+
+
+def _chains(lines: list[FinancingLine], limits: list[dict[str, Any]],
+            total: int) -> list[ChainExposure]:  # fmt: skip
+    """Every core with a line or an outstanding financing on its chain, largest first."""
+    limit = {r["core_id"]: int(r["limit_minor"]) for r in limits}
+    names = {r["core_id"]: r["core_name"] or r["core_id"] for r in limits}
+    for x in lines:
+        if x.core_id != NO_CORE:
+            names.setdefault(x.core_id, x.core_name or x.core_id)
+    out = []
+    for core in names:
+        mine = [x for x in lines if x.core_id == core]
+        owed = sum(x.outstanding_minor for x in mine)
+        late = sum(x.outstanding_minor for x in mine
+                   if x.dpd > 0 or x.status == FinancingStatus.OVERDUE)  # fmt: skip
+        cap = limit.get(core, 0)
+        out.append(ChainExposure(
+            core, names[core], cap, owed, late, len(mine), len({x.borrower_id for x in mine}),
+            (owed * 10_000 + cap // 2) // cap if cap else None, _share(owed, total)))  # fmt: skip
+    return sorted(out, key=lambda c: (-c.outstanding_minor, -c.limit_minor, c.core_id))
+
+
 def build(lines: list[FinancingLine], flt: ReportFilter) -> Portfolio:
     """The report of already-read financing lines (pure: the tests feed it by hand)."""
     total = sum(x.outstanding_minor for x in lines)
@@ -229,6 +433,9 @@ def build(lines: list[FinancingLine], flt: ReportFilter) -> Portfolio:
                        lambda x: x.core_name or x.core_id or "No core line", total),
         due=due, overdue=_overdue(lines, total), reconciliation=_reconcile(lines),
         financings=lines,
+        by_purpose=_group(lines, lambda x: purpose_of(x.product),
+                          lambda x: PURPOSES.get(purpose_of(x.product), x.product or "unknown"),
+                          total),
     )  # fmt: skip
 
 
@@ -239,4 +446,34 @@ def portfolio(driver: Driver, database: str, flt: ReportFilter) -> Portfolio:
         currency=flt.currency, lender=flt.lender, core_id=flt.core_id,
         product_id=flt.product_id, funder=flt.funder,
     )  # fmt: skip
-    return build([_line(r, flt.as_of) for r in rows], flt)
+    lines = [_line(r, flt.as_of) for r in rows]
+    start, end = flt.period
+    moves = q.flow_rows(
+        driver, database, from_on=start, to_on=end,
+        principal_codes=[c.value for c in PRINCIPAL_CODES],
+        interest_code=AccountCode.INTEREST_RECEIVABLE.value,
+        disbursement_codes=DISBURSEMENT_CODES, principal_in=PRINCIPAL_IN_CODES,
+        interest_in=INTEREST_IN_CODES, posted=[TransferKind.SINGLE, TransferKind.POST],
+        paid_out=PAID_OUT, loaded=FinancingOrigin.LOADED.value, currency=flt.currency,
+        lender=flt.lender, core_id=flt.core_id, product_id=flt.product_id, funder=flt.funder,
+    )  # fmt: skip
+    limits = q.chain_limits(driver, database, statuses=LINE_STATUSES, currency=flt.currency,
+                            core_id=flt.core_id, funder=flt.funder)  # fmt: skip
+    p = build(lines, flt)
+    return replace(p, chains=_chains(lines, limits, p.outstanding_minor),
+                   flows=build_flows(moves, (start, end)))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class CollateralItem:
+    """One piece of a financing's collateral: an asset, a receivable or a voucher."""
+
+    id: str
+    label: str  # the graph label: Asset, Invoice, WarehouseReceipt, Voucher ...
+    value_minor: int
+
+
+def financing_collateral(driver: Driver, database: str, financing_id: str) -> list[CollateralItem]:
+    """A financing's collateral with the value loan-to-value counts (for its page)."""
+    return [CollateralItem(r["id"], r["label"], int(r["value"] or 0))
+            for r in q.financing_collateral(driver, database, financing_id)]  # fmt: skip

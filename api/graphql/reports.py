@@ -13,8 +13,12 @@ from api.graphql.context import Context
 from api.graphql.permissions import requires
 from api.graphql.scalars import BigInt
 from api.graphql.scoping import book_to_read
+from api.graphql.sensors import CollateralState
 from api.security import Role
 from finance import reports as fr
+from graph.model import Label
+from sensors import service
+from sensors.errors import NotFound
 
 REPORT_READERS = (Role.CREDIT_OFFICER, Role.ANALYST)
 
@@ -69,6 +73,74 @@ class LedgerReconciliation:
     reconciled: bool
 
 
+@strawberry.type(description="One row of a flow's distribution: its key, label, how many "
+                 "movements and their amount.")
+class FlowBucket:
+    key: str
+    label: str
+    count: int
+    amount: BigInt
+    share_bps: int
+
+
+@strawberry.type(description="A movement of a financing in the period: a disbursement, "
+                 "principal repaid or interest received.")
+class FlowMovement:
+    financing_id: strawberry.ID
+    flow: str = strawberry.field(description="disbursement, principal or interest.")
+    on: date
+    amount: BigInt
+    source: str = strawberry.field(
+        description="ledger (a posted transfer) or book (a loaded financing's start, as its "
+        "lender said).")
+    code: str
+    transfer_id: str | None
+    product: str
+    borrower_id: strawberry.ID
+    core_id: str
+    core_name: str
+    currency: str
+
+
+@strawberry.type
+class FlowTotals:
+    count: int
+    financings: int
+    amount: BigInt
+    by_month: list[FlowBucket] = strawberry.field(description="Every month of the period.")
+    by_product: list[FlowBucket]
+
+
+@strawberry.type(description="Disbursements and cash recovered in a period, from the ledger.")
+class ReportFlows:
+    from_on: date
+    to_on: date
+    disbursed: FlowTotals
+    recovered: FlowTotals = strawberry.field(description="Principal repaid and interest "
+                                             "received together.")  # fmt: skip
+    principal: BigInt
+    interest: BigInt
+    ledger_disbursed: BigInt
+    book_disbursed: BigInt
+    differing_ids: list[str] = strawberry.field(
+        description="Financings paid out in the period whose ledger disbursement differs from "
+        "their recorded amount.")
+    movements: list[FlowMovement]
+
+
+@strawberry.type(description="A core's chain: its supply-chain lines against what is owed.")
+class ChainExposure:
+    core_id: strawberry.ID
+    core_name: str
+    limit: BigInt
+    outstanding: BigInt
+    overdue: BigInt
+    count: int
+    borrowers: int
+    utilisation_bps: int | None
+    share_bps: int
+
+
 @strawberry.type(description="The outstanding book (active and overdue financings).")
 class PortfolioReport:
     as_of: date
@@ -87,6 +159,46 @@ class PortfolioReport:
     overdue: OverdueStatistics
     reconciliation: LedgerReconciliation
     financings: list[ReportFinancing]
+    by_purpose: list[ReportBucket] = strawberry.field(
+        description="The loan-purpose distribution: what each financing's product finances.")
+    chains: list[ChainExposure] = strawberry.field(
+        description="Exposure by chain: each core's supply-chain lines and what its chain owes.")
+    flows: ReportFlows = strawberry.field(
+        description="Disbursements and cash recovered from `fromOn` to `toOn`.")
+
+
+def _flow_bucket(b: fr.Bucket) -> FlowBucket:
+    return FlowBucket(key=b.key, label=b.label, count=b.count,
+                      amount=BigInt(b.outstanding_minor), share_bps=b.share_bps)  # fmt: skip
+
+
+def _totals(t: fr.FlowTotals) -> FlowTotals:
+    return FlowTotals(count=t.count, financings=t.financings, amount=BigInt(t.amount_minor),
+                      by_month=[_flow_bucket(b) for b in t.by_month],
+                      by_product=[_flow_bucket(b) for b in t.by_product])  # fmt: skip
+
+
+def _flows(f: fr.Flows) -> ReportFlows:
+    return ReportFlows(
+        from_on=f.period[0], to_on=f.period[1], disbursed=_totals(f.disbursed),
+        recovered=_totals(f.recovered), principal=BigInt(f.principal_minor),
+        interest=BigInt(f.interest_minor), ledger_disbursed=BigInt(f.ledger_disbursed_minor),
+        book_disbursed=BigInt(f.book_disbursed_minor), differing_ids=f.differing_ids,
+        movements=[FlowMovement(
+            financing_id=strawberry.ID(m.financing_id), flow=m.flow, on=m.on,
+            amount=BigInt(m.amount_minor), source=m.source, code=m.code,
+            transfer_id=m.transfer_id, product=m.product,
+            borrower_id=strawberry.ID(m.borrower_id), core_id=m.core_id,
+            core_name=m.core_name, currency=m.currency) for m in f.movements],
+    )  # fmt: skip
+
+
+def _chain(c: fr.ChainExposure) -> ChainExposure:
+    return ChainExposure(
+        core_id=strawberry.ID(c.core_id), core_name=c.core_name, limit=BigInt(c.limit_minor),
+        outstanding=BigInt(c.outstanding_minor), overdue=BigInt(c.overdue_minor),
+        count=c.count, borrowers=c.borrowers, utilisation_bps=c.utilisation_bps,
+        share_bps=c.share_bps)  # fmt: skip
 
 
 def _bucket(b: fr.Bucket) -> ReportBucket:
@@ -126,20 +238,37 @@ def to_graphql(p: fr.Portfolio) -> PortfolioReport:
             difference=BigInt(r.difference_minor), differing_ids=r.differing_ids,
             reconciled=r.reconciled),
         financings=[_financing(x) for x in p.financings],
+        by_purpose=[_bucket(b) for b in p.by_purpose], chains=[_chain(c) for c in p.chains],
+        flows=_flows(p.flows or fr.build_flows([], p.filter.period)),
     )  # fmt: skip
 
 
 def report_filter(
     as_of: date | None, currency: str | None, lender: str | None, core_id: str | None,
     product_id: str | None, due_within_days: int, funder: str | None = None,
+    from_on: date | None = None, to_on: date | None = None,
 ) -> fr.ReportFilter:  # fmt: skip
-    """The filter of a request; `as_of` defaults to today (UTC)."""
+    """The filter of a request; `as_of` defaults to today (UTC), the flows' period to the
+    year to `as_of`."""
     return fr.ReportFilter(
         as_of=as_of or datetime.now(UTC).date(), currency=currency or None,
         lender=lender or None, core_id=core_id or None, product_id=product_id or None,
-        due_within_days=due_within_days, funder=funder,
+        due_within_days=due_within_days, funder=funder, from_on=from_on, to_on=to_on,
     )  # fmt: skip
 
+
+
+@strawberry.type(description="A piece of a financing's collateral; an asset's live state from "
+                 "its sensors (null for a receivable, a voucher, or an asset without any).")
+class FinancingCollateral:
+    id: strawberry.ID
+    label: str
+    value: BigInt
+    state: CollateralState | None
+
+
+def _asset_state(info: Info[Context, None], asset_id: str) -> Any:
+    return info.context.call(service.asset_state, asset_id)
 
 
 def _field(description: str, roles: tuple[Role, ...]) -> Any:
@@ -150,7 +279,9 @@ def _field(description: str, roles: tuple[Role, ...]) -> Any:
 class ReportsQuery:
     @_field("The portfolio report: five-tier distribution, balances by product and by core, "
             "the due list (maturing within `dueWithinDays` of `asOf`), overdue statistics and "
-            "the reconciliation with the ledger; filtered by lender, core and product. Of the "
+            "the reconciliation with the ledger, the loan-purpose distribution, exposure by "
+            "chain, and the flows from `fromOn` (default 1 January) to `toOn` (default `asOf`): "
+            "disbursements and cash recovered; filtered by lender, core and product. Of the "
             "caller's funder's book (funderId, when given, must be it; unbound staff's is the "
             "default funder's); an unbound admin names a funder, or reads every funder's "
             "without one. Also at /api/v1/reports/portfolio.xlsx, .pdf and .csv.",
@@ -160,8 +291,28 @@ class ReportsQuery:
         currency: str | None = "CNY", lender: str | None = None,
         core_id: strawberry.ID | None = None, product_id: str | None = None,
         due_within_days: int = 30, funder_id: strawberry.ID | None = None,
+        from_on: date | None = None, to_on: date | None = None,
     ) -> PortfolioReport:  # fmt: skip
         funder = book_to_read(info.context.user, str(funder_id) if funder_id else None)
         flt = report_filter(as_of, currency, lender, str(core_id) if core_id else None,
-                            product_id, due_within_days, funder)  # fmt: skip
+                            product_id, due_within_days, funder, from_on, to_on)  # fmt: skip
         return to_graphql(cast(fr.Portfolio, await info.context.call(fr.portfolio, flt)))
+
+    @_field("A financing's collateral (what loan-to-value counts) with each asset's live "
+            "state from its sensors, for the financing's page.", REPORT_READERS)
+    async def financing_collateral(
+        self, info: Info[Context, None], financing_id: strawberry.ID
+    ) -> list[FinancingCollateral]:
+        items = cast(list[fr.CollateralItem],
+                     await info.context.call(fr.financing_collateral, str(financing_id)))
+        out = []
+        for c in items:
+            state = None
+            if c.label == Label.ASSET:
+                try:
+                    state = CollateralState.from_domain(await _asset_state(info, c.id))
+                except NotFound:
+                    state = None
+            out.append(FinancingCollateral(id=strawberry.ID(c.id), label=c.label,
+                                           value=BigInt(c.value_minor), state=state))
+        return out

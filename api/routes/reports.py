@@ -3,7 +3,8 @@
 files a person can take to a meeting.
 
 Both take the filters of the GraphQL field `portfolioReport` as query parameters (`asOf`,
-`currency`, `lender`, `coreId`, `productId`, `dueWithinDays`) and the same roles (credit
+`currency`, `lender`, `coreId`, `productId`, `dueWithinDays`, `funderId`, and the flows'
+period `fromOn`, `toOn`) and the same roles (credit
 officer, analyst, admin), with a bearer token like every other route. The workbook holds one
 sheet per table; the PDF the whole set, one section per table (Jinja2, WeasyPrint, Noto CJK);
 a CSV holds one table. Amounts are in currency units with two decimals
@@ -67,9 +68,37 @@ def _financings(lines: Sequence[fr.FinancingLine]) -> Table:
     return head, rows
 
 
+def _amounts(buckets: Sequence[fr.Bucket], what: str) -> Table:
+    head = [what, "Count", "Amount", "Share %"]
+    return head, [[b.label, b.count, money(b.outstanding_minor),
+                   Decimal(b.share_bps) / 100] for b in buckets]  # fmt: skip
+
+
+def _chains(chains: Sequence[fr.ChainExposure]) -> Table:
+    head = ["Core", "Core name", "Limit", "Outstanding", "Overdue", "Financings", "Borrowers",
+            "Utilisation %", "Share %"]  # fmt: skip
+    return head, [[c.core_id, c.core_name, money(c.limit_minor), money(c.outstanding_minor),
+                   money(c.overdue_minor), c.count, c.borrowers,
+                   None if c.utilisation_bps is None else Decimal(c.utilisation_bps) / 100,
+                   Decimal(c.share_bps) / 100] for c in chains]  # fmt: skip
+
+
+def _movements(moves: Sequence[fr.Movement]) -> Table:
+    head = ["Date", "Flow", "Financing", "Amount", "Source", "Code", "Transfer", "Product",
+            "Borrower", "Core", "Core name", "Currency"]  # fmt: skip
+    return head, [[m.on, m.flow, m.financing_id, money(m.amount_minor), m.source, m.code,
+                   m.transfer_id, m.product, m.borrower_id, m.core_id, m.core_name,
+                   m.currency] for m in moves]  # fmt: skip
+
+
+def _flows(p: fr.Portfolio) -> fr.Flows:
+    return p.flows or fr.build_flows([], p.filter.period)
+
+
 def _summary(p: fr.Portfolio) -> Table:
     r = p.reconciliation
     f = p.filter
+    flows = _flows(p)
     rows: list[list[Cell]] = [
         ["As of", f.as_of], ["Currency", f.currency or "all"], ["Lender", f.lender or "all"],
         ["Core", f.core_id or "all"], ["Product", f.product_id or "all"],
@@ -81,6 +110,14 @@ def _summary(p: fr.Portfolio) -> Table:
         ["Ledger principal", money(r.ledger_principal_minor)],
         ["Difference", money(r.difference_minor)],
         ["Reconciled", "yes" if r.reconciled else "no: " + ", ".join(r.differing_ids)],
+        ["Period from", flows.period[0]], ["Period to", flows.period[1]],
+        ["Disbursed", money(flows.disbursed.amount_minor)],
+        ["Disbursed (ledger)", money(flows.ledger_disbursed_minor)],
+        ["Disbursed (loaded book)", money(flows.book_disbursed_minor)],
+        ["Principal recovered", money(flows.principal_minor)],
+        ["Interest received", money(flows.interest_minor)],
+        ["Disbursements match the financings", "yes" if not flows.differing_ids
+         else "no: " + ", ".join(flows.differing_ids)],
     ]  # fmt: skip
     return ["Item", "Value"], rows
 
@@ -95,11 +132,16 @@ def tables(p: fr.Portfolio) -> dict[str, Table]:
         "due": _financings(p.due),
         "overdue": _buckets(p.overdue.buckets, "Days past due"),
         "financings": _financings(p.financings),
+        "disbursements": _amounts(_flows(p).disbursed.by_month, "Month"),
+        "recoveries": _amounts(_flows(p).recovered.by_month, "Month"),
+        "purposes": _buckets(p.by_purpose, "Purpose"),
+        "chains": _chains(p.chains),
+        "movements": _movements(_flows(p).movements),
     }
 
 
 MONEY_COLUMNS = frozenset({"Outstanding", "Interest due", "Provision", "Ledger principal",
-                           "Value"})  # fmt: skip
+                           "Value", "Amount", "Limit", "Overdue"})  # fmt: skip
 
 
 def _cell(value: Cell) -> Cell:
@@ -213,11 +255,11 @@ def _allowed(user: CurrentUser) -> None:
 async def _report(
     driver: DriverDep, settings: SettingsDep, as_of: date | None, currency: str | None,
     lender: str | None, core_id: str | None, product_id: str | None, due_within_days: int,
-    funder: str | None = None,
+    funder: str | None = None, from_on: date | None = None, to_on: date | None = None,
 ) -> fr.Portfolio:  # fmt: skip
     try:
         flt = report_filter(as_of, currency, lender, core_id, product_id, due_within_days,
-                            funder)  # fmt: skip
+                            funder, from_on, to_on)  # fmt: skip
     except FinanceError as e:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, str(e)) from e
     return await run_in_threadpool(fr.portfolio, driver, settings.neo4j_database, flt)
@@ -230,6 +272,8 @@ CoreId = Annotated[str | None, Query(alias="coreId", max_length=200)]
 ProductId = Annotated[str | None, Query(alias="productId", max_length=200)]
 DueWithin = Annotated[int, Query(alias="dueWithinDays", ge=0, le=fr.MAX_DUE_WITHIN_DAYS)]
 FunderId = Annotated[str | None, Query(alias="funderId", max_length=200)]
+FromOn = Annotated[date | None, Query(alias="fromOn")]
+ToOn = Annotated[date | None, Query(alias="toOn")]
 
 
 def _filename(p: fr.Portfolio, suffix: str) -> str:
@@ -249,6 +293,7 @@ async def _portfolio(
     user: CurrentUserDep, driver: DriverDep, settings: SettingsDep, as_of: AsOf = None,
     currency: Currency = "CNY", lender: Lender = None, core_id: CoreId = None,
     product_id: ProductId = None, due_within_days: DueWithin = 30, funder_id: FunderId = None,
+    from_on: FromOn = None, to_on: ToOn = None,
 ) -> fr.Portfolio:  # fmt: skip
     """The report every download route serves: the caller may read reports, the filters
     (query parameters) are valid, and it covers the caller's funder's book (as
@@ -259,7 +304,7 @@ async def _portfolio(
     except Forbidden as e:
         raise HTTPException(status.HTTP_403_FORBIDDEN, str(e)) from e
     return await _report(driver, settings, as_of, currency, lender, core_id, product_id,
-                         due_within_days, funder)  # fmt: skip
+                         due_within_days, funder, from_on, to_on)  # fmt: skip
 
 
 PortfolioDep = Annotated[fr.Portfolio, Depends(_portfolio)]
@@ -280,7 +325,8 @@ async def portfolio_pdf(p: PortfolioDep) -> Response:
     return await _attachment(p, report_pdf, "application/pdf", ".pdf")
 
 
-TABLES = ("summary", "classes", "products", "cores", "due", "overdue", "financings")
+TABLES = ("summary", "classes", "products", "cores", "due", "overdue", "financings",
+          "disbursements", "recoveries", "purposes", "chains", "movements")
 
 
 @router.get("/portfolio/{table}.csv", response_class=Response,

@@ -80,3 +80,122 @@ def portfolio_rows(
         routing_=RoutingControl.READ,
     )
     return [r.data() for r in records]
+
+
+# ---- flows over a period: disbursements and cash recovered ----------------------------------
+# A financing's movements come from the ledger where it has one (the posted transfers on its
+# principal and interest sub-accounts, found by the account-id indexes, their value date in
+# the period); a financing loaded from a lender's book has no ledger here, so its
+# disbursement is its start date and amount as the lender said (`source` says which).
+_CORE_OF = f"""
+OPTIONAL MATCH (:{_LINE} {{id: f.line_id}})-[:{_PART_OF}*0..6]->(root:{_LINE})
+               -[:{_GRANTED_TO}]->(core:{_E})
+WHERE root.kind = $supply_chain AND NOT (root)-[:{_PART_OF}]->(:{_LINE})
+WITH f, head(collect(core)) AS core
+WHERE $core_id IS NULL OR core.id = $core_id
+"""
+_TR = Label.TRANSFER.value
+
+FLOW_ROWS = f"""
+MATCH (f:{_FIN})
+WHERE ($currency IS NULL OR f.currency = $currency)
+  AND ($product_id IS NULL OR coalesce(f.product_id, f.product_kind) = $product_id)
+  AND ($funder IS NULL OR coalesce(f.funder_id, $default) = $funder)
+  AND ($lender IS NULL OR f.lender = $lender)
+  AND (f.origin = $loaded OR f.status IN $paid_out)
+{_CORE_OF}
+WITH f, core, [c IN $principal_codes | c + ':' + f.currency + ':' + f.id] AS principal,
+     $interest_code + ':' + f.currency + ':' + f.id AS interest
+CALL (f, principal, interest) {{
+  MATCH (t:{_TR}) WHERE t.debit_account_id IN principal AND t.code IN $disbursement_codes
+    AND t.kind IN $posted AND date(t.value_at) >= $from_on AND date(t.value_at) <= $to_on
+  RETURN 'disbursement' AS flow, t.id AS transfer_id, t.code AS code, t.amount AS amount,
+         date(t.value_at) AS on, 'ledger' AS source
+  UNION
+  MATCH (t:{_TR}) WHERE t.credit_account_id IN principal AND t.code IN $principal_codes_in
+    AND t.kind IN $posted AND date(t.value_at) >= $from_on AND date(t.value_at) <= $to_on
+  RETURN 'principal' AS flow, t.id AS transfer_id, t.code AS code, t.amount AS amount,
+         date(t.value_at) AS on, 'ledger' AS source
+  UNION
+  MATCH (t:{_TR}) WHERE t.credit_account_id = interest AND t.code IN $interest_codes_in
+    AND t.kind IN $posted AND date(t.value_at) >= $from_on AND date(t.value_at) <= $to_on
+  RETURN 'interest' AS flow, t.id AS transfer_id, t.code AS code, t.amount AS amount,
+         date(t.value_at) AS on, 'ledger' AS source
+  UNION
+  WITH f WHERE f.origin = $loaded AND f.start_on IS NOT NULL
+    AND date(f.start_on) >= $from_on AND date(f.start_on) <= $to_on
+  RETURN 'disbursement' AS flow, null AS transfer_id, 'loaded' AS code,
+         coalesce(f.amount_minor, 0) AS amount, date(f.start_on) AS on, 'book' AS source
+}}
+RETURN f.id AS id, f.origin AS origin, f.product_id AS product_id,
+       f.product_kind AS product_kind, f.borrower_id AS borrower_id,
+       coalesce(f.amount_minor, 0) AS amount_minor, f.currency AS currency,
+       core.id AS core_id, core.name AS core_name, flow, transfer_id, code, amount, on, source
+ORDER BY on, id, flow, transfer_id
+"""
+
+CHAIN_LIMITS = f"""
+MATCH (l:{_LINE} {{kind: $supply_chain}})-[:{_GRANTED_TO}]->(core:{_E})
+WHERE NOT (l)-[:{_PART_OF}]->(:{_LINE}) AND l.status IN $statuses
+  AND ($currency IS NULL OR l.currency = $currency)
+  AND ($funder IS NULL OR coalesce(l.funder_id, $default) = $funder)
+  AND ($core_id IS NULL OR core.id = $core_id)
+RETURN core.id AS core_id, core.name AS core_name, sum(coalesce(l.limit_minor, 0)) AS limit_minor
+ORDER BY core_id
+"""
+
+
+def flow_rows(
+    driver: Driver, database: str, *, from_on: Any, to_on: Any, principal_codes: Sequence[str],
+    interest_code: str, disbursement_codes: Sequence[str], principal_in: Sequence[str],
+    interest_in: Sequence[str], posted: Sequence[str], paid_out: Sequence[str],
+    loaded: str, currency: str | None, lender: str | None = None, core_id: str | None = None,
+    product_id: str | None = None, funder: str | None = None,
+) -> list[Row]:  # fmt: skip
+    """One row per movement in [from_on, to_on] of the financings matching the filters:
+    `flow` is disbursement, principal (repaid) or interest (received); `source` ledger or
+    book (a loaded financing's start)."""
+    records, _, _ = driver.execute_query(
+        FLOW_ROWS,
+        from_on=from_on, to_on=to_on, principal_codes=list(principal_codes),
+        interest_code=interest_code, disbursement_codes=list(disbursement_codes),
+        principal_codes_in=list(principal_in), interest_codes_in=list(interest_in),
+        posted=list(posted), paid_out=list(paid_out), loaded=loaded,
+        supply_chain=CreditLineKind.SUPPLY_CHAIN.value, currency=currency, lender=lender,
+        core_id=core_id, product_id=product_id, funder=funder, default=DEFAULT_FUNDER,
+        database_=database, routing_=RoutingControl.READ,
+    )  # fmt: skip
+    return [r.data() for r in records]
+
+
+def chain_limits(
+    driver: Driver, database: str, *, statuses: Sequence[str], currency: str | None,
+    core_id: str | None = None, funder: str | None = None,
+) -> list[Row]:  # fmt: skip
+    """The supply-chain lines granted to each core (roots of their PART_OF trees): their
+    summed limit, per core."""
+    records, _, _ = driver.execute_query(
+        CHAIN_LIMITS, supply_chain=CreditLineKind.SUPPLY_CHAIN.value, statuses=list(statuses),
+        currency=currency, core_id=core_id, funder=funder, default=DEFAULT_FUNDER,
+        database_=database, routing_=RoutingControl.READ,
+    )  # fmt: skip
+    return [r.data() for r in records]
+
+
+# ---- a financing's collateral, for its page --------------------------------------------------
+FINANCING_COLLATERAL = f"""
+MATCH (c)-[:{Rel.PLEDGED_TO.value}|{Rel.ASSIGNED_TO.value}]->(f:{_FIN} {{id: $id}})
+RETURN c.id AS id, labels(c)[0] AS label,
+       coalesce(c.value_minor, c.face_minor, c.amount,
+                toInteger(coalesce(c.quantity, 0) * coalesce(c.unit_value, 0))) AS value,
+       c.valued_at AS valued_at
+ORDER BY id
+"""
+
+
+def financing_collateral(driver: Driver, database: str, financing_id: str) -> list[Row]:
+    """What is pledged or assigned to a financing: id, label, value (minor units) as
+    loan-to-value reads it (`graph.queries.finance.COLLATERAL_OF_FINANCING`)."""
+    records, _, _ = driver.execute_query(
+        FINANCING_COLLATERAL, id=financing_id, database_=database, routing_=RoutingControl.READ)
+    return [r.data() for r in records]

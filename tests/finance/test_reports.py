@@ -59,3 +59,53 @@ def test_a_ledger_difference_names_the_financing() -> None:
     off = replace(LINE, id="F2", ledger_principal_minor=999)
     rec = fr.build([LINE, off], fr.ReportFilter(as_of=AS_OF)).reconciliation
     assert (rec.difference_minor, rec.differing_ids, rec.reconciled) == (1, ["F2"], False)
+
+
+def _move(fid: str, flow: str, on: date, amount: int, *, source: str = "ledger",
+          code: str = "disbursement", recorded: int = 0) -> dict[str, object]:  # fmt: skip
+    return {"id": fid, "flow": flow, "on": on, "amount": amount, "source": source, "code": code,
+            "transfer_id": None, "product_id": "reverse_factoring", "product_kind": None,
+            "borrower_id": "B", "core_id": "C", "core_name": "Core", "currency": "CNY",
+            "amount_minor": recorded or amount}  # fmt: skip
+
+
+def test_flows_fill_every_month_and_name_a_disbursement_unlike_its_financing() -> None:
+    period = (date(2026, 1, 15), date(2026, 4, 2))
+    rows = [
+        _move("F1", "disbursement", date(2026, 1, 20), 10_000),
+        _move("F2", "disbursement", date(2026, 3, 1), 5_000, recorded=6_000),
+        _move("L1", "disbursement", date(2026, 3, 9), 7_000, source="book", code="loaded"),
+        _move("F1", "principal", date(2026, 3, 20), 4_000, code="principal_repayment",
+              recorded=10_000),
+        _move("F1", "interest", date(2026, 3, 20), 123, code="interest_repayment",
+              recorded=10_000),
+    ]
+    f = fr.build_flows(rows, period)
+    assert [b.key for b in f.disbursed.by_month] == ["2026-01", "2026-02", "2026-03", "2026-04"]
+    assert [b.outstanding_minor for b in f.disbursed.by_month] == [10_000, 0, 12_000, 0]
+    assert (f.disbursed.amount_minor, f.ledger_disbursed_minor, f.book_disbursed_minor) == (
+        22_000, 15_000, 7_000)
+    assert (f.principal_minor, f.interest_minor, f.recovered.amount_minor) == (4_000, 123, 4_123)
+    assert f.recovered.financings == 1 and f.disbursed.financings == 3
+    assert f.differing_ids == ["F2"]
+
+
+def test_purpose_and_chains() -> None:
+    a = replace(LINE, id="A", product="reverse_factoring", core_id="C1", core_name="Core 1")
+    b = replace(LINE, id="B", product="movable_asset_pledge", outstanding_minor=3_000,
+                status="overdue", core_id="C1", core_name="Core 1", borrower_id="B2")  # fmt: skip
+    p = fr.build([a, b], fr.ReportFilter(as_of=AS_OF))
+    assert {x.key: x.outstanding_minor for x in p.by_purpose} == {
+        "movable_asset_pledge": 3_000, "reverse_factoring": 1_000}
+    assert fr.purpose_of("factoring_recourse") == "factoring"  # a product id: its kind
+    chains = fr._chains([a, b], [{"core_id": "C1", "core_name": "Core 1", "limit_minor": 8_000},
+                                 {"core_id": "C2", "core_name": "Core 2", "limit_minor": 0}],
+                        4_000)  # fmt: skip
+    assert [(c.core_id, c.outstanding_minor, c.overdue_minor, c.borrowers, c.utilisation_bps)
+            for c in chains] == [("C1", 4_000, 3_000, 2, 5_000), ("C2", 0, 0, 0, None)]
+
+
+def test_a_period_must_not_end_before_it_starts() -> None:
+    with pytest.raises(FinanceError, match="after it ends"):
+        fr.ReportFilter(as_of=AS_OF, from_on=AS_OF, to_on=AS_OF - timedelta(days=1))
+    assert fr.ReportFilter(as_of=AS_OF).period == (date(2026, 1, 1), AS_OF)

@@ -17,7 +17,7 @@ function chart(el) {
   return echarts.getInstanceByDom(el) || echarts.init(el, null, { renderer: "canvas" });
 }
 
-function bars(el, buckets, colour) {
+function bars(el, buckets, colour, field = "outstanding") {
   const c = chart(el);
   c.setOption({
     animation: false, // drawn at once: the figures are what matter
@@ -27,7 +27,28 @@ function bars(el, buckets, colour) {
     grid: { left: 90, right: 16, top: 16, bottom: 40 },
     xAxis: { type: "category", data: buckets.map((b) => b.label), axisLabel: { color: MUTED, interval: 0, overflow: "truncate", width: 110 } },
     yAxis: { type: "value", axisLabel: { color: MUTED }, splitLine: { lineStyle: { color: "#2a3a4a" } } },
-    series: [{ type: "bar", data: buckets.map((b) => yuan(b.outstanding)), itemStyle: { color: colour } }],
+    series: [{ type: "bar", data: buckets.map((b) => yuan(b[field])), itemStyle: { color: colour } }],
+  }, true);
+  return c;
+}
+
+// Each core's supply-chain limit beside what its chain owes.
+function chainBars(el, chains) {
+  const c = chart(el);
+  const names = chains.map((x) => x.coreName || x.coreId);
+  c.setOption({
+    animation: false,
+    backgroundColor: "transparent",
+    textStyle: { color: TEXT },
+    tooltip: { trigger: "axis", valueFormatter: (v) => `${v.toLocaleString("zh-CN")} CNY` },
+    legend: { top: 0, textStyle: { color: TEXT } },
+    grid: { left: 90, right: 16, top: 28, bottom: 40 },
+    xAxis: { type: "category", data: names, axisLabel: { color: MUTED, interval: 0, overflow: "truncate", width: 110 } },
+    yAxis: { type: "value", axisLabel: { color: MUTED }, splitLine: { lineStyle: { color: "#2a3a4a" } } },
+    series: [
+      { name: "Outstanding", type: "bar", data: chains.map((x) => yuan(x.outstanding)), itemStyle: { color: "#2bb3a3" } },
+      { name: "Limit", type: "bar", data: chains.map((x) => yuan(x.limit)), itemStyle: { color: "#6f7f8f" } },
+    ],
   }, true);
   return c;
 }
@@ -51,6 +72,10 @@ export function drawPortfolio(report, els) {
     products: bars(els.products, report.byProduct, "#4c8dd6"),
     cores: bars(els.cores, report.byCore, "#2bb3a3"),
     overdue: bars(els.overdue, report.overdue.buckets, "#e5484d"),
+    disbursements: bars(els.disbursements, report.flows.disbursed.byMonth, "#4c8dd6", "amount"),
+    recoveries: bars(els.recoveries, report.flows.recovered.byMonth, "#30a46c", "amount"),
+    purposes: bars(els.purposes, report.byPurpose, "#b48ee0"),
+    chains: chainBars(els.chains, report.chains),
   };
   for (const [name, c] of Object.entries(out)) els[name].setAttribute("data-rendered", String(c.getOption().series[0].data.length));
   return out;

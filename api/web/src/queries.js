@@ -77,6 +77,9 @@ export const FINANCING_PAGE = `query FinancingPage($id: ID!) { financing(id: $id
   id status origin lender productKind productId borrowerId currency amount rateBps dayCount tenorDays
   startOn maturityOn accruedThrough outstanding interestDue daysPastDue riskClass provision conditions
   funderId ledgerAccounts followUps { kind on note outcome recordedBy } } }`;
+export const FINANCING_COLLATERAL = `query FinancingCollateral($id: ID!) { financingCollateral(financingId: $id) {
+  id label value state { kind status pledgedQuantity unit measuredQuantity headCount weightKg insideGeofence
+    temperature humidity silentSensors stateAt sensors { sensorId kind lastSeen } } } }`;
 export const FINANCING_LTV = `query FinancingLtv($id: ID!) { loanToValue(financingId: $id) {
   exposure collateralValue ltvBps maxLtvBps } }`;
 export const FINANCING_ALERTS = `query FinancingAlerts($id: ID!) { alertList(financingId: $id, first: 50) {
@@ -115,10 +118,16 @@ export const REVIEW = `mutation Review($id: ID!, $approve: Boolean!, $note: Stri
 const BUCKET = `key label count outstanding shareBps`;
 const REPORT_FINANCING = `id borrowerId borrowerName lender product maturityOn outstanding riskClass daysPastDue`;
 
+const FLOW_TOTALS = `count financings amount byMonth { key label count amount shareBps }
+  byProduct { key label count amount shareBps }`;
 export const PORTFOLIO = `query Portfolio($asOf: Date, $lender: String, $coreId: ID, $productId: String,
-  $dueWithinDays: Int!) {
+  $dueWithinDays: Int!, $funderId: ID, $fromOn: Date, $toOn: Date) {
   portfolioReport(asOf: $asOf, lender: $lender, coreId: $coreId, productId: $productId,
-    dueWithinDays: $dueWithinDays) {
+    dueWithinDays: $dueWithinDays, funderId: $funderId, fromOn: $fromOn, toOn: $toOn) {
     asOf count outstanding classes { ${BUCKET} } byProduct { ${BUCKET} } byCore { ${BUCKET} }
     due { ${REPORT_FINANCING} } overdue { count outstanding ratioBps buckets { ${BUCKET} } }
-    reconciliation { originatedCount bookOutstanding ledgerPrincipal difference differingIds reconciled } } }`;
+    reconciliation { originatedCount bookOutstanding ledgerPrincipal difference differingIds reconciled }
+    byPurpose { ${BUCKET} }
+    chains { coreId coreName limit outstanding overdue count borrowers utilisationBps shareBps }
+    flows { fromOn toOn principal interest ledgerDisbursed bookDisbursed differingIds
+      disbursed { ${FLOW_TOTALS} } recovered { ${FLOW_TOTALS} } } } }`;

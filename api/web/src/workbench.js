@@ -11,7 +11,7 @@ import { createClient } from "graphql-ws";
 import { ApiError, gql, token } from "./api.js";
 import { showCard } from "./card.js";
 import {
-  ACKNOWLEDGE, ALERT_RAISED, ALERTS, CORES, ENTERPRISE_NAMES, FINANCING_ALERTS, FINANCING_LTV,
+  ACKNOWLEDGE, ALERT_RAISED, ALERTS, CORES, ENTERPRISE_NAMES, FINANCING_ALERTS, FINANCING_COLLATERAL, FINANCING_LTV,
   FINANCING_PAGE, PORTFOLIO, PRODUCT_MATCHES, PROSPECTS, REVIEW, REVIEW_QUEUE, STATEMENT,
   SUBMIT_APPLICATION, UNWATCH, WATCH, WATCH_LIST,
 } from "./queries.js";
@@ -224,7 +224,7 @@ function filters() {
   const due = $("#pf-due").value.trim();
   return {
     asOf: v("#pf-as-of"), lender: v("#pf-lender"), coreId: v("#pf-core"), productId: v("#pf-product"),
-    dueWithinDays: due === "" ? 30 : Number(due),
+    dueWithinDays: due === "" ? 30 : Number(due), funderId: v("#pf-funder"), fromOn: v("#pf-from"), toOn: v("#pf-to"),
   };
 }
 
@@ -234,6 +234,29 @@ function bucketTable(el, head, buckets) {
     <tbody>${buckets.map((b) => `<tr data-key="${esc(b.key)}"><td>${esc(b.label)}</td>
       <td class="num count">${b.count}</td><td class="num amount" data-minor="${b.outstanding}">${fen(b.outstanding)}</td>
       <td class="num">${(b.shareBps / 100).toFixed(2)}%</td></tr>`).join("")}</tbody>`;
+}
+
+function amountTable(el, head, buckets) {
+  el.innerHTML = `<thead><tr><th scope="col">${esc(head)}</th><th scope="col" class="num">Count</th>
+      <th scope="col" class="num">Amount (CNY)</th><th scope="col" class="num">Share</th></tr></thead>
+    <tbody>${buckets.map((b) => `<tr data-key="${esc(b.key)}"><td>${esc(b.label)}</td>
+      <td class="num count">${b.count}</td><td class="num amount" data-minor="${b.amount}">${fen(b.amount)}</td>
+      <td class="num">${(b.shareBps / 100).toFixed(2)}%</td></tr>`).join("")}</tbody>`;
+}
+
+function chainTable(el, chains) {
+  const pct = (bps) => (bps === null || bps === undefined ? "—" : `${(bps / 100).toFixed(2)}%`);
+  el.innerHTML = `<thead><tr><th scope="col">Core</th><th scope="col" class="num">Limit (CNY)</th>
+      <th scope="col" class="num">Outstanding (CNY)</th><th scope="col" class="num">Overdue (CNY)</th>
+      <th scope="col" class="num">Financings</th><th scope="col" class="num">Borrowers</th>
+      <th scope="col" class="num">Utilisation</th><th scope="col" class="num">Share</th></tr></thead>
+    <tbody>${chains.length ? chains.map((c) => `<tr data-key="${esc(c.coreId)}"><td>${esc(c.coreName || c.coreId)}</td>
+      <td class="num limit" data-minor="${c.limit}">${fen(c.limit)}</td>
+      <td class="num amount" data-minor="${c.outstanding}">${fen(c.outstanding)}</td>
+      <td class="num overdue" data-minor="${c.overdue}">${fen(c.overdue)}</td>
+      <td class="num count">${c.count}</td><td class="num">${c.borrowers}</td>
+      <td class="num">${pct(c.utilisationBps)}</td><td class="num">${pct(c.shareBps)}</td></tr>`).join("")
+      : '<tr><td colspan="8" class="muted">No core has a supply-chain line or a financing on its chain.</td></tr>'}</tbody>`;
 }
 
 function financingTable(el, rows) {
@@ -271,6 +294,15 @@ async function loadReport() {
     bucketTable($("#pf-cores"), "Core", r.byCore);
     financingTable($("#pf-due-list"), r.due);
     bucketTable($("#pf-overdue"), "Days past due", r.overdue.buckets);
+    const fl = r.flows;
+    $("#pf-flows").textContent = `From ${fl.fromOn} to ${fl.toOn}: disbursed ${fen(fl.disbursed.amount)} CNY ` +
+      `(${fen(fl.ledgerDisbursed)} from the ledger, ${fen(fl.bookDisbursed)} loaded from lenders' books) to ` +
+      `${fl.disbursed.financings} financings; recovered ${fen(fl.principal)} CNY principal and ${fen(fl.interest)} CNY interest` +
+      (fl.differingIds.length ? `; disbursements differing from their financings: ${fl.differingIds.join(", ")}.` : ".");
+    amountTable($("#pf-disbursements"), "Month", fl.disbursed.byMonth);
+    amountTable($("#pf-recoveries"), "Month", fl.recovered.byMonth);
+    bucketTable($("#pf-purposes"), "Purpose", r.byPurpose);
+    chainTable($("#pf-chains"), r.chains);
     $("#portfolio-status").textContent = `Loaded in ${(performance.now() - started).toFixed(0)} ms`;
     await drawCharts(r);
   } catch (err) {
@@ -282,6 +314,8 @@ async function drawCharts(r) {
   const { drawPortfolio } = await import("./charts.js"); // ECharts loads with the first report
   workbench.charts = drawPortfolio(r, {
     classes: $("#chart-classes"), products: $("#chart-products"), cores: $("#chart-cores"), overdue: $("#chart-overdue"),
+    disbursements: $("#chart-disbursements"), recoveries: $("#chart-recoveries"), purposes: $("#chart-purposes"),
+    chains: $("#chart-chains"),
   });
 }
 
@@ -323,6 +357,10 @@ $("#portfolio-filters").addEventListener("submit", (e) => {
 $("#pf-export-xlsx").addEventListener("click", () => download("api/v1/reports/portfolio.xlsx", "portfolio.xlsx"));
 $("#pf-export-csv").addEventListener("click", () => download("api/v1/reports/portfolio/financings.csv", "portfolio-financings.csv"));
 $("#pf-export-pdf").addEventListener("click", () => download("api/v1/reports/portfolio.pdf", "portfolio.pdf"));
+$("#portfolio-body").addEventListener("click", (e) => {
+  const button = e.target.closest("button.pf-csv");
+  if (button) download(`api/v1/reports/portfolio/${button.dataset.table}.csv`, `portfolio-${button.dataset.table}.csv`);
+});
 
 window.addEventListener("hashchange", () => { if (token()) route(); });
 
@@ -381,7 +419,7 @@ function listen() {
     next: ({ data, errors }) => {
       if (errors?.length) { $("#alerts-error").textContent = errors[0].message; return; }
       const a = data.alertRaised;
-      workbench.pushed.push({ id: a.id, at: performance.now() });
+      workbench.pushed.push({ id: a.id, at: performance.now(), wall: Date.now() });
       workbench.alerts = [a, ...workbench.alerts.filter((x) => x.id !== a.id)];
       if (workbench.page === "alerts") drawAlerts();
     },
@@ -553,7 +591,9 @@ async function loadFinancing(id) {
     $("#fin-follow-ups").innerHTML = f.followUps.length
       ? f.followUps.map((u) => `<li>${esc(u.on)} ${esc(u.kind)}: ${esc(u.note)} (${esc(u.outcome)}, ${esc(u.recordedBy)})</li>`).join("")
       : '<li class="muted">No follow-ups.</li>';
-    await Promise.all([financingLtv(id), financingAlerts(id), financingPostings(f)]);
+    const [, , lines] = await Promise.all([financingLtv(id), financingAlerts(id), financingPostings(f),
+      financingCollateral(id)]);
+    drawSchedule(f, lines);
     $("#financing-status").textContent = "";
   } catch (err) {
     $("#financing-error").textContent = message(err);
@@ -577,10 +617,73 @@ async function financingAlerts(id) {
     : '<li class="muted">No alerts.</li>';
 }
 
+// The schedule of a bullet financing: what was paid out, what was repaid (from the ledger's
+// postings, by value date) and what falls due at maturity: the outstanding principal and the
+// interest due, plus the interest still to accrue on it to maturity (projected at the
+// financing's rate and day count; the end of day accrues the exact figure).
+export function scheduleRows(f, lines) {
+  const rows = [];
+  const paidOut = lines.filter((l) => l.code === "disbursement" || l.code === "voucher_discount");
+  rows.push({ on: f.startOn, what: "Paid out", principal: paidOut.length ? paidOut.reduce((s, l) => s + BigInt(l.debit), 0n) : BigInt(f.amount),
+    interest: 0n, state: f.startOn ? "paid" : "not yet paid out" });
+  const repaid = new Map();
+  for (const l of lines) {
+    const kind = l.code === "principal_repayment" || l.code === "voucher_clear" ? "principal" : l.code === "interest_repayment" ? "interest" : null;
+    if (!kind) continue;
+    const day = l.valueAt.slice(0, 10);
+    const r = repaid.get(day) || { principal: 0n, interest: 0n };
+    r[kind] += BigInt(l.credit);
+    repaid.set(day, r);
+  }
+  for (const [day, r] of [...repaid].sort()) rows.push({ on: day, what: "Repaid", ...r, state: "received" });
+  const outstanding = BigInt(f.outstanding);
+  if (f.maturityOn && (outstanding > 0n || BigInt(f.interestDue) > 0n)) {
+    const from = f.accruedThrough || f.startOn;
+    const days = from ? Math.max(0, Math.round((Date.parse(f.maturityOn) - Date.parse(from)) / 86_400_000)) : 0;
+    const basis = f.dayCount === "ACT/360" ? 360n : 365n;
+    const toAccrue = (outstanding * BigInt(f.rateBps) * BigInt(days)) / (10_000n * basis);
+    rows.push({ on: f.maturityOn, what: "Due at maturity", principal: outstanding, interest: BigInt(f.interestDue) + toAccrue,
+      state: f.daysPastDue > 0 ? `overdue ${f.daysPastDue} days` : "due", projected: toAccrue });
+  }
+  return rows;
+}
+
+function drawSchedule(f, lines) {
+  const rows = scheduleRows(f, lines);
+  $("#fin-schedule tbody").innerHTML = rows.map((r) => `<tr data-what="${esc(r.what)}"><td>${esc(r.on || "—")}</td><td>${esc(r.what)}</td>
+    <td class="num" data-minor="${r.principal}">${fen(r.principal)}</td><td class="num" data-minor="${r.interest}">${fen(r.interest)}</td>
+    <td class="num" data-minor="${r.principal + r.interest}">${fen(r.principal + r.interest)}</td><td>${esc(r.state)}</td></tr>`).join("");
+  const due = rows.find((r) => r.projected !== undefined);
+  $("#fin-schedule-note").textContent = due
+    ? `Repaid in one payment at maturity; the interest due then includes ${fen(due.projected)} ${f.currency} still to accrue at ${f.rateBps} bps (${f.dayCount || "ACT/365F"}), projected.`
+    : "Nothing falls due: the financing is repaid or not yet paid out.";
+}
+
+// Each piece of collateral with its value; an asset with sensors shows their live state.
+async function financingCollateral(id) {
+  try {
+    const { financingCollateral: items } = await gql(FINANCING_COLLATERAL, { id });
+    $("#fin-collateral").innerHTML = items.length ? items.map((c) => {
+      const s = c.state;
+      const live = !s ? '<span class="muted">no sensors</span>' : [
+        `state ${esc(s.status || "—")} at ${esc(s.stateAt ? new Date(s.stateAt).toLocaleString() : "—")}`,
+        s.measuredQuantity !== null ? `measured ${esc(s.measuredQuantity)} of ${esc(s.pledgedQuantity ?? "—")} ${esc(s.unit || "")}` : "",
+        s.headCount !== null ? `${esc(s.headCount)} head in sight` : "",
+        s.temperature !== null ? `${esc(s.temperature)} °C` : "", s.humidity !== null ? `${esc(s.humidity)} % humidity` : "",
+        s.insideGeofence === false ? "outside its geofence" : "",
+        s.silentSensors.length ? `silent: ${s.silentSensors.map(esc).join(", ")}` : `${s.sensors.length} sensors reporting`,
+      ].filter(Boolean).join("; ");
+      return `<li data-id="${esc(c.id)}">${esc(c.label)} ${esc(c.id)}: ${fen(c.value)} — <span class="live-state">${live}</span></li>`;
+    }).join("") : '<li class="muted">No collateral.</li>';
+  } catch (err) {
+    $("#fin-collateral").innerHTML = `<li class="error">Collateral: ${esc(message(err))}</li>`;
+  }
+}
+
 async function financingPostings(f) {
   if (!f.ledgerAccounts.length) {
     $("#fin-postings").innerHTML = '<tr><td colspan="6" class="muted">Loaded from a lender\'s book: no ledger here.</td></tr>';
-    return;
+    return [];
   }
   const statements = await Promise.all(f.ledgerAccounts.map((account) => gql(STATEMENT, { id: account })));
   const lines = statements.flatMap((s, k) => s.accountStatement.map((l) => ({ ...l, account: f.ledgerAccounts[k] })));
@@ -590,6 +693,7 @@ async function financingPostings(f) {
         <td>${esc(l.code)}</td><td class="num" data-minor="${l.debit}">${fen(l.debit)}</td><td class="num" data-minor="${l.credit}">${fen(l.credit)}</td>
         <td class="num" data-minor="${l.balance}">${fen(l.balance)}</td></tr>`).join("")
     : '<tr><td colspan="6" class="muted">No postings yet.</td></tr>';
+  return lines;
 }
 
 // ---- the watch list: the firms the user follows, with their open alerts -------------------
