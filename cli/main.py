@@ -26,7 +26,7 @@ from cli.users import users_app
 from graph.errors import GraphError
 
 if TYPE_CHECKING:
-    pass
+    from gnn.fit import GnnConfig
 
 app = typer.Typer(
     help="ChainLens: industrial-chain intelligence for supply-chain finance.",
@@ -627,6 +627,26 @@ def _parse_seeds(value: str) -> tuple[int, ...]:
         raise typer.BadParameter(f"seeds are comma-separated integers, got {value!r}") from e
 
 
+def _gnn_config(epochs: int | None, workers: int, batch_size: int, fanout: str) -> GnnConfig:
+    """The GNN's training config of ``chainlens train``'s options: full-graph unless
+    ``batch_size`` or ``workers`` > 1 ask for mini-batches (gnn/minibatch.py)."""
+    from gnn.fit import DEFAULT_BATCH_SIZE, GnnConfig
+
+    try:
+        layers = tuple(int(k) for k in fanout.split(",") if k.strip())
+    except ValueError as e:
+        raise typer.BadParameter(f"fanout is comma-separated integers, got {fanout!r}") from e
+    if len(layers) != GnnConfig.layers or min(layers) < 1:
+        raise typer.BadParameter(f"fanout needs {GnnConfig.layers} positive counts, got {fanout!r}")
+    minibatch = batch_size > 0 or workers > 1
+    return GnnConfig(
+        epochs=epochs if epochs is not None else (10 if minibatch else 150),
+        batch_size=(batch_size or DEFAULT_BATCH_SIZE) if minibatch else 0,
+        fanout=layers,
+        workers=workers,
+    )
+
+
 @app.command()
 def train(
     report: Annotated[bool, typer.Option("--report/--no-report", help="Print the tables.")] = True,
@@ -634,7 +654,28 @@ def train(
     test_seeds: Annotated[str, typer.Option(help="Held-out generator seeds.")] = "21",
     train_enterprises: int = 4000,
     test_enterprises: int = 6000,
-    epochs: int = 150,
+    epochs: Annotated[
+        int | None, typer.Option(help="Default: 150 full-graph, 10 in mini-batches.")
+    ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Data-parallel training processes (torch.distributed: gloo on CPUs); "
+            "more than one trains in mini-batches.",
+        ),
+    ] = 1,
+    batch_size: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Seed firms per mini-batch; 0 trains full-graph (the default for one "
+            "worker; with more, 0 means 1024).",
+        ),
+    ] = 0,
+    fanout: Annotated[
+        str, typer.Option(help="Mini-batches: neighbours sampled per node, per layer.")
+    ] = "15,10",
     cases: Annotated[
         Path | None,
         typer.Option(
@@ -656,16 +697,18 @@ def train(
     """Train the fraud and default models on generated chains, evaluate them against the
     baselines and leakage controls on held-out seeds, and register the best per task.
     With --cases or --from-graph: on the graph in Neo4j with the bank's cases (time split),
-    registering a candidate that scores once promoted (docs/risk-scoring.md)."""
+    registering a candidate that scores once promoted (docs/risk-scoring.md).
+    --workers N / --batch-size: mini-batch and data-parallel training (docs/gnn-training.md)."""
+    gnn = _gnn_config(epochs, workers, batch_size, fanout)
     if cases is not None or from_graph:
+        from dataclasses import replace
+
         from cli.cases import case_config, run_on_cases
 
-        run_on_cases(
-            cases, case_config(test_share, budget, budget_share, unlabelled_weight, epochs,
-                               tree_rounds), register=True, report=report,
-        )  # fmt: skip
+        config_cases = case_config(test_share, budget, budget_share, unlabelled_weight,
+                                   gnn.epochs, tree_rounds)  # fmt: skip
+        run_on_cases(cases, replace(config_cases, gnn=gnn), register=True, report=report)
         return
-    from gnn.fit import GnnConfig
     from gnn.train import TrainConfig, train_and_report
 
     config = TrainConfig(
@@ -673,7 +716,7 @@ def train(
         test_seeds=_parse_seeds(test_seeds),
         train_enterprises=train_enterprises,
         test_enterprises=test_enterprises,
-        gnn=GnnConfig(epochs=epochs),
+        gnn=gnn,
     )
     out = Console(width=180, quiet=not report)
     result = train_and_report(

@@ -68,8 +68,19 @@ class EdgeSAGEConv(nn.Module):
         root: Tensor = self.lin_root(x_dst)
         return self.aggregate(x_src, x_dst.shape[0], edge_index, edge_attr) + root
 
-    def aggregate(self, x_src: Tensor, n_dst: int, edge_index: Tensor, edge_attr: Tensor) -> Tensor:
-        """``forward`` without the root term, which a hetero layer sums once per node type."""
+    def aggregate(
+        self,
+        x_src: Tensor,
+        n_dst: int,
+        edge_index: Tensor,
+        edge_attr: Tensor,
+        in_degree: Tensor | None = None,
+    ) -> Tensor:
+        """``forward`` without the root term, which a hetero layer sums once per node type.
+
+        ``in_degree`` (``[N_dst]``): each target's number of edges in the whole graph, for a
+        sampled subgraph (gnn/minibatch.py), whose mean over the sampled messages estimates the
+        whole mean but whose own count would cap the log-degree scale at the fanout."""
         src, dst = edge_index[0], edge_index[1]
         projected = self.lin_x(x_src)
         total = projected.new_zeros((n_dst, projected.shape[1]))
@@ -86,7 +97,8 @@ class EdgeSAGEConv(nn.Module):
             total.index_add_(0, dst[part], msg)
         count = total.new_zeros(n_dst).index_add_(0, dst, torch.ones_like(dst, dtype=total.dtype))
         mean = total / count.clamp(min=1.0).unsqueeze(-1)
-        scaled = mean * torch.log1p(count).unsqueeze(-1)
+        degree = count if in_degree is None else in_degree.to(total.dtype)
+        scaled = mean * torch.log1p(degree).unsqueeze(-1)
         out: Tensor = self.lin_agg(torch.cat([mean, scaled], dim=-1))
         return out
 
@@ -159,8 +171,11 @@ class HeteroEdgeSAGE(nn.Module):
         x_dict: dict[str, Tensor],
         edge_index_dict: dict[EdgeType, Tensor],
         edge_attr_dict: dict[EdgeType, Tensor],
+        in_degree_dict: dict[EdgeType, Tensor] | None = None,
     ) -> tuple[Tensor, Tensor]:
-        """(input projection, final embedding) of the enterprises, each ``[N, hidden]``."""
+        """(input projection, final embedding) of the enterprises, each ``[N, hidden]``;
+        ``in_degree_dict``: per edge type, its targets' whole-graph in-degree (a sampled
+        subgraph's, see ``EdgeSAGEConv.aggregate``)."""
         h = {t: torch.relu(self.inp[t](x)) for t, x in x_dict.items()}
         h0 = h["enterprise"]
         last = len(self.convs) - 1
@@ -179,7 +194,11 @@ class HeteroEdgeSAGE(nn.Module):
                 src_t, _, dst_t = et
                 conv: EdgeSAGEConv = convs[_key(et)]  # type: ignore[assignment]
                 out = conv.aggregate(
-                    h[src_t], h[dst_t].shape[0], edge_index_dict[et], edge_attr_dict[et]
+                    h[src_t],
+                    h[dst_t].shape[0],
+                    edge_index_dict[et],
+                    edge_attr_dict[et],
+                    None if in_degree_dict is None else in_degree_dict[et],
                 )
                 upd[dst_t] = upd[dst_t] + out if dst_t in upd else out
                 w = conv.lin_root.weight
@@ -202,8 +221,9 @@ class HeteroEdgeSAGE(nn.Module):
         x_dict: dict[str, Tensor],
         edge_index_dict: dict[EdgeType, Tensor],
         edge_attr_dict: dict[EdgeType, Tensor],
+        in_degree_dict: dict[EdgeType, Tensor] | None = None,
     ) -> Tensor:
-        h0, h = self.embed(x_dict, edge_index_dict, edge_attr_dict)
+        h0, h = self.embed(x_dict, edge_index_dict, edge_attr_dict, in_degree_dict)
         parts = [h0, h]
         if self.ego is not None:
             if TRADE in edge_index_dict:
