@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from neo4j import Driver
 
-from finance.lifecycle.applications import lender_of
+from finance.lifecycle.states import lender_of
 from finance.matching import collateral_available
 from finance.policy import (
     NEUTRAL_SCORE,

@@ -110,9 +110,10 @@ def match_products(
 ) -> list[ProductMatch]:
     """Eligible products for an enterprise, best first, with indicative terms and reasons
     (with `include_ineligible`, the others follow with the rules they fail); the lines
-    weighed are ``funder``'s; each product at its version in force now."""
+    weighed are ``funder``'s; each product (the platform's and ``funder``'s own) at its
+    version in force now."""
     facts = read_facts(driver, database, enterprise_id, currency, today, funder)
-    products = catalogue(driver, database)
+    products = catalogue(driver, database, funder=funder)
     matches = match_for_facts(facts, currency, evaluator, products)
     chosen = matches if include_ineligible else [m for m in matches if m.eligible]
     return with_collateral(chosen, q.pledgeable(driver, database, enterprise_id), products)

@@ -78,10 +78,11 @@ def offer(driver: Driver, database: str, req: OfferRequest) -> list[Application]
         raise FinanceError("the amount asked must be positive")
     if "@" in req.id:
         raise FinanceError("a request id must not contain '@'")
-    in_force(driver, database, req.product_id)  # NOT_FOUND for a product not offered
     for f in funders:
         if f != DEFAULT_FUNDER and get_funder(driver, database, f) is None:
             raise NotFound(f"funder {f} does not exist")
+        # NOT_FOUND for a product not offered, or one funder's own product offered to others
+        in_force(driver, database, req.product_id, funder=f)
     now = _now()
     terms = {
         "enterprise_id": req.enterprise_id, "product_id": req.product_id,
@@ -121,7 +122,7 @@ def decide_offer(
         raise InvalidState(f"application {application_id} is not an offer to several funders")
     # The version in force when the funder decides; recorded on its offer, which the
     # financing takes on acceptance.
-    product = in_force(driver, database, app0.product_id)
+    product = in_force(driver, database, app0.product_id, funder=app0.funder_id)
     amount = amount_minor if amount_minor is not None else app0.amount_minor
     rate = rate_bps if rate_bps is not None else product.pricing.base_rate_bps
     if approve and not 0 < amount <= app0.amount_minor:

@@ -5,6 +5,11 @@ receipt or movables, or has taken a receivable by transfer: its number, the debt
 the collateral), the collateral, a description and the period. The registry is one for the
 whole platform: a second live registration on the same collateral is refused, naming the
 registration that holds it, until that one is discharged or its period has ended.
+
+Several funders share the platform and its registry: a funder's own users register and
+discharge only for their funder (its secured-party name, `lender_of`); the platform's staff
+(unbound) also record parties outside the platform, never another funder on it; an unbound
+admin acts for anyone (`check_party`).
 """
 
 from __future__ import annotations
@@ -16,8 +21,17 @@ from typing import Any
 from neo4j import Driver, ManagedTransaction
 
 from finance import ledger
-from finance.errors import AlreadyPledged, FinanceError, InvalidState, NotEligible, NotFound
-from graph.model import InterestKind, InterestStatus
+from finance.errors import (
+    AlreadyPledged,
+    FinanceError,
+    Forbidden,
+    InvalidState,
+    NotEligible,
+    NotFound,
+)
+from finance.lifecycle.states import OWN_LENDER, lender_of
+from graph.funders import get_funder
+from graph.model import DEFAULT_FUNDER, InterestKind, InterestStatus
 from graph.queries import receivables as q
 from graph.values import native
 
@@ -122,6 +136,30 @@ def register_financing(
             c["id"],
             debtor_id,
         )  # fmt: skip
+
+
+def party_funder(driver: Driver, database: str, secured_party: str) -> str | None:
+    """The funder on the platform a secured party names (by `lender_of`), or None for a party
+    outside the platform."""
+    if secured_party == OWN_LENDER:
+        return DEFAULT_FUNDER
+    return secured_party if get_funder(driver, database, secured_party) is not None else None
+
+
+def check_party(
+    driver: Driver, database: str, secured_party: str, funder_id: str | None, book: str | None
+) -> None:
+    """May a user act in the registry for ``secured_party``? ``funder_id``: the funder the
+    user is bound to; ``book``: the funder's book it reads (None: an unbound admin's)."""
+    owner = party_funder(driver, database, secured_party)
+    if funder_id is not None and owner != funder_id:
+        raise Forbidden(
+            "a funder's users act in the registry only for their own funder "
+            f"(secured party {lender_of(funder_id)!r})"
+        )
+    if book is not None and owner is not None and owner != book:
+        raise Forbidden(f"{secured_party} is another funder on the platform: only its own "
+                        "users act for it in the registry")  # fmt: skip
 
 
 def _check(req: RegistrationRequest) -> None:

@@ -35,6 +35,7 @@ from finance.accounts import (
 from finance.daycount import DayCount, discount
 from finance.errors import (
     FinanceError,
+    Forbidden,
     IdempotencyConflict,
     InvalidState,
     NotEligible,
@@ -229,6 +230,11 @@ def _hop_key(prefix: str, voucher_id: str, request_id: str | None, fallback: str
     return f"{prefix}:{voucher_id}:{request_id or fallback}"
 
 
+def _require_holder(voucher_id: str, holder: str | None, held_by: str | None) -> None:
+    if held_by is not None and holder != held_by:
+        raise Forbidden(f"voucher {voucher_id} is not held by {held_by}")
+
+
 def split(
     driver: Driver,
     database: str,
@@ -236,13 +242,15 @@ def split(
     amounts: list[int],
     on: date,
     request_id: str | None = None,
+    held_by: str | None = None,
 ) -> list[Voucher]:
     """Split a live voucher into children (ids `<id>.1`, `<id>.2`, ...) summing to it.
 
     In the same transaction as the lineage, the holder's voucher claim (9202) gives up the
     parent and takes each piece, through the tree's contra (9203), so that the holder's
     statement shows the split. Keyed by `request_id`: the same request again, once the
-    split is done, answers the pieces and posts nothing."""
+    split is done, answers the pieces and posts nothing. With `held_by` (an enterprise's
+    user acting for its firm), only a voucher that firm holds is split."""
     if len(amounts) < 2 or any(a <= 0 for a in amounts):
         raise FinanceError("a split needs at least two positive amounts")
     now = datetime.now(UTC)
@@ -252,6 +260,7 @@ def split(
         key = _hop_key("vs", voucher_id, request_id, "split")
         if v["status"] == "split" and request_id and q.get_transfers_tx(tx, [f"{key}:0"]):
             return  # this request split it already
+        _require_holder(voucher_id, holder, held_by)
         if v["status"] != "live" or holder is None:
             raise InvalidState(f"voucher {voucher_id} is {v['status']}, not live")
         if sum(amounts) != v["face_minor"]:
@@ -307,12 +316,14 @@ def transfer(
     to_enterprise_id: str,
     on: date,
     request_id: str | None = None,
+    held_by: str | None = None,
 ) -> Voucher:
     """Pass a live voucher from its holder to one of the holder's suppliers (up the chain).
 
     In the same transaction as the lineage edge, the claim moves from the old holder's
     voucher account (9202) to the new holder's. Keyed by `request_id`: the same request
-    again, once the voucher moved, answers it and posts nothing."""
+    again, once the voucher moved, answers it and posts nothing. With `held_by`, only a
+    voucher that firm holds (or that this request moved from it) is passed on."""
     now = datetime.now(UTC)
 
     def work(tx: ManagedTransaction) -> None:
@@ -320,9 +331,10 @@ def transfer(
         key = _hop_key("vt", voucher_id, request_id, str(holdings + 1))
         if v["status"] != "live" or holder is None:
             raise InvalidState(f"voucher {voucher_id} is {v['status']}, not live")
+        if holder == to_enterprise_id and request_id and q.get_transfers_tx(tx, [key]):
+            return  # this request moved it already
+        _require_holder(voucher_id, holder, held_by)
         if holder == to_enterprise_id:
-            if request_id and q.get_transfers_tx(tx, [key]):
-                return  # this request moved it already
             # Another request to move a voucher its target already holds lost a race.
             raise InvalidState(f"voucher {voucher_id} is already held by {holder}")
         if not q.supplies_to(tx, to_enterprise_id, holder):
@@ -426,7 +438,9 @@ def finance_voucher(
     return get(driver, database, voucher_id), out["proceeds"]
 
 
-def clear(driver: Driver, database: str, root_id: str, on: date) -> list[Voucher]:
+def clear(
+    driver: Driver, database: str, root_id: str, on: date, issued_by: str | None = None
+) -> list[Voucher]:
     """At maturity the core pays every live piece of a voucher tree from its settlement
     account: holders receive the face, the funder of a discounted piece collects it and
     earns the deferred discount; the core's line and voucher memo are released.
@@ -435,11 +449,14 @@ def clear(driver: Driver, database: str, root_id: str, on: date) -> list[Voucher
     core's settlement account with that funder to the holders' accounts with it. A piece
     discounted by another funder is paid in two linked transfers, core -> the line funder's
     cash and the discounting funder's cash -> its receivable, so that each funder's trial
-    balance balances."""
+    balance balances. With `issued_by` (a core's user acting for its firm), only a tree
+    that core issued is cleared."""
     now = datetime.now(UTC)
 
     def work(tx: ManagedTransaction) -> None:
         root, _, _ = _locked(tx, root_id)
+        if issued_by is not None and root["core_id"] != issued_by:
+            raise Forbidden(f"voucher {root_id} was not issued by {issued_by}")
         if root["root_id"] != root_id:
             raise FinanceError(f"{root_id} is not the root of its voucher tree")
         if on < _d(root["due_on"]):

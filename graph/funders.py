@@ -9,13 +9,14 @@ book and everything written before funders existed), so every read compares
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from neo4j import Driver, RoutingControl
 
-from graph.model import DEFAULT_FUNDER, FunderKind, Label, declared
+from graph.model import DEFAULT_FUNDER, FunderKind, Label, Rel, declared
 
 _F = Label.FUNDER.value
 
@@ -31,16 +32,46 @@ _GET_FUNDER = f"MATCH (f:{_F} {{id: $id}}) RETURN f {{.*}} AS funder"
 _LIST_FUNDERS = f"MATCH (f:{_F}) RETURN f {{.*}} AS funder ORDER BY f.id"
 
 # The funder a record of the book belongs to; no row when there is no such record.
-# `$label` is one of the model's labels (`OWNED_LABELS`), never a caller's string.
+# `label` is one of the model's labels (`OWNED_LABELS`) and `prop` its declared property,
+# never a caller's string.
 _FUNDER_OF = """
 MATCH (n:{label} {{id: $id}})
-RETURN coalesce(n.funder_id, $default) AS funder_id
+RETURN coalesce(n.{prop}, $default) AS funder_id
 """
-# Labels whose records carry `funder_id`.
-OWNED_LABELS: frozenset[Label] = frozenset(
-    {Label.APPLICATION, Label.FINANCING, Label.CREDIT_LINE, Label.DECISION, Label.ACCOUNT,
-     Label.LINE_PROPOSAL}
-)  # fmt: skip
+# Labels whose records name their funder, and the property that does: `funder_id`, except a
+# voucher's, which is the funder whose line it occupies (its postings are in that book).
+OWNED_LABELS: Mapping[Label, str] = {
+    Label.APPLICATION: "funder_id", Label.FINANCING: "funder_id",
+    Label.CREDIT_LINE: "funder_id", Label.DECISION: "funder_id", Label.ACCOUNT: "funder_id",
+    Label.LINE_PROPOSAL: "funder_id", Label.VOUCHER: "line_funder_id",
+}  # fmt: skip
+
+
+# Alerts by funder. An alert about financings or vouchers belongs to their funders' books
+# (a financing's `funder_id`, a voucher's line funder); one about neither (an asset that
+# secures nothing live, a chain firm) is the shared chain's, seen by every funder. A
+# predicate on `al` with `$funder` (None: every funder's) and `$default_funder`.
+_ALERT_BOOKS = f"""
+[(al)-[:{Rel.ABOUT.value}]->(f:{Label.FINANCING.value}) | coalesce(f.funder_id, $default_funder)]
++ [(al)-[:{Rel.ABOUT.value}]->(v:{Label.VOUCHER.value}) | coalesce(v.line_funder_id,
+                                                                   $default_funder)]
+"""
+ALERT_IN_BOOK = f"""($funder IS NULL OR size({_ALERT_BOOKS}) = 0
+  OR $funder IN {_ALERT_BOOKS})"""
+_ALERT_BOOKS_OF = f"""
+MATCH (al:{Label.ALERT.value} {{id: $id}})
+RETURN {_ALERT_BOOKS} AS books
+"""
+
+
+def alert_books(driver: Driver, database: str, alert_id: str) -> list[str] | None:
+    """The funders whose books an alert belongs to (empty: the shared chain's); None when
+    there is no such alert."""
+    records, _, _ = driver.execute_query(
+        _ALERT_BOOKS_OF, id=alert_id, default_funder=DEFAULT_FUNDER, database_=database,
+        routing_=RoutingControl.READ,
+    )  # fmt: skip
+    return sorted(set(records[0]["books"])) if records else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +120,7 @@ def funder_of(driver: Driver, database: str, label: Label, id: str) -> str | Non
     if label not in OWNED_LABELS:
         raise ValueError(f"{label} records carry no funder")
     records, _, _ = driver.execute_query(
-        _FUNDER_OF.format(label=label.value), id=id, default=DEFAULT_FUNDER,
-        database_=database, routing_=RoutingControl.READ,
+        _FUNDER_OF.format(label=label.value, prop=OWNED_LABELS[label]), id=id,
+        default=DEFAULT_FUNDER, database_=database, routing_=RoutingControl.READ,
     )  # fmt: skip
     return str(records[0]["funder_id"]) if records else None

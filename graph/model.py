@@ -541,6 +541,7 @@ PROPERTIES: dict[Label, frozenset[str]] = {
             *_LOCK, "product_id", "version", "status", "content", "content_hash", "note",
             "author", "created_at", "publisher", "published_at", "effective_at", "retired_by",
             "retired_at", "retire_note",
+            "funder_id",  # the funder whose product it is (none: the platform's catalogue)
         ),
         Label.DOCUMENT: (
             "kind", "file_hash", "media_type", "size_bytes", "pages", "fields", "for_review",

@@ -37,7 +37,6 @@ from finance import lifecycle as lc
 from finance import vouchers as fv
 from finance.errors import Forbidden
 from graph.errors import InvalidArgument
-from graph.model import DEFAULT_FUNDER
 from graph.queries import lists as ql
 from sensors.service import _alert
 
@@ -212,14 +211,13 @@ async def list_alerts(
     financing_id: str | None = None, status: list[str] | None = None, kind: str | None = None,
     first: int = 50, after: str | None = None,
 ) -> AlertList:  # fmt: skip
-    book = info.context.user.book
-    if (book is not None and book != DEFAULT_FUNDER) or info.context.user.enterprise_id:
-        # Alerts name financings of every funder: not split by funder yet (as `alertList`).
-        raise Forbidden("alerts are not available to a funder's or an enterprise's users yet")
+    if info.context.user.enterprise_id:
+        raise Forbidden("alerts are not available to an enterprise's users")
     skip, limit = window(first, after)
     found = await info.context.call(
         ql.alerts, skip=skip, limit=limit, statuses=_statuses(status, "alert"), kind=kind,
         enterprise_id=enterprise_id, financing_id=financing_id,
+        funder=info.context.user.book,  # its funder's alerts and the shared chain's
     )  # fmt: skip
     return cast(AlertList, from_page(found, _alert_of))
 

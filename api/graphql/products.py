@@ -39,6 +39,9 @@ class ProductVersion:
     effective_at: datetime | None
     retired_by: str | None
     retired_at: datetime | None
+    funder_id: str | None = strawberry.field(
+        description="The funder whose own product it is; null: the platform's catalogue, "
+                    "offered by every funder.")  # fmt: skip
 
     @classmethod
     def of(cls, v: pf.ProductVersion) -> ProductVersion:
@@ -47,7 +50,7 @@ class ProductVersion:
             status=v.status, content=json.loads(v.content), content_hash=v.content_hash,
             note=v.note, author=v.author, created_at=v.created_at, publisher=v.publisher,
             published_at=v.published_at, effective_at=v.effective_at,
-            retired_by=v.retired_by, retired_at=v.retired_at,
+            retired_by=v.retired_by, retired_at=v.retired_at, funder_id=v.funder_id,
         )  # fmt: skip
 
 
@@ -64,18 +67,21 @@ def _content(content: JSON) -> str | dict[str, object]:
 class ProductsQuery:
     @strawberry.field(extensions=requires(*PRODUCT_READERS),
                       description="Stored product versions (of one product if given), by "
-                      "product, newest first. The shipped definitions are not listed: "
-                      "financeProducts shows what is in force.")  # fmt: skip
+                      "product, newest first: the platform's and the caller's funder's own. "
+                      "The shipped definitions are not listed: financeProducts shows what is "
+                      "in force.")  # fmt: skip
     async def product_versions(
         self, info: Info[Context, None], product_id: str | None = None
     ) -> list[ProductVersion]:
-        found = await info.context.call(pf.list_versions, product_id)
+        found = await info.context.call(pf.list_versions, product_id, info.context.user.book)
         return [ProductVersion.of(v) for v in cast(list[pf.ProductVersion], found)]
 
     @strawberry.field(extensions=requires(*PRODUCT_READERS),
-                      description="One stored product version.")  # fmt: skip
+                      description="One stored product version (another funder's own product "
+                      "is NOT_FOUND).")  # fmt: skip
     async def product_version(self, info: Info[Context, None], id: strawberry.ID) -> ProductVersion:
-        return ProductVersion.of(cast(pf.ProductVersion, await info.context.call(pf.get, str(id))))
+        return ProductVersion.of(cast(pf.ProductVersion, await info.context.call(
+            pf.get, str(id), info.context.user.book)))  # fmt: skip
 
 
 @strawberry.type
@@ -85,11 +91,15 @@ class ProductsMutation:
                          "field of a product; its id names an existing product or a new one) "
                          "as the next draft version of that product; refused with every "
                          "problem listed (UNPROCESSABLE) when it is not a valid product, and "
-                         "nothing is stored.")  # fmt: skip
+                         "nothing is stored. A funder's own staff draft its own products (a "
+                         "new id is the drafter's funder's; another owner's is FORBIDDEN); "
+                         "the platform's staff the shared catalogue.")  # fmt: skip
     async def draft_product(
         self, info: Info[Context, None], content: JSON, note: str = ""
     ) -> ProductVersion:
-        v = await info.context.call(pf.draft, _content(content), info.context.user.username, note)
+        user = info.context.user
+        v = await info.context.call(pf.draft, _content(content), user.username, note,
+                                    user.funder_id)  # fmt: skip
         return ProductVersion.of(cast(pf.ProductVersion, v))
 
     @strawberry.mutation(extensions=requires(*PRODUCT_EDITORS),
@@ -100,7 +110,7 @@ class ProductsMutation:
         self, info: Info[Context, None], id: strawberry.ID, effective_at: datetime | None = None
     ) -> ProductVersion:
         v = await info.context.call(pf.publish, str(id), info.context.user.username,
-                                    effective_at)  # fmt: skip
+                                    effective_at, info.context.user.funder_id)  # fmt: skip
         return ProductVersion.of(cast(pf.ProductVersion, v))
 
     @strawberry.mutation(extensions=requires(*PRODUCT_EDITORS),
@@ -109,5 +119,6 @@ class ProductsMutation:
     async def retire_product(
         self, info: Info[Context, None], id: strawberry.ID, note: str = ""
     ) -> ProductVersion:
-        v = await info.context.call(pf.retire, str(id), info.context.user.username, note)
+        v = await info.context.call(pf.retire, str(id), info.context.user.username, note,
+                                    info.context.user.funder_id)  # fmt: skip
         return ProductVersion.of(cast(pf.ProductVersion, v))

@@ -29,6 +29,7 @@ from finance import receivables as fr
 from finance import registry as reg
 from finance import vouchers as fv
 from finance.errors import FinanceError, Forbidden
+from finance.lifecycle.states import lender_of
 from finance.products import Product, in_force
 from graph.model import ConfirmationOutcome, InterestKind
 
@@ -149,7 +150,10 @@ class IssueVoucherInput:
 class RegistrationInput:
     kind: str = strawberry.field(description="pledge or transfer (of a receivable).")
     collateral_id: strawberry.ID = strawberry.field(description="An invoice or an asset.")
-    secured_party: str
+    secured_party: str | None = strawberry.field(
+        default=None,
+        description="Who holds the interest; the caller's funder when omitted (a funder's own "
+                    "users register only for their funder).")  # fmt: skip
     registered_on: date
     expires_on: date
     description: str = ""
@@ -270,15 +274,18 @@ class ChainFinanceMutation:
 
     @_mutation("Clear a voucher tree at maturity: the core pays each live piece's face from "
                "its settlement account (to the holder, or to the funder for a discounted "
-               "piece) and its line is released. Clearing again changes nothing.",
+               "piece) and its line is released: by the staff of the funder whose line it "
+               "occupies, or the core's own user. Clearing again changes nothing.",
                OPERATORS)  # fmt: skip
     async def clear_voucher(
         self, info: Info[Context, None], root_id: strawberry.ID, on: date
     ) -> list[Voucher]:
-        return [_voucher(v) for v in await info.context.call(fv.clear, str(root_id), on)]
+        return [_voucher(v) for v in await info.context.call(
+            fv.clear, str(root_id), on, info.context.user.enterprise_id)]  # fmt: skip
 
     @_mutation("Register a pledge or a receivable transfer in the registry of security "
-               "interests. Refused (CONFLICT), naming the registration that holds it, when the "
+               "interests, shared by every funder on the platform (a funder's users for their "
+               "own funder). Refused (CONFLICT), naming the registration that holds it, when the "
                "collateral is covered by a live one. The post-loan rules then run on the "
                "financings the collateral secures. Retry-safe by request id.",
                CREDIT)  # fmt: skip
@@ -291,11 +298,15 @@ class ChainFinanceMutation:
             raise FinanceError(
                 f"kind must be one of {', '.join(k.value for k in InterestKind)}"
             ) from None
-        user = info.context.user.username
+        me = info.context.user
+        user = me.username
+        party = (input.secured_party if input.secured_party is not None
+                 else lender_of(me.writes_for))  # fmt: skip
+        await info.context.call(reg.check_party, party.strip(), me.funder_id, me.book)
         number = "RSI-" + hashlib.sha256(f"{user}\n{request_id}".encode()).hexdigest()[:16].upper()
         req = reg.RegistrationRequest(
             id=number, kind=kind, collateral_id=str(input.collateral_id),
-            secured_party=input.secured_party, registered_on=input.registered_on,
+            secured_party=party, registered_on=input.registered_on,
             expires_on=input.expires_on, description=input.description, by=user, at=_now(),
             financing_id=str(input.financing_id) if input.financing_id else None,
         )  # fmt: skip
@@ -317,10 +328,14 @@ class ChainFinanceMutation:
                                str(request_id), payload, run)  # fmt: skip
         return _interest(await info.context.call(reg.get, got["id"]))
 
-    @_mutation("Discharge a live registration on a date; the collateral may then be "
-               "registered again. Discharging again changes nothing.", CREDIT)  # fmt: skip
+    @_mutation("Discharge a live registration on a date (by its secured party's users); the "
+               "collateral may then be registered again. Discharging again changes nothing.",
+               CREDIT)  # fmt: skip
     async def discharge_security_interest(
         self, info: Info[Context, None], id: strawberry.ID, on: date
     ) -> SecurityInterest:
+        me = info.context.user
+        held = cast(reg.SecurityInterest, await info.context.call(reg.get, str(id)))
+        await info.context.call(reg.check_party, held.secured_party, me.funder_id, me.book)
         return _interest(await info.context.call(
             reg.discharge, str(id), on, info.context.user.username, _now()))  # fmt: skip

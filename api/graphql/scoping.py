@@ -89,11 +89,15 @@ SCOPES: Mapping[str, Scoping] = {
         "guaranteeChains", "guaranteeCircle", "guaranteeCircles", "indicatorCatalogue",
         "matchCandidates", "ownership", "prospects", "relatedParties",
         "riskScore", "searchEnterprises", "shortestTradePath", "stats", "tiers",
-        "tradePaths", "ultimateOwners", "whatIf", "financeProducts", "productMatches",
+        "tradePaths", "ultimateOwners", "whatIf",
         "voucherReach",
-        # the registry of security interests is public (as Zhongdeng's search is)
+        # the registry of security interests is public (as Zhongdeng's search is) and one for
+        # the platform: every funder's staff register and discharge in it, for their own
+        # funder only (`finance.registry.check_party`)
         "securityInterests",
     )},
+    "Mutation.registerSecurityInterest": SHARED,
+    "Mutation.dischargeSecurityInterest": SHARED,
     # ---- a funder's book -------------------------------------------------------------
     "Query.applications": Scoping(Scope.FUNDER, party=FILTERED),
     "Query.reviewQueue": FUNDER,
@@ -103,7 +107,6 @@ SCOPES: Mapping[str, Scoping] = {
     "Query.financing": owned(Label.FINANCING, "id"),
     "Query.creditLine": owned(Label.CREDIT_LINE, "id"),
     "Query.loanToValue": owned(Label.FINANCING, "financingId"),
-    "Query.financingCollateral": owned(Label.FINANCING, "financingId"),
     "Mutation.submitApplication": FUNDER,  # written into the caller's funder's book
     "Mutation.grantCreditLine": FUNDER,
     "Mutation.reviewApplication": owned(Label.APPLICATION, "id"),
@@ -149,14 +152,17 @@ SCOPES: Mapping[str, Scoping] = {
     "Mutation.issueVoucher": shared("input.coreId"),
     "Query.receivable": SHARED,
     "Query.voucherTree": SHARED,
-    "Mutation.splitVoucher": SHARED,
-    "Mutation.transferVoucher": SHARED,
-    "Mutation.clearVoucher": SHARED,
+    # a voucher's hops and clearing are in the book of the funder whose line it occupies:
+    # that funder's staff, or the holder's (the issuing core's) own user, who is checked in
+    # the write (`held_by`, `issued_by`)
+    "Mutation.splitVoucher": owned(Label.VOUCHER, "id", party=FILTERED),
+    "Mutation.transferVoucher": owned(Label.VOUCHER, "id", party=FILTERED),
+    "Mutation.clearVoucher": owned(Label.VOUCHER, "rootId", party=FILTERED),
     # ---- not split by funder yet: the default funder's book and platform operations ---
     **{f"Query.{name}": DEFAULT_BOOK for name in (
         "creditLines",  # every line of an enterprise, of any funder (creditLinesList is split)
         "duplicatePledges",
-        "alerts", "alertList", "assetReadings", "assetState", "cases", "auditEvents",
+        "assetReadings", "assetState", "cases", "auditEvents",
         "users", "ruleSets", "simulateRuleSet", "simulatePostloanRules",
         "ruleSetsInForce", "validateRuleSet",  # the rule editor (api/web/rules.html)
         "challengerComparison", "decisionRates",  # champion/challenger, rates over time
@@ -164,13 +170,19 @@ SCOPES: Mapping[str, Scoping] = {
         "admission",  # the admission rules on an enterprise's facts (its arrears at any funder)
     )},
     **{f"Mutation.{name}": DEFAULT_BOOK for name in (
-        "acknowledgeAlert", "dischargeSecurityInterest", "registerSecurityInterest",
         "draftRuleSet", "publishRuleSet", "retireRuleSet", "expireCreditLines",
         "runEndOfDay", "issueReleaseOrder", "recordDisposition", "recordMatchDecision",
         "registerCollateral", "registerSensor", "revalueCollateral", "setCollateralLimits",
         "startChallenger", "stopChallenger",
     )},
-    "Subscription.alertRaised": DEFAULT_BOOK,
+    # alerts: an alert about financings or vouchers is in their funders' books, one about
+    # neither is the shared chain's (`graph.funders.ALERT_IN_BOOK`); a funder's users read
+    # and acknowledge their funder's (another's is NOT_FOUND) and read the shared chain's,
+    # which the platform's staff acknowledge
+    "Query.alerts": FUNDER,
+    "Query.alertList": FUNDER,
+    "Mutation.acknowledgeAlert": FUNDER,
+    "Subscription.alertRaised": FUNDER,
     # training jobs on the bank's cases (admins; the cases are the default funder's book)
     "Query.trainingJob": DEFAULT_BOOK,
     "Mutation.startTrainingJob": DEFAULT_BOOK,
@@ -184,14 +196,16 @@ SCOPES: Mapping[str, Scoping] = {
     "Query.watchList": DEFAULT_BOOK,
     "Mutation.watchEnterprise": DEFAULT_BOOK,
     "Mutation.unwatchEnterprise": DEFAULT_BOOK,
-    # the product factory (docs/finance.md#the-product-factory): the catalogue is shared, so
-    # every funder reads its versions; editing it is the platform's (the default book's
-    # credit officers), as rule sets are
-    "Query.productVersions": SHARED,
-    "Query.productVersion": SHARED,
-    "Mutation.draftProduct": DEFAULT_BOOK,
-    "Mutation.publishProduct": DEFAULT_BOOK,
-    "Mutation.retireProduct": DEFAULT_BOOK,
+    # the product factory (docs/finance.md#the-product-factory): the platform's catalogue is
+    # shared, edited by the platform's staff; a funder's own products are its own (drafted,
+    # published, retired and read by its staff only; `finance.products.factory.visible`)
+    "Query.financeProducts": FUNDER,  # in force: the platform's and the funder's own
+    "Query.productMatches": FUNDER,  # the same products, weighed on the funder's lines
+    "Query.productVersions": FUNDER,
+    "Query.productVersion": FUNDER,
+    "Mutation.draftProduct": FUNDER,
+    "Mutation.publishProduct": FUNDER,
+    "Mutation.retireProduct": FUNDER,
 }
 
 ROOTS = frozenset({"Query", "Mutation", "Subscription"})

@@ -18,6 +18,9 @@ from api.graphql.pagination import PageInfo
 from api.graphql.permissions import READERS, requires
 from api.graphql.scalars import BigInt
 from api.security import Role
+from finance.errors import Forbidden, NotFound
+from graph.funders import alert_books
+from graph.model import DEFAULT_FUNDER
 from sensors import service
 from sensors.intake import IntakeConfig
 from sensors.model import AlertRecord
@@ -227,6 +230,7 @@ class SensorsQuery:
             asset_id=asset_id,
             enterprise_id=enterprise_id,
             financing_id=financing_id,
+            funder=info.context.user.book,  # its funder's alerts and the shared chain's
         )
         edges = [
             AlertEdge(cursor=c, node=Alert.from_domain(a))
@@ -250,8 +254,18 @@ class SensorsMutation:
     async def acknowledge_alert(
         self, info: Info[Context, None], id: strawberry.ID, note: str | None = None
     ) -> Alert:
-        user = info.context.user.username
-        found = await info.context.call(service.acknowledge_alert, str(id), user, note=note)
+        user = info.context.user
+        book = user.book
+        if book is not None:
+            books = await info.context.call(alert_books, str(id))
+            if books is None or (books and book not in books):
+                raise NotFound(f"no alert {str(id)!r}")  # another funder's: as if unknown
+            if not books and book != DEFAULT_FUNDER:
+                raise Forbidden("an alert about the shared chain (no financing or voucher) "
+                                "is acknowledged by the platform's staff")  # fmt: skip
+        found = await info.context.call(
+            service.acknowledge_alert, str(id), user.username, note=note
+        )
         return Alert.from_domain(found)
 
 
@@ -282,6 +296,7 @@ class SensorsSubscription:
                     ctx.driver, ctx.database, poll_s=ctx.settings.sensors_alert_poll_s
                 ),
             )
+        book = info.context.user.book
         try:
             async for alert in source:
                 if severity is not None and alert.severity != severity:
@@ -290,6 +305,10 @@ class SensorsSubscription:
                     continue
                 if asset_id is not None and alert.asset_id != asset_id:
                     continue
+                if book is not None:  # a funder's user: its funder's and the shared chain's
+                    books = await info.context.call(alert_books, alert.id)
+                    if books and book not in books:
+                        continue
                 yield Alert.from_domain(alert)
         finally:
             await source.aclose()

@@ -28,7 +28,6 @@ from finance.errors import (
 from finance.lifecycle.states import (
     APPLICANT_ROLES,
     CHECKER_ROLES,
-    OWN_LENDER,
     Application,
     ApplicationCreate,
     AppStatus,
@@ -37,6 +36,7 @@ from finance.lifecycle.states import (
     _app,
     _now,
     get_application,
+    lender_of,
 )
 from finance.policy import (
     POLICY_VERSION,
@@ -139,12 +139,6 @@ def _approval_guard(
     return cl.line_guard(driver, database, line_id)
 
 
-def lender_of(funder: str) -> str:
-    """The lender (and secured party in the registry) a funder's financings name: the
-    platform's own lender for the default funder, the funder's id for the others."""
-    return OWN_LENDER if funder == DEFAULT_FUNDER else funder
-
-
 def _approve_tx(
     tx: ManagedTransaction,
     app: dict[str, Any],
@@ -236,7 +230,8 @@ def submit_application(
         raise Forbidden(f"role {req.maker_role} cannot submit applications")
     if req.amount_minor <= 0:
         raise FinanceError("the amount asked must be positive")
-    product = in_force(driver, database, req.product_id)  # recorded on the application
+    # recorded on the application; another funder's own product is not offered here
+    product = in_force(driver, database, req.product_id, funder=req.funder_id)
     now = _now()
     today = today or now.date()
     terms = {

@@ -85,6 +85,12 @@ APPROVAL_VALID_DAYS = 30
 OWN_LENDER = "own_book"
 
 
+def lender_of(funder: str) -> str:
+    """The lender (and secured party in the registry) a funder's financings name: the
+    platform's own lender for the default funder, the funder's id for the others."""
+    return OWN_LENDER if funder == DEFAULT_FUNDER else funder
+
+
 APPLICANT_ROLES = frozenset({"relationship_manager", "service", "admin"})
 
 

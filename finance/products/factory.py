@@ -12,6 +12,11 @@ after it (and not retired by then), else the shipped one. Applications and finan
 the version that decided and priced them (``product_version``); later stages read that one
 (`recorded`), so a new version never reprices a past financing.
 
+Owners: several funders share the platform. The shipped products and those the platform's staff
+configure are the platform's catalogue, offered by every funder; a funder's own staff configure
+products of its own (the product belongs to whoever drafted its first version), which only that
+funder sees, offers and edits (`visible`). Another funder's product reads as unknown.
+
 Cache: the time line of published versions is read once and kept per database in this
 process; publishing or retiring here clears it, and it is read again after `CACHE_TTL` so that
 another process's publication (or a database cleared under it) is seen within that time. A
@@ -36,8 +41,9 @@ from pydantic import ValidationError
 from chainlens.versioning import checker_problem, content_hash, effective_problem
 from finance.errors import FinanceError, Forbidden, InvalidState, NotFound
 from finance.products import SHIPPED, Product, load_products, shipped_label
-from graph.model import ProductVersionStatus
+from graph.model import DEFAULT_FUNDER, ProductVersionStatus
 from graph.queries.products import PRODUCT_VERSIONS as q
+from graph.queries.products import owner_tx
 from graph.values import native
 
 CACHE_TTL = 30.0  # seconds: how soon another process's publication is seen here
@@ -70,6 +76,7 @@ class ProductVersion:
     effective_at: datetime | None
     retired_by: str | None
     retired_at: datetime | None
+    funder_id: str | None = None  # the funder whose product it is; None: the platform's
 
     @property
     def product(self) -> Product:
@@ -85,6 +92,22 @@ def _version(row: Mapping[str, Any]) -> ProductVersion:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def owner(funder_id: str | None) -> str | None:
+    """The owner a user's products get: its funder, or None (the platform's catalogue) for
+    the platform's own staff (unbound, or the default funder's)."""
+    return None if funder_id in (None, DEFAULT_FUNDER) else funder_id
+
+
+def visible(product_owner: str | None, funder: str | None) -> bool:
+    """Whether ``funder``'s users see a product of ``product_owner`` (funder None: every
+    funder's, as an unbound admin reads)."""
+    return funder is None or product_owner is None or product_owner == funder
+
+
+def _whose(product_owner: str | None) -> str:
+    return "the platform's" if product_owner is None else f"funder {product_owner}'s"
 
 
 def _problems(e: ValidationError) -> list[str]:
@@ -151,39 +174,67 @@ def _run_write(driver: Driver, database: str, work: Any) -> Any:
 
 
 def draft(
-    driver: Driver, database: str, content: str | Mapping[str, Any], author: str, note: str = ""
-) -> ProductVersion:
+    driver: Driver, database: str, content: str | Mapping[str, Any], author: str, note: str = "",
+    funder_id: str | None = None,
+) -> ProductVersion:  # fmt: skip
     """Store a new version of the product ``content`` defines (an existing id or a new one)
-    as a draft; a refused content raises `ProductInvalid` and nothing is stored."""
+    as a draft of ``funder_id``'s (`owner`); a refused content raises `ProductInvalid` and
+    nothing is stored. A product of another owner is refused (`Forbidden`): a new product id
+    is its drafter's, a shipped one the platform's."""
     product = parse(content)
     text = canonical(product)
+    mine = owner(funder_id)
     props = {
         "status": ProductVersionStatus.DRAFT.value, "content": text, "author": author,
         "content_hash": content_hash(text), "note": note, "created_at": _now(),
     }  # fmt: skip
-    row = _run_write(driver, database, lambda tx: q.create_draft(tx, product.id, props))
-    return _version(row)
+    if mine is not None:
+        props["funder_id"] = mine
+
+    def work(tx: ManagedTransaction) -> dict[str, Any]:
+        stored, theirs = owner_tx(tx, product.id)
+        if product.id in load_products():
+            stored, theirs = True, None
+        if stored and theirs != mine:
+            raise Forbidden(f"product {product.id} is {_whose(theirs)}: only its owner's staff "
+                            "draft versions of it")  # fmt: skip
+        return q.create_draft(tx, product.id, props)
+
+    return _version(_run_write(driver, database, work))
 
 
-def get(driver: Driver, database: str, id: str) -> ProductVersion:
+def get(driver: Driver, database: str, id: str, funder: str | None = None) -> ProductVersion:
+    """A stored version that ``funder``'s users see (another funder's is unknown)."""
     row = q.get(driver, database, id)
-    if row is None:
+    if row is None or not visible(row.get("funder_id"), funder):
         raise NotFound(f"no product version {id!r}")
     return _version(row)
 
 
 def list_versions(
-    driver: Driver, database: str, product_id: str | None = None
+    driver: Driver, database: str, product_id: str | None = None, funder: str | None = None
 ) -> list[ProductVersion]:
-    """The stored versions (of one product if given), by product, newest first."""
-    return [_version(r) for r in q.list_versions(driver, database, product_id)]
+    """The stored versions (of one product if given) that ``funder``'s users see, by
+    product, newest first."""
+    return [_version(r) for r in q.list_versions(driver, database, product_id)
+            if visible(r.get("funder_id"), funder)]  # fmt: skip
+
+
+def _own(row: Mapping[str, Any] | None, id: str, funder_id: str | None) -> Mapping[str, Any]:
+    """The locked version ``row`` when the caller's funder owns it; another owner's is
+    unknown to it."""
+    if row is None or row.get("funder_id") != owner(funder_id):
+        raise NotFound(f"no product version {id!r}")
+    return row
 
 
 def publish(
-    driver: Driver, database: str, id: str, publisher: str, effective_at: datetime | None = None
-) -> ProductVersion:
-    """Publish a draft: never by its author (maker-checker), in force from ``effective_at``
-    (now when not given; never in the past)."""
+    driver: Driver, database: str, id: str, publisher: str, effective_at: datetime | None = None,
+    funder_id: str | None = None,
+) -> ProductVersion:  # fmt: skip
+    """Publish a draft of the publisher's funder (`owner`): never by its author
+    (maker-checker), in force from ``effective_at`` (now when not given; never in the
+    past)."""
     now = _now()
     at = effective_at or now
     problem = effective_problem(at, now)
@@ -191,9 +242,7 @@ def publish(
         raise InvalidState(problem)
 
     def work(tx: ManagedTransaction) -> dict[str, Any]:
-        row = q.lock(tx, id)
-        if row is None:
-            raise NotFound(f"no product version {id!r}")
+        row = _own(q.lock(tx, id), id, funder_id)
         if row["status"] != ProductVersionStatus.DRAFT:
             raise InvalidState(f"product version {id} is {row['status']}, not a draft")
         refused = checker_problem(row["author"], publisher, f"product version {id}")
@@ -211,15 +260,17 @@ def publish(
         clear_cache(database)
 
 
-def retire(driver: Driver, database: str, id: str, by: str, note: str = "") -> ProductVersion:
-    """Take a published version out of force now; the previous one in force takes over (the
-    shipped definition when none is). Financings it priced keep it."""
+def retire(
+    driver: Driver, database: str, id: str, by: str, note: str = "",
+    funder_id: str | None = None,
+) -> ProductVersion:  # fmt: skip
+    """Take a published version of the caller's funder (`owner`) out of force now; the
+    previous one in force takes over (the shipped definition when none is). Financings it
+    priced keep it."""
     now = _now()
 
     def work(tx: ManagedTransaction) -> dict[str, Any]:
-        row = q.lock(tx, id)
-        if row is None:
-            raise NotFound(f"no product version {id!r}")
+        row = _own(q.lock(tx, id), id, funder_id)
         if row["status"] != ProductVersionStatus.PUBLISHED:
             raise InvalidState(f"product version {id} is {row['status']}, not published")
         return q.update(tx, id, {
@@ -246,6 +297,7 @@ class _Published:
     effective_at: datetime
     retired_at: datetime | None
     product: Product
+    funder_id: str | None
 
     def in_force(self, at: datetime) -> bool:
         return self.effective_at <= at and (self.retired_at is None or self.retired_at > at)
@@ -275,22 +327,28 @@ def _timeline(driver: Driver, database: str, fresh: bool = False) -> dict[str, l
         assert v.effective_at is not None
         by_product.setdefault(v.product_id, []).append(_Published(
             v.id, v.product_id, v.version, v.effective_at, v.retired_at,
-            _product_of(v.id, v.content),
+            _product_of(v.id, v.content), v.funder_id,
         ))  # fmt: skip
     with _lock:
         _cache[database] = (time.monotonic(), by_product)
     return by_product
 
 
-def _pick(versions: list[_Published], at: datetime) -> _Published | None:
-    live = [v for v in versions if v.in_force(at)]
+def _pick(
+    versions: list[_Published], at: datetime, funder: str | None = None
+) -> _Published | None:
+    live = [v for v in versions if v.in_force(at) and visible(v.funder_id, funder)]
     return max(live, key=lambda v: (v.effective_at, v.version)) if live else None
 
 
-def in_force(driver: Driver, database: str, product_id: str, at: datetime | None = None) -> Product:
+def in_force(
+    driver: Driver, database: str, product_id: str, at: datetime | None = None,
+    funder: str | None = None,
+) -> Product:  # fmt: skip
     """The product ``product_id`` in force at ``at`` (now): the newest published version
-    effective by then, else the shipped definition. Its ``version`` names which."""
-    got = _pick(_timeline(driver, database).get(product_id, []), at or _now())
+    effective by then, else the shipped definition. Its ``version`` names which. With
+    ``funder``, a product of another funder is unknown (`NotFound`): it is not offered."""
+    got = _pick(_timeline(driver, database).get(product_id, []), at or _now(), funder)
     if got is not None:
         return got.product
     try:
@@ -299,14 +357,16 @@ def in_force(driver: Driver, database: str, product_id: str, at: datetime | None
         raise NotFound(f"no product {product_id!r}") from e
 
 
-def catalogue(driver: Driver, database: str, at: datetime | None = None) -> dict[str, Product]:
+def catalogue(
+    driver: Driver, database: str, at: datetime | None = None, funder: str | None = None
+) -> dict[str, Product]:
     """Every product in force at ``at`` (now), by id: the shipped ones and those configured
-    here, each at its version in force. A configured product none of whose versions is in
-    force is not offered."""
+    here, each at its version in force; with ``funder``, the platform's and that funder's
+    own. A configured product none of whose versions is in force is not offered."""
     when = at or _now()
     out = dict(load_products())
     for product_id, versions in _timeline(driver, database).items():
-        got = _pick(versions, when)
+        got = _pick(versions, when, funder)
         if got is not None:
             out[product_id] = got.product
     return dict(sorted(out.items()))
@@ -345,6 +405,6 @@ def recorded_tx(tx: ManagedTransaction, product_id: str, version: str | None) ->
 
 __all__ = [
     "CACHE_TTL", "SHIPPED", "ProductInvalid", "ProductVersion", "catalogue", "clear_cache",
-    "draft", "get", "in_force", "list_versions", "parse", "publish", "recorded", "recorded_tx",
-    "retire",
+    "draft", "get", "in_force", "list_versions", "owner", "parse", "publish", "recorded",
+    "recorded_tx", "retire", "visible",
 ]  # fmt: skip

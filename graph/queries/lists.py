@@ -17,6 +17,7 @@ from typing import Any
 from neo4j import Driver, ManagedTransaction, RoutingControl
 
 from graph.enterprises import _ENTERPRISE_FIELDS, Enterprise, _to_enterprise
+from graph.funders import ALERT_IN_BOOK
 from graph.model import (
     DEFAULT_FUNDER,
     AlertStatus,
@@ -221,6 +222,7 @@ WHERE ($statuses IS NULL OR al.status IN $statuses)
   AND ($kind IS NULL OR al.kind = $kind)
   AND ($enterprise_id IS NULL OR EXISTS {{ (al)-[:{_ABOUT}]->(:{_E} {{id: $enterprise_id}}) }})
   AND ($financing_id IS NULL OR EXISTS {{ (al)-[:{_ABOUT}]->(:{_FIN} {{id: $financing_id}}) }})
+  AND {ALERT_IN_BOOK}
 """
 # Newest first; finance's margin calls carry created_at only.
 ALERTS = (
@@ -240,11 +242,14 @@ COUNT_ALERTS = _ALERTS_WHERE + "RETURN count(al) AS total"
 def alerts(
     driver: Driver, database: str, *, skip: int, limit: int, statuses: Sequence[str] | None,
     kind: str | None, enterprise_id: str | None, financing_id: str | None,
+    funder: str | None = None,
 ) -> Page:  # fmt: skip
+    """Alerts, newest first; with ``funder``, those of its book and the shared chain's."""
     return _page(
         driver, database, ALERTS, COUNT_ALERTS, skip=skip, limit=limit,
         statuses=list(statuses) if statuses is not None else None, kind=kind,
-        enterprise_id=enterprise_id, financing_id=financing_id,
+        enterprise_id=enterprise_id, financing_id=financing_id, funder=funder,
+        default_funder=DEFAULT_FUNDER,
     )  # fmt: skip
 
 

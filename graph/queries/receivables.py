@@ -261,11 +261,17 @@ def live_interests(tx: ManagedTransaction, collateral_ids: Sequence[str]) -> lis
 # a second registration). The period runs from the pledge to a year after the later of the
 # financing's maturity and the day of the ingest (a loaded book's live loan may be past its
 # maturity); the registration lapses with the financing. MERGE on the key: a second ingest
-# registers nothing new.
+# registers nothing new. Committed per batch of collateral (`IN TRANSACTIONS`), so a bank's
+# book of millions of pledges never needs one transaction's memory; a run cut short is
+# finished by the next.
 REGISTER_LOADED_PLEDGES = f"""
 MATCH (c)-[p:{Rel.ASSIGNED_TO.value}|{Rel.PLEDGED_TO.value}]->(f:{Label.FINANCING.value})
 WHERE (c:{_INV} OR c:{_ASSET}) AND p.id IS NOT NULL AND f.origin = $loaded
   AND f.status IN $live
+WITH DISTINCT c
+CALL (c) {{
+MATCH (c)-[p:{Rel.ASSIGNED_TO.value}|{Rel.PLEDGED_TO.value}]->(f:{Label.FINANCING.value})
+WHERE p.id IS NOT NULL AND f.origin = $loaded AND f.status IN $live
 WITH c, p, f ORDER BY p.pledged_on, p.id
 WITH c, collect({{p: p, f: f}})[0] AS first
 WITH c, first.p AS p, first.f AS f, 'RSI-' + first.f.id + '-' + c.id AS key
@@ -291,20 +297,23 @@ ON CREATE SET
   r.registered_by = $by, r.registered_at = $now
 MERGE (r)-[:{Rel.COVERS.value}]->(c)
 MERGE (r)-[:{Rel.DEBTOR.value}]->(debtor)
-RETURN count(r) AS covered, sum(CASE WHEN created THEN 1 ELSE 0 END) AS registered
+RETURN count(r) AS one, sum(CASE WHEN created THEN 1 ELSE 0 END) AS new
+}} IN TRANSACTIONS OF $batch ROWS
+RETURN sum(one) AS covered, sum(new) AS registered
 """
 
 
 def register_loaded_pledges(
     driver: Driver, database: str, *, loaded: str, transfers: Sequence[str], by: str,
-    now: datetime,
+    now: datetime, batch: int = 10_000,
 ) -> tuple[int, int]:  # fmt: skip
-    """Register the loaded book's pledges; returns (registrations covering them, of which
-    new)."""
-    records, _, _ = driver.execute_query(
-        REGISTER_LOADED_PLEDGES, loaded=loaded, live=values(FINANCING_LIVE),
-        transfers=list(transfers), transfer=InterestKind.TRANSFER.value,
-        pledge=InterestKind.PLEDGE.value, by=by, now=now, today=now.date(), database_=database,
-    )  # fmt: skip
-    row = records[0] if records else None
-    return (int(row["covered"]), int(row["registered"])) if row else (0, 0)
+    """Register the loaded book's pledges, ``batch`` collateral per transaction; returns
+    (registrations covering them, of which new). `IN TRANSACTIONS` needs an auto-commit
+    transaction, hence a plain session run."""
+    with driver.session(database=database) as session:
+        row = session.run(
+            REGISTER_LOADED_PLEDGES, loaded=loaded, live=values(FINANCING_LIVE),
+            transfers=list(transfers), transfer=InterestKind.TRANSFER.value,
+            pledge=InterestKind.PLEDGE.value, by=by, now=now, today=now.date(), batch=batch,
+        ).single()  # fmt: skip
+    return (int(row["covered"] or 0), int(row["registered"] or 0)) if row else (0, 0)

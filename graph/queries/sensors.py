@@ -15,7 +15,8 @@ from typing import Any
 
 from neo4j import Driver, ManagedTransaction, RoutingControl
 
-from graph.model import FINANCING_LIVE, Label, Rel, values
+from graph.funders import ALERT_IN_BOOK
+from graph.model import DEFAULT_FUNDER, FINANCING_LIVE, Label, Rel, values
 
 _A = Label.ASSET.value
 _S = Label.SENSOR.value
@@ -186,6 +187,7 @@ WHERE ($status IS NULL OR al.status = $status)
        EXISTS {{ (al)-[:{Rel.ABOUT.value}]->(:{_E} {{id: $enterprise_id}}) }})
   AND ($financing_id IS NULL OR
        EXISTS {{ (al)-[:{Rel.ABOUT.value}]->(:{_F} {{id: $financing_id}}) }})
+  AND {ALERT_IN_BOOK}
 // Finance's margin calls carry created_at only; the keyset cursor is (at, id) after $after_at.
 WITH al, coalesce(al.raised_at, al.created_at) AS at
 WHERE $after_at IS NULL OR at < $after_at OR (at = $after_at AND al.id > $after_id)
@@ -404,8 +406,10 @@ def list_alerts(driver: Driver, database: str, **filters: Any) -> list[dict[str,
             "enterprise_id",
             "financing_id",
             "after_at",
+            "funder",
         )
     }
+    params["default_funder"] = DEFAULT_FUNDER
     params["after_id"] = filters.get("after_id") or ""
     params["limit"] = int(filters.get("limit") or 100)
     return _read(driver, database, LIST_ALERTS, **params)

@@ -5,6 +5,8 @@ never see a new funder's records; an unbound admin sees every funder's."""
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,8 +19,11 @@ from neo4j import Driver
 from api.security import Role, add_user
 from graph.funders import save_funder
 from graph.model import FunderKind
+from graph.queries.postloan import merge_financing_alerts
+from graph.queries.sensors import upsert_alerts
 from tests.api.conftest import PASSWORD, gql
 from tests.api.credit_world import as_date, expires, load_world
+from tests.api.test_sensors import _ws
 
 pytestmark = pytest.mark.neo4j
 
@@ -40,7 +45,10 @@ TRIAL = """{ trialBalance { balanced } }"""
 TRIAL_OF = """query($funder: ID) { trialBalance(funderId: $funder) {
   funderId balanced totalDebits } }"""
 ACCOUNT = """query($id: ID!) { accountBalance(accountId: $id) { creditsPosted } }"""
-ALERTS = """{ alertList { __typename } }"""
+DEFAULT_ONLY = """{ ruleSets { __typename } }"""
+ALERT_LIST = """{ alertList(first: 100) { edges { node { id } } } }"""
+ALERTS_PAGE = """{ alerts(first: 100) { edges { node { id } } } }"""
+ACK = """mutation($id: ID!) { acknowledgeAlert(id: $id) { id status acknowledgedBy } }"""
 PROPOSALS = """{ creditLineProposals { edges { node { id funderId status } } } }"""
 PROPOSE = """mutation($id: ID!, $input: GrantCreditLineInput!) {
   proposeCreditLine(id: $id, input: $input) { id status funderId maker } }"""
@@ -155,8 +163,77 @@ def test_each_funder_reads_only_its_own_book(
         mine_acc = _data(gql(client, mine["officer"], ACCOUNT, id=f"9101:CNY:{mine['line']}"))
         assert mine_acc["accountBalance"]["creditsPosted"] == 2_000_000_000
         # What is not split by funder yet is refused to a funder's users.
-        r = gql(client, mine["officer"], ALERTS)
+        r = gql(client, mine["officer"], DEFAULT_ONLY)
         assert r.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN", r.text
+
+
+def _write_alerts(db: Driver, database: str, funders: dict[str, Any]) -> set[str]:
+    """An alert about each funder's financing (the finance writer's) and one about an asset
+    that secures nothing (the sensors' writer): the shared chain's."""
+    now = datetime.now(UTC)
+    merge_financing_alerts(db, database, [
+        {"id": f"AL-{f}", "financing_id": funders[f]["fin"],
+         "props": {"kind": "early_warning", "severity": "warning", "status": "open",
+                   "message": f"warning on {f}'s financing", "raised_at": now,
+                   "created_at": now}}
+        for f in ("bank-a", "fact-b")])  # fmt: skip
+    upsert_alerts(db, database, [{
+        "id": "AL-CHAIN", "kind": "geofence_breach", "scope": "asset:NONE", "severity":
+        "critical", "message": "an unpledged asset left its site", "evidence": "{}",
+        "first_evidence_at": now, "raised_at": now, "asset_id": "NONE", "sensor_id": "NONE",
+    }])  # fmt: skip
+    return {"AL-bank-a", "AL-fact-b", "AL-CHAIN"}
+
+
+def test_alerts_are_pushed_by_funder(
+    db: Driver, database: str, funders: dict[str, Any], api_url: str
+) -> None:
+    """`alertRaised` pushes bank-a's officer its own alert and the shared chain's, never
+    fact-b's."""
+    with _ws(api_url) as ws:
+        ws.send(json.dumps({"type": "connection_init",
+                            "payload": funders["bank-a"]["officer"]}))  # fmt: skip
+        assert json.loads(ws.recv(timeout=10))["type"] == "connection_ack"
+        ws.send(json.dumps({"type": "subscribe", "id": "1", "payload": {
+            "query": "subscription { alertRaised { id } }"}}))  # fmt: skip
+        time.sleep(1.0)  # the subscription's poller starts from "now"
+        _write_alerts(db, database, funders)
+        pushed = set()
+        while len(pushed) < 2:
+            message = json.loads(ws.recv(timeout=15))
+            assert message["type"] == "next", message
+            pushed.add(message["payload"]["data"]["alertRaised"]["id"])
+        with pytest.raises(TimeoutError):
+            ws.recv(timeout=3)
+        assert pushed == {"AL-bank-a", "AL-CHAIN"}
+
+
+def test_alerts_are_split_by_funder(
+    db: Driver, database: str, funders: dict[str, Any], client: httpx.Client
+) -> None:
+    """An alert about a funder's financing is in its book only; one about the shared chain
+    (an asset that secures nothing) is read by every funder and acknowledged by the
+    platform's staff."""
+    ours = _write_alerts(db, database, funders)
+    for me, other in (("bank-a", "fact-b"), ("fact-b", "bank-a")):
+        officer = funders[me]["officer"]
+        for query, field in ((ALERT_LIST, "alertList"), (ALERTS_PAGE, "alerts")):
+            seen = _ids(_data(gql(client, officer, query), field)) & ours
+            assert seen == {f"AL-{me}", "AL-CHAIN"}, (me, field, seen)
+        r = gql(client, officer, ACK, id=f"AL-{other}")
+        assert r.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND", r.text
+        r = gql(client, officer, ACK, id="AL-CHAIN")
+        assert r.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN", r.text
+        took = _data(gql(client, officer, ACK, id=f"AL-{me}"), "acknowledgeAlert")
+        assert (took["status"], took["acknowledgedBy"]) == ("acknowledged", f"officer-{me}")
+    # The default funder's staff: none of the two funders' alerts; the chain's, which they
+    # acknowledge. The platform admin reads every one.
+    staff = funders["default_officer"]
+    assert _ids(_data(gql(client, staff, ALERT_LIST), "alertList")) & ours == {"AL-CHAIN"}
+    took = _data(gql(client, staff, ACK, id="AL-CHAIN"), "acknowledgeAlert")
+    assert took["status"] == "acknowledged"
+    every = _ids(_data(gql(client, funders["platform_admin"], ALERT_LIST), "alertList"))
+    assert ours <= every
 
 
 def test_the_default_book_and_the_platform_admin(

@@ -3,10 +3,12 @@
 A core's supply-chain line may be granted by any funder on the platform. Funder B (made with
 the CLI, with its own admin and credit officer) grants a core a line; B's credit officer
 issues a voucher on it (the default funder's staff may not, nor may B's officer issue on the
-default funder's line); the tier-1 holder splits it and pieces travel to tier 2 and tier 3;
-the tier-3 holder discounts its piece with the default funder (funder A); at maturity the
-core pays from its account with B: the holders are paid into their accounts with B, and A
-collects its piece through both funders' cash accounts; B's line is released. Each funder's
+default funder's line); the tier-1 holder's own user splits it and the holders' users pass
+pieces to tier 2 and tier 3 (the default funder's staff may not touch B's voucher, nor a firm
+a piece it does not hold); the tier-3 holder discounts its piece with the default funder
+(funder A); at maturity the core's own user clears the tree, paid from the core's account
+with B: the holders are paid into their accounts with B, and A collects its piece through
+both funders' cash accounts; B's line is released. Each funder's
 trial balance is zero after every step, read by its own user, and neither reads the other's
 book or accounts.
 """
@@ -172,16 +174,30 @@ def test_a_voucher_on_funder_b_line_discounted_by_funder_a(
     b0 = _books(api)[FUNDER_B]
     assert abs(b0["2202"]) == FACE and abs(b0["9103"]) == FACE
 
-    # Tier 1 splits three ways; pieces travel to tier 2 and on to tier 3.
+    # Tier 1's own user splits three ways; the holders' users pass pieces to tier 2 and on
+    # to tier 3. The voucher is in B's book: the default funder's staff may not touch it,
+    # nor may a firm touch a piece it does not hold.
+    for firm in (core, t1, t2, t3):
+        cli(cli_env, "users", "add", f"user-{firm}", "--role", "service", "--enterprise", firm,
+            stdin=f"{PASSWORD}\n{PASSWORD}\n")  # fmt: skip
     on = TODAY + timedelta(days=1)
     parts = [FACE // 2, FACE // 4, FACE - FACE // 2 - FACE // 4]
-    pieces = api.gql("matcher", SPLIT, id=root, amounts=parts, on=on.isoformat(),
-                     req=f"{root}-split")["splitVoucher"]  # fmt: skip
+    split = {"id": root, "amounts": parts, "on": on.isoformat(), "req": f"{root}-split"}
+    for user in ("matcher", "otto"):
+        assert api.error(user, SPLIT, **split).code == "NOT_FOUND"
+    no = api.error(f"user-{t2}", SPLIT, **split)
+    assert no.code == "FORBIDDEN" and f"not held by {t2}" in no.message, no
+    pieces = api.gql(f"user-{t1}", SPLIT, **split)["splitVoucher"]
     assert [p["id"] for p in pieces] == [f"{root}.1", f"{root}.2", f"{root}.3"]
-    api.gql("matcher", TRANSFER, id=f"{root}.1", to=t2, on=on.isoformat(), req=f"{root}-t1")
-    api.gql("matcher", TRANSFER, id=f"{root}.2", to=t2, on=on.isoformat(), req=f"{root}-t2")
+    assert api.gql(f"user-{t1}", SPLIT, **split)["splitVoucher"] == pieces  # a retry
+    assert api.error("matcher", TRANSFER, id=f"{root}.1", to=t2, on=on.isoformat(),
+                     req=f"{root}-t1").code == "NOT_FOUND"  # fmt: skip
+    api.gql(f"user-{t1}", TRANSFER, id=f"{root}.1", to=t2, on=on.isoformat(), req=f"{root}-t1")
+    api.gql(OFFICER_B, TRANSFER, id=f"{root}.2", to=t2, on=on.isoformat(), req=f"{root}-t2")
     nxt = (on + timedelta(days=1)).isoformat()
-    b = api.gql("matcher", TRANSFER, id=f"{root}.2", to=t3, on=nxt,
+    assert api.error(f"user-{t1}", TRANSFER, id=f"{root}.2", to=t3, on=nxt,
+                     req=f"{root}-t3").code == "FORBIDDEN"  # t2 holds it now  # fmt: skip
+    b = api.gql(f"user-{t2}", TRANSFER, id=f"{root}.2", to=t3, on=nxt,
                 req=f"{root}-t3")["transferVoucher"]  # fmt: skip
     assert (b["holderId"], b["holders"]) == (t3, [t1, t2, t3])
     # Every hop is in B's book: the holders' voucher claims there, which A cannot read.
@@ -207,7 +223,10 @@ def test_a_voucher_on_funder_b_line_discounted_by_funder_a(
     t1_at_b = _balance(api, OFFICER_B, f"2011:CNY:{t1}@{FUNDER_B}")
     t2_at_b = _balance(api, OFFICER_B, f"2011:CNY:{t2}@{FUNDER_B}")
     api.gql(OFFICER_B, DEPOSIT, e=core, amount=FACE, req=f"{root}-pay", on=due.isoformat())
-    cleared = api.gql("matcher", CLEAR, id=root, on=due.isoformat())["clearVoucher"]
+    for user in ("matcher", "otto"):  # not the default funder's staff
+        assert api.error(user, CLEAR, id=root, on=due.isoformat()).code == "NOT_FOUND"
+    assert api.error(f"user-{t1}", CLEAR, id=root, on=due.isoformat()).code == "FORBIDDEN"
+    cleared = api.gql(f"user-{core}", CLEAR, id=root, on=due.isoformat())["clearVoucher"]
     assert {x["id"]: x["status"] for x in cleared} == {
         root: "split", f"{root}.1": "cleared", leaf: "cleared", f"{root}.3": "cleared"}
     assert _balance(api, OFFICER_B, f"2011:CNY:{t1}@{FUNDER_B}") == t1_at_b - parts[2]
@@ -217,7 +236,7 @@ def test_a_voucher_on_funder_b_line_discounted_by_funder_a(
     assert _balance(api, "otto", f"2011:CNY:{t3}") == t3_at_a - d["proceeds"]
     assert _balance(api, "otto", f"1303:CNY:{leaf}") == 0
     assert used() == 0
-    assert api.gql("matcher", CLEAR, id=root, on=due.isoformat())["clearVoucher"] == cleared
+    assert api.gql(OFFICER_B, CLEAR, id=root, on=due.isoformat())["clearVoucher"] == cleared
     for holder in (t1, t2, t3):
         assert sum(x[2] for x in _hops(api, holder, root)) == 0
     books = _books(api)
