@@ -55,6 +55,7 @@ from chainlens.logs import get_logger
 from chainlens.settings import PROJECT_ROOT, Environment, Settings, get_settings
 from decisions.monitoring import RuleHitsCollector
 from documents.ocr import MAX_BYTES as MAX_DOCUMENT_BYTES
+from finance.batching import GroupCommitter
 from graph.cache import ReadCache
 from graph.driver import create_driver
 
@@ -240,6 +241,17 @@ def create_app(settings: Settings | None = None, driver: Driver | None = None) -
                                settings.api_neo4j_acquire_timeout_s)
         )
         app.state.breaker = DatabaseBreaker(app.state.driver, settings.neo4j_database)
+        # Ledger writes arriving together share a transaction (finance/batching.py).
+        app.state.ledger = (
+            GroupCommitter(
+                app.state.driver, settings.neo4j_database,
+                max_batch=settings.ledger_batch_max,
+                wait_s=settings.ledger_batch_wait_ms / 1000,
+                max_queue=settings.ledger_batch_queue,
+                gate=app.state.breaker.check,
+            )
+            if settings.ledger_batching else None
+        )  # fmt: skip
         app.state.audit = AuditLog(
             app.state.driver,
             settings.neo4j_database,
@@ -264,6 +276,8 @@ def create_app(settings: Settings | None = None, driver: Driver | None = None) -
             await app.state.sensors.hub.close()
             await run_in_threadpool(app.state.sensors.close)
             app.state.audit.stop()
+            if app.state.ledger is not None:
+                await run_in_threadpool(app.state.ledger.close)
             if owned:
                 app.state.driver.close()
 
@@ -483,6 +497,7 @@ def create_app(settings: Settings | None = None, driver: Driver | None = None) -
             correlation_id=getattr(request.state, "correlation_id", "-"),
             breaker=breaker,
             read_cache=connection.app.state.read_cache,
+            ledger=getattr(connection.app.state, "ledger", None),
         )
 
     app.include_router(

@@ -121,6 +121,16 @@ class Settings(BaseSettings):
     read_cache_ttl_s: float = Field(default=30.0, ge=0)
     read_cache_entries: int = Field(default=10_000, ge=0)
 
+    # Group commit of the API's ledger writes (finance/batching.py): deposits, withdrawals and
+    # drawdowns arriving together share one transaction. The writer takes what is waiting
+    # after at most ledger_batch_wait_ms, or at once when ledger_batch_max are waiting; past
+    # ledger_batch_queue waiting requests the API answers 503 (nothing written). Off: one
+    # transaction per request, as the CLI does.
+    ledger_batching: bool = True
+    ledger_batch_max: int = Field(default=200, ge=1)
+    ledger_batch_wait_ms: float = Field(default=2.0, ge=0)
+    ledger_batch_queue: int = Field(default=5_000, ge=1)
+
     # Credit administration: a line granted, or a limit raised, above this many minor units
     # needs a second approver (`proposeCreditLine`, `decideCreditLineProposal`).
     credit_line_four_eyes_minor: int = 10_000_000_000

@@ -41,16 +41,29 @@ from datetime import UTC, datetime
 from typing import Any, Generic, Protocol, TypeVar
 
 from neo4j import Driver, ManagedTransaction
+from neo4j.exceptions import (
+    ConnectionAcquisitionTimeoutError,
+    ServiceUnavailable,
+    SessionExpired,
+)
 
 from chainlens.logs import get_logger
 from finance import ledger
 from finance.accounts import AccountSpec
-from finance.errors import Busy, FinanceError
+from finance.errors import Busy, Contention, FinanceError
 from finance.ledger import Account, TransferRequest, TransferResult, TransferStatus
 from graph.errors import DatabaseUnavailable
-from graph.queries import finance as q
 
 log = get_logger(__name__)
+
+# Failures of a group that no job owns and that running each job alone would only repeat,
+# one after the other: the database unreachable (or not answering a new connection), or a
+# contention that outlasted the write deadline. Every job of the group gets the error at once
+# (nothing acknowledged; each may be sent again with its request id).
+GROUP_WIDE: tuple[type[Exception], ...] = (
+    DatabaseUnavailable, Contention, ServiceUnavailable, SessionExpired,
+    ConnectionAcquisitionTimeoutError,
+)  # fmt: skip
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
@@ -115,19 +128,8 @@ def group_tx(
         chains.append((i, _closed(p.requests)) if p.requests else (i, []))
     ledger.ensure_accounts_tx(tx, list(specs.values()))
     requests = [r for _, reqs in chains for r in reqs]
-    results = ledger.create_transfers_tx(tx, requests, now) if requests else []
-    touched = sorted({a for r in requests for a in (r.debit_account_id, r.credit_account_id) if a})
-    # Pending holds resolved by a job name no accounts: take them from the results.
-    touched = sorted(
-        set(touched)
-        | {
-            a
-            for r in results
-            if r.transfer is not None
-            for a in (r.transfer.debit_account_id, r.transfer.credit_account_id)
-        }
-    )
-    accounts = {k: Account.from_row(v) for k, v in q.lock_accounts(tx, touched).items()}
+    accounts: dict[str, Account] = {}
+    results = ledger.create_transfers_tx(tx, requests, now, balances=accounts) if requests else []
     at = 0
     for i, reqs in chains:
         mine = results[at : at + len(reqs)]
@@ -270,7 +272,7 @@ class GroupCommitter:
                 self.driver, self.database, lambda tx: group_tx(tx, [i.job for i in live])
             )
         except Exception as e:
-            if len(live) == 1 or isinstance(e, DatabaseUnavailable):
+            if len(live) == 1 or isinstance(e, GROUP_WIDE):
                 self._count(len(live), 0)
                 for item in live:
                     item.future.set_exception(e)
@@ -281,6 +283,8 @@ class GroupCommitter:
             self._count(len(live), len(live))
             for item in live:
                 try:
+                    if self.gate is not None:
+                        self.gate()
                     item.future.set_result(run_alone(self.driver, self.database, item.job))
                 except Exception as alone_error:
                     item.future.set_exception(alone_error)

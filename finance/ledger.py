@@ -447,12 +447,18 @@ def _chains(requests: Sequence[TransferRequest]) -> list[list[int]]:
 
 
 def create_transfers_tx(
-    tx: ManagedTransaction, requests: Sequence[TransferRequest], now: datetime | None = None
+    tx: ManagedTransaction,
+    requests: Sequence[TransferRequest],
+    now: datetime | None = None,
+    *,
+    balances: dict[str, Account] | None = None,
 ) -> list[TransferResult]:
     """Check and write a batch inside the caller's transaction; one result per request.
 
     Failed requests write nothing; callers composing a business operation usually follow
-    with `require_ok` so that the whole transaction rolls back on any failure.
+    with `require_ok` so that the whole transaction rolls back on any failure. ``balances``,
+    when given, receives every account the batch locked as the batch leaves it (no extra
+    round trip; `finance.batching` answers each caller with it).
     """
     now = now or _now()
     ids = [r.id for r in requests]
@@ -508,6 +514,8 @@ def create_transfers_tx(
         if d.dp or d.cp or d.dq or d.cq
     ]
     q.commit_batch(tx, [t.row() for t in created], deltas)
+    if balances is not None:
+        balances.update({k: Account.from_row(v) for k, v in st.accounts.items()})
     return [r for r in results if r is not None]
 
 

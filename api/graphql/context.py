@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
@@ -15,6 +16,7 @@ from strawberry.fastapi import BaseContext
 from api.availability import DatabaseBreaker, unreachable
 from api.security import CurrentUser
 from chainlens.settings import Settings
+from finance.batching import GroupCommitter, LedgerJob, run_alone
 from graph.cache import ReadCache
 from graph.enterprises import Enterprise, get_enterprises
 
@@ -30,6 +32,9 @@ class Context(BaseContext):
     loaders: dict[str, DataLoader[Any, Any]] = field(default_factory=dict)
     breaker: DatabaseBreaker | None = None
     read_cache: ReadCache | None = None
+    # The app's group committer of ledger writes (finance/batching.py); None: one
+    # transaction per write.
+    ledger: GroupCommitter | None = None
 
     def __post_init__(self) -> None:
         super().__init__()
@@ -47,6 +52,23 @@ class Context(BaseContext):
             return await run_in_threadpool(
                 partial(fn, self.driver, self.database, *args, **kwargs)
             )
+        except Exception as e:
+            if self.breaker is not None and unreachable(e):
+                self.breaker.trip(e)
+            raise
+
+    async def commit(self, job: LedgerJob[V]) -> V:
+        """A ledger write: through the app's group committer, which answers each job on its
+        own while it shares a transaction with the others waiting (`finance/batching.py`),
+        or alone when there is none; refused at once while the database is known to be gone.
+        """
+        if self.breaker is not None:
+            self.breaker.check()
+        try:
+            if self.ledger is None:
+                return cast(V, await run_in_threadpool(
+                    partial(run_alone, self.driver, self.database, job)))  # fmt: skip
+            return await asyncio.wrap_future(self.ledger.submit(job))
         except Exception as e:
             if self.breaker is not None and unreachable(e):
                 self.breaker.trip(e)

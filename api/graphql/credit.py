@@ -4,7 +4,9 @@ freeze and unfreeze, expire; deposits to and withdrawals from settlement account
 
 The operations (`grant`, `change_limit`, `set_frozen`, `move`) are the domain's
 (`finance/administration.py`), shared with `chainlens finance line` and `chainlens finance
-deposit|withdraw`. Every refusal is a domain error with a plain message:
+deposit|withdraw`; deposits and withdrawals are `movement_job`s, committed in groups with the
+other ledger writes waiting (`finance/batching.py`; a full queue answers 503 UNAVAILABLE).
+Every refusal is a domain error with a plain message:
 BAD_REQUEST for bad input, NOT_FOUND for an unknown id, CONFLICT for a step the line's state
 does not allow or a reused request id with other fields. Nothing is written when refused.
 Admins grant, change limits and expire; credit officers (and admins) freeze, unfreeze and move
@@ -36,7 +38,15 @@ from api.security import Role
 from decisions import admission
 from finance import credit_lines as cl
 from finance import proposals as fp
-from finance.administration import Movement, change_limit, grant, line_spec, move, set_frozen
+from finance.administration import (
+    Movement,
+    MovementJob,
+    change_limit,
+    grant,
+    line_spec,
+    movement_job,
+    set_frozen,
+)
 from finance.errors import NotFound
 from graph.errors import InvalidArgument
 from graph.model import ProposalStatus
@@ -333,11 +343,12 @@ async def _settle(
     """A deposit or withdrawal at most once per caller and request id (`api/idempotency`)."""
 
     async def run(req: str) -> dict[str, Any]:
-        m = cast(Movement, await info.context.call(
-            move, deposit=deposit, enterprise_id=str(enterprise_id), amount=int(amount),
-            currency=currency, request_id=req, on=on,
+        # Checked here, committed with the other ledger writes waiting (finance/batching.py).
+        job = cast(MovementJob, await info.context.call(
+            movement_job, deposit=deposit, enterprise_id=str(enterprise_id),
+            amount=int(amount), currency=currency, request_id=req, on=on,
             funder=info.context.user.writes_for))  # fmt: skip
-        return asdict(m)
+        return asdict(await info.context.commit(job))
 
     payload = {"enterprise_id": str(enterprise_id), "amount": int(amount),
                "currency": currency, "on": on}  # fmt: skip

@@ -11,7 +11,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 from strawberry.types.graphql import OperationType
 
-from api.errors import error_code_of, is_domain_error
+from api.errors import error_code_of, http_status_of, is_domain_error
 from chainlens.logs import get_logger
 from chainlens.settings import Environment
 from graph.errors import DatabaseUnavailable
@@ -45,6 +45,8 @@ class DomainErrors(SchemaExtension):
             if original is None or isinstance(original, GraphQLError) or is_domain_error(original):
                 if original is not None and not isinstance(original, GraphQLError):
                     error.extensions = {**(error.extensions or {}), "code": error_code_of(original)}
+                    # A refusal that says "not now" (finance.errors.Busy): 503 with Retry-After.
+                    unavailable = unavailable or http_status_of(original) == 503
                 masked.append(error)
                 continue
             correlation_id = getattr(context, "correlation_id", "-")

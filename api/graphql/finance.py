@@ -427,11 +427,9 @@ class ApplicationInput:
 
 @strawberry.type
 class FinanceQuery:
-    @_field("The product catalogue: every product at its version in force now (the "
-            "platform's and the caller's funder's own).", READERS)  # fmt: skip
+    @_field("The product catalogue: every product at its version in force now.", READERS)
     async def finance_products(self, info: Info[Context, None]) -> list[FinanceProduct]:
-        products = cast(dict[str, Product], await info.context.call(
-            catalogue, None, info.context.user.book))  # fmt: skip
+        products = cast(dict[str, Product], await info.context.call(catalogue))
         return [
             FinanceProduct(
                 id=strawberry.ID(p.id), name=p.name, kind=p.kind.value,
@@ -740,8 +738,8 @@ class FinanceMutation:
         request_id: strawberry.ID,
     ) -> Drawdown:  # fmt: skip
         async def run(req: str) -> dict[str, Any]:
-            d = cast(cl.Drawdown, await info.context.call(
-                cl.drawdown, str(line_id), int(amount), req))  # fmt: skip
+            # Committed with the other ledger writes waiting (finance/batching.py).
+            d = await info.context.commit(cl.DrawdownJob(str(line_id), int(amount), req))
             return {"line_id": d.line_id, "amount": d.amount_minor, "transfer_id": d.transfer_id}
 
         d = await idempotent(info.context.call, info.context.user.username, "drawdown",
@@ -754,8 +752,7 @@ class FinanceMutation:
             transfer_id=strawberry.ID(d["transfer_id"]),
         )
 
-    @_mutation("Split a live voucher into pieces (`<id>.1`, `<id>.2`, ...) that sum to it: "
-               "by the staff of the funder whose line it occupies, or the holder's own user. "
+    @_mutation("Split a live voucher into pieces (`<id>.1`, `<id>.2`, ...) that sum to it. "
                "Retry-safe by request id: the same id again answers the pieces, with other "
                "arguments it is refused (CONFLICT).", OPERATORS)  # fmt: skip
     async def split_voucher(
@@ -766,7 +763,7 @@ class FinanceMutation:
 
         async def run(req: str) -> dict[str, Any]:
             got = cast(list[fv.Voucher], await info.context.call(
-                fv.split, str(id), parts, on, req, info.context.user.enterprise_id))
+                fv.split, str(id), parts, on, req))
             return {"ids": [v.id for v in got]}
 
         done = await idempotent(info.context.call, info.context.user.username, "splitVoucher",
@@ -774,8 +771,7 @@ class FinanceMutation:
                                 run)  # fmt: skip
         return [_voucher(await info.context.call(fv.get, v)) for v in done["ids"]]
 
-    @_mutation("Pass a live voucher to a supplier of its holder (up the chain, tier by tier): "
-               "by the staff of the funder whose line it occupies, or the holder's own user. "
+    @_mutation("Pass a live voucher to a supplier of its holder (up the chain, tier by tier). "
                "Retry-safe by request id: the same id again answers the voucher, with other "
                "arguments it is refused (CONFLICT).", OPERATORS)  # fmt: skip
     async def transfer_voucher(
@@ -785,8 +781,7 @@ class FinanceMutation:
         payload = {"id": str(id), "to": str(to_enterprise_id), "on": on}
 
         async def run(req: str) -> dict[str, Any]:
-            await info.context.call(fv.transfer, str(id), str(to_enterprise_id), on, req,
-                                    info.context.user.enterprise_id)  # fmt: skip
+            await info.context.call(fv.transfer, str(id), str(to_enterprise_id), on, req)
             return {"id": str(id)}
 
         await idempotent(info.context.call, info.context.user.username, "transferVoucher",
