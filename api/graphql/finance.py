@@ -427,9 +427,11 @@ class ApplicationInput:
 
 @strawberry.type
 class FinanceQuery:
-    @_field("The product catalogue: every product at its version in force now.", READERS)
+    @_field("The product catalogue: every product at its version in force now (the "
+            "platform's and the caller's funder's own).", READERS)  # fmt: skip
     async def finance_products(self, info: Info[Context, None]) -> list[FinanceProduct]:
-        products = cast(dict[str, Product], await info.context.call(catalogue))
+        products = cast(dict[str, Product], await info.context.call(
+            catalogue, None, info.context.user.book))  # fmt: skip
         return [
             FinanceProduct(
                 id=strawberry.ID(p.id), name=p.name, kind=p.kind.value,
@@ -752,7 +754,8 @@ class FinanceMutation:
             transfer_id=strawberry.ID(d["transfer_id"]),
         )
 
-    @_mutation("Split a live voucher into pieces (`<id>.1`, `<id>.2`, ...) that sum to it. "
+    @_mutation("Split a live voucher into pieces (`<id>.1`, `<id>.2`, ...) that sum to it: "
+               "by the staff of the funder whose line it occupies, or the holder's own user. "
                "Retry-safe by request id: the same id again answers the pieces, with other "
                "arguments it is refused (CONFLICT).", OPERATORS)  # fmt: skip
     async def split_voucher(
@@ -763,7 +766,7 @@ class FinanceMutation:
 
         async def run(req: str) -> dict[str, Any]:
             got = cast(list[fv.Voucher], await info.context.call(
-                fv.split, str(id), parts, on, req))
+                fv.split, str(id), parts, on, req, info.context.user.enterprise_id))
             return {"ids": [v.id for v in got]}
 
         done = await idempotent(info.context.call, info.context.user.username, "splitVoucher",
@@ -771,7 +774,8 @@ class FinanceMutation:
                                 run)  # fmt: skip
         return [_voucher(await info.context.call(fv.get, v)) for v in done["ids"]]
 
-    @_mutation("Pass a live voucher to a supplier of its holder (up the chain, tier by tier). "
+    @_mutation("Pass a live voucher to a supplier of its holder (up the chain, tier by tier): "
+               "by the staff of the funder whose line it occupies, or the holder's own user. "
                "Retry-safe by request id: the same id again answers the voucher, with other "
                "arguments it is refused (CONFLICT).", OPERATORS)  # fmt: skip
     async def transfer_voucher(
@@ -781,7 +785,8 @@ class FinanceMutation:
         payload = {"id": str(id), "to": str(to_enterprise_id), "on": on}
 
         async def run(req: str) -> dict[str, Any]:
-            await info.context.call(fv.transfer, str(id), str(to_enterprise_id), on, req)
+            await info.context.call(fv.transfer, str(id), str(to_enterprise_id), on, req,
+                                    info.context.user.enterprise_id)  # fmt: skip
             return {"id": str(id)}
 
         await idempotent(info.context.call, info.context.user.username, "transferVoucher",
