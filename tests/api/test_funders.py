@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -234,6 +234,44 @@ def test_alerts_are_split_by_funder(
     assert took["status"] == "acknowledged"
     every = _ids(_data(gql(client, funders["platform_admin"], ALERT_LIST), "alertList"))
     assert ours <= every
+
+
+REGISTER = """mutation($input: RegistrationInput!, $req: ID!) {
+  registerSecurityInterest(input: $input, requestId: $req) { id securedParty } }"""
+DISCHARGE = """mutation($id: ID!, $on: Date!) {
+  dischargeSecurityInterest(id: $id, on: $on) { status } }"""
+DECIDED = """mutation($input: ApplicationInput!) { submitApplication(input: $input) {
+  id status reasons financingId } }"""
+COVERING = """query($c: ID!) { securityInterests(collateralId: $c, status: "live") {
+  edges { node { id securedParty financingId } } } }"""
+
+
+def test_a_registration_at_one_funder_refuses_a_financing_at_another(
+    funders: dict[str, Any], client: httpx.Client
+) -> None:
+    """fact-b registers a pledge of T1's receivable INV-OPEN-2; bank-a's financing on it is
+    refused, naming that registration (the application is kept, declined); once fact-b
+    discharges it, bank-a's next application is approved and registered for bank-a."""
+    today = datetime.now(UTC).date()
+    b = _data(gql(client, funders["fact-b"]["officer"], REGISTER, input={
+        "kind": "pledge", "collateralId": "INV-OPEN-2", "registeredOn": today.isoformat(),
+        "expiresOn": (today + timedelta(days=90)).isoformat()}, req="R-B-1"),
+        "registerSecurityInterest")  # fmt: skip
+    assert b["securedParty"] == "fact-b"
+    ask = {"enterpriseId": "T1", "productId": "factoring_recourse", "amount": 50_000_000,
+           "collateralIds": ["INV-OPEN-2"]}  # fmt: skip
+    refused = _data(gql(client, funders["bank-a"]["rm"], DECIDED, input={**ask, "id": "A-2"}),
+                    "submitApplication")  # fmt: skip
+    assert refused["status"] == "declined" and refused["financingId"] is None, refused
+    assert b["id"] in refused["reasons"][0] and "fact-b" in refused["reasons"][0], refused
+    _data(gql(client, funders["fact-b"]["officer"], DISCHARGE, id=b["id"],
+              on=today.isoformat()))  # fmt: skip
+    taken = _data(gql(client, funders["bank-a"]["rm"], DECIDED, input={**ask, "id": "A-3"}),
+                  "submitApplication")  # fmt: skip
+    assert taken["status"] == "approved", taken
+    (live,) = [e["node"] for e in _data(gql(client, funders["bank-a"]["officer"], COVERING,
+                                            c="INV-OPEN-2"), "securityInterests")["edges"]]
+    assert (live["securedParty"], live["financingId"]) == ("bank-a", taken["financingId"])
 
 
 def test_the_default_book_and_the_platform_admin(
