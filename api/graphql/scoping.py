@@ -191,11 +191,11 @@ SCOPES: Mapping[str, Scoping] = {
     # the platform's trust root; contracts are the shared chain graph, not a funder's book
     "Query.signedContractDocuments": SHARED,
     "Mutation.uploadSignedContract": SHARED,
-    # the caller's own watch list of chain firms, with their alerts (alerts are the default
-    # book's, so the list is too)
-    "Query.watchList": DEFAULT_BOOK,
-    "Mutation.watchEnterprise": DEFAULT_BOOK,
-    "Mutation.unwatchEnterprise": DEFAULT_BOOK,
+    # the caller's own watch list of chain firms, with their alerts of the caller's funder's
+    # book and the shared chain's (as alerts)
+    "Query.watchList": FUNDER,
+    "Mutation.watchEnterprise": FUNDER,
+    "Mutation.unwatchEnterprise": FUNDER,
     # the product factory (docs/finance.md#the-product-factory): the platform's catalogue is
     # shared, edited by the platform's staff; a funder's own products are its own (drafted,
     # published, retired and read by its staff only; `finance.products.factory.visible`)

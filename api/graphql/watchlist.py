@@ -53,7 +53,8 @@ def _native(value: Any) -> datetime | None:
 
 
 async def _list(info: Info[Context, None]) -> list[WatchedFirm]:
-    rows = await info.context.call(q.watch_list, info.context.user.username)
+    user = info.context.user
+    rows = await info.context.call(q.watch_list, user.username, user.book)
     return [WatchedFirm.of(r) for r in rows]
 
 

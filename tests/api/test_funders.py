@@ -49,6 +49,8 @@ DEFAULT_ONLY = """{ ruleSets { __typename } }"""
 ALERT_LIST = """{ alertList(first: 100) { edges { node { id } } } }"""
 ALERTS_PAGE = """{ alerts(first: 100) { edges { node { id } } } }"""
 ACK = """mutation($id: ID!) { acknowledgeAlert(id: $id) { id status acknowledgedBy } }"""
+WATCH = """mutation { watchEnterprise(enterpriseId: "T1") { id openAlerts
+  latestAlerts { id } } }"""
 PROPOSALS = """{ creditLineProposals { edges { node { id funderId status } } } }"""
 PROPOSE = """mutation($id: ID!, $input: GrantCreditLineInput!) {
   proposeCreditLine(id: $id, input: $input) { id status funderId maker } }"""
@@ -215,6 +217,14 @@ def test_alerts_are_split_by_funder(
     (an asset that secures nothing) is read by every funder and acknowledged by the
     platform's staff."""
     ours = _write_alerts(db, database, funders)
+    # Watching the borrower T1: each funder's officer counts its own open alert only, the
+    # default funder's staff neither.
+    for who, mine in ((funders["bank-a"]["officer"], ["AL-bank-a"]),
+                      (funders["fact-b"]["officer"], ["AL-fact-b"]),
+                      (funders["default_officer"], [])):  # fmt: skip
+        (firm,) = _data(gql(client, who, WATCH), "watchEnterprise")
+        assert (firm["id"], firm["openAlerts"]) == ("T1", len(mine)), firm
+        assert [a["id"] for a in firm["latestAlerts"]] == mine
     for me, other in (("bank-a", "fact-b"), ("fact-b", "bank-a")):
         officer = funders[me]["officer"]
         for query, field in ((ALERT_LIST, "alertList"), (ALERTS_PAGE, "alerts")):
