@@ -135,7 +135,8 @@ def test_portfolio_downloads_match_graphql_and_need_a_reader(
     assert f"portfolio-{TODAY.isoformat()}.xlsx" in got.headers["content-disposition"]
     wb = load_workbook(io.BytesIO(got.content))
     assert wb.sheetnames == ["summary", "classes", "products", "cores", "due", "overdue",
-                             "financings"]  # fmt: skip
+                             "financings", "disbursements", "recoveries", "purposes", "chains",
+                             "movements"]  # fmt: skip
     rows = list(wb["classes"].iter_rows(values_only=True))
     assert rows[0] == ("Risk class", "Label", "Count", "Outstanding", "Share %")
     assert [(k, n, round(Decimal(str(v)) * 100)) for k, _, n, v, _ in rows[1:]] == [
