@@ -669,8 +669,8 @@ def train(
         int,
         typer.Option(
             min=0,
-            help="Seed firms per mini-batch; 0 trains full-graph (the default for one "
-            "worker; with more, 0 means 1024).",
+            help="Seed firms per mini-batch step, shared among the workers; 0 trains "
+            "full-graph (the default for one worker; with more, 0 means 1024).",
         ),
     ] = 0,
     fanout: Annotated[

@@ -224,7 +224,8 @@ def fit_minibatch(
     device: torch.device | None = None,
 ) -> FittedGnn:
     """Train ``prep.model`` for ``cfg.epochs`` passes over the seed firms (those of
-    ``prep.ms``), ``cfg.batch_size`` per step, as worker ``rank`` of ``world_size``;
+    ``prep.ms``), ``cfg.batch_size`` per step in all, as worker ``rank`` of ``world_size``
+    (which takes ``batch_size / world_size`` of them);
     ``wrap``: e.g. ``DistributedDataParallel``, applied to the model before training."""
     if cfg.ego_ids:
         raise InvalidInput("ego identifiers need each firm's whole neighbourhood: "
@@ -232,7 +233,8 @@ def fit_minibatch(
     if len(cfg.fanout) != cfg.layers:
         raise InvalidInput(f"fanout {list(cfg.fanout)} needs one entry per layer ({cfg.layers})")
     dev = device or torch.device("cpu")
-    batch_size = cfg.batch_size or DEFAULT_BATCH_SIZE
+    # A step's batch in all: each worker takes its share of it.
+    batch_size = math.ceil((cfg.batch_size or DEFAULT_BATCH_SIZE) / world_size)
     model = prep.model.to(dev)
     net = wrap(model) if wrap is not None else model
     samplers = [ChainNeighborSampler(d, cfg.fanout, seed=cfg.seed * 1000 + rank)

@@ -44,7 +44,8 @@ class _EdgeLinear(torch.autograd.Function):
     @staticmethod
     def backward(ctx: Any, *grads: Tensor) -> tuple[None, Tensor]:
         (attr_t,) = ctx.saved_tensors
-        return None, (attr_t @ grads[0]).t()
+        # Contiguous, as DistributedDataParallel's gradient buckets expect.
+        return None, (attr_t @ grads[0]).t().contiguous()
 
 
 class EdgeSAGEConv(nn.Module):
