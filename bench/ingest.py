@@ -8,6 +8,15 @@ another fresh database, and prints rows per second for both and their ratio.
 
     .venv/bin/python bench/ingest.py --quick      # ~5k enterprises
     .venv/bin/python bench/ingest.py              # 100k enterprises
+    .venv/bin/python bench/ingest.py --initial --quick
+
+`--initial` measures `chainlens ingest --initial` (`ingest.initial.initial_load`: validation,
+import files, neo4j-admin import, schema, registrations, entity resolution) against today's
+transactional `chainlens ingest` (`ingest_folder` then `resolve_graph`) and against a bare
+`neo4j-admin database import` of the same prepared files, all in one run on the same server;
+its JSON line's "ratio" is transactional seconds / initial seconds (target >= 10) and
+"vs_bare_import" bare import seconds / initial seconds (target >= 0.5). It needs the managed
+server (no NEO4J_URI).
 
 Without NEO4J_URI it runs its own managed Neo4j under `.chainlens/bench-ingest` (stopped at
 the end); a fresh database there is a restart on an empty store. With NEO4J_URI set, that
@@ -40,6 +49,7 @@ from graph.queries import ingest as q
 from graph.schema import apply_schema
 from graph.server import ManagedNeo4j
 from ingest.formats import BY_NAME, FILES, Kind
+from ingest.initial import STATE_FILE, initial_load
 from ingest.loader import ingest_folder
 
 L, R = Label, Rel
@@ -202,8 +212,94 @@ class Database:
             self.server.stop()
 
 
+def _resolve(driver: Any, database: str, progress: Any = None) -> None:
+    from entity_resolution.pipeline import resolve_graph
+
+    resolve_graph(driver, database, progress=progress)
+
+
+def bench_initial(db: Database, data: Path, rows: int, repeat: int, batch_size: int,
+                  n: int) -> dict[str, Any]:  # fmt: skip
+    """Transactional ingest, `ingest --initial` and a bare neo4j-admin import, per repeat."""
+    settings, server = db.settings, db.server
+    assert server is not None, "--initial needs the managed server (unset NEO4J_URI)"
+    database = settings.neo4j_database
+    tx: list[float] = []
+    tx_resolve: list[float] = []
+    init: list[float] = []
+    prepare: list[float] = []
+    admin: list[float] = []
+    bare: list[float] = []
+    import_rows = 0
+    for i in range(repeat):
+        driver = db.fresh()
+        t0 = time.perf_counter()
+        summary = ingest_folder(driver, database, data, batch_size=batch_size)
+        t1 = time.perf_counter()
+        _resolve(driver, database)
+        tx.append(time.perf_counter() - t0)
+        tx_resolve.append(time.perf_counter() - t1)
+        assert sum(f.rows for f in summary.files) == rows
+        counts_tx = count_by_label(driver, database)
+        db.fresh()
+        db.driver.close()
+        db.driver = None
+        (server.home / STATE_FILE).unlink(missing_ok=True)
+        shutil.rmtree(data / "_initial", ignore_errors=True)  # prepare from scratch
+        t0 = time.perf_counter()
+        result = initial_load(settings, data, batch_size=batch_size, post_load=_resolve)
+        init.append(time.perf_counter() - t0)
+        prepare.append(result.prepared.seconds)
+        admin.append(result.import_s)
+        import_rows = result.prepared.rows
+        driver = create_driver(settings)
+        counts_init = count_by_label(driver, database)
+        driver.close()
+        assert counts_init == counts_tx, (counts_init, counts_tx)
+        # The bare importer on the same prepared files, the server stopped (as initial_load).
+        server.stop()
+        t0 = time.perf_counter()
+        server.admin_import(database, [
+            "--overwrite-destination=true", "--id-type=string", "--bad-tolerance=0",
+            *result.prepared.admin_args(),
+        ])  # fmt: skip
+        bare.append(time.perf_counter() - t0)
+        (server.home / STATE_FILE).unlink(missing_ok=True)
+        print(f"run {i + 1}: transactional {tx[-1]:.1f}s (resolution {tx_resolve[-1]:.1f}s), "
+              f"initial {init[-1]:.1f}s (prepare {prepare[-1]:.1f}s, neo4j-admin "
+              f"{admin[-1]:.1f}s), bare neo4j-admin import {bare[-1]:.1f}s")  # fmt: skip
+    t_tx, t_init, t_bare = (statistics.median(x) for x in (tx, init, bare))
+    out = {
+        "bench": "ingest-initial", "enterprises": n, "rows": rows, "import_rows": import_rows,
+        "repeat": repeat, "transactional_s": round(t_tx, 2),
+        "transactional_rows_per_s": round(rows / t_tx),
+        "transactional_resolution_s": round(statistics.median(tx_resolve), 2),
+        "initial_s": round(t_init, 2), "initial_rows_per_s": round(rows / t_init),
+        "initial_prepare_s": round(statistics.median(prepare), 2),
+        "initial_neo4j_admin_s": round(statistics.median(admin), 2),
+        "bare_import_s": round(t_bare, 2), "bare_import_rows_per_s": round(rows / t_bare),
+        "vs_bare_import": round(t_bare / t_init, 3), "ratio": round(t_tx / t_init, 3),
+    }  # fmt: skip
+    print(f"rows: {rows:,} (import rows, markers and SUPPLIES included: {import_rows:,})")
+    print(f"transactional ingest + resolution: median {t_tx:.1f}s, {rows / t_tx:,.0f} rows/s")
+    print(f"ingest --initial (all stages):     median {t_init:.1f}s, {rows / t_init:,.0f} rows/s")
+    print(f"bare neo4j-admin import:           median {t_bare:.1f}s, {rows / t_bare:,.0f} rows/s")
+    print(f"initial vs transactional: {out['ratio']:.2f}x (target >= 10x); "
+          f"vs bare import: {out['vs_bare_import']:.2f}x (target >= 0.5x)")  # fmt: skip
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--initial",
+        action="store_true",
+        help="ingest --initial vs transactional vs bare neo4j-admin import",
+    )
+    parser.add_argument(
+        "--state-dir", type=Path, default=PROJECT_ROOT / ".chainlens" / "bench-ingest"
+    )
+    parser.add_argument("--bolt-port", type=int, default=7790)
     parser.add_argument("--quick", action="store_true", help="~5k enterprises")
     parser.add_argument("--enterprises", type=int, default=None)
     parser.add_argument("--seed", type=int, default=7)
@@ -218,8 +314,8 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="chainlens-bench-ingest-"))
     settings = Settings(
         environment=Environment.DEVELOPMENT,
-        state_dir=PROJECT_ROOT / ".chainlens" / "bench-ingest",
-        neo4j_bolt_port=7790, neo4j_http_port=7791, neo4j_heap="2g", neo4j_pagecache="1g",
+        state_dir=args.state_dir.resolve(), neo4j_bolt_port=args.bolt_port,
+        neo4j_http_port=args.bolt_port + 1, neo4j_heap="2g", neo4j_pagecache="1g",
     )  # fmt: skip
     db = Database(settings)
     try:
@@ -232,6 +328,10 @@ def main() -> int:
             generate(workdir, enterprises=n, seed=args.seed)
             data = workdir / "data"
             print(f"generated {n:,} enterprises in {time.perf_counter() - t0:.1f}s into {data}")
+        if args.initial:
+            rows = sum(max(sum(1 for _ in p.open("rb")) - 1, 0) for p in data.glob("*.csv"))
+            print(json.dumps(bench_initial(db, data, rows, args.repeat, args.batch_size, n)))
+            return 0
         ours: list[float] = []
         ours_load: list[float] = []
         base: list[float] = []

@@ -104,6 +104,29 @@ def _cell(value: Any) -> str:
     return repr(value) if isinstance(value, float) else str(value)
 
 
+def _plain(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _double(value: Any) -> str:
+    return "" if value is None else repr(float(value))
+
+
+def _boolean(value: Any) -> str:
+    return "" if value is None else ("true" if value else "false")
+
+
+def _iso(value: Any) -> str:
+    return "" if value is None else str(value.isoformat())
+
+
+_FORMAT: dict[str, Callable[[Any], str]] = {
+    "long": _plain, "double": _double, "boolean": _boolean, "date": _iso, "datetime": _iso,
+}  # fmt: skip
+# A column: (row field, formatter), or (None, the cell every row has: source file, time).
+_Column = tuple[str | None, Callable[[Any], str] | None, str]
+
+
 class _Csv:
     def __init__(self, path: Path, header: list[str]) -> None:
         self.path = path
@@ -158,10 +181,25 @@ class ImportFiles:
             found = self.rels[key] = (rel, csv)
         return found[1]
 
-    def _text(self, value: Any) -> str:
-        if isinstance(value, str) and ("\n" in value or "\r" in value):
+    def _string(self, value: Any) -> str:
+        if value is None:
+            return ""
+        if "\n" in value or "\r" in value:
             self.multiline = True
-        return _cell(value)
+        return '"' + str(value).replace('"', '""') + '"'
+
+    def _columns(self, spec: FileSpec, props: tuple[tuple[str, str], ...],
+                 fixed: dict[str, Any]) -> list[_Column]:  # fmt: skip
+        """How each property's cell is made, by its column type (fixed ones made once)."""
+        out: list[_Column] = []
+        for _, key in props:
+            kind = _type(spec, key)
+            fmt = _FORMAT.get(kind, self._string)
+            if key in fixed:
+                out.append((None, None, fmt(fixed[key])))
+            else:
+                out.append((key, fmt, ""))
+        return out
 
     def write(self, spec: FileSpec, source_file: str, rows: list[dict[str, Any]],
               mark: BatchMark) -> None:  # fmt: skip
@@ -188,10 +226,11 @@ class ImportFiles:
                 header.append(f"{shape.GEO[0]}:point{{crs:WGS-84}}")
             entry = (label, self._open_nodes(spec.name, label, header))
         csv = entry[1]
-        text = self._text
+        columns = self._columns(spec, props, fixed)
+        string = self._string
         for row in rows:
-            cells = [text(row["id"])]
-            cells += [text(fixed[k] if k in fixed else row.get(k)) for _, k in props]
+            cells = [string(row["id"])]
+            cells += [c if f is None else f(row.get(k)) for k, f, c in columns]  # type: ignore[arg-type]
             if geo:
                 lat, lon = row.get(shape.GEO[1]), row.get(shape.GEO[2])
                 cells.append(
@@ -210,31 +249,35 @@ class ImportFiles:
         header += [f"{p}:string" for p, _ in link.fixed]
         csv = self._rel_file((spec.name, i), link.rel, header)
         fixed = [_cell(v) for _, v in link.fixed]
-        text = self._text
+        columns = [(k, _FORMAT.get(_type(spec, k), self._string)) for _, k in link.props]
+        string = self._string
         for row in rows:
             other = row.get(link.field)
             if other is None:
                 continue
-            ends = (
-                [_cell(row["id"]), _cell(other)] if link.out else [_cell(other), _cell(row["id"])]
-            )
-            csv.write(ends + [text(row.get(k)) for _, k in link.props] + fixed)
+            ends = [string(row["id"]), string(other)]
+            if not link.out:
+                ends.reverse()
+            csv.write(ends + [f(row.get(k)) for k, f in columns] + fixed)
 
     def _write_rels(self, spec: FileSpec, rows: list[dict[str, Any]],
                     fixed: dict[str, Any]) -> None:  # fmt: skip
         kind_field = shape.REL_FILE_KIND[spec.name]
-        text = self._text
+        string = self._string
+        plans: dict[str | None, tuple[shape.FileLink, _Csv, list[_Column]]] = {}
         for row in rows:
             kind = row[kind_field] if kind_field else None
-            link = shape.REL_FILE_LINKS[(spec.name, kind)]
-            csv = self.rels.get((spec.name, kind), (None, None))[1]
-            if csv is None:
+            plan = plans.get(kind)
+            if plan is None:
+                link = shape.REL_FILE_LINKS[(spec.name, kind)]
                 header = [f":START_ID({link.start})", f":END_ID({link.end})"]
                 header += [f"{p}:{_type(spec, k)}" for p, k in link.props]
                 csv = self._rel_file((spec.name, kind), link.rel, header)
+                plan = plans[kind] = (link, csv, self._columns(spec, link.props, fixed))
+            link, csv, columns = plan
             csv.write(
-                [_cell(row[link.start_field]), _cell(row[link.end_field])]
-                + [text(fixed[k] if k in fixed else row.get(k)) for _, k in link.props]
+                [string(row[link.start_field]), string(row[link.end_field])]
+                + [c if f is None else f(row.get(k)) for k, f, c in columns]  # type: ignore[arg-type]
             )
 
     def _collect_trade(self, rows: list[dict[str, Any]]) -> None:
