@@ -624,7 +624,7 @@ async function financingAlerts(id) {
 export function scheduleRows(f, lines) {
   const rows = [];
   const paidOut = lines.filter((l) => l.code === "disbursement" || l.code === "voucher_discount");
-  rows.push({ on: f.startOn, what: "Paid out", principal: paidOut.length ? paidOut.reduce((s, l) => s + BigInt(l.debit), 0n) : BigInt(f.amount),
+  rows.push({ on: f.startOn, what: f.startOn ? "Paid out" : "To be paid out", principal: paidOut.length ? paidOut.reduce((s, l) => s + BigInt(l.debit), 0n) : BigInt(f.amount),
     interest: 0n, state: f.startOn ? "paid" : "not yet paid out" });
   const repaid = new Map();
   for (const l of lines) {
@@ -666,7 +666,7 @@ async function financingCollateral(id) {
     $("#fin-collateral").innerHTML = items.length ? items.map((c) => {
       const s = c.state;
       const live = !s ? '<span class="muted">no sensors</span>' : [
-        `state ${esc(s.status || "—")} at ${esc(s.stateAt ? new Date(s.stateAt).toLocaleString() : "—")}`,
+        `${s.status ? `${esc(s.status)}, ` : ""}as of ${esc(s.stateAt ? new Date(s.stateAt).toLocaleString() : "—")}`,
         s.measuredQuantity !== null ? `measured ${esc(s.measuredQuantity)} of ${esc(s.pledgedQuantity ?? "—")} ${esc(s.unit || "")}` : "",
         s.headCount !== null ? `${esc(s.headCount)} head in sight` : "",
         s.temperature !== null ? `${esc(s.temperature)} °C` : "", s.humidity !== null ? `${esc(s.humidity)} % humidity` : "",
