@@ -17,8 +17,9 @@ while a transaction runs and commits them together:
 - each job then reads its own results (`finish`) and its caller's future gets its own answer
   or its own error; a refused job wrote no transfer;
 - when the group's transaction fails as a whole (an error no job owns), each of its jobs runs
-  again alone, so one bad request cannot fail the others; an unreachable database fails the
-  group's jobs at once (nothing was acknowledged; each may be sent again);
+  again alone, so one bad request cannot fail the others; an unreachable database (or one
+  that gives no connection in time) and a contention past the write deadline fail the
+  group's jobs at once (`GROUP_WIDE`: nothing was acknowledged; each may be sent again);
 - the queue is bounded: past ``max_queue`` waiting jobs, `submit` refuses with `Busy`
   (HTTP 503, nothing written) instead of growing without bound;
 - two jobs with the same key (the same transfer ids) never share a group: the later one
