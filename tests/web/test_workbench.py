@@ -199,8 +199,8 @@ def test_dashboard_equals_the_ledger_and_its_xlsx_export(
 
     timings = {"portfolio_tables_ms": round(table_ms, 1),
                "portfolio_charts_ms": round(charts_ms, 1)}  # fmt: skip
+    # Recorded, not asserted: the 2 s target is bench/pages.py's (speed targets live in bench/).
     (ARTIFACTS / "workbench-timings.json").write_text(json.dumps(timings, indent=2))
-    assert table_ms < 2000, timings
 
 
 FINANCING = """query($id: ID!) { financing(id: $id) { id status outstanding riskClass daysPastDue
