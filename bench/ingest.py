@@ -265,9 +265,11 @@ def bench_initial(db: Database, data: Path, rows: int, repeat: int, batch_size: 
         ])  # fmt: skip
         bare.append(time.perf_counter() - t0)
         (server.home / STATE_FILE).unlink(missing_ok=True)
+        after = ", ".join(f"{k} {v:.1f}s" for k, v in result.stages_s.items())
         print(f"run {i + 1}: transactional {tx[-1]:.1f}s (resolution {tx_resolve[-1]:.1f}s), "
               f"initial {init[-1]:.1f}s (prepare {prepare[-1]:.1f}s, neo4j-admin "
-              f"{admin[-1]:.1f}s), bare neo4j-admin import {bare[-1]:.1f}s")  # fmt: skip
+              f"{admin[-1]:.1f}s, then {after}), "
+              f"bare neo4j-admin import {bare[-1]:.1f}s")  # fmt: skip
     t_tx, t_init, t_bare = (statistics.median(x) for x in (tx, init, bare))
     out = {
         "bench": "ingest-initial", "enterprises": n, "rows": rows, "import_rows": import_rows,
