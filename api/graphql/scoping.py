@@ -107,6 +107,7 @@ SCOPES: Mapping[str, Scoping] = {
     "Query.financing": owned(Label.FINANCING, "id"),
     "Query.creditLine": owned(Label.CREDIT_LINE, "id"),
     "Query.loanToValue": owned(Label.FINANCING, "financingId"),
+    "Query.financingCollateral": owned(Label.FINANCING, "financingId"),
     "Mutation.submitApplication": FUNDER,  # written into the caller's funder's book
     "Mutation.grantCreditLine": FUNDER,
     "Mutation.reviewApplication": owned(Label.APPLICATION, "id"),
