@@ -13,10 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import typer
-from typer.testing import CliRunner
 
 from chainlens.settings import PROJECT_ROOT
-from cli.main import _gnn_config, app
+from cli.main import _gnn_config
 from gnn.dataset import build_graph
 from gnn.labels import truth_as_of
 from gnn.registry import load_bundle
@@ -29,7 +28,12 @@ def test_the_documented_options_exist_and_build_the_documented_config() -> None:
     text = DOC.read_text(encoding="utf-8")
     commands = re.findall(r"^\s+chainlens train(.*)$", text, flags=re.M)
     assert len(commands) >= 3
-    help_text = CliRunner().invoke(app, ["train", "--help"], env={"COLUMNS": "200"}).output
+    # In a process of its own: the CLI configures logging to its stderr, which an in-process
+    # runner closes, and every later test's log line would fail on the closed file.
+    help_text = subprocess.run(
+        [sys.executable, "-m", "cli.main", "train", "--help"], capture_output=True, text=True,
+        env={**os.environ, "COLUMNS": "200"}, check=True, cwd=PROJECT_ROOT,
+    ).stdout
     for options in commands:
         for option in re.findall(r"--[a-z-]+", options):
             assert option in help_text, option
