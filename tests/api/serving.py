@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import uvicorn
+from fastapi import FastAPI
 from neo4j import Driver
 
 from api.app import create_app
@@ -20,8 +21,9 @@ from tests.api.conftest import PASSWORD, free_port
 
 
 @contextmanager
-def serve(settings: Settings, driver: Any) -> Iterator[str]:
-    """Serve ``create_app(settings, driver)`` on a free port; yields the base URL."""
+def serve_app(settings: Settings, driver: Any) -> Iterator[tuple[str, FastAPI]]:
+    """Serve ``create_app(settings, driver)`` on a free port; yields the base URL and the
+    app (whose state a test may read)."""
     app = create_app(settings, driver=driver)
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning")
@@ -34,10 +36,17 @@ def serve(settings: Settings, driver: Any) -> Iterator[str]:
             raise RuntimeError("uvicorn did not start")
         time.sleep(0.05)
     try:
-        yield f"http://127.0.0.1:{server.config.port}"
+        yield f"http://127.0.0.1:{server.config.port}", app
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@contextmanager
+def serve(settings: Settings, driver: Any) -> Iterator[str]:
+    """`serve_app`, yielding the base URL only."""
+    with serve_app(settings, driver) as (url, _):
+        yield url
 
 
 def token_headers(

@@ -13,25 +13,22 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from neo4j import Driver
 
-from api.app import create_app
 from api.security import Role
 from chainlens.settings import Settings
 from finance import credit_lines as cl
 from finance import ledger
 from finance.batching import GroupCommitter
 from finance.credit_lines import LineKind, LineSpec
-from tests.api.conftest import free_port, gql
-from tests.api.serving import token_headers
+from tests.api.conftest import gql
+from tests.api.serving import serve_app, token_headers
 from tests.finance.conftest import CHAIN, build
 
 pytestmark = pytest.mark.neo4j
@@ -46,29 +43,10 @@ DRAW = """mutation($line: ID!, $amount: BigInt!, $req: ID!) {
   drawdown(lineId: $line, amount: $amount, requestId: $req) { transferId } }"""
 
 
-@contextmanager
-def _serve(settings: Settings, driver: Driver) -> Iterator[tuple[str, FastAPI]]:
-    app = create_app(settings, driver=driver)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{server.config.port}", app
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-
 @pytest.fixture
 def grouped(api_settings: Settings, db: Driver) -> Iterator[tuple[str, FastAPI]]:
     settings = api_settings.model_copy(update={"ledger_batch_wait_ms": 50.0})
-    with _serve(settings, db) as served:
+    with serve_app(settings, db) as served:
         yield served
 
 
