@@ -174,6 +174,53 @@ def test_analyst_explores_a_chain(
     shot(page, "07-fraud-colours")
 
 
+def _luminance(rgb: tuple[int, int, int]) -> float:
+    def channel(c: int) -> float:
+        x = c / 255
+        return x / 12.92 if x <= 0.03928 else ((x + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(c) for c in rgb)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a: tuple[int, int, int], b: tuple[int, int, int]) -> float:
+    """WCAG 2's contrast ratio of two sRGB colours."""
+    hi, lo = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_labels_are_readable_and_apart_at_the_default_zoom(
+    page: Page, web_url: str, analyst: tuple[str, str], db: Driver, database: str
+) -> None:
+    """sigma draws the labels on a canvas, which axe does not see: their colour is checked
+    against the page's background here, and the boxes of the labels drawn at the default zoom
+    (the core's 28 suppliers, the core selected) must not overlap."""
+    seed(db, database)
+    log_in(page, web_url, analyst)
+    page.goto(web_url + "/#e=CORE")
+    page.wait_for_function("() => window.__explorer.view && window.__explorer.view.graph.order === 29")
+    wait_layout(page)
+    page.evaluate("() => window.__explorer.view.renderer.refresh()")
+    got = page.evaluate(
+        """() => { const v = window.__explorer.view, r = v.renderer;
+            const parse = (c) => { const d = document.createElement('canvas').getContext('2d');
+              d.fillStyle = c; d.fillRect(0, 0, 1, 1); return [...d.getImageData(0, 0, 1, 1).data].slice(0, 3); };
+            return { labels: v.drawnLabels, colour: parse(r.getSetting('labelColor').color),
+              background: parse(getComputedStyle(document.body).backgroundColor),
+              width: r.getDimensions().width, height: r.getDimensions().height }; }"""
+    )
+    shot(page, "09-labels")
+    assert contrast(tuple(got["colour"]), tuple(got["background"])) >= 4.5, got
+    labels = got["labels"]
+    assert len(labels) >= 5, labels  # labels are drawn, and several of them
+    assert "CORE" in {b["node"] for b in labels}  # the selected core's label is kept
+    for i, a in enumerate(labels):
+        for b in labels[i + 1 :]:
+            apart = (a["x"] + a["w"] <= b["x"] or b["x"] + b["w"] <= a["x"]
+                     or a["y"] + a["h"] <= b["y"] or b["y"] + b["h"] <= a["y"])  # fmt: skip
+            assert apart, (a, b)
+
+
 def test_what_if_highlights_the_impacted_firms(
     page: Page, web_url: str, analyst: tuple[str, str], db: Driver, database: str
 ) -> None:
@@ -181,6 +228,7 @@ def test_what_if_highlights_the_impacted_firms(
     log_in(page, web_url, analyst)
     page.evaluate("() => { location.hash = 'e=CORE'; }")
     expect(page.locator("#card-name")).to_have_text(CORE_NAME)
+    page.wait_for_function("() => window.__explorer.view.graph.order === 29")
     wait_layout(page)
     click_node(page, "T1A")
     page.click("#what-if")

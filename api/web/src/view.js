@@ -43,6 +43,38 @@ const FAST_PROGRAMS = {
 const HIGHLIGHT = "#ff4d6d";
 const DIM = "#26323f";
 
+// Labels on the dark theme: light text (about 15:1 on the page's background, WCAG AA asks
+// 4.5:1) with a halo of the background colour so that edges passing under a label do not
+// lower its contrast. sigma's own label and hover drawing assume a white page.
+export const LABEL = { color: "#e6edf3", halo: "#0f1720", size: 13, font: 'system-ui, "Noto Sans CJK SC", sans-serif', weight: "500" };
+const HOVER_BOX = { fill: "#17212c", border: "#7cc4ff" };
+// Smallest drawn node size (px) that gets a label: in a small view every firm's, since labels
+// never overlap (drawLabel); in a big one only the largest, for speed.
+const SMALL_VIEW_LABELS = 4;
+const LABEL_GAP = 3; // px between a node's disc and its label
+const LABEL_PAD = 2; // px kept free around every label
+
+// The box a label takes on the labels canvas (viewport pixels), from sigma's display data.
+function labelBox(context, data) {
+  context.font = `${LABEL.weight} ${LABEL.size}px ${LABEL.font}`;
+  const width = context.measureText(data.label).width;
+  const x = data.x + data.size + LABEL_GAP;
+  const y = data.y + LABEL.size / 3 - LABEL.size; // the text's baseline less its height
+  return { x: x - LABEL_PAD, y: y - LABEL_PAD, w: width + 2 * LABEL_PAD, h: LABEL.size * 1.25 + 2 * LABEL_PAD };
+}
+
+const overlaps = (a, b) => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+
+function drawText(context, data) {
+  context.font = `${LABEL.weight} ${LABEL.size}px ${LABEL.font}`;
+  context.lineJoin = "round";
+  context.lineWidth = 3;
+  context.strokeStyle = LABEL.halo;
+  context.strokeText(data.label, data.x + data.size + LABEL_GAP, data.y + LABEL.size / 3);
+  context.fillStyle = LABEL.color;
+  context.fillText(data.label, data.x + data.size + LABEL_GAP, data.y + LABEL.size / 3);
+}
+
 // Green (0) to amber to red (1); grey when a score is missing.
 export function scoreColour(score) {
   if (score === null || score === undefined || Number.isNaN(score)) return "#56616c";
@@ -64,12 +96,23 @@ export class View {
     this.renderer = new Sigma(this.graph, container, {
       ...DETAILED_PROGRAMS,
       renderEdgeLabels: false,
-      labelRenderedSizeThreshold: 9,
+      labelRenderedSizeThreshold: SMALL_VIEW_LABELS,
+      labelSize: LABEL.size,
+      labelFont: LABEL.font,
+      labelWeight: LABEL.weight,
+      labelColor: { color: LABEL.color },
+      defaultDrawNodeLabel: (context, data) => this.drawLabel(context, data),
+      defaultDrawNodeHover: (context, data) => this.drawHover(context, data),
       defaultEdgeType: "line",
       zIndex: true,
       nodeReducer: (node, data) => this.reduceNode(node, data),
       edgeReducer: (edge, data) => this.reduceEdge(edge, data),
     });
+    // Labels drawn this frame, as boxes in viewport pixels (read by the browser tests): a label
+    // that would cover one already drawn is left out. Forced labels (the selection, a small
+    // highlight) are placed first, since sigma draws them after the others.
+    this.drawnLabels = [];
+    this.renderer.on("beforeRender", () => this.reserveForcedLabels());
     this.renderer.on("afterRender", () => {
       if (this.firstPaint === null && this.graph.order > 0) {
         this.firstPaint = performance.now();
@@ -77,6 +120,47 @@ export class View {
       }
     });
     this.renderer.on("clickNode", ({ node }) => onSelect && onSelect(node, this.graph.getNodeAttributes(node)));
+  }
+
+  reserveForcedLabels() {
+    this.drawnLabels = [];
+    const r = this.renderer;
+    const context = r.getCanvases().labels?.getContext("2d");
+    if (!context) return;
+    // sigma updates its matrix after this event: the camera's state gives this frame's.
+    const cameraState = r.getCamera().getState();
+    for (const node of r.nodesWithForcedLabels || []) {
+      const data = r.getNodeDisplayData(node);
+      if (!data || data.hidden || !data.label) continue;
+      const at = r.framedGraphToViewport(data, { cameraState });
+      const box = labelBox(context, { label: data.label, x: at.x, y: at.y, size: r.scaleSize(data.size) });
+      this.drawnLabels.push({ node, forced: true, ...box });
+    }
+  }
+
+  drawLabel(context, data) {
+    if (!data.label) return;
+    if (!data.forceLabel) {
+      const box = labelBox(context, data);
+      if (this.drawnLabels.some((b) => overlaps(b, box))) return;
+      this.drawnLabels.push({ node: data.key, forced: false, ...box });
+    }
+    drawText(context, data);
+  }
+
+  // The hovered node: its label on a dark box with a light border, never white on white.
+  drawHover(context, data) {
+    if (typeof data.label !== "string" || !data.label) return;
+    const box = labelBox(context, data);
+    context.beginPath();
+    context.arc(data.x, data.y, data.size + LABEL_PAD, 0, Math.PI * 2);
+    context.rect(box.x, box.y, box.w, box.h);
+    context.fillStyle = HOVER_BOX.fill;
+    context.fill();
+    context.lineWidth = 1;
+    context.strokeStyle = HOVER_BOX.border;
+    context.strokeRect(box.x, box.y, box.w, box.h);
+    drawText(context, data);
   }
 
   colourOf(attrs) {
@@ -218,7 +302,7 @@ export class View {
     this.big = big;
     this.renderer.setSettings({
       ...(big ? FAST_PROGRAMS : DETAILED_PROGRAMS),
-      labelRenderedSizeThreshold: big ? 14 : 9,
+      labelRenderedSizeThreshold: big ? 14 : SMALL_VIEW_LABELS,
       hideEdgesOnMove: big,
       hideLabelsOnMove: big,
     });
