@@ -116,10 +116,12 @@ def grant_core_line(api: Api, core: str) -> tuple[str, str]:
 
 
 def find_referred_supplier(
-    api: Api, world: World, skip: frozenset[str] = frozenset()
-) -> tuple[str, str, str, dict[str, Any]]:
+    api: Api, world: World, skip: frozenset[str] = frozenset(),
+    verdicts: frozenset[str] = frozenset({"refer"}),
+) -> tuple[str, str, str, dict[str, Any]]:  # fmt: skip
     """A core, and a tier-2 supplier of it (not in ``skip``) whose reverse factoring the
-    policy would refer: the relationship manager's prospecting, through the API."""
+    policy would refer (or give another of ``verdicts``): the relationship manager's
+    prospecting, through the API."""
     cores = [e["id"] for e in world.rows("enterprises") if e["is_core"] == "true"]
     for core in cores:
         firms = api.gql("rita", TIERS, id=core)["tiers"]["firms"]["edges"]
@@ -132,9 +134,9 @@ def find_referred_supplier(
                 continue
             matches = api.gql("rita", MATCHES, id=supplier)["productMatches"]
             rf = next(m for m in matches if m["productId"] == "reverse_factoring")
-            if rf["verdict"] == "refer" and not any("circle" in r for r in rf["reasons"]):
+            if rf["verdict"] in verdicts and not any("circle" in r for r in rf["reasons"]):
                 return core, sc, t2, {"supplier": supplier, **rf}
-    raise AssertionError("no tier-2 supplier in the world whose reverse factoring is referred")
+    raise AssertionError(f"no tier-2 supplier in the world whose reverse factoring is {verdicts}")
 
 
 def test_reverse_factoring_from_application_to_write_off(api: Api, world: World) -> None:

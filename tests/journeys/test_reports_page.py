@@ -63,11 +63,14 @@ CODES = {"disbursement": ("disbursement", "voucher_discount"),
 
 
 def _finance_one(api: Api, world: World) -> dict[str, Any]:
-    """A referred supplier's reverse factoring, approved by a second person, paid out
-    40 days ago and partly repaid 10 days ago (interest first, then principal)."""
+    """A supplier's reverse factoring — referred and approved by a second person, or
+    approved by the policy, whichever the shared journey world still offers after the
+    journeys before this one — paid out 40 days ago and partly repaid 10 days ago
+    (interest first, then principal)."""
     skip: set[str] = set()
     for attempt in range(4):
-        core, _sc, _t2, match = find_referred_supplier(api, world, frozenset(skip))
+        core, _sc, _t2, match = find_referred_supplier(
+            api, world, frozenset(skip), verdicts=frozenset({"refer", "approve"}))  # fmt: skip
         supplier = match["supplier"]
         invoices = [i["id"] for i in open_receivables(world, supplier)]
         app_id = f"RPT-APP-{attempt}"
@@ -79,20 +82,23 @@ def _finance_one(api: Api, world: World) -> dict[str, Any]:
         except GraphQLError:  # its invoices are taken by an earlier journey: the next one
             skip.add(supplier)
             continue
-        if app["status"] != "referred" or app["financingId"]:
+        if app["status"] == "approved" and app["financingId"]:
+            amount, fin = app["decidedAmount"], app["financingId"]
+        elif app["status"] == "referred" and not app["financingId"]:
+            amount = match["amount"] - match["amount"] % 1_000_000
+            got = api.gql("otto", REVIEW, id=app_id, amount=amount, tenor=90,
+                          conditions=[])["reviewApplication"]  # fmt: skip
+            assert got["status"] == "approved", got
+            fin = got["financingId"]
+        else:
             skip.add(supplier)
             continue
-        amount = match["amount"] - match["amount"] % 1_000_000
-        got = api.gql("otto", REVIEW, id=app_id, amount=amount, tenor=90,
-                      conditions=[])["reviewApplication"]  # fmt: skip
-        assert got["status"] == "approved", got
-        fin = got["financingId"]
         assert api.gql("otto", SIGN, id=fin)["signContract"]["status"] == "contracted"
         api.gql("otto", DISBURSE, id=fin, on=PAID_ON.isoformat())
         paid = api.gql("otto", REPAY, id=fin, amount=amount // 4, on=REPAID_ON.isoformat(),
                        req="RPT-PAY-1")["repay"]  # fmt: skip
         assert paid["interestPaid"] > 0 and paid["principalPaid"] > 0, paid
-        return {**paid, "core": core, "financing": fin, "amount": amount}
+        return {**paid, "core": core, "borrower": supplier, "financing": fin, "amount": amount}
     raise AssertionError("no referred supplier could apply")
 
 
@@ -311,6 +317,12 @@ def test_the_page_shows_the_reports_and_its_xlsx_holds_them(
         page.evaluate("(h) => { location.hash = h; }", hash_)
         page.wait_for_function(ready, timeout=20_000)
         shot(page, name)
+    # The borrower's card in the explorer lists the financing; its link opens the financing.
+    page.evaluate("(h) => { location.hash = h; }", f"#e={financed['borrower']}")
+    row = page.locator(f'#card [data-section="financings"] tr[data-financing="{fin}"]')
+    expect(row).to_contain_text("reverse_factoring", timeout=20_000)
+    row.locator("a").click()
+    expect(page.locator("#financing-title")).to_contain_text(fin, timeout=20_000)
     page.goto(f"{api_url}/rules.html")
     page.wait_for_function("() => document.querySelectorAll('#rules-list tr[data-name]').length",
                            timeout=20_000)  # fmt: skip

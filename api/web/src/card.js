@@ -80,7 +80,10 @@ function renderSection(name, data) {
     case "financings": {
       const edges = data.financings.edges;
       if (!edges.length) return '<p class="muted">No live financing.</p>';
-      return rows(edges.map(({ node }) => [node.id, `${esc(node.productKind)} ${money(node.outstanding)} of ${money(node.amount)} from ${esc(node.lender)} <span class="pill">${esc(node.status)}</span>`]));
+      // Each financing links to its own page (terms, schedule, ledger postings, collateral).
+      const more = data.financings.totalCount > edges.length ? `<p class="muted">${esc(edges.length)} of ${esc(data.financings.totalCount)} shown.</p>` : "";
+      return `<table>${edges.map(({ node }) => `<tr data-financing="${esc(node.id)}"><td><a href="#/financing/${encodeURIComponent(node.id)}">${esc(node.id)}</a></td>
+        <td>${esc(node.productKind)} ${money(node.outstanding)} of ${money(node.amount)} from ${esc(node.lender)} <span class="pill">${esc(node.status)}</span></td></tr>`).join("")}</table>${more}`;
     }
     default:
       return "";
