@@ -169,6 +169,12 @@ CATALOGUE: tuple[Indicator, ...] = (
               freshness=AS_OF_AT),
     Indicator("documents_failed", "integer", "count", _PIT,
               "of those, the ones found mismatched or forged", freshness=AS_OF_AT),
+    Indicator("document_failures", "string[]", None, _PIT,
+              "the documents attached to the application that were found mismatched or "
+              "forged, each named with its first reason (at most 5)", freshness=AS_OF_AT),
+    Indicator("documents_cited", "string[]", None, _PIT,
+              "the documents attached to the application that were verified, named (at most "
+              "5)", freshness=AS_OF_AT),
     Indicator("four_flow_score", "number", "score 0..1", _FLOW,
               "the mean four-flow score (share of contract, goods, invoice and payment flows "
               "present and consistent) of the invoices offered; null when none is",
@@ -232,6 +238,7 @@ ADMISSION_NAMES: tuple[str, ...] = (
     "receivables_from_core_minor", "group_size", "group_exposure_minor",
     "score_model_version", "open_alerts", "open_critical_alerts", "max_dpd",
     "overdue_financings", "documents", "documents_verified", "documents_failed",
+    "document_failures", "documents_cited",
 )  # fmt: skip
 ADMISSION_BY_NAME: dict[str, Indicator] = {n: BY_NAME[n] for n in ADMISSION_NAMES}
 
@@ -247,8 +254,41 @@ POINT_IN_TIME_NONE: Mapping[str, Any] = {
     "score_model_version": None, "open_alerts": 0, "open_critical_alerts": 0, "max_dpd": 0,
     "overdue_financings": 0, "registry_conflicts": 0, "registry_conflict_ids": [],
     "documents": 0, "documents_verified": 0, "documents_failed": 0,
+    "document_failures": [], "documents_cited": [],
     "four_flow_score": None, "four_flow_invoices": 0,
 }  # fmt: skip
+DOCUMENTS_NAMED = 5  # the most documents a decision's reasons name, failed and verified each
+
+
+def _document_name(d: Mapping[str, Any]) -> str:
+    what = f"invoice {d['invoice_id']}" if d.get("invoice_id") else (
+        f"{d.get('kind') or 'document'} of {d['enterprise_id']}" if d.get("enterprise_id")
+        else d.get("kind") or "document")  # fmt: skip
+    return f"{'attached ' if d.get('attached') else ''}document {d['id']} ({what})"
+
+
+def document_sentences(
+    failed: Sequence[Mapping[str, Any]], verified: Sequence[Mapping[str, Any]]
+) -> dict[str, list[str]]:
+    """The failed and verified documents attached to the application, named for the
+    decision's reasons (by id); a failed one with its first reason. The documents that
+    only prove the firm or an invoice offered are counted (`documents_failed`, ...), not
+    named: the rule set decides what their counts mean."""
+
+    def order(rows: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+        attached = sorted((d for d in rows if d.get("attached")), key=lambda d: str(d["id"]))
+        return attached[:DOCUMENTS_NAMED]
+
+    return {
+        "document_failures": [
+            f"{_document_name(d)} failed verification: "
+            + (str((d.get("reasons") or [d.get("outcome")])[0]))
+            for d in order(failed)
+        ],
+        "documents_cited": [
+            f"{_document_name(d)} verified against the graph" for d in order(verified)
+        ],
+    }
 
 
 def point_in_time(
@@ -258,20 +298,25 @@ def point_in_time(
     collateral_ids: Sequence[str] = (),
     funder: str = DEFAULT_FUNDER,
     at: datetime | None = None,
+    document_ids: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The indicators `read_facts` does not read, as they stood at ``at`` (now): open
     alerts, days past due, registry conflicts on the collateral (registrations of a secured
-    party other than ``funder``'s lender), documents, the scores' model version, and the
-    four-flow score of the invoices among ``collateral_ids``."""
+    party other than ``funder``'s lender), documents (those proving the enterprise or an
+    invoice offered, and ``document_ids``, the ones attached to the application), the
+    scores' model version, and the four-flow score of the invoices among
+    ``collateral_ids``."""
     at = at or datetime.now(UTC)
     ids = sorted(set(collateral_ids))
     row = q.point_in_time(
         driver, database, enterprise_id, ids, lender_of(funder), at, at.astimezone(UTC).date(),
-        at.astimezone(UTC).isoformat(timespec="milliseconds"),
+        at.astimezone(UTC).isoformat(timespec="milliseconds"), sorted(set(document_ids)),
     )  # fmt: skip
     out = dict(POINT_IN_TIME_NONE)
     if row is not None:
         out.update({k: row[k] for k in out if k in row})
+        out.update(document_sentences(row.get("failed_documents") or [],
+                                      row.get("verified_documents") or []))  # fmt: skip
         out["registry_conflict_ids"] = sorted(row["registry_conflict_ids"])
         out["registry_conflicts"] = len(out["registry_conflict_ids"])
         out.update(_scores_then(row, at))

@@ -222,16 +222,19 @@ def evaluator_of(
 def evaluator(
     driver: Driver, database: str, name: str = APPROVAL, record: bool = True,
     application_id: str | None = None, collateral_ids: Sequence[str] = (),
-    funder: str = DEFAULT_FUNDER,
+    funder: str = DEFAULT_FUNDER, document_ids: Sequence[str] = (),
 ) -> Evaluator:  # fmt: skip
     """The evaluator of the version in force now; given the application's id, with the
     challenger of ``name`` running beside it on its share of applications. The
-    point-in-time indicators are read at the decision for the collateral offered."""
+    point-in-time indicators are read at the decision for the collateral offered and the
+    documents attached (``document_ids``)."""
     running = challenger(driver, database, name) if application_id is not None else None
     at = _now()
 
     def point(enterprise_id: str) -> Mapping[str, Any]:
-        return point_in_time(driver, database, enterprise_id, collateral_ids, funder, at)
+        return point_in_time(
+            driver, database, enterprise_id, collateral_ids, funder, at, document_ids
+        )
 
     return evaluator_of(in_force(driver, database, name), record, running, application_id, point)
 

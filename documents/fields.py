@@ -37,6 +37,7 @@ CHECKED_BELOW = 0.80
 class DocumentKind(StrEnum):
     LICENCE = "licence"  # 营业执照
     INVOICE = "invoice"  # 增值税发票
+    CONTRACT = "contract"  # a trade contract for review (documents/review.py); no layout fields
 
 
 @dataclass(frozen=True, slots=True)

@@ -115,6 +115,8 @@ class Rel(StrEnum):
     DISPOSES = "DISPOSES"
     # documents: (:Document)-[:PROVES]->(:Enterprise|Invoice|Contract), what it evidences
     PROVES = "PROVES"
+    # (:Document)-[:ATTACHED_TO {by, at}]->(:Application): evidence given with an application
+    ATTACHED_TO = "ATTACHED_TO"
     # the workbench: (:User)-[:WATCHES {since}]->(:Enterprise), a user's watch list
     WATCHES = "WATCHES"
     SCORED = "SCORED"  # (:Enterprise)-[:SCORED]->(:Score): its scoring history
@@ -547,6 +549,11 @@ PROPERTIES: dict[Label, frozenset[str]] = {
             "kind", "file_hash", "media_type", "size_bytes", "pages", "fields", "for_review",
             "outcome", "reasons", "invoice_key", "enterprise_id", "invoice_id", "uploaded_by",
             "uploaded_at", "ocr_seconds",
+            # a contract for review (kind `contract`, documents/review.py): its text and how
+            # it was read, the elements found, and the last review against an application
+            # or financing (`review`: JSON of the elements, the expected and differences)
+            "text", "text_method", "elements", "review", "review_summary", "reviewed_against",
+            "reviewed_by", "reviewed_at",
             # a signed contract PDF (kind `signed_contract`) and its verification
             "contract_id", "signature_status", "signer", "signed_at", "signature_reason",
             "signatures",
@@ -593,6 +600,7 @@ REL_PROPERTIES: dict[Rel, frozenset[str]] = {
         Rel.CONCERNS: _LOADED,
         Rel.ON_ALERT: _LOADED,
         Rel.WATCHES: ("since",),
+        Rel.ATTACHED_TO: ("by", "at"),
     }.items()
 }  # fmt: skip
 

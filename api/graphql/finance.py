@@ -11,13 +11,14 @@ operations for the platform.
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, cast
 
 import strawberry
 from strawberry.types import Info
 
 from api.graphql.context import Context
+from api.graphql.documents import AttachedDocument, application_documents
 from api.graphql.permissions import READERS, requires
 from api.graphql.scalars import BigInt
 from api.idempotency import idempotent
@@ -25,6 +26,7 @@ from api.security import Role
 from decisions import disbursement as dd
 from decisions import lifecycle as dl
 from decisions import postloan as dp
+from documents.service import check_attachable
 from finance import collateral as fc
 from finance import credit_lines as cl
 from finance import ledger as fl
@@ -34,6 +36,7 @@ from finance import postloan as pl
 from finance import vouchers as fv
 from finance.errors import FinanceError, Forbidden
 from finance.products import Product, catalogue
+from graph.queries.documents import attach_documents
 
 MATCHERS = (Role.SERVICE, Role.RELATIONSHIP_MANAGER, Role.CREDIT_OFFICER, Role.ANALYST)
 CREDIT = (Role.CREDIT_OFFICER,)
@@ -187,6 +190,11 @@ class Application:
     async def decisions(self, info: Info[Context, None]) -> list[Decision]:
         rows = await info.context.call(lc.decisions, str(self.id))
         return [_decision(d) for d in rows]
+
+    @strawberry.field(description="The documents attached to it (given at submission or by "
+                      "attachDocument), oldest first, each with its verification.")  # fmt: skip
+    async def documents(self, info: Info[Context, None]) -> list[AttachedDocument]:
+        return await application_documents(info, str(self.id))
 
 
 def _app(a: lc.Application) -> Application:
@@ -423,6 +431,11 @@ class ApplicationInput:
     amount: BigInt
     currency: str = "CNY"
     collateral_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
+    document_ids: list[strawberry.ID] = strawberry.field(
+        default_factory=list,
+        description="Uploaded documents (licences, invoices, contracts) that concern the "
+        "applicant, attached to the application; the decision reads their verification.",
+    )
 
 
 @strawberry.type
@@ -616,12 +629,24 @@ class FinanceMutation:
             maker=info.context.user.username, maker_role=_maker_role(info),
             funder_id=info.context.user.writes_for,
         )  # fmt: skip
+        # Documents given with it must concern the applicant; they are attached once it is
+        # recorded, and the decision reads their verification (`documents_cited`, ...).
+        document_ids = sorted({str(d) for d in input.document_ids})
+        if document_ids:
+            await info.context.call(check_attachable, req.enterprise_id, document_ids)
         # Decided by the approval rule set in force now (package decisions), with its
         # challenger, if one runs, beside it on the application's arm.
         evaluator = await info.context.call(
-            dl.evaluator, dl.APPROVAL, True, str(input.id), req.collateral_ids, req.funder_id
-        )
-        return _app(await info.context.call(lc.submit_application, req, evaluator=evaluator))
+            dl.evaluator, dl.APPROVAL, True, str(input.id), req.collateral_ids, req.funder_id,
+            document_ids,
+        )  # fmt: skip
+        app = await info.context.call(lc.submit_application, req, evaluator=evaluator)
+        if document_ids:
+            await info.context.call(
+                attach_documents, app.id, document_ids, info.context.user.username,
+                datetime.now(UTC).isoformat(timespec="milliseconds"),
+            )  # fmt: skip
+        return _app(app)
 
     @_mutation("Approve or reject a referred application (not your own); an approval may "
                "change the amount (up to what was asked), the rate or the tenor and attach "

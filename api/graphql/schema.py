@@ -22,6 +22,7 @@ from api.graphql.contracts import ContractsMutation, ContractsQuery
 from api.graphql.core import CoreQuery
 from api.graphql.credit import CreditMutation, CreditQuery
 from api.graphql.decisions import DecisionsMutation, DecisionsQuery
+from api.graphql.documents import DocumentsMutation, DocumentsQuery
 from api.graphql.explorer import ExplorerQuery
 from api.graphql.extensions import DomainErrors, ReadCacheInvalidation
 from api.graphql.finance import FinanceMutation, FinanceQuery
@@ -59,6 +60,7 @@ QUERY_TYPES: tuple[type, ...] = (
     ResolutionQuery,
     TrainingQuery,
     ContractsQuery,
+    DocumentsQuery,
     WatchListQuery,
     ProductsQuery,
 )
@@ -74,6 +76,7 @@ MUTATION_TYPES: tuple[type, ...] = (
     OffersMutation,
     TrainingMutation,
     ContractsMutation,
+    DocumentsMutation,
     WatchListMutation,
     ProductsMutation,
 )

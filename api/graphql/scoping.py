@@ -192,6 +192,13 @@ SCOPES: Mapping[str, Scoping] = {
     # the platform's trust root; contracts are the shared chain graph, not a funder's book
     "Query.signedContractDocuments": SHARED,
     "Mutation.uploadSignedContract": SHARED,
+    # contract review and attachments (docs/documents.md): reviewed against, and attached
+    # to, an application or financing of the caller's book; a review made against another
+    # funder's reads as none (`documents.service.stored_review` checks the funder it records)
+    "Mutation.reviewContract": owned(Label.APPLICATION, "applicationId"),
+    "Mutation.reviewFinancingContract": owned(Label.FINANCING, "financingId"),
+    "Query.contractReview": FUNDER,
+    "Mutation.attachDocument": owned(Label.APPLICATION, "applicationId"),
     # the caller's own watch list of chain firms, with their alerts of the caller's funder's
     # book and the shared chain's (as alerts)
     "Query.watchList": FUNDER,

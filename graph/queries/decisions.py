@@ -243,7 +243,9 @@ def decision_rates(
 # alerts open at `$at` (raised by then, not acknowledged or cleared by then), its financings
 # with money out (days past due as the end-of-day job last set them), live registrations of
 # another secured party on the collateral on `$today`, and the documents uploaded by `$at`
-# that prove the enterprise or an invoice offered (`uploaded_at` is ISO text: `$at_text`).
+# that prove the enterprise or an invoice offered or are attached to the application
+# (`$documents`), with the failed and verified ones named (`uploaded_at` is ISO text:
+# `$at_text`).
 # The model version is the scores' (as read_facts reads the scores, as last written).
 SEVERITY_CRITICAL = "critical"  # sensors.model.Severity.CRITICAL (graph does not import sensors)
 
@@ -282,10 +284,18 @@ CALL (e) {{
 CALL (e) {{
   OPTIONAL MATCH (d:{Label.DOCUMENT})-[:{Rel.PROVES}]->(x)
   WHERE (x = e OR (x:{Label.INVOICE} AND x.id IN $collateral)) AND d.uploaded_at <= $at_text
-  WITH DISTINCT d
-  RETURN count(d) AS documents,
-         count(CASE WHEN d.outcome = '{DocumentOutcome.VERIFIED}' THEN 1 END) AS documents_verified,
-         count(CASE WHEN d.outcome IN $failed THEN 1 END) AS documents_failed
+  WITH collect(DISTINCT d) AS proving
+  // and the documents attached to the application (given with it, `$documents`)
+  OPTIONAL MATCH (a:{Label.DOCUMENT}) WHERE a.id IN $documents AND a.uploaded_at <= $at_text
+  WITH proving, collect(DISTINCT a) AS attached
+  WITH proving + [a IN attached WHERE NOT a IN proving] AS ds
+  RETURN size(ds) AS documents,
+         size([d IN ds WHERE d.outcome = '{DocumentOutcome.VERIFIED}']) AS documents_verified,
+         size([d IN ds WHERE d.outcome IN $failed]) AS documents_failed,
+         [d IN ds WHERE d.outcome IN $failed | d {{.id, .kind, .outcome, .reasons,
+           .invoice_id, .enterprise_id, attached: d.id IN $documents}}] AS failed_documents,
+         [d IN ds WHERE d.outcome = '{DocumentOutcome.VERIFIED}' | d {{.id, .kind, .invoice_id,
+           .enterprise_id, attached: d.id IN $documents}}] AS verified_documents
 }}
 CALL (e) {{
   OPTIONAL MATCH (e)-[:{Rel.SCORED}]->(s:{Label.SCORE})
@@ -295,18 +305,20 @@ CALL (e) {{
 }}
 RETURN e.score_model_version AS score_model_version, open_alerts, open_critical_alerts,
        max_dpd, overdue_financings, registry_conflict_ids, documents, documents_verified,
-       documents_failed, scored_then, e.scored_at AS scored_at,
+       documents_failed, failed_documents, verified_documents, scored_then,
+       e.scored_at AS scored_at,
        EXISTS {{ (e)-[:{Rel.SCORED}]->(:{Label.SCORE}) }} AS has_history
 """
 
 
 def point_in_time(
     driver: Driver, database: str, enterprise_id: str, collateral_ids: list[str], party: str,
-    at: datetime, today: date, at_text: str,
+    at: datetime, today: date, at_text: str, document_ids: list[str] | None = None,
 ) -> Row | None:  # fmt: skip
     rows = _read(
         driver, database, POINT_IN_TIME, id=enterprise_id, collateral=collateral_ids,
         party=party, at=at, today=today, at_text=at_text, critical=SEVERITY_CRITICAL,
+        documents=document_ids or [],
         outstanding=values(FINANCING_OUTSTANDING),
         failed=[DocumentOutcome.MISMATCH.value, DocumentOutcome.FORGED.value],
     )  # fmt: skip

@@ -120,3 +120,117 @@ def get_document(driver: Driver, database: str, document_id: str) -> Row | None:
         DOCUMENT, id=document_id, database_=database, routing_=RoutingControl.READ
     )
     return dict(records[0]["document"]) if records else None
+
+
+# --------------------------------------------------------------------------------------
+# Contract review (documents/review.py) and documents attached to applications
+# --------------------------------------------------------------------------------------
+
+_APP = Label.APPLICATION.value
+_FIN = Label.FINANCING.value
+_CON = Label.CONTRACT.value
+
+# What a contract is reviewed against: the application (a financing's own, or the
+# financing's borrower and collateral when it was loaded without one), its applicant, the
+# graph's contracts under the invoices offered with their parties, and those invoices' buyers.
+CONTRACT_EXPECTED = f"""
+OPTIONAL MATCH (f:{_FIN} {{id: $financing_id}})
+OPTIONAL MATCH (a:{_APP}) WHERE a.id = coalesce($application_id, f.application_id)
+WITH a, f WHERE a IS NOT NULL OR f IS NOT NULL
+MATCH (e:{_E} {{id: coalesce(a.enterprise_id, f.borrower_id)}})
+WITH a, f, e, coalesce(a.collateral_ids,
+     [(i:{_INV})-[:{Rel.ASSIGNED_TO.value}]->(f) | i.id]) AS invoice_ids
+CALL (invoice_ids) {{
+  OPTIONAL MATCH (i:{_INV})-[:{Rel.UNDER.value}]->(c:{_CON}) WHERE i.id IN invoice_ids
+  WITH DISTINCT c WHERE c IS NOT NULL
+  RETURN collect({{contract: c {{.id, .amount, .currency, .signed_on, .due_on}},
+                  parties: [(p:{_E})-[:{Rel.PARTY.value}]->(c) | p {{.id, .name, .uscc}}]}})
+         AS contracts
+}}
+CALL (invoice_ids) {{
+  OPTIONAL MATCH (i:{_INV})-[:{Rel.BUYER.value}]->(b:{_E}) WHERE i.id IN invoice_ids
+  RETURN [x IN collect(DISTINCT b {{.id, .name, .uscc}}) WHERE x IS NOT NULL] AS buyers
+}}
+RETURN coalesce(a {{.id, .amount_minor, .currency, .funder_id, .enterprise_id}},
+                {{id: null, amount_minor: f.amount_minor, currency: f.currency,
+                  funder_id: f.funder_id, enterprise_id: f.borrower_id}}) AS application,
+       f {{.id, .amount_minor, .currency, .start_on, .maturity_on, .funder_id,
+           .product_kind}} AS financing,
+       e {{.id, .name, .uscc}} AS applicant, contracts, buyers
+"""
+
+STORE_REVIEW = f"""
+MATCH (d:{_DOC} {{id: $id}})
+SET d += $props
+RETURN d.id AS id
+"""
+
+# The document with what it proves: the enterprise named and the parties of its invoice.
+DOCUMENT_PARTIES = f"""
+MATCH (d:{_DOC} {{id: $id}})
+RETURN d {{.id, .kind, .outcome, .enterprise_id, .invoice_id}} AS document,
+       [(d)-[:{_PROVES}]->(x:{_E}) | x.id]
+       + [(d)-[:{_PROVES}]->(:{_INV})-[:{Rel.SELLER.value}|{Rel.BUYER.value}]->(x:{_E}) | x.id]
+         AS enterprises
+"""
+
+ATTACH_DOCUMENTS = f"""
+MATCH (a:{_APP} {{id: $application_id}})
+UNWIND $document_ids AS did
+MATCH (d:{_DOC} {{id: did}})
+MERGE (d)-[r:{Rel.ATTACHED_TO.value}]->(a)
+ON CREATE SET r.by = $by, r.at = $at
+RETURN count(r) AS attached
+"""
+
+APPLICATION_DOCUMENTS = f"""
+MATCH (d:{_DOC})-[r:{Rel.ATTACHED_TO.value}]->(:{_APP} {{id: $application_id}})
+RETURN d {{.*, attached_by: r.by, attached_at: r.at}} AS document
+ORDER BY r.at, d.id
+"""
+
+
+def contract_expected(
+    driver: Driver, database: str, application_id: str | None, financing_id: str | None
+) -> Row | None:
+    records, _, _ = driver.execute_query(
+        CONTRACT_EXPECTED, application_id=application_id, financing_id=financing_id,
+        database_=database, routing_=RoutingControl.READ,
+    )  # fmt: skip
+    return records[0].data() if records else None
+
+
+def store_review(driver: Driver, database: str, document_id: str, props: Row) -> bool:
+    """Record a contract review on its Document; False when there is no such document."""
+    props = declared(Label.DOCUMENT, props)
+    records, _, _ = driver.execute_query(
+        STORE_REVIEW, id=document_id, props=props, database_=database
+    )
+    return bool(records)
+
+
+def document_parties(driver: Driver, database: str, document_id: str) -> Row | None:
+    records, _, _ = driver.execute_query(
+        DOCUMENT_PARTIES, id=document_id, database_=database, routing_=RoutingControl.READ
+    )
+    return records[0].data() if records else None
+
+
+def attach_documents(
+    driver: Driver, database: str, application_id: str, document_ids: list[str], by: str,
+    at: str,
+) -> int:  # fmt: skip
+    """Attach documents to an application (idempotent: an attachment keeps its first time)."""
+    records, _, _ = driver.execute_query(
+        ATTACH_DOCUMENTS, application_id=application_id, document_ids=document_ids, by=by,
+        at=at, database_=database,
+    )  # fmt: skip
+    return int(records[0]["attached"]) if records else 0
+
+
+def application_documents(driver: Driver, database: str, application_id: str) -> list[Row]:
+    records, _, _ = driver.execute_query(
+        APPLICATION_DOCUMENTS, application_id=application_id, database_=database,
+        routing_=RoutingControl.READ,
+    )  # fmt: skip
+    return [dict(r["document"]) for r in records]

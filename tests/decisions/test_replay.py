@@ -97,5 +97,8 @@ def test_the_shipped_rule_set_replays_the_policy_on_a_generated_world(
     print(f"replayed {compared} applications: {dict(verdicts)}; rules fired {dict(fired)}")
     assert compared >= 300 * 2 * len(products) * len(AMOUNTS)
     assert set(verdicts) == {"approve", "refer", "decline"}
-    # Every rule of the shipped set decided something on this world, so none went untested.
-    assert set(fired) == set(rules.rules), set(rules.rules) - set(fired)
+    # Every rule of the shipped set decided something on this world, so none went untested;
+    # except the rules on documents attached to an application, which the replay has none
+    # of (tests/journeys/test_documents_journey.py fires them).
+    attached = {"failed_documents", "documents_cited"}
+    assert set(fired) == set(rules.rules) - attached, set(rules.rules) - attached - set(fired)
