@@ -9,16 +9,19 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 from neo4j import Driver
 
-from api.security import Role
+from api.security import Role, add_user
 from documents.review_synth import alter, make_truths, render_pdf
 from documents.review_synth import contract_text as write_contract
-from tests.api.conftest import gql
+from graph.funders import save_funder
+from graph.model import FunderKind
+from tests.api.conftest import PASSWORD, gql
 
 pytestmark = [pytest.mark.neo4j]
 
@@ -116,3 +119,24 @@ def test_contract_reviewed_against_the_application_and_its_financing(
     docs = gql(client, rm, ATTACH, a="CR-A1", d=clean["id"]).json()["data"]["attachDocument"]
     assert [(d["id"], d["kind"], d["outcome"]) for d in docs] == [
         (clean["id"], "contract", "verified")]  # fmt: skip
+
+
+def test_another_funders_user_neither_reviews_reads_nor_attaches(
+    db: Driver, database: str, client: httpx.Client, login: Callable[..., dict[str, str]]
+) -> None:
+    world(db, database)
+    rm = login(Role.RELATIONSHIP_MANAGER)
+    doc = upload(client, rm, render_pdf(write_contract(TRUTH)))
+    assert gql(client, rm, REVIEW, d=doc["id"], a="CR-A1").json()["data"]["reviewContract"]
+    save_funder(db, database, "bank-z", "Bank Z", FunderKind.BANK, "test", datetime.now(UTC))
+    add_user(db, database, "rm-bank-z", PASSWORD, [Role.RELATIONSHIP_MANAGER], funder_id="bank-z")
+    token = client.post("/auth/token", json={"username": "rm-bank-z", "password": PASSWORD})
+    other = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    for query, args in ((REVIEW, {"d": doc["id"], "a": "CR-A1"}),
+                        (REVIEW_FIN, {"d": doc["id"], "f": "CR-F1"}),
+                        (ATTACH, {"a": "CR-A1", "d": doc["id"]})):  # fmt: skip
+        body = gql(client, other, query, **args).json()
+        assert body["data"] is None and body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    assert gql(client, other, READ, d=doc["id"]).json()["data"]["contractReview"] is None
+    assert gql(client, rm, READ, d=doc["id"]).json()["data"]["contractReview"]["summary"] == (
+        "clean")  # fmt: skip
