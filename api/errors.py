@@ -54,4 +54,9 @@ def http_status_of(error: BaseException) -> int:
 
 
 def error_code_of(error: BaseException) -> str:
+    """The error's own ``error_code`` when it names one (a refusal a client acts on, such as
+    CONTRACT_NOT_SIGNED), else the code of its HTTP status."""
+    own = getattr(error, "error_code", None)
+    if isinstance(own, str) and own:
+        return own
     return _CODES.get(http_status_of(error), "INTERNAL")

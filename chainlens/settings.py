@@ -153,6 +153,11 @@ class Settings(BaseSettings):
     signing_key_passphrase: SecretStr | None = None  # default: generated into the state folder
     # An uploaded signed contract PDF; 400 beyond (below api_max_body_bytes, the /graphql limit)
     contract_pdf_max_bytes: int = Field(default=768 * 1024, ge=1024)
+    # The RFC 3161 time-stamping authority of contract signatures: unset, pyHanko's in-process
+    # stamper with the project TSA (a certificate issued by the project CA, in signing_dir/tsa);
+    # a deployment's own TSA by URL, with the PEM of the root its certificates chain to.
+    contract_tsa_url: str | None = None
+    contract_tsa_root: Path | None = None
 
     log_level: str = "INFO"
     log_json: bool = False

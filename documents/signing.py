@@ -28,7 +28,7 @@ from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
 from documents.errors import DocumentsError
@@ -40,6 +40,7 @@ ORGANISATION = "ChainLens"
 FIELD_NAME = "ChainLensSignature"
 CA_DAYS = 3650
 SIGNER_DAYS = 825
+PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 _FILES = ("ca-cert.pem", "ca-key.pem", "signer-cert.pem", "signer-key.pem")
 
 
@@ -139,7 +140,7 @@ class SigningIdentity:
 
     ca_cert: x509.Certificate
     signer_cert: x509.Certificate
-    signer_key: ec.EllipticCurvePrivateKey
+    signer_key: PrivateKey
 
     @classmethod
     def ensure(cls, folder: Path, passphrase: str) -> SigningIdentity:
@@ -213,11 +214,17 @@ def signature_reason(contract_id: str) -> str:
 
 
 def sign_pdf(
-    pdf: bytes, identity: SigningIdentity, contract_id: str, field_name: str = FIELD_NAME
+    pdf: bytes,
+    identity: SigningIdentity,
+    contract_id: str,
+    field_name: str = FIELD_NAME,
+    timestamper: Any = None,
 ) -> bytes:
-    """``pdf`` with a PAdES signature (B-B) by the identity's signer over the whole file, in a
+    """``pdf`` with a PAdES signature by the identity's signer over the whole file, in a
     new signature field ``field_name`` (a countersignature is a second field, appended as an
-    incremental update that the first signature's validation accepts)."""
+    incremental update that the first signature's validation accepts). With a pyHanko
+    ``timestamper`` the signature carries an RFC 3161 signature timestamp (PAdES B-T),
+    otherwise none (B-B)."""
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers
 
@@ -226,7 +233,7 @@ def sign_pdf(
         field_name=field_name, reason=signature_reason(contract_id), md_algorithm="sha256",
         subfilter=fields.SigSeedSubFilter.PADES,
     )  # fmt: skip
-    out = signers.sign_pdf(writer, meta, signer=identity._pyhanko_signer())
+    out = signers.sign_pdf(writer, meta, signer=identity._pyhanko_signer(), timestamper=timestamper)
     return bytes(out.getvalue())
 
 
@@ -338,3 +345,258 @@ def verify_signed_pdf(
         f"{len(signatures)} signature(s) intact, valid and trusted; no change after signing",
         len(signatures),
     )  # fmt: skip
+
+
+# ---- parties and the time-stamping authority (issued by the project CA) -------------------
+PARTIES_DIR = "parties"
+TSA_DIR = "tsa"
+TSA_NAME = "ChainLens Time Stamping Authority"
+PARTY_DAYS = 825
+
+
+@dataclass(frozen=True)
+class Party:
+    """Who signs: ``key`` is stable (`enterprise:<id>`, `funder:<id>`) and goes into the
+    certificate's serialNumber, by which verification recognises the party; ``uscc`` goes
+    into its organizationIdentifier when the graph has one."""
+
+    key: str
+    name: str
+    uscc: str | None = None
+
+
+def _load_ca(folder: Path, passphrase: str) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+    try:
+        ca_key = serialization.load_pem_private_key(
+            (folder / "ca-key.pem").read_bytes(), passphrase.encode()
+        )
+        ca = x509.load_pem_x509_certificate((folder / "ca-cert.pem").read_bytes())
+    except (OSError, ValueError, TypeError) as e:
+        raise DocumentsError(f"the CA in {folder} cannot be read: {e}") from e
+    if not isinstance(ca_key, ec.EllipticCurvePrivateKey):
+        raise DocumentsError("the CA's key must be an EC key")
+    return ca_key, ca
+
+
+def _issue(
+    ca_key: ec.EllipticCurvePrivateKey,
+    ca_cert: x509.Certificate,
+    subject: x509.Name,
+    *,
+    time_stamping: bool = False,
+) -> tuple[PrivateKey, x509.Certificate]:
+    """A new key and its end-entity certificate issued by the CA: for signing (ECDSA P-256),
+    or (with ``time_stamping``) for a TSA, whose certificate RFC 3161 wants with the one
+    critical extended key usage timeStamping (RSA 2048: pyHanko's in-process time stamper
+    signs with RSA only)."""
+    now = dt.datetime.now(dt.UTC)
+    key: PrivateKey = (
+        rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        if time_stamping
+        else ec.generate_private_key(ec.SECP256R1())
+    )
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject).issuer_name(ca_cert.subject)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(hours=1))
+        .not_valid_after(now + dt.timedelta(days=PARTY_DAYS))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(_usage(sign=True, ca=False), critical=True)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False)
+    )  # fmt: skip
+    if time_stamping:
+        builder = builder.add_extension(
+            x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.TIME_STAMPING]), critical=True
+        )
+    return key, builder.sign(ca_key, hashes.SHA256())
+
+
+def _party_name(party: Party) -> x509.Name:
+    attrs = [
+        x509.NameAttribute(NameOID.COMMON_NAME, party.name[:64]),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, party.name[:64]),
+        x509.NameAttribute(NameOID.SERIAL_NUMBER, party.key[:64]),
+    ]
+    if party.uscc:
+        attrs.append(x509.NameAttribute(NameOID.ORGANIZATION_IDENTIFIER, party.uscc))
+    return x509.Name(attrs)
+
+
+def _write_pair(folder: Path, key: PrivateKey, cert: x509.Certificate, passphrase: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    encryption = serialization.BestAvailableEncryption(passphrase.encode())
+    for name, data in (
+        ("cert.pem", cert.public_bytes(serialization.Encoding.PEM)),
+        ("key.pem", key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)),
+    ):  # fmt: skip
+        fd = os.open(folder / name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+
+
+def _issued_identity(
+    folder: Path, passphrase: str, where: Path, subject: x509.Name, *, time_stamping: bool
+) -> SigningIdentity:
+    """The key and certificate kept in ``where`` (under the CA's ``folder``), issued by the
+    CA first when there are none; written in a private folder renamed into place, so that
+    two processes agree on one (either would chain to the CA)."""
+    SigningIdentity.ensure(folder, passphrase)  # the CA itself
+    if not (where / "cert.pem").is_file():
+        ca_key, ca = _load_ca(folder, passphrase)
+        key, cert = _issue(ca_key, ca, subject, time_stamping=time_stamping)
+        tmp = where.with_name(f".{where.name}-{uuid.uuid4().hex}")
+        _write_pair(tmp, key, cert, passphrase)
+        try:
+            os.rename(tmp, where)
+        except OSError:  # another process was first
+            shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        key_ = serialization.load_pem_private_key((where / "key.pem").read_bytes(),
+                                                  passphrase.encode())  # fmt: skip
+        cert_ = x509.load_pem_x509_certificate((where / "cert.pem").read_bytes())
+        ca_ = x509.load_pem_x509_certificate((folder / "ca-cert.pem").read_bytes())
+    except (OSError, ValueError, TypeError) as e:
+        raise DocumentsError(f"the keys in {where} cannot be read: {e}") from e
+    if not isinstance(key_, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
+        raise DocumentsError(f"the key in {where} must be an EC or RSA key")
+    return SigningIdentity(ca_cert=ca_, signer_cert=cert_, signer_key=key_)
+
+
+def _safe(key: str) -> str:
+    import hashlib
+    import re
+
+    readable = re.sub(r"[^A-Za-z0-9._-]", "_", key)[:60]
+    return f"{readable}-{hashlib.sha256(key.encode()).hexdigest()[:12]}"
+
+
+def party_identity(folder: Path, passphrase: str, party: Party) -> SigningIdentity:
+    """The party's certificate and key (``folder``/parties/<key>/), issued by the project CA
+    on the party's first signature and kept, encrypted with the passphrase."""
+    return _issued_identity(folder, passphrase, folder / PARTIES_DIR / _safe(party.key),
+                            _party_name(party), time_stamping=False)  # fmt: skip
+
+
+def tsa_identity(folder: Path, passphrase: str) -> SigningIdentity:
+    """The project TSA's certificate and key (``folder``/tsa/), issued by the project CA."""
+    subject = x509.Name([
+        x509.NameAttribute(NameOID.COMMON_NAME, TSA_NAME),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, ORGANISATION),
+    ])  # fmt: skip
+    return _issued_identity(folder, passphrase, folder / TSA_DIR, subject, time_stamping=True)
+
+
+def project_timestamper(tsa: SigningIdentity) -> Any:
+    """pyHanko's in-process RFC 3161 time stamper signing with the project TSA's key."""
+    from pyhanko.sign.timestamps import DummyTimeStamper
+
+    der = tsa.signer_key.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )  # fmt: skip
+    return DummyTimeStamper(tsa_cert=_asn1_cert(tsa.signer_cert),
+                            tsa_key=asn1_keys.PrivateKeyInfo.load(der))  # fmt: skip
+
+
+def url_timestamper(url: str) -> Any:
+    """An RFC 3161 time stamper at ``url`` (a deployment's own TSA)."""
+    from pyhanko.sign.timestamps import HTTPTimeStamper
+
+    return HTTPTimeStamper(url)
+
+
+@dataclass(frozen=True)
+class SignatureReport:
+    """One embedded signature as pyHanko's validator found it: the field, the signer (common
+    name and the serialNumber that names its party), when (the timestamp's time when there is
+    one, else the time the signer states), whether its timestamp token is valid and trusted,
+    and whether the signature itself passes, with the reason."""
+
+    field: str
+    signer: str | None
+    signer_id: str | None
+    signed_at: str | None
+    timestamped: bool
+    timestamp_valid: bool
+    valid: bool
+    reason: str
+
+
+def signature_reports(
+    data: bytes, trust_roots: list[x509.Certificate], contract_id: str
+) -> tuple[list[SignatureReport], str | None]:
+    """Every signature of ``data`` validated by pyHanko against ``trust_roots`` (signer and
+    timestamp alike), in signing order; the second value says why none could be read."""
+    from pyhanko.pdf_utils.misc import PdfError
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.diff_analysis import ModificationLevel
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.validation.status import SignatureCoverageLevel
+    from pyhanko_certvalidator import ValidationContext
+
+    try:
+        reader = PdfFileReader(io.BytesIO(data), strict=False)
+        signatures = list(reader.embedded_signatures)
+    except (PdfError, ValueError, KeyError, TypeError) as e:
+        return [], f"the signatures cannot be read: {e}"
+    if not signatures:
+        return [], "the PDF carries no signature"
+    roots = [_asn1_cert(c) for c in trust_roots]
+    out: list[SignatureReport] = []
+    for n, sig in enumerate(signatures, start=1):
+        label = f"signature {n} ({sig.field_name})"
+
+        def report(valid: bool, reason: str, field: str = str(sig.field_name),
+                   **kw: Any) -> SignatureReport:  # fmt: skip
+            base: dict[str, Any] = {"signer": None, "signer_id": None, "signed_at": None,
+                                    "timestamped": False, "timestamp_valid": False}  # fmt: skip
+            return SignatureReport(field=field, valid=valid, reason=reason, **{**base, **kw})
+
+        try:
+            status = validate_pdf_signature(
+                sig,
+                signer_validation_context=ValidationContext(trust_roots=roots,
+                                                            allow_fetching=False),
+                ts_validation_context=ValidationContext(trust_roots=roots, allow_fetching=False),
+            )  # fmt: skip
+        except Exception as e:  # pyHanko raises many kinds of error on a damaged file
+            out.append(report(False, f"{label} cannot be validated: {type(e).__name__}: {e}"))
+            continue
+        subject = status.signing_cert.subject.native
+        ts = status.timestamp_validity
+        ts_ok = ts is not None and bool(ts.intact and ts.valid and ts.trusted)
+        when = ts.timestamp if ts is not None else status.signer_reported_dt
+        who = {"signer": subject.get("common_name"), "signer_id": subject.get("serial_number"),
+               "signed_at": when.isoformat() if when else None,
+               "timestamped": ts is not None, "timestamp_valid": ts_ok}  # fmt: skip
+        level = status.modification_level
+        problem = None
+        if not status.intact:
+            problem = ("the signed bytes were changed after signing (their digest does not "
+                       "match the signature)")  # fmt: skip
+        elif not status.valid:
+            problem = "the signature value does not verify with the signer's certificate"
+        elif not status.trusted:
+            problem = "the signer's certificate does not chain to the project's trust root"
+        elif status.coverage is None or status.coverage < SignatureCoverageLevel.ENTIRE_REVISION:
+            problem = "it does not cover its whole revision"
+        elif not status.docmdp_ok or (level is not None
+                                      and level > ModificationLevel.FORM_FILLING):  # fmt: skip
+            what = level.name.lower() if level is not None else "unknown"
+            problem = ("the document was changed by an incremental update after signing "
+                       f"(modification level: {what})")  # fmt: skip
+        elif ts is not None and not ts_ok:
+            problem = "its timestamp token is not valid or not from a trusted TSA"
+        elif not status.bottom_line:
+            problem = "it does not pass pyHanko's validation"
+        elif str(sig.sig_object.get("/Reason")) != signature_reason(contract_id):
+            problem = f"it was made for {sig.sig_object.get('/Reason')!s}, not for {contract_id}"
+        if problem is not None:
+            out.append(report(False, f"{label}: {problem}", **who))
+        else:
+            out.append(report(True, f"{label}: intact, valid and trusted"
+                              + (", timestamped" if ts_ok else ""), **who))  # fmt: skip
+    return out, None

@@ -475,6 +475,7 @@ PROPERTIES: dict[Label, frozenset[str]] = {
             "period_principal", "period_start", "contract_no", "signed_on", "cancel_reason",
             "written_off_by", "written_off_minor", "written_off_on", "tenor_days", "conditions",
             "ltv_bps", "ltv_at", "closed_on", "funder_id",
+            "contract_document_id", "contract_sha256",  # the signed contract signContract saw
             "product_version",  # the product version that priced it; servicing reads it
         ),
         Label.VOUCHER: (
@@ -557,6 +558,10 @@ PROPERTIES: dict[Label, frozenset[str]] = {
             # a signed contract PDF (kind `signed_contract`) and its verification
             "contract_id", "signature_status", "signer", "signed_at", "signature_reason",
             "signatures",
+            # a financing's contract (kind `financing_contract`): generated from the product's
+            # templates (`templates`: id@version each), its PDF (`content`) as signed so far
+            "financing_id", "templates", "content", "generated_hash", "generated_by",
+            "generated_at", "signed_parties",
         ),
         Label.FUNDER: ("name", "kind", "created_at", "created_by"),
         Label.USER: (
