@@ -23,12 +23,12 @@ MATCH (f:{_FIN} {{id: $id}})
 OPTIONAL MATCH (b:{Label.ENTERPRISE.value} {{id: f.borrower_id}})
 OPTIONAL MATCH (fu:{Label.FUNDER.value} {{id: coalesce(f.funder_id, $default_funder)}})
 OPTIONAL MATCH (a:{Label.APPLICATION.value} {{id: f.application_id}})
+OPTIONAL MATCH (b)-[:{Rel.LOCATED_AT.value}]->(ad:{Label.ADDRESS.value})
+WITH f, b, fu, a, head(collect(ad.text)) AS address
 RETURN f {{.id, .status, .product_id, .product_kind, .product_version, .currency,
            .amount_minor, .rate_bps, .day_count, .tenor_days, .approved_on, .created_at,
            .conditions, .funder_id, .lender, .borrower_id, .application_id}} AS financing,
-       b {{.id, .name, .uscc,
-           address: head([(b)-[:{Rel.LOCATED_AT.value}]->(ad:{Label.ADDRESS.value})
-                          | ad.text])}} AS borrower,
+       b {{.id, .name, .uscc, address: address}} AS borrower,
        fu {{.id, .name, .kind}} AS funder,
        a {{.id, .maker, .checker, .created_at, .reviewed_at}} AS application,
        [(c)-[:{Rel.PLEDGED_TO.value}|{Rel.ASSIGNED_TO.value}]->(f) | c {{
