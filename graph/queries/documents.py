@@ -185,8 +185,8 @@ RETURN count(r) AS attached
 
 APPLICATION_DOCUMENTS = f"""
 MATCH (d:{_DOC})-[r:{Rel.ATTACHED_TO.value}]->(:{_APP} {{id: $application_id}})
-RETURN d {{.*, attached_by: r.by, attached_at: r.at}} AS document
-ORDER BY r.at, d.id
+RETURN d {{.*}} AS document, r.by AS attached_by, r.at AS attached_at
+ORDER BY attached_at, d.id
 """
 
 
@@ -233,4 +233,5 @@ def application_documents(driver: Driver, database: str, application_id: str) ->
         APPLICATION_DOCUMENTS, application_id=application_id, database_=database,
         routing_=RoutingControl.READ,
     )  # fmt: skip
-    return [dict(r["document"]) for r in records]
+    return [{**r["document"], "attached_by": r["attached_by"], "attached_at": r["attached_at"]}
+            for r in records]  # fmt: skip
