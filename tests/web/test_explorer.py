@@ -198,13 +198,17 @@ def test_labels_are_readable_and_apart_at_the_default_zoom(
     seed(db, database)
     log_in(page, web_url, analyst)
     page.goto(web_url + "/#e=CORE")
-    page.wait_for_function("() => window.__explorer.view && window.__explorer.view.graph.order === 29")
+    page.wait_for_function(
+        "() => window.__explorer.view && window.__explorer.view.graph.order === 29"
+    )
     wait_layout(page)
     page.evaluate("() => window.__explorer.view.renderer.refresh()")
     got = page.evaluate(
         """() => { const v = window.__explorer.view, r = v.renderer;
-            const parse = (c) => { const d = document.createElement('canvas').getContext('2d');
-              d.fillStyle = c; d.fillRect(0, 0, 1, 1); return [...d.getImageData(0, 0, 1, 1).data].slice(0, 3); };
+            const parse = (c) => {
+              const d = document.createElement('canvas').getContext('2d');
+              d.fillStyle = c; d.fillRect(0, 0, 1, 1);
+              return [...d.getImageData(0, 0, 1, 1).data].slice(0, 3); };
             return { labels: v.drawnLabels, colour: parse(r.getSetting('labelColor').color),
               background: parse(getComputedStyle(document.body).backgroundColor),
               width: r.getDimensions().width, height: r.getDimensions().height }; }"""
