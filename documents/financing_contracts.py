@@ -69,6 +69,12 @@ class ContractNotSigned(DocumentsError):
     error_code = "CONTRACT_NOT_SIGNED"
 
 
+class SignerRefused(DocumentsError):
+    """One user asking to sign both parties' sides of one contract."""
+
+    http_status = 403
+
+
 class ContractState(DocumentsError):
     """A contract asked of a financing that is not approved, or a signature of a contract
     that changed meanwhile."""
@@ -264,8 +270,13 @@ def sign(
 ) -> tuple[dict[str, Any], ContractVerification]:  # fmt: skip
     """The party's signature appended to the financing's newest contract (the caller has
     checked that ``username`` may sign for ``party``). Signing twice answers the contract as
-    it is. The contract must verify before it is signed."""
+    it is. The contract must verify before it is signed, and the user who had one party sign
+    may not have the other sign (SignerRefused): two people, one per side."""
     doc = _require_current(driver, database, financing_id)
+    other = ContractParty.FUNDER if party is ContractParty.BORROWER else ContractParty.BORROWER
+    if doc.get(f"{other.value}_signed_by") == username:
+        raise SignerRefused(f"{username} had the {other.value} sign contract {doc['id']}: the "
+                            f"{party.value}'s signature is asked by someone else")  # fmt: skip
     parties = parties_of(_facts_row(driver, database, financing_id))
     before = verify(doc["content"], settings, doc["id"], parties)
     if before.signatures and not before.valid:
@@ -282,7 +293,7 @@ def sign(
         "content": pdf, "file_hash": after.file_hash, "size_bytes": len(pdf),
         "signatures": len(after.signatures), "signed_parties": [p.value for p in after.signed],
         "signer": "; ".join(str(s.report.signer) for s in after.signatures),
-        "signed_at": _now(),
+        "signed_at": _now(), f"{party.value}_signed_by": username,
     })  # fmt: skip
     if stored is None:
         raise ContractState(f"contract {doc['id']} changed while {username} signed it "

@@ -562,6 +562,7 @@ PROPERTIES: dict[Label, frozenset[str]] = {
             # templates (`templates`: id@version each), its PDF (`content`) as signed so far
             "financing_id", "templates", "content", "generated_hash", "generated_by",
             "generated_at", "signed_parties",
+            "borrower_signed_by", "funder_signed_by",  # the user who had each party sign
         ),
         Label.FUNDER: ("name", "kind", "created_at", "created_by"),
         Label.USER: (

@@ -17,6 +17,7 @@ from typing import Any, cast
 import strawberry
 from strawberry.types import Info
 
+from api.errors import http_status_of
 from api.graphql.context import Context
 from api.graphql.documents import AttachedDocument, application_documents
 from api.graphql.permissions import READERS, requires
@@ -26,6 +27,7 @@ from api.security import Role
 from decisions import disbursement as dd
 from decisions import lifecycle as dl
 from decisions import postloan as dp
+from documents.financing_contracts import ContractNotSigned, require_signed
 from documents.service import check_attachable
 from finance import collateral as fc
 from finance import credit_lines as cl
@@ -247,6 +249,12 @@ class Financing:
     product_version: str | None = strawberry.field(
         default=None, description="The product version that priced it; its servicing "
         "(fees, accrual) keeps that version whatever is published later.")
+    contract_document_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The signed contract (a Document, financingContract) "
+        "signContract verified; null before signContract.")
+    contract_sha256: str | None = strawberry.field(
+        default=None, description="SHA-256 of that contract PDF, signed by both parties, as "
+        "signContract verified it.")
 
     @strawberry.field(description="Collections contacts and inspections, oldest first.")
     async def follow_ups(self, info: Info[Context, None]) -> list[FollowUp]:
@@ -311,6 +319,9 @@ def _fin(f: lc.Financing) -> Financing:
         tenor_days=f.tenor_days, conditions=f.conditions, funder_id=strawberry.ID(f.funder_id),
         ledger_accounts=[strawberry.ID(a) for a in lc.ledger_accounts(f)],
         product_version=f.product_version,
+        contract_document_id=(strawberry.ID(f.contract_document_id)
+                              if f.contract_document_id else None),
+        contract_sha256=f.contract_sha256,
     )  # fmt: skip
 
 
@@ -716,11 +727,27 @@ class FinanceMutation:
             voucher_alerts=r.voucher_alerts,
         )  # fmt: skip
 
-    @_mutation("Record the signed contract of an approved financing.", CREDIT)
+    @_mutation("Make an approved financing contracted. Its newest contract "
+               "(generateFinancingContract) must carry valid, timestamped signatures of the "
+               "borrower and of the funder (signFinancingContract); otherwise "
+               "CONTRACT_NOT_SIGNED (HTTP 409) naming the party missing, and nothing changes. "
+               "The financing records the contract's document id and SHA-256.",
+               CREDIT)  # fmt: skip
     async def sign_contract(
         self, info: Info[Context, None], financing_id: strawberry.ID, contract_no: str
     ) -> Financing:
-        return _fin(await info.context.call(lc.sign_contract, str(financing_id), contract_no))
+        context, fid = info.context, str(financing_id)
+        try:
+            contract = None
+            if (await context.call(lc.get_financing, fid)).status is lc.FinStatus.APPROVED:
+                contract = await context.call(require_signed, context.settings, fid)
+            # (any other state: the step itself refuses it, INVALID_STATE)
+            fin = await context.call(lc.sign_contract, fid, contract_no, contract=contract)
+        except ContractNotSigned as e:
+            if context.response is not None:
+                context.response.status_code = http_status_of(e)
+            raise
+        return _fin(fin)
 
     @_mutation("Disburse a contracted financing on a date, once the disbursement rule set in "
                "force (the borrower's status and scores now) does not decline it.",

@@ -26,6 +26,7 @@ from api.graphql.documents import DocumentsMutation, DocumentsQuery
 from api.graphql.explorer import ExplorerQuery
 from api.graphql.extensions import DomainErrors, ReadCacheInvalidation
 from api.graphql.finance import FinanceMutation, FinanceQuery
+from api.graphql.financing_contracts import FinancingContractsMutation, FinancingContractsQuery
 from api.graphql.lists import ListsQuery
 from api.graphql.offers import OffersMutation
 from api.graphql.products import ProductsMutation, ProductsQuery
@@ -60,6 +61,7 @@ QUERY_TYPES: tuple[type, ...] = (
     ResolutionQuery,
     TrainingQuery,
     ContractsQuery,
+    FinancingContractsQuery,
     DocumentsQuery,
     WatchListQuery,
     ProductsQuery,
@@ -76,6 +78,7 @@ MUTATION_TYPES: tuple[type, ...] = (
     OffersMutation,
     TrainingMutation,
     ContractsMutation,
+    FinancingContractsMutation,
     DocumentsMutation,
     WatchListMutation,
     ProductsMutation,

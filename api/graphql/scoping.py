@@ -199,6 +199,13 @@ SCOPES: Mapping[str, Scoping] = {
     "Mutation.reviewFinancingContract": owned(Label.FINANCING, "financingId"),
     "Query.contractReview": FUNDER,
     "Mutation.attachDocument": owned(Label.APPLICATION, "applicationId"),
+    # a financing's contract (docs/documents.md#financing-contracts): the financing's funder's
+    # staff; the borrower's own user reads, verifies and signs its side (checked in
+    # `api/graphql/financing_contracts.py`: another firm's financing is NOT_FOUND)
+    "Query.financingContract": owned(Label.FINANCING, "financingId", party=FILTERED),
+    "Mutation.generateFinancingContract": owned(Label.FINANCING, "financingId"),
+    "Mutation.signFinancingContract": owned(Label.FINANCING, "financingId", party=FILTERED),
+    "Mutation.verifyFinancingContract": owned(Label.FINANCING, "financingId", party=FILTERED),
     # the caller's own watch list of chain firms, with their alerts of the caller's funder's
     # book and the shared chain's (as alerts)
     "Query.watchList": FUNDER,

@@ -36,6 +36,9 @@ from finance.lifecycle.states import (
 )
 from finance.products import recorded
 from graph.queries import finance as q
+from graph.queries import financing_contracts as fcq
+
+CONTRACT_KIND = "financing_contract"  # the Document kind of a financing's contract
 
 
 def _step(
@@ -67,12 +70,29 @@ def _step(
 
 
 def sign_contract(
-    driver: Driver, database: str, financing_id: str, contract_no: str, today: date | None = None
-) -> Financing:
+    driver: Driver, database: str, financing_id: str, contract_no: str, today: date | None = None,
+    *, contract: tuple[str, str] | None = None,
+) -> Financing:  # fmt: skip
+    """An approved financing becomes contracted. ``contract`` is the (document id, SHA-256)
+    of the signed contract PDF the front door verified (`documents.financing_contracts.
+    require_signed`), recorded on the financing as `contract_document_id` and
+    `contract_sha256`; it must still be the financing's newest contract when this commits.
+    Every front door passes it; tests of later steps may leave it out."""
     day = today or _now().date()
 
     def fn(tx: ManagedTransaction, row: dict[str, Any]) -> dict[str, Any]:
-        return {"status": FinStatus.CONTRACTED.value, "contract_no": contract_no, "signed_on": day}
+        props: dict[str, Any] = {
+            "status": FinStatus.CONTRACTED.value, "contract_no": contract_no, "signed_on": day,
+        }  # fmt: skip
+        if contract is not None:
+            document_id, sha256 = contract
+            if fcq.newest_contract_tx(tx, financing_id, CONTRACT_KIND) != (document_id, sha256):
+                raise InvalidState(
+                    f"the contract of financing {financing_id} changed after it was verified "
+                    f"({document_id}): call signContract again"
+                )
+            props |= {"contract_document_id": document_id, "contract_sha256": sha256}
+        return props
 
     return _step(driver, database, financing_id, {FinStatus.APPROVED}, fn)
 

@@ -197,6 +197,8 @@ class Financing:
     conditions: list[str] = field(default_factory=list)
     funder_id: str = DEFAULT_FUNDER
     product_version: str | None = None  # the product version that priced it; None: shipped
+    contract_document_id: str | None = None  # the signed contract signContract recorded
+    contract_sha256: str | None = None  # that PDF's SHA-256 as it was verified
 
 
 def _now() -> datetime:
@@ -264,6 +266,8 @@ def _fin(row: dict[str, Any]) -> Financing:
         conditions=list(row.get("conditions") or []),
         funder_id=row.get("funder_id") or DEFAULT_FUNDER,
         product_version=row.get("product_version"),
+        contract_document_id=row.get("contract_document_id"),
+        contract_sha256=row.get("contract_sha256"),
     )
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from neo4j import Driver, ManagedTransaction, RoutingControl
 
 from graph.model import DEFAULT_FUNDER, Label, Rel, declared
+from graph.queries.finance import COLLATERAL_VALUE
 
 _FIN = Label.FINANCING.value
 _DOC = Label.DOCUMENT.value
@@ -33,8 +34,7 @@ RETURN f {{.id, .status, .product_id, .product_kind, .product_version, .currency
        a {{.id, .maker, .checker, .created_at, .reviewed_at}} AS application,
        [(c)-[:{Rel.PLEDGED_TO.value}|{Rel.ASSIGNED_TO.value}]->(f) | c {{
           .id, label: labels(c)[0], .kind, .quantity, .unit, .issued_on, .due_on,
-          value: coalesce(c.value_minor, c.face_minor, c.amount,
-                          toInteger(coalesce(c.quantity, 0) * coalesce(c.unit_value, 0))),
+          value: {COLLATERAL_VALUE},
           debtor: head([(c)-[:{Rel.BUYER.value}]->(e:{Label.ENTERPRISE.value})
                         | e {{.id, .name, .uscc}}]),
           goods: head([(c)-[:{Rel.OF.value}]->(g:{Label.GOODS.value}) | g.name]),
@@ -55,6 +55,16 @@ CURRENT_CONTRACT_DOCUMENT = f"""
 MATCH (:{_FIN} {{id: $financing_id}})<-[:{_PROVES}]-(d:{_DOC})
 WHERE d.kind = $kind
 RETURN d {{.*}} AS document
+ORDER BY d.generated_at DESC, d.id DESC
+LIMIT 1
+"""
+
+# The newest contract's id and hash, read in signContract's transaction (the financing is
+# locked there): the contract it records must still be the newest, as it was verified.
+NEWEST_CONTRACT = f"""
+MATCH (:{_FIN} {{id: $financing_id}})<-[:{_PROVES}]-(d:{_DOC})
+WHERE d.kind = $kind
+RETURN d.id AS id, d.file_hash AS file_hash
 ORDER BY d.generated_at DESC, d.id DESC
 LIMIT 1
 """
@@ -115,3 +125,11 @@ def update_signed_contract(
 
     with driver.session(database=database) as session:
         return session.execute_write(work)
+
+
+def newest_contract_tx(
+    tx: ManagedTransaction, financing_id: str, kind: str
+) -> tuple[str, str] | None:
+    """(id, SHA-256) of the financing's newest contract Document, in ``tx``."""
+    rec = tx.run(NEWEST_CONTRACT, financing_id=financing_id, kind=kind).single()
+    return None if rec is None else (str(rec["id"]), str(rec["file_hash"]))

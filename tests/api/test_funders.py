@@ -24,6 +24,7 @@ from graph.queries.sensors import upsert_alerts
 from tests.api.conftest import PASSWORD, gql
 from tests.api.credit_world import as_date, expires, load_world
 from tests.api.test_sensors import _ws
+from tests.contract_signing import contract_signed
 
 pytestmark = pytest.mark.neo4j
 
@@ -60,7 +61,6 @@ DECIDE_PROPOSAL = """mutation($id: ID!) {
   decideCreditLineProposal(id: $id, approve: true, note: "ok") {
     id status checker line { id limit } } }"""
 LINE_FULL = """query($id: ID!) { creditLine(id: $id) { id limit } }"""
-SIGN = """mutation($id: ID!) { signContract(financingId: $id, contractNo: "CT-F") { id } }"""
 DISBURSE_ON = """mutation($id: ID!, $on: Date!) { disburse(financingId: $id, on: $on) {
   id status } }"""
 REPORT = """query($funder: ID) { portfolioReport(funderId: $funder) {
@@ -465,7 +465,8 @@ def test_each_funders_portfolio_report_and_end_of_day(
     financings in each funder's own book."""
     for funder in ("bank-a", "fact-b"):
         me = funders[funder]
-        _data(gql(client, me["officer"], SIGN, id=me["fin"]))
+        contract_signed(lambda user, q, **v: _data(gql(client, user, q, **v)), me["fin"],
+                        manager=me["rm"], officer=me["officer"], contract_no="CT-F")  # fmt: skip
         got = _data(gql(client, me["officer"], DISBURSE_ON, id=me["fin"],
                         on=as_date(0).isoformat()), "disburse")  # fmt: skip
         assert got["status"] == "active", got

@@ -66,6 +66,12 @@ def test_steps_in_the_wrong_state_and_unknown_ids(api: Api, world: World) -> Non
     for query, variables, code, says in [
         ("""mutation($id: ID!) { signContract(financingId: $id, contractNo: "X") { status } }""",
          {"id": "F-NOPE"}, "NOT_FOUND", "F-NOPE"),
+        ("""mutation($id: ID!) { generateFinancingContract(financingId: $id) { sha256 } }""",
+         {"id": "F-NOPE"}, "NOT_FOUND", "F-NOPE"),
+        ("""mutation($id: ID!) { generateFinancingContract(financingId: $id) { sha256 } }""",
+         {"id": loaded}, "CONFLICT", "a contract is generated for an approved financing"),
+        ("""mutation($id: ID!) { signFinancingContract(financingId: $id, party: FUNDER) {
+            sha256 } }""", {"id": loaded}, "NOT_FOUND", "has no contract yet"),
         ("""mutation($id: ID!) { cancelFinancing(financingId: $id, reason: "x") { status } }""",
          {"id": loaded}, "CONFLICT", "does not service it"),
         ("""mutation($id: ID!) { writeOffFinancing(financingId: $id, on: "2027-01-01") {

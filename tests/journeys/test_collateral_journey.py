@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.journeys.conftest import Api, World
+from tests.journeys.test_credit_journey import sign_contract
 
 NOW = datetime.now(UTC)
 TODAY = NOW.date()
@@ -63,7 +64,6 @@ REVIEW = """mutation($id: ID!) { reviewApplication(id: $id, approve: true,
   note: "receipt checked at the warehouse") { id status decidedAmount financingId } }"""
 FINANCING = """query($id: ID!) { financing(id: $id) {
   id status amount outstanding interestDue borrowerId productKind } }"""
-SIGN = """mutation($id: ID!) { signContract(financingId: $id, contractNo: "CT-J3") { status } }"""
 DISBURSE = """mutation($id: ID!, $on: Date!) { disburse(financingId: $id, on: $on) {
   status outstanding } }"""
 REPAY = """mutation($id: ID!, $amount: BigInt!, $on: Date!, $req: ID!) {
@@ -227,7 +227,7 @@ def test_a_warehouse_receipt_pledge_watched_by_a_scale(api: Api, world: World) -
         owner,
         "warehouse_receipt_pledge",
     )
-    assert api.gql("otto", SIGN, id=fin_id)["signContract"]["status"] == "contracted"
+    assert sign_contract(api, fin_id, "CT-J3")["status"] == "contracted"
     paid_out = api.gql("otto", DISBURSE, id=fin_id, on=TODAY.isoformat())["disburse"]
     assert (paid_out["status"], paid_out["outstanding"]) == ("active", amount)
     pledged = api.gql("otto", REGISTER, input=asset_input)["registerCollateral"]

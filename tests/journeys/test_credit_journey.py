@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from tests.contract_signing import contract_signed
 from tests.journeys.conftest import Api, World
 
 TODAY = datetime.now(UTC).date()
@@ -42,6 +43,7 @@ FINANCING = """query($id: ID!) { financing(id: $id) {
   id origin lender productKind productId applicationId borrowerId status amount outstanding
   interestDue startOn maturityOn accruedThrough daysPastDue riskClass provision tenorDays
   conditions lineId followUps { kind note recordedBy } } }"""
+# signContract alone (refused until the contract is signed by both parties: sign_contract)
 SIGN = """mutation($id: ID!) { signContract(financingId: $id, contractNo: "CT-J1") { status } }"""
 DISBURSE = """mutation($id: ID!, $on: Date!) { disburse(financingId: $id, on: $on) {
   status outstanding startOn maturityOn } }"""
@@ -61,6 +63,17 @@ FOLLOW_UP = """mutation($id: ID!, $fin: ID!, $on: Date!) {
 WRITE_OFF = """mutation($id: ID!, $on: Date!) { writeOffFinancing(financingId: $id, on: $on) {
   status outstanding provision riskClass } }"""
 TRIAL = """{ trialBalance { balanced totalDebits totalCredits } }"""
+
+
+def sign_contract(
+    api: Api, financing_id: str, contract_no: str = "CT-J1", *, manager: str = "rita",
+    officer: str = "otto",
+) -> dict[str, Any]:  # fmt: skip
+    """The financing contracted through the front door: its contract generated, signed for
+    the borrower (``manager``, on the borrower's mandate) and the funder (``officer``), then
+    signContract; signContract's answer (status, contractDocumentId, contractSha256)."""
+    return contract_signed(api.gql, financing_id, manager=manager, officer=officer,
+                           contract_no=contract_no)  # fmt: skip
 
 
 def balanced(api: Api) -> None:
@@ -188,7 +201,7 @@ def test_reverse_factoring_from_application_to_write_off(api: Api, world: World)
                                                                       "reverse_factoring")
 
     # Contract and disbursement: the hold becomes use.
-    assert api.gql("otto", SIGN, id=fin_id)["signContract"]["status"] == "contracted"
+    assert sign_contract(api, fin_id)["status"] == "contracted"
     paid_out = api.gql("otto", DISBURSE, id=fin_id, on=TODAY.isoformat())["disburse"]
     assert (paid_out["status"], paid_out["outstanding"]) == ("active", amount)
     maturity = date.fromisoformat(paid_out["maturityOn"])

@@ -11,11 +11,11 @@ from tests.journeys.conftest import Api, World
 from tests.journeys.test_credit_journey import (
     DISBURSE,
     FINANCING,
-    SIGN,
     SUBMIT,
     TODAY,
     find_referred_supplier,
     open_receivables,
+    sign_contract,
 )
 
 QUEUE = """{ reviewQueue(first: 50) { totalCount edges { node { id maker status } } } }"""
@@ -71,7 +71,7 @@ def test_the_lists_a_credit_team_works_from(api: Api, world: World) -> None:
     approved = api.gql("olga", APPROVE, id=referred["id"], tenor=20)["reviewApplication"]
     fin_id = approved["financingId"]
     assert referred["id"] not in _ids(api.gql("otto", QUEUE)["reviewQueue"])
-    api.gql("otto", SIGN, id=fin_id)
+    sign_contract(api, fin_id, "CT-J5")
     api.gql("otto", DISBURSE, id=fin_id, on=TODAY.isoformat())
     soon = api.gql("otto", FINANCINGS, status=["active", "overdue"],
                    before=(TODAY + timedelta(days=30)).isoformat())["financings"]  # fmt: skip

@@ -19,6 +19,7 @@ from finance import credit_lines as cl
 from finance.credit_lines import LineKind, LineSpec
 from tests.api.conftest import gql
 from tests.api.test_finance import INVOICE
+from tests.contract_signing import contract_signed
 from tests.finance.conftest import CHAIN, build
 
 DRAW = """mutation($line: ID!, $amount: BigInt!, $req: ID!) {
@@ -33,7 +34,6 @@ LIMIT = """mutation($id: ID!, $limit: BigInt!, $req: ID!) {
   changeCreditLimit(id: $id, newLimit: $limit, requestId: $req) { id limit } }"""
 SUBMIT = """mutation($input: ApplicationInput!) { submitApplication(input: $input) {
   id status financingId maker } }"""
-SIGN = """mutation($id: ID!) { signContract(financingId: $id, contractNo: "CT-1") { status } }"""
 DISBURSE = """mutation($id: ID!) { disburse(financingId: $id, on: "2026-03-01") { status } }"""
 REPAY = """mutation($id: ID!, $amount: BigInt!, $req: ID!) {
   repay(financingId: $id, amount: $amount, on: "2026-03-31", requestId: $req) {
@@ -152,7 +152,14 @@ def test_a_repeated_repayment_answers_the_first_repayment(
     app = ok(gql(client, rm, SUBMIT, input=terms), "submitApplication")
     assert app["status"] == "approved", app
     fin = app["financingId"]
-    assert ok(gql(client, officer, SIGN, id=fin), "signContract")["status"] == "contracted"
+
+    def call(user: dict[str, str], query: str, **variables: Any) -> dict[str, Any]:
+        body = gql(client, user, query, **variables).json()
+        assert "errors" not in body, body
+        return dict(body["data"])
+
+    signed = contract_signed(call, fin, manager=rm, officer=officer, contract_no="CT-1")
+    assert signed["status"] == "contracted"
     assert ok(gql(client, officer, DISBURSE, id=fin), "disburse")["status"] == "active"
     first = ok(gql(client, officer, REPAY, id=fin, amount=1_000_000, req="p-1"), "repay")
     paid = (first["interestPaid"], first["principalPaid"])
