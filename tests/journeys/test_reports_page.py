@@ -32,10 +32,10 @@ from tests.journeys.test_credit_journey import (
     DISBURSE,
     REPAY,
     REVIEW,
-    SIGN,
     SUBMIT,
     find_referred_supplier,
     open_receivables,
+    sign_contract,
 )  # fmt: skip
 from tests.web.conftest import ARTIFACTS, shot, web_dist  # noqa: F401  (the web build)
 from tests.web.test_explorer import log_in
@@ -93,7 +93,7 @@ def _finance_one(api: Api, world: World) -> dict[str, Any]:
         else:
             skip.add(supplier)
             continue
-        assert api.gql("otto", SIGN, id=fin)["signContract"]["status"] == "contracted"
+        assert sign_contract(api, fin, "CT-RPT")["status"] == "contracted"
         api.gql("otto", DISBURSE, id=fin, on=PAID_ON.isoformat())
         paid = api.gql("otto", REPAY, id=fin, amount=amount // 4, on=REPAID_ON.isoformat(),
                        req="RPT-PAY-1")["repay"]  # fmt: skip
