@@ -70,7 +70,7 @@ class EnterpriseFacts:
     default_score: float
     scores_are_neutral: bool
     tier: int | None  # hops on SUPPLIES to the nearest core; None when not on a chain
-    core_id: str | None
+    core_id: str | None  # that core; of two as near, the lower id
     buyer_id: str | None
     path_trade_minor: int  # the weakest link's 12-month trade on the path to the core
     months_trading: int  # with the next buyer on that path

@@ -449,7 +449,7 @@ MATCH (e:{_E} {{id: $id}})
 CALL (e) {{
   OPTIONAL MATCH p = (e)-[:{Rel.SUPPLIES.value}*1..5]->(core:{_E})
   WHERE core.is_core = true AND e <> core
-  WITH p, core ORDER BY length(p) LIMIT 1
+  WITH p, core ORDER BY length(p), core.id LIMIT 1
   RETURN length(p) AS tier, core.id AS core_id,
          [r IN relationships(p) | coalesce(r.amount_12m, 0)] AS path_amounts,
          CASE WHEN p IS NULL THEN null ELSE relationships(p)[0].first_on END AS first_on,
