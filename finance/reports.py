@@ -466,14 +466,28 @@ def portfolio(driver: Driver, database: str, flt: ReportFilter) -> Portfolio:
 
 @dataclass(frozen=True)
 class CollateralItem:
-    """One piece of a financing's collateral: an asset, a receivable or a voucher."""
+    """One piece of collateral: an asset, a receivable, a contract or a voucher."""
 
     id: str
-    label: str  # the graph label: Asset, Invoice, WarehouseReceipt, Voucher ...
-    value_minor: int
+    label: str  # the graph label: Asset, Invoice, Contract, Voucher
+    value_minor: int  # what loan-to-value counts
+    backs: tuple[str, ...] = ()  # the live financings it is pledged or assigned to
+
+    @classmethod
+    def from_row(cls, r: dict[str, Any]) -> CollateralItem:
+        return cls(r["id"], r["label"], int(r["value"] or 0), tuple(r.get("backs") or ()))
 
 
 def financing_collateral(driver: Driver, database: str, financing_id: str) -> list[CollateralItem]:
     """A financing's collateral with the value loan-to-value counts (for its page)."""
-    return [CollateralItem(r["id"], r["label"], int(r["value"] or 0))
+    return [CollateralItem.from_row(r)
             for r in q.financing_collateral(driver, database, financing_id)]  # fmt: skip
+
+
+def application_collateral(
+    driver: Driver, database: str, application_id: str
+) -> list[CollateralItem]:
+    """What an application offers as collateral, valued as a financing's is, with the live
+    financings each piece already backs (for the reviewer; the approval refuses those)."""
+    return [CollateralItem.from_row(r)
+            for r in q.application_collateral(driver, database, application_id)]  # fmt: skip

@@ -21,6 +21,7 @@ from sensors import service
 from sensors.errors import NotFound
 
 REPORT_READERS = (Role.CREDIT_OFFICER, Role.ANALYST)
+COLLATERAL_READERS = (*REPORT_READERS, Role.RELATIONSHIP_MANAGER)
 
 
 @strawberry.type(description="One row of a distribution: its key, label, count and balance.")
@@ -258,17 +259,34 @@ def report_filter(
 
 
 
-@strawberry.type(description="A piece of a financing's collateral; an asset's live state from "
-                 "its sensors (null for a receivable, a voucher, or an asset without any).")
+@strawberry.type(description="A piece of collateral, a financing's or offered by an application; "
+                 "an asset's live state from its sensors (null for a receivable, a voucher, "
+                 "or an asset without any).")  # fmt: skip
 class FinancingCollateral:
     id: strawberry.ID
     label: str
     value: BigInt
     state: CollateralState | None
+    backs: list[strawberry.ID] = strawberry.field(
+        description="The live financings it is pledged or assigned to."
+    )
 
 
-def _asset_state(info: Info[Context, None], asset_id: str) -> Any:
-    return info.context.call(service.asset_state, asset_id)
+async def _with_state(info: Info[Context, None], items: Any) -> list[FinancingCollateral]:
+    """Collateral items with each asset's live state from its sensors (none reporting: null)."""
+    out = []
+    for c in cast(list[fr.CollateralItem], items):
+        state = None
+        if c.label == Label.ASSET:
+            try:
+                state = CollateralState.from_domain(
+                    await info.context.call(service.asset_state, c.id))
+            except NotFound:
+                state = None
+        out.append(FinancingCollateral(
+            id=strawberry.ID(c.id), label=c.label, value=BigInt(c.value_minor), state=state,
+            backs=[strawberry.ID(f) for f in c.backs]))  # fmt: skip
+    return out
 
 
 def _field(description: str, roles: tuple[Role, ...]) -> Any:
@@ -303,16 +321,14 @@ class ReportsQuery:
     async def financing_collateral(
         self, info: Info[Context, None], financing_id: strawberry.ID
     ) -> list[FinancingCollateral]:
-        items = cast(list[fr.CollateralItem],
-                     await info.context.call(fr.financing_collateral, str(financing_id)))
-        out = []
-        for c in items:
-            state = None
-            if c.label == Label.ASSET:
-                try:
-                    state = CollateralState.from_domain(await _asset_state(info, c.id))
-                except NotFound:
-                    state = None
-            out.append(FinancingCollateral(id=strawberry.ID(c.id), label=c.label,
-                                           value=BigInt(c.value_minor), state=state))
-        return out
+        return await _with_state(info, await info.context.call(
+            fr.financing_collateral, str(financing_id)))  # fmt: skip
+
+    @_field("What an application offers as collateral, valued as loan-to-value values it, "
+            "with each asset's live state and the live financings a piece already backs: "
+            "what the reviewer weighs before approving.", COLLATERAL_READERS)  # fmt: skip
+    async def application_collateral(
+        self, info: Info[Context, None], application_id: strawberry.ID
+    ) -> list[FinancingCollateral]:
+        return await _with_state(info, await info.context.call(
+            fr.application_collateral, str(application_id)))  # fmt: skip

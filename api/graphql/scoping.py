@@ -108,6 +108,7 @@ SCOPES: Mapping[str, Scoping] = {
     "Query.creditLine": owned(Label.CREDIT_LINE, "id"),
     "Query.loanToValue": owned(Label.FINANCING, "financingId"),
     "Query.financingCollateral": owned(Label.FINANCING, "financingId"),
+    "Query.applicationCollateral": owned(Label.APPLICATION, "applicationId"),
     "Mutation.submitApplication": FUNDER,  # written into the caller's funder's book
     "Mutation.grantCreditLine": FUNDER,
     "Mutation.reviewApplication": owned(Label.APPLICATION, "id"),

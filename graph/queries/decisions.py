@@ -27,7 +27,7 @@ from graph.model import (
     RuleSetStatus,
     values,
 )
-from graph.queries.finance import _collateral_node as collateral_node
+from graph.queries.finance import collateral_node
 from graph.queries.versions import Versions
 
 _R, _APP, _DEC = Label.RULE_SET, Label.APPLICATION, Label.DECISION

@@ -543,7 +543,15 @@ def enterprise_facts(driver: Driver, database: str, enterprise_id: str) -> Row |
 # --------------------------------------------------------------------------------------
 
 
-def _collateral_node(key: str) -> str:
+# What a piece of collateral `c` is worth as loan-to-value and the approval count it, in
+# minor units: its value, a voucher's face, an invoice's amount, or quantity × unit value.
+COLLATERAL_VALUE = (
+    "coalesce(c.value_minor, c.face_minor, c.amount,"
+    " toInteger(coalesce(c.quantity, 0) * coalesce(c.unit_value, 0)))"
+)
+
+
+def collateral_node(key: str) -> str:
     """A subquery finding the collateral node whose id is `key`, through the label indexes."""
     parts = [
         f"MATCH (c:{label} {{id: {key}}}) RETURN c"
@@ -596,7 +604,7 @@ RETURN a {{.*}} AS application
 # pledges of the same node serialise and the second sees the first.
 LOCK_COLLATERAL = f"""
 UNWIND $ids AS cid
-{_collateral_node("cid")}
+{collateral_node("cid")}
 SET c._v = coalesce(c._v, 0) + 1
 WITH c
 OPTIONAL MATCH (c)-[:{Rel.PLEDGED_TO.value}|{Rel.ASSIGNED_TO.value}]->(f:{_FIN})
@@ -607,8 +615,7 @@ OPTIONAL MATCH (owner:{_E})-[:{Rel.OWNS.value}]->(c)
 OPTIONAL MATCH (c)-[:{Rel.HELD_BY.value}]->(holder:{_E})
 OPTIONAL MATCH (party:{_E})-[pr:{Rel.PARTY.value}]->(c) WHERE pr.role = 'seller'
 RETURN c.id AS id, labels(c)[0] AS label, c.kind AS kind, c.status AS status,
-       coalesce(c.value_minor, c.face_minor, c.amount,
-                toInteger(coalesce(c.quantity, 0) * coalesce(c.unit_value, 0))) AS value,
+       {COLLATERAL_VALUE} AS value,
        coalesce(seller.id, owner.id, holder.id, party.id) AS owner_id, buyer.id AS buyer_id,
        collect(DISTINCT f.id) AS live_financings
 """
@@ -624,7 +631,7 @@ OPTIONAL MATCH (l:{_LINE} {{id: $line_id}})
 FOREACH (_ IN CASE WHEN l IS NULL THEN [] ELSE [1] END | CREATE (f)-[:{Rel.DRAWS_ON.value}]->(l))
 WITH f
 UNWIND $pledges AS p
-{_collateral_node("p.id")}
+{collateral_node("p.id")}
 FOREACH (_ IN CASE WHEN p.rel = 'PLEDGED_TO' THEN [1] ELSE [] END |
   CREATE (c)-[:{Rel.PLEDGED_TO.value} {{id: f.id + ':' + c.id, pledged_on: date($now)}}]->(f))
 FOREACH (_ IN CASE WHEN p.rel = 'ASSIGNED_TO' THEN [1] ELSE [] END |
@@ -671,9 +678,7 @@ RETURN f.id AS id ORDER BY id
 
 COLLATERAL_OF_FINANCING = f"""
 MATCH (c)-[:{Rel.PLEDGED_TO.value}|{Rel.ASSIGNED_TO.value}]->(f:{_FIN} {{id: $id}})
-RETURN c.id AS id, labels(c)[0] AS label,
-       coalesce(c.value_minor, c.face_minor, c.amount,
-                toInteger(coalesce(c.quantity, 0) * coalesce(c.unit_value, 0))) AS value
+RETURN c.id AS id, labels(c)[0] AS label, {COLLATERAL_VALUE} AS value
 ORDER BY id
 """
 

@@ -16,6 +16,7 @@ from typing import Any
 from neo4j import Driver, RoutingControl
 
 from graph.model import DEFAULT_FUNDER, FINANCING_OUTSTANDING, CreditLineKind, Label, Rel
+from graph.queries.finance import COLLATERAL_VALUE, LIVE_FINANCING, collateral_node
 
 Row = dict[str, Any]
 
@@ -182,20 +183,36 @@ def chain_limits(
     return [r.data() for r in records]
 
 
-# ---- a financing's collateral, for its page --------------------------------------------------
-FINANCING_COLLATERAL = f"""
-MATCH (c)-[:{Rel.PLEDGED_TO.value}|{Rel.ASSIGNED_TO.value}]->(f:{_FIN} {{id: $id}})
-RETURN c.id AS id, labels(c)[0] AS label,
-       coalesce(c.value_minor, c.face_minor, c.amount,
-                toInteger(coalesce(c.quantity, 0) * coalesce(c.unit_value, 0))) AS value,
-       c.valued_at AS valued_at
+# ---- collateral, for a financing's page and an application's review ------------------------
+_BACKS = f"""
+OPTIONAL MATCH (c)-[:{Rel.PLEDGED_TO.value}|{Rel.ASSIGNED_TO.value}]->(live:{_FIN})
+WHERE live.status IN {LIVE_FINANCING}
+RETURN c.id AS id, labels(c)[0] AS label, {COLLATERAL_VALUE} AS value,
+       collect(DISTINCT live.id) AS backs
 ORDER BY id
 """
+FINANCING_COLLATERAL = f"""
+MATCH (c)-[:{Rel.PLEDGED_TO.value}|{Rel.ASSIGNED_TO.value}]->(:{_FIN} {{id: $id}})
+{_BACKS}"""
+APPLICATION_COLLATERAL = f"""
+MATCH (a:{Label.APPLICATION.value} {{id: $id}})
+UNWIND coalesce(a.collateral_ids, []) AS cid
+{collateral_node("cid")}
+{_BACKS}"""
 
 
 def financing_collateral(driver: Driver, database: str, financing_id: str) -> list[Row]:
     """What is pledged or assigned to a financing: id, label, value (minor units) as
-    loan-to-value reads it (`graph.queries.finance.COLLATERAL_OF_FINANCING`)."""
+    loan-to-value reads it, and the live financings it backs."""
     records, _, _ = driver.execute_query(
         FINANCING_COLLATERAL, id=financing_id, database_=database, routing_=RoutingControl.READ)
+    return [r.data() for r in records]
+
+
+def application_collateral(driver: Driver, database: str, application_id: str) -> list[Row]:
+    """What an application offers as collateral (its `collateral_ids` that exist), read as
+    `financing_collateral` reads a financing's: for the reviewer, before anything is pledged."""
+    records, _, _ = driver.execute_query(
+        APPLICATION_COLLATERAL, id=application_id, database_=database,
+        routing_=RoutingControl.READ)  # fmt: skip
     return [r.data() for r in records]

@@ -102,6 +102,14 @@ def test_from_a_prospect_to_an_approval_and_the_portfolio(
     page.click("#nav-review")
     page.locator(f"button.review-open[data-id='{app['id']}']").click()
     expect(page.locator("#review-card-name")).to_have_text(prospect["name"])
+    # Beside the form, the collateral the match sized it on, each valued as the approval
+    # values it and pledged nowhere yet.
+    offered = api.gql("otto", OFFERED, id=app["id"])["applicationCollateral"]
+    assert sorted(c["id"] for c in offered) == sorted(app["collateralIds"])
+    assert all(c["value"] > 0 and c["backs"] == [] for c in offered), offered
+    for c in offered:
+        expect(page.locator(f"#review-collateral li[data-id='{c['id']}']")).to_have_attribute(
+            "data-minor", str(c["value"]))
     amount = app["amount"] // 2 // 100 * 100
     page.fill("#review-amount", f"{amount // 100}")
     page.fill("#review-rate", "720")
@@ -128,6 +136,7 @@ def test_from_a_prospect_to_an_approval_and_the_portfolio(
     shot(page, "54-portfolio")
 
 
+OFFERED = """query($id: ID!) { applicationCollateral(applicationId: $id) { id value backs } }"""
 WATCH_LIST = """{ watchList { id openAlerts } }"""
 OPEN_ALERTS = """query($id: ID!) { alertList(enterpriseId: $id, status: ["open"], first: 1) {
   totalCount } }"""

@@ -1,7 +1,8 @@
 """The workbench in headless Chromium on the book of `tests/api/portfolio_world.py` (the
 chain loaded by the real ingest, financings through the real life cycle): a credit officer
 approves a referred application with changed terms from the review page, using the keyboard,
-with the collateral offered and the borrower's card beside the form;
+with the collateral offered (valued as `applicationCollateral` values it), the documents
+attached and the borrower's card beside the form;
 the dashboard's five-tier counts and balances equal GraphQL's and the ledger's; the XLSX
 export opens with openpyxl and says what the page says. Screenshots and the workbook go to
 `test-artifacts/web/`.
@@ -74,7 +75,13 @@ def test_officer_approves_a_referred_application_with_changed_terms(
     expect(page.locator("#review-form")).to_be_visible()
     expect(page.locator("#review-amount")).to_be_focused()
     # Beside the form: the collateral offered and the borrower's card with its scores.
-    expect(page.locator("#review-collateral")).to_have_text("Collateral offered: INV-OPEN-2")
+    offered = _gql(web_url, """{ applicationCollateral(applicationId: "A-REF") { id label
+        value backs } }""")["applicationCollateral"]  # fmt: skip
+    assert [(c["id"], c["label"], c["backs"]) for c in offered] == [("INV-OPEN-2", "Invoice", [])]
+    item = page.locator("#review-collateral li[data-id='INV-OPEN-2']")
+    expect(item).to_have_attribute("data-minor", str(offered[0]["value"]))
+    expect(item).to_contain_text(f"Invoice INV-OPEN-2: {offered[0]['value'] / 100:,.2f}")
+    expect(page.locator("#review-documents")).to_have_text("No documents attached.")
     expect(page.locator("#review-card-name")).to_have_text("宁波一级零部件有限公司")
     expect(page.locator('#review-card [data-section="scores"] .body')).not_to_contain_text(
         "Loading")
@@ -115,6 +122,10 @@ def test_officer_approves_a_referred_application_with_changed_terms(
     fin = _gql(web_url, "query($id: ID!) { financing(id: $id) { amount rateBps tenorDays "
                "status } }", id=data["financingId"])["financing"]  # fmt: skip
     assert fin == {"amount": 450_000_050, "rateBps": 650, "tenorDays": 60, "status": "approved"}
+    # Its collateral now backs the financing: another application offering it is told so.
+    again = _gql(web_url, """{ applicationCollateral(applicationId: "A-REF") { id backs }
+        }""")["applicationCollateral"]  # fmt: skip
+    assert again == [{"id": "INV-OPEN-2", "backs": [data["financingId"]]}]
 
 
 def _page_buckets(page: Page, table: str) -> dict[str, tuple[int, int]]:

@@ -77,9 +77,13 @@ export const FINANCING_PAGE = `query FinancingPage($id: ID!) { financing(id: $id
   id status origin lender productKind productId borrowerId currency amount rateBps dayCount tenorDays
   startOn maturityOn accruedThrough outstanding interestDue daysPastDue riskClass provision conditions
   funderId ledgerAccounts followUps { kind on note outcome recordedBy } } }`;
+const COLLATERAL = `id label value backs state { kind status pledgedQuantity unit measuredQuantity headCount
+  weightKg insideGeofence temperature humidity silentSensors stateAt sensors { sensorId kind lastSeen } }`;
 export const FINANCING_COLLATERAL = `query FinancingCollateral($id: ID!) { financingCollateral(financingId: $id) {
-  id label value state { kind status pledgedQuantity unit measuredQuantity headCount weightKg insideGeofence
-    temperature humidity silentSensors stateAt sensors { sensorId kind lastSeen } } } }`;
+  ${COLLATERAL} } }`;
+// What the reviewer weighs beside the form: the collateral offered and the documents attached.
+export const REVIEW_EVIDENCE = `query ReviewEvidence($id: ID!) { applicationCollateral(applicationId: $id) {
+  ${COLLATERAL} } application(id: $id) { id documents { id kind outcome reasons fileHash } } }`;
 export const FINANCING_LTV = `query FinancingLtv($id: ID!) { loanToValue(financingId: $id) {
   exposure collateralValue ltvBps maxLtvBps } }`;
 export const FINANCING_ALERTS = `query FinancingAlerts($id: ID!) { alertList(financingId: $id, first: 50) {

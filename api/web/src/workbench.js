@@ -12,7 +12,7 @@ import { ApiError, gql, token } from "./api.js";
 import { showCard } from "./card.js";
 import {
   ACKNOWLEDGE, ALERT_RAISED, ALERTS, CORES, ENTERPRISE_NAMES, FINANCING_ALERTS, FINANCING_COLLATERAL, FINANCING_LTV,
-  FINANCING_PAGE, PORTFOLIO, PRODUCT_MATCHES, PROSPECTS, REVIEW, REVIEW_QUEUE, STATEMENT,
+  FINANCING_PAGE, PORTFOLIO, PRODUCT_MATCHES, PROSPECTS, REVIEW, REVIEW_EVIDENCE, REVIEW_QUEUE, STATEMENT,
   SUBMIT_APPLICATION, UNWATCH, WATCH, WATCH_LIST,
 } from "./queries.js";
 
@@ -150,11 +150,29 @@ function openReview(id) {
 // explorer's: firmographics, scores with their explanations, exposure, circle, controller).
 function showBorrower(app) {
   $("#review-borrower").hidden = false;
-  $("#review-collateral").textContent = app.collateralIds.length
-    ? `Collateral offered: ${app.collateralIds.join(", ")}` : "No collateral offered.";
+  showEvidence(app);
   showCard($("#review-card"), app.enterpriseId, { nameId: "review-card-name" }).catch((err) => {
     $("#review-card").textContent = message(err);
   });
+}
+
+// The collateral offered, valued, with its sensors' live state; the documents attached, each
+// with what its verification found.
+async function showEvidence(app) {
+  $("#review-collateral").innerHTML = '<li class="muted">Loading the collateral…</li>';
+  $("#review-documents").innerHTML = "";
+  try {
+    const data = await gql(REVIEW_EVIDENCE, { id: app.id });
+    if (reviewing?.id !== app.id) return; // another application was opened meanwhile
+    $("#review-collateral").innerHTML = collateralItems(data.applicationCollateral);
+    const docs = data.application.documents;
+    $("#review-documents").innerHTML = docs.length ? docs.map((d) => `<li data-id="${esc(d.id)}">
+        ${esc(d.kind)} ${esc(d.id)}: <strong class="outcome">${esc(d.outcome)}</strong>
+        ${d.reasons.length ? `<ul class="reasons">${d.reasons.map((r) => `<li>${esc(r)}</li>`).join("")}</ul>` : ""}</li>`).join("")
+      : '<li class="muted">No documents attached.</li>';
+  } catch (err) {
+    $("#review-collateral").innerHTML = `<li class="error">Collateral and documents: ${esc(message(err))}</li>`;
+  }
 }
 
 async function decide(approve) {
@@ -660,21 +678,30 @@ function drawSchedule(f, lines) {
 }
 
 // Each piece of collateral with its value; an asset with sensors shows their live state.
+function collateralItems(items, { financingId = null } = {}) {
+  if (!items.length) return '<li class="muted">No collateral.</li>';
+  return items.map((c) => {
+    const s = c.state;
+    const live = !s ? '<span class="muted">no sensors</span>' : [
+      `${s.status ? `${esc(s.status)}, ` : ""}as of ${esc(s.stateAt ? new Date(s.stateAt).toLocaleString() : "—")}`,
+      s.measuredQuantity !== null ? `measured ${esc(s.measuredQuantity)} of ${esc(s.pledgedQuantity ?? "—")} ${esc(s.unit || "")}` : "",
+      s.headCount !== null ? `${esc(s.headCount)} head in sight` : "",
+      s.temperature !== null ? `${esc(s.temperature)} °C` : "", s.humidity !== null ? `${esc(s.humidity)} % humidity` : "",
+      s.insideGeofence === false ? "outside its geofence" : "",
+      s.silentSensors.length ? `silent: ${s.silentSensors.map(esc).join(", ")}` : `${s.sensors.length} sensors reporting`,
+    ].filter(Boolean).join("; ");
+    // Pledged elsewhere: the approval would refuse it, so the reviewer is told here.
+    const elsewhere = c.backs.filter((f) => f !== financingId);
+    const taken = elsewhere.length
+      ? ` <span class="warning backs">already backs ${elsewhere.map((f) => `<a href="#/financing/${esc(f)}">${esc(f)}</a>`).join(", ")}</span>` : "";
+    return `<li data-id="${esc(c.id)}" data-minor="${c.value}">${esc(c.label)} ${esc(c.id)}: ${fen(c.value)} — <span class="live-state">${live}</span>${taken}</li>`;
+  }).join("");
+}
+
 async function financingCollateral(id) {
   try {
     const { financingCollateral: items } = await gql(FINANCING_COLLATERAL, { id });
-    $("#fin-collateral").innerHTML = items.length ? items.map((c) => {
-      const s = c.state;
-      const live = !s ? '<span class="muted">no sensors</span>' : [
-        `${s.status ? `${esc(s.status)}, ` : ""}as of ${esc(s.stateAt ? new Date(s.stateAt).toLocaleString() : "—")}`,
-        s.measuredQuantity !== null ? `measured ${esc(s.measuredQuantity)} of ${esc(s.pledgedQuantity ?? "—")} ${esc(s.unit || "")}` : "",
-        s.headCount !== null ? `${esc(s.headCount)} head in sight` : "",
-        s.temperature !== null ? `${esc(s.temperature)} °C` : "", s.humidity !== null ? `${esc(s.humidity)} % humidity` : "",
-        s.insideGeofence === false ? "outside its geofence" : "",
-        s.silentSensors.length ? `silent: ${s.silentSensors.map(esc).join(", ")}` : `${s.sensors.length} sensors reporting`,
-      ].filter(Boolean).join("; ");
-      return `<li data-id="${esc(c.id)}">${esc(c.label)} ${esc(c.id)}: ${fen(c.value)} — <span class="live-state">${live}</span></li>`;
-    }).join("") : '<li class="muted">No collateral.</li>';
+    $("#fin-collateral").innerHTML = collateralItems(items, { financingId: id });
   } catch (err) {
     $("#fin-collateral").innerHTML = `<li class="error">Collateral: ${esc(message(err))}</li>`;
   }
