@@ -3,23 +3,24 @@ contracted financing does: since `signContract` requires the newest contract val
 by both parties (docs/documents.md#financing-contracts), a financing is contracted by
 generating its contract, having the borrower sign it (here a relationship manager of the
 funder, on the borrower's mandate), then a credit officer for the funder, and only then
-`signContract`."""
+`signContract`. The requests are docs/documents.md's, as written."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-GENERATE_CONTRACT = """mutation($id: ID!) { generateFinancingContract(financingId: $id) {
-  documentId templates sha256 verification { complete missingParties } } }"""
-SIGN_FOR = """mutation($id: ID!, $party: ContractPartyName!) {
-  signFinancingContract(financingId: $id, party: $party) {
-    documentId sha256 borrowerSignedBy funderSignedBy
-    verification { valid complete signedParties missingParties reason
-      signatures { party field signer signedAt timestamped timestampValid valid } } } }"""
-SIGN_CONTRACT = """mutation($id: ID!, $no: String!) {
-  signContract(financingId: $id, contractNo: $no) {
-    id status contractDocumentId contractSha256 } }"""
+
+def _doc_requests() -> list[str]:
+    """The GraphQL blocks of docs/documents.md's financing-contracts section, in order."""
+    text = (Path(__file__).resolve().parents[1] / "docs" / "documents.md").read_text("utf-8")
+    section = text.split("\n## Financing contracts\n", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```graphql\n(.*?)```", section, flags=re.S)
+
+
+GENERATE_CONTRACT, SIGN_FOR, FINANCING_CONTRACT, SIGN_CONTRACT, VERIFY_CONTRACT = _doc_requests()
 
 
 def contract_signed(

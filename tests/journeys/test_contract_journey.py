@@ -21,7 +21,13 @@ from cryptography import x509
 
 from chainlens.settings import Settings
 from documents.signing import signature_reports
-from tests.contract_signing import GENERATE_CONTRACT, SIGN_CONTRACT, SIGN_FOR
+from tests.contract_signing import (
+    FINANCING_CONTRACT,
+    GENERATE_CONTRACT,
+    SIGN_CONTRACT,
+    SIGN_FOR,
+    VERIFY_CONTRACT,
+)
 from tests.journeys.conftest import PASSWORD, Api, GraphQLError, World, cli
 from tests.journeys.test_credit_journey import (
     REVIEW,
@@ -32,17 +38,8 @@ from tests.journeys.test_credit_journey import (
 
 FUNDER_B = "cj-bank-b"
 BORROWER_USER, STRANGER, OFFICER_B = "cj-borrower", "cj-stranger", "cj-officer-b"
-CONTRACT = """query($id: ID!) { financingContract(financingId: $id) {
-  documentId financingId templates sha256 generatedSha256 pages generatedBy
-  borrowerSignedBy funderSignedBy
-  verification { valid complete signedParties missingParties reason
-    signatures { party field signer signerId signedAt timestamped timestampValid valid
-                 reason } } } }"""
 FINANCING = """query($id: ID!) { financing(id: $id) {
   status contractDocumentId contractSha256 } }"""
-VERIFY = """mutation($id: ID!, $file: Upload!) { verifyFinancingContract(financingId: $id,
-  file: $file) { documentId sameAsStored
-    verification { valid complete missingParties reason } } }"""
 
 
 def _approved_financing(api: Api, world: World) -> tuple[str, str]:
@@ -87,7 +84,7 @@ def _download(api: Api, user: str, financing_id: str) -> httpx.Response:
 
 
 def _verify_copy(api: Api, user: str, financing_id: str, pdf: bytes) -> dict[str, Any]:
-    operations = {"query": VERIFY, "variables": {"id": financing_id, "file": None}}
+    operations = {"query": VERIFY_CONTRACT, "variables": {"id": financing_id, "file": None}}
     r = api.client.post(
         "/graphql", headers={"Authorization": f"Bearer {api.token(user)}"},
         data={"operations": json.dumps(operations), "map": json.dumps({"0": ["variables.file"]})},
@@ -117,7 +114,7 @@ def test_sign_contract_requires_the_contract_signed_by_both_parties(
     status, code, message = _refused(api, "otto", SIGN_CONTRACT, id=fin, no="CT-CJ")
     assert (status, code) == (409, "CONTRACT_NOT_SIGNED"), message
     assert "the borrower and the funder" in message and fin in message, message
-    assert api.gql("otto", CONTRACT, id=fin)["financingContract"] is None
+    assert api.gql("otto", FINANCING_CONTRACT, id=fin)["financingContract"] is None
     assert api.gql("otto", FINANCING, id=fin)["financing"]["status"] == "approved"
 
     # Generated from the product's templates: nobody has signed it.
@@ -154,10 +151,10 @@ def test_sign_contract_requires_the_contract_signed_by_both_parties(
 
     # Two valid, timestamped signatures, one per party in its own field; the borrower's user
     # and an analyst read it, another firm's user and another funder's staff do not.
-    contract = api.gql("anna", CONTRACT, id=fin)["financingContract"]
-    assert api.gql(BORROWER_USER, CONTRACT, id=fin)["financingContract"] == contract
+    contract = api.gql("anna", FINANCING_CONTRACT, id=fin)["financingContract"]
+    assert api.gql(BORROWER_USER, FINANCING_CONTRACT, id=fin)["financingContract"] == contract
     for user in (STRANGER, OFFICER_B):
-        assert _refused(api, user, CONTRACT, id=fin)[1] == "NOT_FOUND", user
+        assert _refused(api, user, FINANCING_CONTRACT, id=fin)[1] == "NOT_FOUND", user
     check = contract["verification"]
     assert (check["valid"], check["complete"], check["missingParties"]) == (True, True, []), check
     sigs = check["signatures"]
