@@ -38,6 +38,7 @@ from tests.journeys.test_credit_journey import (
 
 FUNDER_B = "cj-bank-b"
 BORROWER_USER, STRANGER, OFFICER_B = "cj-borrower", "cj-stranger", "cj-officer-b"
+BOTH = "cj-rm-and-officer"  # a relationship manager who is also a credit officer
 FINANCING = """query($id: ID!) { financing(id: $id) {
   status contractDocumentId contractSha256 } }"""
 
@@ -106,6 +107,7 @@ def test_sign_contract_requires_the_contract_signed_by_both_parties(
         (BORROWER_USER, "relationship_manager", ("--enterprise", borrower)),
         (STRANGER, "relationship_manager", ("--enterprise", stranger)),
         (OFFICER_B, "credit_officer", ("--funder", FUNDER_B)),
+        (BOTH, "relationship_manager", ("--role", "credit_officer")),
     ):
         cli(cli_env, "users", "add", user, "--role", role, *binding,
             stdin=f"{PASSWORD}\n{PASSWORD}\n")  # fmt: skip
@@ -117,8 +119,19 @@ def test_sign_contract_requires_the_contract_signed_by_both_parties(
     assert api.gql("otto", FINANCING_CONTRACT, id=fin)["financingContract"] is None
     assert api.gql("otto", FINANCING, id=fin)["financing"]["status"] == "approved"
 
-    # Generated from the product's templates: nobody has signed it.
+    # One user never signs both sides: having signed the borrower's (on mandate), the same
+    # person may not sign the funder's, though a credit officer.
+    first = api.gql(BOTH, GENERATE_CONTRACT, id=fin)["generateFinancingContract"]
+    assert api.gql(BOTH, SIGN_FOR, id=fin, party="BORROWER")["signFinancingContract"][
+        "borrowerSignedBy"] == BOTH  # fmt: skip
+    status, code, message = _refused(api, BOTH, SIGN_FOR, id=fin, party="FUNDER")
+    assert code == "FORBIDDEN" and "someone else" in message, message
+    assert _refused(api, "ada", SIGN_FOR, id=fin, party="FUNDER")[1] == "FORBIDDEN"  # admin
+
+    # Generated again from the product's templates: the newest contract is the financing's,
+    # and nobody has signed it.
     generated = api.gql("rita", GENERATE_CONTRACT, id=fin)["generateFinancingContract"]
+    assert generated["documentId"] != first["documentId"]
     assert "financing_agreement@1" in generated["templates"], generated
     assert generated["verification"]["missingParties"] == ["borrower", "funder"]
     assert _refused(api, OFFICER_B, GENERATE_CONTRACT, id=fin)[1] == "NOT_FOUND"
