@@ -303,21 +303,46 @@ def acknowledge_alert(
     return _alert(row)
 
 
+# An alert's `created_at` is its writing transaction's start (Cypher's `datetime()`), so a
+# transaction that commits late makes alerts stamped before ones already seen. The watcher
+# reads this far back on every poll and skips what it has yielded.
+LATE_COMMIT_S = 10.0
+
+
 async def watch_alerts(
     driver: Driver,
     database: str,
     since: datetime | None = None,
     poll_s: float = 1.0,
+    late_s: float = LATE_COMMIT_S,
+    page: int = 100,
 ) -> AsyncIterator[AlertRecord]:
-    """Yield alerts as they are created (polls the graph: the intake may be another process)."""
-    cursor, after_id = since or datetime.now(UTC), ""
+    """Yield alerts as they are created from ``since`` (default now) on, each once (polls the
+    graph: the intake may be another process). An alert whose transaction commits up to
+    ``late_s`` after a later-stamped one was seen is still yielded; later than that, it is
+    passed over (a client pages `alerts` to catch up)."""
+    start = since or datetime.now(UTC)
+    newest = start
+    seen: dict[str, datetime] = {}
     while True:
-        rows = await asyncio.to_thread(q.alerts_created_since, driver, database, cursor, after_id)
-        for row in rows:
-            alert = row["alert"]
-            created = _dt(alert.get("created_at"))
-            if created is not None:
-                cursor, after_id = created, alert["id"]
-            yield _alert(alert, row["enterprise_ids"], row["financing_ids"])
-        if not rows:
-            await asyncio.sleep(poll_s)
+        # Page through everything stamped from `late_s` before the newest alert seen.
+        at, after_id = max(start, newest - timedelta(seconds=late_s)), ""
+        while True:
+            rows = await asyncio.to_thread(
+                q.alerts_created_since, driver, database, at, after_id, page
+            )
+            for row in rows:
+                alert = row["alert"]
+                created = _dt(alert.get("created_at")) or at
+                at, after_id = created, alert["id"]
+                if alert["id"] in seen or created < start:
+                    continue
+                seen[alert["id"]] = created
+                newest = max(newest, created)
+                yield _alert(alert, row["enterprise_ids"], row["financing_ids"])
+            if len(rows) < page:
+                break
+        horizon = newest - timedelta(seconds=late_s)
+        for key in [k for k, t in seen.items() if t < horizon]:
+            del seen[key]
+        await asyncio.sleep(poll_s)

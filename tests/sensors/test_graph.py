@@ -179,3 +179,51 @@ def test_acknowledge_and_watch_alerts(db: Driver, database: str, scenario: Scena
     assert list_alerts(db, database, status="open") == []
     with pytest.raises(NotFound):
         acknowledge_alert(db, database, "no-such-alert", "ops-1")
+
+
+def test_an_alert_whose_transaction_commits_late_is_still_watched(
+    db: Driver, database: str
+) -> None:
+    """An alert's stamp is its transaction's start: one that commits after a later-stamped
+    alert was seen must still reach the watcher (the inbox lost such alerts in a burst)."""
+    from graph.queries import sensors as gq
+
+    now = datetime.now(UTC)
+
+    def row(key: str) -> dict[str, object]:
+        return {"id": key, "scope": key, "kind": AlertKind.TEMPERATURE_OUT_OF_RANGE.value,
+                "severity": "high", "message": key, "evidence": "{}",
+                "first_evidence_at": now, "raised_at": now, "asset_id": f"NO-ASSET-{key}",
+                "sensor_id": None}  # fmt: skip
+
+    got: list[str] = []
+
+    async def run() -> None:
+        async def watch() -> None:
+            async for alert in watch_alerts(db, database, since=now - timedelta(seconds=1),
+                                            poll_s=0.05):  # fmt: skip
+                got.append(alert.id)
+                if len(got) == 2:
+                    return
+
+        with db.session(database=database) as session:
+            late = session.begin_transaction()
+            late.run(gq.UPSERT_ALERTS, rows=[row("WATCH-LATE")],
+                     live=gq._LIVE).consume()  # stamped first, not committed yet
+            await asyncio.sleep(0.05)
+            gq.upsert_alerts(db, database, [row("WATCH-EARLY")])  # stamped later, committed
+            task = asyncio.create_task(watch())
+            for _ in range(100):
+                if got:
+                    break
+                await asyncio.sleep(0.05)
+            assert got == ["WATCH-EARLY"]
+            await asyncio.sleep(0.2)  # a few polls with the cursor past the late one's stamp
+            late.commit()
+            await asyncio.wait_for(task, 10)
+
+    asyncio.run(run())
+    assert got == ["WATCH-EARLY", "WATCH-LATE"]
+    # Stamped in that order: a cursor on the stamps alone passes the late one over.
+    ordered = gq.alerts_created_since(db, database, now - timedelta(seconds=1))
+    assert [r["alert"]["id"] for r in ordered] == ["WATCH-LATE", "WATCH-EARLY"]
