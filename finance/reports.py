@@ -1,8 +1,9 @@
 """The portfolio report: the five-tier distribution, balances by product and by core, the
 due list and overdue statistics of the outstanding book, reconciled with the ledger; the
 loan-purpose distribution and the exposure by chain (each core's supply-chain lines against
-what its chain owes); and the flows of a period: disbursements and cash recovered
-(principal repaid and interest received), by month and by product.
+what its chain owes); the flows of a period: disbursements and cash recovered (principal
+repaid and interest received), by month and by product; and the cash-recovery forecast:
+what the outstanding book is expected to bring back, by month of maturity.
 
 Every stock figure is summed from one list of outstanding financings (active and overdue) read in
 one query (`graph/queries/reports.py`), so the tables of a report always agree with each
@@ -27,6 +28,7 @@ from typing import Any
 from neo4j import Driver
 
 from finance.accounts import AccountCode
+from finance.daycount import DayCount, simple_interest
 from finance.errors import FinanceError
 from finance.ledger import TransferKind
 from finance.products import ProductKind, load_products
@@ -102,6 +104,10 @@ class FinancingLine:
     dpd: int
     risk_class: RiskClass
     ledger_principal_minor: int | None  # None: loaded, no ledger account here
+    rate_bps: int | None = None  # None: not known here (a lender's book carries none)
+    day_count: str | None = None
+    accrued_through: date | None = None  # interest is in interest_due up to this day
+    start_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -153,6 +159,7 @@ class Portfolio:
     by_purpose: list[Bucket] = field(default_factory=list)
     chains: list[ChainExposure] = field(default_factory=list)
     flows: Flows | None = None
+    forecast: list[ForecastBucket] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -169,6 +176,25 @@ class ChainExposure:
     borrowers: int
     utilisation_bps: int | None  # outstanding over limit; None without a limit
     share_bps: int  # of the report's total outstanding
+
+
+@dataclass(frozen=True)
+class ForecastBucket:
+    """What the outstanding book is expected to bring back in one part of the future: the
+    arrears (`overdue`: matured before the report's day and still owed), a calendar month
+    (`YYYY-MM`, the financings maturing in it), or `later` (beyond the horizon)."""
+
+    key: str
+    label: str
+    count: int  # financings
+    principal_minor: int
+    interest_minor: int  # interest due now plus what is projected to accrue to maturity
+    projected_interest_minor: int  # the projected part of interest_minor
+    unpriced: int  # financings whose rate is not known here: their interest is only what is due
+
+    @property
+    def amount_minor(self) -> int:
+        return self.principal_minor + self.interest_minor
 
 
 @dataclass(frozen=True)
@@ -253,6 +279,9 @@ def _line(row: dict[str, Any], as_of: date) -> FinancingLine:
         provision_minor=int(row["provision_minor"]), maturity_on=maturity,
         dpd=_days_past_due(row, maturity, as_of), risk_class=RiskClass(row["risk_class"]),
         ledger_principal_minor=int(principal) if principal is not None else None,
+        rate_bps=None if row.get("rate_bps") is None else int(row["rate_bps"]),
+        day_count=row.get("day_count"), accrued_through=_date(row.get("accrued_through")),
+        start_on=_date(row.get("start_on")),
     )  # fmt: skip
 
 
@@ -412,6 +441,52 @@ def _chains(lines: list[FinancingLine], limits: list[dict[str, Any]],
     return sorted(out, key=lambda c: (-c.outstanding_minor, -c.limit_minor, c.core_id))
 
 
+FORECAST_MONTHS = 12  # months of the cash-recovery forecast, from the report's month
+FORECAST_OVERDUE, FORECAST_LATER = "overdue", "later"
+
+
+def projected_interest(x: FinancingLine) -> int:
+    """The interest still to accrue on a bullet financing's outstanding principal from
+    where the end of day left it to maturity, at its rate and day count (the financing
+    page's projection; the end of day accrues the exact figure). 0 without a rate."""
+    start = x.accrued_through or x.start_on
+    if x.rate_bps is None or x.maturity_on is None or start is None or start >= x.maturity_on:
+        return 0
+    return simple_interest(x.outstanding_minor, x.rate_bps, start, x.maturity_on,
+                           DayCount(x.day_count or DayCount.ACT_365F))  # fmt: skip
+
+
+def forecast(lines: list[FinancingLine], as_of: date) -> list[ForecastBucket]:
+    """The cash-recovery forecast: every outstanding financing's principal and interest at
+    its maturity (every product here is repaid in one payment then), by month for
+    FORECAST_MONTHS months from ``as_of``'s, the arrears first and what matures later last.
+    A financing without a maturity is counted under `later`."""
+    months, y, m = [], as_of.year, as_of.month
+    for _ in range(FORECAST_MONTHS):
+        months.append(f"{y:04d}-{m:02d}")
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    keys = [FORECAST_OVERDUE, *months, FORECAST_LATER]
+    labels = {FORECAST_OVERDUE: "Overdue (matured, still owed)", FORECAST_LATER:
+              f"After {months[-1]}", **{m: m for m in months}}  # fmt: skip
+    sums = {k: [0, 0, 0, 0, 0] for k in keys}  # count, principal, interest, projected, unpriced
+    for x in lines:
+        if x.outstanding_minor == 0 and x.interest_due_minor == 0:
+            continue
+        if x.maturity_on is not None and x.maturity_on < as_of:
+            key, extra = FORECAST_OVERDUE, 0
+        else:
+            month = x.maturity_on.strftime("%Y-%m") if x.maturity_on else None
+            key = month if month in sums else FORECAST_LATER
+            extra = projected_interest(x)
+        b = sums[key]
+        b[0] += 1
+        b[1] += x.outstanding_minor
+        b[2] += x.interest_due_minor + extra
+        b[3] += extra
+        b[4] += x.rate_bps is None
+    return [ForecastBucket(k, labels[k], *sums[k]) for k in keys]
+
+
 def build(lines: list[FinancingLine], flt: ReportFilter) -> Portfolio:
     """The report of already-read financing lines (pure: the tests feed it by hand)."""
     total = sum(x.outstanding_minor for x in lines)
@@ -432,7 +507,7 @@ def build(lines: list[FinancingLine], flt: ReportFilter) -> Portfolio:
         by_core=_group(lines, lambda x: x.core_id,
                        lambda x: x.core_name or x.core_id or "No core line", total),
         due=due, overdue=_overdue(lines, total), reconciliation=_reconcile(lines),
-        financings=lines,
+        financings=lines, forecast=forecast(lines, flt.as_of),
         by_purpose=_group(lines, lambda x: purpose_of(x.product),
                           lambda x: PURPOSES.get(purpose_of(x.product), x.product or "unknown"),
                           total),

@@ -166,6 +166,27 @@ class PortfolioReport:
         description="Exposure by chain: each core's supply-chain lines and what its chain owes.")
     flows: ReportFlows = strawberry.field(
         description="Disbursements and cash recovered from `fromOn` to `toOn`.")
+    forecast: list[ForecastBucket] = strawberry.field(
+        description="The cash-recovery forecast: the outstanding book's principal and interest "
+        "by month of maturity, twelve months from `asOf`'s, the arrears (`overdue`) first "
+        "and `later` last.")  # fmt: skip
+
+
+@strawberry.type(description="What the outstanding book is expected to bring back in one part "
+                 "of the future: the arrears, a month, or later.")  # fmt: skip
+class ForecastBucket:
+    key: str = strawberry.field(description="`overdue`, a month `YYYY-MM`, or `later`.")
+    label: str
+    count: int
+    principal: BigInt
+    interest: BigInt = strawberry.field(
+        description="The interest due now plus what is projected to accrue to maturity at "
+        "each financing's rate and day count.")  # fmt: skip
+    projected_interest: BigInt
+    amount: BigInt = strawberry.field(description="Principal plus interest.")
+    unpriced: int = strawberry.field(
+        description="Financings without a rate here (a lender's book): their interest is "
+        "only what is due.")  # fmt: skip
 
 
 def _flow_bucket(b: fr.Bucket) -> FlowBucket:
@@ -241,6 +262,11 @@ def to_graphql(p: fr.Portfolio) -> PortfolioReport:
         financings=[_financing(x) for x in p.financings],
         by_purpose=[_bucket(b) for b in p.by_purpose], chains=[_chain(c) for c in p.chains],
         flows=_flows(p.flows or fr.build_flows([], p.filter.period)),
+        forecast=[ForecastBucket(
+            key=b.key, label=b.label, count=b.count, principal=BigInt(b.principal_minor),
+            interest=BigInt(b.interest_minor), projected_interest=BigInt(
+                b.projected_interest_minor), amount=BigInt(b.amount_minor),
+            unpriced=b.unpriced) for b in p.forecast],
     )  # fmt: skip
 
 

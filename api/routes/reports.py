@@ -91,6 +91,14 @@ def _movements(moves: Sequence[fr.Movement]) -> Table:
                    m.currency] for m in moves]  # fmt: skip
 
 
+def _forecast(buckets: Sequence[fr.ForecastBucket]) -> Table:
+    head = ["Due", "Label", "Count", "Principal", "Interest", "Projected interest", "Amount",
+            "Unpriced"]  # fmt: skip
+    return head, [[b.key, b.label, b.count, money(b.principal_minor), money(b.interest_minor),
+                   money(b.projected_interest_minor), money(b.amount_minor), b.unpriced]
+                  for b in buckets]  # fmt: skip
+
+
 def _flows(p: fr.Portfolio) -> fr.Flows:
     return p.flows or fr.build_flows([], p.filter.period)
 
@@ -137,11 +145,13 @@ def tables(p: fr.Portfolio) -> dict[str, Table]:
         "purposes": _buckets(p.by_purpose, "Purpose"),
         "chains": _chains(p.chains),
         "movements": _movements(_flows(p).movements),
+        "forecast": _forecast(p.forecast),
     }
 
 
 MONEY_COLUMNS = frozenset({"Outstanding", "Interest due", "Provision", "Ledger principal",
-                           "Value", "Amount", "Limit", "Overdue"})  # fmt: skip
+                           "Value", "Amount", "Limit", "Overdue", "Principal", "Interest",
+                           "Projected interest"})  # fmt: skip
 
 
 def _cell(value: Cell) -> Cell:
@@ -326,7 +336,7 @@ async def portfolio_pdf(p: PortfolioDep) -> Response:
 
 
 TABLES = ("summary", "classes", "products", "cores", "due", "overdue", "financings",
-          "disbursements", "recoveries", "purposes", "chains", "movements")
+          "disbursements", "recoveries", "purposes", "chains", "movements", "forecast")
 
 
 @router.get("/portfolio/{table}.csv", response_class=Response,

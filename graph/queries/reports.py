@@ -53,7 +53,9 @@ RETURN f.id AS id, f.status AS status, f.origin AS origin, f.lender AS lender,
        coalesce(f.provision_minor, 0) AS provision_minor,
        f.maturity_on AS maturity_on, coalesce(f.dpd, 0) AS dpd,
        coalesce(f.risk_class, 'normal') AS risk_class,
-       CASE WHEN accounts = 0 THEN null ELSE principal END AS ledger_principal_minor
+       CASE WHEN accounts = 0 THEN null ELSE principal END AS ledger_principal_minor,
+       f.rate_bps AS rate_bps, f.day_count AS day_count, f.accrued_through AS accrued_through,
+       f.start_on AS start_on
 ORDER BY f.id
 """
 

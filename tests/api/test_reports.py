@@ -33,7 +33,8 @@ REPORT = f"""query($asOf: Date, $lender: String, $core: ID, $product: String, $d
     byCore {{ {BUCKET} }} due {{ {FIN} }} financings {{ {FIN} }}
     overdue {{ count outstanding ratioBps buckets {{ {BUCKET} }} }}
     reconciliation {{ originatedCount bookOutstanding ledgerPrincipal difference differingIds
-                     reconciled }} }} }}"""
+                     reconciled }}
+    forecast {{ key count principal interest projectedInterest amount unpriced }} }} }}"""
 TRIAL = """{ trialBalance(currency: "CNY") { balanced lines { code balance } } }"""
 
 
@@ -112,6 +113,20 @@ def test_portfolio_report_reconciles_with_the_ledger(
     bad = gql(client, officer, REPORT, due=400).json()["errors"][0]
     assert "dueWithinDays must be 0 to 366" in bad["message"]
 
+    # The cash-recovery forecast: the arrears (the three overdue) first, then each month's
+    # maturities (P-NORMAL and FL-1 in 20 days), the whole outstanding book once; the
+    # originated financing's interest is projected to maturity, the lender's is not priced.
+    fc = {b["key"]: b for b in r["forecast"]}
+    assert r["forecast"][0]["key"] == "overdue" and r["forecast"][-1]["key"] == "later"
+    assert fc["overdue"]["count"] == 3 and fc["overdue"]["principal"] == od["outstanding"]
+    month = fins[normal]["maturityOn"][:7]
+    assert fins["FL-1"]["maturityOn"][:7] == month
+    assert (fc[month]["count"], fc[month]["unpriced"]) == (2, 1)
+    assert fc[month]["principal"] == fins[normal]["outstanding"] + fins["FL-1"]["outstanding"]
+    assert fc[month]["projectedInterest"] > 0
+    assert fc[month]["amount"] == fc[month]["principal"] + fc[month]["interest"]
+    assert sum(b["principal"] for b in r["forecast"]) == r["outstanding"]
+
 
 def _pdf_text(data: bytes) -> str:
     import pypdfium2 as pdfium
@@ -136,7 +151,7 @@ def test_portfolio_downloads_match_graphql_and_need_a_reader(
     wb = load_workbook(io.BytesIO(got.content))
     assert wb.sheetnames == ["summary", "classes", "products", "cores", "due", "overdue",
                              "financings", "disbursements", "recoveries", "purposes", "chains",
-                             "movements"]  # fmt: skip
+                             "movements", "forecast"]  # fmt: skip
     rows = list(wb["classes"].iter_rows(values_only=True))
     assert rows[0] == ("Risk class", "Label", "Count", "Outstanding", "Share %")
     assert [(k, n, round(Decimal(str(v)) * 100)) for k, _, n, v, _ in rows[1:]] == [
@@ -164,7 +179,8 @@ def test_portfolio_downloads_match_graphql_and_need_a_reader(
     text = _pdf_text(pdf_got.content)
     assert f"Portfolio report, as of {TODAY.isoformat()}" in text
     text = "".join(text.split())  # a long cell wraps onto lines of its own
-    for table in ("summary", "classes", "products", "cores", "due", "overdue", "financings"):
+    for table in ("summary", "classes", "products", "cores", "due", "overdue", "financings",
+                  "forecast"):  # fmt: skip
         assert table.capitalize() in text, table
     for b in r["classes"]:
         if b["count"]:

@@ -109,3 +109,34 @@ def test_a_period_must_not_end_before_it_starts() -> None:
     with pytest.raises(FinanceError, match="after it ends"):
         fr.ReportFilter(as_of=AS_OF, from_on=AS_OF, to_on=AS_OF - timedelta(days=1))
     assert fr.ReportFilter(as_of=AS_OF).period == (date(2026, 1, 1), AS_OF)
+
+
+def test_the_forecast_brings_each_maturity_back_in_its_month_with_interest_to_accrue() -> None:
+    priced = replace(LINE, id="FP", outstanding_minor=3_650_000, interest_due_minor=1_000,
+                     rate_bps=1_000, day_count="ACT/365F", accrued_through=AS_OF,
+                     maturity_on=date(2026, 7, 30))  # fmt: skip
+    arrears = replace(LINE, id="FA", outstanding_minor=500, interest_due_minor=20,
+                      maturity_on=AS_OF - timedelta(days=3), rate_bps=1_000)  # fmt: skip
+    unpriced = replace(LINE, id="FU", outstanding_minor=700, maturity_on=date(2026, 7, 1))
+    far = replace(LINE, id="FF", outstanding_minor=900, maturity_on=date(2027, 6, 1))
+    edge = replace(LINE, id="FE", outstanding_minor=100, maturity_on=date(2027, 5, 31))
+    repaid = replace(LINE, id="FR", outstanding_minor=0, maturity_on=date(2026, 8, 1))
+    got = fr.forecast([priced, arrears, unpriced, far, edge, repaid], AS_OF)
+    keys = [b.key for b in got]
+    assert keys[0] == "overdue" and keys[-1] == "later" and len(keys) == 14
+    assert keys[1:3] == ["2026-06", "2026-07"] and keys[-2] == "2027-05"
+    by = {b.key: b for b in got}
+    # 30 days at 10 % on 36,500.00 is 300.00 to accrue, on top of the 10.00 due.
+    assert (by["2026-07"].count, by["2026-07"].principal_minor) == (2, 3_650_700)
+    assert (by["2026-07"].projected_interest_minor, by["2026-07"].interest_minor) == (30_000,
+                                                                                   31_000)
+    assert by["2026-07"].unpriced == 1 and by["2026-07"].amount_minor == 3_681_700
+    # The arrears are what is owed now, no projection; beyond twelve months is `later`.
+    assert (by["overdue"].count, by["overdue"].amount_minor, by["overdue"].projected_interest_minor
+            ) == (1, 520, 0)  # fmt: skip
+    assert (by["later"].count, by["later"].principal_minor) == (1, 900)
+    assert by["2027-05"].principal_minor == 100
+    assert sum(b.principal_minor for b in got) == 3_650_000 + 500 + 700 + 900 + 100
+    # In the report, the forecast covers exactly the outstanding book.
+    p = fr.build([priced, arrears, unpriced, far, edge], fr.ReportFilter(as_of=AS_OF))
+    assert sum(b.principal_minor for b in p.forecast) == p.outstanding_minor

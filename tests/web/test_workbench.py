@@ -139,7 +139,7 @@ def _page_buckets(page: Page, table: str) -> dict[str, tuple[int, int]]:
 
 
 REPORT = """{ portfolioReport { outstanding classes { key count outstanding }
-  reconciliation { ledgerPrincipal reconciled } }
+  reconciliation { ledgerPrincipal reconciled } forecast { key count principal interest amount } }
   trialBalance(currency: "CNY") { balanced lines { code balance } } }"""
 
 
@@ -198,6 +198,19 @@ def test_dashboard_equals_the_ledger_and_its_xlsx_export(
     )
     assert [r[0] for r in list(wb["due"].iter_rows(values_only=True))[1:]] == due_ids
     assert len(due_ids) == 2
+    # The cash-recovery forecast: the page's table, GraphQL's and the file's, the whole
+    # outstanding book once, and its chart drawn.
+    forecast = page.evaluate("""() => [...document.querySelectorAll('#pf-forecast tbody tr')]
+        .map((tr) => [tr.dataset.key, Number(tr.querySelector('.count').textContent),
+          Number(tr.querySelector('.principal').dataset.minor),
+          Number(tr.querySelector('.interest').dataset.minor)])""")  # fmt: skip
+    assert forecast == [[b["key"], b["count"], b["principal"], b["interest"]]
+                        for b in report["forecast"]]  # fmt: skip
+    assert sum(b["principal"] for b in report["forecast"]) == report["outstanding"]
+    assert [(r[0], r[2], round(Decimal(str(r[3])) * 100), round(Decimal(str(r[4])) * 100))
+            for r in list(wb["forecast"].iter_rows(values_only=True))[1:]] == [
+        tuple(row) for row in forecast]  # fmt: skip
+    assert page.get_attribute("#chart-forecast", "data-rendered") == "14"
 
     # A filter that matches nothing, and an error in words.
     page.fill("#pf-lender", "No Such Bank")

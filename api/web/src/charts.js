@@ -32,6 +32,26 @@ function bars(el, buckets, colour, field = "outstanding") {
   return c;
 }
 
+// The forecast: principal and interest expected, stacked, by when they fall due.
+function forecastBars(el, buckets) {
+  const c = chart(el);
+  c.setOption({
+    animation: false,
+    backgroundColor: "transparent",
+    textStyle: { color: TEXT },
+    tooltip: { trigger: "axis", valueFormatter: (v) => `${v.toLocaleString("zh-CN")} CNY` },
+    legend: { top: 0, textStyle: { color: TEXT } },
+    grid: { left: 90, right: 16, top: 28, bottom: 40 },
+    xAxis: { type: "category", data: buckets.map((b) => b.key), axisLabel: { color: MUTED } },
+    yAxis: { type: "value", axisLabel: { color: MUTED }, splitLine: { lineStyle: { color: "#2a3a4a" } } },
+    series: [
+      { name: "Principal", type: "bar", stack: "due", data: buckets.map((b) => yuan(b.principal)), itemStyle: { color: "#4c8dd6" } },
+      { name: "Interest", type: "bar", stack: "due", data: buckets.map((b) => yuan(b.interest)), itemStyle: { color: "#f2b134" } },
+    ],
+  }, true);
+  return c;
+}
+
 // Each core's supply-chain limit beside what its chain owes.
 function chainBars(el, chains) {
   const c = chart(el);
@@ -76,6 +96,7 @@ export function drawPortfolio(report, els) {
     recoveries: bars(els.recoveries, report.flows.recovered.byMonth, "#30a46c", "amount"),
     purposes: bars(els.purposes, report.byPurpose, "#b48ee0"),
     chains: chainBars(els.chains, report.chains),
+    forecast: forecastBars(els.forecast, report.forecast),
   };
   for (const [name, c] of Object.entries(out)) els[name].setAttribute("data-rendered", String(c.getOption().series[0].data.length));
   return out;

@@ -134,4 +134,5 @@ export const PORTFOLIO = `query Portfolio($asOf: Date, $lender: String, $coreId:
     byPurpose { ${BUCKET} }
     chains { coreId coreName limit outstanding overdue count borrowers utilisationBps shareBps }
     flows { fromOn toOn principal interest ledgerDisbursed bookDisbursed differingIds
-      disbursed { ${FLOW_TOTALS} } recovered { ${FLOW_TOTALS} } } } }`;
+      disbursed { ${FLOW_TOTALS} } recovered { ${FLOW_TOTALS} } }
+    forecast { key label count principal interest projectedInterest amount unpriced } } }`;

@@ -277,6 +277,18 @@ function chainTable(el, chains) {
       : '<tr><td colspan="8" class="muted">No core has a supply-chain line or a financing on its chain.</td></tr>'}</tbody>`;
 }
 
+// What the outstanding book brings back: the arrears, each month of maturity, and later.
+function forecastTable(el, buckets) {
+  el.innerHTML = `<thead><tr><th scope="col">Due</th><th scope="col" class="num">Financings</th>
+      <th scope="col" class="num">Principal (CNY)</th><th scope="col" class="num">Interest (CNY)</th>
+      <th scope="col" class="num">of which projected</th><th scope="col" class="num">Total (CNY)</th></tr></thead>
+    <tbody>${buckets.map((b) => `<tr data-key="${esc(b.key)}"><td>${esc(b.label)}</td>
+      <td class="num count">${b.count}</td><td class="num principal" data-minor="${b.principal}">${fen(b.principal)}</td>
+      <td class="num interest" data-minor="${b.interest}">${fen(b.interest)}</td>
+      <td class="num" data-minor="${b.projectedInterest}">${fen(b.projectedInterest)}</td>
+      <td class="num amount" data-minor="${b.amount}">${fen(b.amount)}</td></tr>`).join("")}</tbody>`;
+}
+
 function financingTable(el, rows) {
   el.innerHTML = `<thead><tr><th scope="col">Financing</th><th scope="col">Borrower</th><th scope="col">Lender</th>
       <th scope="col">Product</th><th scope="col">Maturity</th><th scope="col" class="num">Outstanding (CNY)</th>
@@ -321,6 +333,11 @@ async function loadReport() {
     amountTable($("#pf-recoveries"), "Month", fl.recovered.byMonth);
     bucketTable($("#pf-purposes"), "Purpose", r.byPurpose);
     chainTable($("#pf-chains"), r.chains);
+    forecastTable($("#pf-forecast"), r.forecast);
+    const unpriced = r.forecast.reduce((n, b) => n + b.unpriced, 0);
+    $("#pf-forecast-note").textContent = "Each financing is repaid in one payment at maturity: its principal and the interest due, " +
+      "plus the interest projected to accrue to maturity at its rate and day count." +
+      (unpriced ? ` ${unpriced} financing(s) loaded from a lender's book carry no rate here: only their interest due is counted.` : "");
     $("#portfolio-status").textContent = `Loaded in ${(performance.now() - started).toFixed(0)} ms`;
     await drawCharts(r);
   } catch (err) {
@@ -333,7 +350,7 @@ async function drawCharts(r) {
   workbench.charts = drawPortfolio(r, {
     classes: $("#chart-classes"), products: $("#chart-products"), cores: $("#chart-cores"), overdue: $("#chart-overdue"),
     disbursements: $("#chart-disbursements"), recoveries: $("#chart-recoveries"), purposes: $("#chart-purposes"),
-    chains: $("#chart-chains"),
+    chains: $("#chart-chains"), forecast: $("#chart-forecast"),
   });
 }
 
