@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -202,7 +203,12 @@ def test_sign_contract_requires_the_contract_signed_by_both_parties(
         assert _download(api, user, fin).status_code == 404, user
     ca = x509.load_pem_x509_certificate(
         (api_settings.effective_signing_dir() / "ca-cert.pem").read_bytes())  # fmt: skip
-    reports, unreadable = signature_reports(pdf, [ca], contract["documentId"])
+    # pyHanko's validator runs an event loop of its own (asyncio.run), which a thread that
+    # already runs one refuses: Playwright's sync API leaves one in this thread once an
+    # earlier browser journey of the session has started it. A worker thread has none.
+    with ThreadPoolExecutor(1) as pool:
+        reports, unreadable = pool.submit(
+            signature_reports, pdf, [ca], contract["documentId"]).result()  # fmt: skip
     assert unreadable is None and len(reports) == 2, (unreadable, reports)
     assert all(s.valid and s.timestamp_valid for s in reports), reports
 
