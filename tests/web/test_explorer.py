@@ -174,6 +174,38 @@ def test_analyst_explores_a_chain(
     shot(page, "07-fraud-colours")
 
 
+def test_a_score_explanation_path_is_drawn_on_the_graph(
+    page: Page, web_url: str, analyst: tuple[str, str], db: Driver, database: str
+) -> None:
+    """The card lists a score's explanation paths; one click draws a path on the graph (its
+    firms fetched when the view did not reach them), as from the review page's card."""
+    seed(db, database)
+    db.execute_query(
+        "MATCH (e:Enterprise {id: 'T4A'}) SET e.score_model_version = 'v-test', "
+        "e.score_explanation = $x",
+        x=json.dumps({"tier": 4, "path": ["T4A", "T3A", "T2A"], "contagion": [], "features": {},
+                      "neighbours": [{"id": "T3A", "relation": "trade", "tier": 3,
+                                      "contribution": 0.4}]}),
+        database_=database,
+    )  # fmt: skip
+    log_in(page, web_url, analyst)
+    page.evaluate("() => { location.hash = 'e=T4A'; }")
+    expect(page.locator("#card-name")).to_have_text("阿巴嘎旗牧草供应站")
+    link = page.locator('[data-section="scores"] a.explanation-path').first
+    expect(link).to_have_text("阿巴嘎旗牧草供应站 → 锡盟草料种植合作社 → 乌兰察布牧场")
+    # One hop from T4A reaches T3A, not T2A: the path's firm is fetched to be drawn.
+    page.wait_for_function("() => window.__explorer.view.graph.order === 2")
+    link.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#status")).to_contain_text(
+        "explanation path: 阿巴嘎旗牧草供应站 → 锡盟草料种植合作社 → 乌兰察布牧场 (3 of 3 in view)",
+        timeout=15_000)  # fmt: skip
+    assert highlighted(page) == {"T4A", "T3A", "T2A"}
+    edges = page.evaluate("() => [...window.__explorer.view.highlight.edges]")
+    assert len(edges) == 2, edges
+    shot(page, "08-explanation-path")
+
+
 def _luminance(rgb: tuple[int, int, int]) -> float:
     def channel(c: int) -> float:
         x = c / 255

@@ -66,7 +66,8 @@ function renderSection(name, data) {
       // Counterparties whose default alone would wipe this firm out: the default score's why.
       const hits = s.explanation?.contagion || [];
       return `<p class="muted">model ${esc(s.modelVersion)}</p>` + (paths.length
-        ? `<ol>${paths.map((p) => `<li>${p.names.map(esc).join(" → ")} <span class="muted">(${Number(p.weight).toFixed(2)})</span></li>`).join("")}</ol>`
+        ? `<ol>${paths.map((p) => `<li><a class="explanation-path" href="#e=${encodeURIComponent(p.ids[0])}&path=${p.ids.map(encodeURIComponent).join(",")}"
+            title="Show this path on the graph">${p.names.map(esc).join(" → ")}</a> <span class="muted">(${Number(p.weight).toFixed(2)})</span></li>`).join("")}</ol>`
         : '<p class="muted">No explanation paths.</p>') + (hits.length
         ? `<p>Contagion sources:</p><ul>${hits.map((h) => `<li><a href="#e=${encodeURIComponent(h.id)}">${esc(h.name)}</a>
             <span class="muted">loss ${Number(h.exposureOverEquity).toFixed(2)}× equity, own PD ${(100 * h.standalonePd).toFixed(1)}%</span></li>`).join("")}</ul>`

@@ -73,7 +73,7 @@ async function showApp() {
   }
   if (route() !== "explorer") return; // a workbench page (src/workbench.js)
   const match = location.hash.match(/e=([^&]+)/);
-  if (match) open(decodeURIComponent(match[1]));
+  if (match) open(decodeURIComponent(match[1]), { path: pathInHash() });
   else $("#search").focus();
 }
 
@@ -144,11 +144,17 @@ $("#results").addEventListener("click", (e) => {
 });
 window.addEventListener("hashchange", () => {
   const match = location.hash.match(/e=([^&]+)/);
-  if (match && token()) open(decodeURIComponent(match[1]));
+  if (match && token()) open(decodeURIComponent(match[1]), { path: pathInHash() });
 });
 
+// `#e=ID&path=A,B,C`: a score's explanation path (the card's link), highlighted once drawn.
+function pathInHash() {
+  const m = location.hash.match(/[#&]path=([^&]+)/);
+  return m ? m[1].split(",").filter(Boolean).map(decodeURIComponent) : null;
+}
+
 // ---- graph ---------------------------------------------------------------------------------
-async function open(id) {
+async function open(id, { path = null } = {}) {
   const view = state.view;
   view.clear();
   state.focal = id;
@@ -162,10 +168,23 @@ async function open(id) {
     state.selected = id;
     state.view.select(id);
     refreshButtons();
+    if (path) await showPath(path, generation);
     await card;
   } catch (err) {
     fail(err);
   }
+}
+
+// An explanation path on the graph: its firms brought into view (their neighbourhood, when
+// the focal firm's did not reach them) and the path's links among them highlighted.
+async function showPath(ids, generation) {
+  const missing = ids.filter((x) => !state.view.graph.hasNode(x));
+  if (missing.length) await load(missing, 1, { around: ids[0], generation });
+  if (generation !== state.generation) return;
+  const links = ids.slice(1).flatMap((b, k) => state.view.edgesAmong([ids[k], b])); // hop by hop
+  const n = state.view.setHighlight(ids, links);
+  const names = ids.map((x) => (state.view.graph.hasNode(x) ? state.view.graph.getNodeAttribute(x, "label") : x) || x);
+  status(`explanation path: ${names.join(" → ")} (${n} of ${ids.length} in view)`);
 }
 
 function enterpriseCard(id) {
