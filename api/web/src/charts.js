@@ -32,8 +32,8 @@ function bars(el, buckets, colour, field = "outstanding") {
   return c;
 }
 
-// The forecast: principal and interest expected, stacked, by when they fall due.
-function forecastBars(el, buckets) {
+// Several series over one axis of categories, with a legend (side by side, or stacked).
+function seriesBars(el, categories, series) {
   const c = chart(el);
   c.setOption({
     animation: false,
@@ -42,36 +42,24 @@ function forecastBars(el, buckets) {
     tooltip: { trigger: "axis", valueFormatter: (v) => `${v.toLocaleString("zh-CN")} CNY` },
     legend: { top: 0, textStyle: { color: TEXT } },
     grid: { left: 90, right: 16, top: 28, bottom: 40 },
-    xAxis: { type: "category", data: buckets.map((b) => b.key), axisLabel: { color: MUTED } },
+    xAxis: { type: "category", data: categories, axisLabel: { color: MUTED, interval: 0, overflow: "truncate", width: 110 } },
     yAxis: { type: "value", axisLabel: { color: MUTED }, splitLine: { lineStyle: { color: "#2a3a4a" } } },
-    series: [
-      { name: "Principal", type: "bar", stack: "due", data: buckets.map((b) => yuan(b.principal)), itemStyle: { color: "#4c8dd6" } },
-      { name: "Interest", type: "bar", stack: "due", data: buckets.map((b) => yuan(b.interest)), itemStyle: { color: "#f2b134" } },
-    ],
+    series: series.map(({ name, data, colour, stack }) => ({ name, type: "bar", stack, data, itemStyle: { color: colour } })),
   }, true);
   return c;
 }
 
 // Each core's supply-chain limit beside what its chain owes.
-function chainBars(el, chains) {
-  const c = chart(el);
-  const names = chains.map((x) => x.coreName || x.coreId);
-  c.setOption({
-    animation: false,
-    backgroundColor: "transparent",
-    textStyle: { color: TEXT },
-    tooltip: { trigger: "axis", valueFormatter: (v) => `${v.toLocaleString("zh-CN")} CNY` },
-    legend: { top: 0, textStyle: { color: TEXT } },
-    grid: { left: 90, right: 16, top: 28, bottom: 40 },
-    xAxis: { type: "category", data: names, axisLabel: { color: MUTED, interval: 0, overflow: "truncate", width: 110 } },
-    yAxis: { type: "value", axisLabel: { color: MUTED }, splitLine: { lineStyle: { color: "#2a3a4a" } } },
-    series: [
-      { name: "Outstanding", type: "bar", data: chains.map((x) => yuan(x.outstanding)), itemStyle: { color: "#2bb3a3" } },
-      { name: "Limit", type: "bar", data: chains.map((x) => yuan(x.limit)), itemStyle: { color: "#6f7f8f" } },
-    ],
-  }, true);
-  return c;
-}
+const chainBars = (el, chains) => seriesBars(el, chains.map((x) => x.coreName || x.coreId), [
+  { name: "Outstanding", data: chains.map((x) => yuan(x.outstanding)), colour: "#2bb3a3" },
+  { name: "Limit", data: chains.map((x) => yuan(x.limit)), colour: "#6f7f8f" },
+]);
+
+// The forecast: principal and interest expected, stacked, by when they fall due.
+const forecastBars = (el, buckets) => seriesBars(el, buckets.map((b) => b.key), [
+  { name: "Principal", data: buckets.map((b) => yuan(b.principal)), colour: "#4c8dd6", stack: "due" },
+  { name: "Interest", data: buckets.map((b) => yuan(b.interest)), colour: "#f2b134", stack: "due" },
+]);
 
 export function drawPortfolio(report, els) {
   const classes = chart(els.classes);
