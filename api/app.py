@@ -349,6 +349,10 @@ def create_app(settings: Settings | None = None, driver: Driver | None = None) -
             telemetry.router.prefix + "/telemetry": settings.sensors_http_max_bytes,
             documents.router.prefix + "/documents": MAX_DOCUMENT_BYTES,
         },
+        # GraphQL's `uploadDocument` takes a document as large as the REST door's, and
+        # refuses one over MAX_DOCUMENT_BYTES itself (413 with its code); the margin is the
+        # multipart envelope (`operations`, `map`, the part headers)
+        multipart={"/graphql": MAX_DOCUMENT_BYTES + 64 * 1024},
         on_reject=body_refused,
     )
     web = (WEB_DIST / "index.html").is_file()

@@ -615,7 +615,8 @@ class BodyGuard:
     declared length is checked first, then what arrives), and, for JSON, bodies that are not
     UTF-8, not JSON, or nested deeper than ``max_depth`` (400). Routes with a larger limit of
     their own (telemetry batches) are listed in ``large``, path prefix to limit, and their
-    JSON is left to them.
+    JSON is left to them. ``multipart`` does the same for multipart bodies only (the GraphQL
+    multipart request spec's uploads on `/graphql`, whose other requests keep ``max_bytes``).
 
     A plain ASGI middleware: the body is read once and handed on to the app unchanged."""
 
@@ -626,11 +627,13 @@ class BodyGuard:
         max_depth: int,
         large: Mapping[str, int] | None = None,
         on_reject: Callable[[Scope, int, str], None] | None = None,
+        multipart: Mapping[str, int] | None = None,
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.max_depth = max_depth
         self.large = dict(large or {})
+        self.multipart = dict(multipart or {})
         self.on_reject = on_reject
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -643,6 +646,10 @@ class BodyGuard:
             if path.startswith(prefix):
                 limit, own_json = size, True
         headers = Headers(scope=scope)
+        if headers.get("content-type", "").lower().startswith("multipart/form-data"):
+            for prefix, size in self.multipart.items():
+                if path.startswith(prefix):
+                    limit = size
         declared = headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await self._refuse(scope, send, 413, f"the request body is at most {limit} bytes")

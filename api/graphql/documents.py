@@ -1,28 +1,140 @@
-"""Documents over GraphQL (docs/documents.md): a contract uploaded through
-`POST /api/v1/documents` reviewed against an application or a financing, its stored review
-read back, and documents attached to applications (`Application.documents`).
+"""Documents over GraphQL (docs/documents.md): a licence, invoice or contract uploaded as a
+multipart request (`uploadDocument`, the same service and limits as
+`POST /api/v1/documents`), read back (`document`), listed per enterprise (`documents`); a
+contract reviewed against an application or a financing, its stored review read back, and
+documents attached to applications (`Application.documents`).
 
-A funder's users review against, read reviews of, and attach to their own funder's
-applications and financings only (`api/graphql/scoping.py`): another funder's is NOT_FOUND.
+A refused upload answers the REST door's HTTP status (413 too large, 415 not an image or PDF,
+422 corrupt, no pages or neither document, 404 an unknown enterprise or invoice) with its
+code, and stores nothing.
+
+Licences and invoices are evidence about firms of the shared chain graph: every funder's
+staff read them. A contract reviewed against another funder's application or financing is
+not shown (its outcome and reasons are that review's): NOT_FOUND by id, left out of lists.
+An enterprise's user reads only the documents that concern its own firm
+(`api/graphql/scoping.py`). A funder's users review against, read reviews of, and attach to
+their own funder's applications and financings only: another funder's is NOT_FOUND.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any, cast
 
 import strawberry
+from starlette.datastructures import UploadFile
+from strawberry.file_uploads import Upload
 from strawberry.types import Info
 
+from api.errors import http_status_of
 from api.graphql.context import Context
 from api.graphql.permissions import requires
 from api.graphql.scalars import BigInt
-from api.security import Role
+from api.security import CurrentUser, Role
 from documents import service
+from documents.errors import DocumentsError, FileTooLarge
+from documents.fields import DocumentKind
+from documents.ocr import MAX_BYTES
+from finance.errors import NotFound
 from finance.lifecycle.states import get_application
+from graph.errors import InvalidArgument
+from graph.queries import documents as q
 
 REVIEWERS = (Role.RELATIONSHIP_MANAGER, Role.CREDIT_OFFICER)
 VIEWERS = (Role.RELATIONSHIP_MANAGER, Role.CREDIT_OFFICER, Role.ANALYST)
 ATTACHERS = (Role.RELATIONSHIP_MANAGER, Role.CREDIT_OFFICER, Role.SERVICE)
+UPLOADERS = REVIEWERS  # as `POST /api/v1/documents` (api/routes/documents.py)
+# The kinds `documents.service.process_upload` stores; signed and financing contracts are
+# read through their own fields (api/graphql/contracts.py, financing_contracts.py).
+UPLOADED_KINDS = tuple(k.value for k in DocumentKind)
+
+
+@strawberry.type(description="One field read from a licence or invoice.")
+class DocumentField:
+    name: str = strawberry.field(description="`uscc`, `name`, `amount`, `issued_on` ...")
+    value: str | None = strawberry.field(
+        description="The canonical value (dates `YYYY-MM-DD`, money in yuan with two "
+        "decimals); null when it was not found or does not parse."
+    )
+    raw: str = strawberry.field(description="The text it was read from.")
+    confidence: float = strawberry.field(description="The recogniser's confidence, 0 to 1.")
+    needs_review: bool = strawberry.field(
+        description="A person must look; the value is then never used as a fact."
+    )
+    reason: str = strawberry.field(description="Why it needs review (empty when it does not).")
+
+
+@strawberry.type(description="An uploaded licence, invoice or contract: the fields read from "
+                 "it and the outcome of its check against the graph.")  # fmt: skip
+class Document:
+    id: strawberry.ID
+    kind: str = strawberry.field(description="`licence`, `invoice` or `contract`.")
+    outcome: str = strawberry.field(
+        description="`verified`, `mismatch`, `forged`, `needs_review` or `unmatched`."
+    )
+    reasons: list[str]
+    for_review: list[str] = strawberry.field(description="The fields sent to a person.")
+    fields: list[DocumentField] = strawberry.field(description="By name (none for a contract).")
+    file_hash: str = strawberry.field(description="SHA-256 of the uploaded file.")
+    media_type: str
+    size_bytes: int
+    pages: int
+    enterprise_id: strawberry.ID | None = strawberry.field(
+        description="The enterprise it proves (a licence's match by USCC, or the one named)."
+    )
+    invoice_id: strawberry.ID | None
+    uploaded_by: str
+    uploaded_at: str
+    ocr_seconds: float
+
+    @classmethod
+    def from_row(cls, d: dict[str, Any]) -> Document:
+        fields = json.loads(d.get("fields") or "{}")
+        return cls(
+            id=strawberry.ID(d["id"]), kind=d["kind"], outcome=d["outcome"],
+            reasons=list(d.get("reasons") or []), for_review=list(d.get("for_review") or []),
+            fields=[DocumentField(
+                name=f.get("name", n), value=f.get("value"), raw=f.get("raw", ""),
+                confidence=float(f.get("confidence", 0.0)),
+                needs_review=bool(f.get("needs_review")), reason=f.get("reason") or "",
+            ) for n, f in fields.items()],
+            file_hash=d["file_hash"], media_type=d["media_type"],
+            size_bytes=int(d["size_bytes"]), pages=int(d["pages"]),
+            enterprise_id=strawberry.ID(d["enterprise_id"]) if d.get("enterprise_id") else None,
+            invoice_id=strawberry.ID(d["invoice_id"]) if d.get("invoice_id") else None,
+            uploaded_by=d["uploaded_by"], uploaded_at=d["uploaded_at"],
+            ocr_seconds=float(d.get("ocr_seconds") or 0.0),
+        )  # fmt: skip
+
+
+def visible(row: dict[str, Any], user: CurrentUser) -> bool:
+    """Whether ``user`` may see this stored document (the module's docstring): one of the
+    uploaded kinds, and not a contract reviewed against another funder's record."""
+    if row.get("kind") not in UPLOADED_KINDS:
+        return False
+    if row.get("review") and user.book is not None:
+        funder = json.loads(row["review"]).get("funder_id")
+        return funder in (None, user.book)
+    return True
+
+
+def _kind(kind: str | None) -> DocumentKind | None:
+    if kind is None:
+        return None
+    try:
+        return DocumentKind(kind)
+    except ValueError:
+        raise DocumentsError(f"kind is one of {', '.join(UPLOADED_KINDS)}, not {kind!r}") from None
+
+
+async def _read(file: Any) -> bytes:
+    """The uploaded file's bytes, at most MAX_BYTES + 1 of them (enough to refuse it)."""
+    if not isinstance(file, UploadFile):
+        raise DocumentsError("send the document as a multipart upload (`file`)")
+    data = await file.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        raise FileTooLarge(f"a document is at most {MAX_BYTES} bytes")
+    return data
 
 
 @strawberry.type(description="A party as the contract names it.")
@@ -138,6 +250,41 @@ class AttachedDocument:
 
 @strawberry.type
 class DocumentsQuery:
+    @strawberry.field(description="One uploaded licence, invoice or contract: its fields, "
+                      "review marks and verification. Unknown, or not the caller's to see: "
+                      "NOT_FOUND.", extensions=requires(*VIEWERS))  # fmt: skip
+    async def document(self, info: Info[Context, None], id: strawberry.ID) -> Document:
+        context, did = info.context, str(id)
+        row = await context.call(q.get_document, did)
+        if row is not None and visible(row, context.user) and context.user.enterprise_id:
+            # An enterprise's user: only a document that concerns its own firm.
+            parties = await context.call(q.document_parties, did)
+            concerns = set() if parties is None else {
+                *parties["enterprises"], parties["document"].get("enterprise_id")}  # fmt: skip
+            row = row if context.user.enterprise_id in concerns else None
+        if row is None or not visible(row, context.user):
+            raise NotFound(f"no document {did}")
+        return Document.from_row(row)
+
+    @strawberry.field(description="An enterprise's documents, newest first: those that prove "
+                      "it and those that prove an invoice it sells or buys under. `kind`: "
+                      "`licence`, `invoice` or `contract`; `first`: 1 to 200.",
+                      extensions=requires(*VIEWERS))  # fmt: skip
+    async def documents(
+        self, info: Info[Context, None], enterprise_id: strawberry.ID, kind: str | None = None,
+        first: int = 50,
+    ) -> list[Document]:  # fmt: skip
+        context, eid = info.context, str(enterprise_id)
+        if not 1 <= first <= 200:
+            raise InvalidArgument("first is 1 to 200")
+        if kind is not None and kind not in UPLOADED_KINDS:
+            raise InvalidArgument(f"kind is one of {', '.join(UPLOADED_KINDS)}, not {kind!r}")
+        if await context.call(q.enterprise_by_id, eid) is None:
+            raise NotFound(f"no enterprise {eid}")
+        kinds = [kind] if kind is not None else list(UPLOADED_KINDS)
+        rows = await context.call(q.enterprise_documents, eid, kinds, first)
+        return [Document.from_row(r) for r in rows if visible(r, context.user)]
+
     @strawberry.field(description="A contract's stored review (null when it has none, or it "
                       "was made against another funder's application or financing).",
                       extensions=requires(*VIEWERS))  # fmt: skip
@@ -151,6 +298,34 @@ class DocumentsQuery:
 
 @strawberry.type
 class DocumentsMutation:
+    @strawberry.mutation(description="Upload a business licence or VAT invoice (or a contract "
+                         "for review) as a multipart request (`file`, an image or PDF of at "
+                         "most 10 MiB): read by OCR, checked against the graph and stored, as "
+                         "`POST /api/v1/documents`. `kind`: `licence`, `invoice` or "
+                         "`contract` (optional: the page decides); an invoice needs "
+                         "`invoiceId`. Refused with the REST door's status and nothing "
+                         "stored: PAYLOAD_TOO_LARGE (413), UNSUPPORTED_MEDIA_TYPE (415), "
+                         "UNPROCESSABLE (422), NOT_FOUND (404).",
+                         extensions=requires(*UPLOADERS))  # fmt: skip
+    async def upload_document(
+        self, info: Info[Context, None], file: Upload, kind: str | None = None,
+        enterprise_id: strawberry.ID | None = None, invoice_id: strawberry.ID | None = None,
+    ) -> Document:  # fmt: skip
+        context = info.context
+        eid = None if enterprise_id is None else str(enterprise_id)
+        iid = None if invoice_id is None else str(invoice_id)
+        try:
+            data = await _read(file)
+            row = await context.call(
+                service.process_upload, data, username=context.user.username,
+                kind=_kind(kind), enterprise_id=eid, invoice_id=iid,
+            )  # fmt: skip
+        except DocumentsError as e:
+            if context.response is not None:
+                context.response.status_code = http_status_of(e)
+            raise
+        return Document.from_row(row)
+
     @strawberry.mutation(description="Review an uploaded contract (`POST /api/v1/documents` "
                          "with `kind=contract`) against an application: its parties, amount, "
                          "dates, assignment, law and payment terms compared with the "

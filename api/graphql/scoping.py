@@ -200,6 +200,15 @@ SCOPES: Mapping[str, Scoping] = {
     "Mutation.reviewFinancingContract": owned(Label.FINANCING, "financingId"),
     "Query.contractReview": FUNDER,
     "Mutation.attachDocument": owned(Label.APPLICATION, "applicationId"),
+    # licences and invoices (docs/documents.md, GraphQL): evidence about firms of the shared
+    # chain graph, uploaded and read by every funder's staff; a contract reviewed against
+    # another funder's record is hidden (`api.graphql.documents.visible`). An enterprise's
+    # user lists its own firm's (`enterpriseId`) and reads by id only a document that
+    # concerns its firm (checked in the resolver: another's is NOT_FOUND); it uploads
+    # nothing here (what it proves is checked by the funder's staff)
+    "Mutation.uploadDocument": SHARED,
+    "Query.document": shared(FILTERED),
+    "Query.documents": shared("enterpriseId"),
     # a financing's contract (docs/documents.md#financing-contracts): the financing's funder's
     # staff; the borrower's own user reads, verifies and signs its side (checked in
     # `api/graphql/financing_contracts.py`: another firm's financing is NOT_FOUND)

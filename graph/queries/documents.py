@@ -235,3 +235,34 @@ def application_documents(driver: Driver, database: str, application_id: str) ->
     )  # fmt: skip
     return [{**r["document"], "attached_by": r["attached_by"], "attached_at": r["attached_at"]}
             for r in records]  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------
+# An enterprise's documents (GraphQL `documents`, api/graphql/documents.py)
+# --------------------------------------------------------------------------------------
+
+# The documents of the given kinds that concern an enterprise: those that prove it, and
+# those that prove an invoice it sells or buys under; newest first.
+ENTERPRISE_DOCUMENTS = f"""
+MATCH (e:{_E} {{id: $enterprise_id}})
+CALL (e) {{
+  MATCH (d:{_DOC})-[:{_PROVES}]->(e) RETURN d
+  UNION
+  MATCH (d:{_DOC})-[:{_PROVES}]->(:{_INV})-[:{Rel.SELLER.value}|{Rel.BUYER.value}]->(e)
+  RETURN d
+}}
+WITH DISTINCT d WHERE d.kind IN $kinds
+RETURN d {{.*}} AS document
+ORDER BY d.uploaded_at DESC, d.id DESC
+LIMIT $first
+"""
+
+
+def enterprise_documents(
+    driver: Driver, database: str, enterprise_id: str, kinds: list[str], first: int
+) -> list[Row]:
+    records, _, _ = driver.execute_query(
+        ENTERPRISE_DOCUMENTS, enterprise_id=enterprise_id, kinds=kinds, first=first,
+        database_=database, routing_=RoutingControl.READ,
+    )  # fmt: skip
+    return [dict(r["document"]) for r in records]

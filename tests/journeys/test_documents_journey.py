@@ -7,15 +7,20 @@ factoring application on the first invoice with both documents attached; the app
 set reads their verification, so the application goes to a person with a reason naming the
 forged document, and the verified one is cited too. `Application.documents` lists both; a
 document is attached later with `attachDocument`, once; another firm's document is refused.
+
+Through GraphQL alone: she uploads the business licence of a generated firm as a multipart
+request (`uploadDocument`); it is verified against the ingested graph and an analyst finds it
+among the firm's documents (`documents`) and reads it (`document`).
 """
 
 from __future__ import annotations
 
 import io
+import json
 import random
 from collections import Counter
 
-from documents.synth import make_invoice, render_invoice
+from documents.synth import make_invoice, render_invoice, render_licence
 from tests.journeys.conftest import Api, World
 
 GRANT = """mutation($input: GrantCreditLineInput!) { grantCreditLine(input: $input) { id } }"""
@@ -25,6 +30,11 @@ SUBMIT = """mutation($input: ApplicationInput!) { submitApplication(input: $inpu
 APPLICATION = """query($id: ID!) { application(id: $id) { id documents { id outcome } } }"""
 ATTACH = """mutation($a: ID!, $d: ID!) { attachDocument(applicationId: $a, documentId: $d) {
   id outcome attachedBy } }"""
+UPLOAD = """mutation($file: Upload!, $e: ID) { uploadDocument(file: $file, enterpriseId: $e) {
+  id kind outcome reasons enterpriseId fields { name value needsReview } } }"""
+LIST = """query($e: ID!) { documents(enterpriseId: $e, kind: "licence") {
+  id kind outcome uploadedBy } }"""
+READ = """query($id: ID!) { document(id: $id) { id outcome reasons enterpriseId mediaType } }"""
 
 
 def _yuan(minor: int) -> str:
@@ -109,3 +119,42 @@ def test_an_application_with_a_forged_and_a_true_invoice_attached(api: Api, worl
     theirs = _upload(api, _page(world, stranger, r), stranger["id"])
     refused = api.error("otto", ATTACH, a=app["id"], d=theirs["id"])
     assert "does not concern" in refused.message
+
+
+def test_a_licence_uploaded_through_graphql_is_verified_and_listed(api: Api, world: World) -> None:
+    reps = {r["enterprise_id"]: r["person_id"] for r in world.rows("roles")
+            if r["kind"] == "legal_representative"}  # fmt: skip
+    persons = {p["id"]: p["name"] for p in world.rows("persons")}
+    addresses = {a["id"]: a["text"] for a in world.rows("addresses")}
+    # A limited company with a legal representative and a capital in whole 万元 (the
+    # licence prints 人民币N万元); the last such firm, which the other journeys leave alone.
+    firm = [e for e in world.rows("enterprises")
+            if e["id"] in reps and e["legal_form"] == "有限责任公司" and e["uscc"]
+            and int(e["registered_capital"]) % 1_000_000 == 0][-1]  # fmt: skip
+    page = render_licence({
+        "name": firm["name"], "uscc": firm["uscc"], "legal_form": firm["legal_form"],
+        "legal_rep": persons[reps[firm["id"]]], "founded_on": firm["founded_on"],
+        "registered_capital": str(int(firm["registered_capital"]) // 100),
+        "address": addresses.get(firm["address_id"], "北京市朝阳区建国路1号"),
+    })  # fmt: skip
+    buf = io.BytesIO()
+    page.save(buf, "PNG")
+    operations = {"query": UPLOAD, "variables": {"e": firm["id"], "file": None}}
+    r = api.client.post(
+        "/graphql",
+        data={"operations": json.dumps(operations), "map": json.dumps({"0": ["variables.file"]})},
+        files={"0": ("licence.png", buf.getvalue(), "image/png")},
+        headers={"Authorization": f"Bearer {api.token('rita')}"},
+    )  # fmt: skip
+    assert r.status_code == 200 and not r.json().get("errors"), r.text
+    doc = r.json()["data"]["uploadDocument"]
+    assert (doc["kind"], doc["outcome"], doc["reasons"], doc["enterpriseId"]) == (
+        "licence", "verified", [], firm["id"]), doc  # fmt: skip
+    assert {f["name"]: f["value"] for f in doc["fields"]}["uscc"] == firm["uscc"]
+
+    listed = api.gql("anna", LIST, e=firm["id"])["documents"]
+    assert listed[0] == {"id": doc["id"], "kind": "licence", "outcome": "verified",
+                         "uploadedBy": "rita"}  # fmt: skip
+    read = api.gql("anna", READ, id=doc["id"])["document"]
+    assert read == {"id": doc["id"], "outcome": "verified", "reasons": [],
+                    "enterpriseId": firm["id"], "mediaType": "image/png"}  # fmt: skip
