@@ -140,3 +140,13 @@ def test_another_funders_user_neither_reviews_reads_nor_attaches(
     assert gql(client, other, READ, d=doc["id"]).json()["data"]["contractReview"] is None
     assert gql(client, rm, READ, d=doc["id"]).json()["data"]["contractReview"]["summary"] == (
         "clean")  # fmt: skip
+    # The reviewed contract carries the review's outcome: hidden from the other funder's
+    # `document` and `documents` (docs/documents.md), shown to the reviewing funder's.
+    one = "query($id: ID!) { document(id: $id) { id outcome } }"
+    listed = "query($e: ID!) { documents(enterpriseId: $e) { id } }"
+    body = gql(client, other, one, id=doc["id"]).json()
+    assert body["data"] is None and body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    assert gql(client, other, listed, e="CR-E1").json()["data"]["documents"] == []
+    assert gql(client, rm, one, id=doc["id"]).json()["data"]["document"] == {
+        "id": doc["id"], "outcome": "verified"}  # fmt: skip
+    assert gql(client, rm, listed, e="CR-E1").json()["data"]["documents"] == [{"id": doc["id"]}]

@@ -193,8 +193,11 @@ def test_bad_uploads_are_refused_and_nothing_is_stored(
         error = got.json()["errors"][0]
         assert error["extensions"]["code"] == "BAD_REQUEST", error
         assert says in error["message"], error
-    # Over the API's body limit: refused before GraphQL reads it.
+    # Over the contract's limit but within a multipart request's (uploadDocument's 10 MiB):
+    # read to one byte over and refused; over that: refused before GraphQL reads it.
     got = upload(client, rm, b"%PDF-1.7\n" + b"0" * (2 * 1024 * 1024))
+    assert got.status_code == 400 and "at most 786432 bytes" in got.text
+    got = upload(client, rm, b"%PDF-1.7\n" + b"0" * (11 * 1024 * 1024))
     assert got.status_code == 413
     # An unknown contract: NOT_FOUND; an analyst may not upload.
     one_page = pdfium.PdfDocument.new()
