@@ -14,6 +14,7 @@ admin acts for anyone (`check_party`).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -54,6 +55,18 @@ class SecurityInterest:
     expires_on: date
     registered_by: str
     discharged_on: date | None
+    amendments: tuple[Amendment, ...] = ()
+
+
+@dataclass(frozen=True)
+class Amendment:
+    """One amendment of a registration (变更登记): what changed, from what to what."""
+
+    on: date
+    by: str
+    at: datetime
+    expires_on: tuple[date, date] | None  # (was, is); None: unchanged
+    description: tuple[str, str] | None
 
 
 @dataclass(frozen=True)
@@ -79,6 +92,16 @@ def _interest(r: dict[str, Any]) -> SecurityInterest:
         financing_id=r.get("financing_id"), description=r.get("description") or "",
         registered_on=native(r["registered_on"]), expires_on=native(r["expires_on"]),
         registered_by=r["registered_by"], discharged_on=native(r.get("discharged_on")),
+        amendments=tuple(_amendment(json.loads(a)) for a in r.get("amendments") or ()),
+    )  # fmt: skip
+
+
+def _amendment(a: dict[str, Any]) -> Amendment:
+    exp = a.get("expires_on")
+    return Amendment(
+        on=date.fromisoformat(a["on"]), by=a["by"], at=datetime.fromisoformat(a["at"]),
+        expires_on=(date.fromisoformat(exp[0]), date.fromisoformat(exp[1])) if exp else None,
+        description=(a["description"][0], a["description"][1]) if a.get("description") else None,
     )  # fmt: skip
 
 
@@ -230,6 +253,59 @@ def discharge(
             {"status": InterestStatus.DISCHARGED.value, "discharged_on": on,
              "discharged_by": by, "discharged_at": at},
         )  # fmt: skip
+
+    ledger.run_write(driver, database, work)
+    return get(driver, database, id)
+
+
+def amend(
+    driver: Driver, database: str, id: str, on: date, by: str, at: datetime, *,
+    expires_on: date | None = None, description: str | None = None,
+) -> SecurityInterest:  # fmt: skip
+    """Amend a live registration on ``on`` (变更登记): a new end of its period, extended or
+    shortened (after its start, not before ``on``), and/or a new description. Extending it
+    over the start of another live registration of the same collateral is refused, naming
+    that one. Each amendment is kept on the registration, oldest first; asking for what the
+    registration already says changes nothing. The caller checks who may amend
+    (`check_party`)."""
+    if at.tzinfo is None:
+        raise FinanceError("the time of an amendment needs a timezone")
+    if expires_on is None and description is None:
+        raise FinanceError("an amendment changes the period's end, the description or both")
+    if description is not None and len(description) > MAX_DESCRIPTION:
+        raise FinanceError(f"a description has at most {MAX_DESCRIPTION} characters")
+
+    def work(tx: ManagedTransaction) -> None:
+        r = q.lock_interest(tx, id)
+        if r is None:
+            raise NotFound(f"registration {id} does not exist")
+        if r["status"] != InterestStatus.LIVE:
+            raise InvalidState(f"registration {id} is {r['status']}: only a live one is amended")
+        start, end = native(r["registered_on"]), native(r["expires_on"])
+        if end < on:
+            raise InvalidState(f"registration {id} lapsed on {end}: register the collateral "
+                               "anew")  # fmt: skip
+        new_end = end if expires_on is None else expires_on
+        text = r.get("description") or ""
+        new_text = text if description is None else description
+        if (new_end, new_text) == (end, text):
+            return
+        if new_end <= start or new_end < on:
+            raise FinanceError(f"the period of registration {id} must end after it starts "
+                               f"({start}) and not before the amendment ({on})")  # fmt: skip
+        if new_end > end:
+            for other in q.live_interests(tx, [r["collateral_id"]]):
+                if other["id"] != id and native(other["registered_on"]) <= new_end:
+                    raise AlreadyPledged(refusal(other, r["collateral_id"]))
+        change: dict[str, Any] = {"on": on.isoformat(), "by": by, "at": at.isoformat()}
+        if new_end != end:
+            change["expires_on"] = [end.isoformat(), new_end.isoformat()]
+        if new_text != text:
+            change["description"] = [text, new_text]
+        q.update_interest(tx, id, {
+            "expires_on": new_end, "description": new_text,
+            "amendments": [*(r.get("amendments") or []), json.dumps(change, ensure_ascii=False)],
+        })  # fmt: skip
 
     ledger.run_write(driver, database, work)
     return get(driver, database, id)

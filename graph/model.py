@@ -524,6 +524,7 @@ PROPERTIES: dict[Label, frozenset[str]] = {
             *_LOCK, "kind", "status", "collateral_kind", "collateral_id", "debtor_id",
             "secured_party", "financing_id", "description", "registered_on", "expires_on",
             "registered_by", "registered_at", "discharged_on", "discharged_by", "discharged_at",
+            "amendments",  # JSON, oldest first: {on, by, at, expires_on: [was, is], ...}
         ),
         Label.CASE: (
             *_LOADED, *_LOCK, "enterprise_id", "outcome", "decided_on", "source", "alert_id",

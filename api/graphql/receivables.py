@@ -113,6 +113,39 @@ class SecurityInterest:
     expires_on: date
     registered_by: str
     discharged_on: date | None
+    amendments: list[RegistryAmendment] = strawberry.field(
+        description="Its amendments (变更登记), oldest first.")  # fmt: skip
+
+
+@strawberry.type(description="One amendment of a registration: what changed, from what to what.")
+class RegistryAmendment:
+    on: date
+    by: str
+    at: datetime
+    previous_expires_on: date | None = strawberry.field(
+        description="The period's end before this amendment; null: unchanged.")  # fmt: skip
+    expires_on: date | None = strawberry.field(
+        description="The period's end it set; null: unchanged.")  # fmt: skip
+    previous_description: str | None
+    description: str | None = strawberry.field(
+        description="The description it set; null: unchanged.")  # fmt: skip
+
+
+@strawberry.input(description="What an amendment changes: the period's end, the description, "
+                  "or both.")  # fmt: skip
+class AmendmentInput:
+    expires_on: date | None = None
+    description: str | None = None
+
+
+def _amendment(a: reg.Amendment) -> RegistryAmendment:
+    return RegistryAmendment(
+        on=a.on, by=a.by, at=a.at,
+        previous_expires_on=a.expires_on[0] if a.expires_on else None,
+        expires_on=a.expires_on[1] if a.expires_on else None,
+        previous_description=a.description[0] if a.description else None,
+        description=a.description[1] if a.description else None,
+    )  # fmt: skip
 
 
 def _interest(x: reg.SecurityInterest) -> SecurityInterest:
@@ -123,6 +156,7 @@ def _interest(x: reg.SecurityInterest) -> SecurityInterest:
         financing_id=strawberry.ID(x.financing_id) if x.financing_id else None,
         description=x.description, registered_on=x.registered_on, expires_on=x.expires_on,
         registered_by=x.registered_by, discharged_on=x.discharged_on,
+        amendments=[_amendment(a) for a in x.amendments],
     )  # fmt: skip
 
 
@@ -327,6 +361,22 @@ class ChainFinanceMutation:
         got = await idempotent(info.context.call, user, "registerSecurityInterest",
                                str(request_id), payload, run)  # fmt: skip
         return _interest(await info.context.call(reg.get, got["id"]))
+
+    @_mutation("Amend a live registration on a date (变更登记; by its secured party's users): "
+               "a new end of its period, extended or shortened, and/or a new description. "
+               "Extending it over the start of another live registration of the same "
+               "collateral is refused (CONFLICT), naming that one; a discharged or lapsed one "
+               "is not amended. Each amendment is kept, oldest first; asking again for what "
+               "the registration already says changes nothing.", CREDIT)  # fmt: skip
+    async def amend_security_interest(
+        self, info: Info[Context, None], id: strawberry.ID, input: AmendmentInput, on: date
+    ) -> SecurityInterest:
+        me = info.context.user
+        held = cast(reg.SecurityInterest, await info.context.call(reg.get, str(id)))
+        await info.context.call(reg.check_party, held.secured_party, me.funder_id, me.book)
+        return _interest(await info.context.call(
+            reg.amend, str(id), on, me.username, _now(), expires_on=input.expires_on,
+            description=input.description))  # fmt: skip
 
     @_mutation("Discharge a live registration on a date (by its secured party's users); the "
                "collateral may then be registered again. Discharging again changes nothing.",

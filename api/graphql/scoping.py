@@ -98,6 +98,7 @@ SCOPES: Mapping[str, Scoping] = {
     )},
     "Mutation.registerSecurityInterest": SHARED,
     "Mutation.dischargeSecurityInterest": SHARED,
+    "Mutation.amendSecurityInterest": SHARED,  # its secured party's users (check_party)
     # ---- a funder's book -------------------------------------------------------------
     "Query.applications": Scoping(Scope.FUNDER, party=FILTERED),
     "Query.reviewQueue": FUNDER,

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from tests.journeys.conftest import PASSWORD, Api, World, cli
 from tests.journeys.test_credit_journey import TODAY
 from tests.journeys.test_registry_on_ingest import SEARCH
@@ -23,24 +25,34 @@ REGISTER = """mutation($input: RegistrationInput!, $req: ID!) {
     id status securedParty collateralId registeredBy } }"""
 DISCHARGE = """mutation($id: ID!, $on: Date!) {
   dischargeSecurityInterest(id: $id, on: $on) { id status dischargedOn securedParty } }"""
+AMEND = """mutation($id: ID!, $input: AmendmentInput!, $on: Date!) {
+  amendSecurityInterest(id: $id, input: $input, on: $on) { id status expiresOn description
+    amendments { on by previousExpiresOn expiresOn previousDescription description } } }"""
 
 
-def _free_receivable(world: World) -> str:
+def _free_receivable(world: World, nth: int = 0) -> str:
     """An open invoice sold to a firm that is not a core (the voucher journeys take cores'
-    payables), pledged by nothing in the loaded book: the last such by id."""
+    payables), pledged by nothing in the loaded book: the last such by id (``nth``: the one
+    that many before it)."""
     pledged = {p["collateral_id"] for p in world.rows("pledges")}
     cores = {e["id"] for e in world.rows("enterprises") if e["is_core"] == "true"}
-    return max(i["id"] for i in world.rows("invoices")
-               if i["status"] in ("", "issued") and i["id"] not in pledged
-               and i["buyer_id"] not in cores)  # fmt: skip
+    return sorted(i["id"] for i in world.rows("invoices")
+                  if i["status"] in ("", "issued") and i["id"] not in pledged
+                  and i["buyer_id"] not in cores)[-1 - nth]  # fmt: skip
 
 
-def test_a_second_pledge_at_another_funder_is_refused_until_discharged(
-    api: Api, world: World, cli_env: dict[str, str]
-) -> None:
+@pytest.fixture(scope="module")
+def funder_b(cli_env: dict[str, str]) -> str:
+    """Funder B, made with the CLI, and its credit officer."""
     cli(cli_env, "users", "add-funder", FUNDER_B, "--name", "RF Bank B", "--kind", "bank")
     cli(cli_env, "users", "add", OFFICER_B, "--role", "credit_officer", "--funder", FUNDER_B,
         stdin=f"{PASSWORD}\n{PASSWORD}\n")  # fmt: skip
+    return FUNDER_B
+
+
+def test_a_second_pledge_at_another_funder_is_refused_until_discharged(
+    api: Api, world: World, funder_b: str
+) -> None:
     invoice = _free_receivable(world)
 
     def registrations() -> list[dict[str, str]]:
@@ -83,4 +95,54 @@ def test_a_second_pledge_at_another_funder_is_refused_until_discharged(
     assert (a["status"], a["securedParty"]) == ("live", "own_book")
     assert api.error(OFFICER_B, DISCHARGE, id=a["id"], on=on).code == "FORBIDDEN"
     assert {r["id"]: r["status"] for r in registrations()} == {
+        b["id"]: "discharged", a["id"]: "live"}
+
+
+def test_a_registration_is_amended_by_its_secured_party_only(
+    api: Api, world: World, funder_b: str
+) -> None:
+    """Amendment (变更登记): B extends and re-describes its pledge; it cannot extend it over
+    the start of the registration another funder has made to follow it (named in the
+    refusal); nobody else amends it; a discharged one is not amended."""
+    invoice = _free_receivable(world, nth=1)
+    day = lambda n: (TODAY + timedelta(days=n)).isoformat()  # noqa: E731
+    terms = {"kind": "pledge", "collateralId": invoice, "registeredOn": day(0),
+             "expiresOn": day(90), "description": "receivable pledged to RF Bank B"}  # fmt: skip
+    b = api.gql(OFFICER_B, REGISTER, input=terms, req="RF-AM-B")["registerSecurityInterest"]
+    # The default funder registers a pledge to take effect once B's period has ended.
+    a = api.gql("otto", REGISTER, input={**terms, "registeredOn": day(120),
+                                         "expiresOn": day(300), "description": "next"},
+                req="RF-AM-A")["registerSecurityInterest"]  # fmt: skip
+    assert a["status"] == "live"
+
+    longer = api.gql(OFFICER_B, AMEND, id=b["id"], input={"expiresOn": day(110)},
+                     on=day(1))["amendSecurityInterest"]  # fmt: skip
+    assert (longer["expiresOn"], longer["description"]) == (day(110), terms["description"])
+    assert longer["amendments"] == [{"on": day(1), "by": OFFICER_B, "previousExpiresOn": day(90),
+                                     "expiresOn": day(110), "previousDescription": None,
+                                     "description": None}]  # fmt: skip
+    # Over the start of the default funder's registration: refused, naming it; nothing kept.
+    over = api.error(OFFICER_B, AMEND, id=b["id"], input={"expiresOn": day(150)}, on=day(1))
+    assert over.code == "CONFLICT" and a["id"] in over.message, over
+    # Only its secured party's users amend it.
+    assert api.error("otto", AMEND, id=b["id"], input={"expiresOn": day(100)},
+                     on=day(1)).code == "FORBIDDEN"  # fmt: skip
+    # A new description; the same amendment again changes nothing.
+    for _ in range(2):
+        got = api.gql(OFFICER_B, AMEND, id=b["id"], input={"description": "pledge, renewed"},
+                      on=day(2))["amendSecurityInterest"]  # fmt: skip
+        assert len(got["amendments"]) == 2, got
+    assert got["amendments"][1]["previousDescription"] == terms["description"]
+    assert (got["expiresOn"], got["description"]) == (day(110), "pledge, renewed")
+    # Bad input, in words: an end before the amendment's day, nothing to change.
+    early = api.error(OFFICER_B, AMEND, id=b["id"], input={"expiresOn": day(1)}, on=day(5))
+    assert "not before the amendment" in early.message, early
+    assert "changes the period's end" in api.error(OFFICER_B, AMEND, id=b["id"], input={},
+                                                   on=day(5)).message  # fmt: skip
+    # Discharged: no longer amended.
+    api.gql(OFFICER_B, DISCHARGE, id=b["id"], on=day(3))
+    gone = api.error(OFFICER_B, AMEND, id=b["id"], input={"expiresOn": day(100)}, on=day(4))
+    assert "only a live one is amended" in gone.message, gone
+    found = api.gql("anna", SEARCH, collateral=invoice)["securityInterests"]["edges"]
+    assert {e["node"]["id"]: e["node"]["status"] for e in found} == {
         b["id"]: "discharged", a["id"]: "live"}
