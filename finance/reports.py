@@ -461,10 +461,8 @@ def forecast(lines: list[FinancingLine], as_of: date) -> list[ForecastBucket]:
     its maturity (every product here is repaid in one payment then), by month for
     FORECAST_MONTHS months from ``as_of``'s, the arrears first and what matures later last.
     A financing without a maturity is counted under `later`."""
-    months, y, m = [], as_of.year, as_of.month
-    for _ in range(FORECAST_MONTHS):
-        months.append(f"{y:04d}-{m:02d}")
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    last = as_of.year * 12 + as_of.month - 1 + FORECAST_MONTHS - 1  # months since year 0
+    months = _months(as_of, date(last // 12, last % 12 + 1, 1))
     keys = [FORECAST_OVERDUE, *months, FORECAST_LATER]
     labels = {FORECAST_OVERDUE: "Overdue (matured, still owed)", FORECAST_LATER:
               f"After {months[-1]}", **{m: m for m in months}}  # fmt: skip
