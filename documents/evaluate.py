@@ -94,6 +94,7 @@ def baseline(kind: DocumentKind, lines: list[Line]) -> dict[str, str]:
         grab("registered_capital", r"注册资本[:\s]*\D*?(\d+)万", conv=lambda s: s + "0000")
         grab("founded_on", r"成立日期[:\s]*" + date, conv=iso)
         grab("address", r"住所[:\s]*(\S+)")
+        grab("business_scope", r"经营范围[:\s]*(\S+)")  # its first line only: no layout
     else:
         grab("code", r"发票代码[:\s]*(\d+)")
         grab("number", r"发票号码[:\s]*(\d+)")
@@ -105,6 +106,7 @@ def baseline(kind: DocumentKind, lines: list[Line]) -> dict[str, str]:
         grab("amount", r"¥\s*(\d[\d,]*\.\d{2})", 0, _money)
         grab("tax", r"¥\s*(\d[\d,]*\.\d{2})", 1, _money)
         grab("total", r"¥\s*(\d[\d,]*\.\d{2})", 2, _money)
+        grab("check_code", r"校验码[:\s]*(\d[\d ]{18,}\d)", conv=lambda s: s.replace(" ", ""))
     return out
 
 

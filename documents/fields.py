@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
@@ -60,8 +60,12 @@ class Field:
 
 @dataclass(frozen=True, slots=True)
 class Extraction:
+    """The fields of one document, and how each of its pages was read (`text_layer` or
+    `ocr`, from `documents.ocr.read`; empty when the caller did not say)."""
+
     kind: DocumentKind
     fields: dict[str, Field] = field(default_factory=dict)
+    read: tuple[str, ...] = ()
 
     def accepted(self, name: str) -> str | None:
         f = self.fields.get(name)
@@ -74,10 +78,11 @@ class Extraction:
 
 LICENCE_FIELDS = (
     "name", "uscc", "legal_form", "legal_rep", "registered_capital", "founded_on", "address",
+    "business_scope",
 )  # fmt: skip
 INVOICE_FIELDS = (
     "code", "number", "issued_on", "buyer_name", "buyer_tax_id", "seller_name",
-    "seller_tax_id", "amount", "tax", "total",
+    "seller_tax_id", "amount", "tax", "total", "check_code",
 )  # fmt: skip
 
 # --------------------------------------------------------------------------------------
@@ -173,6 +178,20 @@ def _chinese(min_len: int, max_len: int) -> Parser:
     return parse
 
 
+_SCOPE_CHARS = re.compile(rf"[{_CJK}\dA-Za-z、,;:.。()《》“”\"'\-—/·+%]+")
+
+
+def parse_scope(raw: str) -> tuple[str | None, str]:
+    """A business scope (经营范围): the lines of its block joined, in the clean form (NFKC, no
+    spaces), which keeps every character read, punctuation included."""
+    t = raw.strip()
+    if not _SCOPE_CHARS.fullmatch(t):
+        return None, "unexpected characters"
+    if not 4 <= len(t) <= 1000:
+        return None, f"{len(t)} characters, expected 4 to 1000"
+    return t, ""
+
+
 _LEGAL_FORM = re.compile(
     "(有限责任公司|股份有限公司|合伙企业|个人独资企业|农民专业合作社|个体工商户|"
     "全民所有制|集体所有制|外商投资企业|分公司)"
@@ -247,6 +266,51 @@ def _first(lines: Sequence[Line], labels: Sequence[str]) -> _Found | None:
     return None
 
 
+# Labels that end a business scope's block: any other field of a licence, and what is
+# printed below the scope on one (the registering authority, the term of operation).
+_LICENCE_LABELS = (
+    "名称", "统一社会信用代码", "类型", "法定代表人", "负责人", "经营者", "执行事务合伙人",
+    "注册资本", "出资额", "成立日期", "注册日期", "营业期限", "经营期限", "合伙期限", "住所",
+    "经营场所", "主要经营场所", "登记机关", "注册号", "经营范围",
+)  # fmt: skip
+
+
+def _block(lines: Sequence[Line], labels: Sequence[str], stops: Sequence[str]) -> _Found | None:
+    """A value that may wrap over several lines (a business scope): the first line as
+    `_value` finds it, then each row below it in the value's column, until a gap of more
+    than a line, a row that starts left of the column (the next field's label) or a row
+    that starts with one of ``stops``. Its confidence is the lowest of its lines'."""
+    for ln, rest in _labelled(lines, labels):
+        first = _value(lines, ln, rest)
+        if first is None:
+            continue
+        head = first.line
+        h = max(head.height, 10.0)
+        col0 = ln.x0 if head is ln else head.x0
+        below = sorted(
+            (o for o in lines if o.cy > head.cy + 0.5 * h and o.x0 < head.x1), key=lambda o: o.cy
+        )
+        rows: list[list[Line]] = []
+        for o in below:
+            if rows and abs(o.cy - rows[-1][0].cy) < 0.5 * h:
+                rows[-1].append(o)
+            else:
+                rows.append([o])
+        parts, score, bottom = [first.raw], first.score, head.y1
+        for row in rows:
+            row.sort(key=lambda o: o.x0)
+            text = "".join(clean(o.text) for o in row)
+            if min(o.y0 for o in row) - bottom > 0.8 * h or row[0].x0 < col0 - h:
+                break
+            if any(0 <= text.find(s) <= 2 for s in stops):
+                break
+            parts.append(text)
+            score = min(score, *(o.score for o in row))
+            bottom = max(o.y1 for o in row)
+        return _Found("".join(parts), score, head)
+    return None
+
+
 def extract_licence(lines: Sequence[Line]) -> Extraction:
     specs: list[tuple[str, tuple[str, ...], Parser]] = [
         ("name", ("名称",), _chinese(4, 60)),
@@ -261,6 +325,9 @@ def extract_licence(lines: Sequence[Line]) -> Extraction:
         n: _field(n, _first(lines, labels), p, CHECKED_BELOW if p is parse_uscc else REVIEW_BELOW)
         for n, labels, p in specs
     }
+    fields["business_scope"] = _field(
+        "business_scope", _block(lines, ("经营范围",), _LICENCE_LABELS), parse_scope
+    )
     return Extraction(DocumentKind.LICENCE, fields)
 
 
@@ -331,7 +398,32 @@ def extract_invoice(lines: Sequence[Line]) -> Extraction:
         for found in _money_on_row(lines, "价税合计"):
             total = found
     fields["total"] = _field("total", total, parse_money)
+    fields["check_code"] = _check_code(lines)
     return Extraction(DocumentKind.INVOICE, _check_sum(fields))
+
+
+def _check_code(lines: Sequence[Line]) -> Field:
+    """The check code (校验码): 20 digits, printed in groups that the recogniser may read as
+    one line or as several boxes on the label's row; the digit groups on that row are
+    joined. A special VAT invoice (专用发票) on paper prints none: then the field is empty
+    and not for review."""
+    for ln, rest in _labelled(lines, ("校验码",)):
+        parts = [_Found(rest, ln.score, ln)] if rest else []
+        for o in _right_of(lines, ln):
+            t = clean(o.text)
+            digits = sum(ch.isdigit() for p in parts for ch in p.raw)
+            if digits >= 20 or not re.fullmatch(r"[\d:]+", t):
+                break
+            parts.append(_Found(t, o.score, o))
+        if parts:
+            found = _Found(
+                "".join(p.raw for p in parts), min(p.score for p in parts), parts[0].line
+            )
+            return _field("check_code", found, _digits((20,), "a check code"))
+    title = "".join(clean(ln.text) for ln in lines)
+    if "专用发票" in title:
+        return Field("check_code", None, "", 0.0, False, "a special VAT invoice prints none")
+    return _field("check_code", None, _digits((20,), "a check code"))
 
 
 def _check_sum(fields: dict[str, Field]) -> dict[str, Field]:
@@ -357,8 +449,11 @@ def _check_sum(fields: dict[str, Field]) -> dict[str, Field]:
     return out
 
 
-def extract(kind: DocumentKind, lines: Sequence[Line]) -> Extraction:
-    return extract_licence(lines) if kind is DocumentKind.LICENCE else extract_invoice(lines)
+def extract(kind: DocumentKind, lines: Sequence[Line], read: Sequence[str] = ()) -> Extraction:
+    """The fields of a ``kind`` page; ``read`` says how each page was read (text layer or
+    OCR, `documents.ocr.read`) and is kept on the extraction."""
+    ex = extract_licence(lines) if kind is DocumentKind.LICENCE else extract_invoice(lines)
+    return replace(ex, read=tuple(str(m) for m in read))
 
 
 def detect_kind(lines: Sequence[Line]) -> DocumentKind | None:

@@ -2,14 +2,21 @@
 
 An upload is sniffed by its first bytes (PNG, JPEG, TIFF, WebP, BMP, PDF), never by its name
 or declared type. Images are decoded with Pillow; PDFs are rendered page by page with pdfium
-at 150 dpi (text-layer and scanned PDFs alike, so one set of layout rules reads both). Lines
-are recognised with RapidOCR on ONNX Runtime, whose Chinese detection, orientation and
-recognition models ship inside the `rapidocr-onnxruntime` wheel: nothing is downloaded.
+at 150 dpi. Lines are recognised with RapidOCR on ONNX Runtime, whose Chinese detection,
+orientation and recognition models ship inside the `rapidocr-onnxruntime` wheel: nothing is
+downloaded.
+
+`read` reads a PDF page that has a text layer (an e-invoice, a licence printed to PDF)
+from that layer instead: pdfium's characters and their boxes, grouped into lines with boxes
+in the same 150 dpi pixels, with confidence 1.0, so that the same layout rules read both.
+Only pages without one (a scan, too little text, or text drawn invisible over a scan) are
+rendered and recognised.
 """
 
 from __future__ import annotations
 
 import io
+import itertools
 import math
 import threading
 import time
@@ -81,7 +88,8 @@ def load_pages(data: bytes) -> tuple[MediaType, list[Image.Image]]:
         raise UnreadableFile(f"the {media.value} image cannot be decoded: {e}") from e
 
 
-def _pdf_pages(data: bytes) -> list[Image.Image]:
+def _open_pdf(data: bytes) -> Any:
+    """The PDF opened with pdfium (the caller closes it), its page count checked."""
     import pypdfium2 as pdfium
 
     try:
@@ -91,18 +99,27 @@ def _pdf_pages(data: bytes) -> list[Image.Image]:
         if getattr(e, "err_code", None) == 0:
             raise UnreadableFile("the PDF has no pages") from e
         raise UnreadableFile(f"the PDF cannot be opened: {e}") from e
-    try:
-        if len(pdf) == 0:
+    if len(pdf) == 0 or len(pdf) > MAX_PAGES:
+        n = len(pdf)
+        pdf.close()
+        if n == 0:
             raise UnreadableFile("the PDF has no pages")
-        if len(pdf) > MAX_PAGES:
-            raise UnreadableFile(f"a document has at most {MAX_PAGES} pages, this PDF {len(pdf)}")
-        pages = []
-        for i in range(len(pdf)):
-            w, h = pdf[i].get_size()
-            if w * h * (PDF_DPI / 72) ** 2 > MAX_PIXELS:
-                raise UnreadableFile(f"page {i + 1} is too large to render")
-            pages.append(pdf[i].render(scale=PDF_DPI / 72).to_pil().convert("RGB"))
-        return pages
+        raise UnreadableFile(f"a document has at most {MAX_PAGES} pages, this PDF {n}")
+    return pdf
+
+
+def _render(page: Any, i: int) -> Image.Image:
+    w, h = page.get_size()
+    if w * h * (PDF_DPI / 72) ** 2 > MAX_PIXELS:
+        raise UnreadableFile(f"page {i + 1} is too large to render")
+    image: Image.Image = page.render(scale=PDF_DPI / 72).to_pil().convert("RGB")
+    return image
+
+
+def _pdf_pages(data: bytes) -> list[Image.Image]:
+    pdf = _open_pdf(data)
+    try:
+        return [_render(pdf[i], i) for i in range(len(pdf))]
     finally:
         pdf.close()
 
@@ -189,6 +206,170 @@ def recognise(pages: list[Image.Image], recogniser: Recogniser | None = None) ->
             out.append(Line(ln.text, ln.x0, ln.y0 + offset, ln.x1, ln.y1 + offset, ln.score))
         offset += page.height
     return out
+
+
+# --------------------------------------------------------------------------------------
+# The text layer of a PDF
+# --------------------------------------------------------------------------------------
+
+
+class ReadMethod(StrEnum):
+    TEXT_LAYER = "text_layer"  # the PDF's own text, with its positions
+    OCR = "ocr"  # rendered (a PDF page) or decoded (an image) and recognised
+
+
+# A page whose text layer has fewer characters than this (besides spaces) is read as a scan:
+# a licence or an invoice prints far more, a scan may carry a stray page number.
+MIN_TEXT_CHARS = 20
+_INVISIBLE = 3  # FPDF_TEXTRENDERMODE_INVISIBLE: a scanner's own OCR laid over its image
+
+
+@dataclass(frozen=True, slots=True)
+class _Char:
+    ch: str
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+    @property
+    def height(self) -> float:
+        return self.y1 - self.y0
+
+    @property
+    def cy(self) -> float:
+        return (self.y0 + self.y1) / 2
+
+
+def _page_chars(page: Any) -> list[_Char] | None:
+    """The page's characters in drawing order, with boxes in pixels at `PDF_DPI` (top-left
+    origin); None when the page has no usable text layer: too few characters, glyphs that
+    map to no character, text drawn invisible (a scan with its OCR laid over), or a
+    rotated page."""
+    import pypdfium2.raw as raw
+
+    if page.get_rotation() % 360:
+        return None
+    scale = PDF_DPI / 72
+    _, height = page.get_size()
+    tp = page.get_textpage()
+    try:
+        chars: list[_Char] = []
+        unmapped = invisible = 0
+        for i in range(tp.count_chars()):
+            ch = tp.get_text_range(i, 1)
+            if not ch or ch.isspace():
+                continue
+            if ch == "\ufffd" or "\ue000" <= ch <= "\uf8ff" or ord(ch) < 32:
+                unmapped += 1
+                continue
+            obj = raw.FPDFText_GetTextObject(tp.raw, i)
+            if obj and raw.FPDFTextObj_GetTextRenderMode(obj) == _INVISIBLE:
+                invisible += 1
+                continue
+            left, bottom, right, top = tp.get_charbox(i, loose=True)
+            chars.append(
+                _Char(ch, left * scale, (height - top) * scale, right * scale,
+                      (height - bottom) * scale)
+            )  # fmt: skip
+    finally:
+        tp.close()
+    if len(chars) < MIN_TEXT_CHARS or unmapped + invisible > len(chars) // 10:
+        return None
+    return chars
+
+
+def _char_lines(chars: list[_Char]) -> list[Line]:
+    """Characters grouped into lines as a recogniser would box them: a new line where the
+    text leaves the row, goes back to the left, jumps right by more than a character's height
+    (the gap between a label and its value in another cell) or changes its type size (a
+    title beside a header). Confidence 1.0."""
+    out: list[Line] = []
+    cur: list[_Char] = []
+
+    def flush() -> None:
+        if cur:
+            text = cur[0].ch
+            for a, b in itertools.pairwise(cur):
+                text += (" " if b.x0 - a.x1 > 0.2 * a.height else "") + b.ch
+            out.append(Line(text, min(c.x0 for c in cur), min(c.y0 for c in cur),
+                            max(c.x1 for c in cur), max(c.y1 for c in cur), 1.0))  # fmt: skip
+            cur.clear()
+
+    for c in chars:
+        if cur:
+            last = cur[-1]
+            h = max(min(last.height, c.height), 1.0)
+            if (abs(c.cy - last.cy) > 0.5 * h or c.x0 < last.x1 - h or c.x0 - last.x1 > h
+                    or abs(c.height - last.height) > 0.3 * max(c.height, last.height)):  # fmt: skip
+                flush()
+        cur.append(c)
+    flush()
+    out.sort(key=lambda ln: (round(ln.cy / 10), ln.x0))
+    return out
+
+
+def text_layer_lines(page: Any) -> list[Line] | None:
+    """A pdfium page's lines read from its text layer; None when it has none to read."""
+    chars = _page_chars(page)
+    return None if chars is None else _char_lines(chars)
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """A file's lines (later pages placed below earlier ones), how each page was read, and
+    the seconds spent reading (text layer and recognition together)."""
+
+    media: MediaType
+    lines: list[Line]
+    methods: tuple[ReadMethod, ...]
+    seconds: float
+
+    @property
+    def pages(self) -> int:
+        return len(self.methods)
+
+    @property
+    def method(self) -> ReadMethod:
+        """`text_layer` when every page was read from it, else `ocr`."""
+        if self.methods and all(m is ReadMethod.TEXT_LAYER for m in self.methods):
+            return ReadMethod.TEXT_LAYER
+        return ReadMethod.OCR
+
+
+def read(data: bytes, recogniser: Recogniser | None = None) -> Reading:
+    """A file's lines: a PDF page from its text layer when it has one, else recognised (an
+    image, a scanned page). The same refusals as `load_pages`."""
+    media = sniff(data)
+    start = time.perf_counter()
+    if media is not MediaType.PDF:
+        _, images = load_pages(data)
+        lines = recognise(images, recogniser)
+        return Reading(media, lines, (ReadMethod.OCR,) * len(images),
+                       time.perf_counter() - start)  # fmt: skip
+    rec = recogniser or _shared
+    pdf = _open_pdf(data)
+    try:
+        out: list[Line] = []
+        methods: list[ReadMethod] = []
+        offset = 0.0
+        for i in range(len(pdf)):
+            page = pdf[i]
+            page_lines = text_layer_lines(page)
+            if page_lines is None:
+                image = _render(page, i)
+                page_lines = rec.lines(image)
+                methods.append(ReadMethod.OCR)
+                height = float(image.height)
+            else:
+                methods.append(ReadMethod.TEXT_LAYER)
+                height = page.get_size()[1] * PDF_DPI / 72
+            for ln in page_lines:
+                out.append(Line(ln.text, ln.x0, ln.y0 + offset, ln.x1, ln.y1 + offset, ln.score))
+            offset += height
+    finally:
+        pdf.close()
+    return Reading(media, out, tuple(methods), time.perf_counter() - start)
 
 
 def timed_recognise(pages: list[Image.Image]) -> tuple[list[Line], float]:

@@ -11,6 +11,8 @@ fontconfig. Field values are in the canonical forms `documents.fields` writes: d
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import html
 import io
 import random
 import shutil
@@ -18,10 +20,11 @@ import subprocess
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from documents.fields import DocumentKind
+from documents.fields import DocumentKind, clean
 
 DPI = 150
 _FALLBACK_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
@@ -67,11 +70,45 @@ def _yuan(minor: int) -> str:
     return f"{minor // 100}.{minor % 100:02d}"
 
 
+# What a firm of each GB/T 4754 section does, worded as a licence's business scope does.
+_SCOPE_BY_SECTION = {
+    "A": "{g}的种植、养殖和销售；农业技术推广服务",
+    "B": "{g}的开采、洗选和销售；矿产资源勘查",
+    "C": "{g}的制造、加工和销售；技术服务、技术开发",
+    "E": "{g}施工；工程管理服务；建筑材料销售",
+    "F": "{g}的批发和零售；供应链管理服务",
+    "K": "房地产开发经营；物业管理；住房租赁",
+}
+_SCOPE_EXTRA = (
+    "货物进出口", "仓储服务（不含危险化学品）", "道路货物运输（不含危险货物）",
+    "信息咨询服务（不含许可类信息咨询服务）", "机械设备租赁", "技术进出口",
+)  # fmt: skip
+_SCOPE_END = "（依法须经批准的项目，经相关部门批准后方可开展经营活动）"
+# When the firm's industry is not known: a plausible scope of a trading and services firm.
+_SCOPE_GENERIC = "一般项目：企业管理咨询；信息咨询服务（不含许可类信息咨询服务）；日用百货销售"
+
+
+def business_scope(name: str, r: random.Random) -> str:
+    """A business scope (经营范围) for a firm, as printed: from the industry of its name's
+    industry word (the chain role that uses it, its GB/T 4754 section and the goods it
+    sells), or a generic one when the name has no known industry word."""
+    from ingest.synthetic.chains import CHAINS, GOODS_BY_ID
+
+    roles = [(w, role) for c in CHAINS for role in c.roles for w, _ in role.words if w in name]
+    if not roles:
+        return f"{_SCOPE_GENERIC}。{_SCOPE_END}"
+    word, role = max(roles, key=lambda x: len(x[0]))
+    goods = GOODS_BY_ID[role.goods_id].name if role.goods_id else f"{word}产品"
+    first = _SCOPE_BY_SECTION.get(role.industry_code[0], "{g}的销售").format(g=goods)
+    return f"{first}；{r.choice(_SCOPE_EXTRA)}。{_SCOPE_END}"
+
+
 def make_firms(n: int, seed: int) -> list[dict[str, str]]:
-    """``n`` firms as licence fields (canonical values)."""
+    """``n`` firms as licence fields (canonical values; the business scope as printed)."""
     from entity_resolution.synth import iter_firms
 
     r = random.Random(seed)
+    scopes = random.Random(seed + 1)  # apart, so that the other fields stay as they were
     firms = []
     for _, master, _ in iter_firms(n, seed, twin_rate=0.0):
         founded = dt.date(1995, 1, 1) + dt.timedelta(days=r.randrange(0, 10_000))
@@ -84,6 +121,7 @@ def make_firms(n: int, seed: int) -> list[dict[str, str]]:
             "registered_capital": str(capital),
             "founded_on": founded.isoformat(),
             "address": master.address,
+            "business_scope": business_scope(master.name, scopes),
         })  # fmt: skip
     return firms
 
@@ -94,7 +132,7 @@ def make_invoice(seller: dict[str, str], buyer: dict[str, str], r: random.Random
     rate = r.choice([13, 9, 6])
     tax = round(amount * rate / 100)
     issued = dt.date(2023, 1, 1) + dt.timedelta(days=r.randrange(0, 900))
-    return {
+    out = {
         "code": str(r.randrange(10**9, 10**10)) if r.random() < 0.5 else
         str(r.randrange(10**11, 10**12)),
         "number": f"{r.randrange(0, 10**8):08d}",
@@ -108,15 +146,60 @@ def make_invoice(seller: dict[str, str], buyer: dict[str, str], r: random.Random
         "total": _yuan(amount + tax),
         "tax_rate": f"{rate}%",
     }  # fmt: skip
+    out["check_code"] = check_code(out)
+    return out
+
+
+def check_code(v: dict[str, str]) -> str:
+    """A 20-digit check code (校验码), as an invoice's is derived from its data: here from
+    the code, number, date and total, so that drawing it takes nothing from the random
+    stream and the other fields stay as they were."""
+    key = "|".join(v[k] for k in ("code", "number", "issued_on", "total"))
+    return f"{int(hashlib.sha256(key.encode()).hexdigest(), 16) % 10**20:020d}"
+
+
+def grouped(code: str, size: int = 5) -> str:
+    """The check code as printed: in groups of five digits."""
+    return " ".join(code[i : i + size] for i in range(0, len(code), size))
 
 
 # A4 landscape at 150 dpi.
 _W, _H = 1754, 1240
 
 
+class _Recorder:
+    """ImageDraw's text, rectangle and line, drawn and remembered, so that a page drawn as
+    an image can be written again as a PDF with a text layer (`page_pdf`)."""
+
+    def __init__(self, img: Image.Image) -> None:
+        self._d = ImageDraw.Draw(img)
+        self.size = img.size
+        self.items: list[tuple[str, tuple[Any, ...]]] = []
+
+    def text(self, xy: tuple[int, int], text: str, *, font: ImageFont.FreeTypeFont,
+             fill: tuple[int, int, int], anchor: str | None = None) -> None:  # fmt: skip
+        self._d.text(xy, text, font=font, fill=fill, anchor=anchor)
+        family, style = font.getname()
+        self.items.append(("text", (xy, text, font.size, family, style, fill, anchor)))
+
+    def rectangle(self, box: tuple[int, int, int, int], *, outline: tuple[int, int, int],
+                  width: int) -> None:  # fmt: skip
+        self._d.rectangle(box, outline=outline, width=width)
+        self.items.append(("rect", (box, outline, width)))
+
+    def line(self, box: tuple[int, int, int, int], *, fill: tuple[int, int, int],
+             width: int) -> None:  # fmt: skip
+        self._d.line(box, fill=fill, width=width)
+        self.items.append(("rect", (box, fill, width)))
+
+
 def render_licence(f: dict[str, str]) -> Image.Image:
+    return _licence(f)[0]
+
+
+def _licence(f: dict[str, str]) -> tuple[Image.Image, _Recorder]:
     img = Image.new("RGB", (_W, _H), (252, 250, 244))
-    d = ImageDraw.Draw(img)
+    d = _Recorder(img)
     d.rectangle((40, 40, _W - 40, _H - 40), outline=(150, 60, 40), width=8)
     d.text((_W // 2, 150), "营业执照", font=font(96, bold=True, serif=True), fill=(20, 20, 20),
            anchor="mm")  # fmt: skip
@@ -135,22 +218,43 @@ def render_licence(f: dict[str, str]) -> Image.Image:
         d.text((160, y), label, font=font(34), fill=(10, 10, 10))
         d.text((420, y), value, font=font(34), fill=(10, 10, 10))
         y += 92
-    d.text((1180, 1020), "登记机关", font=font(34), fill=(10, 10, 10))
-    d.text((1180, 1080), "2024年01月01日", font=font(30), fill=(10, 10, 10))
-    return img
+    # The business scope wraps over lines of its own column, in a smaller type (a firm
+    # written by hand without one prints none).
+    if f.get("business_scope"):
+        d.text((160, y), "经营范围", font=font(34), fill=(10, 10, 10))
+        for i, part in enumerate(wrap(f["business_scope"], SCOPE_CHARS_PER_LINE)):
+            d.text((420, y + 2 + i * 42), part, font=font(30), fill=(10, 10, 10))
+    d.text((1300, 1020), "登记机关", font=font(34), fill=(10, 10, 10))
+    d.text((1300, 1080), "2024年01月01日", font=font(30), fill=(10, 10, 10))
+    return img, d
+
+
+SCOPE_CHARS_PER_LINE = 22
+
+
+def wrap(text: str, width: int) -> list[str]:
+    """``text`` in lines of at most ``width`` characters (Chinese wraps anywhere)."""
+    return [text[i : i + width] for i in range(0, len(text), width)]
 
 
 def render_invoice(v: dict[str, str]) -> Image.Image:
+    return _invoice(v)[0]
+
+
+def _invoice(v: dict[str, str]) -> tuple[Image.Image, _Recorder]:
     img = Image.new("RGB", (_W, _H), (250, 252, 248))
-    d = ImageDraw.Draw(img)
+    d = _Recorder(img)
     ink, frame = (15, 15, 15), (120, 80, 40)
-    d.text((_W // 2, 110), "增值税专用发票", font=font(64, bold=True, serif=True), fill=frame,
+    # An ordinary VAT invoice (普通发票): it prints a check code, a special one on paper not.
+    d.text((_W // 2, 110), "增值税普通发票", font=font(64, bold=True, serif=True), fill=frame,
            anchor="mm")  # fmt: skip
     f30 = font(30)
-    d.text((1200, 70), f"发票代码：{v['code']}", font=f30, fill=ink)
-    d.text((1200, 120), f"发票号码：{v['number']}", font=f30, fill=ink)
-    d.text((1200, 170), f"开票日期：{_cn_date(dt.date.fromisoformat(v['issued_on']))}",
+    d.text((1150, 55), f"发票代码：{v['code']}", font=f30, fill=ink)
+    d.text((1150, 100), f"发票号码：{v['number']}", font=f30, fill=ink)
+    d.text((1150, 145), f"开票日期：{_cn_date(dt.date.fromisoformat(v['issued_on']))}",
            font=f30, fill=ink)  # fmt: skip
+    if v.get("check_code"):
+        d.text((1150, 190), f"校验码：{grouped(v['check_code'])}", font=f30, fill=ink)
     d.rectangle((80, 240, _W - 80, 1120), outline=frame, width=3)
     # Buyer block.
     d.line((80, 420, _W - 80, 420), fill=frame, width=2)
@@ -178,7 +282,52 @@ def render_invoice(v: dict[str, str]) -> Image.Image:
     d.text((110, 940), "销售方", font=f30, fill=frame)
     d.text((260, 900), f"名称：{v['seller_name']}", font=f30, fill=ink)
     d.text((260, 970), f"纳税人识别号：{v['seller_tax_id']}", font=f30, fill=ink)
-    return img
+    return img, d
+
+
+def licence_pdf(f: dict[str, str]) -> bytes:
+    """The licence as a PDF with a text layer (as one printed to PDF), no damage."""
+    return page_pdf(_licence(f)[1])
+
+
+def invoice_pdf(v: dict[str, str]) -> bytes:
+    """The invoice as a PDF with a text layer, as an e-invoice (电子发票) is sent."""
+    return page_pdf(_invoice(v)[1])
+
+
+def page_pdf(page: _Recorder) -> bytes:
+    """A drawn page laid out again by WeasyPrint on A4 landscape, each text at its place in
+    Noto CJK: the PDF embeds the text, so pdfium reads it back with its positions."""
+    from weasyprint import HTML
+
+    k = 96 / DPI  # image pixels at 150 dpi to CSS pixels
+    parts = []
+    for what, args in page.items:
+        if what == "text":
+            (x, y), text, size, family, style, fill, anchor = args
+            weight = 700 if "Bold" in style else 400
+            where = (f"left:0;width:{page.size[0] * k:.2f}px;text-align:center;"
+                     f"top:{(y - 0.6 * size) * k:.2f}px" if anchor == "mm"
+                     else f"left:{x * k:.2f}px;top:{y * k:.2f}px")  # fmt: skip
+            parts.append(
+                f"<div style=\"{where};font-family:'{family}';font-weight:{weight};"
+                f'font-size:{size * k:.2f}px;color:rgb{fill}">{html.escape(text)}</div>'
+            )
+        else:
+            (x0, y0, x1, y1), colour, width = args
+            parts.append(
+                f'<div style="left:{x0 * k:.2f}px;top:{y0 * k:.2f}px;'
+                f"width:{max(x1 - x0, 0) * k:.2f}px;height:{max(y1 - y0, 0) * k:.2f}px;"
+                f'border:{width * k:.2f}px solid rgb{colour};box-sizing:border-box"></div>'
+            )
+    doc = (
+        "<html><head><style>@page { size: 297mm 210mm; margin: 0 } body { margin: 0 }"
+        " div { position: absolute; white-space: pre; line-height: 1 }</style></head><body>"
+        + "".join(parts)
+        + "</body></html>"
+    )
+    pdf: bytes = HTML(string=doc).write_pdf()
+    return pdf
 
 
 def stamp(img: Image.Image, center: tuple[int, int], text: str, radius: int = 110) -> None:
@@ -215,7 +364,7 @@ def make_samples(n: int, seed: int = 7) -> list[Sample]:
             img = render_licence(f)
             # The authority's seal over the founding date and the address.
             stamp(img, (r.randrange(560, 800), 820), "登记机关")
-            truth = {k: f[k] for k in LICENCE_TRUTH}
+            truth = truth_of(DocumentKind.LICENCE, f)
             kind = DocumentKind.LICENCE
         else:
             seller, buyer = firms[i], firms[(i + 1) % len(firms)]
@@ -223,17 +372,28 @@ def make_samples(n: int, seed: int = 7) -> list[Sample]:
             img = render_invoice(v)
             # The seller's invoice seal over its name.
             stamp(img, (r.randrange(700, 1000), 930), "发票专用章")
-            truth = {k: v[k] for k in INVOICE_TRUTH}
+            truth = truth_of(DocumentKind.INVOICE, v)
             kind = DocumentKind.INVOICE
         data, dmg = damage(img, r)
         out.append(Sample(kind, truth, data, dmg))
     return out
 
 
+def truth_of(kind: DocumentKind, values: dict[str, str]) -> dict[str, str]:
+    """The fields a page shows, in the canonical forms `documents.fields` writes (the
+    business scope in its clean form: NFKC, no spaces)."""
+    names = LICENCE_TRUTH if kind is DocumentKind.LICENCE else INVOICE_TRUTH
+    out = {k: values[k] for k in names}
+    if "business_scope" in out:
+        out["business_scope"] = clean(out["business_scope"])
+    return out
+
+
 LICENCE_TRUTH = (
     "name", "uscc", "legal_form", "legal_rep", "registered_capital", "founded_on", "address",
+    "business_scope",
 )  # fmt: skip
 INVOICE_TRUTH = (
     "code", "number", "issued_on", "buyer_name", "buyer_tax_id", "seller_name",
-    "seller_tax_id", "amount", "tax", "total",
+    "seller_tax_id", "amount", "tax", "total", "check_code",
 )  # fmt: skip

@@ -1,5 +1,6 @@
 """Layout rules on hand-placed lines (no OCR): labels with values on the same line or to the
-right, buyer and seller told apart by their headers, skew, review marks and checks."""
+right, buyer and seller told apart by their headers, skew, review marks and checks, a
+business scope over several lines, an invoice's check code."""
 
 from __future__ import annotations
 
@@ -23,8 +24,15 @@ def ln(text: str, x: float, y: float, score: float = 0.99, w: float = 300) -> Li
     return Line(text, x, y, x + w, y + 40, score)
 
 
+SCOPE = (
+    "钢材、建材的销售；货物进出口；技术",
+    "进出口。（依法须经批准的项目，经相关",
+    "部门批准后方可开展经营活动）",
+)
+
+
 def licence_lines(**scores: float) -> list[Line]:
-    s = {k: scores.get(k, 0.99) for k in ("name", "uscc", "rep", "address")}
+    s = {k: scores.get(k, 0.99) for k in ("name", "uscc", "rep", "address", "scope")}
     return [
         ln("营业执照", 700, 100),
         ln(f"统一社会信用代码 {USCC}", 140, 300, s["uscc"], 600),
@@ -34,6 +42,10 @@ def licence_lines(**scores: float) -> list[Line]:
         ln("注册资本", 160, 700, w=140), ln("人民币500万元", 420, 700),
         ln("成立日期", 160, 800, w=140), ln("2015年03月02日", 420, 800),
         ln("住所", 160, 900, w=80), ln("上海市纬-路12号", 420, 900, s["address"]),
+        # The scope wraps over three lines of its column; the authority sits to its right.
+        ln("经营范围", 160, 1000, w=140), ln(SCOPE[0], 420, 1002, w=660),
+        ln(SCOPE[1], 420, 1044, s["scope"], w=660), ln("登记机关", 1300, 1050, w=140),
+        ln(SCOPE[2], 420, 1086, w=420), ln("2024年01月01日", 1300, 1110),
     ]  # fmt: skip
 
 
@@ -44,6 +56,9 @@ def test_licence_fields_by_label_and_row() -> None:
         "name": "上海恒达钢铁有限公司", "uscc": USCC, "legal_form": "有限责任公司",
         "legal_rep": "王小明", "registered_capital": "5000000", "founded_on": "2015-03-02",
         "address": "上海市纬一路12号",  # a dash between Chinese characters is 一
+        # Its three lines joined, in the clean form (NFKC: （ to (, ； to ;), no spaces.
+        "business_scope": "钢材、建材的销售;货物进出口;技术进出口。(依法须经批准的项目,"
+                          "经相关部门批准后方可开展经营活动)",
     }  # fmt: skip
     assert ex.for_review == []
 
@@ -53,6 +68,34 @@ def test_low_confidence_is_marked_for_a_person_not_used() -> None:
     rep = ex.fields["legal_rep"]
     assert rep.needs_review and rep.accepted is None and "confidence" in rep.reason
     assert ex.for_review == ["legal_rep"]
+
+
+def test_business_scope_is_read_until_the_next_label() -> None:
+    # The next label (left of the column) ends the block though it follows without a gap.
+    below = [ln("营业期限", 160, 1130, w=140), ln("长期", 420, 1130, w=80)]
+    lines = [*licence_lines(), *below]
+    scope = extract_licence(lines).fields["business_scope"]
+    assert scope.accepted is not None and scope.accepted.endswith("经营活动)")
+    # A label within the column (inline, as 营业期限：长期) ends it too.
+    inline = [*licence_lines()[:-2], ln("营业期限：长期", 420, 1086, w=300)]
+    assert extract_licence(inline).fields["business_scope"].value == (
+        "钢材、建材的销售;货物进出口;技术进出口。(依法须经批准的项目,经相关"
+    )
+    # Label and first line on one line (a scope printed inline), continued below it.
+    one = [x for x in licence_lines() if not x.text.startswith(("经营范围", SCOPE[0]))]
+    one.append(ln(f"经营范围：{SCOPE[0]}", 160, 1002, w=920))
+    assert extract_licence(one).fields["business_scope"].accepted == (
+        extract_licence(licence_lines()).fields["business_scope"].accepted
+    )
+
+
+def test_a_scope_line_read_with_low_confidence_sends_the_scope_to_a_person() -> None:
+    scope = extract_licence(licence_lines(scope=REVIEW_BELOW - 0.02)).fields["business_scope"]
+    assert scope.needs_review and scope.accepted is None and "confidence" in scope.reason
+    assert scope.confidence == round(REVIEW_BELOW - 0.02, 4)  # the lowest line's
+    missing = [x for x in licence_lines() if "经营范围" not in x.text]
+    f = extract_licence(missing).fields["business_scope"]
+    assert f.needs_review and f.reason == "not found on the page"
 
 
 def test_wrong_check_character_is_kept_with_its_reason() -> None:
@@ -69,13 +112,20 @@ def test_missing_label_is_not_found_not_guessed() -> None:
     assert f.value is None and f.needs_review and f.reason == "not found on the page"
 
 
-def invoice_lines(total: str = "1130.00", skew: float = 0.0) -> list[Line]:
+CHECK = "04763166740524459762"
+
+
+def invoice_lines(
+    total: str = "1130.00", skew: float = 0.0, check: tuple[str, ...] = ("04763 16674 05244 59762",)
+) -> list[Line]:
     def at(text: str, x: float, y: float, w: float = 300) -> Line:
         return ln(text, x, y + x * skew, w=w)
 
+    checks = [at("校验码：" + check[0], 1150, 200, 450)] if check else []
+    checks += [at(part, 1600 + 110 * i, 200, 100) for i, part in enumerate(check[1:])]
     return [
-        at("增值税专用发票", 700, 100), at("发票代码：3100194130", 1200, 70),
-        at("发票号码：01234567", 1200, 120), at("开票日期：2024年05月12日", 1200, 170),
+        at("增值税普通发票", 700, 100), at("发票代码：3100194130", 1200, 70),
+        at("发票号码：01234567", 1200, 120), at("开票日期：2024年05月12日", 1200, 170), *checks,
         at("购买方", 110, 300, 90), at("名称：深圳前海买方贸易有限公司", 260, 270, 500),
         at(f"纳税人识别号：{BUYER}", 260, 340, 500),
         at("合计", 120, 660, 70), at("¥1,000.00", 900, 660), at("¥130.00", 1400, 660),
@@ -92,9 +142,32 @@ def test_invoice_parties_by_nearest_header_and_amounts_by_row() -> None:
         "code": "3100194130", "number": "01234567", "issued_on": "2024-05-12",
         "buyer_name": "深圳前海买方贸易有限公司", "buyer_tax_id": BUYER,
         "seller_name": "上海恒达钢铁有限公司", "seller_tax_id": USCC,
-        "amount": "1000.00", "tax": "130.00", "total": "1130.00",
+        "amount": "1000.00", "tax": "130.00", "total": "1130.00", "check_code": CHECK,
     }  # fmt: skip
     assert ex.for_review == []
+
+
+def test_check_code_in_groups_joined_and_never_guessed() -> None:
+    # Read as several boxes on the label's row: the digit groups are joined.
+    split = invoice_lines(check=("04763", "16674", "05244", "59762"))
+    assert extract_invoice(split).fields["check_code"].accepted == CHECK
+    # A digit read as a letter leaves 19 digits: for a person, with the reason.
+    f = extract_invoice(invoice_lines(check=("0476S 16674 05244 59762",))).fields["check_code"]
+    assert f.needs_review and f.value is None and "20 digits, read 19" in f.reason
+    # A low-confidence check code goes to a person (it has no independent check).
+    low = [
+        replace(x, score=REVIEW_BELOW - 0.01) if "校验码" in x.text else x for x in invoice_lines()
+    ]
+    assert extract_invoice(low).for_review == ["check_code"]
+    # An ordinary invoice without one: not found, for a person. A paper special invoice
+    # (专用发票) prints none: empty, not for review.
+    assert extract_invoice(invoice_lines(check=())).for_review == ["check_code"]
+    special = [
+        replace(x, text="增值税专用发票") if x.text == "增值税普通发票" else x
+        for x in invoice_lines(check=())
+    ]
+    f = extract_invoice(special).fields["check_code"]
+    assert (f.value, f.needs_review) == (None, False) and "special" in f.reason
 
 
 def test_amounts_that_do_not_add_up_are_all_for_review() -> None:

@@ -1,6 +1,6 @@
 """OCR and layout rules on a handful of generated, damaged pages (stamp, ±3°, blur, JPEG 60,
 150 dpi): the accuracy the bench measures on many pages, asserted on a few. A PDF of a page
-reads like the image."""
+(a scan, no text layer) reads like the image, through OCR."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from PIL import Image
 
 from documents.evaluate import score
 from documents.fields import DocumentKind, extract
-from documents.ocr import MediaType, load_pages, recognise
+from documents.ocr import MediaType, ReadMethod, load_pages, read, recognise
 from documents.synth import make_samples
 
 pytestmark = pytest.mark.slow
@@ -38,3 +38,6 @@ def test_a_pdf_page_is_read_like_the_image() -> None:
     ex = extract(DocumentKind.LICENCE, recognise(pages))
     assert ex.accepted("uscc") == sample.truth["uscc"]
     assert ex.accepted("name") == sample.truth["name"]
+    reading = read(buf.getvalue())  # no text layer: rendered and recognised
+    assert reading.methods == (ReadMethod.OCR,)
+    assert extract(DocumentKind.LICENCE, reading.lines).accepted("uscc") == sample.truth["uscc"]
