@@ -21,9 +21,22 @@ from documents import review
 from documents.errors import DocumentsError, NotADocument, UnknownReference
 from documents.fields import DocumentKind, Extraction, detect_kind, extract
 from documents.ocr import MediaType, Recogniser, load_pages, recognise, sniff
-from documents.verify import Verification, invoice_key, verify_invoice, verify_licence
+from documents.verify import (
+    ErCandidate,
+    Verification,
+    invoice_key,
+    resolution_record,
+    verify_invoice,
+    verify_licence,
+    wants_resolution,
+)
+from entity_resolution.lookup import match_candidates
+from graph.analytics.trade import FourFlow, four_flow_invoice
 from graph.model import DEFAULT_FUNDER, DocumentOutcome
 from graph.queries import documents as q
+
+# How many of entity resolution's candidates a licence's reasons list.
+ER_CANDIDATES = 3
 
 
 def process_upload(
@@ -69,17 +82,20 @@ def process_upload(
 
     ex = extract(found, lines)
     v: Verification
+    flows: FourFlow | None = None
     if found is DocumentKind.LICENCE:
         uscc = ex.fields["uscc"].value
         rows = q.enterprise_by_uscc(driver, database, uscc) if uscc else []
-        v = verify_licence(ex, rows, claimed)
+        candidates = resolve_licence(driver, database, ex) if wants_resolution(ex, rows) else []
+        v = verify_licence(ex, rows, claimed, candidates)
     else:
         assert facts is not None
-        key = invoice_key(ex)
-        seen = q.seen_invoice_key(driver, database, key) if key else []
-        v = verify_invoice(ex, facts, seen)
         if enterprise_id is not None and enterprise_id not in _parties(facts):
             raise DocumentsError(f"{enterprise_id} is not a party to invoice {invoice_id}")
+        key = invoice_key(ex)
+        seen = q.seen_invoice_key(driver, database, key) if key else []
+        flows = four_flow_invoice(driver, database, facts["invoice"]["id"])
+        v = verify_invoice(ex, facts, seen, flows.checks)
 
     props = {
         "id": f"DOC-{uuid.uuid4().hex[:20]}",
@@ -92,6 +108,7 @@ def process_upload(
         "for_review": ex.for_review,
         "outcome": v.outcome.value,
         "reasons": v.reasons,
+        "four_flow": None if flows is None else four_flow_json(flows),
         "invoice_key": invoice_key(ex) if found is DocumentKind.INVOICE else None,
         "enterprise_id": v.enterprise_id or enterprise_id,
         "invoice_id": v.invoice_id,
@@ -103,6 +120,35 @@ def process_upload(
     stored = q.get_document(driver, database, doc_id)
     assert stored is not None
     return stored
+
+
+def resolve_licence(driver: Driver, database: str, ex: Extraction) -> list[ErCandidate]:
+    """Entity resolution's best enterprises for a licence (`resolution_record`: its name,
+    address, legal form and legal representative, not its USCC), with their graph facts."""
+    record = resolution_record(ex)
+    if record is None:
+        return []
+    found = match_candidates(driver, database, record, ER_CANDIDATES)
+    facts = {r["enterprise"]["id"]: r for r in
+             q.enterprises_by_ids(driver, database, [c.enterprise_id for c in found])}  # fmt: skip
+    out = []
+    for c in found:
+        if c.enterprise_id not in facts:
+            continue
+        row, r = facts[c.enterprise_id], c.result
+        out.append(ErCandidate(row["enterprise"], [str(p) for p in row["legal_reps"] if p],
+                               r.score, r.same, r.threshold, r.blocked_by))  # fmt: skip
+    return out
+
+
+def four_flow_json(flows: FourFlow) -> str:
+    """The four-flow check stored on an invoice's Document (`four_flow`)."""
+    return json.dumps(
+        {"invoice_id": flows.subject_id, "score": flows.score,
+         "checks": [{"flow": c.flow.value, "present": c.present, "consistent": c.consistent,
+                     "detail": c.detail} for c in flows.checks]},
+        ensure_ascii=False,
+    )  # fmt: skip
 
 
 def _parties(facts: dict[str, Any]) -> set[str]:

@@ -551,6 +551,8 @@ PROPERTIES: dict[Label, frozenset[str]] = {
             "kind", "file_hash", "media_type", "size_bytes", "pages", "fields", "for_review",
             "outcome", "reasons", "invoice_key", "enterprise_id", "invoice_id", "uploaded_by",
             "uploaded_at", "ocr_seconds",
+            # an invoice's four-flow check when it was read (JSON: score and the checks)
+            "four_flow",
             # a contract for review (kind `contract`, documents/review.py): its text and how
             # it was read, the elements found, and the last review against an application
             # or financing (`review`: JSON of the elements, the expected and differences)

@@ -35,6 +35,17 @@ RETURN e {{{_ENTERPRISE_FIELDS}}} AS enterprise,
          AS legal_reps
 """
 
+# Enterprises by id (entity resolution's candidates for a licence), with their legal
+# representatives; in the order given.
+ENTERPRISES_BY_IDS = f"""
+UNWIND range(0, size($ids) - 1) AS n
+MATCH (e:{_E} {{id: $ids[n]}})
+RETURN e {{{_ENTERPRISE_FIELDS}}} AS enterprise,
+       [(p:{_P})-[r:{Rel.ROLE.value}]->(e) WHERE r.kind = 'legal_representative' | p.name]
+         AS legal_reps
+ORDER BY n
+"""
+
 # The invoice with its parties as the graph knows them.
 INVOICE_FACTS = f"""
 MATCH (i:{_INV} {{id: $id}})
@@ -81,6 +92,13 @@ def enterprise_by_id(driver: Driver, database: str, enterprise_id: str) -> Row |
         ENTERPRISE_BY_ID, id=enterprise_id, database_=database, routing_=RoutingControl.READ
     )
     return records[0].data() if records else None
+
+
+def enterprises_by_ids(driver: Driver, database: str, ids: list[str]) -> list[Row]:
+    records, _, _ = driver.execute_query(
+        ENTERPRISES_BY_IDS, ids=ids, database_=database, routing_=RoutingControl.READ
+    )
+    return [r.data() for r in records]
 
 
 def invoice_facts(driver: Driver, database: str, invoice_id: str) -> Row | None:

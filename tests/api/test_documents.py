@@ -52,6 +52,14 @@ def world(db: Driver, database: str, invoice: dict[str, str]) -> None:
         CREATE (j:Invoice {id: 'INV2', amount: $amount, tax: $tax,
                            issued_on: date($issued_on)})
         CREATE (j)-[:SELLER]->(s), (j)-[:BUYER]->(b)
+        // the trade behind both (their four flows hold; unpaid, as a receivable is)
+        CREATE (k:Contract {id: 'K1', amount: $amount * 10,
+                            signed_on: date($issued_on) - duration('P30D')})
+        CREATE (i)-[:UNDER]->(k), (j)-[:UNDER]->(k)
+        CREATE (:Shipment {id: 'SH1', shipped_on: date($issued_on),
+                           received_on: date($issued_on) + duration('P2D')})-[:DELIVERS]->(i)
+        CREATE (:Shipment {id: 'SH2', shipped_on: date($issued_on),
+                           received_on: date($issued_on) + duration('P2D')})-[:DELIVERS]->(j)
         """,
         s=SELLER, b=BUYER, o=OTHER, amount=int(invoice["amount"].replace(".", "")),
         tax=int(invoice["tax"].replace(".", "")), issued_on=invoice["issued_on"],

@@ -64,6 +64,10 @@ def world(db: Driver, database: str, invoice: dict[str, str]) -> None:
                -[:ROLE {kind: 'legal_representative'}]->(s)
         CREATE (i:Invoice {id: 'GD-I1', amount: $amount, tax: $tax, issued_on: date($issued)})
         CREATE (i)-[:SELLER]->(s), (i)-[:BUYER]->(b)
+        CREATE (i)-[:UNDER]->(:Contract {id: 'GD-K1', amount: $amount,
+                                         signed_on: date($issued) - duration('P30D')})
+        CREATE (:Shipment {id: 'GD-SH1', shipped_on: date($issued),
+                           received_on: date($issued) + duration('P1D')})-[:DELIVERS]->(i)
         CREATE (:Application {id: 'GD-A1', enterprise_id: 'GD-E1', amount_minor: 1000000,
                               product_id: 'factoring_recourse', currency: 'CNY',
                               collateral_ids: ['GD-I1'], funder_id: 'default',
