@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from documents.fields import DocumentKind, Extraction, extract
-from documents.ocr import Line, Recogniser, load_pages
+from documents.ocr import Line, Recogniser, load_pages, read
 from documents.synth import Sample
 
 
@@ -40,6 +40,7 @@ class Report:
     fields: dict[str, FieldScore] = field(default_factory=dict)
     uscc_exact: int = 0
     uscc_pages: int = 0
+    methods: dict[str, int] = field(default_factory=dict)  # pages read each way
 
     def accuracy(self, name: str) -> float:
         s = self.fields[name]
@@ -54,6 +55,7 @@ class Report:
             "pages": self.pages,
             "seconds_per_page": round(self.ocr_seconds / max(self.pages, 1), 2),
             "uscc_exact": round(self.uscc_exact / max(self.uscc_pages, 1), 4),
+            "read": dict(sorted(self.methods.items())),
             "fields": {
                 n: {
                     "accuracy": round(self.accuracy(n), 4),
@@ -114,16 +116,29 @@ def score(
     samples: Iterable[Sample],
     recogniser: Recogniser | None = None,
     on_page: Callable[[Sample, Extraction], None] | None = None,
+    text_layer: bool = False,
 ) -> Report:
+    """Score the layout rules and the baseline on ``samples``. Each page is recognised
+    (`ocr_seconds`: the recognition alone), or with ``text_layer`` read as an upload is
+    (`documents.ocr.read`: a PDF's text layer where it has one; `ocr_seconds` is then the
+    whole reading)."""
     rec = recogniser or Recogniser()
     report = Report()
     for s in samples:
-        _, pages = load_pages(s.image)
-        start = time.perf_counter()
-        lines = [ln for page in pages for ln in rec.lines(page)]
-        report.ocr_seconds += time.perf_counter() - start
+        if text_layer:
+            reading = read(s.image, rec)
+            lines, methods = reading.lines, [str(m) for m in reading.methods]
+            report.ocr_seconds += reading.seconds
+        else:
+            _, pages = load_pages(s.image)
+            start = time.perf_counter()
+            lines = [ln for page in pages for ln in rec.lines(page)]
+            report.ocr_seconds += time.perf_counter() - start
+            methods = ["ocr"] * len(pages)
+        for m in methods:
+            report.methods[m] = report.methods.get(m, 0) + 1
         report.pages += 1
-        ex = extract(s.kind, lines)
+        ex = extract(s.kind, lines, methods)
         base = baseline(s.kind, lines)
         for name, truth in s.truth.items():
             fs = report.fields.setdefault(name, FieldScore())

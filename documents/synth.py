@@ -58,7 +58,7 @@ class Sample:
 
     kind: DocumentKind
     truth: dict[str, str]
-    image: bytes  # JPEG, as scanned
+    image: bytes  # JPEG, as scanned (a PDF with a text layer from `make_text_pdfs`)
     damage: dict[str, float] = field(default_factory=dict)
 
 
@@ -376,6 +376,24 @@ def make_samples(n: int, seed: int = 7) -> list[Sample]:
             kind = DocumentKind.INVOICE
         data, dmg = damage(img, r)
         out.append(Sample(kind, truth, data, dmg))
+    return out
+
+
+def make_text_pdfs(n: int, seed: int = 7) -> list[Sample]:
+    """``n`` PDFs with a text layer (licences printed to PDF and e-invoices, WeasyPrint),
+    licences and invoices alternately, undamaged, each with its fields."""
+    r = random.Random(seed)
+    firms = make_firms(max(4, n), seed)
+    out: list[Sample] = []
+    for i in range(n):
+        if i % 2 == 0:
+            f = firms[i]
+            out.append(Sample(DocumentKind.LICENCE, truth_of(DocumentKind.LICENCE, f),
+                              licence_pdf(f)))  # fmt: skip
+        else:
+            v = make_invoice(firms[i], firms[(i + 1) % len(firms)], r)
+            out.append(Sample(DocumentKind.INVOICE, truth_of(DocumentKind.INVOICE, v),
+                              invoice_pdf(v)))  # fmt: skip
     return out
 
 
