@@ -275,11 +275,23 @@ _LICENCE_LABELS = (
 )  # fmt: skip
 
 
+def _run(first: Line, row: Sequence[Line], h: float) -> list[Line]:
+    """``first`` and the boxes after it on its row, while each starts within two character
+    heights of the one before (one line of print the recogniser cut in pieces)."""
+    out = [first]
+    for o in sorted((o for o in row if o.x0 > first.x0 and o is not first), key=lambda o: o.x0):
+        if o.x0 - out[-1].x1 > 2 * h:
+            break
+        out.append(o)
+    return out
+
+
 def _block(lines: Sequence[Line], labels: Sequence[str], stops: Sequence[str]) -> _Found | None:
-    """A value that may wrap over several lines (a business scope): the first line as
-    `_value` finds it, then each row below it in the value's column, until a gap of more
-    than a line, a row that starts left of the column (the next field's label) or a row
-    that starts with one of ``stops``. Its confidence is the lowest of its lines'."""
+    """A value that may wrap over several lines (a business scope): its first line (the rest
+    of the label's line or the line to its right, with any piece of it the recogniser cut
+    off), then each row below in the value's column, until a gap of more than a line, a row
+    that starts left of the column (the next field's label) or a row that starts with one
+    of ``stops``. Its confidence is the lowest of its lines'."""
     for ln, rest in _labelled(lines, labels):
         first = _value(lines, ln, rest)
         if first is None:
@@ -287,8 +299,13 @@ def _block(lines: Sequence[Line], labels: Sequence[str], stops: Sequence[str]) -
         head = first.line
         h = max(head.height, 10.0)
         col0 = ln.x0 if head is ln else head.x0
+        run = _run(head, _right_of(lines, head), h)
+        col1 = run[-1].x1
+        parts = [first.raw, *(clean(o.text) for o in run[1:])]
+        score, bottom = min(o.score for o in run), max(o.y1 for o in run)
+        score = min(score, first.score)
         below = sorted(
-            (o for o in lines if o.cy > head.cy + 0.5 * h and o.x0 < head.x1), key=lambda o: o.cy
+            (o for o in lines if o.cy > head.cy + 0.5 * h and o.x0 < col1), key=lambda o: o.cy
         )
         rows: list[list[Line]] = []
         for o in below:
@@ -296,17 +313,17 @@ def _block(lines: Sequence[Line], labels: Sequence[str], stops: Sequence[str]) -
                 rows[-1].append(o)
             else:
                 rows.append([o])
-        parts, score, bottom = [first.raw], first.score, head.y1
         for row in rows:
-            row.sort(key=lambda o: o.x0)
-            text = "".join(clean(o.text) for o in row)
-            if min(o.y0 for o in row) - bottom > 0.8 * h or row[0].x0 < col0 - h:
+            left = min(row, key=lambda o: o.x0)
+            pieces = _run(left, row, h)
+            text = "".join(clean(o.text) for o in pieces)
+            if min(o.y0 for o in pieces) - bottom > 0.8 * h or left.x0 < col0 - h:
                 break
             if any(0 <= text.find(s) <= 2 for s in stops):
                 break
             parts.append(text)
-            score = min(score, *(o.score for o in row))
-            bottom = max(o.y1 for o in row)
+            score = min(score, *(o.score for o in pieces))
+            bottom = max(o.y1 for o in pieces)
         return _Found("".join(parts), score, head)
     return None
 

@@ -89,6 +89,20 @@ def test_business_scope_is_read_until_the_next_label() -> None:
     )
 
 
+def test_a_scope_line_cut_in_pieces_is_read_whole() -> None:
+    """The recogniser may cut one printed line in two boxes: the first line's and a later
+    row's pieces are joined; a box further right (the authority) is not part of the scope."""
+    whole = extract_licence(licence_lines()).fields["business_scope"].accepted
+    cut = []
+    for x in licence_lines():
+        if x.text in (SCOPE[0], SCOPE[1]):
+            half = len(x.text) // 2
+            cut += [ln(x.text[:half], 420, x.y0, w=300), ln(x.text[half:], 740, x.y0, w=340)]
+        else:
+            cut.append(x)
+    assert extract_licence(cut).fields["business_scope"].accepted == whole
+
+
 def test_a_scope_line_read_with_low_confidence_sends_the_scope_to_a_person() -> None:
     scope = extract_licence(licence_lines(scope=REVIEW_BELOW - 0.02)).fields["business_scope"]
     assert scope.needs_review and scope.accepted is None and "confidence" in scope.reason
