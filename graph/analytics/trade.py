@@ -278,6 +278,14 @@ def _check_invoice(row: dict[str, Any]) -> FourFlow:
             problems.append(f"paid {paid} of {due}")
         if paid > due:
             problems.append(f"paid {paid}, more than the {due} due")
+        # the capital flow runs from the buyer: a payment a third party made does not settle
+        # the buyer's debt (a payer the graph does not know is not held against it)
+        others = [f"{p['id']} by {p['payer']}" for p in payments
+                  if p.get("payer") is not None and row["buyer"] is not None
+                  and p["payer"] != row["buyer"]]  # fmt: skip
+        if others:
+            problems.append(f"paid by another than the buyer {row['buyer']} "
+                            f"({', '.join(others)})")  # fmt: skip
         if issued is not None:
             early = [p["id"] for p in payments if p.get("paid_on") is not None
                      and _as_date(p["paid_on"]) < issued]  # fmt: skip

@@ -277,7 +277,8 @@ CALL (i) {{
 }}
 CALL (i) {{
   OPTIONAL MATCH (p:{Label.PAYMENT.value})-[:{Rel.SETTLES.value}]->(i)
-  RETURN collect(p {{.id, .amount, .paid_on}}) AS payments
+  RETURN collect(p {{.id, .amount, .paid_on,
+                     payer: head([(p)-[:{Rel.PAID_BY.value}]->(x:{_E}) | x.id])}}) AS payments
 }}
 RETURN i.id AS id, i.amount AS amount, i.tax AS tax, i.issued_on AS issued_on,
        i.due_on AS due_on, i.status AS status, coalesce(f.qty, i.quantity) AS qty,

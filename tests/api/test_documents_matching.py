@@ -4,7 +4,7 @@
 A licence that prints a graph firm's name with a USCC no enterprise has comes back
 `mismatch`, naming both USCCs and entity resolution's candidates with their scores; one of a
 firm the graph holds without a USCC goes to a person with the candidate. A true invoice whose
-trade has no shipment and a payment that does not tie comes back `mismatch` with the
+trade has no shipment and a short payment from a third party comes back `mismatch` with the
 four-flow reasons, stored on the Document: `document(id)` and `Application.documents` show
 them. Each upload is a real OCR run, so there are three.
 """
@@ -56,14 +56,14 @@ def world(db: Driver, database: str, invoice: dict[str, str]) -> None:
         CREATE (s:Enterprise {id: 'M-E1', name: $f.name, uscc: $f.uscc,
                               legal_form: '有限责任公司'})
         CREATE (b:Enterprise {id: 'M-E2', name: $b.name, uscc: $b.uscc})
-        CREATE (:Enterprise {id: 'M-E3', name: $bare.name, legal_form: '有限责任公司'})
+        CREATE (e3:Enterprise {id: 'M-E3', name: $bare.name, legal_form: '有限责任公司'})
         CREATE (i:Invoice {id: 'M-I1', amount: $amount, tax: $tax, issued_on: date($issued)})
         CREATE (i)-[:SELLER]->(s), (i)-[:BUYER]->(b)
         CREATE (i)-[:UNDER]->(:Contract {id: 'M-K1', amount: $amount,
                                          signed_on: date($issued) - duration('P30D')})
-        // no shipment delivers it, and the buyer paid 10.00 of it
+        // no shipment delivers it, and a third party (M-E3, not the buyer) paid 10.00 of it
         CREATE (p:Payment {id: 'M-P1', amount: 1000, paid_on: date($issued) + duration('P5D')})
-        CREATE (p)-[:SETTLES]->(i), (p)-[:PAID_BY]->(b), (p)-[:PAID_TO]->(s)
+        CREATE (p)-[:SETTLES]->(i), (p)-[:PAID_BY]->(e3), (p)-[:PAID_TO]->(s)
         CREATE (:Application {id: 'M-A1', enterprise_id: 'M-E1', amount_minor: 1000000,
                               product_id: 'factoring_recourse', currency: 'CNY',
                               collateral_ids: ['M-I1'], funder_id: 'default',
@@ -130,7 +130,7 @@ def test_a_licence_claiming_a_firms_name_is_matched_by_entity_resolution(
     assert f"a person confirms that {BARE['uscc']} is M-E3's" in doc["reasons"][0]
 
 
-def test_an_invoice_whose_trade_has_no_shipment_and_a_short_payment(
+def test_an_invoice_without_a_shipment_and_paid_short_by_a_third_party(
     db: Driver, database: str, client: httpx.Client, login: Callable[..., dict[str, str]]
 ) -> None:
     rm = login(Role.RELATIONSHIP_MANAGER)
@@ -143,7 +143,7 @@ def test_an_invoice_whose_trade_has_no_shipment_and_a_short_payment(
         "mismatch: four flows of invoice M-I1: the goods flow is missing "
         "(no shipment delivers the invoice)",
         f"mismatch: four flows of invoice M-I1: the payment flow is inconsistent "
-        f"(paid 1000 of {due})",
+        f"(paid 1000 of {due}; paid by another than the buyer M-E2 (M-P1 by M-E3))",
     ]
     assert (doc["outcome"], doc["reasons"]) == ("mismatch", flows), doc
     stored, _, _ = db.execute_query(

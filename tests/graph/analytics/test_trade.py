@@ -60,6 +60,13 @@ def test_four_flows(build: Build, db: Driver, database: str) -> None:
         "  status: 'partially_paid'}) "
         "CREATE (j)-[:SELLER]->(s), (j)-[:BUYER]->(b) "
         "CREATE (:Payment {id: 'PM2', amount: 2000, paid_on: date('2025-03-01')})-[:SETTLES]->(j)"
+        ";MATCH (s:Enterprise {id: 'S'}), (b:Enterprise {id: 'B'}), (p1:Payment {id: 'PM1'}) "
+        "CREATE (p1)-[:PAID_BY]->(b) "
+        "CREATE (i3:Invoice {id: 'I3', amount: 100, tax: 0, issued_on: date('2025-02-01'), "
+        "  status: 'paid'}) "
+        "CREATE (i3)-[:SELLER]->(s), (i3)-[:BUYER]->(b) "
+        "CREATE (p3:Payment {id: 'PM3', amount: 100, paid_on: date('2025-03-01')}) "
+        "CREATE (p3)-[:SETTLES]->(i3), (p3)-[:PAID_BY]->(:Enterprise {id: 'X'}) "
     )
     good = t.four_flow_invoice(db, database, "I1")
     assert good.score == 1.0 and good.missing == [] and good.inconsistent == []
@@ -68,6 +75,11 @@ def test_four_flows(build: Build, db: Driver, database: str) -> None:
     assert bad.inconsistent == [t.Flow.PAYMENT]
     assert bad.score == 0.25
     assert "paid 2000 of 5000" in next(c.detail for c in bad.checks if c.flow is t.Flow.PAYMENT)
+    # a payment from a third party does not tie the capital flow (I1's is the buyer's)
+    third = t.four_flow_invoice(db, database, "I3")
+    assert third.inconsistent == [t.Flow.PAYMENT]
+    assert "paid by another than the buyer B (PM3 by X)" in next(
+        c.detail for c in third.checks if c.flow is t.Flow.PAYMENT)  # fmt: skip
     assert t.four_flow_contract(db, database, "K1").score == 1.0
     with pytest.raises(NotFound):
         t.four_flow_invoice(db, database, "NOPE")
