@@ -5,10 +5,12 @@ WeasyPrint, which embeds their text."""
 
 from __future__ import annotations
 
+import ctypes
 import io
 import random
 
 import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_raw
 import pytest
 from PIL import Image
 
@@ -114,6 +116,34 @@ def test_each_page_is_read_its_own_way(firms: list[dict[str, str]]) -> None:
     first_page = [ln for ln in reading.lines if ln.score == 1.0]
     ocr = [ln for ln in reading.lines if ln.score != 1.0]
     assert len(ocr) == 2 and min(o.y0 for o in ocr) > max(ln.y1 for ln in first_page)
+
+
+def _pdf_with_text(text: str, render_mode: int) -> bytes:
+    """One page with three lines of ``text`` in Helvetica, drawn in ``render_mode`` (0 fill,
+    3 invisible: how a scanner lays its own OCR over the image)."""
+    pdf = pdfium.PdfDocument.new()
+    page = pdf.new_page(600, 400)
+    for i in range(3):
+        obj = pdfium_raw.FPDFPageObj_NewTextObj(pdf.raw, b"Helvetica", 12.0)
+        buf = ctypes.create_string_buffer((text + "\x00").encode("utf-16-le"))
+        pdfium_raw.FPDFText_SetText(obj, ctypes.cast(buf, ctypes.POINTER(pdfium_raw.FPDF_WCHAR)))
+        pdfium_raw.FPDFTextObj_SetTextRenderMode(obj, render_mode)
+        pdfium_raw.FPDFPageObj_Transform(obj, 1, 0, 0, 1, 50, 300 - 30 * i)
+        pdfium_raw.FPDFPage_InsertObject(page.raw, obj)
+    pdfium_raw.FPDFPage_GenerateContent(page.raw)
+    out = io.BytesIO()
+    pdf.save(out)
+    pdf.close()
+    return out.getvalue()
+
+
+def test_invisible_text_over_a_scan_is_not_trusted() -> None:
+    visible = read(_pdf_with_text("Invoice 0123456789 0123456789", 0), CountingRecogniser())
+    assert visible.methods == (ReadMethod.TEXT_LAYER,)
+    assert [ln.text for ln in visible.lines] == ["Invoice 0123456789 0123456789"] * 3
+    rec = CountingRecogniser()
+    hidden = read(_pdf_with_text("Invoice 0123456789 0123456789", 3), rec)
+    assert hidden.methods == (ReadMethod.OCR,) and rec.calls == 1
 
 
 def test_a_broken_pdf_is_refused_as_before() -> None:
