@@ -286,6 +286,13 @@ def _run(first: Line, row: Sequence[Line], h: float) -> list[Line]:
     return out
 
 
+def _is_label(text: str, label: str) -> bool:
+    """Whether ``text`` is ``label`` alone or followed by a colon (营业期限：长期), near its
+    start: a line of a scope that merely begins with the words (名称变更…) is not one."""
+    i = text.find(label)
+    return 0 <= i <= 2 and text[i + len(label) :][:1] in ("", ":")
+
+
 def _block(lines: Sequence[Line], labels: Sequence[str], stops: Sequence[str]) -> _Found | None:
     """A value that may wrap over several lines (a business scope): its first line (the rest
     of the label's line or the line to its right, with any piece of it the recogniser cut
@@ -319,7 +326,7 @@ def _block(lines: Sequence[Line], labels: Sequence[str], stops: Sequence[str]) -
             text = "".join(clean(o.text) for o in pieces)
             if min(o.y0 for o in pieces) - bottom > 0.8 * h or left.x0 < col0 - h:
                 break
-            if any(0 <= text.find(s) <= 2 for s in stops):
+            if any(_is_label(text, s) for s in stops):
                 break
             parts.append(text)
             score = min(score, *(o.score for o in pieces))

@@ -81,6 +81,11 @@ def test_business_scope_is_read_until_the_next_label() -> None:
     assert extract_licence(inline).fields["business_scope"].value == (
         "钢材、建材的销售;货物进出口;技术进出口。(依法须经批准的项目,经相关"
     )
+    # A line of the scope that merely begins with a label's words is not a label.
+    words = [ln("住所托管服务", 420, 1086, w=200) if x.text == SCOPE[2] else x for x in lines]
+    assert extract_licence(words).fields["business_scope"].accepted == (
+        "钢材、建材的销售;货物进出口;技术进出口。(依法须经批准的项目,经相关住所托管服务"
+    )
     # Label and first line on one line (a scope printed inline), continued below it.
     one = [x for x in licence_lines() if not x.text.startswith(("经营范围", SCOPE[0]))]
     one.append(ln(f"经营范围：{SCOPE[0]}", 160, 1002, w=920))
