@@ -27,6 +27,7 @@ from strawberry.file_uploads import Upload
 from strawberry.types import Info
 
 from api.errors import http_status_of
+from api.graphql.analytics import FlowCheck
 from api.graphql.context import Context
 from api.graphql.permissions import requires
 from api.graphql.scalars import BigInt
@@ -64,6 +65,19 @@ class DocumentField:
     reason: str = strawberry.field(description="Why it needs review (empty when it does not).")
 
 
+_FOUR_FLOW = ("An invoice's four-flow checks (contract, goods, invoice, payment) as the graph "
+              "held them when it was read; null for a licence or contract.")  # fmt: skip
+
+
+def four_flow_of(d: dict[str, Any]) -> list[FlowCheck] | None:
+    """The four-flow checks stored on an invoice's Document (`documents.service`)."""
+    if not d.get("four_flow"):
+        return None
+    return [FlowCheck(flow=c["flow"], present=bool(c["present"]),
+                      consistent=bool(c["consistent"]), detail=c["detail"])
+            for c in json.loads(d["four_flow"])["checks"]]  # fmt: skip
+
+
 @strawberry.type(description="An uploaded licence, invoice or contract: the fields read from "
                  "it and the outcome of its check against the graph.")  # fmt: skip
 class Document:
@@ -86,6 +100,7 @@ class Document:
     uploaded_by: str
     uploaded_at: str
     ocr_seconds: float
+    four_flow: list[FlowCheck] | None = strawberry.field(description=_FOUR_FLOW)
 
     @classmethod
     def from_row(cls, d: dict[str, Any]) -> Document:
@@ -103,7 +118,7 @@ class Document:
             enterprise_id=strawberry.ID(d["enterprise_id"]) if d.get("enterprise_id") else None,
             invoice_id=strawberry.ID(d["invoice_id"]) if d.get("invoice_id") else None,
             uploaded_by=d["uploaded_by"], uploaded_at=d["uploaded_at"],
-            ocr_seconds=float(d.get("ocr_seconds") or 0.0),
+            ocr_seconds=float(d.get("ocr_seconds") or 0.0), four_flow=four_flow_of(d),
         )  # fmt: skip
 
 
@@ -234,6 +249,7 @@ class AttachedDocument:
     uploaded_at: str
     attached_by: str | None
     attached_at: str | None
+    four_flow: list[FlowCheck] | None = strawberry.field(description=_FOUR_FLOW)
 
     @classmethod
     def from_row(cls, d: dict[str, Any]) -> AttachedDocument:
@@ -244,7 +260,7 @@ class AttachedDocument:
             invoice_id=strawberry.ID(d["invoice_id"]) if d.get("invoice_id") else None,
             file_hash=d["file_hash"], uploaded_by=d["uploaded_by"],
             uploaded_at=d["uploaded_at"], attached_by=d.get("attached_by"),
-            attached_at=d.get("attached_at"),
+            attached_at=d.get("attached_at"), four_flow=four_flow_of(d),
         )  # fmt: skip
 
 

@@ -43,11 +43,11 @@ BARE = dict(FIRM, name="成都锦程物流有限公司", uscc=make_uscc("9", "1"
 BUYER = {"name": "长沙湘江贸易有限公司", "uscc": make_uscc("9", "1", "430100", "MA3PX0R5")}
 
 READ = """query($id: ID!) { document(id: $id) { id kind outcome reasons enterpriseId
-  invoiceId } }"""
+  invoiceId fourFlow { flow present consistent detail } } }"""
 ATTACH = """mutation($a: ID!, $d: ID!) { attachDocument(applicationId: $a, documentId: $d) {
   id outcome reasons } }"""
 APPLICATION = """query($a: ID!) { application(id: $a) { documents { id kind outcome
-  reasons invoiceId } } }"""
+  reasons invoiceId fourFlow { flow consistent } } } }"""
 
 
 def world(db: Driver, database: str, invoice: dict[str, str]) -> None:
@@ -157,7 +157,15 @@ def test_an_invoice_without_a_shipment_and_paid_short_by_a_third_party(
     # Read back through GraphQL, and on the application it is attached to.
     read = body(gql(client, rm, READ, id=doc["id"]), "document")
     assert (read["outcome"], read["reasons"], read["invoiceId"]) == ("mismatch", flows, "M-I1")
+    assert read["fourFlow"] == [
+        {"flow": c["flow"], "present": c["present"], "consistent": c["consistent"],
+         "detail": c["detail"]} for c in four["checks"]]  # fmt: skip
+    assert read["fourFlow"][1] == {"flow": "goods", "present": False, "consistent": False,
+                                   "detail": "no shipment delivers the invoice"}  # fmt: skip
     body(gql(client, rm, ATTACH, a="M-A1", d=doc["id"]), "attachDocument")
     docs = body(gql(client, rm, APPLICATION, a="M-A1"), "application")["documents"]
     assert docs == [{"id": doc["id"], "kind": "invoice", "outcome": "mismatch",
-                     "reasons": flows, "invoiceId": "M-I1"}]  # fmt: skip
+                     "reasons": flows, "invoiceId": "M-I1",
+                     "fourFlow": [{"flow": f, "consistent": ok} for f, ok in (
+                         ("contract", True), ("goods", False), ("invoice", True),
+                         ("payment", False))]}]  # fmt: skip
