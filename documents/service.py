@@ -30,6 +30,7 @@ from documents.verify import (
     verify_licence,
     wants_resolution,
 )
+from entity_resolution.errors import InvalidRecord
 from entity_resolution.lookup import match_candidates
 from graph.analytics.trade import FourFlow, four_flow_invoice
 from graph.model import DEFAULT_FUNDER, DocumentOutcome
@@ -128,7 +129,10 @@ def resolve_licence(driver: Driver, database: str, ex: Extraction) -> list[ErCan
     record = resolution_record(ex)
     if record is None:
         return []
-    found = match_candidates(driver, database, record, ER_CANDIDATES)
+    try:
+        found = match_candidates(driver, database, record, ER_CANDIDATES)
+    except InvalidRecord:  # a name without a word to search for: no candidate
+        return []
     facts = {r["enterprise"]["id"]: r for r in
              q.enterprises_by_ids(driver, database, [c.enterprise_id for c in found])}  # fmt: skip
     out = []
