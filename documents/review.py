@@ -30,6 +30,7 @@ from typing import Any
 
 from documents.errors import NotADocument, UnreadableFile
 from documents.ocr import Line, MediaType, Recogniser, load_pages, recognise, sniff
+from documents.pdfs import opened
 
 # --------------------------------------------------------------------------------------
 # The contract's text
@@ -46,15 +47,7 @@ def pdf_text(data: bytes) -> str:
 
 
 def _pdf_text(data: bytes) -> tuple[str, int]:
-    import pypdfium2 as pdfium
-
-    try:
-        pdf = pdfium.PdfDocument(data)
-    except pdfium.PdfiumError as e:
-        raise UnreadableFile(f"the PDF cannot be opened: {e}") from e
-    try:
-        if len(pdf) == 0:
-            raise UnreadableFile("the PDF has no pages")
+    with opened(data, UnreadableFile) as pdf:
         if len(pdf) > MAX_CONTRACT_PAGES:
             raise UnreadableFile(f"a contract has at most {MAX_CONTRACT_PAGES} pages")
         parts = []
@@ -63,8 +56,6 @@ def _pdf_text(data: bytes) -> tuple[str, int]:
             parts.append(tp.get_text_range())
             tp.close()
         return "\n".join(parts).replace("\r\n", "\n").replace("\r", "\n"), len(pdf)
-    finally:
-        pdf.close()
 
 
 def rows_of(lines: Sequence[Line]) -> str:

@@ -32,6 +32,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
 from documents.errors import DocumentsError
+from documents.pdfs import opened
 from graph.model import SignatureStatus
 
 CA_NAME = "ChainLens Contract Test CA"
@@ -247,34 +248,8 @@ def check_pdf(data: bytes, max_bytes: int) -> int:
                            f"{len(data)}")  # fmt: skip
     if b"%PDF-" not in data[:1024]:
         raise BadSignedPdf("not a PDF: a signed contract is uploaded as the signed PDF file")
-    import pypdfium2 as pdfium
-
-    try:
-        pdf = pdfium.PdfDocument(data)
-    except pdfium.PdfiumError as e:
-        # pdfium refuses a well-formed PDF without pages at load; its error code is not to
-        # be trusted then (it may be a previous load's), so the page tree is read instead.
-        if _declared_pages(data) == 0:
-            raise BadSignedPdf("the PDF has no pages") from e
-        raise BadSignedPdf(f"the PDF cannot be opened: {e}") from e
-    try:
-        pages = len(pdf)
-    finally:
-        pdf.close()
-    if pages == 0:
-        raise BadSignedPdf("the PDF has no pages")
-    return pages
-
-
-def _declared_pages(data: bytes) -> int | None:
-    """The page count the PDF's page tree declares, None when it cannot be read."""
-    from pyhanko.pdf_utils.reader import PdfFileReader
-
-    try:
-        count = PdfFileReader(io.BytesIO(data), strict=False).root["/Pages"]["/Count"]
-        return int(count)
-    except Exception:  # any failure: the file is not a readable PDF
-        return None
+    with opened(data, BadSignedPdf) as pdf:
+        return len(pdf)
 
 
 def verify_signed_pdf(
