@@ -158,3 +158,42 @@ def test_a_licence_uploaded_through_graphql_is_verified_and_listed(api: Api, wor
     read = api.gql("anna", READ, id=doc["id"])["document"]
     assert read == {"id": doc["id"], "outcome": "verified", "reasons": [],
                     "enterpriseId": firm["id"], "mediaType": "image/png"}  # fmt: skip
+
+
+def test_an_invoice_without_goods_fails_its_four_flows_and_the_decision_says_so(
+    api: Api, world: World
+) -> None:
+    """A true paper of a graph invoice whose trade never shipped (the generator's planted
+    unmatched invoices): its fields agree with the graph, its four flows do not, so it is
+    `mismatch` with the four-flow reason, and the approval rules refer the application it is
+    attached to, naming it."""
+    cores = {e["id"] for e in world.rows("enterprises") if e.get("is_core") in ("true", "1")}
+    pledged = {p["collateral_id"] for p in world.rows("pledges")}
+    shipped = {s["invoice_id"] for s in world.rows("shipments")}
+    bare = [i for i in world.rows("invoices")
+            if i["status"] == "overdue" and i["contract_id"] and i["id"] not in shipped
+            and i["id"] not in pledged and i["seller_id"] not in cores]  # fmt: skip
+    inv = bare[-1]
+    seller = inv["seller_id"]
+    api.gql("ada", GRANT, input={"id": f"L-4F-{seller}", "enterpriseId": seller,
+                                 "kind": "enterprise", "limit": 1_000_000_000,
+                                 "currency": "CNY", "expiresOn": "2030-12-31"})  # fmt: skip
+
+    doc = _upload(api, _page(world, inv, random.Random(26)), inv["id"])
+    flow = (f"mismatch: four flows of invoice {inv['id']}: the goods flow is missing "
+            "(no shipment delivers the invoice)")  # fmt: skip
+    assert (doc["outcome"], doc["reasons"]) == ("mismatch", [flow]), doc
+    read = api.gql("anna", READ, id=doc["id"])["document"]
+    assert (read["outcome"], read["reasons"]) == ("mismatch", [flow])
+
+    app = api.gql("rita", SUBMIT, input={
+        "id": f"DOC-4F-{seller}", "enterpriseId": seller, "productId": "factoring_recourse",
+        "amount": 1_000_000, "currency": "CNY", "collateralIds": [inv["id"]],
+        "documentIds": [doc["id"]],
+    })["submitApplication"]  # fmt: skip
+    assert app["status"] != "approved", app
+    said = (f"attached document {doc['id']} (invoice {inv['id']}) failed verification: "
+            f"{flow}")  # fmt: skip
+    assert said in app["reasons"] and said in app["decisions"][0]["reasons"], app
+    assert [(d["id"], d["outcome"], d["reasons"]) for d in app["documents"]] == [
+        (doc["id"], "mismatch", [flow])]  # fmt: skip
