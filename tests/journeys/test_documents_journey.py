@@ -8,6 +8,10 @@ set reads their verification, so the application goes to a person with a reason 
 forged document, and the verified one is cited too. `Application.documents` lists both; a
 document is attached later with `attachDocument`, once; another firm's document is refused.
 
+The true paper of an invoice whose trade never shipped (one the generator plants) agrees with
+the graph field by field, but its four flows do not: it is `mismatch` with the four-flow
+reason, and the application it is attached to is referred with that reason.
+
 Through GraphQL alone: she uploads the business licence of a generated firm as a multipart
 request (`uploadDocument`); it is verified against the ingested graph and an analyst finds it
 among the firm's documents (`documents`) and reads it (`document`).
