@@ -183,10 +183,15 @@ _SCOPE_CHARS = re.compile(rf"[{_CJK}\dA-Za-z、,;:.。()《》“”\"'\-—/·+
 
 def parse_scope(raw: str) -> tuple[str | None, str]:
     """A business scope (经营范围): the lines of its block joined, in the clean form (NFKC, no
-    spaces), which keeps every character read, punctuation included."""
+    spaces), which keeps every character read, punctuation included. Its brackets must
+    pair up."""
     t = raw.strip()
     if not _SCOPE_CHARS.fullmatch(t):
         return None, "unexpected characters"
+    if t.count("(") != t.count(")"):
+        # A bracket opened and not closed (or the reverse): a piece of a line, often a lone
+        # closing bracket wrapped onto a line of its own, was not read.
+        return None, f"{t.count('(')} opening and {t.count(')')} closing brackets"
     if not 4 <= len(t) <= 1000:
         return None, f"{len(t)} characters, expected 4 to 1000"
     return t, ""

@@ -218,12 +218,12 @@ def _licence(f: dict[str, str]) -> tuple[Image.Image, _Recorder]:
         d.text((160, y), label, font=font(34), fill=(10, 10, 10))
         d.text((420, y), value, font=font(34), fill=(10, 10, 10))
         y += 92
-    # The business scope wraps over lines of its own column, in a smaller type (a firm
-    # written by hand without one prints none).
+    # The business scope wraps over lines of its own column (a firm written by hand without
+    # one prints none).
     if f.get("business_scope"):
         d.text((160, y), "经营范围", font=font(34), fill=(10, 10, 10))
         for i, part in enumerate(wrap(f["business_scope"], SCOPE_CHARS_PER_LINE)):
-            d.text((420, y + 2 + i * 42), part, font=font(30), fill=(10, 10, 10))
+            d.text((420, y + i * 46), part, font=font(34), fill=(10, 10, 10))
     d.text((1300, 1020), "登记机关", font=font(34), fill=(10, 10, 10))
     d.text((1300, 1080), "2024年01月01日", font=font(30), fill=(10, 10, 10))
     return img, d
@@ -232,9 +232,21 @@ def _licence(f: dict[str, str]) -> tuple[Image.Image, _Recorder]:
 SCOPE_CHARS_PER_LINE = 22
 
 
+# Chinese typesetting starts no line with closing punctuation (避头尾): it stays on the line
+# before, which may run one character over.
+_NO_LINE_START = "）)】》」』”’。，、；：！？"
+
+
 def wrap(text: str, width: int) -> list[str]:
-    """``text`` in lines of at most ``width`` characters (Chinese wraps anywhere)."""
-    return [text[i : i + width] for i in range(0, len(text), width)]
+    """``text`` in lines of at most ``width`` characters (Chinese wraps anywhere), closing
+    punctuation kept at the end of the line before."""
+    lines: list[str] = []
+    for ch in text:
+        if lines and (len(lines[-1]) < width or ch in _NO_LINE_START):
+            lines[-1] += ch
+        else:
+            lines.append(ch)
+    return lines
 
 
 def render_invoice(v: dict[str, str]) -> Image.Image:

@@ -78,13 +78,13 @@ def test_business_scope_is_read_until_the_next_label() -> None:
     assert scope.accepted is not None and scope.accepted.endswith("经营活动)")
     # A label within the column (inline, as 营业期限：长期) ends it too.
     inline = [*licence_lines()[:-2], ln("营业期限：长期", 420, 1086, w=300)]
-    assert extract_licence(inline).fields["business_scope"].value == (
+    assert extract_licence(inline).fields["business_scope"].raw == (
         "钢材、建材的销售;货物进出口;技术进出口。(依法须经批准的项目,经相关"
     )
     # A line of the scope that merely begins with a label's words is not a label.
-    words = [ln("住所托管服务", 420, 1086, w=200) if x.text == SCOPE[2] else x for x in lines]
+    words = [ln("住所托管服务)", 420, 1086, w=200) if x.text == SCOPE[2] else x for x in lines]
     assert extract_licence(words).fields["business_scope"].accepted == (
-        "钢材、建材的销售;货物进出口;技术进出口。(依法须经批准的项目,经相关住所托管服务"
+        "钢材、建材的销售;货物进出口;技术进出口。(依法须经批准的项目,经相关住所托管服务)"
     )
     # Label and first line on one line (a scope printed inline), continued below it.
     one = [x for x in licence_lines() if not x.text.startswith(("经营范围", SCOPE[0]))]
@@ -112,6 +112,10 @@ def test_a_scope_line_read_with_low_confidence_sends_the_scope_to_a_person() -> 
     scope = extract_licence(licence_lines(scope=REVIEW_BELOW - 0.02)).fields["business_scope"]
     assert scope.needs_review and scope.accepted is None and "confidence" in scope.reason
     assert scope.confidence == round(REVIEW_BELOW - 0.02, 4)  # the lowest line's
+    # A closing bracket not read (a lone ）on a line of its own): brackets do not pair up.
+    cut = [replace(x, text=x.text[:-1]) if x.text == SCOPE[2] else x for x in licence_lines()]
+    f = extract_licence(cut).fields["business_scope"]
+    assert f.needs_review and f.value is None and "1 opening and 0 closing" in f.reason
     missing = [x for x in licence_lines() if "经营范围" not in x.text]
     f = extract_licence(missing).fields["business_scope"]
     assert f.needs_review and f.reason == "not found on the page"
