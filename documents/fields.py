@@ -32,6 +32,9 @@ REVIEW_BELOW = 0.95
 # A value that passes an independent check (a USCC's check character; amount + tax equal to
 # the total, three figures read apart) is accepted down to this confidence.
 CHECKED_BELOW = 0.80
+# A value over several lines (a business scope) has the mean confidence over its characters,
+# as a line has; one of its lines read under this sends it to a person whatever the mean.
+SCOPE_LINE_BELOW = 0.85
 
 
 class DocumentKind(StrEnum):
@@ -298,12 +301,15 @@ def _is_label(text: str, label: str) -> bool:
     return 0 <= i <= 2 and text[i + len(label) :][:1] in ("", ":")
 
 
-def _block(lines: Sequence[Line], labels: Sequence[str], stops: Sequence[str]) -> _Found | None:
+def _block(
+    lines: Sequence[Line], labels: Sequence[str], stops: Sequence[str]
+) -> tuple[_Found, float] | None:
     """A value that may wrap over several lines (a business scope): its first line (the rest
     of the label's line or the line to its right, with any piece of it the recogniser cut
     off), then each row below in the value's column, until a gap of more than a line, a row
     that starts left of the column (the next field's label) or a row that starts with one
-    of ``stops``. Its confidence is the lowest of its lines'."""
+    of ``stops``. Its confidence is the mean over its characters, as a line's is; returned
+    with the lowest of its lines' confidences."""
     for ln, rest in _labelled(lines, labels):
         first = _value(lines, ln, rest)
         if first is None:
@@ -314,8 +320,9 @@ def _block(lines: Sequence[Line], labels: Sequence[str], stops: Sequence[str]) -
         run = _run(head, _right_of(lines, head), h)
         col1 = run[-1].x1
         parts = [first.raw, *(clean(o.text) for o in run[1:])]
-        score, bottom = min(o.score for o in run), max(o.y1 for o in run)
-        score = min(score, first.score)
+        scores = [(len(first.raw), first.score)]
+        scores += [(len(clean(o.text)), o.score) for o in run[1:]]
+        bottom = max(o.y1 for o in run)
         below = sorted(
             (o for o in lines if o.cy > head.cy + 0.5 * h and o.x0 < col1), key=lambda o: o.cy
         )
@@ -334,9 +341,11 @@ def _block(lines: Sequence[Line], labels: Sequence[str], stops: Sequence[str]) -
             if any(_is_label(text, s) for s in stops):
                 break
             parts.append(text)
-            score = min(score, *(o.score for o in pieces))
+            scores += [(len(clean(o.text)), o.score) for o in pieces]
             bottom = max(o.y1 for o in pieces)
-        return _Found("".join(parts), score, head)
+        n = sum(k for k, _ in scores) or 1
+        mean = sum(k * sc for k, sc in scores) / n
+        return _Found("".join(parts), mean, head), min(sc for _, sc in scores)
     return None
 
 
@@ -354,9 +363,12 @@ def extract_licence(lines: Sequence[Line]) -> Extraction:
         n: _field(n, _first(lines, labels), p, CHECKED_BELOW if p is parse_uscc else REVIEW_BELOW)
         for n, labels, p in specs
     }
-    fields["business_scope"] = _field(
-        "business_scope", _block(lines, ("经营范围",), _LICENCE_LABELS), parse_scope
-    )
+    block = _block(lines, ("经营范围",), _LICENCE_LABELS)
+    scope = _field("business_scope", block[0] if block else None, parse_scope)
+    if block and not scope.needs_review and block[1] < SCOPE_LINE_BELOW:
+        why = f"a line read with confidence {round(block[1], 4)} < {SCOPE_LINE_BELOW}"
+        scope = replace(scope, needs_review=True, reason=why)
+    fields["business_scope"] = scope
     return Extraction(DocumentKind.LICENCE, fields)
 
 

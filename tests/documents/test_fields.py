@@ -9,6 +9,7 @@ from dataclasses import replace
 from documents.fields import (
     CHECKED_BELOW,
     REVIEW_BELOW,
+    SCOPE_LINE_BELOW,
     extract_invoice,
     extract_licence,
     parse_uscc,
@@ -109,9 +110,23 @@ def test_a_scope_line_cut_in_pieces_is_read_whole() -> None:
 
 
 def test_a_scope_line_read_with_low_confidence_sends_the_scope_to_a_person() -> None:
+    # The scope's confidence is the mean over its characters: one line a little under 0.95
+    # among lines at 0.99 leaves it accepted.
     scope = extract_licence(licence_lines(scope=REVIEW_BELOW - 0.02)).fields["business_scope"]
-    assert scope.needs_review and scope.accepted is None and "confidence" in scope.reason
-    assert scope.confidence == round(REVIEW_BELOW - 0.02, 4)  # the lowest line's
+    assert not scope.needs_review
+    n, k = sum(len(x) for x in SCOPE), len(SCOPE[1])
+    assert scope.confidence == round(((n - k) * 0.99 + k * (REVIEW_BELOW - 0.02)) / n, 4)
+    # A line under SCOPE_LINE_BELOW sends it to a person whatever the mean.
+    low = SCOPE_LINE_BELOW - 0.01
+    marks = {SCOPE[0]: 1.0, SCOPE[1]: 1.0, SCOPE[2]: low}
+    lines = [replace(x, score=marks.get(x.text, x.score)) for x in licence_lines()]
+    scope = extract_licence(lines).fields["business_scope"]
+    assert scope.confidence >= REVIEW_BELOW and scope.needs_review and scope.accepted is None
+    assert scope.reason == f"a line read with confidence {low} < {SCOPE_LINE_BELOW}"
+    # Every line a little low: the mean is under 0.95.
+    lines = [replace(x, score=0.93) if x.x0 == 420 and x.y0 > 990 else x for x in licence_lines()]
+    scope = extract_licence(lines).fields["business_scope"]
+    assert scope.needs_review and scope.reason == f"confidence 0.93 < {REVIEW_BELOW}"
     # A closing bracket not read (a lone ）on a line of its own): brackets do not pair up.
     cut = [replace(x, text=x.text[:-1]) if x.text == SCOPE[2] else x for x in licence_lines()]
     f = extract_licence(cut).fields["business_scope"]
