@@ -27,6 +27,7 @@ from typing import Any
 from PIL import Image, UnidentifiedImageError
 
 from documents.errors import FileTooLarge, UnreadableFile, UnsupportedFile
+from documents.pdfs import opened
 
 MAX_BYTES = 10 * 1024 * 1024  # an upload, image or PDF
 MAX_PAGES = 5  # a licence or an invoice is one page; a few scans of one, at most
@@ -88,24 +89,9 @@ def load_pages(data: bytes) -> tuple[MediaType, list[Image.Image]]:
         raise UnreadableFile(f"the {media.value} image cannot be decoded: {e}") from e
 
 
-def _open_pdf(data: bytes) -> Any:
-    """The PDF opened with pdfium (the caller closes it), its page count checked."""
-    import pypdfium2 as pdfium
-
-    try:
-        pdf = pdfium.PdfDocument(data)
-    except pdfium.PdfiumError as e:
-        # pdfium refuses a well-formed PDF without pages at load, reporting no error (0).
-        if getattr(e, "err_code", None) == 0:
-            raise UnreadableFile("the PDF has no pages") from e
-        raise UnreadableFile(f"the PDF cannot be opened: {e}") from e
-    if len(pdf) == 0 or len(pdf) > MAX_PAGES:
-        n = len(pdf)
-        pdf.close()
-        if n == 0:
-            raise UnreadableFile("the PDF has no pages")
-        raise UnreadableFile(f"a document has at most {MAX_PAGES} pages, this PDF {n}")
-    return pdf
+def _check_pages(pdf: Any) -> None:
+    if len(pdf) > MAX_PAGES:
+        raise UnreadableFile(f"a document has at most {MAX_PAGES} pages, this PDF {len(pdf)}")
 
 
 def _render(page: Any, i: int) -> Image.Image:
@@ -117,11 +103,9 @@ def _render(page: Any, i: int) -> Image.Image:
 
 
 def _pdf_pages(data: bytes) -> list[Image.Image]:
-    pdf = _open_pdf(data)
-    try:
+    with opened(data, UnreadableFile) as pdf:
+        _check_pages(pdf)
         return [_render(pdf[i], i) for i in range(len(pdf))]
-    finally:
-        pdf.close()
 
 
 @dataclass(frozen=True, slots=True)
@@ -348,27 +332,30 @@ def read(data: bytes, recogniser: Recogniser | None = None) -> Reading:
         return Reading(media, lines, (ReadMethod.OCR,) * len(images),
                        time.perf_counter() - start)  # fmt: skip
     rec = recogniser or _shared
-    pdf = _open_pdf(data)
-    try:
-        out: list[Line] = []
-        methods: list[ReadMethod] = []
-        offset = 0.0
+    # Each page's text-layer lines, or its image to recognise once pdfium is released (it
+    # is held by one thread at a time, `documents.pdfs`; recognition takes seconds).
+    read_pages: list[tuple[list[Line], float] | Image.Image] = []
+    with opened(data, UnreadableFile) as pdf:
+        _check_pages(pdf)
         for i in range(len(pdf)):
-            page = pdf[i]
-            page_lines = text_layer_lines(page)
+            page_lines = text_layer_lines(pdf[i])
             if page_lines is None:
-                image = _render(page, i)
-                page_lines = rec.lines(image)
-                methods.append(ReadMethod.OCR)
-                height = float(image.height)
-            else:
-                methods.append(ReadMethod.TEXT_LAYER)
-                height = page.get_size()[1] * PDF_DPI / 72
-            for ln in page_lines:
-                out.append(Line(ln.text, ln.x0, ln.y0 + offset, ln.x1, ln.y1 + offset, ln.score))
-            offset += height
-    finally:
-        pdf.close()
+                read_pages.append(_render(pdf[i], i))
+            else:  # with the page's height in pixels, as a rendered page's
+                read_pages.append((page_lines, pdf[i].get_size()[1] * PDF_DPI / 72))
+    out: list[Line] = []
+    methods: list[ReadMethod] = []
+    offset = 0.0
+    for item in read_pages:
+        if isinstance(item, Image.Image):
+            page_lines, height = rec.lines(item), float(item.height)
+            methods.append(ReadMethod.OCR)
+        else:
+            page_lines, height = item
+            methods.append(ReadMethod.TEXT_LAYER)
+        for ln in page_lines:
+            out.append(Line(ln.text, ln.x0, ln.y0 + offset, ln.x1, ln.y1 + offset, ln.score))
+        offset += height
     return Reading(media, out, tuple(methods), time.perf_counter() - start)
 
 

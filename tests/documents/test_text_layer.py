@@ -149,3 +149,10 @@ def test_invisible_text_over_a_scan_is_not_trusted() -> None:
 def test_a_broken_pdf_is_refused_as_before() -> None:
     with pytest.raises(UnreadableFile, match="cannot be opened"):
         read(b"%PDF-1.7\nnot a pdf", CountingRecogniser())
+    # An empty PDF right after a corrupt one is still told as empty (documents.pdfs).
+    empty = pdfium.PdfDocument.new()
+    buf = io.BytesIO()
+    empty.save(buf)
+    empty.close()
+    with pytest.raises(UnreadableFile, match="has no pages"):
+        read(buf.getvalue(), CountingRecogniser())
