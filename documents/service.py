@@ -20,7 +20,7 @@ from neo4j import Driver
 from documents import review
 from documents.errors import DocumentsError, NotADocument, UnknownReference
 from documents.fields import DocumentKind, Extraction, detect_kind, extract
-from documents.ocr import MediaType, Recogniser, load_pages, recognise, sniff
+from documents.ocr import MediaType, Recogniser, load_pages, read, sniff
 from documents.verify import (
     ErCandidate,
     Verification,
@@ -70,9 +70,9 @@ def process_upload(
     if kind is DocumentKind.INVOICE and facts is None:
         raise DocumentsError("an invoice is checked against the graph's invoice: give invoiceId")
 
-    start = time.perf_counter()
-    lines = recognise(pages, recogniser)
-    ocr_seconds = time.perf_counter() - start
+    # A PDF page with a text layer (an e-invoice) is read from it; a scan or an image by OCR.
+    reading = read(data, recogniser)
+    lines, ocr_seconds = reading.lines, reading.seconds
     found = detect_kind(lines)
     if found is None:
         raise NotADocument("no business licence or VAT invoice was found on the page")
@@ -81,7 +81,7 @@ def process_upload(
     if found is DocumentKind.INVOICE and facts is None:
         raise DocumentsError("an invoice is checked against the graph's invoice: give invoiceId")
 
-    ex = extract(found, lines)
+    ex = extract(found, lines, reading.methods)
     v: Verification
     flows: FourFlow | None = None
     if found is DocumentKind.LICENCE:
@@ -116,6 +116,7 @@ def process_upload(
         "uploaded_by": username,
         "uploaded_at": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
         "ocr_seconds": round(ocr_seconds, 3),
+        "text_method": reading.method.value,
     }
     doc_id = q.create_document(driver, database, {k: x for k, x in props.items() if x is not None})
     stored = q.get_document(driver, database, doc_id)

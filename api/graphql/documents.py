@@ -99,7 +99,11 @@ class Document:
     invoice_id: strawberry.ID | None
     uploaded_by: str
     uploaded_at: str
-    ocr_seconds: float
+    ocr_seconds: float = strawberry.field(description="Seconds spent reading it (text layer "
+                                          "and recognition).")  # fmt: skip
+    text_method: str | None = strawberry.field(
+        description="`text_layer` when every page was read from its text layer, else `ocr`; "
+        "null for a document stored before uploads read text layers.")  # fmt: skip
     four_flow: list[FlowCheck] | None = strawberry.field(description=_FOUR_FLOW)
 
     @classmethod
@@ -118,7 +122,8 @@ class Document:
             enterprise_id=strawberry.ID(d["enterprise_id"]) if d.get("enterprise_id") else None,
             invoice_id=strawberry.ID(d["invoice_id"]) if d.get("invoice_id") else None,
             uploaded_by=d["uploaded_by"], uploaded_at=d["uploaded_at"],
-            ocr_seconds=float(d.get("ocr_seconds") or 0.0), four_flow=four_flow_of(d),
+            ocr_seconds=float(d.get("ocr_seconds") or 0.0), text_method=d.get("text_method"),
+            four_flow=four_flow_of(d),
         )  # fmt: skip
 
 
