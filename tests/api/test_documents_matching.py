@@ -19,12 +19,12 @@ from typing import Any
 import httpx
 import pytest
 from neo4j import Driver
-from PIL import Image
 
 from api.security import Role
-from documents.synth import damage, make_invoice, render_invoice, render_licence, stamp
+from documents.synth import make_invoice, render_invoice, render_licence
 from entity_resolution.uscc import make_uscc
 from tests.api.conftest import gql
+from tests.api.test_documents_graphql import scan
 
 pytestmark = [pytest.mark.neo4j, pytest.mark.slow]
 
@@ -73,12 +73,6 @@ def world(db: Driver, database: str, invoice: dict[str, str]) -> None:
         tax=int(invoice["tax"].replace(".", "")), issued=invoice["issued_on"],
         database_=database,
     )  # fmt: skip
-
-
-def scan(img: Image.Image, seed: int) -> bytes:
-    r = random.Random(seed)
-    stamp(img, (r.randrange(700, 1000), 930), "专用章")
-    return damage(img, r)[0]
 
 
 def post(client: httpx.Client, headers: dict[str, str], data: bytes, **params: str) -> Any:

@@ -29,47 +29,14 @@ from tests.contract_signing import (
     SIGN_FOR,
     VERIFY_CONTRACT,
 )
-from tests.journeys.conftest import PASSWORD, Api, GraphQLError, World, cli
-from tests.journeys.test_credit_journey import (
-    REVIEW,
-    SUBMIT,
-    find_referred_supplier,
-    open_receivables,
-)
+from tests.journeys.conftest import PASSWORD, Api, World, cli
+from tests.journeys.test_credit_journey import approved_supplier_financing
 
 FUNDER_B = "cj-bank-b"
 BORROWER_USER, STRANGER, OFFICER_B = "cj-borrower", "cj-stranger", "cj-officer-b"
 BOTH = "cj-rm-and-officer"  # a relationship manager who is also a credit officer
 FINANCING = """query($id: ID!) { financing(id: $id) {
   status contractDocumentId contractSha256 } }"""
-
-
-def _approved_financing(api: Api, world: World) -> tuple[str, str]:
-    """(borrower, financing): a supplier's reverse factoring, approved by the policy or by a
-    second person, whichever the shared world still offers."""
-    skip: set[str] = set()
-    for attempt in range(4):
-        _core, _sc, _t2, match = find_referred_supplier(
-            api, world, frozenset(skip), verdicts=frozenset({"refer", "approve"}))  # fmt: skip
-        supplier = match["supplier"]
-        invoices = [i["id"] for i in open_receivables(world, supplier)]
-        app_id = f"CJ-APP-{attempt}"
-        try:
-            app = api.gql("rita", SUBMIT, input={
-                "id": app_id, "enterpriseId": supplier, "productId": "reverse_factoring",
-                "amount": match["amount"], "currency": "CNY", "collateralIds": invoices,
-            })["submitApplication"]  # fmt: skip
-        except GraphQLError:  # its invoices are taken by an earlier journey: the next one
-            skip.add(supplier)
-            continue
-        if app["status"] == "referred" and not app["financingId"]:
-            amount = match["amount"] - match["amount"] % 1_000_000
-            app = api.gql("otto", REVIEW, id=app_id, amount=amount, tenor=90,
-                          conditions=[])["reviewApplication"]  # fmt: skip
-        if app["status"] == "approved" and app["financingId"]:
-            return supplier, str(app["financingId"])
-        skip.add(supplier)
-    raise AssertionError("no supplier could be financed")
 
 
 def _refused(api: Api, user: str, query: str, **variables: Any) -> tuple[int, str, str]:
@@ -101,7 +68,7 @@ def _verify_copy(api: Api, user: str, financing_id: str, pdf: bytes) -> dict[str
 def test_sign_contract_requires_the_contract_signed_by_both_parties(
     api: Api, world: World, cli_env: dict[str, str], api_settings: Settings
 ) -> None:
-    borrower, fin = _approved_financing(api, world)
+    borrower, fin, _amount = approved_supplier_financing(api, world, "CJ-APP")
     stranger = next(e["id"] for e in world.rows("enterprises") if e["id"] != borrower)
     cli(cli_env, "users", "add-funder", FUNDER_B, "--name", "CJ Bank B", "--kind", "bank")
     for user, role, binding in (

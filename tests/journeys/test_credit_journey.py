@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from tests.contract_signing import contract_signed
-from tests.journeys.conftest import Api, World
+from tests.journeys.conftest import Api, GraphQLError, World
 
 TODAY = datetime.now(UTC).date()
 
@@ -150,6 +150,36 @@ def find_referred_supplier(
             if rf["verdict"] in verdicts and not any("circle" in r for r in rf["reasons"]):
                 return core, sc, t2, {"supplier": supplier, **rf}
     raise AssertionError(f"no tier-2 supplier in the world whose reverse factoring is {verdicts}")
+
+
+def approved_supplier_financing(api: Api, world: World, app_prefix: str) -> tuple[str, str, int]:
+    """(borrower, financing, amount): a tier-2 supplier's reverse factoring on its open
+    receivables, approved by the policy or, referred, by a second person for the whole
+    millions asked — whichever the shared journey world still offers after the journeys
+    before (their applications take suppliers' invoices and lines' room)."""
+    skip: set[str] = set()
+    for attempt in range(4):
+        _core, _sc, _t2, match = find_referred_supplier(
+            api, world, frozenset(skip), verdicts=frozenset({"refer", "approve"}))  # fmt: skip
+        supplier = match["supplier"]
+        invoices = [i["id"] for i in open_receivables(world, supplier)]
+        app_id = f"{app_prefix}-{attempt}"
+        try:
+            app = api.gql("rita", SUBMIT, input={
+                "id": app_id, "enterpriseId": supplier, "productId": "reverse_factoring",
+                "amount": match["amount"], "currency": "CNY", "collateralIds": invoices,
+            })["submitApplication"]  # fmt: skip
+        except GraphQLError:  # its invoices are taken by an earlier journey: the next one
+            skip.add(supplier)
+            continue
+        if app["status"] == "referred" and not app["financingId"]:
+            amount = match["amount"] - match["amount"] % 1_000_000
+            app = api.gql("otto", REVIEW, id=app_id, amount=amount, tenor=90,
+                          conditions=[])["reviewApplication"]  # fmt: skip
+        if app["status"] == "approved" and app["financingId"]:
+            return supplier, str(app["financingId"]), int(app["decidedAmount"])
+        skip.add(supplier)
+    raise AssertionError("no supplier could be financed")
 
 
 def test_reverse_factoring_from_application_to_write_off(api: Api, world: World) -> None:

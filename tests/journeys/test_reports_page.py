@@ -27,14 +27,11 @@ import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
 
-from tests.journeys.conftest import PASSWORD, Api, GraphQLError, World
+from tests.journeys.conftest import PASSWORD, Api, World
 from tests.journeys.test_credit_journey import (
     DISBURSE,
     REPAY,
-    REVIEW,
-    SUBMIT,
-    find_referred_supplier,
-    open_receivables,
+    approved_supplier_financing,
     sign_contract,
 )  # fmt: skip
 from tests.web.conftest import ARTIFACTS, shot, web_dist  # noqa: F401  (the web build)
@@ -63,50 +60,22 @@ CODES = {"disbursement": ("disbursement", "voucher_discount"),
 
 
 def _finance_one(api: Api, world: World) -> dict[str, Any]:
-    """A supplier's reverse factoring — referred and approved by a second person, or
-    approved by the policy, whichever the shared journey world still offers after the
-    journeys before this one — paid out 40 days ago and partly repaid 10 days ago
-    (interest first, then principal)."""
-    skip: set[str] = set()
-    for attempt in range(4):
-        core, _sc, _t2, match = find_referred_supplier(
-            api, world, frozenset(skip), verdicts=frozenset({"refer", "approve"}))  # fmt: skip
-        supplier = match["supplier"]
-        invoices = [i["id"] for i in open_receivables(world, supplier)]
-        app_id = f"RPT-APP-{attempt}"
-        try:
-            app = api.gql("rita", SUBMIT, input={
-                "id": app_id, "enterpriseId": supplier, "productId": "reverse_factoring",
-                "amount": match["amount"], "currency": "CNY", "collateralIds": invoices,
-            })["submitApplication"]  # fmt: skip
-        except GraphQLError:  # its invoices are taken by an earlier journey: the next one
-            skip.add(supplier)
-            continue
-        if app["status"] == "approved" and app["financingId"]:
-            amount, fin = app["decidedAmount"], app["financingId"]
-        elif app["status"] == "referred" and not app["financingId"]:
-            amount = match["amount"] - match["amount"] % 1_000_000
-            got = api.gql("otto", REVIEW, id=app_id, amount=amount, tenor=90,
-                          conditions=[])["reviewApplication"]  # fmt: skip
-            assert got["status"] == "approved", got
-            fin = got["financingId"]
-        else:
-            skip.add(supplier)
-            continue
-        assert sign_contract(api, fin, "CT-RPT")["status"] == "contracted"
-        api.gql("otto", DISBURSE, id=fin, on=PAID_ON.isoformat())
-        paid = api.gql("otto", REPAY, id=fin, amount=amount // 4, on=REPAID_ON.isoformat(),
-                       req="RPT-PAY-1")["repay"]  # fmt: skip
-        assert paid["interestPaid"] > 0 and paid["principalPaid"] > 0, paid
-        # The chain the financing sits on is the core whose line it holds: the supplier's
-        # nearest core, which need not be the core it was found under (it may sell to two).
-        drawn = {m["coreId"] for m in api.gql("otto", FLOWS, **{
-            "from": PAID_ON.isoformat(), "to": PAID_ON.isoformat()})["portfolioReport"][
-            "flows"]["movements"] if m["financingId"] == fin}  # fmt: skip
-        assert len(drawn) == 1 and None not in drawn, (core, drawn)
-        return {**paid, "core": drawn.pop(), "borrower": supplier, "financing": fin,
-                "amount": amount}  # fmt: skip
-    raise AssertionError("no referred supplier could apply")
+    """A supplier's reverse factoring (`approved_supplier_financing`) paid out 40 days ago
+    and partly repaid 10 days ago (interest first, then principal)."""
+    supplier, fin, amount = approved_supplier_financing(api, world, "RPT-APP")
+    assert sign_contract(api, fin, "CT-RPT")["status"] == "contracted"
+    api.gql("otto", DISBURSE, id=fin, on=PAID_ON.isoformat())
+    paid = api.gql("otto", REPAY, id=fin, amount=amount // 4, on=REPAID_ON.isoformat(),
+                   req="RPT-PAY-1")["repay"]  # fmt: skip
+    assert paid["interestPaid"] > 0 and paid["principalPaid"] > 0, paid
+    # The chain the financing sits on is the core whose line it holds: the supplier's
+    # nearest core (of two as near, the lower id).
+    drawn = {m["coreId"] for m in api.gql("otto", FLOWS, **{
+        "from": PAID_ON.isoformat(), "to": PAID_ON.isoformat()})["portfolioReport"][
+        "flows"]["movements"] if m["financingId"] == fin}  # fmt: skip
+    assert len(drawn) == 1 and None not in drawn, drawn
+    return {**paid, "core": drawn.pop(), "borrower": supplier, "financing": fin,
+            "amount": amount}  # fmt: skip
 
 
 def _by_hand(api: Api, financing_ids: set[str]) -> dict[str, dict[str, int]]:
