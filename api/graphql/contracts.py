@@ -13,15 +13,13 @@ from typing import Any
 
 import strawberry
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 from strawberry.file_uploads import Upload
 from strawberry.types import Info
 
-from api.errors import http_status_of
 from api.graphql.context import Context
 from api.graphql.permissions import requires
+from api.graphql.uploads import read_upload, refused_with_status
 from api.security import Role
-from documents.errors import DocumentsError
 from documents.signed_contracts import identity_of, signed_documents, upload_signed_contract
 from documents.signing import BadSignedPdf
 
@@ -60,13 +58,6 @@ class SignedContractDocument:
         )  # fmt: skip
 
 
-async def _read(file: Any, limit: int) -> bytes:
-    """The uploaded file's bytes, at most ``limit`` + 1 of them (enough to refuse it)."""
-    if isinstance(file, UploadFile):
-        return await file.read(limit + 1)
-    raise BadSignedPdf("send the signed PDF as a multipart upload (`file`)")
-
-
 @strawberry.type
 class ContractsQuery:
     @strawberry.field(description="The signed PDFs uploaded for a contract, newest first, "
@@ -88,15 +79,12 @@ class ContractsMutation:
         self, info: Info[Context, None], contract_id: strawberry.ID, file: Upload
     ) -> SignedContractDocument:
         settings = info.context.settings
-        try:
-            data = await _read(file, settings.contract_pdf_max_bytes)
+        with refused_with_status(info):
+            data = await read_upload(file, settings.contract_pdf_max_bytes, BadSignedPdf(
+                "send the signed PDF as a multipart upload (`file`)"))  # fmt: skip
             identity = await run_in_threadpool(identity_of, settings)
             row = await info.context.call(
                 upload_signed_contract, identity, data, contract_id=str(contract_id),
                 username=info.context.user.username, max_bytes=settings.contract_pdf_max_bytes,
             )  # fmt: skip
-        except DocumentsError as e:
-            if info.context.response is not None:
-                info.context.response.status_code = http_status_of(e)
-            raise
         return SignedContractDocument.from_row(row)

@@ -22,15 +22,14 @@ import json
 from typing import Any, cast
 
 import strawberry
-from starlette.datastructures import UploadFile
 from strawberry.file_uploads import Upload
 from strawberry.types import Info
 
-from api.errors import http_status_of
 from api.graphql.analytics import FlowCheck
 from api.graphql.context import Context
 from api.graphql.permissions import requires
 from api.graphql.scalars import BigInt
+from api.graphql.uploads import read_upload, refused_with_status
 from api.security import CurrentUser, Role
 from documents import service
 from documents.errors import DocumentsError, FileTooLarge
@@ -148,10 +147,9 @@ def _kind(kind: str | None) -> DocumentKind | None:
 
 
 async def _read(file: Any) -> bytes:
-    """The uploaded file's bytes, at most MAX_BYTES + 1 of them (enough to refuse it)."""
-    if not isinstance(file, UploadFile):
-        raise DocumentsError("send the document as a multipart upload (`file`)")
-    data = await file.read(MAX_BYTES + 1)
+    """The uploaded document's bytes; FileTooLarge over MAX_BYTES."""
+    data = await read_upload(file, MAX_BYTES, DocumentsError(
+        "send the document as a multipart upload (`file`)"))  # fmt: skip
     if len(data) > MAX_BYTES:
         raise FileTooLarge(f"a document is at most {MAX_BYTES} bytes")
     return data
@@ -335,16 +333,12 @@ class DocumentsMutation:
         context = info.context
         eid = None if enterprise_id is None else str(enterprise_id)
         iid = None if invoice_id is None else str(invoice_id)
-        try:
+        with refused_with_status(info):
             data = await _read(file)
             row = await context.call(
                 service.process_upload, data, username=context.user.username,
                 kind=_kind(kind), enterprise_id=eid, invoice_id=iid,
             )  # fmt: skip
-        except DocumentsError as e:
-            if context.response is not None:
-                context.response.status_code = http_status_of(e)
-            raise
         return Document.from_row(row)
 
     @strawberry.mutation(description="Review an uploaded contract (`POST /api/v1/documents` "

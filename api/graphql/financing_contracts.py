@@ -21,16 +21,14 @@ from enum import Enum
 from typing import Any
 
 import strawberry
-from starlette.datastructures import UploadFile
 from strawberry.file_uploads import Upload
 from strawberry.types import Info
 
-from api.errors import http_status_of
 from api.graphql.context import Context
 from api.graphql.permissions import requires
+from api.graphql.uploads import read_upload, refused_with_status
 from api.security import CurrentUser, Role
 from documents import financing_contracts as fc
-from documents.errors import DocumentsError
 from documents.signing import BadSignedPdf
 from finance import lifecycle as lc
 from finance.errors import Forbidden, NotFound
@@ -174,18 +172,6 @@ async def _borrower(context: Context, financing_id: str) -> str:
     return str((await context.call(lc.get_financing, financing_id)).borrower_id)
 
 
-def _status(info: Info[Context, None], error: Exception) -> None:
-    """A refused upload answers with its HTTP status, as uploadSignedContract's does."""
-    if isinstance(error, DocumentsError) and info.context.response is not None:
-        info.context.response.status_code = http_status_of(error)
-
-
-async def _read(file: Any, limit: int) -> bytes:
-    if isinstance(file, UploadFile):
-        return await file.read(limit + 1)
-    raise BadSignedPdf("send the contract PDF as a multipart upload (`file`)")
-
-
 @strawberry.type
 class FinancingContractsQuery:
     @strawberry.field(description="The financing's contract (the newest generated), with "
@@ -242,14 +228,12 @@ class FinancingContractsMutation:
     ) -> ContractCopyCheck:
         context, fid = info.context, str(financing_id)
         limit = context.settings.contract_pdf_max_bytes
-        try:
-            data = await _read(file, limit)
+        with refused_with_status(info):
+            data = await read_upload(file, limit, BadSignedPdf(
+                "send the contract PDF as a multipart upload (`file`)"))  # fmt: skip
             may_read(context.user, await _borrower(context, fid), fid)
             stored = await context.call(fc.current, fid)
             check = await context.call(fc.verify_upload, context.settings, fid, data, limit)
-        except Exception as e:
-            _status(info, e)
-            raise
         assert stored is not None  # verify_upload refuses a financing without a contract
         return ContractCopyCheck(
             document_id=strawberry.ID(stored["id"]),
