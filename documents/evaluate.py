@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from documents.fields import DocumentKind, Extraction, extract
+from documents.lexicon import Lexicon, scope_lexicon
 from documents.ocr import Line, Recogniser, load_pages, read
 from documents.synth import Sample
 
@@ -68,6 +69,14 @@ class Report:
         }
 
 
+def platform_lexicon() -> Lexicon:
+    """The lexicon an upload gets on a world `chainlens generate` made: the standard scope
+    phrases and the goods of its chains (the `Goods` names ingest loads)."""
+    from ingest.synthetic.chains import GOODS
+
+    return scope_lexicon(g.name for g in GOODS)
+
+
 def _money(raw: str) -> str:
     return f"{Decimal(raw.replace(',', '')):.2f}"
 
@@ -117,12 +126,15 @@ def score(
     recogniser: Recogniser | None = None,
     on_page: Callable[[Sample, Extraction], None] | None = None,
     text_layer: bool = False,
+    lexicon: Lexicon | None = None,
 ) -> Report:
     """Score the layout rules and the baseline on ``samples``. Each page is recognised
     (`ocr_seconds`: the recognition alone), or with ``text_layer`` read as an upload is
     (`documents.ocr.read`: a PDF's text layer where it has one; `ocr_seconds` is then the
-    whole reading)."""
+    whole reading). The recogniser's doubts are settled with ``lexicon``, by default
+    `platform_lexicon` (what an upload to a generated world uses)."""
     rec = recogniser or Recogniser()
+    lexicon = platform_lexicon() if lexicon is None else lexicon
     report = Report()
     for s in samples:
         if text_layer:
@@ -138,7 +150,7 @@ def score(
         for m in methods:
             report.methods[m] = report.methods.get(m, 0) + 1
         report.pages += 1
-        ex = extract(s.kind, lines, methods)
+        ex = extract(s.kind, lines, methods, lexicon)
         base = baseline(s.kind, lines)
         for name, truth in s.truth.items():
             fs = report.fields.setdefault(name, FieldScore())

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
+from documents.lexicon import Lexicon, settle_all
 from documents.ocr import Line
 from entity_resolution.uscc import UsccProblem, repair_uscc, validate_uscc
 
@@ -184,10 +185,15 @@ def _chinese(min_len: int, max_len: int) -> Parser:
 _SCOPE_CHARS = re.compile(rf"[{_CJK}\dA-Za-z、,;:.。()《》“”\"'\-—/·+%]+")
 
 
+# The standard sentence that closes a business scope (in the clean form).
+_SCOPE_CLOSING = re.compile(r"\((?:除)?依法须经批准的项目")
+
+
 def parse_scope(raw: str) -> tuple[str | None, str]:
     """A business scope (经营范围): the lines of its block joined, in the clean form (NFKC, no
     spaces), which keeps every character read, punctuation included. Its brackets must
-    pair up."""
+    pair up, and its items end with 。 before the standard closing sentence (（依法须经批准的
+    项目…）); a scope that does not is kept for a person."""
     t = raw.strip()
     if not _SCOPE_CHARS.fullmatch(t):
         return None, "unexpected characters"
@@ -197,6 +203,11 @@ def parse_scope(raw: str) -> tuple[str | None, str]:
         return None, f"{t.count('(')} opening and {t.count(')')} closing brackets"
     if not 4 <= len(t) <= 1000:
         return None, f"{len(t)} characters, expected 4 to 1000"
+    m = _SCOPE_CLOSING.search(t)
+    if m and m.start() > 0 and t[m.start() - 1] != "。":
+        # The items end with 。 before the standard closing sentence; a 。 at the end of a
+        # line is easily not seen.
+        return t, f"no 。 before {m.group(0)}…: a mark may be missing"
     return t, ""
 
 
@@ -221,6 +232,27 @@ class _Found:
     raw: str
     score: float
     line: Line
+    doubts: tuple[str, ...] = ()  # where the recogniser hesitated in the value, in words
+
+
+def _doubted(ln: Line, start: int = 0) -> tuple[str, ...]:
+    """``ln``'s strong doubts (`documents.ocr.Doubt`) from position ``start`` of its clean
+    text on: those in a value, not in its label. A weak one the lexicon did not settle is let
+    be."""
+    return tuple(
+        d.describe(ln.text)
+        for d in ln.doubts
+        if d.strong and len(clean(ln.text[: d.at])) >= start
+    )
+
+
+def _rest(ln: Line, rest: str) -> _Found:
+    """The rest of a label's line as a value."""
+    return _Found(rest, ln.score, ln, _doubted(ln, len(clean(ln.text)) - len(rest)))
+
+
+def _whole(ln: Line) -> _Found:
+    return _Found(clean(ln.text), ln.score, ln, _doubted(ln))
 
 
 def _labelled(lines: Sequence[Line], labels: Sequence[str]) -> list[tuple[Line, str]]:
@@ -245,14 +277,20 @@ def _right_of(lines: Sequence[Line], ln: Line, gap: float = 700) -> list[Line]:
 
 def _value(lines: Sequence[Line], ln: Line, rest: str) -> _Found | None:
     if rest:
-        return _Found(rest, ln.score, ln)
+        return _rest(ln, rest)
     right = _right_of(lines, ln)
     if right:
-        return _Found(clean(right[0].text), right[0].score, right[0])
+        return _whole(right[0])
     return None
 
 
-def _field(name: str, found: _Found | None, parse: Parser, floor: float = REVIEW_BELOW) -> Field:
+def _field(
+    name: str, found: _Found | None, parse: Parser, floor: float = REVIEW_BELOW,
+    checked: bool = False,
+) -> Field:  # fmt: skip
+    """The field from what was found. A value the recogniser doubted a character of goes to
+    a person, unless ``checked``: its parser checks it independently (a USCC's check
+    character catches any one character misread)."""
     if found is None:
         return Field(name, None, "", 0.0, True, "not found on the page")
     value, why = parse(found.raw)
@@ -263,6 +301,8 @@ def _field(name: str, found: _Found | None, parse: Parser, floor: float = REVIEW
         return Field(name, value, found.raw, conf, True, why)
     if conf < floor:
         return Field(name, value, found.raw, conf, True, f"confidence {conf} < {floor}")
+    if found.doubts and not checked:
+        return Field(name, value, found.raw, conf, True, f"doubted: {'; '.join(found.doubts)}")
     return Field(name, value, found.raw, conf, False)
 
 
@@ -320,6 +360,7 @@ def _block(
         run = _run(head, _right_of(lines, head), h)
         col1 = run[-1].x1
         parts = [first.raw, *(clean(o.text) for o in run[1:])]
+        doubts = [*first.doubts, *(d for o in run[1:] for d in _doubted(o))]
         scores = [(len(first.raw), first.score)]
         scores += [(len(clean(o.text)), o.score) for o in run[1:]]
         bottom = max(o.y1 for o in run)
@@ -341,11 +382,13 @@ def _block(
             if any(_is_label(text, s) for s in stops):
                 break
             parts.append(text)
+            doubts += [d for o in pieces for d in _doubted(o)]
             scores += [(len(clean(o.text)), o.score) for o in pieces]
             bottom = max(o.y1 for o in pieces)
         n = sum(k for k, _ in scores) or 1
         mean = sum(k * sc for k, sc in scores) / n
-        return _Found("".join(parts), mean, head), min(sc for _, sc in scores)
+        found = _Found("".join(parts), mean, head, tuple(doubts))
+        return found, min(sc for _, sc in scores)
     return None
 
 
@@ -360,7 +403,9 @@ def extract_licence(lines: Sequence[Line]) -> Extraction:
         ("address", ("住所", "经营场所", "主要经营场所"), _chinese(4, 80)),
     ]
     fields = {
-        n: _field(n, _first(lines, labels), p, CHECKED_BELOW if p is parse_uscc else REVIEW_BELOW)
+        n: _field(n, _first(lines, labels), p, CHECKED_BELOW, checked=True)
+        if p is parse_uscc
+        else _field(n, _first(lines, labels), p)
         for n, labels, p in specs
     }
     block = _block(lines, ("经营范围",), _LICENCE_LABELS)
@@ -397,12 +442,8 @@ def _party(
 
 def _money_on_row(lines: Sequence[Line], label: str) -> list[_Found]:
     for ln, rest in _labelled(lines, (label,)):
-        out = [_Found(rest, ln.score, ln)] if _MONEY.search(rest) else []
-        out += [
-            _Found(clean(o.text), o.score, o)
-            for o in _right_of(lines, ln, gap=2000)
-            if _MONEY.search(clean(o.text))
-        ]
+        out = [_rest(ln, rest)] if _MONEY.search(rest) else []
+        out += [_whole(o) for o in _right_of(lines, ln, gap=2000) if _MONEY.search(clean(o.text))]
         if out:
             return out
     return []
@@ -430,6 +471,7 @@ def extract_invoice(lines: Sequence[Line]) -> Extraction:
             _party(lines, "纳税人识别号", headers, side),
             parse_uscc,
             CHECKED_BELOW,
+            checked=True,
         )
     row = _money_on_row(lines, "合计")
     fields["amount"] = _field("amount", row[0] if len(row) >= 2 else None, parse_money)
@@ -449,17 +491,18 @@ def _check_code(lines: Sequence[Line]) -> Field:
     joined. A special VAT invoice (专用发票) on paper prints none: then the field is empty
     and not for review."""
     for ln, rest in _labelled(lines, ("校验码",)):
-        parts = [_Found(rest, ln.score, ln)] if rest else []
+        parts = [_rest(ln, rest)] if rest else []
         for o in _right_of(lines, ln):
             t = clean(o.text)
             digits = sum(ch.isdigit() for p in parts for ch in p.raw)
             if digits >= 20 or not re.fullmatch(r"[\d:]+", t):
                 break
-            parts.append(_Found(t, o.score, o))
+            parts.append(_whole(o))
         if parts:
             found = _Found(
-                "".join(p.raw for p in parts), min(p.score for p in parts), parts[0].line
-            )
+                "".join(p.raw for p in parts), min(p.score for p in parts), parts[0].line,
+                tuple(d for p in parts for d in p.doubts),
+            )  # fmt: skip
             return _field("check_code", found, _digits((20,), "a check code"))
     title = "".join(clean(ln.text) for ln in lines)
     if "专用发票" in title:
@@ -480,7 +523,7 @@ def _check_sum(fields: dict[str, Field]) -> dict[str, Field]:
         if all(fields[n].confidence >= CHECKED_BELOW for n in names):
             for n in names:
                 f = out[n]
-                if f.needs_review and f.reason.startswith("confidence"):
+                if f.needs_review and f.reason.startswith(("confidence", "doubted")):
                     out[n] = Field(f.name, f.value, f.raw, f.confidence, False)
         return out
     why = f"amount {a} + tax {t} is not the total {s}"
@@ -490,9 +533,15 @@ def _check_sum(fields: dict[str, Field]) -> dict[str, Field]:
     return out
 
 
-def extract(kind: DocumentKind, lines: Sequence[Line], read: Sequence[str] = ()) -> Extraction:
+def extract(
+    kind: DocumentKind, lines: Sequence[Line], read: Sequence[str] = (),
+    lexicon: Lexicon | None = None,
+) -> Extraction:  # fmt: skip
     """The fields of a ``kind`` page; ``read`` says how each page was read (text layer or
-    OCR, `documents.ocr.read`) and is kept on the extraction."""
+    OCR, `documents.ocr.read`) and is kept on the extraction. The recogniser's doubts that
+    ``lexicon`` resolves are resolved first (`documents.lexicon`); a field with a doubt
+    left goes to a person."""
+    lines = settle_all(lines, lexicon)
     ex = extract_licence(lines) if kind is DocumentKind.LICENCE else extract_invoice(lines)
     return replace(ex, read=tuple(str(m) for m in read))
 

@@ -20,7 +20,8 @@ import itertools
 import math
 import threading
 import time
-from dataclasses import dataclass
+import unicodedata
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -109,9 +110,40 @@ def _pdf_pages(data: bytes) -> list[Image.Image]:
 
 
 @dataclass(frozen=True, slots=True)
+class Doubt:
+    """A place in a line where the recogniser hesitated (`_Decoder`).
+
+    ``at`` indexes the line's text: the character read there (``missing`` False), or the
+    gap before it, where the recogniser saw a character it did not write (``missing`` True;
+    ``at`` may be the text's length, after its last character). ``p`` is the probability
+    of what was read (the character, or no character at all), ``alternatives`` what else it
+    saw there, most likely first, with probabilities."""
+
+    at: int
+    missing: bool
+    p: float
+    alternatives: tuple[tuple[str, float], ...]
+
+    @property
+    def strong(self) -> bool:
+        """Whether the recogniser hesitated enough for the value to go to a person when the
+        lexicon does not settle it (`CHAR_DOUBT_BELOW`, `MISSING_DOUBT_ABOVE`); a weaker
+        doubt is kept for the lexicon alone."""
+        return 1.0 - self.p >= MISSING_DOUBT_ABOVE if self.missing else self.p < CHAR_DOUBT_BELOW
+
+    def describe(self, text: str) -> str:
+        seen = ", ".join(f"{c} {p:.2f}" for c, p in self.alternatives) or "nothing legible"
+        if self.missing:
+            after = f" after {text[self.at - 1]}" if self.at > 0 else " at the start"
+            return f"a character may be missing{after} (saw {seen})"
+        return f"{text[self.at]} read at {self.p:.2f} (or {seen})"
+
+
+@dataclass(frozen=True, slots=True)
 class Line:
-    """One recognised line: its text, its box (left, top, right, bottom in pixels) and the
-    recogniser's confidence in [0, 1]."""
+    """One recognised line: its text, its box (left, top, right, bottom in pixels), the
+    recogniser's confidence in [0, 1] (the mean over its characters) and where it doubted
+    a character (a text layer's lines have none)."""
 
     text: str
     x0: float
@@ -119,6 +151,7 @@ class Line:
     x1: float
     y1: float
     score: float
+    doubts: tuple[Doubt, ...] = ()
 
     @property
     def cy(self) -> float:
@@ -127,6 +160,106 @@ class Line:
     @property
     def height(self) -> float:
         return self.y1 - self.y0
+
+
+# Red pixels (a seal: red over green and blue by more than `SEAL_REDNESS`) at least this
+# fraction as light as the paper are made paper.
+PAPER_LEVEL = 0.90
+# A character read with less probability than this is doubted (`Doubt.strong`), whatever its
+# line's mean; RapidOCR's own score is that mean, so one uncertain character in a long line
+# hides. A frame the recogniser decoded as no character while giving at least
+# `MISSING_DOUBT_ABOVE` to some character (not the one written beside it) is doubted as a
+# character that may be missing.
+CHAR_DOUBT_BELOW = 0.90
+MISSING_DOUBT_ABOVE = 0.20
+# Weaker doubts, down to these, are kept for the lexicon (`documents.lexicon`) to settle;
+# one it does not settle is let be.
+WEAK_CHAR_BELOW = 0.97
+WEAK_MISSING_ABOVE = 0.05
+_ALTERNATIVES = 3
+_ALTERNATIVE_ABOVE = 0.02
+
+
+def _read_as(c: str) -> str:
+    form = unicodedata.normalize("NFKC", c).strip()
+    return "一" if form in ("-", "—", "_", "~") else form
+
+
+class _Decoder:
+    """RapidOCR's CTC decode (best path, repeats merged, blanks dropped: the same text and the
+    same mean confidence), which also keeps the places the recogniser doubted: a character
+    read with low probability, with what else it saw there, and a frame between characters
+    where it saw a character and wrote none. RapidOCR's recogniser cannot read some rare
+    characters even on a clean page (胴 in 牛胴体, 坯 in 钢坯: it writes 牛体 and 钢坏 with
+    confidence over 0.98); such a line has a doubt where the character is."""
+
+    def __init__(self, character: list[str]) -> None:
+        self.character = character
+        # Each character as read (`fields.clean`: NFKC, no spaces, a dash between Chinese
+        # characters is 一): ；and ; or ￥ and ¥ are one, and so are 一 and a dash; a space
+        # is nothing; 0 is the blank, no character.
+        self._forms = [""] + [_read_as(c) for c in character[1:]]
+        self._by_form: dict[str, list[int]] = {}
+        for j, form in enumerate(self._forms):
+            self._by_form.setdefault(form, []).append(j)
+
+    def __call__(self, preds: Any, return_word_box: bool = False, **_: Any) -> list[Any]:
+        import numpy as np
+
+        out = []
+        for p in preds:
+            idx, prob = p.argmax(axis=1), p.max(axis=1)
+            keep = idx != 0
+            keep[1:] &= idx[1:] != idx[:-1]
+            ts = np.flatnonzero(keep)
+            text = "".join(self.character[int(idx[t])] for t in ts)
+            score = float(np.mean(prob[ts])) if len(ts) else 0.0
+            out.append((text, score, self._doubts(p, idx, prob, ts)))
+        return out
+
+    def _seen(self, row: Any, like: str) -> tuple[tuple[str, float], ...]:
+        """The legible characters at a frame, most likely first, other than ``like``."""
+        out: list[tuple[str, float]] = []
+        for j in row.argsort()[::-1][:12]:
+            c = self._forms[int(j)]
+            if row[j] < _ALTERNATIVE_ABOVE or len(out) == _ALTERNATIVES:
+                break
+            if c and c != like and c not in (x for x, _ in out):
+                out.append((c, round(float(row[j]), 2)))
+        return tuple(out)
+
+    def _mass(self, row: Any, like: str) -> float:
+        """The probability a frame gives to ``like`` in any of its forms."""
+        return float(row[self._by_form[like]].sum())
+
+    def _doubts(self, p: Any, idx: Any, prob: Any, ts: Any) -> tuple[Doubt, ...]:
+        import numpy as np
+
+        doubts: list[Doubt] = []
+        for k, t in enumerate(ts):
+            like = self._forms[int(idx[t])]
+            if prob[t] >= WEAK_CHAR_BELOW or not like:
+                continue
+            mass = self._mass(p[t], like)
+            seen = self._seen(p[t], like)
+            # Doubted when another legible character takes the difference; a character that
+            # is only perhaps there (the rest of its frame blank) is left to the field's checks.
+            if mass < WEAK_CHAR_BELOW and seen:
+                doubts.append(Doubt(k, False, round(mass, 2), seen))
+        blank = p[:, self._by_form[""]].sum(axis=1)  # no character or a space: nothing read
+        for t in np.flatnonzero((idx == 0) & (1.0 - blank >= WEAK_MISSING_ABOVE)):
+            k = int(np.searchsorted(ts, t))
+            beside = {self._forms[int(idx[ts[j]])] for j in (k - 1, k) if 0 <= j < len(ts)}
+            seen = self._seen(p[t], "")
+            if not seen or seen[0][0] in beside:
+                continue  # the tail of the character written beside it
+            d = Doubt(k, True, round(float(blank[t]), 2), seen)
+            if doubts and doubts[-1].missing and doubts[-1].at == k:
+                if d.p < doubts[-1].p:  # one gap over several frames: its clearest frame
+                    doubts[-1] = d
+                continue
+            doubts.append(d)
+        return tuple(sorted(doubts, key=lambda d: (d.at, not d.missing)))
 
 
 class Recogniser:
@@ -145,20 +278,28 @@ class Recogniser:
             kwargs: dict[str, Any] = {}
             if self._threads:
                 kwargs = {"intra_op_num_threads": self._threads}
-            self._engine = RapidOCR(**kwargs)
+            engine = RapidOCR(**kwargs)
+            rec = engine.text_rec
+            rec.postprocess_op = _Decoder(rec.postprocess_op.character)
+            self._engine = engine
         return self._engine
 
     def lines(self, page: Image.Image) -> list[Line]:
         """The page's lines, top to bottom, left to right."""
         import numpy as np
 
-        # The red channel alone: a red seal is near white in it, black and blue text stays
-        # dark, so a stamp over a line no longer takes characters out of it.
-        gray = np.asarray(page.convert("RGB").getchannel("R"))
+        # The red channel alone: a red seal is light in it, black and blue text stays dark.
+        # Then, where the page is red (a seal), anything at least `PAPER_LEVEL` as light as
+        # the paper is paper: what is left of the seal (its ring, its star, its own words,
+        # which the recogniser otherwise reads into the line under it) goes, and the text
+        # under it gets its contrast back. Grey and black pixels are left as they are.
+        red = np.asarray(page.convert("RGB").getchannel("R"), dtype=np.float32)
+        white = max(PAPER_LEVEL * float(np.percentile(red, 90)), 1.0)
+        gray = np.clip(red * (255.0 / white), 0, 255).astype(np.uint8)
         with self._lock:
             engine = self._get()
             result, _ = engine(np.stack([gray, gray, gray], axis=-1))
-        boxes = [[(float(p[0]), float(p[1])) for p in box] for box, _, _ in result or []]
+        boxes = [[(float(p[0]), float(p[1])) for p in row[0]] for row in result or []]
         # Undo the page's skew (a scan turned by a few degrees) so that a row stays a row:
         # the median angle of the top edges of long boxes, turned back around the origin.
         angles = sorted(
@@ -169,10 +310,10 @@ class Recogniser:
         a = angles[len(angles) // 2] if angles else 0.0
         cos, sin = math.cos(a), math.sin(a)
         out = []
-        for box, (_, text, score) in zip(boxes, result or [], strict=True):
+        for box, (_, text, score, doubts) in zip(boxes, result or [], strict=True):
             xs = [x * cos + y * sin for x, y in box]
             ys = [y * cos - x * sin for x, y in box]
-            out.append(Line(str(text), min(xs), min(ys), max(xs), max(ys), float(score)))
+            out.append(Line(str(text), min(xs), min(ys), max(xs), max(ys), float(score), doubts))
         out.sort(key=lambda ln: (round(ln.cy / 10), ln.x0))
         return out
 
@@ -187,7 +328,7 @@ def recognise(pages: list[Image.Image], recogniser: Recogniser | None = None) ->
     offset = 0.0
     for page in pages:
         for ln in rec.lines(page):
-            out.append(Line(ln.text, ln.x0, ln.y0 + offset, ln.x1, ln.y1 + offset, ln.score))
+            out.append(replace(ln, y0=ln.y0 + offset, y1=ln.y1 + offset))
         offset += page.height
     return out
 
@@ -314,6 +455,11 @@ class Reading:
         return len(self.methods)
 
     @property
+    def doubted(self) -> bool:
+        """Whether the recogniser doubted any character (`Doubt`)."""
+        return any(ln.doubts for ln in self.lines)
+
+    @property
     def method(self) -> ReadMethod:
         """`text_layer` when every page was read from it, else `ocr`."""
         if self.methods and all(m is ReadMethod.TEXT_LAYER for m in self.methods):
@@ -354,7 +500,7 @@ def read(data: bytes, recogniser: Recogniser | None = None) -> Reading:
             page_lines, height = item
             methods.append(ReadMethod.TEXT_LAYER)
         for ln in page_lines:
-            out.append(Line(ln.text, ln.x0, ln.y0 + offset, ln.x1, ln.y1 + offset, ln.score))
+            out.append(replace(ln, y0=ln.y0 + offset, y1=ln.y1 + offset))
         offset += height
     return Reading(media, out, tuple(methods), time.perf_counter() - start)
 

@@ -20,7 +20,8 @@ from neo4j import Driver
 from documents import review
 from documents.errors import DocumentsError, NotADocument, UnknownReference
 from documents.fields import DocumentKind, Extraction, detect_kind, extract
-from documents.ocr import MediaType, Recogniser, load_pages, read, sniff
+from documents.lexicon import scope_lexicon
+from documents.ocr import MediaType, Recogniser, read, sniff
 from documents.verify import (
     ErCandidate,
     Verification,
@@ -56,7 +57,9 @@ def process_upload(
     if kind is DocumentKind.CONTRACT or (kind is None and _text_layer_contract(data)):
         return _store_contract(driver, database, data, file_hash, username=username,
                                enterprise_id=enterprise_id, recogniser=recogniser)  # fmt: skip
-    media, pages = load_pages(data)
+    # Read first, so that a file that cannot be read is refused before anything is looked up.
+    # A PDF page with a text layer (an e-invoice) is read from it; a scan or an image by OCR.
+    reading = read(data, recogniser)
     claimed = None
     if enterprise_id is not None:
         claimed = q.enterprise_by_id(driver, database, enterprise_id)
@@ -70,8 +73,6 @@ def process_upload(
     if kind is DocumentKind.INVOICE and facts is None:
         raise DocumentsError("an invoice is checked against the graph's invoice: give invoiceId")
 
-    # A PDF page with a text layer (an e-invoice) is read from it; a scan or an image by OCR.
-    reading = read(data, recogniser)
     lines, ocr_seconds = reading.lines, reading.seconds
     found = detect_kind(lines)
     if found is None:
@@ -81,7 +82,8 @@ def process_upload(
     if found is DocumentKind.INVOICE and facts is None:
         raise DocumentsError("an invoice is checked against the graph's invoice: give invoiceId")
 
-    ex = extract(found, lines, reading.methods)
+    lexicon = scope_lexicon(q.goods_names(driver, database)) if reading.doubted else None
+    ex = extract(found, lines, reading.methods, lexicon)
     v: Verification
     flows: FourFlow | None = None
     if found is DocumentKind.LICENCE:
@@ -102,9 +104,9 @@ def process_upload(
         "id": f"DOC-{uuid.uuid4().hex[:20]}",
         "kind": found.value,
         "file_hash": file_hash,
-        "media_type": media.value,
+        "media_type": reading.media.value,
         "size_bytes": len(data),
-        "pages": len(pages),
+        "pages": reading.pages,
         "fields": fields_json(ex),
         "for_review": ex.for_review,
         "outcome": v.outcome.value,

@@ -3,7 +3,8 @@
 The body is the file itself (an image or a PDF, at most `documents.ocr.MAX_BYTES`), its type
 told by its first bytes; `kind`, `enterprise_id` and `invoice_id` are query parameters. The
 answer is the stored `Document`: the extracted fields with their confidence and review
-marks, and the outcome of the check against the graph with its reasons. Bad input is refused
+marks, the outcome of the check against the graph with its reasons and, for an invoice, its
+four-flow checks as the graph held them (`four_flow`). Bad input is refused
 with a 4xx before anything is stored: 413 over the size limit, 415 not an image or PDF, 422 a
 corrupt image, a PDF with no pages, or a page that is neither document, 404 an unknown
 enterprise or invoice. `GET /api/v1/documents/{id}` reads one back.
@@ -43,6 +44,13 @@ class FieldPublic(BaseModel):
     reason: str
 
 
+class FlowCheckPublic(BaseModel):
+    flow: str
+    present: bool
+    consistent: bool
+    detail: str
+
+
 class DocumentPublic(BaseModel):
     id: str
     kind: str
@@ -60,10 +68,13 @@ class DocumentPublic(BaseModel):
     uploaded_by: str
     uploaded_at: str
     ocr_seconds: float
+    text_method: str | None = None  # text_layer or ocr
+    four_flow: list[FlowCheckPublic] | None = None  # an invoice's, as the graph held them
 
 
 def _public(row: dict[str, Any]) -> DocumentPublic:
-    return DocumentPublic(**{**row, "fields": json.loads(row["fields"])})
+    flows = json.loads(row["four_flow"])["checks"] if row.get("four_flow") else None
+    return DocumentPublic(**{**row, "fields": json.loads(row["fields"]), "four_flow": flows})
 
 
 async def _body(request: Request) -> bytes:

@@ -87,6 +87,18 @@ def enterprise_by_uscc(driver: Driver, database: str, uscc: str) -> list[Row]:
     return [r.data() for r in records]
 
 
+GOODS_NAMES = f"MATCH (g:{Label.GOODS.value}) WHERE g.name IS NOT NULL RETURN g.name AS name"
+
+
+def goods_names(driver: Driver, database: str) -> list[str]:
+    """The names of the goods the graph holds (the words of business scopes they appear
+    in, `documents.lexicon`)."""
+    records, _, _ = driver.execute_query(
+        GOODS_NAMES, database_=database, routing_=RoutingControl.READ
+    )
+    return [str(r["name"]) for r in records]
+
+
 def enterprise_by_id(driver: Driver, database: str, enterprise_id: str) -> Row | None:
     records, _, _ = driver.execute_query(
         ENTERPRISE_BY_ID, id=enterprise_id, database_=database, routing_=RoutingControl.READ

@@ -98,6 +98,12 @@ def test_licence_and_invoices_verified_and_forgeries_caught(
     got = client.post(URL, content=genuine, headers=rm, params={"invoice_id": "INV1"})
     assert got.status_code == 201, got.text
     assert (got.json()["outcome"], got.json()["reasons"]) == ("verified", [])
+    # The four-flow check the graph gave, as GraphQL's `Document.fourFlow` carries it.
+    assert got.json()["text_method"] == "ocr"
+    assert {c["flow"] for c in got.json()["four_flow"]} == {
+        "contract", "goods", "invoice", "payment"
+    }  # fmt: skip
+    assert doc["four_flow"] is None  # a licence has none
 
     # The same invoice shown again as evidence for another invoice.
     got = client.post(URL, content=genuine, headers=rm, params={"invoice_id": "INV2"})

@@ -12,6 +12,7 @@ from documents.fields import (
     SCOPE_LINE_BELOW,
     extract_invoice,
     extract_licence,
+    parse_scope,
     parse_uscc,
 )
 from documents.ocr import Line
@@ -229,3 +230,12 @@ def test_checked_values_are_accepted_down_to_the_lower_floor() -> None:
     assert ex.for_review == ["buyer_name"]
     lines = [replace(x, score=CHECKED_BELOW - 0.01) if "小写" in x.text else x for x in lines]
     assert extract_invoice(lines).for_review == ["buyer_name", "total"]
+
+
+def test_a_scope_without_its_full_stop_before_the_closing_sentence_goes_to_a_person() -> None:
+    items = "钢材的销售;货物进出口"
+    closing = "(依法须经批准的项目,经相关部门批准后方可开展经营活动)"
+    assert parse_scope(f"{items}。{closing}") == (f"{items}。{closing}", "")
+    value, why = parse_scope(f"{items}{closing}")
+    assert value == f"{items}{closing}" and why.startswith("no 。 before (依法须经批准的项目")
+    assert parse_scope(items) == (items, "")  # no closing sentence: nothing to check
