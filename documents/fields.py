@@ -240,9 +240,7 @@ def _doubted(ln: Line, start: int = 0) -> tuple[str, ...]:
     text on: those in a value, not in its label. A weak one the lexicon did not settle is let
     be."""
     return tuple(
-        d.describe(ln.text)
-        for d in ln.doubts
-        if d.strong and len(clean(ln.text[: d.at])) >= start
+        d.describe(ln.text) for d in ln.doubts if d.strong and len(clean(ln.text[: d.at])) >= start
     )
 
 
@@ -284,13 +282,12 @@ def _value(lines: Sequence[Line], ln: Line, rest: str) -> _Found | None:
     return None
 
 
-def _field(
-    name: str, found: _Found | None, parse: Parser, floor: float = REVIEW_BELOW,
-    checked: bool = False,
-) -> Field:  # fmt: skip
-    """The field from what was found. A value the recogniser doubted a character of goes to
-    a person, unless ``checked``: its parser checks it independently (a USCC's check
-    character catches any one character misread)."""
+def _field(name: str, found: _Found | None, parse: Parser, checked: bool = False) -> Field:
+    """The field from what was found. A value read under `REVIEW_BELOW`, or one the
+    recogniser doubted a character of, goes to a person, unless ``checked``: its parser
+    checks it independently (a USCC's check character catches any one character misread),
+    and it is accepted down to `CHECKED_BELOW` whatever the doubts."""
+    floor = CHECKED_BELOW if checked else REVIEW_BELOW
     if found is None:
         return Field(name, None, "", 0.0, True, "not found on the page")
     value, why = parse(found.raw)
@@ -403,10 +400,7 @@ def extract_licence(lines: Sequence[Line]) -> Extraction:
         ("address", ("住所", "经营场所", "主要经营场所"), _chinese(4, 80)),
     ]
     fields = {
-        n: _field(n, _first(lines, labels), p, CHECKED_BELOW, checked=True)
-        if p is parse_uscc
-        else _field(n, _first(lines, labels), p)
-        for n, labels, p in specs
+        n: _field(n, _first(lines, labels), p, checked=p is parse_uscc) for n, labels, p in specs
     }
     block = _block(lines, ("经营范围",), _LICENCE_LABELS)
     scope = _field("business_scope", block[0] if block else None, parse_scope)
@@ -470,7 +464,6 @@ def extract_invoice(lines: Sequence[Line]) -> Extraction:
             f"{side}_tax_id",
             _party(lines, "纳税人识别号", headers, side),
             parse_uscc,
-            CHECKED_BELOW,
             checked=True,
         )
     row = _money_on_row(lines, "合计")

@@ -162,8 +162,7 @@ class Line:
         return self.y1 - self.y0
 
 
-# Red pixels (a seal: red over green and blue by more than `SEAL_REDNESS`) at least this
-# fraction as light as the paper are made paper.
+# Pixels (of the red channel) at least this fraction as light as the paper are made paper.
 PAPER_LEVEL = 0.90
 # A character read with less probability than this is doubted (`Doubt.strong`), whatever its
 # line's mean; RapidOCR's own score is that mean, so one uncertain character in a long line
@@ -190,8 +189,9 @@ class _Decoder:
     same mean confidence), which also keeps the places the recogniser doubted: a character
     read with low probability, with what else it saw there, and a frame between characters
     where it saw a character and wrote none. RapidOCR's recogniser cannot read some rare
-    characters even on a clean page (胴 in 牛胴体, 坯 in 钢坯: it writes 牛体 and 钢坏 with
-    confidence over 0.98); such a line has a doubt where the character is."""
+    characters even on a clean page (胴 in 牛胴体, 坯 in 钢坯: it writes 牛体 and 钢坏 at line
+    confidences of 0.97 and over); on a scan, such a line has a doubt where the character
+    is (`tests/documents/test_lexicon.py`)."""
 
     def __init__(self, character: list[str]) -> None:
         self.character = character
@@ -289,10 +289,10 @@ class Recogniser:
         import numpy as np
 
         # The red channel alone: a red seal is light in it, black and blue text stays dark.
-        # Then, where the page is red (a seal), anything at least `PAPER_LEVEL` as light as
-        # the paper is paper: what is left of the seal (its ring, its star, its own words,
+        # Then anything at least `PAPER_LEVEL` as light as the paper (the page's 90th
+        # percentile) is paper: what is left of a seal (its ring, its star, its own words,
         # which the recogniser otherwise reads into the line under it) goes, and the text
-        # under it gets its contrast back. Grey and black pixels are left as they are.
+        # under it gets its contrast back. At 0.80 a thin 。 or ） at a line's end faded.
         red = np.asarray(page.convert("RGB").getchannel("R"), dtype=np.float32)
         white = max(PAPER_LEVEL * float(np.percentile(red, 90)), 1.0)
         gray = np.clip(red * (255.0 / white), 0, 255).astype(np.uint8)
