@@ -26,6 +26,8 @@ import json
 import random
 from collections import Counter
 
+from PIL import Image
+
 from documents.fields import clean
 from documents.synth import damage, make_invoice, render_invoice, render_licence
 from tests.journeys.conftest import Api, World
@@ -72,6 +74,33 @@ def _upload(api: Api, data: bytes, invoice_id: str) -> dict[str, object]:
     assert r.status_code == 201, r.text
     doc: dict[str, object] = r.json()
     return doc
+
+
+def _reps(world: World) -> dict[str, str]:
+    persons = {p["id"]: p["name"] for p in world.rows("persons")}
+    return {r["enterprise_id"]: persons[r["person_id"]] for r in world.rows("roles")
+            if r["kind"] == "legal_representative"}  # fmt: skip
+
+
+def _licensable(world: World) -> list[dict[str, str]]:
+    """Limited companies with a USCC, a legal representative and a capital in whole 万元
+    (the licence prints 人民币N万元)."""
+    reps = _reps(world)
+    return [e for e in world.rows("enterprises")
+            if e["id"] in reps and e["legal_form"] == "有限责任公司" and e["uscc"]
+            and int(e["registered_capital"]) % 1_000_000 == 0]  # fmt: skip
+
+
+def _licence(world: World, firm: dict[str, str], scope: str = "") -> Image.Image:
+    """The firm's true licence as the graph knows it, with ``scope`` as its business scope."""
+    addresses = {a["id"]: a["text"] for a in world.rows("addresses")}
+    return render_licence({
+        "name": firm["name"], "uscc": firm["uscc"], "legal_form": firm["legal_form"],
+        "legal_rep": _reps(world)[firm["id"]], "founded_on": firm["founded_on"],
+        "registered_capital": str(int(firm["registered_capital"]) // 100),
+        "address": addresses.get(firm["address_id"], "北京市朝阳区建国路1号"),
+        "business_scope": scope,
+    })  # fmt: skip
 
 
 def test_an_application_with_a_forged_and_a_true_invoice_attached(api: Api, world: World) -> None:
@@ -129,21 +158,9 @@ def test_an_application_with_a_forged_and_a_true_invoice_attached(api: Api, worl
 
 
 def test_a_licence_uploaded_through_graphql_is_verified_and_listed(api: Api, world: World) -> None:
-    reps = {r["enterprise_id"]: r["person_id"] for r in world.rows("roles")
-            if r["kind"] == "legal_representative"}  # fmt: skip
-    persons = {p["id"]: p["name"] for p in world.rows("persons")}
-    addresses = {a["id"]: a["text"] for a in world.rows("addresses")}
-    # A limited company with a legal representative and a capital in whole 万元 (the
-    # licence prints 人民币N万元); the last such firm, which the other journeys leave alone.
-    firm = [e for e in world.rows("enterprises")
-            if e["id"] in reps and e["legal_form"] == "有限责任公司" and e["uscc"]
-            and int(e["registered_capital"]) % 1_000_000 == 0][-1]  # fmt: skip
-    page = render_licence({
-        "name": firm["name"], "uscc": firm["uscc"], "legal_form": firm["legal_form"],
-        "legal_rep": persons[reps[firm["id"]]], "founded_on": firm["founded_on"],
-        "registered_capital": str(int(firm["registered_capital"]) // 100),
-        "address": addresses.get(firm["address_id"], "北京市朝阳区建国路1号"),
-    })  # fmt: skip
+    # The last licensable firm, which the other journeys leave alone.
+    firm = _licensable(world)[-1]
+    page = _licence(world, firm)
     buf = io.BytesIO()
     page.save(buf, "PNG")
     operations = {"query": UPLOAD, "variables": {"e": firm["id"], "file": None}}
@@ -177,26 +194,16 @@ def test_a_scanned_licence_reads_the_graphs_goods_the_recogniser_cannot(
     goods = {g["name"] for g in world.rows("goods")}
     rare = sorted(goods & {"牛胴体", "钢坯"})
     assert rare, "the generated world has neither good"
-    reps = {r["enterprise_id"]: r["person_id"] for r in world.rows("roles")
-            if r["kind"] == "legal_representative"}  # fmt: skip
-    persons = {p["id"]: p["name"] for p in world.rows("persons")}
-    addresses = {a["id"]: a["text"] for a in world.rows("addresses")}
     # The documents stay on the firm: a true licence (verified) of a firm that trades on no
     # invoice, so that no other journey's decision reads them.
     trading = {i[k] for i in world.rows("invoices") for k in ("seller_id", "buyer_id")}
-    firm = next(e for e in world.rows("enterprises")
-                if e["id"] in reps and e["id"] not in trading and e["legal_form"] == "有限责任公司"
-                and e["uscc"] and e["address_id"] in addresses
-                and int(e["registered_capital"]) % 1_000_000 == 0)  # fmt: skip
+    addresses = {a["id"] for a in world.rows("addresses")}
+    firm = next(e for e in _licensable(world)
+                if e["id"] not in trading and e["address_id"] in addresses)  # fmt: skip
     for i, good in enumerate(rare):
         scope = (f"{good}的制造、加工和销售；技术服务、技术开发；货物进出口。"
                  "（依法须经批准的项目，经相关部门批准后方可开展经营活动）")  # fmt: skip
-        page = render_licence({
-            "name": firm["name"], "uscc": firm["uscc"], "legal_form": firm["legal_form"],
-            "legal_rep": persons[reps[firm["id"]]], "founded_on": firm["founded_on"],
-            "registered_capital": str(int(firm["registered_capital"]) // 100),
-            "address": addresses[firm["address_id"]], "business_scope": scope,
-        })  # fmt: skip
+        page = _licence(world, firm, scope)
         scan, _ = damage(page, random.Random(40 + i))  # turned, blurred, JPEG 60
         r = api.client.post(
             "/api/v1/documents", content=scan, params={"kind": "licence"},
