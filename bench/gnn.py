@@ -31,7 +31,8 @@ is the GNN's mean PR-AUC over the trees'.
 
 ``--workers N``: training beyond one process (``gnn.minibatch``, ``gnn.distributed``). One
 world of ``--train`` firms (seed 31, fraud task) trained three ways, each in a process of its
-own so that each peak resident memory is its own: full-graph (``--epochs``), mini-batch in one
+own so that each peak resident memory is its own: full-graph (``--epochs``, by default the 150
+of ``chainlens train``), mini-batch in one
 process and data-parallel mini-batch over N gloo workers (``--mb-epochs``, ``--batch-size``,
 ``--fanout``); each model is scored on a held-out world of ``--score`` firms (seed 33) and
 its PR-AUC printed beside the full-graph one, with every process's peak RSS. Here "ratio" is
@@ -248,7 +249,8 @@ def _scale(args: argparse.Namespace) -> int:
 
     args.train = args.train or (3000 if args.quick else 100_000)
     args.score = args.score or (3000 if args.quick else 20_000)
-    args.epochs = args.epochs or (30 if args.quick else 60)
+    # Full-graph as `chainlens train` trains it (150 epochs): 30 left it under-trained.
+    args.epochs = args.epochs or GnnConfig().epochs
     args.mb_epochs = args.mb_epochs or (8 if args.quick else 3)
     args.batch_size = args.batch_size or (256 if args.quick else 1024)
     t = time.perf_counter()

@@ -44,8 +44,10 @@ class _EdgeLinear(torch.autograd.Function):
     @staticmethod
     def backward(ctx: Any, *grads: Tensor) -> tuple[None, Tensor]:
         (attr_t,) = ctx.saved_tensors
-        # Contiguous, as DistributedDataParallel's gradient buckets expect.
-        return None, (attr_t @ grads[0]).t().contiguous()
+        # Row-major strides, as DistributedDataParallel's gradient buckets expect: a [64, 1]
+        # transpose counts as contiguous in PyTorch yet keeps strides (1, 64).
+        grad = (attr_t @ grads[0]).t().contiguous()
+        return None, grad.reshape(-1).view(grad.shape)
 
 
 class EdgeSAGEConv(nn.Module):
