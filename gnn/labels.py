@@ -45,6 +45,8 @@ class Labels:
     """Latent financial health at the truth's as-of date (for diagnostics only)."""
     look_alike: NDArray[np.bool_] | None = None
     """Innocent members of planted typology look-alikes (the hard negatives), if any."""
+    instance: NDArray[np.object_] | None = None
+    """The planted typology instance of each typology member ('' otherwise), if any."""
 
     @property
     def fraud_severity(self) -> NDArray[np.float64]:
@@ -87,12 +89,14 @@ def read_labels(truth_dir: str | Path, graph: ChainGraph, horizon_days: int = 36
         for i in members:
             pattern[i] = "ring"
     typology_file = truth / "typology_members.csv"
+    instance = np.full(n, "", dtype=object)
     if typology_file.exists():
         with typology_file.open(encoding="utf-8") as f:
             for row in csv.DictReader(f):
                 i = index.get(row["enterprise_id"])
                 if i is not None and pattern[i] in ("", "fake_trade"):
                     pattern[i] = row["typology"]
+                    instance[i] = row["instance_id"]
     default = np.zeros(n, dtype=bool)
     alive = np.ones(n, dtype=bool)
     health = np.full(n, np.nan)
@@ -116,6 +120,7 @@ def read_labels(truth_dir: str | Path, graph: ChainGraph, horizon_days: int = 36
                 look_alike[index[m]] = True
     return Labels(
         look_alike=look_alike,
+        instance=instance,
         fraud=pattern != "",
         pattern=pattern,
         rings=rings,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,9 @@ from gnn.labels import Labels
 from gnn.train import TypologyConfig, TypologyWorld, typology_metrics, typology_report
 
 
-def _world(pattern: list[str], look_alike: list[bool]) -> TypologyWorld:
+def _world(
+    pattern: list[str], look_alike: list[bool], instance: list[str] | None = None
+) -> TypologyWorld:
     n = len(pattern)
     labels = Labels(
         fraud=np.asarray([p != "" for p in pattern]),
@@ -22,6 +25,7 @@ def _world(pattern: list[str], look_alike: list[bool]) -> TypologyWorld:
         alive=np.ones(n, dtype=bool),
         health=np.zeros(n),
         look_alike=np.asarray(look_alike),
+        instance=None if instance is None else np.asarray(instance, dtype=object),
     )
     return TypologyWorld(0, None, labels)  # type: ignore[arg-type]
 
@@ -36,8 +40,13 @@ def test_metrics_count_the_budget_the_typologies_and_the_look_alikes() -> None:
     score[6] = 2.0
     score[3], score[7] = score[7], score[3]
     score[4], score[5] = -1.0, -2.0
-    m = typology_metrics(score, _world(pattern, look))
+    # Two fan-in instances of two members, one fan-out instance.
+    instance = ["TYP-1", "TYP-1", "TYP-2", "TYP-2", "TYP-3", "TYP-3"] + [""] * 194
+    m = typology_metrics(score, _world(pattern, look, instance))
     assert m["base_rate"] == pytest.approx(6 / 199)
+    assert (m["members_fan_in"], m["instances_fan_in"]) == (4, 2)
+    assert (m["members_fan_out"], m["instances_fan_out"]) == (2, 1)
+    assert "instances_cycle" not in m and "members_cycle" not in m
     # Budget 6 (the positives): fan-in 0, 1, 2, look-alike 7, fan-in 3, look-alike 8.
     assert m["recall_fan_in"] == 1.0 and m["recall_fan_out"] == 0.0
     assert m["recall_at_budget"] == pytest.approx(4 / 6)
@@ -62,6 +71,14 @@ def test_report_runs_on_small_worlds_and_refuses_shared_seeds(tmp_path: Path) ->
     for rows in report["per_seed"].values():
         assert len(rows) == 1 and 0 < rows[0]["base_rate"] < 0.2
         assert 0 <= rows[0]["pr_auc"] <= 1
-    assert (tmp_path / "typologies-seed2-n600" / "truth" / "typology_members.csv").exists()
+    members = tmp_path / "typologies-seed2-n600" / "truth" / "typology_members.csv"
+    with members.open(encoding="utf-8") as f:
+        planted = list(csv.DictReader(f))
+    # The member and instance counts are the truth file's (of those in the population).
+    row = report["per_seed"]["gnn"][0]
+    for t in {r["typology"] for r in planted}:
+        of_t = [r for r in planted if r["typology"] == t]
+        assert row[f"members_{t}"] <= len(of_t)
+        assert 1 <= row[f"instances_{t}"] == len({r["instance_id"] for r in of_t})
     with pytest.raises(ValueError, match="seeds both"):
         typology_report(tmp_path, TypologyConfig(train_seeds=(1,), test_seeds=(1,)))
