@@ -32,11 +32,11 @@ is the GNN's mean PR-AUC over the trees'.
 ``--workers N``: training beyond one process (``gnn.minibatch``, ``gnn.distributed``). One
 world of ``--train`` firms (seed 31, fraud task) trained three ways, each in a process of its
 own so that each peak resident memory is its own: full-graph (``--epochs``, by default the 150
-of ``chainlens train``), mini-batch in one
-process and data-parallel mini-batch over N gloo workers (``--mb-epochs``, ``--batch-size``,
-``--fanout``); each model is scored on a held-out world of ``--score`` firms (seed 33) and
-its PR-AUC printed beside the full-graph one, with every process's peak RSS. Here "ratio" is
-the N-worker model's PR-AUC over the full-graph model's, "pr_auc_gap" their difference.
+of ``chainlens train``), mini-batch in one process and data-parallel mini-batch over N gloo
+workers (``--mb-epochs``, ``--batch-size``, ``--fanout``; the workers share ``--threads``);
+each model is scored on a held-out world of ``--score`` firms (seed 33) and its PR-AUC printed
+beside the full-graph one, with every process's peak RSS. Here "ratio" is the N-worker
+model's PR-AUC over the full-graph model's, "pr_auc_gap" their difference.
 """
 
 from __future__ import annotations
@@ -272,7 +272,7 @@ def _scale(args: argparse.Namespace) -> int:
     print(f"generate (both worlds, cached): {gen_s:.1f} s")
     print(f"train world {args.train:,} firms (seed 31), held-out world {args.score:,} (seed 33),"
           f" fraud; batch {args.batch_size}, fanout {args.fanout},"
-          f" {args.threads} threads each")  # fmt: skip
+          f" {args.threads} threads per training (the workers share them)")  # fmt: skip
     for kind, r in results.items():
         workers = (f"; {args.workers} workers' peak RSS "
                    + ", ".join(f"{m:,.0f}" for m in r["workers_peak_rss_mb"]) + " MiB"
