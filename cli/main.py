@@ -627,9 +627,13 @@ def _parse_seeds(value: str) -> tuple[int, ...]:
         raise typer.BadParameter(f"seeds are comma-separated integers, got {value!r}") from e
 
 
-def _gnn_config(epochs: int | None, workers: int, batch_size: int, fanout: str) -> GnnConfig:
+def _gnn_config(
+    epochs: int | None, workers: int, batch_size: int, fanout: str, threads: int = 0
+) -> GnnConfig:
     """The GNN's training config of ``chainlens train``'s options: full-graph unless
-    ``batch_size`` or ``workers`` > 1 ask for mini-batches (gnn/minibatch.py)."""
+    ``batch_size`` or ``workers`` > 1 ask for mini-batches (gnn/minibatch.py); ``threads``
+    0 means the CPUs this process may use."""
+    from entity_resolution.forked import available_cpus
     from gnn.fit import DEFAULT_BATCH_SIZE, GnnConfig
 
     try:
@@ -644,6 +648,7 @@ def _gnn_config(epochs: int | None, workers: int, batch_size: int, fanout: str) 
         batch_size=(batch_size or DEFAULT_BATCH_SIZE) if minibatch else 0,
         fanout=layers,
         workers=workers,
+        threads=threads or available_cpus(),
     )
 
 
@@ -676,6 +681,14 @@ def train(
     fanout: Annotated[
         str, typer.Option(help="Mini-batches: neighbours sampled per node, per layer.")
     ] = "15,10",
+    threads: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="CPU threads for the GNN, shared among the workers; 0: every CPU this "
+            "process may use.",
+        ),
+    ] = 0,
     cases: Annotated[
         Path | None,
         typer.Option(
@@ -699,7 +712,7 @@ def train(
     With --cases or --from-graph: on the graph in Neo4j with the bank's cases (time split),
     registering a candidate that scores once promoted (docs/risk-scoring.md).
     --workers N / --batch-size: mini-batch and data-parallel training (docs/gnn-training.md)."""
-    gnn = _gnn_config(epochs, workers, batch_size, fanout)
+    gnn = _gnn_config(epochs, workers, batch_size, fanout, threads)
     if cases is not None or from_graph:
         from dataclasses import replace
 

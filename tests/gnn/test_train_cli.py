@@ -39,6 +39,8 @@ def test_the_documented_options_exist_and_build_the_documented_config() -> None:
             assert option in help_text, option
     full = _gnn_config(None, 1, 0, "15,10")
     assert (full.batch_size, full.workers, full.epochs) == (0, 1, 150)
+    assert full.threads == len(os.sched_getaffinity(0))
+    assert _gnn_config(None, 2, 0, "15,10", threads=3).threads == 3
     two = _gnn_config(None, 2, 0, "15,10")
     assert (two.batch_size, two.workers, two.epochs) == (1024, 2, 10)
     one = _gnn_config(4, 1, 512, "10,5")
