@@ -520,7 +520,7 @@ def typology_world(root: Path, seed: int, enterprises: int) -> TypologyWorld:
 def typology_metrics(score: NDArray[np.float64], w: TypologyWorld) -> dict[str, float]:
     """PR-AUC (and base rate) on the population; recall per typology at a budget equal to the
     number of positives, with the typology's members and planted instances (a 3,000-firm world
-    holds one to four of each, so one instance missed moves its recall by a third or more); the
+    holds one to four of each, so one instance missed moves its recall by a quarter or more); the
     hard negatives' (look-alike members') false-positive rate at the 1% budget (the share of
     them ranked in the top 1%) and at the positives' budget, beside the same rates for
     ordinary firms."""
