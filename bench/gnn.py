@@ -63,6 +63,7 @@ from gnn.labels import read_labels, truth_as_of
 from gnn.registry import TARGETS, Bundle, TaskModel
 from gnn.scoring import score_tables
 from gnn.targets import contagion_prior
+from gnn.train import TypologyConfig
 from ingest.synthetic import generate
 
 T = TypeVar("T")
@@ -140,7 +141,7 @@ def _write_back(n: int, scores: list[dict[str, object]]) -> float:
 
 
 def _typologies(args: argparse.Namespace) -> int:
-    from gnn.train import TypologyConfig, typology_report
+    from gnn.train import typology_report
 
     n_train = args.train or (2000 if args.quick else 3000)
     n_test = args.score or (2000 if args.quick else 3000)
@@ -300,8 +301,9 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--typologies", action="store_true", help="laundering typologies (above)")
-    ap.add_argument("--train-seeds", type=int, nargs="+", default=[101, 102, 103])
-    ap.add_argument("--test-seeds", type=int, nargs="+", default=[201, 202, 203])
+    typologies = TypologyConfig()
+    ap.add_argument("--train-seeds", type=int, nargs="+", default=list(typologies.train_seeds))
+    ap.add_argument("--test-seeds", type=int, nargs="+", default=list(typologies.test_seeds))
     ap.add_argument("--label-share", type=float, default=1.0)
     ap.add_argument("--no-shuffle", action="store_true", help="skip the edge-shuffle control")
     ap.add_argument(

@@ -449,7 +449,9 @@ class TypologyConfig:
 
     Held-out seeds must never be used to choose anything (features, hyper-parameters)."""
 
-    train_seeds: tuple[int, ...] = (101, 102, 103)
+    # Five training worlds, chosen on validation seeds 111 and 112 (GNN PR-AUC): 0.930 with
+    # 101-105, 0.904 with 101-103, 0.929 with 101-107 (trees 0.943, 0.933, 0.960).
+    train_seeds: tuple[int, ...] = (101, 102, 103, 104, 105)
     test_seeds: tuple[int, ...] = (201, 202, 203)
     enterprises: int = 3000
     test_enterprises: int = 3000
