@@ -10,7 +10,13 @@ import pytest
 
 from gnn.fit import GnnConfig
 from gnn.labels import Labels
-from gnn.train import TypologyConfig, TypologyWorld, typology_metrics, typology_report
+from gnn.train import (
+    TypologyConfig,
+    TypologyWorld,
+    typology_metrics,
+    typology_report,
+    typology_world,
+)
 
 
 def _world(
@@ -74,11 +80,14 @@ def test_report_runs_on_small_worlds_and_refuses_shared_seeds(tmp_path: Path) ->
     members = tmp_path / "typologies-seed2-n600" / "truth" / "typology_members.csv"
     with members.open(encoding="utf-8") as f:
         planted = list(csv.DictReader(f))
-    # The member and instance counts are the truth file's (of those in the population).
+    # The counts are the truth file's: its instances, and its members less those that are
+    # also trade-fraud members (left out of the population).
     row = report["per_seed"]["gnn"][0]
+    held_out = typology_world(tmp_path, 2, 600)
+    left_out = set(np.asarray(held_out.graph.ids)[~held_out.population].tolist())
     for t in {r["typology"] for r in planted}:
         of_t = [r for r in planted if r["typology"] == t]
-        assert row[f"members_{t}"] <= len(of_t)
-        assert 1 <= row[f"instances_{t}"] == len({r["instance_id"] for r in of_t})
+        assert row[f"instances_{t}"] == len({r["instance_id"] for r in of_t})
+        assert row[f"members_{t}"] == len([r for r in of_t if r["enterprise_id"] not in left_out])
     with pytest.raises(ValueError, match="seeds both"):
         typology_report(tmp_path, TypologyConfig(train_seeds=(1,), test_seeds=(1,)))
