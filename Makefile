@@ -5,6 +5,11 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# torch pulls ~2.5 GB of wheels from PyPI; a connection that drops mid-download is resumed
+# (PIP_RESUME_RETRIES) and a failed install is tried again from the cache (INSTALL_TRIES).
+export PIP_RESUME_RETRIES := 20
+export PIP_RETRIES := 10
+INSTALL_TRIES := 3
 
 .PHONY: setup system web demo test lint clean-state
 
@@ -15,7 +20,10 @@ system:
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[test]"
+	@for try in $$(seq $(INSTALL_TRIES)); do \
+	  $(PY) -m pip install -q -e ".[test]" && exit 0; \
+	  echo "pip install failed (try $$try of $(INSTALL_TRIES))" >&2; sleep 15; \
+	done; exit 1
 	@touch $(STAMP)
 
 # The web explorer (api/web): npm ci when the lock file changes, a build when a source
