@@ -73,7 +73,13 @@ def test_report_runs_on_small_worlds_and_refuses_shared_seeds(tmp_path: Path) ->
         tree_rounds=10,
     )
     report = typology_report(tmp_path, cfg)
-    assert set(report["summary"]) == {"gnn", "trees", "gnn_edges_shuffled", "rules"}
+    assert set(report["summary"]) == {
+        "gnn",
+        "trees",
+        "gnn_and_trees",
+        "gnn_edges_shuffled",
+        "rules",
+    }
     for rows in report["per_seed"].values():
         assert len(rows) == 1 and 0 < rows[0]["base_rate"] < 0.2
         assert 0 <= rows[0]["pr_auc"] <= 1
