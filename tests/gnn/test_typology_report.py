@@ -90,6 +90,12 @@ def test_report_runs_on_small_worlds_and_refuses_shared_seeds(tmp_path: Path) ->
     # also trade-fraud members (left out of the population).
     row = report["per_seed"]["gnn"][0]
     held_out = typology_world(tmp_path, 2, 600)
+    # The blend is the mean of the two models' probabilities, scored like every model.
+    scores = report["scores"]
+    blend = (scores["gnn"][0] + scores["trees"][0]) / 2
+    np.testing.assert_allclose(scores["gnn_and_trees"][0], blend)
+    assert not np.allclose(scores["gnn"][0], scores["trees"][0])
+    assert report["per_seed"]["gnn_and_trees"][0] == typology_metrics(blend, held_out)
     left_out = set(np.asarray(held_out.graph.ids)[~held_out.population].tolist())
     for t in {r["typology"] for r in planted}:
         of_t = [r for r in planted if r["typology"] == t]
