@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
-# torch pulls ~2.5 GB of wheels from PyPI; a connection that drops mid-download is resumed
+# torch pulls several GB of wheels from PyPI; a connection that drops mid-download is resumed
 # (PIP_RESUME_RETRIES) and a failed install is tried again from the cache (INSTALL_TRIES).
 export PIP_RESUME_RETRIES := 20
 export PIP_RETRIES := 10
